@@ -1,0 +1,242 @@
+use crate::ids::{ContainerId, ProjectId, RealmId, ServerId};
+use crate::status::ContainerStatus;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
+use ts_rs::TS;
+
+/// A container as the Hoody API returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[ts(export)]
+pub struct Container {
+    pub id: ContainerId,
+    pub project_id: ProjectId,
+    pub server_id: ServerId,
+    pub server_name: String,
+    pub name: String,
+    pub status: ContainerStatus,
+    /// Why the container is `failed` (or what the last failed operation said); null otherwise.
+    pub error: Option<String>,
+    pub container_image: String,
+    pub hoody_kit: bool,
+    pub dev_kit: bool,
+    pub realm_ids: Vec<RealmId>,
+    pub environment_vars: BTreeMap<String, String>,
+    pub ssh_public_key: Option<String>,
+    pub color: Option<String>,
+    pub comment: Option<String>,
+    pub autostart: bool,
+    pub ai: bool,
+    pub cache: bool,
+    pub prespawn: bool,
+    pub ramdisk: bool,
+    pub source_container_id: Option<ContainerId>,
+    pub snapshot_count: u32,
+    #[ts(type = "string")]
+    pub created_at: DateTime<Utc>,
+    #[ts(type = "string")]
+    pub updated_at: DateTime<Utc>,
+    /// Present when asked for with `?runtime=true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub runtime_info: Option<RuntimeInfo>,
+}
+
+/// What the runtime reports about a running container.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[ts(export)]
+pub struct RuntimeInfo {
+    /// False when the container has no live processes (it is not running).
+    pub running: bool,
+    #[ts(type = "string | null")]
+    pub started_at: Option<DateTime<Utc>>,
+    pub processes: Vec<ProcessInfo>,
+    pub listening_ports: Vec<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[ts(export)]
+pub struct ProcessInfo {
+    pub host_pid: u32,
+    pub pid: u32,
+    pub command: String,
+}
+
+/// `POST /projects/{id}/containers`. Every field is optional; the engine fills the platform's
+/// defaults. Unknown fields are refused so a typo never passes silently.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct ContainerCreate {
+    /// 3-100 of [A-Za-z0-9_-]; "rand" or absent → a generated name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub name: Option<String>,
+    /// Defaults to this engine's own server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub server_id: Option<String>,
+    /// `os/release`; absent or null → debian/13.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub container_image: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub hoody_kit: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub dev_kit: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub realm_ids: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub environment_vars: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub ssh_public_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub color: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub autostart: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub ai: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub cache: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub prespawn: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub ramdisk: Option<bool>,
+    /// Skip the warm pool and create the container from scratch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub bypass_prespawn: Option<bool>,
+}
+
+/// `PUT|PATCH /containers/{id}`. Absent fields stay as they are; `null` clears a nullable field.
+/// The permanent fields are accepted only with their current value, so a client may send back
+/// what it read; any other value is refused.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct ContainerUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "string | null")]
+    #[schema(value_type = Option<String>)]
+    pub color: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "string | null")]
+    #[schema(value_type = Option<String>)]
+    pub comment: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub environment_vars: Option<BTreeMap<String, String>>,
+    #[serde(default, deserialize_with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "string | null")]
+    #[schema(value_type = Option<String>)]
+    pub ssh_public_key: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub realm_ids: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub autostart: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub ai: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub cache: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub ramdisk: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "unknown")]
+    #[schema(value_type = Option<Object>)]
+    pub container_image: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "unknown")]
+    #[schema(value_type = Option<Object>)]
+    pub hoody_kit: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "unknown")]
+    #[schema(value_type = Option<Object>)]
+    pub dev_kit: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "unknown")]
+    #[schema(value_type = Option<Object>)]
+    pub server_id: Option<serde_json::Value>,
+}
+
+impl ContainerUpdate {
+    /// The fields set in this update that a running container has baked in, so they can only
+    /// change while it is stopped.
+    pub fn fields_needing_stop(&self) -> Vec<&'static str> {
+        let mut fields = Vec::new();
+        if self.name.is_some() {
+            fields.push("name");
+        }
+        if self.environment_vars.is_some() {
+            fields.push("environment_vars");
+        }
+        if self.ssh_public_key.is_some() {
+            fields.push("ssh_public_key");
+        }
+        if self.ramdisk.is_some() {
+            fields.push("ramdisk");
+        }
+        if self.ai.is_some() {
+            fields.push("ai");
+        }
+        fields
+    }
+}
+
+/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub(crate) fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn update_tells_absent_from_null() {
+        let u: ContainerUpdate = serde_json::from_str(r#"{"color": null}"#).unwrap();
+        assert_eq!(u.color, Some(None));
+        assert_eq!(u.comment, None);
+        let u: ContainerUpdate = serde_json::from_str(r#"{"comment": "x"}"#).unwrap();
+        assert_eq!(u.comment, Some(Some("x".into())));
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_with_their_name() {
+        let e = serde_json::from_str::<ContainerUpdate>(r##"{"colour": "#fff"}"##).unwrap_err();
+        assert!(e.to_string().contains("unknown field `colour`"), "{e}");
+        let e = serde_json::from_str::<ContainerCreate>(r#"{"nmae": "abc"}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field `nmae`"), "{e}");
+    }
+
+    #[test]
+    fn fields_needing_stop() {
+        let u: ContainerUpdate = serde_json::from_str(r##"{"name":"abc","color":"#fff","environment_vars":{}}"##).unwrap();
+        assert_eq!(u.fields_needing_stop(), vec!["name", "environment_vars"]);
+    }
+}

@@ -1,0 +1,82 @@
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// A stable machine code carried by every error that reaches the UI or REST. Clients branch on
+/// this code, never on the message text, so a variant's spelling never changes once shipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ErrorCode {
+    /// The request body or query could not be read (bad JSON, unknown field, wrong type).
+    InvalidRequest,
+    InvalidId,
+    InvalidName,
+    InvalidColor,
+    InvalidSshKey,
+    InvalidImage,
+    InvalidEnvironment,
+    InvalidField,
+    InvalidPagination,
+    UnknownRealm,
+    ImmutableField,
+    ContainerMustBeStopped,
+    ProjectQuotaExceeded,
+    DuplicateName,
+    DuplicateSshKey,
+    WrongState,
+    NotFound,
+    Unauthorized,
+    ForbiddenRealm,
+    RuntimeUnavailable,
+    RuntimeFailed,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidId => "invalid_id",
+            Self::InvalidName => "invalid_name",
+            Self::InvalidColor => "invalid_color",
+            Self::InvalidSshKey => "invalid_ssh_key",
+            Self::InvalidImage => "invalid_image",
+            Self::InvalidEnvironment => "invalid_environment",
+            Self::InvalidField => "invalid_field",
+            Self::InvalidPagination => "invalid_pagination",
+            Self::UnknownRealm => "unknown_realm",
+            Self::ImmutableField => "immutable_field",
+            Self::ContainerMustBeStopped => "container_must_be_stopped",
+            Self::ProjectQuotaExceeded => "project_quota_exceeded",
+            Self::DuplicateName => "duplicate_name",
+            Self::DuplicateSshKey => "duplicate_ssh_key",
+            Self::WrongState => "wrong_state",
+            Self::NotFound => "not_found",
+            Self::Unauthorized => "unauthorized",
+            Self::ForbiddenRealm => "forbidden_realm",
+            Self::RuntimeUnavailable => "runtime_unavailable",
+            Self::RuntimeFailed => "runtime_failed",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A rule of the Hoody API that some input broke. The message is a sentence the user can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ModelError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ModelError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+}

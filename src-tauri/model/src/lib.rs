@@ -1,0 +1,36 @@
+//! The Hoody API vocabulary shared by every other crate: resources with the platform's field
+//! names, ids, the rules that validate input, the container status machine and the stable error
+//! codes that cross to the UI and REST. This crate does no I/O beyond reading the OS random source.
+
+pub mod container;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod image;
+pub mod names;
+pub mod page;
+pub mod project;
+pub mod realm;
+pub mod server;
+pub mod snapshot;
+pub mod status;
+pub mod status_log;
+pub mod token;
+pub mod validate;
+
+pub use container::{Container, ContainerCreate, ContainerUpdate, RuntimeInfo};
+pub use error::{ErrorCode, ModelError};
+pub use event::{ContainerEvent, EventKind};
+pub use ids::{ContainerId, Id, ProjectId, RealmId, ServerId, SnapshotId, TokenId};
+pub use image::Image;
+pub use page::{ContainerListQuery, PageRequest, Pagination, SortField, SortOrder};
+pub use project::{Project, ProjectCreate, ProjectUpdate};
+pub use realm::{Realm, RealmCreate};
+pub use server::{Rental, Server, ServerStatus};
+pub use snapshot::{Snapshot, SnapshotCreate};
+pub use status::{ContainerStatus, Operation, Trigger};
+pub use status_log::StatusLogEntry;
+pub use token::{CreatedToken, Token, TokenCreate};
+
+/// Timestamps cross the API as RFC 3339 strings in UTC.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -1,0 +1,43 @@
+use crate::ids::{Id, ServerId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ServerStatus {
+    Ready,
+    Maintenance,
+}
+
+/// A machine that runs containers. For `hoodyd` that is the machine it runs on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[ts(export)]
+pub struct Server {
+    pub id: ServerId,
+    pub name: String,
+    pub status: ServerStatus,
+    pub hostname: String,
+    pub cpu_count: u32,
+    pub memory_bytes: u64,
+    /// The container runtime in use, or null when none is available.
+    pub runtime: Option<String>,
+    /// Why containers cannot run here, when `runtime` is null.
+    pub runtime_unavailable_reason: Option<String>,
+    pub container_count: u32,
+    #[ts(type = "string")]
+    pub created_at: DateTime<Utc>,
+}
+
+/// A server the caller may place containers on (`GET /rentals`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[ts(export)]
+pub struct Rental {
+    pub id: Id,
+    pub server_id: ServerId,
+    pub server_name: String,
+    pub status: ServerStatus,
+    #[ts(type = "string")]
+    pub created_at: DateTime<Utc>,
+}
