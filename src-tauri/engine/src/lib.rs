@@ -1,0 +1,127 @@
+//! The orchestration core. HTTP stays out: the api crate turns requests into calls on
+//! [`Engine`], and the engine never sees a status code.
+//!
+//! This crate holds the local server's bookkeeping (projects, containers, realms, tokens, the
+//! status log, the event bus) and drives a [`ContainerRuntime`] for everything that touches a
+//! real container. Until a runtime is plugged in, [`UnavailableRuntime`] answers every
+//! operation with a clear "runtime unavailable" error.
+
+mod auth;
+mod containers;
+mod error;
+mod events;
+mod lifecycle;
+mod locks;
+mod projects;
+mod realms;
+mod reconcile;
+mod runtime;
+mod servers;
+
+pub use auth::{Principal, Scope};
+pub use error::{EngineError, Result};
+pub use runtime::{ContainerRuntime, RuntimeError, RuntimeState, UnavailableRuntime};
+
+use chrono::{DateTime, Utc};
+use hoody_model::ContainerEvent;
+use hoody_store::{ServerRecord, Store};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// Settings of the local server.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub data_dir: PathBuf,
+    /// The server's name in service URLs: `{project}-{container}-{service}-{n}.{server_name}.localhost`.
+    pub server_name: String,
+}
+
+/// The engine; cheap to clone (all clones share one state).
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    runtime: Arc<dyn ContainerRuntime>,
+    events: broadcast::Sender<ContainerEvent>,
+    server: ServerRecord,
+    data_dir: PathBuf,
+    locks: locks::ContainerLocks,
+    tasks: tokio_util_tasks::Tasks,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("server", &self.inner.server).field("runtime", &self.inner.runtime.name()).finish()
+    }
+}
+
+impl Engine {
+    /// Opens the store in the data directory, registers this machine as the local server and
+    /// reconciles the store with the runtime.
+    pub async fn start(config: EngineConfig, runtime: Arc<dyn ContainerRuntime>) -> Result<Self> {
+        let store = Store::open(&config.data_dir).await?;
+        let server = store.local_server(&config.server_name, now()).await?;
+        let (events, _) = broadcast::channel(1024);
+        let engine = Self {
+            inner: Arc::new(Inner {
+                store,
+                runtime,
+                events,
+                server,
+                data_dir: config.data_dir,
+                locks: locks::ContainerLocks::default(),
+                tasks: tokio_util_tasks::Tasks::default(),
+            }),
+        };
+        engine.reconcile().await?;
+        Ok(engine)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Waits for background work (container creation) to finish, then closes the store.
+    pub async fn shutdown(&self) {
+        self.inner.tasks.wait().await;
+        self.inner.store.close().await;
+    }
+}
+
+/// The engine's clock.
+pub(crate) fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+/// Background tasks the engine must finish before it closes the store.
+mod tokio_util_tasks {
+    use std::sync::Mutex;
+    use tokio::task::JoinSet;
+
+    #[derive(Default)]
+    pub struct Tasks {
+        set: Mutex<JoinSet<()>>,
+    }
+
+    impl Tasks {
+        pub fn spawn(&self, fut: impl std::future::Future<Output = ()> + Send + 'static) {
+            let mut set = self.set.lock().expect("task set lock");
+            // Reap finished tasks so the set does not grow without bound.
+            while set.try_join_next().is_some() {}
+            set.spawn(fut);
+        }
+
+        pub async fn wait(&self) {
+            let mut set = std::mem::take(&mut *self.set.lock().expect("task set lock"));
+            while set.join_next().await.is_some() {}
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! SQLite storage for the Hoody engine. One file in the data directory, WAL mode, migrations
+//! embedded. Rows are mapped to `hoody-model` types here; no sqlx type leaves this crate.
+//!
+//! Writes go through a single-connection pool, so a read-check-write transaction (a project's
+//! quota, a unique name) cannot race another writer of this process; a second process (the
+//! `hoodyd token` command) waits on SQLite's busy timeout.
+
+mod containers;
+mod error;
+mod meta;
+mod projects;
+mod realms;
+mod rows;
+mod snapshots;
+mod tokens;
+
+pub use containers::{ContainerFilter, NewContainer, StatusChange};
+pub use error::{Result, StoreError};
+pub use meta::ServerRecord;
+pub use tokens::TokenRecord;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The name of the database file inside the data directory.
+pub const DB_FILE: &str = "hoody.db";
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    writer: SqlitePool,
+    reader: SqlitePool,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir` and brings its schema up to date.
+    pub async fn open(data_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Io { path: data_dir.to_owned(), source: e })?;
+        let path = data_dir.join(DB_FILE);
+        // WAL + synchronous=NORMAL: a committed transaction is in the WAL before commit returns,
+        // so a killed process loses nothing it acknowledged (only a power cut could).
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await?;
+        MIGRATOR.run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self { writer, reader, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}

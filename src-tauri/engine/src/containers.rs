@@ -1,0 +1,304 @@
+//! Creating, reading, updating and deleting containers.
+
+use crate::auth::{Principal, Scope};
+use crate::error::{EngineError, Result};
+use crate::Engine;
+use hoody_model::names::{random_container_name, RANDOM_NAME};
+use hoody_model::validate::{self, DEFAULT_IMAGE};
+use hoody_model::{
+    Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, ErrorCode, EventKind,
+    Pagination, ProjectId, RealmId, ServerId, StatusLogEntry, Trigger,
+};
+use hoody_store::{ContainerFilter, NewContainer, StatusChange};
+
+/// Attempts at a generated name before giving up (collisions need ~576×65536 names in a project).
+const RANDOM_NAME_ATTEMPTS: usize = 8;
+
+impl Engine {
+    /// Validates and records a new container in `creating`, then provisions it in the background.
+    pub async fn create_container(&self, caller: &Principal, project_id: &ProjectId, req: ContainerCreate) -> Result<Container> {
+        let project = self.project(caller, project_id).await?;
+        let server_id = match &req.server_id {
+            Some(raw) => {
+                let id = ServerId::parse(raw)?;
+                if &id != self.server_id() {
+                    return Err(EngineError::not_found("server", id));
+                }
+                id
+            }
+            None => self.server_id().clone(),
+        };
+        let container_image = validate::container_image(req.container_image.as_deref().unwrap_or(DEFAULT_IMAGE))?;
+        let hoody_kit = req.hoody_kit.unwrap_or(true);
+        let dev_kit = req.dev_kit.unwrap_or(hoody_kit);
+        if dev_kit && !hoody_kit {
+            return Err(EngineError::rule(ErrorCode::InvalidField, "dev_kit needs hoody_kit: the developer services run on top of the Hoody Kit"));
+        }
+        let environment_vars = req.environment_vars.unwrap_or_default();
+        validate::environment_vars(&environment_vars)?;
+        let ssh = req.ssh_public_key.as_deref().map(validate::ssh_public_key).transpose()?;
+        let color = req.color.as_deref().map(validate::color).transpose()?;
+        let comment = req.comment.as_deref().map(validate::comment).transpose()?;
+        let realm_ids = self.container_realms(caller, &project.realm_ids, req.realm_ids.as_deref().unwrap_or_default()).await?;
+        let generated = matches!(req.name.as_deref(), None | Some(RANDOM_NAME));
+        let now = crate::now();
+        let mut container = Container {
+            id: ContainerId::generate(),
+            project_id: project.id.clone(),
+            server_id,
+            server_name: self.server_name().to_owned(),
+            name: match req.name.as_deref() {
+                None | Some(RANDOM_NAME) => random_container_name(),
+                Some(name) => validate::container_name(name)?,
+            },
+            status: ContainerStatus::Creating,
+            error: None,
+            container_image,
+            hoody_kit,
+            dev_kit,
+            realm_ids,
+            environment_vars,
+            ssh_public_key: ssh.as_ref().map(|k| k.openssh.clone()),
+            color,
+            comment,
+            autostart: req.autostart.unwrap_or(true),
+            ai: req.ai.unwrap_or(true),
+            cache: req.cache.unwrap_or(true),
+            prespawn: req.prespawn.unwrap_or(false),
+            ramdisk: req.ramdisk.unwrap_or(true),
+            source_container_id: None,
+            snapshot_count: 0,
+            created_at: now,
+            updated_at: now,
+            runtime_info: None,
+        };
+        let mut new = NewContainer {
+            container: container.clone(),
+            ssh_key_fingerprint: ssh.map(|k| k.fingerprint),
+            project_quota: project.max_containers,
+            trigger: Trigger::User,
+        };
+        let mut attempt = 0;
+        let created = loop {
+            match self.inner.store.insert_container(&new).await {
+                Err(hoody_store::StoreError::DuplicateName { .. }) if generated && attempt < RANDOM_NAME_ATTEMPTS => {
+                    attempt += 1;
+                    container.name = random_container_name();
+                    new.container.name = container.name.clone();
+                }
+                other => break other?,
+            }
+        };
+        self.emit(EventKind::Status, &created, None, ContainerStatus::Creating, None);
+        let engine = self.clone();
+        let id = created.id.clone();
+        self.inner.tasks.spawn(async move { engine.provision(&id).await });
+        Ok(created)
+    }
+
+    /// Runs the runtime's create for a container in `creating` and records the outcome.
+    async fn provision(&self, id: &ContainerId) {
+        let _guard = self.inner.locks.lock(id).await;
+        let Ok(Some(container)) = self.inner.store.container(id).await else { return };
+        if container.status != ContainerStatus::Creating {
+            return;
+        }
+        let (to, error) = match self.inner.runtime.create(&container).await {
+            Ok(()) => (ContainerStatus::Running, None),
+            Err(e) => {
+                tracing::warn!(container = %id, "creation failed: {e}");
+                (ContainerStatus::Failed, Some(format!("creation failed: {}", EngineError::from(e))))
+            }
+        };
+        if let Err(e) = self.record_status(&container, to, error, Trigger::System).await {
+            tracing::error!(container = %id, "cannot record the outcome of creation: {e}");
+        }
+    }
+
+    /// The realms a new container joins: those asked for (which must exist), and for a
+    /// realm-restricted caller its own realms, which the project must include.
+    async fn container_realms(&self, caller: &Principal, project_realms: &[RealmId], asked: &[String]) -> Result<Vec<RealmId>> {
+        let mut realms = self.existing_realms(asked).await?;
+        if let Scope::Realms(mine) = &caller.scope {
+            if let Some(outside) = realms.iter().find(|r| !mine.contains(r)) {
+                return Err(EngineError::Forbidden(format!("this token is restricted to other realms and cannot use realm {outside}")));
+            }
+            let scoped: Vec<_> = mine.iter().filter(|r| project_realms.contains(r)).cloned().collect();
+            if scoped.is_empty() {
+                return Err(EngineError::Forbidden("the project is not in this token's realm".into()));
+            }
+            for r in scoped {
+                if !realms.contains(&r) {
+                    realms.push(r);
+                }
+            }
+        }
+        Ok(realms)
+    }
+
+    /// The container, if it exists and the caller may see it.
+    pub async fn container(&self, caller: &Principal, id: &ContainerId) -> Result<Container> {
+        self.inner
+            .store
+            .container(id)
+            .await?
+            .filter(|c| caller.scope.sees(&c.realm_ids))
+            .ok_or_else(|| EngineError::not_found("container", id))
+    }
+
+    /// The container with `runtime_info` filled in when it is running or paused.
+    pub async fn container_with_runtime(&self, caller: &Principal, id: &ContainerId) -> Result<Container> {
+        let mut c = self.container(caller, id).await?;
+        if matches!(c.status, ContainerStatus::Running | ContainerStatus::Paused) {
+            c.runtime_info = Some(self.inner.runtime.info(&c).await?);
+        }
+        Ok(c)
+    }
+
+    pub async fn list_containers(&self, caller: &Principal, q: &ContainerListQuery) -> Result<(Vec<Container>, Pagination)> {
+        let filter = ContainerFilter { visible_realms: caller.scope.realms().map(<[RealmId]>::to_vec) };
+        let (mut containers, total) = self.inner.store.list_containers(q, &filter).await?;
+        if q.with_runtime {
+            for c in containers.iter_mut().filter(|c| matches!(c.status, ContainerStatus::Running | ContainerStatus::Paused)) {
+                c.runtime_info = Some(self.inner.runtime.info(c).await?);
+            }
+        }
+        Ok((containers, Pagination::new(total, q.page)))
+    }
+
+    pub async fn status_logs(&self, caller: &Principal, id: &ContainerId) -> Result<Vec<StatusLogEntry>> {
+        self.container(caller, id).await?;
+        Ok(self.inner.store.status_logs(id).await?)
+    }
+
+    pub async fn snapshots(&self, caller: &Principal, id: &ContainerId) -> Result<Vec<hoody_model::Snapshot>> {
+        self.container(caller, id).await?;
+        Ok(self.inner.store.snapshots(id).await?)
+    }
+
+    /// Applies an update. Permanent fields may only repeat their current value; fields the
+    /// running container has baked in need it stopped; realm-restricted callers cannot move it
+    /// between realms.
+    pub async fn update_container(&self, caller: &Principal, id: &ContainerId, req: ContainerUpdate) -> Result<Container> {
+        let _guard = self.inner.locks.lock(id).await;
+        let mut c = self.container(caller, id).await?;
+        check_permanent(&req, &c)?;
+        let needs_stop = req.fields_needing_stop();
+        if !needs_stop.is_empty() && !c.status.accepts_config_update() {
+            return Err(EngineError::rule(
+                ErrorCode::ContainerMustBeStopped,
+                format!(
+                    "{} can only change while the container is stopped (it is {}): stop it, update, then start it again",
+                    needs_stop.join(", "),
+                    c.status
+                ),
+            ));
+        }
+        if c.status.is_transitional() {
+            return Err(EngineError::rule(ErrorCode::WrongState, format!("the container is {}; wait until that finishes", c.status)));
+        }
+        let mut fingerprint = match &c.ssh_public_key {
+            Some(key) => Some(validate::ssh_public_key(key)?.fingerprint),
+            None => None,
+        };
+        if let Some(name) = &req.name {
+            c.name = validate::container_name(name)?;
+        }
+        if let Some(color) = &req.color {
+            c.color = color.as_deref().map(validate::color).transpose()?;
+        }
+        if let Some(comment) = &req.comment {
+            c.comment = comment.as_deref().map(validate::comment).transpose()?;
+        }
+        if let Some(env) = req.environment_vars {
+            validate::environment_vars(&env)?;
+            c.environment_vars = env;
+        }
+        if let Some(key) = &req.ssh_public_key {
+            let parsed = key.as_deref().map(validate::ssh_public_key).transpose()?;
+            c.ssh_public_key = parsed.as_ref().map(|k| k.openssh.clone());
+            fingerprint = parsed.map(|k| k.fingerprint);
+        }
+        if let Some(realms) = &req.realm_ids {
+            let realms = self.existing_realms(realms).await?;
+            if realms != c.realm_ids {
+                if caller.scope != Scope::All {
+                    return Err(EngineError::Forbidden("a realm-restricted token cannot change realm_ids".into()));
+                }
+                c.realm_ids = realms;
+            }
+        }
+        c.autostart = req.autostart.unwrap_or(c.autostart);
+        c.ai = req.ai.unwrap_or(c.ai);
+        c.cache = req.cache.unwrap_or(c.cache);
+        c.ramdisk = req.ramdisk.unwrap_or(c.ramdisk);
+        c.updated_at = crate::now();
+        let updated = self.inner.store.update_container(&c, fingerprint.as_deref()).await?;
+        self.emit(EventKind::Updated, &updated, Some(updated.status), updated.status, None);
+        Ok(updated)
+    }
+
+    /// Deletes a container: stops it if it runs, removes what the runtime holds, marks it deleted.
+    /// Its snapshots are kept; copies keep running with their source link broken.
+    pub async fn delete_container(&self, caller: &Principal, id: &ContainerId) -> Result<Container> {
+        self.container(caller, id).await?;
+        self.delete_container_unchecked(id).await
+    }
+
+    pub(crate) async fn delete_container_unchecked(&self, id: &ContainerId) -> Result<Container> {
+        let _guard = self.inner.locks.lock(id).await;
+        let c = self.inner.store.container(id).await?.ok_or_else(|| EngineError::not_found("container", id))?;
+        if !c.status.can_delete() {
+            return Err(EngineError::rule(
+                ErrorCode::WrongState,
+                format!("cannot delete the container while it is {}; wait until that finishes", c.status),
+            ));
+        }
+        let runtime = &self.inner.runtime;
+        if matches!(c.status, ContainerStatus::Running | ContainerStatus::Paused) {
+            runtime.stop(&c, true).await?;
+        }
+        let c = self.record_status(&c, ContainerStatus::Deleting, None, Trigger::User).await?;
+        if let Err(e) = runtime.destroy(id).await {
+            let e = EngineError::from(e);
+            self.record_status(&c, ContainerStatus::Failed, Some(format!("deletion failed: {e}")), Trigger::System).await?;
+            return Err(e);
+        }
+        self.record_status(&c, ContainerStatus::Deleted, None, Trigger::User).await
+    }
+
+    /// Moves `c` to `to`, logs it, tells subscribers, and returns the container as it is now.
+    pub(crate) async fn record_status(&self, c: &Container, to: ContainerStatus, error: Option<String>, trigger: Trigger) -> Result<Container> {
+        let change = StatusChange {
+            id: c.id.clone(),
+            from: c.status,
+            to,
+            error: error.clone(),
+            reason: error.clone(),
+            trigger,
+            at: crate::now(),
+        };
+        debug_assert!(c.status.can_transition_to(to), "{} → {to}", c.status);
+        self.inner.store.change_status(&change).await?;
+        let mut now = c.clone();
+        now.status = to;
+        now.error = error.clone();
+        now.updated_at = change.at;
+        self.emit(EventKind::Status, &now, Some(c.status), to, error);
+        Ok(now)
+    }
+}
+
+fn check_permanent(req: &ContainerUpdate, c: &Container) -> Result<()> {
+    let same = |sent: &Option<serde_json::Value>, current: serde_json::Value| sent.as_ref().is_none_or(|v| *v == current);
+    let checks = [
+        ("container_image", same(&req.container_image, c.container_image.clone().into()), "the OS is permanent: create a new container with the image you want"),
+        ("hoody_kit", same(&req.hoody_kit, c.hoody_kit.into()), "the Kit installation is permanent"),
+        ("dev_kit", same(&req.dev_kit, c.dev_kit.into()), "the developer Kit is permanent"),
+        ("server_id", same(&req.server_id, c.server_id.as_str().into()), "containers cannot move between servers: copy it instead"),
+    ];
+    match checks.iter().find(|(_, ok, _)| !ok) {
+        Some((field, _, why)) => Err(EngineError::rule(ErrorCode::ImmutableField, format!("{field} cannot be changed after creation: {why}"))),
+        None => Ok(()),
+    }
+}

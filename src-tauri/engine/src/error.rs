@@ -1,0 +1,80 @@
+use crate::runtime::RuntimeError;
+use hoody_model::{ErrorCode, ModelError};
+use hoody_store::StoreError;
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A rule of the API was broken: bad input, a duplicate, a wrong state. The code says which.
+    #[error(transparent)]
+    Rule(#[from] ModelError),
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("the container runtime is not available: {0}")]
+    RuntimeUnavailable(String),
+    #[error("the container runtime failed: {0}")]
+    Runtime(String),
+    #[error("the engine's storage failed: {0}")]
+    Store(StoreError),
+}
+
+impl EngineError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Rule(e) => e.code,
+            Self::NotFound { .. } => ErrorCode::NotFound,
+            Self::Unauthorized(_) => ErrorCode::Unauthorized,
+            Self::Forbidden(_) => ErrorCode::ForbiddenRealm,
+            Self::RuntimeUnavailable(_) => ErrorCode::RuntimeUnavailable,
+            Self::Runtime(_) => ErrorCode::RuntimeFailed,
+            Self::Store(_) => ErrorCode::Internal,
+        }
+    }
+
+    pub(crate) fn rule(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::Rule(ModelError::new(code, message))
+    }
+
+    pub(crate) fn not_found(what: &'static str, id: impl std::fmt::Display) -> Self {
+        Self::NotFound { what, id: id.to_string() }
+    }
+}
+
+impl From<StoreError> for EngineError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::DuplicateName { name } => Self::rule(
+                ErrorCode::DuplicateName,
+                format!("a container named '{name}' already exists in this project; choose another name"),
+            ),
+            StoreError::DuplicateSshKey => Self::rule(
+                ErrorCode::DuplicateSshKey,
+                "this SSH public key is already used by another container; each container needs its own key (ssh-keygen -t ed25519 -f ~/.ssh/hoody-NAME)",
+            ),
+            StoreError::QuotaExceeded { max, count } => Self::rule(
+                ErrorCode::ProjectQuotaExceeded,
+                format!("the project allows at most {max} containers and already has {count}; delete one or raise max_containers"),
+            ),
+            StoreError::StatusChanged { actual } => Self::rule(
+                ErrorCode::WrongState,
+                format!("the container changed to {actual} while this request ran; look again and retry"),
+            ),
+            StoreError::NotFound { what } => Self::NotFound { what, id: String::new() },
+            other => Self::Store(other),
+        }
+    }
+}
+
+impl From<RuntimeError> for EngineError {
+    fn from(e: RuntimeError) -> Self {
+        match e {
+            RuntimeError::Unavailable(reason) => Self::RuntimeUnavailable(reason),
+            RuntimeError::Failed(reason) => Self::Runtime(reason),
+        }
+    }
+}

@@ -1,0 +1,84 @@
+use crate::auth::{Principal, Scope};
+use crate::error::{EngineError, Result};
+use crate::Engine;
+use hoody_model::{validate, PageRequest, Pagination, Project, ProjectCreate, ProjectId, ProjectUpdate};
+
+impl Engine {
+    pub async fn create_project(&self, caller: &Principal, req: ProjectCreate) -> Result<Project> {
+        let alias = validate::project_alias(&req.alias)?;
+        let color = req.color.as_deref().map(validate::color).transpose()?;
+        let max_containers = req.max_containers.map(validate::max_containers).transpose()?;
+        let mut realm_ids = self.existing_realms(req.realm_ids.as_deref().unwrap_or_default()).await?;
+        if let Scope::Realms(mine) = &caller.scope {
+            // A realm-restricted caller creates inside its own realms only.
+            if let Some(outside) = realm_ids.iter().find(|r| !mine.contains(r)) {
+                return Err(EngineError::Forbidden(format!("this token is restricted to other realms and cannot use realm {outside}")));
+            }
+            for r in mine {
+                if !realm_ids.contains(r) {
+                    realm_ids.push(r.clone());
+                }
+            }
+        }
+        let now = crate::now();
+        let project = Project {
+            id: ProjectId::generate(),
+            alias,
+            color,
+            max_containers,
+            realm_ids,
+            container_count: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        Ok(self.inner.store.insert_project(&project).await?)
+    }
+
+    /// The project, if it exists and the caller may see it (else NotFound: a scoped caller
+    /// learns nothing of other realms).
+    pub async fn project(&self, caller: &Principal, id: &ProjectId) -> Result<Project> {
+        self.inner
+            .store
+            .project(id)
+            .await?
+            .filter(|p| caller.scope.sees(&p.realm_ids))
+            .ok_or_else(|| EngineError::not_found("project", id))
+    }
+
+    pub async fn list_projects(&self, caller: &Principal, page: PageRequest) -> Result<(Vec<Project>, Pagination)> {
+        let (projects, total) = self.inner.store.list_projects(caller.scope.realms(), page.offset(), page.limit).await?;
+        Ok((projects, Pagination::new(total, page)))
+    }
+
+    pub async fn update_project(&self, caller: &Principal, id: &ProjectId, req: ProjectUpdate) -> Result<Project> {
+        let mut project = self.project(caller, id).await?;
+        if let Some(alias) = &req.alias {
+            project.alias = validate::project_alias(alias)?;
+        }
+        if let Some(color) = &req.color {
+            project.color = color.as_deref().map(validate::color).transpose()?;
+        }
+        if let Some(max) = req.max_containers {
+            project.max_containers = max.map(validate::max_containers).transpose()?;
+        }
+        if let Some(realms) = &req.realm_ids {
+            let realms = self.existing_realms(realms).await?;
+            if realms != project.realm_ids {
+                caller.forbid_if_scoped("change realm_ids")?;
+                project.realm_ids = realms;
+            }
+        }
+        project.updated_at = crate::now();
+        Ok(self.inner.store.update_project(&project).await?)
+    }
+
+    /// Deletes the project and, first, each of its containers (stopping running ones).
+    pub async fn delete_project(&self, caller: &Principal, id: &ProjectId) -> Result<Project> {
+        let project = self.project(caller, id).await?;
+        for container in self.inner.store.project_container_ids(id).await? {
+            self.delete_container_unchecked(&container).await?;
+        }
+        self.inner.store.delete_project(id, crate::now()).await?;
+        Ok(project)
+    }
+}

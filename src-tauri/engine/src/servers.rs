@@ -1,0 +1,67 @@
+//! This machine as a Hoody server (`GET /servers`, `GET /rentals`).
+
+use crate::error::Result;
+use crate::Engine;
+use hoody_model::{Id, Image, Rental, Server, ServerId, ServerStatus};
+
+impl Engine {
+    pub fn server_id(&self) -> &ServerId {
+        &self.inner.server.id
+    }
+
+    pub fn server_name(&self) -> &str {
+        &self.inner.server.name
+    }
+
+    pub async fn servers(&self) -> Result<Vec<Server>> {
+        let runtime = &self.inner.runtime;
+        let reason = runtime.unavailable_reason();
+        Ok(vec![Server {
+            id: self.inner.server.id.clone(),
+            name: self.inner.server.name.clone(),
+            status: ServerStatus::Ready,
+            hostname: read_trimmed("/proc/sys/kernel/hostname").unwrap_or_else(|| "localhost".into()),
+            cpu_count: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+            memory_bytes: total_memory_bytes().unwrap_or(0),
+            runtime: reason.is_none().then(|| runtime.name().to_owned()),
+            runtime_unavailable_reason: reason,
+            container_count: self.inner.store.count_containers().await?,
+            created_at: self.inner.server.created_at,
+        }])
+    }
+
+    pub async fn server(&self, id: &ServerId) -> Result<Server> {
+        self.servers()
+            .await?
+            .into_iter()
+            .find(|s| &s.id == id)
+            .ok_or_else(|| crate::EngineError::not_found("server", id))
+    }
+
+    /// The servers the caller may place containers on: this one.
+    pub async fn rentals(&self) -> Result<Vec<Rental>> {
+        let s = &self.inner.server;
+        Ok(vec![Rental {
+            id: Id::parse(s.id.as_str())?,
+            server_id: s.id.clone(),
+            server_name: s.name.clone(),
+            status: ServerStatus::Ready,
+            created_at: s.created_at,
+        }])
+    }
+
+    pub async fn images(&self) -> Result<Vec<Image>> {
+        Ok(self.inner.store.images().await?)
+    }
+}
+
+fn read_trimmed(path: &str) -> Option<String> {
+    std::fs::read_to_string(path).ok().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+fn total_memory_bytes() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}

@@ -1,0 +1,39 @@
+use crate::error::Result;
+use crate::rows::{id, ms, time};
+use crate::Store;
+use chrono::{DateTime, Utc};
+use hoody_model::ServerId;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerRecord {
+    pub id: ServerId,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+const LOCAL_SERVER_KEY: &str = "local_server_id";
+
+impl Store {
+    /// The server this engine runs on, created with `name` on first use.
+    pub async fn local_server(&self, name: &str, now: DateTime<Utc>) -> Result<ServerRecord> {
+        let mut tx = self.writer.begin().await?;
+        let existing = sqlx::query_scalar!("SELECT value FROM meta WHERE key = ?", LOCAL_SERVER_KEY).fetch_optional(&mut *tx).await?;
+        let server_id = match existing {
+            Some(v) => v,
+            None => {
+                let new_id = ServerId::generate().to_string();
+                let created = ms(now);
+                sqlx::query!("INSERT INTO servers (id, name, created_at) VALUES (?, ?, ?)", new_id, name, created)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query!("INSERT INTO meta (key, value) VALUES (?, ?)", LOCAL_SERVER_KEY, new_id).execute(&mut *tx).await?;
+                new_id
+            }
+        };
+        // The name may be changed by configuration between runs; the id never changes.
+        sqlx::query!("UPDATE servers SET name = ? WHERE id = ?", name, server_id).execute(&mut *tx).await?;
+        let row = sqlx::query!("SELECT id, name, created_at FROM servers WHERE id = ?", server_id).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(ServerRecord { id: id("server id", &row.id)?, name: row.name, created_at: time(row.created_at)? })
+    }
+}
