@@ -89,12 +89,8 @@ impl Engine {
         self.issue_token(req.name, realm_ids).await
     }
 
-    /// Issues a token without a caller: the `hoodyd` command line and the first start.
-    pub async fn issue_token(&self, name: Option<String>, realm_ids: Vec<RealmId>) -> Result<CreatedToken> {
-        let secret = format!("{TOKEN_PREFIX}{}", random_hex(24));
-        let token = Token { id: TokenId::generate(), name, realm_ids, created_at: crate::now() };
-        self.inner.store.insert_token(&TokenRecord { token: token.clone(), token_hash: hash(&secret) }).await?;
-        Ok(CreatedToken { token: secret, info: token })
+    async fn issue_token(&self, name: Option<String>, realm_ids: Vec<RealmId>) -> Result<CreatedToken> {
+        issue_token(&self.inner.store, name, realm_ids).await
     }
 
     /// Makes sure a token that already exists as a secret (the admin token file) is known.
@@ -124,4 +120,17 @@ impl Engine {
         }
         Ok(parsed)
     }
+}
+
+/// Issues a token straight into a store. The `hoodyd token create` command uses this on the data
+/// directory of a server that may be running: it touches nothing but the tokens table.
+pub async fn issue_token(store: &hoody_store::Store, name: Option<String>, realm_ids: Vec<RealmId>) -> Result<CreatedToken> {
+    let unknown = store.unknown_realms(&realm_ids).await?;
+    if let Some(first) = unknown.first() {
+        return Err(EngineError::rule(ErrorCode::UnknownRealm, format!("realm {first} does not exist")));
+    }
+    let secret = format!("{TOKEN_PREFIX}{}", random_hex(24));
+    let token = Token { id: TokenId::generate(), name, realm_ids, created_at: crate::now() };
+    store.insert_token(&TokenRecord { token: token.clone(), token_hash: hash(&secret) }).await?;
+    Ok(CreatedToken { token: secret, info: token })
 }

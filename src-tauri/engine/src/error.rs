@@ -19,6 +19,8 @@ pub enum EngineError {
     RuntimeUnavailable(String),
     #[error("the container runtime failed: {0}")]
     Runtime(String),
+    #[error("{0}")]
+    NotImplemented(String),
     #[error("the engine's storage failed: {0}")]
     Store(StoreError),
 }
@@ -32,6 +34,7 @@ impl EngineError {
             Self::Forbidden(_) => ErrorCode::ForbiddenRealm,
             Self::RuntimeUnavailable(_) => ErrorCode::RuntimeUnavailable,
             Self::Runtime(_) => ErrorCode::RuntimeFailed,
+            Self::NotImplemented(_) => ErrorCode::NotImplemented,
             Self::Store(_) => ErrorCode::Internal,
         }
     }

@@ -12,13 +12,14 @@ mod error;
 mod events;
 mod lifecycle;
 mod locks;
+mod pending;
 mod projects;
 mod realms;
 mod reconcile;
 mod runtime;
 mod servers;
 
-pub use auth::{Principal, Scope};
+pub use auth::{issue_token, Principal, Scope};
 pub use error::{EngineError, Result};
 pub use runtime::{ContainerRuntime, RuntimeError, RuntimeState, UnavailableRuntime};
 

@@ -29,6 +29,8 @@ pub enum ErrorCode {
     ForbiddenRealm,
     RuntimeUnavailable,
     RuntimeFailed,
+    /// The route exists but this build cannot do it yet; the message says what is missing.
+    NotImplemented,
     Internal,
 }
 
@@ -56,6 +58,7 @@ impl ErrorCode {
             Self::ForbiddenRealm => "forbidden_realm",
             Self::RuntimeUnavailable => "runtime_unavailable",
             Self::RuntimeFailed => "runtime_failed",
+            Self::NotImplemented => "not_implemented",
             Self::Internal => "internal",
         }
     }
