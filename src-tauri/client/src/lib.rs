@@ -1,0 +1,252 @@
+//! A typed client for any endpoint that speaks the Hoody API: the Hoody cloud or a `hoodyd`.
+//! Answers are unwrapped from the platform's envelope; errors keep the server's status, code
+//! and message.
+
+mod events;
+
+pub use events::EventStream;
+
+use hoody_model::{
+    Container, ContainerCreate, ContainerUpdate, CreatedToken, ErrorCode, Image, Operation, Pagination, Project, ProjectCreate,
+    ProjectUpdate, Realm, RealmCreate, Rental, Server, Snapshot, StatusLogEntry, TokenCreate,
+};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with an error in the platform's shape.
+    #[error("{status}: {message}")]
+    Api { status: u16, code: Option<ErrorCode>, message: String },
+    #[error("cannot reach the server: {0}")]
+    Transport(#[from] reqwest::Error),
+    #[error("the server's answer does not fit the Hoody API: {0}")]
+    Decode(String),
+}
+
+impl ClientError {
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Self::Api { code, .. } => *code,
+            _ => None,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = ClientError> = std::result::Result<T, E>;
+
+/// One page of a list route.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub pagination: Pagination,
+}
+
+/// A raw answer: status and body, for callers that check the wire format itself.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: u16,
+    pub body: Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct HoodyClient {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl HoodyClient {
+    /// `base` is the server's origin (`http://127.0.0.1:8700`); routes live under `/api/v1`.
+    pub fn new(base: impl Into<String>, token: Option<String>) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .expect("an HTTP client without TLS always builds");
+        Self { http, base: base.into().trim_end_matches('/').to_owned(), token }
+    }
+
+    pub fn with_token(&self, token: Option<String>) -> Self {
+        Self { http: self.http.clone(), base: self.base.clone(), token }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base)
+    }
+
+    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let req = self.http.request(method, self.url(path));
+        match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+
+    /// Sends a request and returns status and JSON body as they came.
+    pub async fn raw(&self, method: Method, path: &str, body: Option<&Value>) -> Result<RawResponse> {
+        let mut req = self.request(method, path);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await?;
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))? };
+        Ok(RawResponse { status, body })
+    }
+
+    async fn call<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&impl Serialize>) -> Result<T> {
+        let mut req = self.request(method, path);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        let bytes = resp.bytes().await?;
+        if !status.is_success() {
+            return Err(api_error(status, &bytes));
+        }
+        #[derive(Deserialize)]
+        struct Envelope<T> {
+            data: T,
+        }
+        serde_json::from_slice::<Envelope<T>>(&bytes).map(|e| e.data).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+
+    async fn page<T: DeserializeOwned>(&self, path: &str, key: &str) -> Result<Page<T>> {
+        let mut data: serde_json::Map<String, Value> = self.call(Method::GET, path, None::<&()>).await?;
+        let items = data.remove(key).ok_or_else(|| ClientError::Decode(format!("no `{key}` in the answer")))?;
+        let pagination = data.remove("pagination").ok_or_else(|| ClientError::Decode("no `pagination` in the answer".into()))?;
+        Ok(Page {
+            items: serde_json::from_value(items).map_err(|e| ClientError::Decode(e.to_string()))?,
+            pagination: serde_json::from_value(pagination).map_err(|e| ClientError::Decode(e.to_string()))?,
+        })
+    }
+
+    pub async fn create_project(&self, req: &ProjectCreate) -> Result<Project> {
+        self.call(Method::POST, "/projects/", Some(req)).await
+    }
+
+    pub async fn list_projects(&self, query: &str) -> Result<Page<Project>> {
+        self.page(&format!("/projects{}", q(query)), "projects").await
+    }
+
+    pub async fn project(&self, id: &str) -> Result<Project> {
+        self.call(Method::GET, &format!("/projects/{id}"), None::<&()>).await
+    }
+
+    pub async fn update_project(&self, id: &str, req: &ProjectUpdate) -> Result<Project> {
+        self.call(Method::PUT, &format!("/projects/{id}"), Some(req)).await
+    }
+
+    pub async fn delete_project(&self, id: &str) -> Result<Project> {
+        self.call(Method::DELETE, &format!("/projects/{id}"), None::<&()>).await
+    }
+
+    pub async fn create_container(&self, project: &str, req: &ContainerCreate) -> Result<Container> {
+        self.call(Method::POST, &format!("/projects/{project}/containers"), Some(req)).await
+    }
+
+    /// `query` is a query string without the '?' (`page=2&status=running`), or empty.
+    pub async fn list_containers(&self, query: &str) -> Result<Page<Container>> {
+        self.page(&format!("/containers/{}", q(query)), "containers").await
+    }
+
+    pub async fn project_containers(&self, project: &str, query: &str) -> Result<Page<Container>> {
+        self.page(&format!("/projects/{project}/containers{}", q(query)), "containers").await
+    }
+
+    pub async fn container(&self, id: &str, runtime: bool) -> Result<Container> {
+        let suffix = if runtime { "?runtime=true" } else { "" };
+        self.call(Method::GET, &format!("/containers/{id}{suffix}"), None::<&()>).await
+    }
+
+    /// `PATCH`, as the platform's docs show it (`PUT` is accepted too).
+    pub async fn update_container(&self, id: &str, req: &ContainerUpdate) -> Result<Container> {
+        self.call(Method::PATCH, &format!("/containers/{id}"), Some(req)).await
+    }
+
+    pub async fn delete_container(&self, id: &str) -> Result<Container> {
+        self.call(Method::DELETE, &format!("/containers/{id}"), None::<&()>).await
+    }
+
+    pub async fn operate(&self, id: &str, op: Operation) -> Result<Container> {
+        self.call(Method::POST, &format!("/containers/{id}/{}", op.as_str()), None::<&()>).await
+    }
+
+    pub async fn status_logs(&self, id: &str) -> Result<Vec<StatusLogEntry>> {
+        self.call(Method::GET, &format!("/containers/{id}/status-logs"), None::<&()>).await
+    }
+
+    pub async fn snapshots(&self, id: &str) -> Result<Vec<Snapshot>> {
+        self.call(Method::GET, &format!("/containers/{id}/snapshots"), None::<&()>).await
+    }
+
+    pub async fn rentals(&self) -> Result<Vec<Rental>> {
+        self.call(Method::GET, "/rentals", None::<&()>).await
+    }
+
+    pub async fn servers(&self) -> Result<Vec<Server>> {
+        self.call(Method::GET, "/servers", None::<&()>).await
+    }
+
+    pub async fn images(&self) -> Result<Vec<Image>> {
+        self.call(Method::GET, "/images/public", None::<&()>).await
+    }
+
+    pub async fn realms(&self) -> Result<Vec<Realm>> {
+        self.call(Method::GET, "/realms/", None::<&()>).await
+    }
+
+    pub async fn create_realm(&self, name: &str) -> Result<Realm> {
+        self.call(Method::POST, "/realms/", Some(&RealmCreate { name: name.into() })).await
+    }
+
+    pub async fn create_token(&self, req: &TokenCreate) -> Result<CreatedToken> {
+        self.call(Method::POST, "/auth/tokens", Some(req)).await
+    }
+
+    /// Subscribes to `GET /events`; the first item arrives once the subscription is live.
+    pub async fn events(&self) -> Result<EventStream> {
+        let resp = self.request(Method::GET, "/events").send().await?;
+        let status = resp.status();
+        if !status.is_success() {
+            let bytes = resp.bytes().await?;
+            return Err(api_error(status, &bytes));
+        }
+        EventStream::start(resp).await
+    }
+}
+
+fn q(query: &str) -> String {
+    if query.is_empty() { String::new() } else { format!("?{query}") }
+}
+
+fn api_error(status: StatusCode, body: &[u8]) -> ClientError {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        message: Option<String>,
+        code: Option<ErrorCode>,
+    }
+    let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
+    ClientError::Api {
+        status: status.as_u16(),
+        code: parsed.as_ref().and_then(|b| b.code),
+        message: parsed
+            .and_then(|b| b.message)
+            .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(500).collect()),
+    }
+}

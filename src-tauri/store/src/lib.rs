@@ -6,6 +6,7 @@
 //! `hoodyd token` command) waits on SQLite's busy timeout.
 
 mod containers;
+mod digest;
 mod error;
 mod meta;
 mod projects;

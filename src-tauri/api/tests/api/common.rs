@@ -1,0 +1,98 @@
+use hoody_client::HoodyClient;
+use hoody_engine::{Engine, EngineConfig, UnavailableRuntime};
+use hoody_model::{ContainerCreate, ContainerStatus, Project, ProjectCreate};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+pub const SSH_KEY_A: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEI2D7MpSkdaP7fqsMPp73DFo6Qgp4w//pvKli5FLgaW alice@host";
+pub const SSH_KEY_B: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIlH3TD9hpgdQIrWk/iNGHV8JYI0287fgK22lcoGGrDK bob@host";
+
+pub struct TestServer {
+    pub client: HoodyClient,
+    pub token: String,
+    pub engine: Engine,
+    stop: Option<oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = EngineConfig { data_dir: dir.path().to_owned(), server_name: "local".into() };
+        let engine = Engine::start(config, Arc::new(UnavailableRuntime::new("no runtime in this test"))).await.unwrap();
+        let admin = hoody_engine::issue_token(engine.store(), Some("admin".into()), vec![]).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(hoody_api::serve(listener, engine.clone(), async move {
+            let _ = stopped.await;
+        }));
+        let client = HoodyClient::new(format!("http://{addr}"), Some(admin.token.clone()));
+        Self { client, token: admin.token, engine, stop: Some(stop), _dir: dir }
+    }
+
+    /// Everything in the database, to compare before and after a refused request.
+    pub async fn db(&self) -> String {
+        self.engine.store().content_digest().await.unwrap()
+    }
+
+    pub async fn project(&self, alias: &str) -> Project {
+        self.client.create_project(&ProjectCreate { alias: alias.into(), ..Default::default() }).await.unwrap()
+    }
+
+    /// Creates a container and waits until its creation has settled (with no runtime: failed).
+    pub async fn container(&self, project: &Project, req: ContainerCreate) -> hoody_model::Container {
+        let c = self.client.create_container(project.id.as_str(), &req).await.unwrap();
+        self.settled(c.id.as_str()).await
+    }
+
+    pub async fn settled(&self, id: &str) -> hoody_model::Container {
+        for _ in 0..200 {
+            let c = self.client.container(id, false).await.unwrap();
+            if !c.status.is_transitional() {
+                return c;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("container {id} stayed in a transitional state");
+    }
+
+    /// Sends raw JSON and checks the answer is an error in the platform's shape with this
+    /// status and code; returns the message.
+    pub async fn refused(&self, method: reqwest::Method, path: &str, body: Option<serde_json::Value>, status: u16, code: &str) -> String {
+        let before = self.db().await;
+        let r = self.client.raw(method.clone(), path, body.as_ref()).await.unwrap();
+        assert_eq!(r.status, status, "{method} {path} {body:?} → {}", r.body);
+        assert_error_shape(&r.body, status, code);
+        assert_eq!(before, self.db().await, "{method} {path} was refused but changed the store");
+        r.body["message"].as_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub fn assert_error_shape(body: &serde_json::Value, status: u16, code: &str) {
+    assert_eq!(body["statusCode"], status, "{body}");
+    assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{body}");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.len() > 15, "a message a person can act on: {body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert!(body.get("data").is_none(), "{body}");
+}
+
+pub fn create(json: serde_json::Value) -> ContainerCreate {
+    serde_json::from_value(json).unwrap()
+}
+
+pub fn failed_for_no_runtime(c: &hoody_model::Container) {
+    assert_eq!(c.status, ContainerStatus::Failed);
+    let error = c.error.as_deref().unwrap();
+    assert!(error.contains("runtime is not available"), "{error}");
+}
