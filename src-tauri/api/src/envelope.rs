@@ -1,9 +1,9 @@
 //! The platform's response shapes: `{"statusCode","message","data"}` on success and
 //! `{"statusCode","error","message","code"}` on failure.
 
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use hoody_engine::EngineError;
 use hoody_model::{ErrorCode, ModelError};
 use serde::Serialize;
@@ -55,8 +55,18 @@ impl ApiError {
 pub fn status_of(code: ErrorCode) -> StatusCode {
     use ErrorCode::*;
     match code {
-        InvalidRequest | InvalidId | InvalidName | InvalidColor | InvalidSshKey | InvalidImage | InvalidEnvironment
-        | InvalidField | InvalidPagination | UnknownRealm | ImmutableField | ContainerMustBeStopped
+        InvalidRequest
+        | InvalidId
+        | InvalidName
+        | InvalidColor
+        | InvalidSshKey
+        | InvalidImage
+        | InvalidEnvironment
+        | InvalidField
+        | InvalidPagination
+        | UnknownRealm
+        | ImmutableField
+        | ContainerMustBeStopped
         | ProjectQuotaExceeded => StatusCode::BAD_REQUEST,
         DuplicateName | DuplicateSshKey | WrongState => StatusCode::CONFLICT,
         NotFound => StatusCode::NOT_FOUND,

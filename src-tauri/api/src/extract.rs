@@ -1,7 +1,7 @@
 //! Request extractors whose failures answer in the platform's error shape.
 
-use crate::envelope::ApiError;
 use crate::AppState;
+use crate::envelope::ApiError;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -24,7 +24,9 @@ impl FromRequestParts<AppState> for Caller {
                 .strip_prefix("Bearer ")
                 .or_else(|| h.strip_prefix("bearer "))
                 .map(str::trim)
-                .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "the Authorization header must be \"Bearer <token>\""))?
+                .ok_or_else(|| {
+                    ApiError::new(ErrorCode::Unauthorized, "the Authorization header must be \"Bearer <token>\"")
+                })?
                 .to_owned(),
             None if parts.uri.path().ends_with("/events") => query_token(parts).ok_or_else(missing)?,
             None => return Err(missing()),
@@ -58,9 +60,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
 
 fn body_message(rejection: &JsonRejection) -> String {
     match rejection {
-        JsonRejection::MissingJsonContentType(_) => "send the body as JSON with \"Content-Type: application/json\"".into(),
+        JsonRejection::MissingJsonContentType(_) => {
+            "send the body as JSON with \"Content-Type: application/json\"".into()
+        }
         JsonRejection::JsonSyntaxError(e) => format!("the body is not valid JSON: {}", inner(e)),
-        JsonRejection::JsonDataError(e) => format!("the body does not fit this request: {}", inner(e)),
+        JsonRejection::JsonDataError(e) => {
+            format!("the body does not fit this request: {}", inner(e))
+        }
         other => other.body_text(),
     }
 }

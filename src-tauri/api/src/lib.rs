@@ -28,7 +28,11 @@ pub fn router(engine: Engine, shutdown: watch::Receiver<bool>) -> Router {
 }
 
 /// Serves the API on `listener` until `signal` resolves, then drains open requests.
-pub async fn serve(listener: TcpListener, engine: Engine, signal: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    engine: Engine,
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let (tx, rx) = watch::channel(false);
     let app = router(engine, rx);
     axum::serve(listener, app)

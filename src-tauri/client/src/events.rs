@@ -33,8 +33,12 @@ impl EventStream {
     pub async fn next(&mut self) -> Result<Option<ContainerEvent>> {
         while let Some((event, data)) = self.next_frame().await? {
             match event.as_str() {
-                "container" => return serde_json::from_str(&data).map(Some).map_err(|e| ClientError::Decode(e.to_string())),
-                "lagged" => return Err(ClientError::Decode(format!("missed {data} events: re-read the containers"))),
+                "container" => {
+                    return serde_json::from_str(&data).map(Some).map_err(|e| ClientError::Decode(e.to_string()));
+                }
+                "lagged" => {
+                    return Err(ClientError::Decode(format!("missed {data} events: re-read the containers")));
+                }
                 _ => continue,
             }
         }

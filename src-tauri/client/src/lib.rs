@@ -7,8 +7,8 @@ mod events;
 pub use events::EventStream;
 
 use hoody_model::{
-    Container, ContainerCreate, ContainerUpdate, CreatedToken, ErrorCode, Image, Operation, Pagination, Project, ProjectCreate,
-    ProjectUpdate, Realm, RealmCreate, Rental, Server, Snapshot, StatusLogEntry, TokenCreate,
+    Container, ContainerCreate, ContainerUpdate, CreatedToken, ErrorCode, Image, Operation, Pagination, Project,
+    ProjectCreate, ProjectUpdate, Realm, RealmCreate, Rental, Server, Snapshot, StatusLogEntry, TokenCreate,
 };
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -104,7 +104,11 @@ impl HoodyClient {
         let resp = req.send().await?;
         let status = resp.status().as_u16();
         let bytes = resp.bytes().await?;
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))? };
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))?
+        };
         Ok(RawResponse { status, body })
     }
 
@@ -129,7 +133,8 @@ impl HoodyClient {
     async fn page<T: DeserializeOwned>(&self, path: &str, key: &str) -> Result<Page<T>> {
         let mut data: serde_json::Map<String, Value> = self.call(Method::GET, path, None::<&()>).await?;
         let items = data.remove(key).ok_or_else(|| ClientError::Decode(format!("no `{key}` in the answer")))?;
-        let pagination = data.remove("pagination").ok_or_else(|| ClientError::Decode("no `pagination` in the answer".into()))?;
+        let pagination =
+            data.remove("pagination").ok_or_else(|| ClientError::Decode("no `pagination` in the answer".into()))?;
         Ok(Page {
             items: serde_json::from_value(items).map_err(|e| ClientError::Decode(e.to_string()))?,
             pagination: serde_json::from_value(pagination).map_err(|e| ClientError::Decode(e.to_string()))?,

@@ -2,8 +2,8 @@
 //! only its SHA-256. A realm-scoped token sees and touches only its realms' projects and
 //! containers, and cannot change which realms anything belongs to.
 
-use crate::error::{EngineError, Result};
 use crate::Engine;
+use crate::error::{EngineError, Result};
 use hoody_model::ids::random_hex;
 use hoody_model::{CreatedToken, ErrorCode, RealmId, Token, TokenCreate, TokenId};
 use hoody_store::TokenRecord;
@@ -75,16 +75,16 @@ impl Engine {
         let mut realm_ids = self.existing_realms(req.realm_ids.as_deref().unwrap_or_default()).await?;
         if let Scope::Realms(mine) = &caller.scope {
             if let Some(outside) = realm_ids.iter().find(|r| !mine.contains(r)) {
-                return Err(EngineError::Forbidden(format!("a token restricted to other realms cannot issue a token for realm {outside}")));
+                return Err(EngineError::Forbidden(format!(
+                    "a token restricted to other realms cannot issue a token for realm {outside}"
+                )));
             }
             if realm_ids.is_empty() {
                 realm_ids = mine.clone();
             }
         }
-        if let Some(name) = &req.name {
-            if name.chars().count() > 100 {
-                return Err(EngineError::rule(ErrorCode::InvalidField, "token name must be at most 100 characters"));
-            }
+        if req.name.as_ref().is_some_and(|name| name.chars().count() > 100) {
+            return Err(EngineError::rule(ErrorCode::InvalidField, "token name must be at most 100 characters"));
         }
         self.issue_token(req.name, realm_ids).await
     }
@@ -96,7 +96,12 @@ impl Engine {
     /// Makes sure a token that already exists as a secret (the admin token file) is known.
     pub async fn ensure_token(&self, secret: &str, name: &str) -> Result<()> {
         if self.inner.store.token_by_hash(&hash(secret)).await?.is_none() {
-            let token = Token { id: TokenId::generate(), name: Some(name.into()), realm_ids: Vec::new(), created_at: crate::now() };
+            let token = Token {
+                id: TokenId::generate(),
+                name: Some(name.into()),
+                realm_ids: Vec::new(),
+                created_at: crate::now(),
+            };
             self.inner.store.insert_token(&TokenRecord { token, token_hash: hash(secret) }).await?;
         }
         Ok(())
@@ -124,7 +129,11 @@ impl Engine {
 
 /// Issues a token straight into a store. The `hoodyd token create` command uses this on the data
 /// directory of a server that may be running: it touches nothing but the tokens table.
-pub async fn issue_token(store: &hoody_store::Store, name: Option<String>, realm_ids: Vec<RealmId>) -> Result<CreatedToken> {
+pub async fn issue_token(
+    store: &hoody_store::Store,
+    name: Option<String>,
+    realm_ids: Vec<RealmId>,
+) -> Result<CreatedToken> {
     let unknown = store.unknown_realms(&realm_ids).await?;
     if let Some(first) = unknown.first() {
         return Err(EngineError::rule(ErrorCode::UnknownRealm, format!("realm {first} does not exist")));

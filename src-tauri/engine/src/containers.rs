@@ -1,13 +1,13 @@
 //! Creating, reading, updating and deleting containers.
 
+use crate::Engine;
 use crate::auth::{Principal, Scope};
 use crate::error::{EngineError, Result};
-use crate::Engine;
-use hoody_model::names::{random_container_name, RANDOM_NAME};
+use hoody_model::names::{RANDOM_NAME, random_container_name};
 use hoody_model::validate::{self, DEFAULT_IMAGE};
 use hoody_model::{
-    Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, ErrorCode, EventKind,
-    Pagination, ProjectId, RealmId, ServerId, StatusLogEntry, Trigger,
+    Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, ErrorCode,
+    EventKind, Pagination, ProjectId, RealmId, ServerId, StatusLogEntry, Trigger,
 };
 use hoody_store::{ContainerFilter, NewContainer, StatusChange};
 
@@ -16,7 +16,12 @@ const RANDOM_NAME_ATTEMPTS: usize = 8;
 
 impl Engine {
     /// Validates and records a new container in `creating`, then provisions it in the background.
-    pub async fn create_container(&self, caller: &Principal, project_id: &ProjectId, req: ContainerCreate) -> Result<Container> {
+    pub async fn create_container(
+        &self,
+        caller: &Principal,
+        project_id: &ProjectId,
+        req: ContainerCreate,
+    ) -> Result<Container> {
         let project = self.project(caller, project_id).await?;
         let server_id = match &req.server_id {
             Some(raw) => {
@@ -32,14 +37,18 @@ impl Engine {
         let hoody_kit = req.hoody_kit.unwrap_or(true);
         let dev_kit = req.dev_kit.unwrap_or(hoody_kit);
         if dev_kit && !hoody_kit {
-            return Err(EngineError::rule(ErrorCode::InvalidField, "dev_kit needs hoody_kit: the developer services run on top of the Hoody Kit"));
+            return Err(EngineError::rule(
+                ErrorCode::InvalidField,
+                "dev_kit needs hoody_kit: the developer services run on top of the Hoody Kit",
+            ));
         }
         let environment_vars = req.environment_vars.unwrap_or_default();
         validate::environment_vars(&environment_vars)?;
         let ssh = req.ssh_public_key.as_deref().map(validate::ssh_public_key).transpose()?;
         let color = req.color.as_deref().map(validate::color).transpose()?;
         let comment = req.comment.as_deref().map(validate::comment).transpose()?;
-        let realm_ids = self.container_realms(caller, &project.realm_ids, req.realm_ids.as_deref().unwrap_or_default()).await?;
+        let realm_ids =
+            self.container_realms(caller, &project.realm_ids, req.realm_ids.as_deref().unwrap_or_default()).await?;
         let generated = matches!(req.name.as_deref(), None | Some(RANDOM_NAME));
         let now = crate::now();
         let mut container = Container {
@@ -99,7 +108,9 @@ impl Engine {
     /// Runs the runtime's create for a container in `creating` and records the outcome.
     async fn provision(&self, id: &ContainerId) {
         let _guard = self.inner.locks.lock(id).await;
-        let Ok(Some(container)) = self.inner.store.container(id).await else { return };
+        let Ok(Some(container)) = self.inner.store.container(id).await else {
+            return;
+        };
         if container.status != ContainerStatus::Creating {
             return;
         }
@@ -117,11 +128,18 @@ impl Engine {
 
     /// The realms a new container joins: those asked for (which must exist), and for a
     /// realm-restricted caller its own realms, which the project must include.
-    async fn container_realms(&self, caller: &Principal, project_realms: &[RealmId], asked: &[String]) -> Result<Vec<RealmId>> {
+    async fn container_realms(
+        &self,
+        caller: &Principal,
+        project_realms: &[RealmId],
+        asked: &[String],
+    ) -> Result<Vec<RealmId>> {
         let mut realms = self.existing_realms(asked).await?;
         if let Scope::Realms(mine) = &caller.scope {
             if let Some(outside) = realms.iter().find(|r| !mine.contains(r)) {
-                return Err(EngineError::Forbidden(format!("this token is restricted to other realms and cannot use realm {outside}")));
+                return Err(EngineError::Forbidden(format!(
+                    "this token is restricted to other realms and cannot use realm {outside}"
+                )));
             }
             let scoped: Vec<_> = mine.iter().filter(|r| project_realms.contains(r)).cloned().collect();
             if scoped.is_empty() {
@@ -155,11 +173,17 @@ impl Engine {
         Ok(c)
     }
 
-    pub async fn list_containers(&self, caller: &Principal, q: &ContainerListQuery) -> Result<(Vec<Container>, Pagination)> {
+    pub async fn list_containers(
+        &self,
+        caller: &Principal,
+        q: &ContainerListQuery,
+    ) -> Result<(Vec<Container>, Pagination)> {
         let filter = ContainerFilter { visible_realms: caller.scope.realms().map(<[RealmId]>::to_vec) };
         let (mut containers, total) = self.inner.store.list_containers(q, &filter).await?;
         if q.with_runtime {
-            for c in containers.iter_mut().filter(|c| matches!(c.status, ContainerStatus::Running | ContainerStatus::Paused)) {
+            for c in
+                containers.iter_mut().filter(|c| matches!(c.status, ContainerStatus::Running | ContainerStatus::Paused))
+            {
                 c.runtime_info = Some(self.inner.runtime.info(c).await?);
             }
         }
@@ -179,7 +203,12 @@ impl Engine {
     /// Applies an update. Permanent fields may only repeat their current value; fields the
     /// running container has baked in need it stopped; realm-restricted callers cannot move it
     /// between realms.
-    pub async fn update_container(&self, caller: &Principal, id: &ContainerId, req: ContainerUpdate) -> Result<Container> {
+    pub async fn update_container(
+        &self,
+        caller: &Principal,
+        id: &ContainerId,
+        req: ContainerUpdate,
+    ) -> Result<Container> {
         let _guard = self.inner.locks.lock(id).await;
         let mut c = self.container(caller, id).await?;
         check_permanent(&req, &c)?;
@@ -195,7 +224,10 @@ impl Engine {
             ));
         }
         if c.status.is_transitional() {
-            return Err(EngineError::rule(ErrorCode::WrongState, format!("the container is {}; wait until that finishes", c.status)));
+            return Err(EngineError::rule(
+                ErrorCode::WrongState,
+                format!("the container is {}; wait until that finishes", c.status),
+            ));
         }
         let mut fingerprint = match &c.ssh_public_key {
             Some(key) => Some(validate::ssh_public_key(key)?.fingerprint),
@@ -261,14 +293,21 @@ impl Engine {
         let c = self.record_status(&c, ContainerStatus::Deleting, None, Trigger::User).await?;
         if let Err(e) = runtime.destroy(id).await {
             let e = EngineError::from(e);
-            self.record_status(&c, ContainerStatus::Failed, Some(format!("deletion failed: {e}")), Trigger::System).await?;
+            self.record_status(&c, ContainerStatus::Failed, Some(format!("deletion failed: {e}")), Trigger::System)
+                .await?;
             return Err(e);
         }
         self.record_status(&c, ContainerStatus::Deleted, None, Trigger::User).await
     }
 
     /// Moves `c` to `to`, logs it, tells subscribers, and returns the container as it is now.
-    pub(crate) async fn record_status(&self, c: &Container, to: ContainerStatus, error: Option<String>, trigger: Trigger) -> Result<Container> {
+    pub(crate) async fn record_status(
+        &self,
+        c: &Container,
+        to: ContainerStatus,
+        error: Option<String>,
+        trigger: Trigger,
+    ) -> Result<Container> {
         let change = StatusChange {
             id: c.id.clone(),
             from: c.status,
@@ -290,15 +329,27 @@ impl Engine {
 }
 
 fn check_permanent(req: &ContainerUpdate, c: &Container) -> Result<()> {
-    let same = |sent: &Option<serde_json::Value>, current: serde_json::Value| sent.as_ref().is_none_or(|v| *v == current);
+    let same =
+        |sent: &Option<serde_json::Value>, current: serde_json::Value| sent.as_ref().is_none_or(|v| *v == current);
     let checks = [
-        ("container_image", same(&req.container_image, c.container_image.clone().into()), "the OS is permanent: create a new container with the image you want"),
+        (
+            "container_image",
+            same(&req.container_image, c.container_image.clone().into()),
+            "the OS is permanent: create a new container with the image you want",
+        ),
         ("hoody_kit", same(&req.hoody_kit, c.hoody_kit.into()), "the Kit installation is permanent"),
         ("dev_kit", same(&req.dev_kit, c.dev_kit.into()), "the developer Kit is permanent"),
-        ("server_id", same(&req.server_id, c.server_id.as_str().into()), "containers cannot move between servers: copy it instead"),
+        (
+            "server_id",
+            same(&req.server_id, c.server_id.as_str().into()),
+            "containers cannot move between servers: copy it instead",
+        ),
     ];
     match checks.iter().find(|(_, ok, _)| !ok) {
-        Some((field, _, why)) => Err(EngineError::rule(ErrorCode::ImmutableField, format!("{field} cannot be changed after creation: {why}"))),
+        Some((field, _, why)) => Err(EngineError::rule(
+            ErrorCode::ImmutableField,
+            format!("{field} cannot be changed after creation: {why}"),
+        )),
         None => Ok(()),
     }
 }

@@ -61,7 +61,9 @@ impl From<StoreError> for EngineError {
             ),
             StoreError::QuotaExceeded { max, count } => Self::rule(
                 ErrorCode::ProjectQuotaExceeded,
-                format!("the project allows at most {max} containers and already has {count}; delete one or raise max_containers"),
+                format!(
+                    "the project allows at most {max} containers and already has {count}; delete one or raise max_containers"
+                ),
             ),
             StoreError::StatusChanged { actual } => Self::rule(
                 ErrorCode::WrongState,

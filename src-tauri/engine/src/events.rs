@@ -1,5 +1,5 @@
-use crate::auth::Principal;
 use crate::Engine;
+use crate::auth::Principal;
 use hoody_model::{Container, ContainerEvent, ContainerStatus, EventKind};
 use tokio::sync::broadcast;
 
@@ -15,7 +15,14 @@ impl Engine {
         principal.scope.sees(&event.realm_ids)
     }
 
-    pub(crate) fn emit(&self, kind: EventKind, c: &Container, from: Option<ContainerStatus>, to: ContainerStatus, reason: Option<String>) {
+    pub(crate) fn emit(
+        &self,
+        kind: EventKind,
+        c: &Container,
+        from: Option<ContainerStatus>,
+        to: ContainerStatus,
+        reason: Option<String>,
+    ) {
         // No subscriber is fine: nobody is listening.
         let _ = self.inner.events.send(ContainerEvent {
             kind,

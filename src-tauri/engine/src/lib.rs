@@ -19,7 +19,7 @@ mod reconcile;
 mod runtime;
 mod servers;
 
-pub use auth::{issue_token, Principal, Scope};
+pub use auth::{Principal, Scope, issue_token};
 pub use error::{EngineError, Result};
 pub use runtime::{ContainerRuntime, RuntimeError, RuntimeState, UnavailableRuntime};
 
@@ -56,7 +56,10 @@ struct Inner {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("server", &self.inner.server).field("runtime", &self.inner.runtime.name()).finish()
+        f.debug_struct("Engine")
+            .field("server", &self.inner.server)
+            .field("runtime", &self.inner.runtime.name())
+            .finish()
     }
 }
 

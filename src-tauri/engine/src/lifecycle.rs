@@ -2,9 +2,9 @@
 //! record. A runtime that is not there changes nothing; a runtime that fails leaves the
 //! container `failed` with the reason.
 
+use crate::Engine;
 use crate::auth::Principal;
 use crate::error::{EngineError, Result};
-use crate::Engine;
 use hoody_model::{Container, ContainerId, ContainerStatus, Operation, Trigger};
 
 impl Engine {

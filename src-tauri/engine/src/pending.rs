@@ -1,16 +1,19 @@
 //! Routes of the Hoody API whose work needs the local container runtime (copies, snapshots,
 //! stats). They answer with the reason they cannot act, never with a pretended success.
 
+use crate::Engine;
 use crate::auth::Principal;
 use crate::error::{EngineError, Result};
-use crate::Engine;
 use hoody_model::{Container, ContainerId, ContainerStatus, ErrorCode, RuntimeInfo, Snapshot, SnapshotCreate};
 
 impl Engine {
     fn needs_runtime(&self, what: &str) -> EngineError {
         match self.inner.runtime.unavailable_reason() {
             Some(reason) => EngineError::RuntimeUnavailable(format!("{what} needs the container runtime: {reason}")),
-            None => EngineError::NotImplemented(format!("{what} is not supported by the {} runtime yet", self.inner.runtime.name())),
+            None => EngineError::NotImplemented(format!(
+                "{what} is not supported by the {} runtime yet",
+                self.inner.runtime.name()
+            )),
         }
     }
 
@@ -19,7 +22,12 @@ impl Engine {
         Err(self.needs_runtime("copying a container"))
     }
 
-    pub async fn create_snapshot(&self, caller: &Principal, id: &ContainerId, _req: SnapshotCreate) -> Result<Snapshot> {
+    pub async fn create_snapshot(
+        &self,
+        caller: &Principal,
+        id: &ContainerId,
+        _req: SnapshotCreate,
+    ) -> Result<Snapshot> {
         self.container(caller, id).await?;
         Err(self.needs_runtime("taking a snapshot"))
     }
@@ -46,7 +54,10 @@ impl Engine {
     pub async fn stats(&self, caller: &Principal, id: &ContainerId) -> Result<RuntimeInfo> {
         let c = self.container(caller, id).await?;
         if !matches!(c.status, ContainerStatus::Running | ContainerStatus::Paused) {
-            return Err(EngineError::rule(ErrorCode::WrongState, format!("the container is {}; stats exist only while it runs", c.status)));
+            return Err(EngineError::rule(
+                ErrorCode::WrongState,
+                format!("the container is {}; stats exist only while it runs", c.status),
+            ));
         }
         Ok(self.inner.runtime.info(&c).await?)
     }

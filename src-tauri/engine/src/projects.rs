@@ -1,7 +1,7 @@
+use crate::Engine;
 use crate::auth::{Principal, Scope};
 use crate::error::{EngineError, Result};
-use crate::Engine;
-use hoody_model::{validate, PageRequest, Pagination, Project, ProjectCreate, ProjectId, ProjectUpdate};
+use hoody_model::{PageRequest, Pagination, Project, ProjectCreate, ProjectId, ProjectUpdate, validate};
 
 impl Engine {
     pub async fn create_project(&self, caller: &Principal, req: ProjectCreate) -> Result<Project> {
@@ -12,7 +12,9 @@ impl Engine {
         if let Scope::Realms(mine) = &caller.scope {
             // A realm-restricted caller creates inside its own realms only.
             if let Some(outside) = realm_ids.iter().find(|r| !mine.contains(r)) {
-                return Err(EngineError::Forbidden(format!("this token is restricted to other realms and cannot use realm {outside}")));
+                return Err(EngineError::Forbidden(format!(
+                    "this token is restricted to other realms and cannot use realm {outside}"
+                )));
             }
             for r in mine {
                 if !realm_ids.contains(r) {
@@ -46,7 +48,8 @@ impl Engine {
     }
 
     pub async fn list_projects(&self, caller: &Principal, page: PageRequest) -> Result<(Vec<Project>, Pagination)> {
-        let (projects, total) = self.inner.store.list_projects(caller.scope.realms(), page.offset(), page.limit).await?;
+        let (projects, total) =
+            self.inner.store.list_projects(caller.scope.realms(), page.offset(), page.limit).await?;
         Ok((projects, Pagination::new(total, page)))
     }
 

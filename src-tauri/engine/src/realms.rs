@@ -1,7 +1,7 @@
+use crate::Engine;
 use crate::auth::Principal;
 use crate::error::{EngineError, Result};
-use crate::Engine;
-use hoody_model::{validate, ErrorCode, Realm, RealmCreate, RealmId};
+use hoody_model::{ErrorCode, Realm, RealmCreate, RealmId, validate};
 
 impl Engine {
     pub async fn create_realm(&self, caller: &Principal, req: RealmCreate) -> Result<Realm> {

@@ -1,9 +1,9 @@
 //! On start, bring the store in line with what the runtime holds: work the engine was doing
 //! when it stopped (a create, a delete) is finished or marked failed.
 
+use crate::Engine;
 use crate::error::Result;
 use crate::runtime::RuntimeState;
-use crate::Engine;
 use hoody_model::{ContainerStatus, Trigger};
 
 impl Engine {
@@ -12,7 +12,9 @@ impl Engine {
             if !status.is_transitional() {
                 continue;
             }
-            let Some(c) = self.inner.store.container(&id).await? else { continue };
+            let Some(c) = self.inner.store.container(&id).await? else {
+                continue;
+            };
             if status == ContainerStatus::Deleting {
                 self.inner.runtime.destroy(&id).await?;
                 self.record_status(&c, ContainerStatus::Deleted, None, Trigger::Reconcile).await?;

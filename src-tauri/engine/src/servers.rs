@@ -1,7 +1,7 @@
 //! This machine as a Hoody server (`GET /servers`, `GET /rentals`).
 
-use crate::error::Result;
 use crate::Engine;
+use crate::error::Result;
 use hoody_model::{Id, Image, Rental, Server, ServerId, ServerStatus};
 
 impl Engine {

@@ -12,11 +12,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Why this build runs no containers; every operation that needs one reports it.
-const NO_RUNTIME: &str = "this hoodyd has no container runtime yet, so containers are recorded but cannot run on this machine";
+const NO_RUNTIME: &str =
+    "this hoodyd has no container runtime yet, so containers are recorded but cannot run on this machine";
 const ADMIN_TOKEN_FILE: &str = "admin.token";
 
 #[derive(Parser)]
-#[command(name = "hoodyd", version, about = "The Hoody engine, headless: a Hoody-compatible REST API over this machine")]
+#[command(
+    name = "hoodyd",
+    version,
+    about = "The Hoody engine, headless: a Hoody-compatible REST API over this machine"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -85,7 +90,9 @@ fn main() -> Result<()> {
     rt.block_on(async {
         match cli.command {
             Command::Serve { listen, data, server_name } => serve(listen, &data.resolve()?, server_name).await,
-            Command::Token { command: TokenCommand::Create { realms, name, data } } => create_token(&data.resolve()?, realms, name).await,
+            Command::Token { command: TokenCommand::Create { realms, name, data } } => {
+                create_token(&data.resolve()?, realms, name).await
+            }
         }
     })
 }
@@ -138,7 +145,7 @@ async fn create_token(data_dir: &Path, realms: Vec<String>, name: Option<String>
 }
 
 async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
+    use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
     tokio::select! {

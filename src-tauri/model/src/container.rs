@@ -236,7 +236,8 @@ mod tests {
 
     #[test]
     fn fields_needing_stop() {
-        let u: ContainerUpdate = serde_json::from_str(r##"{"name":"abc","color":"#fff","environment_vars":{}}"##).unwrap();
+        let u: ContainerUpdate =
+            serde_json::from_str(r##"{"name":"abc","color":"#fff","environment_vars":{}}"##).unwrap();
         assert_eq!(u.fields_needing_stop(), vec!["name", "environment_vars"]);
     }
 }

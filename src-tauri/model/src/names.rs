@@ -3,14 +3,13 @@
 use crate::ids::random_hex;
 
 const ADJECTIVES: &[&str] = &[
-    "amber", "brave", "calm", "clever", "swift", "quiet", "bright", "bold", "eager", "gentle", "happy",
-    "jolly", "keen", "lively", "lucky", "mellow", "nimble", "proud", "rapid", "sunny", "tidy", "vivid",
-    "witty", "zesty",
+    "amber", "brave", "calm", "clever", "swift", "quiet", "bright", "bold", "eager", "gentle", "happy", "jolly",
+    "keen", "lively", "lucky", "mellow", "nimble", "proud", "rapid", "sunny", "tidy", "vivid", "witty", "zesty",
 ];
 const NOUNS: &[&str] = &[
-    "otter", "falcon", "maple", "comet", "harbor", "lynx", "meadow", "orbit", "pine", "quartz", "raven",
-    "river", "sparrow", "summit", "tiger", "willow", "badger", "cedar", "dolphin", "ember", "fjord",
-    "glacier", "heron", "island",
+    "otter", "falcon", "maple", "comet", "harbor", "lynx", "meadow", "orbit", "pine", "quartz", "raven", "river",
+    "sparrow", "summit", "tiger", "willow", "badger", "cedar", "dolphin", "ember", "fjord", "glacier", "heron",
+    "island",
 ];
 
 /// The sentinel a client sends to ask for a generated name.

@@ -38,7 +38,10 @@ pub fn color(value: &str) -> Result<String, ModelError> {
         _ => {
             return Err(ModelError::new(
                 ErrorCode::InvalidColor,
-                format!("color '{}' is not a HEX colour: use 6 hex digits with or without '#', like \"#3498db\"", shorten(value)),
+                format!(
+                    "color '{}' is not a HEX colour: use 6 hex digits with or without '#', like \"#3498db\"",
+                    shorten(value)
+                ),
             ));
         }
     };
@@ -78,9 +81,7 @@ pub fn container_image(value: &str) -> Result<String, ModelError> {
     match value.split_once('/') {
         Some((os, release)) if part_ok(os) && part_ok(release) => Ok(value.to_owned()),
         _ => {
-            let hint = suggest_image(value)
-                .map(|s| format!("; did you mean \"{s}\"?"))
-                .unwrap_or_default();
+            let hint = suggest_image(value).map(|s| format!("; did you mean \"{s}\"?")).unwrap_or_default();
             Err(ModelError::new(
                 ErrorCode::InvalidImage,
                 format!(
@@ -96,7 +97,7 @@ pub fn container_image(value: &str) -> Result<String, ModelError> {
 fn suggest_image(value: &str) -> Option<String> {
     let lower = value.trim().to_ascii_lowercase();
     let (os, release) = lower.split_once(':').or_else(|| {
-        let at = lower.find(|c: char| c == '-' || c == '_')?;
+        let at = lower.find(['-', '_'])?;
         Some((&lower[..at], &lower[at + 1..]))
     })?;
     let candidate = format!("{os}/{release}");
@@ -166,7 +167,10 @@ pub fn project_alias(value: &str) -> Result<String, ModelError> {
 
 pub fn max_containers(value: i64) -> Result<u32, ModelError> {
     u32::try_from(value).ok().filter(|v| (1..=100_000).contains(v)).ok_or_else(|| {
-        ModelError::new(ErrorCode::InvalidField, format!("max_containers must be between 1 and 100000 (got {value}), or null for no limit"))
+        ModelError::new(
+            ErrorCode::InvalidField,
+            format!("max_containers must be between 1 and 100000 (got {value}), or null for no limit"),
+        )
     })
 }
 

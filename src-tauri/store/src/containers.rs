@@ -1,8 +1,11 @@
-use crate::error::{container_conflict, Result, StoreError};
-use crate::rows::{count, id, json, ms, time, to_json};
 use crate::Store;
+use crate::error::{Result, StoreError, container_conflict};
+use crate::rows::{count, id, json, ms, time, to_json};
 use chrono::{DateTime, Utc};
-use hoody_model::{Container, ContainerId, ContainerListQuery, ContainerStatus, Id, ProjectId, RealmId, SortOrder, StatusLogEntry, Trigger};
+use hoody_model::{
+    Container, ContainerId, ContainerListQuery, ContainerStatus, Id, ProjectId, RealmId, SortOrder, StatusLogEntry,
+    Trigger,
+};
 
 /// A container row as selected with its server's name and snapshot count.
 #[derive(Debug)]
@@ -56,7 +59,11 @@ impl ContainerRow {
             cache: self.cache,
             prespawn: self.prespawn,
             ramdisk: self.ramdisk,
-            source_container_id: self.source_container_id.as_deref().map(|s| id("source container id", s)).transpose()?,
+            source_container_id: self
+                .source_container_id
+                .as_deref()
+                .map(|s| id("source container id", s))
+                .transpose()?,
             snapshot_count: count(self.snapshot_count),
             created_at: time(self.created_at)?,
             updated_at: time(self.updated_at)?,
@@ -117,7 +124,8 @@ impl Store {
                 return Err(StoreError::QuotaExceeded { max, count: count(n) });
             }
         }
-        let (id, project_id, server_id, status) = (c.id.as_str(), c.project_id.as_str(), c.server_id.as_str(), c.status.as_str());
+        let (id, project_id, server_id, status) =
+            (c.id.as_str(), c.project_id.as_str(), c.server_id.as_str(), c.status.as_str());
         let (realm_ids, env) = (to_json(&c.realm_ids), to_json(&c.environment_vars));
         let source = c.source_container_id.as_ref().map(|s| s.as_str());
         let (created, updated) = (ms(c.created_at), ms(c.updated_at));
@@ -126,9 +134,30 @@ impl Store {
                 hoody_kit, dev_kit, realm_ids, environment_vars, ssh_public_key, ssh_key_fingerprint, color, comment,
                 autostart, ai, cache, prespawn, ramdisk, source_container_id, created_at, updated_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            id, project_id, server_id, c.name, status, created, c.error, c.container_image,
-            c.hoody_kit, c.dev_kit, realm_ids, env, c.ssh_public_key, new.ssh_key_fingerprint, c.color, c.comment,
-            c.autostart, c.ai, c.cache, c.prespawn, c.ramdisk, source, created, updated
+            id,
+            project_id,
+            server_id,
+            c.name,
+            status,
+            created,
+            c.error,
+            c.container_image,
+            c.hoody_kit,
+            c.dev_kit,
+            realm_ids,
+            env,
+            c.ssh_public_key,
+            new.ssh_key_fingerprint,
+            c.color,
+            c.comment,
+            c.autostart,
+            c.ai,
+            c.cache,
+            c.prespawn,
+            c.ramdisk,
+            source,
+            created,
+            updated
         )
         .execute(&mut *tx)
         .await
@@ -160,7 +189,11 @@ impl Store {
     }
 
     /// One page of containers and the total that match, newest first unless asked otherwise.
-    pub async fn list_containers(&self, q: &ContainerListQuery, filter: &ContainerFilter) -> Result<(Vec<Container>, u64)> {
+    pub async fn list_containers(
+        &self,
+        q: &ContainerListQuery,
+        filter: &ContainerFilter,
+    ) -> Result<(Vec<Container>, u64)> {
         let project = q.project_id.as_ref().map(|p| p.as_str());
         let status = q.status.map(|s| s.as_str());
         let realm = q.realm_id.as_ref().map(|r| r.as_str());
@@ -231,9 +264,10 @@ impl Store {
     /// Ids of the living containers of a project.
     pub async fn project_container_ids(&self, project: &ProjectId) -> Result<Vec<ContainerId>> {
         let project = project.as_str();
-        let rows = sqlx::query_scalar!("SELECT id FROM containers WHERE project_id = ? AND status <> 'deleted'", project)
-            .fetch_all(&self.reader)
-            .await?;
+        let rows =
+            sqlx::query_scalar!("SELECT id FROM containers WHERE project_id = ? AND status <> 'deleted'", project)
+                .fetch_all(&self.reader)
+                .await?;
         rows.iter().map(|r| id("container id", r)).collect()
     }
 
@@ -248,8 +282,19 @@ impl Store {
                 ssh_key_fingerprint = ?, color = ?, comment = ?, autostart = ?, ai = ?, cache = ?, ramdisk = ?,
                 updated_at = ?
              WHERE id = ? AND status <> 'deleted'",
-            c.name, realm_ids, env, c.ssh_public_key, ssh_key_fingerprint, c.color, c.comment, c.autostart, c.ai,
-            c.cache, c.ramdisk, updated, id_text
+            c.name,
+            realm_ids,
+            env,
+            c.ssh_public_key,
+            ssh_key_fingerprint,
+            c.color,
+            c.comment,
+            c.autostart,
+            c.ai,
+            c.cache,
+            c.ramdisk,
+            updated,
+            id_text
         )
         .execute(&self.writer)
         .await
@@ -276,12 +321,26 @@ impl Store {
         let (to, at) = (change.to.as_str(), ms(change.at));
         sqlx::query!(
             "UPDATE containers SET status = ?, status_since = ?, error = ?, updated_at = ? WHERE id = ?",
-            to, at, change.error, at, id_text
+            to,
+            at,
+            change.error,
+            at,
+            id_text
         )
         .execute(&mut *tx)
         .await?;
         let duration = Some((at - row.status_since).max(0));
-        log_in_tx(&mut tx, &change.id, Some(change.from), change.to, at, duration, change.trigger, change.reason.as_deref()).await?;
+        log_in_tx(
+            &mut tx,
+            &change.id,
+            Some(change.from),
+            change.to,
+            at,
+            duration,
+            change.trigger,
+            change.reason.as_deref(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -331,7 +390,14 @@ pub(crate) async fn log_in_tx(
     sqlx::query!(
         "INSERT INTO status_logs (id, container_id, from_status, to_status, at, duration_ms, triggered_by, reason)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        log_id, container, from, to, at, duration_ms, trigger, reason
+        log_id,
+        container,
+        from,
+        to,
+        at,
+        duration_ms,
+        trigger,
+        reason
     )
     .execute(tx)
     .await?;

@@ -34,15 +34,15 @@ impl StoreError {
 
 /// Maps a violated unique index of the containers table to the rule it enforces.
 pub(crate) fn container_conflict(err: sqlx::Error, name: &str) -> StoreError {
-    if let sqlx::Error::Database(db) = &err {
-        if db.is_unique_violation() {
-            let msg = db.message();
-            if msg.contains("ssh_key_fingerprint") {
-                return StoreError::DuplicateSshKey;
-            }
-            if msg.contains("containers.name") {
-                return StoreError::DuplicateName { name: name.to_owned() };
-            }
+    if let sqlx::Error::Database(db) = &err
+        && db.is_unique_violation()
+    {
+        let msg = db.message();
+        if msg.contains("ssh_key_fingerprint") {
+            return StoreError::DuplicateSshKey;
+        }
+        if msg.contains("containers.name") {
+            return StoreError::DuplicateName { name: name.to_owned() };
         }
     }
     StoreError::Database(err)

@@ -1,6 +1,6 @@
+use crate::Store;
 use crate::error::Result;
 use crate::rows::{id, ms, time};
-use crate::Store;
 use chrono::{DateTime, Utc};
 use hoody_model::ServerId;
 
@@ -17,7 +17,9 @@ impl Store {
     /// The server this engine runs on, created with `name` on first use.
     pub async fn local_server(&self, name: &str, now: DateTime<Utc>) -> Result<ServerRecord> {
         let mut tx = self.writer.begin().await?;
-        let existing = sqlx::query_scalar!("SELECT value FROM meta WHERE key = ?", LOCAL_SERVER_KEY).fetch_optional(&mut *tx).await?;
+        let existing = sqlx::query_scalar!("SELECT value FROM meta WHERE key = ?", LOCAL_SERVER_KEY)
+            .fetch_optional(&mut *tx)
+            .await?;
         let server_id = match existing {
             Some(v) => v,
             None => {
@@ -26,13 +28,17 @@ impl Store {
                 sqlx::query!("INSERT INTO servers (id, name, created_at) VALUES (?, ?, ?)", new_id, name, created)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query!("INSERT INTO meta (key, value) VALUES (?, ?)", LOCAL_SERVER_KEY, new_id).execute(&mut *tx).await?;
+                sqlx::query!("INSERT INTO meta (key, value) VALUES (?, ?)", LOCAL_SERVER_KEY, new_id)
+                    .execute(&mut *tx)
+                    .await?;
                 new_id
             }
         };
         // The name may be changed by configuration between runs; the id never changes.
         sqlx::query!("UPDATE servers SET name = ? WHERE id = ?", name, server_id).execute(&mut *tx).await?;
-        let row = sqlx::query!("SELECT id, name, created_at FROM servers WHERE id = ?", server_id).fetch_one(&mut *tx).await?;
+        let row = sqlx::query!("SELECT id, name, created_at FROM servers WHERE id = ?", server_id)
+            .fetch_one(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(ServerRecord { id: id("server id", &row.id)?, name: row.name, created_at: time(row.created_at)? })
     }

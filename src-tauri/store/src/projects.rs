@@ -1,6 +1,6 @@
+use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::rows::{count, id, json, ms, time, to_json};
-use crate::Store;
 use chrono::{DateTime, Utc};
 use hoody_model::{ContainerId, ContainerStatus, Project, ProjectId, RealmId, Trigger};
 
@@ -33,7 +33,8 @@ impl ProjectRow {
 
 impl Store {
     pub async fn insert_project(&self, p: &Project) -> Result<Project> {
-        let (id_text, realms, created, updated) = (p.id.as_str(), to_json(&p.realm_ids), ms(p.created_at), ms(p.updated_at));
+        let (id_text, realms, created, updated) =
+            (p.id.as_str(), to_json(&p.realm_ids), ms(p.created_at), ms(p.updated_at));
         let max = p.max_containers.map(i64::from);
         sqlx::query!(
             "INSERT INTO projects (id, alias, color, max_containers, realm_ids, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -60,7 +61,12 @@ impl Store {
     }
 
     /// Projects visible to a caller: all of them (`None`), or those in one of the given realms.
-    pub async fn list_projects(&self, visible_realms: Option<&[RealmId]>, offset: u64, limit: u32) -> Result<(Vec<Project>, u64)> {
+    pub async fn list_projects(
+        &self,
+        visible_realms: Option<&[RealmId]>,
+        offset: u64,
+        limit: u32,
+    ) -> Result<(Vec<Project>, u64)> {
         let visible = visible_realms.map(to_json);
         let (offset, limit) = (i64::try_from(offset).unwrap_or(i64::MAX), i64::from(limit));
         let total = sqlx::query_scalar!(
@@ -92,7 +98,12 @@ impl Store {
         let max = p.max_containers.map(i64::from);
         let done = sqlx::query!(
             "UPDATE projects SET alias = ?, color = ?, max_containers = ?, realm_ids = ?, updated_at = ? WHERE id = ?",
-            p.alias, p.color, max, realms, updated, id_text
+            p.alias,
+            p.color,
+            max,
+            realms,
+            updated,
+            id_text
         )
         .execute(&self.writer)
         .await?;
@@ -109,17 +120,35 @@ impl Store {
         let id_text = project.as_str();
         let at_ms = ms(at);
         let mut tx = self.writer.begin().await?;
-        let left = sqlx::query!("SELECT id, status, status_since FROM containers WHERE project_id = ? AND status <> 'deleted'", id_text)
-            .fetch_all(&mut *tx)
-            .await?;
+        let left = sqlx::query!(
+            "SELECT id, status, status_since FROM containers WHERE project_id = ? AND status <> 'deleted'",
+            id_text
+        )
+        .fetch_all(&mut *tx)
+        .await?;
         let mut swept = Vec::new();
         for row in left {
             let from = ContainerStatus::parse(&row.status).map_err(|e| StoreError::corrupt("status", e))?;
             let cid: ContainerId = id("container id", &row.id)?;
-            sqlx::query!("UPDATE containers SET status = 'deleted', status_since = ?, updated_at = ? WHERE id = ?", at_ms, at_ms, row.id)
-                .execute(&mut *tx)
-                .await?;
-            crate::containers::log_in_tx(&mut tx, &cid, Some(from), ContainerStatus::Deleted, at_ms, Some(at_ms - row.status_since), Trigger::User, Some("project deleted")).await?;
+            sqlx::query!(
+                "UPDATE containers SET status = 'deleted', status_since = ?, updated_at = ? WHERE id = ?",
+                at_ms,
+                at_ms,
+                row.id
+            )
+            .execute(&mut *tx)
+            .await?;
+            crate::containers::log_in_tx(
+                &mut tx,
+                &cid,
+                Some(from),
+                ContainerStatus::Deleted,
+                at_ms,
+                Some(at_ms - row.status_since),
+                Trigger::User,
+                Some("project deleted"),
+            )
+            .await?;
             swept.push(cid);
         }
         let done = sqlx::query!("DELETE FROM projects WHERE id = ?", id_text).execute(&mut *tx).await?;

@@ -1,6 +1,6 @@
+use crate::Store;
 use crate::error::Result;
 use crate::rows::{id, ms, time};
-use crate::Store;
 use hoody_model::{Realm, RealmId};
 
 impl Store {
@@ -13,7 +13,9 @@ impl Store {
     }
 
     pub async fn realms(&self) -> Result<Vec<Realm>> {
-        let rows = sqlx::query!("SELECT id, name, created_at FROM realms ORDER BY created_at, id").fetch_all(&self.reader).await?;
+        let rows = sqlx::query!("SELECT id, name, created_at FROM realms ORDER BY created_at, id")
+            .fetch_all(&self.reader)
+            .await?;
         rows.into_iter()
             .map(|r| Ok(Realm { id: id("realm id", &r.id)?, name: r.name, created_at: time(r.created_at)? }))
             .collect()

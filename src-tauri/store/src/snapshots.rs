@@ -1,6 +1,6 @@
+use crate::Store;
 use crate::error::Result;
 use crate::rows::{id, time};
-use crate::Store;
 use hoody_model::{ContainerId, Snapshot};
 
 impl Store {
@@ -30,9 +30,11 @@ impl Store {
 impl Store {
     /// Images in the local store, by alias.
     pub async fn images(&self) -> Result<Vec<hoody_model::Image>> {
-        let rows = sqlx::query!("SELECT alias, os, release, fingerprint, size_bytes, description, created_at FROM images ORDER BY alias")
-            .fetch_all(&self.reader)
-            .await?;
+        let rows = sqlx::query!(
+            "SELECT alias, os, release, fingerprint, size_bytes, description, created_at FROM images ORDER BY alias"
+        )
+        .fetch_all(&self.reader)
+        .await?;
         rows.into_iter()
             .map(|r| {
                 Ok(hoody_model::Image {

@@ -1,6 +1,6 @@
+use crate::Store;
 use crate::error::Result;
 use crate::rows::{id, json, ms, time, to_json};
-use crate::Store;
 use hoody_model::Token;
 
 /// A stored token: its public description and the hash of its secret (never the secret).
@@ -16,7 +16,11 @@ impl Store {
         let (id_text, realms, created) = (t.id.as_str(), to_json(&t.realm_ids), ms(t.created_at));
         sqlx::query!(
             "INSERT INTO tokens (id, token_hash, name, realm_ids, created_at) VALUES (?, ?, ?, ?, ?)",
-            id_text, record.token_hash, t.name, realms, created
+            id_text,
+            record.token_hash,
+            t.name,
+            realms,
+            created
         )
         .execute(&self.writer)
         .await?;
@@ -28,7 +32,12 @@ impl Store {
             .fetch_optional(&self.reader)
             .await?;
         row.map(|r| {
-            Ok(Token { id: id("token id", &r.id)?, name: r.name, realm_ids: json("realm_ids", &r.realm_ids)?, created_at: time(r.created_at)? })
+            Ok(Token {
+                id: id("token id", &r.id)?,
+                name: r.name,
+                realm_ids: json("realm_ids", &r.realm_ids)?,
+                created_at: time(r.created_at)?,
+            })
         })
         .transpose()
     }

@@ -1,13 +1,13 @@
 use super::{flag, query};
-use crate::envelope::{created, ok, ApiResult};
-use crate::extract::{Body, Caller};
 use crate::AppState;
+use crate::envelope::{ApiResult, created, ok};
+use crate::extract::{Body, Caller};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use hoody_engine::Principal;
 use hoody_model::{
-    ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, ErrorCode, Operation, ProjectId, RealmId,
-    SnapshotCreate, SortField, SortOrder,
+    ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, ErrorCode, Operation,
+    ProjectId, RealmId, SnapshotCreate, SortField, SortOrder,
 };
 use serde_json::json;
 
@@ -44,11 +44,20 @@ pub(crate) struct GetParams {
     runtime: Option<String>,
 }
 
-pub(crate) async fn list(State(s): State<AppState>, Caller(who): Caller, q: Result<Query<ListParams>, QueryRejection>) -> ApiResult {
+pub(crate) async fn list(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    q: Result<Query<ListParams>, QueryRejection>,
+) -> ApiResult {
     list_in(&s, &who, query(q)?, None).await
 }
 
-pub(crate) async fn list_in(s: &AppState, who: &Principal, params: ListParams, project: Option<ProjectId>) -> ApiResult {
+pub(crate) async fn list_in(
+    s: &AppState,
+    who: &Principal,
+    params: ListParams,
+    project: Option<ProjectId>,
+) -> ApiResult {
     let mut q = params.parse()?;
     if project.is_some() {
         q.project_id = project;
@@ -97,7 +106,11 @@ pub(crate) async fn delete(State(s): State<AppState>, Caller(who): Caller, Path(
     Ok(ok("Container deleted successfully", s.engine.delete_container(&who, &id).await?))
 }
 
-pub(crate) async fn operate(State(s): State<AppState>, Caller(who): Caller, Path((id, op)): Path<(String, String)>) -> ApiResult {
+pub(crate) async fn operate(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path((id, op)): Path<(String, String)>,
+) -> ApiResult {
     let id = ContainerId::parse(&id)?;
     let Some(op) = Operation::parse(&op) else {
         let names: Vec<_> = Operation::ALL.iter().map(|o| o.as_str()).collect();
@@ -130,12 +143,20 @@ pub(crate) async fn snapshot(
     Ok(created("Snapshot created successfully", s.engine.create_snapshot(&who, &id, req).await?))
 }
 
-pub(crate) async fn restore(State(s): State<AppState>, Caller(who): Caller, Path((id, name)): Path<(String, String)>) -> ApiResult {
+pub(crate) async fn restore(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path((id, name)): Path<(String, String)>,
+) -> ApiResult {
     let id = ContainerId::parse(&id)?;
     Ok(ok("Snapshot restored successfully", s.engine.restore_snapshot(&who, &id, &name).await?))
 }
 
-pub(crate) async fn delete_snapshot(State(s): State<AppState>, Caller(who): Caller, Path((id, name)): Path<(String, String)>) -> ApiResult {
+pub(crate) async fn delete_snapshot(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path((id, name)): Path<(String, String)>,
+) -> ApiResult {
     let id = ContainerId::parse(&id)?;
     Ok(ok("Snapshot deleted successfully", s.engine.delete_snapshot(&who, &id, &name).await?))
 }

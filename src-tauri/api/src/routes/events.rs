@@ -1,17 +1,20 @@
 //! `GET /api/v1/events`: server-sent events of container changes the caller may see.
 
-use crate::extract::Caller;
 use crate::AppState;
+use crate::extract::Caller;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use std::convert::Infallible;
 use std::time::Duration;
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::{BroadcastStream, WatchStream};
-use tokio_stream::StreamExt;
 
-pub(crate) async fn stream(State(s): State<AppState>, Caller(who): Caller) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+pub(crate) async fn stream(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let engine = s.engine.clone();
     let events = BroadcastStream::new(s.engine.subscribe()).filter_map(move |item| match item {
         Ok(event) if engine.event_visible(&who, &event) => {
@@ -27,5 +30,5 @@ pub(crate) async fn stream(State(s): State<AppState>, Caller(who): Caller) -> Ss
         shutdown.next().await;
     });
     Sse::new(futures_util::StreamExt::take_until(ready.chain(events), until_shutdown))
-    .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

@@ -3,12 +3,12 @@ mod events;
 mod projects;
 mod servers;
 
-use crate::envelope::ApiError;
 use crate::AppState;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::Query;
-use axum::routing::{get, post};
+use crate::envelope::ApiError;
 use axum::Router;
+use axum::extract::Query;
+use axum::extract::rejection::QueryRejection;
+use axum::routing::{get, post};
 use hoody_model::{ErrorCode, PageRequest};
 use serde::de::DeserializeOwned;
 
@@ -16,7 +16,10 @@ pub(crate) fn router() -> Router<AppState> {
     let api = Router::new()
         .route("/projects", get(projects::list).post(projects::create))
         .route("/projects/", get(projects::list).post(projects::create))
-        .route("/projects/{id}", get(projects::get).put(projects::update).patch(projects::update).delete(projects::delete))
+        .route(
+            "/projects/{id}",
+            get(projects::get).put(projects::update).patch(projects::update).delete(projects::delete),
+        )
         .route("/projects/{id}/containers", get(projects::containers).post(containers::create))
         .route("/containers", get(containers::list))
         .route("/containers/", get(containers::list))
@@ -26,7 +29,10 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route("/containers/{id}/copy", post(containers::copy))
         .route("/containers/{id}/snapshots", get(containers::snapshots).post(containers::snapshot))
-        .route("/containers/{id}/snapshots/{name}", axum::routing::put(containers::restore).delete(containers::delete_snapshot))
+        .route(
+            "/containers/{id}/snapshots/{name}",
+            axum::routing::put(containers::restore).delete(containers::delete_snapshot),
+        )
         .route("/containers/{id}/stats", get(containers::stats))
         .route("/containers/{id}/status-logs", get(containers::status_logs))
         .route("/containers/{id}/{operation}", post(containers::operate))
@@ -39,14 +45,14 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/auth/tokens", post(servers::create_token))
         .route("/events", get(events::stream))
         .route("/openapi.json", get(servers::openapi));
-    Router::new()
-        .nest("/api/v1", api)
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+    Router::new().nest("/api/v1", api).fallback(not_found).method_not_allowed_fallback(method_not_allowed)
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {
-    ApiError::new(ErrorCode::NotFound, format!("no route {}: see /api/v1/openapi.json for the routes this server has", uri.path()))
+    ApiError::new(
+        ErrorCode::NotFound,
+        format!("no route {}: see /api/v1/openapi.json for the routes this server has", uri.path()),
+    )
 }
 
 async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> axum::response::Response {
@@ -59,7 +65,9 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
 
 /// Query parameters as given; a malformed query string is a 400 in the platform's shape.
 pub(crate) fn query<T: DeserializeOwned + Default>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    q.map(|Query(v)| v).map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("the query string is malformed: {}", e.body_text())))
+    q.map(|Query(v)| v).map_err(|e| {
+        ApiError::new(ErrorCode::InvalidRequest, format!("the query string is malformed: {}", e.body_text()))
+    })
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -80,8 +88,9 @@ impl PageParams {
 
 fn number(name: &str, v: Option<&str>) -> Result<Option<i64>, ApiError> {
     v.map(|s| {
-        s.parse::<i64>()
-            .map_err(|_| ApiError::new(ErrorCode::InvalidPagination, format!("{name} must be a whole number (got '{s}')")))
+        s.parse::<i64>().map_err(|_| {
+            ApiError::new(ErrorCode::InvalidPagination, format!("{name} must be a whole number (got '{s}')"))
+        })
     })
     .transpose()
 }
@@ -90,6 +99,8 @@ pub(crate) fn flag(name: &str, v: Option<&str>) -> Result<bool, ApiError> {
     match v {
         None | Some("false") | Some("0") => Ok(false),
         Some("true") | Some("1") | Some("") => Ok(true),
-        Some(other) => Err(ApiError::new(ErrorCode::InvalidField, format!("{name} must be true or false (got '{other}')"))),
+        Some(other) => {
+            Err(ApiError::new(ErrorCode::InvalidField, format!("{name} must be true or false (got '{other}')")))
+        }
     }
 }

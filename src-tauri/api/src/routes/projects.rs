@@ -1,18 +1,26 @@
 use super::containers::list_in;
-use super::{query, PageParams};
-use crate::envelope::{created, ok, ApiResult};
-use crate::extract::{Body, Caller};
+use super::{PageParams, query};
 use crate::AppState;
+use crate::envelope::{ApiResult, created, ok};
+use crate::extract::{Body, Caller};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use hoody_model::{ProjectCreate, ProjectId, ProjectUpdate};
 use serde_json::json;
 
-pub(crate) async fn create(State(s): State<AppState>, Caller(who): Caller, Body(req): Body<ProjectCreate>) -> ApiResult {
+pub(crate) async fn create(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Body(req): Body<ProjectCreate>,
+) -> ApiResult {
     Ok(created("Project created successfully", s.engine.create_project(&who, req).await?))
 }
 
-pub(crate) async fn list(State(s): State<AppState>, Caller(who): Caller, q: Result<Query<PageParams>, QueryRejection>) -> ApiResult {
+pub(crate) async fn list(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    q: Result<Query<PageParams>, QueryRejection>,
+) -> ApiResult {
     let page = query(q)?.parse()?;
     let (projects, pagination) = s.engine.list_projects(&who, page).await?;
     Ok(ok("Projects retrieved successfully", json!({ "projects": projects, "pagination": pagination })))

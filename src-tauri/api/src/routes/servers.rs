@@ -1,6 +1,6 @@
-use crate::envelope::{created, ok, ApiResult};
-use crate::extract::{Body, Caller};
 use crate::AppState;
+use crate::envelope::{ApiResult, created, ok};
+use crate::extract::{Body, Caller};
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use hoody_model::{RealmCreate, ServerId, TokenCreate};
@@ -26,11 +26,19 @@ pub(crate) async fn realms(State(s): State<AppState>, Caller(who): Caller) -> Ap
     Ok(ok("Realms retrieved successfully", s.engine.list_realms(&who).await?))
 }
 
-pub(crate) async fn create_realm(State(s): State<AppState>, Caller(who): Caller, Body(req): Body<RealmCreate>) -> ApiResult {
+pub(crate) async fn create_realm(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Body(req): Body<RealmCreate>,
+) -> ApiResult {
     Ok(created("Realm created successfully", s.engine.create_realm(&who, req).await?))
 }
 
-pub(crate) async fn create_token(State(s): State<AppState>, Caller(who): Caller, Body(req): Body<TokenCreate>) -> ApiResult {
+pub(crate) async fn create_token(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Body(req): Body<TokenCreate>,
+) -> ApiResult {
     Ok(created("Token created successfully", s.engine.create_token(&who, req).await?))
 }
 

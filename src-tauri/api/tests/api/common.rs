@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
-pub const SSH_KEY_A: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEI2D7MpSkdaP7fqsMPp73DFo6Qgp4w//pvKli5FLgaW alice@host";
+pub const SSH_KEY_A: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEI2D7MpSkdaP7fqsMPp73DFo6Qgp4w//pvKli5FLgaW alice@host";
 pub const SSH_KEY_B: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIlH3TD9hpgdQIrWk/iNGHV8JYI0287fgK22lcoGGrDK bob@host";
 
 pub struct TestServer {
@@ -60,7 +61,14 @@ impl TestServer {
 
     /// Sends raw JSON and checks the answer is an error in the platform's shape with this
     /// status and code; returns the message.
-    pub async fn refused(&self, method: reqwest::Method, path: &str, body: Option<serde_json::Value>, status: u16, code: &str) -> String {
+    pub async fn refused(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        status: u16,
+        code: &str,
+    ) -> String {
         let before = self.db().await;
         let r = self.client.raw(method.clone(), path, body.as_ref()).await.unwrap();
         assert_eq!(r.status, status, "{method} {path} {body:?} → {}", r.body);

@@ -7,7 +7,11 @@ use serde_json::json;
 async fn create_fills_the_platform_defaults_and_ends_failed_without_a_runtime() {
     let s = TestServer::start().await;
     let p = s.project("defaults").await;
-    let r = s.client.raw(Method::POST, &format!("/projects/{}/containers", p.id), Some(&json!({"name": "dev-environment"}))).await.unwrap();
+    let r = s
+        .client
+        .raw(Method::POST, &format!("/projects/{}/containers", p.id), Some(&json!({"name": "dev-environment"})))
+        .await
+        .unwrap();
     assert_eq!(r.status, 201);
     assert_eq!(r.body["statusCode"], 201);
     assert_eq!(r.body["message"], "Container created successfully");
@@ -35,7 +39,10 @@ async fn create_fills_the_platform_defaults_and_ends_failed_without_a_runtime() 
     failed_for_no_runtime(&settled);
     let logs = s.client.status_logs(id).await.unwrap();
     let moves: Vec<_> = logs.iter().map(|l| (l.from_status, l.to_status)).collect();
-    assert_eq!(moves, vec![(None, ContainerStatus::Creating), (Some(ContainerStatus::Creating), ContainerStatus::Failed)]);
+    assert_eq!(
+        moves,
+        vec![(None, ContainerStatus::Creating), (Some(ContainerStatus::Creating), ContainerStatus::Failed)]
+    );
     assert!(logs[1].duration_ms.is_some() && logs[1].reason.as_deref().unwrap().contains("runtime"));
 }
 
@@ -100,19 +107,32 @@ async fn bad_input_is_refused_with_a_message_and_changes_nothing() {
     s.refused(Method::POST, "/projects/aaaaaaaaaaaaaaaaaaaaaaaa/containers", Some(json!({})), 404, "not_found").await;
 }
 
-
 #[tokio::test]
 async fn names_are_unique_in_a_project_and_ssh_keys_across_all_containers() {
     let s = TestServer::start().await;
     let (p1, p2) = (s.project("one").await, s.project("two").await);
     s.container(&p1, create(json!({"name": "web", "ssh_public_key": SSH_KEY_A}))).await;
-    let m = s.refused(Method::POST, &format!("/projects/{}/containers", p1.id), Some(json!({"name": "web"})), 409, "duplicate_name").await;
+    let m = s
+        .refused(
+            Method::POST,
+            &format!("/projects/{}/containers", p1.id),
+            Some(json!({"name": "web"})),
+            409,
+            "duplicate_name",
+        )
+        .await;
     assert!(m.contains("'web' already exists"), "{m}");
     // The same name in another project is fine; the same key (other comment) is not.
     s.container(&p2, create(json!({"name": "web"}))).await;
     let other_comment = SSH_KEY_A.replace("alice@host", "someone-else");
     let m = s
-        .refused(Method::POST, &format!("/projects/{}/containers", p2.id), Some(json!({"name": "api", "ssh_public_key": other_comment})), 409, "duplicate_ssh_key")
+        .refused(
+            Method::POST,
+            &format!("/projects/{}/containers", p2.id),
+            Some(json!({"name": "api", "ssh_public_key": other_comment})),
+            409,
+            "duplicate_ssh_key",
+        )
         .await;
     assert!(m.contains("already used by another container"), "{m}");
     // Once the first container is deleted, its name and key are free again.
@@ -124,10 +144,22 @@ async fn names_are_unique_in_a_project_and_ssh_keys_across_all_containers() {
 #[tokio::test]
 async fn the_project_quota_holds() {
     let s = TestServer::start().await;
-    let p = s.client.create_project(&serde_json::from_value(json!({"alias": "small", "max_containers": 2})).unwrap()).await.unwrap();
+    let p = s
+        .client
+        .create_project(&serde_json::from_value(json!({"alias": "small", "max_containers": 2})).unwrap())
+        .await
+        .unwrap();
     s.container(&p, create(json!({"name": "one"}))).await;
     s.container(&p, create(json!({"name": "two"}))).await;
-    let m = s.refused(Method::POST, &format!("/projects/{}/containers", p.id), Some(json!({"name": "three"})), 400, "project_quota_exceeded").await;
+    let m = s
+        .refused(
+            Method::POST,
+            &format!("/projects/{}/containers", p.id),
+            Some(json!({"name": "three"})),
+            400,
+            "project_quota_exceeded",
+        )
+        .await;
     assert!(m.contains("at most 2"), "{m}");
 }
 
@@ -139,20 +171,37 @@ async fn updates_follow_the_page_rules() {
     s.container(&p, create(json!({"name": "taken", "ssh_public_key": SSH_KEY_B}))).await;
     let path = format!("/containers/{}", c.id);
     // PATCH as the docs page shows it, and PUT too.
-    let r = s.client.raw(Method::PATCH, &path, Some(&json!({"name": "renamed-container", "environment_vars": {"NODE_ENV": "staging"}}))).await.unwrap();
+    let r = s
+        .client
+        .raw(
+            Method::PATCH,
+            &path,
+            Some(&json!({"name": "renamed-container", "environment_vars": {"NODE_ENV": "staging"}})),
+        )
+        .await
+        .unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["data"]["name"], "renamed-container");
     assert_eq!(r.body["data"]["environment_vars"], json!({"NODE_ENV": "staging"}));
-    let r = s.client.raw(Method::PUT, &path, Some(&json!({"color": "E74C3C", "comment": "hi", "autostart": false}))).await.unwrap();
+    let r = s
+        .client
+        .raw(Method::PUT, &path, Some(&json!({"color": "E74C3C", "comment": "hi", "autostart": false})))
+        .await
+        .unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["data"]["color"], "#e74c3c");
     assert_eq!(r.body["data"]["autostart"], false);
     // null clears a nullable field; absent leaves it.
-    let u = s.client.update_container(c.id.as_str(), &serde_json::from_value::<ContainerUpdate>(json!({"color": null})).unwrap()).await.unwrap();
+    let u = s
+        .client
+        .update_container(c.id.as_str(), &serde_json::from_value::<ContainerUpdate>(json!({"color": null})).unwrap())
+        .await
+        .unwrap();
     assert_eq!(u.color, None);
     assert_eq!(u.comment.as_deref(), Some("hi"));
     // Permanent fields: the current value may be sent back, any other is refused.
-    let same = json!({"container_image": "debian/13", "hoody_kit": true, "dev_kit": true, "server_id": c.server_id.as_str()});
+    let same =
+        json!({"container_image": "debian/13", "hoody_kit": true, "dev_kit": true, "server_id": c.server_id.as_str()});
     assert_eq!(s.client.raw(Method::PATCH, &path, Some(&same)).await.unwrap().status, 200);
     for (field, value, words) in [
         ("container_image", json!("ubuntu/24.04"), "OS is permanent"),
@@ -167,7 +216,8 @@ async fn updates_follow_the_page_rules() {
     s.refused(Method::PATCH, &path, Some(json!({"ssh_public_key": SSH_KEY_B})), 409, "duplicate_ssh_key").await;
     s.refused(Method::PATCH, &path, Some(json!({"color": "nope"})), 400, "invalid_color").await;
     s.refused(Method::PATCH, &path, Some(json!({"status": "running"})), 400, "invalid_request").await;
-    s.refused(Method::PATCH, "/containers/aaaaaaaaaaaaaaaaaaaaaaaa", Some(json!({"comment": "x"})), 404, "not_found").await;
+    s.refused(Method::PATCH, "/containers/aaaaaaaaaaaaaaaaaaaaaaaa", Some(json!({"comment": "x"})), 404, "not_found")
+        .await;
 }
 
 #[tokio::test]
@@ -177,14 +227,22 @@ async fn lifecycle_operations_are_guarded_by_the_status_machine() {
     let c = s.container(&p, create(json!({"name": "broken"}))).await;
     failed_for_no_runtime(&c);
     for op in Operation::ALL {
-        let m = s.refused(Method::POST, &format!("/containers/{}/{}", c.id, op.as_str()), None, 409, "wrong_state").await;
+        let m =
+            s.refused(Method::POST, &format!("/containers/{}/{}", c.id, op.as_str()), None, 409, "wrong_state").await;
         assert!(m.contains("it is failed"), "{m}");
     }
     s.refused(Method::POST, &format!("/containers/{}/explode", c.id), None, 404, "not_found").await;
     // Work that needs the runtime says so and creates nothing.
     let m = s.refused(Method::POST, &format!("/containers/{}/copy", c.id), None, 503, "runtime_unavailable").await;
     assert!(m.contains("copying a container needs the container runtime"), "{m}");
-    s.refused(Method::POST, &format!("/containers/{}/snapshots", c.id), Some(json!({"alias": "before"})), 503, "runtime_unavailable").await;
+    s.refused(
+        Method::POST,
+        &format!("/containers/{}/snapshots", c.id),
+        Some(json!({"alias": "before"})),
+        503,
+        "runtime_unavailable",
+    )
+    .await;
     s.refused(Method::GET, &format!("/containers/{}/stats", c.id), None, 409, "wrong_state").await;
     assert!(s.client.snapshots(c.id.as_str()).await.unwrap().is_empty());
     // ?runtime=true on a container that is not running has no runtime_info to show.

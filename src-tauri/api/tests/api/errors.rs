@@ -13,7 +13,12 @@ async fn requests_without_a_valid_token_get_401() {
         assert_eq!(before, s.db().await);
         assert_eq!(anon.raw(Method::GET, "/containers", None).await.unwrap().status, 401);
     }
-    let r = reqwest::Client::new().get(s.client.url("/containers")).header("authorization", "Basic abc").send().await.unwrap();
+    let r = reqwest::Client::new()
+        .get(s.client.url("/containers"))
+        .header("authorization", "Basic abc")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(r.headers()["www-authenticate"], "Bearer");
 }

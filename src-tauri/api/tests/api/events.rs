@@ -7,12 +7,17 @@ use std::time::Duration;
 async fn events_stream_status_changes_to_those_who_may_see_them() {
     let s = TestServer::start().await;
     let realm = s.client.create_realm("watched").await.unwrap();
-    let token = s.client.create_token(&TokenCreate { name: None, realm_ids: Some(vec![realm.id.to_string()]) }).await.unwrap();
+    let token =
+        s.client.create_token(&TokenCreate { name: None, realm_ids: Some(vec![realm.id.to_string()]) }).await.unwrap();
     let mut admin_events = s.client.events().await.unwrap();
     let mut realm_events = s.client.with_token(Some(token.token)).events().await.unwrap();
 
     let outside = s.project("outside").await;
-    let inside = s.client.create_project(&serde_json::from_value(json!({"alias": "in", "realm_ids": [realm.id]})).unwrap()).await.unwrap();
+    let inside = s
+        .client
+        .create_project(&serde_json::from_value(json!({"alias": "in", "realm_ids": [realm.id]})).unwrap())
+        .await
+        .unwrap();
     let hidden = s.container(&outside, create(json!({"name": "hidden"}))).await;
     let seen = s.container(&inside, create(json!({"name": "seen", "realm_ids": [realm.id]}))).await;
 
@@ -32,7 +37,10 @@ async fn events_stream_status_changes_to_those_who_may_see_them() {
     );
     // The realm token's first event is about its own container: the other was filtered out.
     let first = next_event(&mut realm_events).await;
-    assert_eq!((first.container_id, first.kind, first.to), (seen.id.clone(), EventKind::Status, ContainerStatus::Creating));
+    assert_eq!(
+        (first.container_id, first.kind, first.to),
+        (seen.id.clone(), EventKind::Status, ContainerStatus::Creating)
+    );
     s.client.delete_container(seen.id.as_str()).await.unwrap();
     let after_failed = next_event(&mut realm_events).await;
     assert_eq!(after_failed.to, ContainerStatus::Failed);

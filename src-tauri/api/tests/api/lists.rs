@@ -10,7 +10,10 @@ async fn pagination_sorting_and_filters() {
     }
     s.container(&b, create(json!({"name": "db-main"}))).await;
     let page = s.client.list_containers("").await.unwrap();
-    assert_eq!((page.pagination.total, page.pagination.page, page.pagination.limit, page.pagination.total_pages), (26, 1, 20, 2));
+    assert_eq!(
+        (page.pagination.total, page.pagination.page, page.pagination.limit, page.pagination.total_pages),
+        (26, 1, 20, 2)
+    );
     assert_eq!(page.items.len(), 20);
     let last = s.client.list_containers("page=2").await.unwrap();
     assert_eq!(last.items.len(), 6);

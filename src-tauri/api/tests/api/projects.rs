@@ -5,16 +5,25 @@ use serde_json::json;
 #[tokio::test]
 async fn project_crud_and_cascading_delete() {
     let s = TestServer::start().await;
-    let r = s.client.raw(Method::POST, "/projects/", Some(&json!({"alias": "client-acme", "color": "#e74c3c"}))).await.unwrap();
+    let r = s
+        .client
+        .raw(Method::POST, "/projects/", Some(&json!({"alias": "client-acme", "color": "#e74c3c"})))
+        .await
+        .unwrap();
     assert_eq!(r.status, 201);
     assert_eq!(r.body["message"], "Project created successfully");
     let id = r.body["data"]["id"].as_str().unwrap().to_owned();
     assert_eq!(r.body["data"]["max_containers"], json!(null));
     let p = s.client.project(&id).await.unwrap();
     assert_eq!(p.alias, "client-acme");
-    let updated = s.client.update_project(&id, &serde_json::from_value(json!({"alias": "acme", "max_containers": 5})).unwrap()).await.unwrap();
+    let updated = s
+        .client
+        .update_project(&id, &serde_json::from_value(json!({"alias": "acme", "max_containers": 5})).unwrap())
+        .await
+        .unwrap();
     assert_eq!((updated.alias.as_str(), updated.max_containers), ("acme", Some(5)));
-    let patched = s.client.raw(Method::PATCH, &format!("/projects/{id}"), Some(&json!({"max_containers": null}))).await.unwrap();
+    let patched =
+        s.client.raw(Method::PATCH, &format!("/projects/{id}"), Some(&json!({"max_containers": null}))).await.unwrap();
     assert_eq!(patched.body["data"]["max_containers"], json!(null));
     s.refused(Method::POST, "/projects/", Some(json!({"alias": ""})), 400, "invalid_name").await;
     s.refused(Method::POST, "/projects/", Some(json!({})), 400, "invalid_request").await;

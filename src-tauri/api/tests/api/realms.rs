@@ -9,12 +9,24 @@ async fn a_realm_token_sees_and_touches_only_its_realm() {
     let prod = s.client.create_realm("production").await.unwrap();
     let dev = s.client.create_realm("development").await.unwrap();
     s.refused(Method::POST, "/realms/", Some(json!({"name": "production"})), 409, "duplicate_name").await;
-    let prod_project = s.client.create_project(&serde_json::from_value(json!({"alias": "p", "realm_ids": [prod.id]})).unwrap()).await.unwrap();
-    let dev_project = s.client.create_project(&serde_json::from_value(json!({"alias": "d", "realm_ids": [dev.id]})).unwrap()).await.unwrap();
+    let prod_project = s
+        .client
+        .create_project(&serde_json::from_value(json!({"alias": "p", "realm_ids": [prod.id]})).unwrap())
+        .await
+        .unwrap();
+    let dev_project = s
+        .client
+        .create_project(&serde_json::from_value(json!({"alias": "d", "realm_ids": [dev.id]})).unwrap())
+        .await
+        .unwrap();
     let prod_c = s.container(&prod_project, create(json!({"name": "api", "realm_ids": [prod.id]}))).await;
     let dev_c = s.container(&dev_project, create(json!({"name": "sandbox", "realm_ids": [dev.id]}))).await;
 
-    let token = s.client.create_token(&TokenCreate { name: Some("prod-agent".into()), realm_ids: Some(vec![prod.id.to_string()]) }).await.unwrap();
+    let token = s
+        .client
+        .create_token(&TokenCreate { name: Some("prod-agent".into()), realm_ids: Some(vec![prod.id.to_string()]) })
+        .await
+        .unwrap();
     assert_eq!(token.info.realm_ids, vec![prod.id.clone()]);
     let agent = s.client.with_token(Some(token.token.clone()));
 
@@ -30,21 +42,35 @@ async fn a_realm_token_sees_and_touches_only_its_realm() {
 
     // It cannot move containers between realms, create realms, or reach into other realms.
     let before = s.db().await;
-    let e = agent.update_container(prod_c.id.as_str(), &serde_json::from_value(json!({"realm_ids": [dev.id]})).unwrap()).await.unwrap_err();
+    let e = agent
+        .update_container(prod_c.id.as_str(), &serde_json::from_value(json!({"realm_ids": [dev.id]})).unwrap())
+        .await
+        .unwrap_err();
     assert_eq!((e.status(), e.code()), (Some(403), Some(hoody_model::ErrorCode::ForbiddenRealm)));
     assert!(e.to_string().contains("cannot change realm_ids"));
     assert_eq!(agent.create_realm("mine").await.unwrap_err().status(), Some(403));
-    let e = agent.create_token(&TokenCreate { name: None, realm_ids: Some(vec![dev.id.to_string()]) }).await.unwrap_err();
+    let e =
+        agent.create_token(&TokenCreate { name: None, realm_ids: Some(vec![dev.id.to_string()]) }).await.unwrap_err();
     assert_eq!(e.status(), Some(403));
     assert_eq!(before, s.db().await);
     // Sending back the same realms is not a change.
-    let same = agent.update_container(prod_c.id.as_str(), &serde_json::from_value(json!({"realm_ids": [prod.id], "comment": "ok"})).unwrap()).await.unwrap();
+    let same = agent
+        .update_container(
+            prod_c.id.as_str(),
+            &serde_json::from_value(json!({"realm_ids": [prod.id], "comment": "ok"})).unwrap(),
+        )
+        .await
+        .unwrap();
     assert_eq!(same.comment.as_deref(), Some("ok"));
 
     // Creating through it: the project must be in its realm, and its realm is merged in.
     let c = agent.create_container(prod_project.id.as_str(), &create(json!({"name": "worker"}))).await.unwrap();
     assert_eq!(c.realm_ids, vec![prod.id.clone()]);
-    let shared = s.client.create_project(&serde_json::from_value(json!({"alias": "both", "realm_ids": [prod.id, dev.id]})).unwrap()).await.unwrap();
+    let shared = s
+        .client
+        .create_project(&serde_json::from_value(json!({"alias": "both", "realm_ids": [prod.id, dev.id]})).unwrap())
+        .await
+        .unwrap();
     let e = agent.create_container(shared.id.as_str(), &create(json!({"realm_ids": [dev.id]}))).await.unwrap_err();
     assert_eq!(e.status(), Some(403));
     let p = agent.create_project(&serde_json::from_value(json!({"alias": "agent-made"})).unwrap()).await.unwrap();
@@ -55,7 +81,11 @@ async fn a_realm_token_sees_and_touches_only_its_realm() {
     assert_eq!(in_dev.items.len(), 1);
     assert_eq!(in_dev.items[0].status, ContainerStatus::Failed);
     // An admin can move containers between realms.
-    let moved = s.client.update_container(dev_c.id.as_str(), &serde_json::from_value(json!({"realm_ids": [prod.id]})).unwrap()).await.unwrap();
+    let moved = s
+        .client
+        .update_container(dev_c.id.as_str(), &serde_json::from_value(json!({"realm_ids": [prod.id]})).unwrap())
+        .await
+        .unwrap();
     assert_eq!(moved.realm_ids, vec![prod.id.clone()]);
     assert_eq!(agent.container(dev_c.id.as_str(), false).await.unwrap().id, dev_c.id);
 }

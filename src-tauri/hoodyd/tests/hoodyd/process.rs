@@ -1,0 +1,103 @@
+use hoody_client::HoodyClient;
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `hoodyd serve` on 127.0.0.1 with a free port.
+pub struct Hoodyd {
+    pub child: Child,
+    pub client: HoodyClient,
+    pub data_dir: PathBuf,
+}
+
+impl Hoodyd {
+    pub fn start(data_dir: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hoodyd"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("HOODY_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("hoodyd starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("hoodyd printed no address: {line:?}"))
+            .to_owned();
+        let token = std::fs::read_to_string(data_dir.join("admin.token")).unwrap().trim().to_owned();
+        Self { child, client: HoodyClient::new(url, Some(token)), data_dir: data_dir.to_owned() }
+    }
+
+    pub fn signal(&self, sig: u8) {
+        let sent = Command::new("kill").arg(format!("-{sig}")).arg(self.child.id().to_string()).status().unwrap();
+        assert!(sent.success(), "kill -{sig}");
+    }
+
+    /// Waits for the process to exit; returns its exit code (None if killed by a signal).
+    pub fn wait(&mut self, limit: Duration) -> Option<i32> {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(start.elapsed() < limit, "hoodyd did not exit within {limit:?}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Hoodyd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn admin_token_is_private_and_sigterm_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut d = Hoodyd::start(dir.path());
+    let mode = std::fs::metadata(dir.path().join("admin.token")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // An open event stream must not hold the shutdown up.
+    let _events = d.client.events().await.unwrap();
+    d.signal(15);
+    assert_eq!(d.wait(Duration::from_secs(10)), Some(0));
+    // The same token works after a restart: it is read back, not replaced.
+    let token = std::fs::read_to_string(dir.path().join("admin.token")).unwrap();
+    let d2 = Hoodyd::start(dir.path());
+    assert_eq!(std::fs::read_to_string(dir.path().join("admin.token")).unwrap(), token);
+    assert!(d2.client.rentals().await.is_ok());
+}
+
+#[tokio::test]
+async fn token_create_issues_realm_scoped_tokens_while_the_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Hoodyd::start(dir.path());
+    let realm = d.client.create_realm("ops").await.unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hoodyd"))
+        .args(["token", "create", "--realm", realm.id.as_str(), "--data-dir"])
+        .arg(&d.data_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("hoody_"));
+    let scoped = d.client.with_token(Some(token));
+    assert_eq!(scoped.realms().await.unwrap().len(), 1);
+    assert_eq!(scoped.create_realm("another").await.unwrap_err().status(), Some(403));
+    // An unknown realm is refused, and nothing is printed.
+    let out = Command::new(env!("CARGO_BIN_EXE_hoodyd"))
+        .args(["token", "create", "--realm", "aaaaaaaaaaaaaaaaaaaaaaaa", "--data-dir"])
+        .arg(&d.data_dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+}

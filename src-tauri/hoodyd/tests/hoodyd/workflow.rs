@@ -1,0 +1,87 @@
+//! The "Complete Workflow Example" of the containers page, as curl would send it: create a
+//! project → list rentals → create a container → get → stop → update → start → delete.
+
+use crate::process::Hoodyd;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn the_docs_page_workflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Hoodyd::start(dir.path());
+    let c = &d.client;
+
+    // 1. Create a project.
+    let r =
+        c.raw(Method::POST, "/projects/", Some(&json!({"alias": "client-acme", "color": "#e74c3c"}))).await.unwrap();
+    assert_eq!((r.status, &r.body["statusCode"]), (201, &json!(201)));
+    let project_id = r.body["data"]["id"].as_str().unwrap().to_owned();
+
+    // 2. Check the servers: `rentals.data[0].server_id`, as the SDK example reads it.
+    let r = c.raw(Method::GET, "/rentals", None).await.unwrap();
+    assert_eq!(r.status, 200);
+    let server_id = r.body["data"][0]["server_id"].as_str().unwrap().to_owned();
+
+    // 3. Create a container.
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEI2D7MpSkdaP7fqsMPp73DFo6Qgp4w//pvKli5FLgaW alice@host";
+    let body = json!({"name": "acme-frontend", "server_id": server_id, "hoody_kit": true, "ssh_public_key": key});
+    let r = c.raw(Method::POST, &format!("/projects/{project_id}/containers"), Some(&body)).await.unwrap();
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["message"], "Container created successfully");
+    let created = &r.body["data"];
+    // The fields of the page's example answer.
+    for field in ["id", "project_id", "server_id", "server_name", "name", "status", "hoody_kit", "dev_kit"] {
+        assert!(created.get(field).is_some(), "{field} missing from {created}");
+    }
+    assert_eq!(
+        (created["status"].as_str(), created["hoody_kit"].as_bool(), created["dev_kit"].as_bool()),
+        (Some("creating"), Some(true), Some(true))
+    );
+    assert_eq!(created["server_id"], server_id);
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    // 4. Verify: with no runtime in this build, creation ends in `failed` with the reason.
+    let got = settled(&d, &id).await;
+    assert_eq!(got["status"], "failed");
+    assert!(got["error"].as_str().unwrap().contains("no container runtime"), "{got}");
+
+    // 5. Stop: the status machine refuses it in `failed`, saying why.
+    let r = c.raw(Method::POST, &format!("/containers/{id}/stop"), None).await.unwrap();
+    assert_eq!(r.status, 409);
+    assert_eq!(r.body["code"], "wrong_state");
+
+    // 6. Update (a stopped or failed container takes every updatable field).
+    let r = c
+        .raw(
+            Method::PATCH,
+            &format!("/containers/{id}"),
+            Some(&json!({"name": "renamed-container", "environment_vars": {"NODE_ENV": "staging"}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["data"]["name"], "renamed-container");
+
+    // 7. Start: refused in `failed` too (the page: failed → deleted only).
+    let r = c.raw(Method::POST, &format!("/containers/{id}/start"), None).await.unwrap();
+    assert_eq!((r.status, r.body["code"].as_str()), (409, Some("wrong_state")));
+
+    // 8. Delete.
+    let r = c.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["data"]["status"], "deleted");
+    assert_eq!(c.raw(Method::GET, &format!("/containers/{id}"), None).await.unwrap().status, 404);
+    // A deleted container's status log is kept in the store but no longer served.
+    assert_eq!(c.status_logs(&id).await.unwrap_err().status(), Some(404));
+}
+
+async fn settled(d: &Hoodyd, id: &str) -> Value {
+    for _ in 0..500 {
+        let r = d.client.raw(Method::GET, &format!("/containers/{id}"), None).await.unwrap();
+        if r.body["data"]["status"] != "creating" {
+            return r.body["data"].clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("still creating");
+}
