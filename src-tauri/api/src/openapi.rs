@@ -4,15 +4,46 @@
 
 use crate::envelope::ApiError;
 use hoody_model::*;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(components(schemas(
-    ApiError, Container, ContainerCreate, ContainerUpdate, ContainerStatus, ContainerEvent, CreatedToken, ErrorCode,
-    EventKind, Image, Operation, Pagination, container::ProcessInfo, Project, ProjectCreate, ProjectUpdate, Realm,
-    RealmCreate, Rental, RuntimeInfo, Server, ServerStatus, Snapshot, SnapshotCreate, StatusLogEntry, Token, TokenCreate,
-    Trigger, ContainerId, ProjectId, RealmId, ServerId, SnapshotId, TokenId, Id
+    ApiError,
+    Container,
+    ContainerCreate,
+    ContainerUpdate,
+    ContainerStatus,
+    ContainerEvent,
+    CreatedToken,
+    ErrorCode,
+    EventKind,
+    Image,
+    Operation,
+    Pagination,
+    container::ProcessInfo,
+    Project,
+    ProjectCreate,
+    ProjectUpdate,
+    Realm,
+    RealmCreate,
+    Rental,
+    RuntimeInfo,
+    Server,
+    ServerStatus,
+    Snapshot,
+    SnapshotCreate,
+    StatusLogEntry,
+    Token,
+    TokenCreate,
+    Trigger,
+    ContainerId,
+    ProjectId,
+    RealmId,
+    ServerId,
+    SnapshotId,
+    TokenId,
+    Id
 )))]
 struct Schemas;
 
@@ -131,7 +162,8 @@ fn operation(r: &Route) -> Value {
     }
     let mut op = json!({ "summary": r.summary, "parameters": params, "responses": responses });
     if let Some(body) = r.body {
-        op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema_ref(body) } } });
+        op["requestBody"] =
+            json!({ "required": true, "content": { "application/json": { "schema": schema_ref(body) } } });
     }
     op
 }

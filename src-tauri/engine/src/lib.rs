@@ -93,9 +93,14 @@ impl Engine {
         &self.inner.store
     }
 
-    /// Waits for background work (container creation) to finish, then closes the store.
-    pub async fn shutdown(&self) {
+    /// Waits until the background work started so far (container creation) has finished.
+    pub async fn settle(&self) {
         self.inner.tasks.wait().await;
+    }
+
+    /// Waits for background work to finish, then closes the store.
+    pub async fn shutdown(&self) {
+        self.settle().await;
         self.inner.store.close().await;
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::common::*;
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
 
@@ -22,8 +22,12 @@ fn the_committed_document_is_the_generated_one() {
 fn check(template: &str, method: &Method, status: u16, body: &Value) {
     let doc = hoody_api::openapi::document();
     let escaped = template.replace('~', "~0").replace('/', "~1");
-    let pointer = format!("/paths/{escaped}/{}/responses/{status}/content/application~1json/schema", method.as_str().to_lowercase());
-    let mut schema = doc.pointer(&pointer).unwrap_or_else(|| panic!("{method} {template} → {status} is not documented")).clone();
+    let pointer = format!(
+        "/paths/{escaped}/{}/responses/{status}/content/application~1json/schema",
+        method.as_str().to_lowercase()
+    );
+    let mut schema =
+        doc.pointer(&pointer).unwrap_or_else(|| panic!("{method} {template} → {status} is not documented")).clone();
     // The response schema as the root, with the components its references point into.
     schema["components"] = doc["components"].clone();
     let validator = jsonschema::validator_for(&schema).expect("the document is a valid schema");
@@ -39,9 +43,12 @@ async fn every_route_answers_as_documented() {
         check(template, &method, r.status, &r.body);
         r
     };
-    let realm = call(Method::POST, "/realms/", "/realms/".into(), Some(json!({"name": "prod"}))).await.body["data"]["id"].clone();
+    let realm =
+        call(Method::POST, "/realms/", "/realms/".into(), Some(json!({"name": "prod"}))).await.body["data"]["id"]
+            .clone();
     call(Method::GET, "/realms/", "/realms/".into(), None).await;
-    let p = call(Method::POST, "/projects/", "/projects/".into(), Some(json!({"alias": "a", "realm_ids": [realm]}))).await;
+    let p =
+        call(Method::POST, "/projects/", "/projects/".into(), Some(json!({"alias": "a", "realm_ids": [realm]}))).await;
     let pid = p.body["data"]["id"].as_str().unwrap().to_owned();
     call(Method::GET, "/projects", "/projects".into(), None).await;
     call(Method::GET, "/projects/{id}", format!("/projects/{pid}"), None).await;
@@ -59,7 +66,13 @@ async fn every_route_answers_as_documented() {
     call(Method::POST, "/containers/{id}/{operation}", format!("/containers/{cid}/start"), None).await;
     call(Method::POST, "/containers/{id}/copy", format!("/containers/{cid}/copy"), None).await;
     call(Method::GET, "/containers/{id}/snapshots", format!("/containers/{cid}/snapshots"), None).await;
-    call(Method::POST, "/containers/{id}/snapshots", format!("/containers/{cid}/snapshots"), Some(json!({"alias": "s"}))).await;
+    call(
+        Method::POST,
+        "/containers/{id}/snapshots",
+        format!("/containers/{cid}/snapshots"),
+        Some(json!({"alias": "s"})),
+    )
+    .await;
     call(Method::PUT, "/containers/{id}/snapshots/{name}", format!("/containers/{cid}/snapshots/s"), None).await;
     call(Method::DELETE, "/containers/{id}/snapshots/{name}", format!("/containers/{cid}/snapshots/s"), None).await;
     call(Method::GET, "/containers/{id}/stats", format!("/containers/{cid}/stats"), None).await;
@@ -70,7 +83,8 @@ async fn every_route_answers_as_documented() {
     call(Method::GET, "/servers/{id}", format!("/servers/{server}"), None).await;
     call(Method::GET, "/images/public", "/images/public".into(), None).await;
     call(Method::POST, "/auth/tokens", "/auth/tokens".into(), Some(json!({"name": "ci", "realm_ids": [realm]}))).await;
-    call(Method::POST, "/projects/{id}/containers", format!("/projects/{pid}/containers"), Some(json!({"name": "x"}))).await;
+    call(Method::POST, "/projects/{id}/containers", format!("/projects/{pid}/containers"), Some(json!({"name": "x"})))
+        .await;
     call(Method::DELETE, "/containers/{id}", format!("/containers/{cid}"), None).await;
     call(Method::DELETE, "/projects/{id}", format!("/projects/{pid}"), None).await;
     // Errors too.
