@@ -23,6 +23,10 @@ impl Engine {
         req: ContainerCreate,
     ) -> Result<Container> {
         let project = self.project(caller, project_id).await?;
+        let name = match req.name.as_deref() {
+            None | Some(RANDOM_NAME) => random_container_name(),
+            Some(name) => validate::container_name(name)?,
+        };
         let server_id = match &req.server_id {
             Some(raw) => {
                 let id = ServerId::parse(raw)?;
@@ -56,10 +60,7 @@ impl Engine {
             project_id: project.id.clone(),
             server_id,
             server_name: self.server_name().to_owned(),
-            name: match req.name.as_deref() {
-                None | Some(RANDOM_NAME) => random_container_name(),
-                Some(name) => validate::container_name(name)?,
-            },
+            name,
             status: ContainerStatus::Creating,
             error: None,
             container_image,

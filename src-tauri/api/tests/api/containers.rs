@@ -68,6 +68,7 @@ async fn bad_input_is_refused_with_a_message_and_changes_nothing() {
     let path = format!("/projects/{}/containers", p.id);
     let cases = [
         (json!({"name": "ab"}), "invalid_name", "3-100 characters"),
+        (json!({"name": "ab", "container_image": "ubuntu:22.04"}), "invalid_name", "3-100 characters"),
         (json!({"name": "x".repeat(101)}), "invalid_name", "3-100 characters"),
         (json!({"name": "has space"}), "invalid_name", "letters, digits"),
         (json!({"color": "blue"}), "invalid_color", "HEX"),
