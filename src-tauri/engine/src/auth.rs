@@ -44,6 +44,16 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// Refuses realms outside a realm-restricted caller's own.
+    pub(crate) fn check_within_scope(&self, realms: &[RealmId]) -> Result<()> {
+        match (&self.scope, realms.iter().find(|r| !self.scope.sees(std::slice::from_ref(r)))) {
+            (Scope::Realms(_), Some(outside)) => Err(EngineError::Forbidden(format!(
+                "this token is restricted to other realms and cannot use realm {outside}"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     pub(crate) fn forbid_if_scoped(&self, what: &str) -> Result<()> {
         match self.scope {
             Scope::All => Ok(()),

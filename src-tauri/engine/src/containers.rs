@@ -137,11 +137,7 @@ impl Engine {
     ) -> Result<Vec<RealmId>> {
         let mut realms = self.existing_realms(asked).await?;
         if let Scope::Realms(mine) = &caller.scope {
-            if let Some(outside) = realms.iter().find(|r| !mine.contains(r)) {
-                return Err(EngineError::Forbidden(format!(
-                    "this token is restricted to other realms and cannot use realm {outside}"
-                )));
-            }
+            caller.check_within_scope(&realms)?;
             let scoped: Vec<_> = mine.iter().filter(|r| project_realms.contains(r)).cloned().collect();
             if scoped.is_empty() {
                 return Err(EngineError::Forbidden("the project is not in this token's realm".into()));

@@ -11,11 +11,7 @@ impl Engine {
         let mut realm_ids = self.existing_realms(req.realm_ids.as_deref().unwrap_or_default()).await?;
         if let Scope::Realms(mine) = &caller.scope {
             // A realm-restricted caller creates inside its own realms only.
-            if let Some(outside) = realm_ids.iter().find(|r| !mine.contains(r)) {
-                return Err(EngineError::Forbidden(format!(
-                    "this token is restricted to other realms and cannot use realm {outside}"
-                )));
-            }
+            caller.check_within_scope(&realm_ids)?;
             for r in mine {
                 if !realm_ids.contains(r) {
                     realm_ids.push(r.clone());
