@@ -170,6 +170,18 @@ impl Engine {
         Ok(c)
     }
 
+    /// Live figures of a running (or paused) container.
+    pub async fn stats(&self, caller: &Principal, id: &ContainerId) -> Result<hoody_model::RuntimeInfo> {
+        let c = self.container(caller, id).await?;
+        if !matches!(c.status, ContainerStatus::Running | ContainerStatus::Paused) {
+            return Err(EngineError::rule(
+                ErrorCode::WrongState,
+                format!("the container is {}; stats exist only while it runs", c.status),
+            ));
+        }
+        Ok(self.inner.runtime.info(&c).await?)
+    }
+
     pub async fn list_containers(
         &self,
         caller: &Principal,
@@ -190,11 +202,6 @@ impl Engine {
     pub async fn status_logs(&self, caller: &Principal, id: &ContainerId) -> Result<Vec<StatusLogEntry>> {
         self.container(caller, id).await?;
         Ok(self.inner.store.status_logs(id).await?)
-    }
-
-    pub async fn snapshots(&self, caller: &Principal, id: &ContainerId) -> Result<Vec<hoody_model::Snapshot>> {
-        self.container(caller, id).await?;
-        Ok(self.inner.store.snapshots(id).await?)
     }
 
     /// Applies an update. Permanent fields may only repeat their current value; fields the
@@ -294,7 +301,9 @@ impl Engine {
                 .await?;
             return Err(e);
         }
-        self.record_status(&c, ContainerStatus::Deleted, None, Trigger::User).await
+        let deleted = self.record_status(&c, ContainerStatus::Deleted, None, Trigger::User).await?;
+        self.inner.store.unlink_copies(id).await?;
+        Ok(deleted)
     }
 
     /// Moves `c` to `to`, logs it, tells subscribers, and returns the container as it is now.

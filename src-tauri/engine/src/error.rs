@@ -1,5 +1,5 @@
-use crate::runtime::RuntimeError;
 use hoody_model::{ErrorCode, ModelError};
+use hoody_runtime::RuntimeError;
 use hoody_store::StoreError;
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
@@ -55,6 +55,10 @@ impl From<StoreError> for EngineError {
                 ErrorCode::DuplicateName,
                 format!("a container named '{name}' already exists in this project; choose another name"),
             ),
+            StoreError::DuplicateSnapshot { name } => Self::rule(
+                ErrorCode::DuplicateName,
+                format!("the container already has a snapshot named '{name}'; choose another alias"),
+            ),
             StoreError::DuplicateSshKey => Self::rule(
                 ErrorCode::DuplicateSshKey,
                 "this SSH public key is already used by another container; each container needs its own key (ssh-keygen -t ed25519 -f ~/.ssh/hoody-NAME)",
@@ -80,6 +84,8 @@ impl From<RuntimeError> for EngineError {
         match e {
             RuntimeError::Unavailable(reason) => Self::RuntimeUnavailable(reason),
             RuntimeError::Failed(reason) => Self::Runtime(reason),
+            RuntimeError::UnknownImage(reason) => Self::Rule(ModelError::new(ErrorCode::InvalidImage, reason)),
+            RuntimeError::Invalid(reason) => Self::Rule(ModelError::new(ErrorCode::InvalidField, reason)),
         }
     }
 }

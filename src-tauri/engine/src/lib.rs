@@ -8,20 +8,20 @@
 
 mod auth;
 mod containers;
+mod copy;
 mod error;
 mod events;
 mod lifecycle;
 mod locks;
-mod pending;
 mod projects;
 mod realms;
 mod reconcile;
-mod runtime;
 mod servers;
+mod snapshots;
 
 pub use auth::{Principal, Scope, issue_token};
 pub use error::{EngineError, Result};
-pub use runtime::{ContainerRuntime, RuntimeError, RuntimeState, UnavailableRuntime};
+pub use hoody_runtime::{ContainerRuntime, RuntimeError, RuntimeState, UnavailableRuntime};
 
 use chrono::{DateTime, Utc};
 use hoody_model::ContainerEvent;
@@ -52,7 +52,11 @@ struct Inner {
     data_dir: PathBuf,
     locks: locks::ContainerLocks,
     tasks: tokio_util_tasks::Tasks,
+    sweeper: std::sync::Mutex<Option<tokio::task::AbortHandle>>,
 }
+
+/// How often expired snapshots are looked for.
+const EXPIRY_SWEEP: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -79,9 +83,11 @@ impl Engine {
                 data_dir: config.data_dir,
                 locks: locks::ContainerLocks::default(),
                 tasks: tokio_util_tasks::Tasks::default(),
+                sweeper: std::sync::Mutex::new(None),
             }),
         };
         engine.reconcile().await?;
+        engine.spawn_snapshot_expiry();
         Ok(engine)
     }
 
@@ -98,8 +104,26 @@ impl Engine {
         self.inner.tasks.wait().await;
     }
 
+    /// Deletes expired snapshots now and then every [`EXPIRY_SWEEP`].
+    fn spawn_snapshot_expiry(&self) {
+        let engine = self.clone();
+        let sweeper = tokio::spawn(async move {
+            let mut every = tokio::time::interval(EXPIRY_SWEEP);
+            loop {
+                every.tick().await;
+                if let Err(e) = engine.expire_snapshots().await {
+                    tracing::warn!("snapshot expiry: {e}");
+                }
+            }
+        });
+        *self.inner.sweeper.lock().expect("sweeper lock") = Some(sweeper.abort_handle());
+    }
+
     /// Waits for background work to finish, then closes the store.
     pub async fn shutdown(&self) {
+        if let Some(sweeper) = self.inner.sweeper.lock().expect("sweeper lock").take() {
+            sweeper.abort();
+        }
         self.settle().await;
         self.inner.store.close().await;
     }

@@ -1,35 +1,87 @@
-//! On start, bring the store in line with what the runtime holds: work the engine was doing
-//! when it stopped (a create, a delete) is finished or marked failed.
+//! On start, bring the store in line with what the runtime holds. Containers outlive the
+//! engine: one found running stays running, one found gone becomes stopped (or starts again
+//! after a host reboot when it has autostart), and work the engine was doing when it stopped
+//! (a create, a copy, a delete) is finished or marked failed.
 
 use crate::Engine;
 use crate::error::Result;
-use crate::runtime::RuntimeState;
-use hoody_model::{ContainerStatus, Trigger};
+use hoody_model::{Container, ContainerStatus, Trigger};
+use hoody_runtime::RuntimeState;
 
 impl Engine {
     pub(crate) async fn reconcile(&self) -> Result<()> {
+        let runtime = &self.inner.runtime;
+        // Without a runtime, "nothing is running" says nothing about the containers.
+        let runtime_available = runtime.unavailable_reason().is_none();
+        let rebooted = runtime.host_rebooted();
         for (id, status) in self.inner.store.container_statuses().await? {
-            if !status.is_transitional() {
-                continue;
-            }
-            let Some(c) = self.inner.store.container(&id).await? else {
-                continue;
-            };
+            let Some(c) = self.inner.store.container(&id).await? else { continue };
             if status == ContainerStatus::Deleting {
-                self.inner.runtime.destroy(&id).await?;
+                runtime.destroy(&id).await?;
                 self.record_status(&c, ContainerStatus::Deleted, None, Trigger::Reconcile).await?;
                 continue;
             }
-            let to = match self.inner.runtime.state(&id).await? {
-                RuntimeState::Running => ContainerStatus::Running,
-                RuntimeState::Stopped | RuntimeState::Paused => ContainerStatus::Stopped,
-                RuntimeState::Absent => ContainerStatus::Failed,
-            };
-            let error = (to == ContainerStatus::Failed)
-                .then(|| format!("the engine stopped while the container was {status}; delete it and create it again"));
+            if status == ContainerStatus::Failed || (!runtime_available && !status.is_transitional()) {
+                continue;
+            }
+            let seen = runtime.state(&id).await?;
+            let Some((to, error)) = self.settle_status(&c, seen, rebooted).await else { continue };
             tracing::info!(container = %id, "reconciled {status} → {to}");
-            self.record_status(&c, to, error, Trigger::Reconcile).await?;
+            let trigger = if rebooted && to == ContainerStatus::Running && !status.is_transitional() {
+                Trigger::Autostart
+            } else {
+                Trigger::Reconcile
+            };
+            self.record_status(&c, to, error, trigger).await?;
         }
         Ok(())
+    }
+
+    /// The status `c` should have given what the runtime sees (None: it already has it),
+    /// doing the runtime work that gets it there.
+    async fn settle_status(
+        &self,
+        c: &Container,
+        seen: RuntimeState,
+        rebooted: bool,
+    ) -> Option<(ContainerStatus, Option<String>)> {
+        use ContainerStatus::*;
+        let runtime = &self.inner.runtime;
+        let interrupted = |what: &str| {
+            Some((
+                Failed,
+                Some(format!("the engine stopped while the container was {what}; delete it and create it again")),
+            ))
+        };
+        let start = || async {
+            match runtime.start(c).await {
+                Ok(()) => Some((Running, None)),
+                Err(e) => Some((Failed, Some(format!("start failed: {e}")))),
+            }
+        };
+        match (c.status, seen) {
+            (Running, RuntimeState::Running) | (Paused, RuntimeState::Paused) => None,
+            (_, RuntimeState::Running) => Some((Running, None)),
+            (Running, RuntimeState::Paused) => Some((Paused, None)),
+            // Paused by nobody we know of: thaw it, so store and runtime agree on running.
+            (_, RuntimeState::Paused) => match runtime.resume(c).await {
+                Ok(()) => Some((Running, None)),
+                Err(e) => Some((Failed, Some(format!("resume failed: {e}")))),
+            },
+            // Its layers exist and are complete: finish the create by starting it.
+            (Creating | Claiming, RuntimeState::Stopped) => start().await,
+            // A copy may have been cut off halfway.
+            (Copying, RuntimeState::Stopped | RuntimeState::Absent) => interrupted("being copied"),
+            (Creating | Claiming, RuntimeState::Absent) => interrupted("being created"),
+            (Running | Paused, RuntimeState::Stopped) if rebooted && c.autostart => start().await,
+            // Its init is gone; clear what the runtime still holds (mounts, runc state).
+            (Running | Paused, RuntimeState::Stopped) => match runtime.stop(c, true).await {
+                Ok(()) => Some((Stopped, None)),
+                Err(e) => Some((Failed, Some(format!("cleaning up after the container stopped failed: {e}")))),
+            },
+            (Stopped, RuntimeState::Stopped) => None,
+            (_, RuntimeState::Absent) => Some((Failed, Some("the container's files are gone from this server".into()))),
+            _ => None,
+        }
     }
 }

@@ -51,7 +51,7 @@ impl Engine {
     }
 
     pub async fn images(&self) -> Result<Vec<Image>> {
-        Ok(self.inner.store.images().await?)
+        Ok(self.inner.runtime.images().await?)
     }
 }
 

@@ -1,19 +1,20 @@
 //! `hoodyd`: the Hoody engine without a window. `hoodyd serve` runs the REST API over the local
-//! server; `hoodyd token create` issues API tokens into a data directory.
+//! server; `hoodyd token create` issues API tokens into a data directory; `hoodyd image` fills
+//! the local image store.
+
+mod image;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use hoody_engine::{Engine, EngineConfig, UnavailableRuntime};
+use hoody_engine::{Engine, EngineConfig};
 use hoody_model::RealmId;
+use hoody_runtime::{LocalRuntime, RuntimeConfig};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Why this build runs no containers; every operation that needs one reports it.
-const NO_RUNTIME: &str =
-    "this hoodyd has no container runtime yet, so containers are recorded but cannot run on this machine";
 const ADMIN_TOKEN_FILE: &str = "admin.token";
 
 #[derive(Parser)]
@@ -39,6 +40,13 @@ enum Command {
         /// This server's name, as it appears in service URLs.
         #[arg(long, env = "HOODY_SERVER_NAME", default_value = "local")]
         server_name: String,
+        #[command(flatten)]
+        runtime: RuntimeArgs,
+    },
+    /// Manage the local image store.
+    Image {
+        #[command(subcommand)]
+        command: image::ImageCommand,
     },
     /// Manage API tokens.
     Token {
@@ -61,6 +69,32 @@ enum TokenCommand {
 }
 
 #[derive(clap::Args)]
+struct RuntimeArgs {
+    /// Memory limit of each container, in MiB.
+    #[arg(long, env = "HOODY_MEMORY_LIMIT_MB", default_value_t = 2048)]
+    memory_limit_mb: u64,
+    /// Most processes one container may run.
+    #[arg(long, env = "HOODY_PIDS_LIMIT", default_value_t = 4096)]
+    pids_limit: u32,
+    /// Seconds a container's init gets to halt before it is killed.
+    #[arg(long, default_value_t = 10)]
+    stop_grace_secs: u64,
+    /// Size of each container's /ramdisk, in MiB.
+    #[arg(long, default_value_t = 512)]
+    ramdisk_mb: u64,
+}
+
+impl RuntimeArgs {
+    fn config(&self, data_dir: &Path) -> RuntimeConfig {
+        let mut config = RuntimeConfig::new(data_dir);
+        config.limits = hoody_runtime::Limits { memory_bytes: self.memory_limit_mb << 20, pids: self.pids_limit };
+        config.stop_grace = std::time::Duration::from_secs(self.stop_grace_secs);
+        config.ramdisk_bytes = self.ramdisk_mb << 20;
+        config
+    }
+}
+
+#[derive(clap::Args)]
 struct DataDir {
     /// Where the database and the admin token live [default: $XDG_DATA_HOME/hoody]
     #[arg(long, env = "HOODY_DATA_DIR")]
@@ -68,15 +102,19 @@ struct DataDir {
 }
 
 impl DataDir {
+    /// The data directory, created if missing, as an absolute path (runc and overlayfs get
+    /// paths under it).
     fn resolve(self) -> Result<PathBuf> {
-        if let Some(dir) = self.data_dir {
-            return Ok(dir);
-        }
-        let base = std::env::var_os("XDG_DATA_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-            .context("cannot find a data directory: set --data-dir or HOME")?;
-        Ok(base.join("hoody"))
+        let dir = match self.data_dir {
+            Some(dir) => dir,
+            None => std::env::var_os("XDG_DATA_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+                .context("cannot find a data directory: set --data-dir or HOME")?
+                .join("hoody"),
+        };
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        dir.canonicalize().with_context(|| format!("cannot resolve {}", dir.display()))
     }
 }
 
@@ -89,7 +127,11 @@ fn main() -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         match cli.command {
-            Command::Serve { listen, data, server_name } => serve(listen, &data.resolve()?, server_name).await,
+            Command::Serve { listen, data, server_name, runtime } => {
+                let data_dir = data.resolve()?;
+                serve(listen, &data_dir, server_name, runtime.config(&data_dir)).await
+            }
+            Command::Image { command } => command.run().await,
             Command::Token { command: TokenCommand::Create { realms, name, data } } => {
                 create_token(&data.resolve()?, realms, name).await
             }
@@ -97,9 +139,13 @@ fn main() -> Result<()> {
     })
 }
 
-async fn serve(listen: SocketAddr, data_dir: &Path, server_name: String) -> Result<()> {
+async fn serve(listen: SocketAddr, data_dir: &Path, server_name: String, runtime: RuntimeConfig) -> Result<()> {
     let config = EngineConfig { data_dir: data_dir.to_owned(), server_name };
-    let engine = Engine::start(config, Arc::new(UnavailableRuntime::new(NO_RUNTIME)))
+    let runtime = LocalRuntime::new(runtime);
+    if let Some(reason) = hoody_runtime::ContainerRuntime::unavailable_reason(&runtime) {
+        tracing::warn!("containers cannot run here: {reason}");
+    }
+    let engine = Engine::start(config, Arc::new(runtime))
         .await
         .with_context(|| format!("cannot start the engine on {}", data_dir.display()))?;
     let admin = admin_token(&engine, data_dir).await?;

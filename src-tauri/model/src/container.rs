@@ -43,7 +43,7 @@ pub struct Container {
 }
 
 /// What the runtime reports about a running container.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct RuntimeInfo {
     /// False when the container has no live processes (it is not running).
@@ -51,7 +51,14 @@ pub struct RuntimeInfo {
     #[ts(type = "string | null")]
     pub started_at: Option<DateTime<Utc>>,
     pub processes: Vec<ProcessInfo>,
+    /// TCP ports listening in the container's network namespace.
     pub listening_ports: Vec<u16>,
+    /// CPU time used by the container's processes since it started, in nanoseconds.
+    #[ts(type = "number")]
+    pub cpu_usage_ns: u64,
+    /// Memory charged to the container's cgroup, in bytes.
+    #[ts(type = "number")]
+    pub memory_bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]

@@ -263,3 +263,47 @@ mod tests {
         assert!(max_containers(-1).is_err());
     }
 }
+
+/// Snapshot alias: 1-100 characters of letters, digits, '-', '_' or '.', not starting with '.'.
+pub fn snapshot_alias(value: &str) -> Result<String, ModelError> {
+    let ok = (1..=100).contains(&value.len())
+        && !value.starts_with('.')
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if !ok {
+        return Err(ModelError::new(
+            ErrorCode::InvalidField,
+            format!(
+                "snapshot alias '{}' is invalid: it must be 1-100 characters of letters, digits, '-', '_' or '.', not starting with '.'",
+                shorten(value)
+            ),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// Snapshot expiry: 1 to 3650 days.
+pub fn expiry_days(days: u32) -> Result<u32, ModelError> {
+    if !(1..=3650).contains(&days) {
+        return Err(ModelError::new(
+            ErrorCode::InvalidField,
+            format!("expiry_days is {days}; it must be between 1 and 3650 (omit it for a snapshot that never expires)"),
+        ));
+    }
+    Ok(days)
+}
+
+#[cfg(test)]
+mod snapshot_tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_rules() {
+        assert!(snapshot_alias("before-deletion-2025-11-09").is_ok());
+        assert!(snapshot_alias("v1.2_final").is_ok());
+        for bad in ["", ".hidden", "a/b", "with space", &"x".repeat(101)] {
+            assert_eq!(snapshot_alias(bad).unwrap_err().code, ErrorCode::InvalidField, "{bad:?}");
+        }
+        assert!(expiry_days(1).is_ok() && expiry_days(3650).is_ok());
+        assert!(expiry_days(0).is_err() && expiry_days(3651).is_err());
+    }
+}

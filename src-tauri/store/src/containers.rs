@@ -403,3 +403,26 @@ pub(crate) async fn log_in_tx(
     .await?;
     Ok(())
 }
+
+impl Store {
+    /// Breaks the link of every copy of `source` (it is being deleted; the copies live on).
+    pub async fn unlink_copies(&self, source: &ContainerId) -> Result<u64> {
+        let id_text = source.as_str();
+        let done =
+            sqlx::query!("UPDATE containers SET source_container_id = NULL WHERE source_container_id = ?", id_text)
+                .execute(&self.writer)
+                .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+impl Store {
+    /// The realms of a container, deleted or not (its snapshots outlive it).
+    pub async fn container_realms_any_status(&self, id: &ContainerId) -> Result<Option<Vec<hoody_model::RealmId>>> {
+        let id = id.as_str();
+        let row = sqlx::query_scalar!("SELECT realm_ids FROM containers WHERE id = ?", id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.map(|text| json("realm ids", &text)).transpose()
+    }
+}

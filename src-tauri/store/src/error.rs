@@ -15,6 +15,8 @@ pub enum StoreError {
     Corrupt { what: &'static str, detail: String },
     #[error("a container named '{name}' already exists in this project")]
     DuplicateName { name: String },
+    #[error("the container already has a snapshot named '{name}'")]
+    DuplicateSnapshot { name: String },
     #[error("this SSH public key is already used by another container")]
     DuplicateSshKey,
     #[error("the project allows at most {max} containers and has {count}")]

@@ -1,7 +1,9 @@
 use crate::Store;
 use crate::error::Result;
-use crate::rows::{id, time};
-use hoody_model::{ContainerId, Snapshot};
+use crate::error::StoreError;
+use crate::rows::{id, ms, time};
+use chrono::{DateTime, Utc};
+use hoody_model::{ContainerId, Snapshot, SnapshotId};
 
 impl Store {
     pub async fn snapshots(&self, container: &ContainerId) -> Result<Vec<Snapshot>> {
@@ -25,31 +27,49 @@ impl Store {
             })
             .collect()
     }
+
+    pub async fn insert_snapshot(&self, s: &Snapshot) -> Result<()> {
+        let (id, container, created, expires) =
+            (s.id.as_str(), s.container_id.as_str(), ms(s.created_at), s.expires_at.map(ms));
+        let size = i64::try_from(s.size_bytes).unwrap_or(i64::MAX);
+        sqlx::query!(
+            "INSERT INTO snapshots (id, container_id, name, created_at, expires_at, size_bytes) VALUES (?, ?, ?, ?, ?, ?)",
+            id,
+            container,
+            s.name,
+            created,
+            expires,
+            size
+        )
+        .execute(&self.writer)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::DuplicateSnapshot { name: s.name.clone() }
+            }
+            _ => StoreError::Database(e),
+        })?;
+        Ok(())
+    }
+
+    pub async fn delete_snapshot(&self, id: &SnapshotId) -> Result<()> {
+        let id = id.as_str();
+        sqlx::query!("DELETE FROM snapshots WHERE id = ?", id).execute(&self.writer).await?;
+        Ok(())
+    }
+
+    /// Snapshots whose expiry has passed at `now`, of any container.
+    pub async fn expired_snapshots(&self, now: DateTime<Utc>) -> Result<Vec<SnapshotId>> {
+        let now = ms(now);
+        let rows =
+            sqlx::query_scalar!("SELECT id FROM snapshots WHERE expires_at IS NOT NULL AND expires_at <= ?", now)
+                .fetch_all(&self.reader)
+                .await?;
+        rows.iter().map(|r| id("snapshot id", r)).collect()
+    }
 }
 
 impl Store {
-    /// Images in the local store, by alias.
-    pub async fn images(&self) -> Result<Vec<hoody_model::Image>> {
-        let rows = sqlx::query!(
-            "SELECT alias, os, release, fingerprint, size_bytes, description, created_at FROM images ORDER BY alias"
-        )
-        .fetch_all(&self.reader)
-        .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(hoody_model::Image {
-                    alias: r.alias,
-                    os: r.os,
-                    release: r.release,
-                    fingerprint: r.fingerprint,
-                    size_bytes: u64::try_from(r.size_bytes).unwrap_or(0),
-                    description: r.description,
-                    created_at: time(r.created_at)?,
-                })
-            })
-            .collect()
-    }
-
     pub async fn count_containers(&self) -> Result<u32> {
         let n = sqlx::query_scalar!(r#"SELECT COUNT(*) AS "n!: i64" FROM containers WHERE status <> 'deleted'"#)
             .fetch_one(&self.reader)

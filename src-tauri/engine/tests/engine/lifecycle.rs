@@ -1,8 +1,8 @@
 use async_trait::async_trait;
 use hoody_engine::{ContainerRuntime, Engine, EngineConfig, Principal, RuntimeError, RuntimeState, Scope};
 use hoody_model::{
-    Container, ContainerCreate, ContainerId, ContainerStatus, ContainerUpdate, ErrorCode, Operation, ProjectCreate,
-    RuntimeInfo, TokenId,
+    Container, ContainerCreate, ContainerId, ContainerStatus, ContainerUpdate, ErrorCode, Image, Operation,
+    ProjectCreate, RuntimeInfo, SnapshotId, TokenId,
 };
 use std::sync::{Arc, Mutex};
 
@@ -54,7 +54,22 @@ impl ContainerRuntime for ScriptedRuntime {
     }
     async fn info(&self, _: &Container) -> Result<RuntimeInfo, RuntimeError> {
         self.call("info")?;
-        Ok(RuntimeInfo { running: true, started_at: None, processes: vec![], listening_ports: vec![] })
+        Ok(RuntimeInfo { running: true, ..Default::default() })
+    }
+    async fn images(&self) -> Result<Vec<Image>, RuntimeError> {
+        Ok(vec![])
+    }
+    async fn snapshot(&self, _: &Container, _: &SnapshotId) -> Result<u64, RuntimeError> {
+        self.call("snapshot").map(|()| 0)
+    }
+    async fn restore(&self, _: &Container, _: &SnapshotId) -> Result<(), RuntimeError> {
+        self.call("restore")
+    }
+    async fn delete_snapshot(&self, _: &SnapshotId) -> Result<(), RuntimeError> {
+        self.call("delete_snapshot")
+    }
+    async fn copy(&self, _: &Container, _: &Container) -> Result<(), RuntimeError> {
+        self.call("copy")
     }
 }
 
@@ -171,7 +186,7 @@ async fn creation_interrupted_by_a_crash_is_reconciled_at_start() {
     let engine = Engine::start(config, runtime).await.unwrap();
     let c = engine.container(&admin(), &id).await.unwrap();
     assert_eq!(c.status, ContainerStatus::Failed);
-    assert!(c.error.unwrap().contains("the engine stopped while the container was creating"));
+    assert!(c.error.unwrap().contains("the engine stopped while the container was being created"));
 }
 
 /// Puts a running container back in `creating`, the state a crash between recording a create

@@ -1,4 +1,6 @@
-//! The engine's lifecycle logic over a real SQLite store. The runtime here is a scripted test
-//! double (pure logic: which calls arrive, which fail); the real runtime has its own tests.
+//! The engine over a real SQLite store. `lifecycle` drives it with a scripted runtime (pure
+//! logic: which calls arrive, which fail); `local` with the real runtime: runc containers on a
+//! busybox image, as root.
 
 mod lifecycle;
+mod local;

@@ -30,7 +30,30 @@ impl Hoodyd {
             .unwrap_or_else(|| panic!("hoodyd printed no address: {line:?}"))
             .to_owned();
         let token = std::fs::read_to_string(data_dir.join("admin.token")).unwrap().trim().to_owned();
-        Self { child, client: HoodyClient::new(url, Some(token)), data_dir: data_dir.to_owned() }
+        let data_dir = data_dir.canonicalize().unwrap();
+        Self { child, client: HoodyClient::new(url, Some(token)), data_dir }
+    }
+
+    /// Runs `hoodyd ARGS --data-dir DIR` (another process on the same data directory) and
+    /// returns its stdout; panics with its stderr when it fails.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_hoodyd"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .env("HOODY_LOG", "error")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "hoodyd {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Imports the busybox test image as `busybox/1` through the CLI.
+    pub fn import_busybox(&self) {
+        let dir = tempfile::tempdir().unwrap();
+        let tarball = hoody_runtime::testkit::busybox_tarball(dir.path()).unwrap();
+        let printed = self.cli(&["image", "import", "busybox/1", tarball.to_str().unwrap()]);
+        assert!(printed.starts_with("busybox/1 "), "{printed}");
     }
 
     pub fn signal(&self, sig: u8) {

@@ -8,4 +8,16 @@ export type RuntimeInfo = {
 /**
  * False when the container has no live processes (it is not running).
  */
-running: boolean, started_at: string | null, processes: Array<ProcessInfo>, listening_ports: Array<number>, };
+running: boolean, started_at: string | null, processes: Array<ProcessInfo>, 
+/**
+ * TCP ports listening in the container's network namespace.
+ */
+listening_ports: Array<number>, 
+/**
+ * CPU time used by the container's processes since it started, in nanoseconds.
+ */
+cpu_usage_ns: number, 
+/**
+ * Memory charged to the container's cgroup, in bytes.
+ */
+memory_bytes: number, };

@@ -1,0 +1,140 @@
+use super::{Local, admin, assert_clean, eventually, in_container};
+use hoody_model::{ContainerStatus, ErrorCode, Operation};
+use std::collections::BTreeMap;
+
+#[tokio::test]
+async fn a_busybox_container_through_its_whole_lifecycle() {
+    let local = Local::new().await;
+    let env = BTreeMap::from([("GREETING".to_owned(), "hello world".to_owned())]);
+    let c = local.create("web-1", |r| r.environment_vars = Some(env.clone().into_iter().collect())).await;
+    assert_eq!(c.status, ContainerStatus::Running, "{:?}", c.error);
+
+    // Its own init as PID 1, its hostname, its environment, its web server on 8080.
+    let with_info = local.engine.container_with_runtime(&admin(), &c.id).await.unwrap();
+    let info = with_info.runtime_info.unwrap();
+    let init = info.processes.iter().find(|p| p.pid == 1).expect("pid 1");
+    assert_eq!(init.command, "init", "busybox init names itself");
+    let pid = init.host_pid;
+    let listening = || async { local.engine.stats(&admin(), &c.id).await.unwrap().listening_ports.contains(&8080) };
+    eventually("httpd listening on 8080", listening).await;
+    let page = std::fs::read_to_string(in_container(pid, "/var/www/index.html")).unwrap();
+    assert_eq!(page.trim(), "hello from web-1");
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    assert!(String::from_utf8_lossy(&environ).split('\0').any(|v| v == "GREETING=hello world"));
+    let environment = std::fs::read_to_string(in_container(pid, "/etc/environment")).unwrap();
+    assert!(environment.contains("GREETING=\"hello world\""), "{environment}");
+    // Own namespaces: none shared with the host.
+    for ns in ["pid", "net", "mnt", "uts", "ipc"] {
+        let host = std::fs::read_link(format!("/proc/self/ns/{ns}")).unwrap();
+        let theirs = std::fs::read_link(format!("/proc/{pid}/ns/{ns}")).unwrap();
+        assert_ne!(host, theirs, "{ns} namespace is shared with the host");
+    }
+    let stats = local.engine.stats(&admin(), &c.id).await.unwrap();
+    assert!(stats.memory_bytes > 0 && stats.cpu_usage_ns > 0, "{stats:?}");
+
+    // Pause freezes every process; resume thaws them.
+    let who = admin();
+    assert_eq!(local.engine.operate(&who, &c.id, Operation::Pause).await.unwrap().status, ContainerStatus::Paused);
+    assert!(freezer_state(pid).contains("FROZEN"), "{}", freezer_state(pid));
+    assert_eq!(local.engine.operate(&who, &c.id, Operation::Resume).await.unwrap().status, ContainerStatus::Running);
+    assert!(freezer_state(pid).contains("THAWED"));
+
+    // A graceful stop: busybox init halts on its own signal, well inside the grace period.
+    let started = std::time::Instant::now();
+    assert_eq!(local.engine.operate(&who, &c.id, Operation::Stop).await.unwrap().status, ContainerStatus::Stopped);
+    assert!(started.elapsed() < std::time::Duration::from_secs(4), "stop waited for the kill: {:?}", started.elapsed());
+    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists() || process_state(pid) == 'Z');
+    assert!(hoody_runtime::mount_points_under(&local.data_dir()).is_empty(), "a stopped container holds no mount");
+    assert!(local.runtime.runc_ids().await.unwrap().is_empty(), "a stopped container holds no runc state");
+
+    // Start, restart and force-stop; each start is a new init.
+    assert_eq!(local.engine.operate(&who, &c.id, Operation::Start).await.unwrap().status, ContainerStatus::Running);
+    let second = local.init_pid(&c.id).await;
+    assert_ne!(second, pid);
+    assert_eq!(local.engine.operate(&who, &c.id, Operation::Restart).await.unwrap().status, ContainerStatus::Running);
+    let third = local.init_pid(&c.id).await;
+    assert_ne!(third, second);
+    // Files written inside survive a restart (they live in the container's own layer).
+    std::fs::write(in_container(third, "/root/note"), "kept").unwrap();
+    assert_eq!(local.engine.operate(&who, &c.id, Operation::ForceStop).await.unwrap().status, ContainerStatus::Stopped);
+    local.engine.operate(&who, &c.id, Operation::Start).await.unwrap();
+    let fourth = local.init_pid(&c.id).await;
+    assert_eq!(std::fs::read_to_string(in_container(fourth, "/root/note")).unwrap(), "kept");
+
+    let log: Vec<_> = local.engine.status_logs(&who, &c.id).await.unwrap().iter().map(|l| l.to_status).collect();
+    use ContainerStatus::*;
+    let expected = [Creating, Running, Paused, Running, Stopped, Running, Running, Stopped, Running];
+    assert_eq!(log, expected);
+
+    // Delete stops it first and leaves nothing behind.
+    let deleted = local.engine.delete_container(&who, &c.id).await.unwrap();
+    assert_eq!(deleted.status, ContainerStatus::Deleted);
+    assert_clean(&local.runtime, &local.data_dir(), &c.id).await;
+}
+
+#[tokio::test]
+async fn an_unknown_image_fails_creation_with_the_reason() {
+    let local = Local::new().await;
+    let c = local.create("nowhere", |r| r.container_image = Some("fedora/39".into())).await;
+    assert_eq!(c.status, ContainerStatus::Failed);
+    let error = c.error.unwrap();
+    assert!(error.contains("image fedora/39 is not in this server's image store"), "{error}");
+    // A failed container can only be deleted, and deleting it leaves nothing.
+    let e = local.engine.operate(&admin(), &c.id, Operation::Start).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::WrongState);
+    local.engine.delete_container(&admin(), &c.id).await.unwrap();
+    assert_clean(&local.runtime, &local.data_dir(), &c.id).await;
+}
+
+#[tokio::test]
+async fn ramdisk_survives_restarts_and_only_ramdisk_containers_have_one() {
+    let local = Local::new().await;
+    let with = local.create("with-ramdisk", |r| r.ramdisk = Some(true)).await;
+    let without = local.create("without-ramdisk", |r| r.ramdisk = Some(false)).await;
+    let pid = local.init_pid(&with.id).await;
+    std::fs::write(in_container(pid, "/ramdisk/scratch"), "fast").unwrap();
+    let mounts = std::fs::read_to_string(format!("/proc/{pid}/mounts")).unwrap();
+    assert!(mounts.lines().any(|l| l.contains(" /ramdisk tmpfs ")), "{mounts}");
+    let other = local.init_pid(&without.id).await;
+    let mounts = std::fs::read_to_string(format!("/proc/{other}/mounts")).unwrap();
+    assert!(!mounts.contains(" /ramdisk "), "{mounts}");
+
+    local.engine.operate(&admin(), &with.id, Operation::Restart).await.unwrap();
+    let pid = local.init_pid(&with.id).await;
+    assert_eq!(std::fs::read_to_string(in_container(pid, "/ramdisk/scratch")).unwrap(), "fast");
+    // The data is in RAM on the host, not in the container's layer (gone after a host reboot).
+    let layer = local.runtime.layout().container(&with.id).join("upper/ramdisk/scratch");
+    assert!(!layer.exists());
+    local.delete_all_and_check_clean().await;
+}
+
+#[tokio::test]
+async fn limits_hold() {
+    let local = Local::new().await;
+    let c = local.create("limited", |_| {}).await;
+    let pid = local.init_pid(&c.id).await;
+    let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let memory_path =
+        cgroup.lines().find_map(|l| l.strip_prefix(&format!("{}:memory:", memory_index(&cgroup)))).unwrap();
+    let limit = std::fs::read_to_string(format!("/sys/fs/cgroup/memory{memory_path}/memory.limit_in_bytes")).unwrap();
+    assert_eq!(limit.trim().parse::<u64>().unwrap(), 2 << 30);
+    let pids_path = memory_path; // one cgroup path for every controller
+    let pids = std::fs::read_to_string(format!("/sys/fs/cgroup/pids{pids_path}/pids.max")).unwrap();
+    assert_eq!(pids.trim(), "4096");
+    local.delete_all_and_check_clean().await;
+}
+
+fn memory_index(cgroup: &str) -> String {
+    cgroup.lines().find(|l| l.contains(":memory:")).and_then(|l| l.split(':').next()).unwrap().to_owned()
+}
+
+fn process_state(pid: u32) -> char {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next()).unwrap_or('?')
+}
+
+fn freezer_state(pid: u32) -> String {
+    let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let path = cgroup.lines().find_map(|l| l.split_once(":freezer:").map(|(_, p)| p.to_owned())).unwrap();
+    std::fs::read_to_string(format!("/sys/fs/cgroup/freezer{path}/freezer.state")).unwrap()
+}

@@ -1,0 +1,61 @@
+//! `hoodyd image import|build|list`: filling the local image store, also while a server runs on
+//! the same data directory (an image appears there by one rename).
+
+use crate::DataDir;
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+
+#[derive(clap::Subcommand)]
+pub enum ImageCommand {
+    /// Import a rootfs tarball (plain, gzip, xz or zstd) under an alias like debian/13.
+    Import {
+        alias: String,
+        tarball: PathBuf,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Build debian/11, debian/12 or debian/13 with debootstrap and import it.
+    Build {
+        alias: String,
+        #[arg(long, default_value = hoody_runtime::DEFAULT_MIRROR)]
+        mirror: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// List the images in the store.
+    List {
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+impl ImageCommand {
+    pub async fn run(self) -> Result<()> {
+        let image = match self {
+            Self::Import { alias, tarball, description, data } => {
+                let store = store(data)?;
+                tokio::task::spawn_blocking(move || store.import_tarball(&alias, &tarball, &description)).await??
+            }
+            Self::Build { alias, mirror, data } => {
+                let store = store(data)?;
+                eprintln!("building {alias} with debootstrap from {mirror} (about a minute)…");
+                tokio::task::spawn_blocking(move || store.build_debian(&alias, &mirror)).await??
+            }
+            Self::List { data } => {
+                for i in store(data)?.list()? {
+                    println!("{}\t{}\t{} MB\t{}", i.alias, &i.fingerprint[..12], i.size_bytes >> 20, i.description);
+                }
+                return Ok(());
+            }
+        };
+        println!("{} {} ({} MB)", image.alias, image.fingerprint, image.size_bytes >> 20);
+        Ok(())
+    }
+}
+
+fn store(data: DataDir) -> Result<hoody_runtime::ImageStore> {
+    let dir = data.resolve().context("no data directory")?;
+    Ok(hoody_runtime::ImageStore::at(&dir))
+}

@@ -1,0 +1,119 @@
+//! What the engine needs from a container runtime. [`crate::LocalRuntime`] is the real one;
+//! [`UnavailableRuntime`] says why nothing can run instead of pretending.
+
+use crate::error::{Result, RuntimeError};
+use async_trait::async_trait;
+use hoody_model::{Container, ContainerId, Image, RuntimeInfo, SnapshotId};
+
+/// What the runtime sees of a container, for reconciling the store after a restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuntimeState {
+    Running,
+    Paused,
+    /// The container's files exist but nothing runs.
+    Stopped,
+    /// The runtime holds nothing for this container.
+    Absent,
+}
+
+#[async_trait]
+pub trait ContainerRuntime: Send + Sync + 'static {
+    /// A short name for `GET /servers` ("runc").
+    fn name(&self) -> &str;
+    /// Why containers cannot run, or None when they can.
+    fn unavailable_reason(&self) -> Option<String>;
+    /// True when the host has booted since this runtime last ran (autostart containers start).
+    fn host_rebooted(&self) -> bool {
+        false
+    }
+    /// Builds the container's filesystem and starts it.
+    async fn create(&self, container: &Container) -> Result<()>;
+    async fn start(&self, container: &Container) -> Result<()>;
+    /// Stops the container: its init's halt signal and a grace period, or at once when `force`.
+    async fn stop(&self, container: &Container, force: bool) -> Result<()>;
+    async fn pause(&self, container: &Container) -> Result<()>;
+    async fn resume(&self, container: &Container) -> Result<()>;
+    /// Removes everything the runtime holds for the container (stopped first by the caller).
+    /// Snapshots are kept.
+    async fn destroy(&self, id: &ContainerId) -> Result<()>;
+    async fn state(&self, id: &ContainerId) -> Result<RuntimeState>;
+    async fn info(&self, container: &Container) -> Result<RuntimeInfo>;
+    /// The images containers can be created from.
+    async fn images(&self) -> Result<Vec<Image>>;
+    /// Saves the container's filesystem changes; returns the snapshot's size in bytes.
+    async fn snapshot(&self, container: &Container, snapshot: &SnapshotId) -> Result<u64>;
+    /// Puts the container's filesystem back to the snapshot (the container is stopped).
+    async fn restore(&self, container: &Container, snapshot: &SnapshotId) -> Result<()>;
+    async fn delete_snapshot(&self, snapshot: &SnapshotId) -> Result<()>;
+    /// Gives `target` a copy of `source`'s filesystem; `target` is left stopped.
+    async fn copy(&self, source: &Container, target: &Container) -> Result<()>;
+}
+
+/// The runtime of an engine that has none: every operation that needs a real container fails
+/// with the reason given.
+#[derive(Debug, Clone)]
+pub struct UnavailableRuntime {
+    reason: String,
+}
+
+impl UnavailableRuntime {
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self { reason: reason.into() }
+    }
+
+    fn err<T>(&self) -> Result<T> {
+        Err(RuntimeError::Unavailable(self.reason.clone()))
+    }
+}
+
+#[async_trait]
+impl ContainerRuntime for UnavailableRuntime {
+    fn name(&self) -> &str {
+        "none"
+    }
+    fn unavailable_reason(&self) -> Option<String> {
+        Some(self.reason.clone())
+    }
+    async fn create(&self, _: &Container) -> Result<()> {
+        self.err()
+    }
+    async fn start(&self, _: &Container) -> Result<()> {
+        self.err()
+    }
+    async fn stop(&self, _: &Container, _: bool) -> Result<()> {
+        self.err()
+    }
+    async fn pause(&self, _: &Container) -> Result<()> {
+        self.err()
+    }
+    async fn resume(&self, _: &Container) -> Result<()> {
+        self.err()
+    }
+    /// Nothing was ever created by this runtime, so there is nothing to remove.
+    async fn destroy(&self, _: &ContainerId) -> Result<()> {
+        Ok(())
+    }
+    /// Nothing was ever created by this runtime, so it holds nothing for any container.
+    async fn state(&self, _: &ContainerId) -> Result<RuntimeState> {
+        Ok(RuntimeState::Absent)
+    }
+    async fn info(&self, _: &Container) -> Result<RuntimeInfo> {
+        self.err()
+    }
+    /// It holds no images.
+    async fn images(&self) -> Result<Vec<Image>> {
+        Ok(Vec::new())
+    }
+    async fn snapshot(&self, _: &Container, _: &SnapshotId) -> Result<u64> {
+        self.err()
+    }
+    async fn restore(&self, _: &Container, _: &SnapshotId) -> Result<()> {
+        self.err()
+    }
+    async fn delete_snapshot(&self, _: &SnapshotId) -> Result<()> {
+        self.err()
+    }
+    async fn copy(&self, _: &Container, _: &Container) -> Result<()> {
+        self.err()
+    }
+}

@@ -1,0 +1,136 @@
+//! Live figures of a running container, read from the host side: the cgroup lists its
+//! processes (host PIDs), /proc gives each one's in-container PID and command, the init's
+//! network namespace lists the listening ports, and the cgroup controllers give CPU and memory.
+
+use hoody_model::{ContainerId, ProcessInfo, RuntimeInfo};
+use std::path::PathBuf;
+
+const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
+fn unified() -> bool {
+    std::path::Path::new(CGROUP_ROOT).join("cgroup.controllers").exists()
+}
+
+/// The directory of `cgroup` for `controller` (v1) or in the unified tree (v2).
+fn cgroup_dir(controller: &str, cgroup: &str) -> PathBuf {
+    let rel = cgroup.trim_start_matches('/');
+    if unified() { PathBuf::from(CGROUP_ROOT).join(rel) } else { PathBuf::from(CGROUP_ROOT).join(controller).join(rel) }
+}
+
+fn read_u64(path: PathBuf) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+pub fn read(init_pid: u32, started_at: chrono::DateTime<chrono::Utc>, cgroup: &str) -> RuntimeInfo {
+    let procs = std::fs::read_to_string(cgroup_dir("pids", cgroup).join("cgroup.procs")).unwrap_or_default();
+    let mut processes: Vec<ProcessInfo> = procs
+        .lines()
+        .filter_map(|l| l.trim().parse::<u32>().ok())
+        .filter_map(|host_pid| {
+            let status = std::fs::read_to_string(format!("/proc/{host_pid}/status")).ok()?;
+            let pid = status
+                .lines()
+                .find_map(|l| l.strip_prefix("NSpid:"))
+                .and_then(|ids| ids.split_whitespace().last()?.parse().ok())
+                .unwrap_or(0);
+            let cmdline = std::fs::read(format!("/proc/{host_pid}/cmdline")).unwrap_or_default();
+            let command = String::from_utf8_lossy(&cmdline).replace('\0', " ").trim().to_owned();
+            Some(ProcessInfo { host_pid, pid, command })
+        })
+        .collect();
+    processes.sort_by_key(|p| p.pid);
+    let (cpu_usage_ns, memory_bytes) = if unified() {
+        let cpu = std::fs::read_to_string(cgroup_dir("", cgroup).join("cpu.stat"))
+            .ok()
+            .and_then(|s| s.lines().find_map(|l| l.strip_prefix("usage_usec ")?.trim().parse::<u64>().ok()))
+            .map(|us| us * 1000);
+        (cpu, read_u64(cgroup_dir("", cgroup).join("memory.current")))
+    } else {
+        (
+            read_u64(cgroup_dir("cpuacct", cgroup).join("cpuacct.usage")),
+            read_u64(cgroup_dir("memory", cgroup).join("memory.usage_in_bytes")),
+        )
+    };
+    RuntimeInfo {
+        running: !processes.is_empty(),
+        started_at: Some(started_at),
+        processes,
+        listening_ports: listening_ports(init_pid),
+        cpu_usage_ns: cpu_usage_ns.unwrap_or(0),
+        memory_bytes: memory_bytes.unwrap_or(0),
+    }
+}
+
+/// TCP ports in LISTEN state in the network namespace of `pid`.
+pub fn listening_ports(pid: u32) -> Vec<u16> {
+    let mut ports: Vec<u16> = ["tcp", "tcp6"]
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(format!("/proc/{pid}/net/{f}")).ok())
+        .flat_map(|table| parse_listeners(&table))
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    ports
+}
+
+fn parse_listeners(table: &str) -> Vec<u16> {
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let local = fields.nth(1)?;
+            let state = fields.nth(1)?;
+            (state == "0A").then(|| u16::from_str_radix(local.rsplit(':').next()?, 16).ok()).flatten()
+        })
+        .collect()
+}
+
+/// Alive: exists and is not a zombie waiting to be reaped.
+pub fn is_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next());
+            !matches!(state, Some("Z" | "X") | None)
+        }
+        Err(_) => false,
+    }
+}
+
+/// Cgroups of earlier starts that a crash left behind (runc delete removes them normally).
+pub fn remove_leftover_cgroups(id: &ContainerId) {
+    let prefix = format!("{id}-");
+    for dir in hoody_cgroup_dirs() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix)
+                && let Err(e) = std::fs::remove_dir(entry.path())
+            {
+                tracing::warn!("cannot remove cgroup {}: {e}", entry.path().display());
+            }
+        }
+    }
+}
+
+/// Every `hoody` cgroup parent directory on this host (one per v1 hierarchy, or one on v2).
+pub fn hoody_cgroup_dirs() -> Vec<PathBuf> {
+    if unified() {
+        return vec![PathBuf::from(CGROUP_ROOT).join("hoody")];
+    }
+    std::fs::read_dir(CGROUP_ROOT)
+        .map(|entries| entries.flatten().map(|e| e.path().join("hoody")).filter(|p| p.is_dir()).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_listeners;
+
+    #[test]
+    fn listeners_from_proc_net_tcp() {
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0
+   1: 0100007F:0016 0100007F:D2F0 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0 100 0 0 10 0";
+        assert_eq!(parse_listeners(table), vec![8080]);
+    }
+}

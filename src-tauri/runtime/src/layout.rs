@@ -1,0 +1,96 @@
+//! Where the runtime keeps things. Persistent state (images, container layers, snapshots) lives
+//! in the data directory; what must not survive a host reboot (runc's state, ramdisks) lives
+//! under /run, in a directory private to this data directory.
+
+use hoody_model::{ContainerId, SnapshotId};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct Layout {
+    data: PathBuf,
+    run: PathBuf,
+}
+
+impl Layout {
+    /// `data_dir` must be absolute: runc and overlayfs are given paths under it.
+    pub fn new(data_dir: &Path, run_base: &Path) -> Self {
+        let digest = Sha256::digest(data_dir.as_os_str().as_encoded_bytes());
+        Self { data: data_dir.join("runtime"), run: run_base.join(&hex::encode(digest)[..16]) }
+    }
+
+    pub fn images(&self) -> PathBuf {
+        self.data.join("images")
+    }
+
+    pub fn image(&self, fingerprint: &str) -> PathBuf {
+        self.images().join(fingerprint)
+    }
+
+    /// Half-finished imports, removed at start.
+    pub fn staging(&self) -> PathBuf {
+        self.data.join("staging")
+    }
+
+    pub fn containers(&self) -> PathBuf {
+        self.data.join("containers")
+    }
+
+    /// The container's OCI bundle: config.json, the mounted `rootfs`, its `upper` and `work`
+    /// layers, `instance.json`, and the console log.
+    pub fn container(&self, id: &ContainerId) -> PathBuf {
+        self.containers().join(id.as_str())
+    }
+
+    pub fn snapshot(&self, id: &SnapshotId) -> PathBuf {
+        self.data.join("snapshots").join(id.as_str())
+    }
+
+    /// This data directory's state under /run (runc's root and the ramdisks).
+    pub fn run_dir(&self) -> &Path {
+        &self.run
+    }
+
+    pub fn runc_root(&self) -> PathBuf {
+        self.run.join("runc")
+    }
+
+    pub fn ramdisk(&self, id: &ContainerId) -> PathBuf {
+        self.run.join("ramdisk").join(id.as_str())
+    }
+
+    /// Records the boot the runtime last ran in, to tell a host reboot from an engine restart.
+    pub fn boot_marker(&self) -> PathBuf {
+        self.data.join("boot_id")
+    }
+}
+
+/// The files of one container's bundle.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    pub dir: PathBuf,
+}
+
+impl Bundle {
+    pub fn rootfs(&self) -> PathBuf {
+        self.dir.join("rootfs")
+    }
+    pub fn upper(&self) -> PathBuf {
+        self.dir.join("upper")
+    }
+    pub fn work(&self) -> PathBuf {
+        self.dir.join("work")
+    }
+    pub fn config(&self) -> PathBuf {
+        self.dir.join("config.json")
+    }
+    pub fn instance(&self) -> PathBuf {
+        self.dir.join("instance.json")
+    }
+    pub fn console_log(&self) -> PathBuf {
+        self.dir.join("console.log")
+    }
+    pub fn runc_log(&self) -> PathBuf {
+        self.dir.join("runc.log")
+    }
+}

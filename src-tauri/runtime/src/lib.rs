@@ -1,0 +1,31 @@
+//! The local container runtime: system containers on this machine, run by Debian's `runc`.
+//!
+//! Each container is an OCI bundle in the data directory: an overlayfs root (the image's
+//! read-only rootfs below, the container's own `upper` layer above), a config written with the
+//! `oci-spec` crate, and a unique cgroup per start. A stopped container holds no mount, cgroup
+//! or runc state: only its files. Snapshots and copies are copies of the upper layer.
+
+mod contract;
+mod debootstrap;
+mod error;
+mod images;
+mod info;
+mod layers;
+mod layout;
+mod local;
+mod mounts;
+mod prepare;
+mod rootdir;
+mod runc;
+mod spec;
+pub mod testkit;
+
+pub use contract::{ContainerRuntime, RuntimeState, UnavailableRuntime};
+pub use debootstrap::DEFAULT_MIRROR;
+pub use error::{Result, RuntimeError};
+pub use images::ImageStore;
+pub use layout::Layout;
+pub use local::{LocalRuntime, RuntimeConfig};
+pub use mounts::mount_points_under;
+pub use prepare::InitKind;
+pub use spec::Limits;

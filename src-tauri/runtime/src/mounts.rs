@@ -1,0 +1,102 @@
+//! The host-side mounts of a container: its overlayfs root and its /ramdisk tmpfs.
+
+use crate::error::{Result, RuntimeError};
+use rustix::mount::{MountFlags, UnmountFlags};
+use std::ffi::CString;
+use std::path::Path;
+
+/// Whether `path` is a mount point, from /proc/self/mountinfo.
+pub fn is_mount_point(path: &Path) -> bool {
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return false;
+    };
+    let wanted = path.to_string_lossy();
+    info.lines().filter_map(|l| l.split(' ').nth(4)).any(|m| unescape(m) == wanted)
+}
+
+/// Every mount point under `prefix` (for leak checks and cleanup).
+pub fn mount_points_under(prefix: &Path) -> Vec<String> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let prefix = prefix.to_string_lossy();
+    info.lines().filter_map(|l| l.split(' ').nth(4)).map(unescape).filter(|m| m.starts_with(&*prefix)).collect()
+}
+
+/// mountinfo writes space, tab, newline and backslash as octal escapes.
+fn unescape(field: &str) -> String {
+    let mut out = Vec::with_capacity(field.len());
+    let bytes = field.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' && i + 3 < bytes.len() && bytes[i + 1..i + 4].iter().all(u8::is_ascii_digit) {
+            let code = u8::from_str_radix(&field[i + 1..i + 4], 8).unwrap_or(b'?');
+            out.push(code);
+            i += 4;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// overlayfs cannot take these characters in its layer paths.
+pub fn check_overlay_path(path: &Path) -> Result<()> {
+    let s = path.to_string_lossy();
+    if s.contains([',', ':', '\\']) || !path.is_absolute() {
+        return Err(RuntimeError::Unavailable(format!(
+            "the data directory {s} must be an absolute path without ',', ':' or '\\' (overlayfs cannot use it)"
+        )));
+    }
+    Ok(())
+}
+
+pub fn mount_overlay(lower: &Path, upper: &Path, work: &Path, target: &Path) -> Result<()> {
+    if is_mount_point(target) {
+        return Ok(());
+    }
+    let data = format!("lowerdir={},upperdir={},workdir={}", lower.display(), upper.display(), work.display());
+    let data = CString::new(data).map_err(|e| RuntimeError::Failed(format!("overlay options: {e}")))?;
+    rustix::mount::mount("overlay", target, "overlay", MountFlags::empty(), data.as_c_str())
+        .map_err(|e| RuntimeError::io(format!("cannot mount the container's overlay root at {}", target.display()), e))
+}
+
+pub fn mount_tmpfs(target: &Path, size_bytes: u64) -> Result<()> {
+    if is_mount_point(target) {
+        return Ok(());
+    }
+    let data = CString::new(format!("size={size_bytes},mode=1777")).expect("no NUL in tmpfs options");
+    rustix::mount::mount("hoody-ramdisk", target, "tmpfs", MountFlags::NOSUID | MountFlags::NODEV, data.as_c_str())
+        .map_err(|e| RuntimeError::io(format!("cannot mount the ramdisk at {}", target.display()), e))
+}
+
+/// Unmounts `target` if it is mounted; a busy mount is detached (it goes once unused).
+pub fn unmount(target: &Path) -> Result<()> {
+    while is_mount_point(target) {
+        match rustix::mount::unmount(target, UnmountFlags::empty()) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::BUSY) => rustix::mount::unmount(target, UnmountFlags::DETACH)
+                .map_err(|e| RuntimeError::io(format!("cannot unmount {}", target.display()), e))?,
+            Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOENT) => break,
+            Err(e) => return Err(RuntimeError::io(format!("cannot unmount {}", target.display()), e)),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mountinfo_escapes() {
+        assert_eq!(unescape(r"/a\040b\011c"), "/a b\tc");
+        assert_eq!(unescape("/plain"), "/plain");
+    }
+
+    #[test]
+    fn overlay_paths() {
+        assert!(check_overlay_path(Path::new("/var/lib/hoody")).is_ok());
+        assert!(check_overlay_path(Path::new("/var/lib/a:b")).is_err());
+        assert!(check_overlay_path(Path::new("relative")).is_err());
+    }
+}

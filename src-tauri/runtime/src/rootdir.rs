@@ -1,0 +1,143 @@
+//! File access inside a container's root filesystem that cannot escape it: every path is
+//! resolved by the kernel as if the rootfs were `/` (openat2 with RESOLVE_IN_ROOT), so a
+//! symlink the container planted (`/etc/hostname -> /etc/shadow`) points back into the
+//! container, never at the host.
+
+use rustix::fd::OwnedFd;
+use rustix::fs::{Mode, OFlags, ResolveFlags};
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+#[derive(Debug)]
+pub struct RootDir {
+    root: OwnedFd,
+}
+
+const RESOLVE: ResolveFlags = ResolveFlags::IN_ROOT.union(ResolveFlags::NO_MAGICLINKS);
+
+impl RootDir {
+    pub fn open(path: &Path) -> io::Result<Self> {
+        let root = rustix::fs::open(path, OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+        Ok(Self { root })
+    }
+
+    fn open_at(&self, rel: &str, flags: OFlags, mode: Mode) -> io::Result<OwnedFd> {
+        Ok(rustix::fs::openat2(&self.root, rel, flags | OFlags::CLOEXEC, mode, RESOLVE)?)
+    }
+
+    /// The parent directory of `rel` (created if missing) and the last component.
+    fn parent<'a>(&self, rel: &'a str) -> io::Result<(OwnedFd, &'a str)> {
+        let rel = rel.trim_start_matches('/');
+        let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+        self.mkdir_all(dir)?;
+        Ok((
+            self.open_at(if dir.is_empty() { "." } else { dir }, OFlags::DIRECTORY | OFlags::PATH, Mode::empty())?,
+            name,
+        ))
+    }
+
+    pub fn mkdir_all(&self, rel: &str) -> io::Result<()> {
+        let mut at = String::new();
+        for part in rel.split('/').filter(|p| !p.is_empty()) {
+            let parent =
+                self.open_at(if at.is_empty() { "." } else { &at }, OFlags::DIRECTORY | OFlags::PATH, Mode::empty())?;
+            match rustix::fs::mkdirat(&parent, part, Mode::from_raw_mode(0o755)) {
+                Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+                Err(e) => return Err(e.into()),
+            }
+            at = if at.is_empty() { part.to_owned() } else { format!("{at}/{part}") };
+        }
+        Ok(())
+    }
+
+    pub fn read(&self, rel: &str) -> io::Result<Option<String>> {
+        match self.open_at(rel, OFlags::RDONLY, Mode::empty()) {
+            Ok(fd) => {
+                let mut text = String::new();
+                std::fs::File::from(fd).read_to_string(&mut text)?;
+                Ok(Some(text))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Replaces the file's contents (creating it and its directories).
+    pub fn write(&self, rel: &str, contents: &str) -> io::Result<()> {
+        let (parent, name) = self.parent(rel)?;
+        // The last component must not be a symlink: O_NOFOLLOW refuses one instead of following.
+        let fd = rustix::fs::openat(
+            &parent,
+            name,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o644),
+        )?;
+        std::fs::File::from(fd).write_all(contents.as_bytes())
+    }
+
+    pub fn remove(&self, rel: &str) -> io::Result<()> {
+        let (parent, name) = self.parent(rel)?;
+        match rustix::fs::unlinkat(&parent, name, rustix::fs::AtFlags::empty()) {
+            Ok(()) | Err(rustix::io::Errno::NOENT) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Makes `rel` a symlink to `target`, replacing a file or link already there.
+    pub fn symlink(&self, target: &str, rel: &str) -> io::Result<()> {
+        self.remove(rel)?;
+        let (parent, name) = self.parent(rel)?;
+        Ok(rustix::fs::symlinkat(target, &parent, name)?)
+    }
+
+    /// Where the symlink `rel` points, or None when it is not a symlink.
+    pub fn read_link(&self, rel: &str) -> io::Result<Option<String>> {
+        let rel = rel.trim_start_matches('/');
+        let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+        let parent =
+            match self.open_at(if dir.is_empty() { "." } else { dir }, OFlags::DIRECTORY | OFlags::PATH, Mode::empty())
+            {
+                Ok(fd) => fd,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(e),
+            };
+        match rustix::fs::readlinkat(&parent, name, Vec::new()) {
+            Ok(target) => Ok(Some(target.to_string_lossy().into_owned())),
+            Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOENT) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn exists(&self, rel: &str) -> bool {
+        self.open_at(rel, OFlags::PATH, Mode::empty()).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RootDir;
+
+    #[test]
+    fn writes_stay_inside_the_root_even_through_planted_symlinks() {
+        let host = tempfile::tempdir().unwrap();
+        let secret = host.path().join("secret");
+        std::fs::write(&secret, "host data").unwrap();
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("etc")).unwrap();
+        // An absolute link to a host path, and a relative one climbing out.
+        std::os::unix::fs::symlink(&secret, root.path().join("etc/hostname")).unwrap();
+        std::os::unix::fs::symlink("../../../../../../..", root.path().join("up")).unwrap();
+        let dir = RootDir::open(root.path()).unwrap();
+
+        assert!(dir.write("etc/hostname", "web").is_err(), "a symlink as the last component is refused");
+        let climbed = format!("up{}", secret.display());
+        let _ = dir.write(&climbed, "pwned");
+        assert_eq!(std::fs::read_to_string(&secret).unwrap(), "host data");
+
+        dir.write("etc/environment", "A=1\n").unwrap();
+        assert_eq!(dir.read("etc/environment").unwrap().as_deref(), Some("A=1\n"));
+        dir.symlink("/dev/null", "etc/systemd/system/console-getty.service").unwrap();
+        assert_eq!(dir.read_link("etc/systemd/system/console-getty.service").unwrap().as_deref(), Some("/dev/null"));
+        assert_eq!(dir.read_link("etc/environment").unwrap(), None);
+    }
+}

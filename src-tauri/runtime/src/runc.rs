@@ -1,0 +1,158 @@
+//! runc as a subprocess, with a private state root and a timeout on every call.
+
+use crate::error::{Result, RuntimeError};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::Command;
+
+#[derive(Debug, Clone)]
+pub struct Runc {
+    binary: PathBuf,
+    root: PathBuf,
+    timeout: Duration,
+}
+
+/// `runc state`, the fields we use.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RuncState {
+    pub status: String,
+    pub pid: u32,
+    pub created: chrono::DateTime<chrono::Utc>,
+}
+
+impl Runc {
+    pub fn new(binary: PathBuf, root: PathBuf, timeout: Duration) -> Self {
+        Self { binary, root, timeout }
+    }
+
+    /// Finds `runc` on PATH.
+    pub fn find() -> Option<PathBuf> {
+        let path = std::env::var_os("PATH")?;
+        std::env::split_paths(&path).map(|d| d.join("runc")).find(|p| p.is_file())
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.binary);
+        cmd.arg("--root").arg(&self.root).stdin(Stdio::null()).kill_on_drop(true);
+        cmd
+    }
+
+    /// Runs `runc ARGS`, returning stdout; a non-zero exit or the timeout is an error carrying
+    /// runc's own message.
+    async fn call(&self, args: &[&str]) -> Result<Vec<u8>> {
+        let mut cmd = self.command();
+        cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let child = cmd.spawn().map_err(|e| RuntimeError::io(format!("cannot run {}", self.binary.display()), e))?;
+        let out = tokio::time::timeout(self.timeout, child.wait_with_output())
+            .await
+            .map_err(|_| RuntimeError::Failed(format!("runc {} did not finish within {:?}", args[0], self.timeout)))?
+            .map_err(|e| RuntimeError::io(format!("runc {}", args[0]), e))?;
+        if out.status.success() {
+            Ok(out.stdout)
+        } else {
+            Err(RuntimeError::Failed(format!("runc {}: {}", args[0], last_message(&out.stderr))))
+        }
+    }
+
+    /// Creates and starts the container detached. Its init writes to `console`; runc's own log
+    /// goes to `log`, whose last error explains a failure.
+    pub async fn run(&self, id: &str, bundle: &Path, console: &Path, log: &Path) -> Result<()> {
+        let console = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(console)
+            .map_err(|e| RuntimeError::io("cannot open the console log", e))?;
+        let _ = std::fs::remove_file(log);
+        let mut cmd = self.command();
+        cmd.arg("--log").arg(log).args(["--log-format", "json", "run", "--detach", "--bundle"]).arg(bundle).arg(id);
+        cmd.stdout(console.try_clone().map_err(|e| RuntimeError::io("console log", e))?).stderr(console);
+        let mut child =
+            cmd.spawn().map_err(|e| RuntimeError::io(format!("cannot run {}", self.binary.display()), e))?;
+        let status = tokio::time::timeout(self.timeout, child.wait())
+            .await
+            .map_err(|_| RuntimeError::Failed(format!("runc run did not finish within {:?}", self.timeout)))?
+            .map_err(|e| RuntimeError::io("runc run", e))?;
+        if status.success() {
+            return Ok(());
+        }
+        let log = std::fs::read(log).unwrap_or_default();
+        Err(RuntimeError::Failed(format!("runc run: {}", last_message(&log))))
+    }
+
+    /// The container's state, or None when runc holds nothing for `id`.
+    pub async fn state(&self, id: &str) -> Result<Option<RuncState>> {
+        if !self.root.join(id).exists() {
+            return Ok(None);
+        }
+        match self.call(&["state", id]).await {
+            Ok(out) => serde_json::from_slice(&out)
+                .map(Some)
+                .map_err(|e| RuntimeError::Failed(format!("runc state printed something unexpected: {e}"))),
+            // The state directory vanished between the check and the call.
+            Err(_) if !self.root.join(id).exists() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends `signal` to the container's init.
+    pub async fn kill(&self, id: &str, signal: i32) -> Result<()> {
+        self.call(&["kill", id, &signal.to_string()]).await.map(drop)
+    }
+
+    pub async fn pause(&self, id: &str) -> Result<()> {
+        self.call(&["pause", id]).await.map(drop)
+    }
+
+    pub async fn resume(&self, id: &str) -> Result<()> {
+        self.call(&["resume", id]).await.map(drop)
+    }
+
+    /// Removes runc's state and the container's cgroups; `force` kills what still runs first
+    /// (runc thaws a frozen container before it kills it).
+    pub async fn delete(&self, id: &str, force: bool) -> Result<()> {
+        let args: &[&str] = if force { &["delete", "--force", id] } else { &["delete", id] };
+        self.call(args).await.map(drop)
+    }
+
+    /// The ids runc holds state for.
+    pub async fn list(&self) -> Result<Vec<String>> {
+        #[derive(Deserialize)]
+        struct Entry {
+            id: String,
+        }
+        let out = self.call(&["list", "--format", "json"]).await?;
+        let entries: Option<Vec<Entry>> = serde_json::from_slice(&out)
+            .map_err(|e| RuntimeError::Failed(format!("runc list printed something unexpected: {e}")))?;
+        Ok(entries.unwrap_or_default().into_iter().map(|e| e.id).collect())
+    }
+}
+
+/// The most useful line of runc's output: the last JSON log `msg` at level error, or the last
+/// non-empty line.
+fn last_message(output: &[u8]) -> String {
+    let text = String::from_utf8_lossy(output);
+    let from_json = text.lines().rev().find_map(|line| {
+        let v: serde_json::Value = serde_json::from_str(line).ok()?;
+        (v["level"] == "error").then(|| v["msg"].as_str().map(str::to_owned)).flatten()
+    });
+    from_json
+        .or_else(|| text.lines().rev().find(|l| !l.trim().is_empty()).map(|l| l.trim().to_owned()))
+        .unwrap_or_else(|| "failed without a message".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_message;
+
+    #[test]
+    fn picks_the_last_error_of_a_json_log() {
+        let log = br#"{"level":"info","msg":"starting"}
+{"level":"error","msg":"container_linux.go: exec: \"/sbin/init\": no such file"}
+{"level":"info","msg":"done"}"#;
+        assert_eq!(last_message(log), "container_linux.go: exec: \"/sbin/init\": no such file");
+        assert_eq!(last_message(b"plain failure\n\n"), "plain failure");
+        assert_eq!(last_message(b""), "failed without a message");
+    }
+}
