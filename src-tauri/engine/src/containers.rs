@@ -82,6 +82,9 @@ impl Engine {
             updated_at: now,
             runtime_info: None,
         };
+        if !req.bypass_prespawn.unwrap_or(false) && self.inner.runtime.can_claim(&container) {
+            container.status = ContainerStatus::Claiming;
+        }
         let mut new = NewContainer {
             container: container.clone(),
             ssh_key_fingerprint: ssh.map(|k| k.fingerprint),
@@ -99,11 +102,44 @@ impl Engine {
                 other => break other?,
             }
         };
-        self.emit(EventKind::Status, &created, None, ContainerStatus::Creating, None);
+        self.emit(EventKind::Status, &created, None, created.status, None);
+        if created.status == ContainerStatus::Claiming {
+            return self.claim(created).await;
+        }
         let engine = self.clone();
         let id = created.id.clone();
         self.inner.tasks.spawn(async move { engine.provision(&id).await });
         Ok(created)
+    }
+
+    /// Takes a warm prespawned container for `c` (in `claiming`) and answers with it running;
+    /// if the pool emptied meanwhile, creates it the slow way instead.
+    async fn claim(&self, c: Container) -> Result<Container> {
+        let _guard = self.inner.locks.lock(&c.id).await;
+        let runtime = &self.inner.runtime;
+        let outcome = match runtime.claim(&c).await {
+            Ok(true) => Ok(()),
+            Ok(false) => runtime.create(&c).await,
+            Err(e) => Err(e),
+        };
+        self.spawn_refill();
+        match outcome {
+            Ok(()) => self.record_status(&c, ContainerStatus::Running, None, Trigger::System).await,
+            Err(e) => {
+                let reason = format!("creation failed: {}", EngineError::from(e));
+                self.record_status(&c, ContainerStatus::Failed, Some(reason), Trigger::System).await
+            }
+        }
+    }
+
+    /// Tops the prespawn pools up in the background.
+    pub(crate) fn spawn_refill(&self) {
+        let engine = self.clone();
+        self.inner.tasks.spawn(async move {
+            if let Err(e) = engine.inner.runtime.refill().await {
+                tracing::warn!("prespawn refill: {e}");
+            }
+        });
     }
 
     /// Runs the runtime's create for a container in `creating` and records the outcome.

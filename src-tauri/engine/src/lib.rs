@@ -88,6 +88,7 @@ impl Engine {
         };
         engine.reconcile().await?;
         engine.spawn_snapshot_expiry();
+        engine.spawn_refill();
         Ok(engine)
     }
 

@@ -82,6 +82,16 @@ struct RuntimeArgs {
     /// Size of each container's /ramdisk, in MiB.
     #[arg(long, default_value_t = 512)]
     ramdisk_mb: u64,
+    /// Keep N warm containers of an image ready for creates to claim, e.g. debian/13=2.
+    #[arg(long, value_name = "IMAGE=N", value_parser = parse_prespawn)]
+    prespawn: Vec<(String, usize)>,
+}
+
+fn parse_prespawn(value: &str) -> Result<(String, usize), String> {
+    let (image, size) = value.split_once('=').ok_or("expected IMAGE=N, like debian/13=2")?;
+    let image = hoody_model::validate::container_image(image).map_err(|e| e.message)?;
+    let size = size.parse().map_err(|_| format!("'{size}' is not a pool size (a whole number)"))?;
+    Ok((image, size))
 }
 
 impl RuntimeArgs {
@@ -90,6 +100,7 @@ impl RuntimeArgs {
         config.limits = hoody_runtime::Limits { memory_bytes: self.memory_limit_mb << 20, pids: self.pids_limit };
         config.stop_grace = std::time::Duration::from_secs(self.stop_grace_secs);
         config.ramdisk_bytes = self.ramdisk_mb << 20;
+        config.prespawn = self.prespawn.clone();
         config
     }
 }

@@ -28,6 +28,18 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     }
     /// Builds the container's filesystem and starts it.
     async fn create(&self, container: &Container) -> Result<()>;
+    /// Whether a warm prespawned container is ready for this one to claim.
+    fn can_claim(&self, _container: &Container) -> bool {
+        false
+    }
+    /// Gives the container a warm prespawned one (running already); false when none was ready.
+    async fn claim(&self, _container: &Container) -> Result<bool> {
+        Ok(false)
+    }
+    /// Tops the prespawn pools up to their configured sizes.
+    async fn refill(&self) -> Result<()> {
+        Ok(())
+    }
     async fn start(&self, container: &Container) -> Result<()>;
     /// Stops the container: its init's halt signal and a grace period, or at once when `force`.
     async fn stop(&self, container: &Container, force: bool) -> Result<()>;

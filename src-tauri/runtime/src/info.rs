@@ -2,7 +2,7 @@
 //! processes (host PIDs), /proc gives each one's in-container PID and command, the init's
 //! network namespace lists the listening ports, and the cgroup controllers give CPU and memory.
 
-use hoody_model::{ContainerId, ProcessInfo, RuntimeInfo};
+use hoody_model::{ProcessInfo, RuntimeInfo};
 use std::path::PathBuf;
 
 const CGROUP_ROOT: &str = "/sys/fs/cgroup";
@@ -97,9 +97,10 @@ pub fn is_alive(pid: u32) -> bool {
     }
 }
 
-/// Cgroups of earlier starts that a crash left behind (runc delete removes them normally).
-pub fn remove_leftover_cgroups(id: &ContainerId) {
-    let prefix = format!("{id}-");
+/// Cgroups of a slot's earlier starts that a crash left behind (runc delete removes them
+/// normally).
+pub fn remove_leftover_cgroups(slot: &str) {
+    let prefix = format!("{slot}-");
     for dir in hoody_cgroup_dirs() {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         for entry in entries.flatten() {

@@ -4,7 +4,7 @@
 use crate::error::{Result, RuntimeError};
 use crate::images::{run, tree_size};
 use crate::local::{Instance, LocalRuntime, blocking};
-use hoody_model::{Container, SnapshotId};
+use hoody_model::SnapshotId;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -13,13 +13,12 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     run(Command::new("cp").arg("-a").arg("--reflink=auto").arg(from).arg(to))
 }
 
-/// Runs `work` with the container frozen if it is running.
+/// Runs `work` with the slot's container frozen if it is running.
 async fn frozen<T: Send + 'static>(
     rt: &LocalRuntime,
-    c: &Container,
+    id: &str,
     work: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    let id = c.id.as_str();
     let freeze = matches!(rt.runc.state(id).await?, Some(s) if s.status == "running");
     if freeze {
         rt.runc.pause(id).await?;
@@ -31,11 +30,11 @@ async fn frozen<T: Send + 'static>(
     result
 }
 
-pub async fn snapshot(rt: &LocalRuntime, c: &Container, snapshot: &SnapshotId) -> Result<u64> {
-    let instance = rt.instance(&c.id)?;
-    let upper = rt.bundle(&c.id).upper();
+pub async fn snapshot(rt: &LocalRuntime, slot: &str, snapshot: &SnapshotId) -> Result<u64> {
+    let instance = rt.instance(slot)?;
+    let upper = rt.bundle(slot).upper();
     let dir = rt.layout.snapshot(snapshot);
-    frozen(rt, c, move || {
+    frozen(rt, slot, move || {
         std::fs::create_dir_all(&dir).map_err(|e| RuntimeError::io("cannot create the snapshot", e))?;
         let result = copy_tree(&upper, &dir.join("upper")).and_then(|()| {
             let json = serde_json::to_vec_pretty(&instance).map_err(|e| RuntimeError::Failed(e.to_string()))?;
@@ -49,12 +48,12 @@ pub async fn snapshot(rt: &LocalRuntime, c: &Container, snapshot: &SnapshotId) -
     .await
 }
 
-pub async fn restore(rt: &LocalRuntime, c: &Container, snapshot: &SnapshotId) -> Result<()> {
+pub async fn restore(rt: &LocalRuntime, slot: &str, snapshot: &SnapshotId) -> Result<()> {
     let saved = rt.layout.snapshot(snapshot).join("upper");
     if !saved.is_dir() {
         return Err(RuntimeError::Invalid(format!("snapshot {snapshot} has no saved files on this server")));
     }
-    let bundle = rt.bundle(&c.id);
+    let bundle = rt.bundle(slot);
     blocking(move || {
         let (upper, work) = (bundle.upper(), bundle.work());
         let incoming = sibling(&upper, "upper.restoring");
@@ -72,10 +71,10 @@ pub async fn restore(rt: &LocalRuntime, c: &Container, snapshot: &SnapshotId) ->
     .await
 }
 
-pub async fn copy(rt: &LocalRuntime, source: &Container, target: &Container) -> Result<()> {
-    let Instance { image, init, .. } = rt.instance(&source.id)?;
-    let from = rt.bundle(&source.id).upper();
-    let bundle = rt.make_bundle(&target.id, &image, init)?;
+pub async fn copy(rt: &LocalRuntime, source: &str, target: &str) -> Result<()> {
+    let Instance { image, init, .. } = rt.instance(source)?;
+    let from = rt.bundle(source).upper();
+    let bundle = rt.make_bundle(target, &image, init)?;
     let to = bundle.upper();
     frozen(rt, source, move || {
         std::fs::remove_dir(&to).map_err(|e| RuntimeError::io("preparing the copy", e))?;

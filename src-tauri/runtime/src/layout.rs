@@ -37,9 +37,15 @@ impl Layout {
     }
 
     /// The container's OCI bundle: config.json, the mounted `rootfs`, its `upper` and `work`
-    /// layers, `instance.json`, and the console log.
+    /// layers, `instance.json`, and the console log. For a container claimed from the prespawn
+    /// pool this is a symlink to the pool slot it took over.
     pub fn container(&self, id: &ContainerId) -> PathBuf {
         self.containers().join(id.as_str())
+    }
+
+    /// The bundle of a slot: a container id, or a prespawn pool member (`pool-…`).
+    pub fn slot(&self, slot: &str) -> PathBuf {
+        self.containers().join(slot)
     }
 
     pub fn snapshot(&self, id: &SnapshotId) -> PathBuf {
@@ -55,8 +61,8 @@ impl Layout {
         self.run.join("runc")
     }
 
-    pub fn ramdisk(&self, id: &ContainerId) -> PathBuf {
-        self.run.join("ramdisk").join(id.as_str())
+    pub fn ramdisk(&self, slot: &str) -> PathBuf {
+        self.run.join("ramdisk").join(slot)
     }
 
     /// Records the boot the runtime last ran in, to tell a host reboot from an engine restart.

@@ -14,6 +14,7 @@ mod layers;
 mod layout;
 mod local;
 mod mounts;
+mod pool;
 mod prepare;
 mod rootdir;
 mod runc;

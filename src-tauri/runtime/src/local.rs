@@ -31,6 +31,8 @@ pub struct RuntimeConfig {
     pub stop_grace: Duration,
     /// The longest any single runc call may take.
     pub call_timeout: Duration,
+    /// Warm containers kept ready per image alias, claimed by creates in milliseconds.
+    pub prespawn: Vec<(String, usize)>,
 }
 
 impl RuntimeConfig {
@@ -43,25 +45,48 @@ impl RuntimeConfig {
             ramdisk_bytes: 512 << 20,
             stop_grace: Duration::from_secs(10),
             call_timeout: Duration::from_secs(30),
+            prespawn: Vec::new(),
         }
     }
 }
 
-/// What the runtime remembers about a container between calls (`instance.json`).
+/// What the runtime remembers about a slot between calls (`instance.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Instance {
     pub image: String,
     pub init: InitKind,
     /// The cgroup of the current (or last) start.
     pub cgroup_path: Option<String>,
+    /// For a prespawn pool member: the container that claimed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_by: Option<ContainerId>,
+}
+
+/// What one start of a slot needs to know about its container.
+#[derive(Debug, Clone)]
+pub(crate) struct BootSpec {
+    pub hostname: String,
+    pub env: Vec<(String, String)>,
+    pub ramdisk: bool,
+}
+
+impl BootSpec {
+    pub fn of(c: &Container) -> Self {
+        Self {
+            hostname: c.name.clone(),
+            env: c.environment_vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            ramdisk: c.ramdisk,
+        }
+    }
 }
 
 #[derive(Debug)]
 pub struct LocalRuntime {
     pub(crate) layout: Layout,
-    images: ImageStore,
+    pub(crate) images: ImageStore,
     pub(crate) runc: Runc,
-    config: RuntimeConfig,
+    pub(crate) config: RuntimeConfig,
+    pub(crate) pools: crate::pool::Pools,
     unavailable: Option<String>,
     rebooted: bool,
 }
@@ -74,7 +99,15 @@ impl LocalRuntime {
         let unavailable = unavailable_reason(&config, runc_binary.as_deref());
         let runc = Runc::new(runc_binary.unwrap_or_else(|| "runc".into()), layout.runc_root(), config.call_timeout);
         let rebooted = unavailable.is_none() && record_boot(&layout.boot_marker());
-        Self { images: ImageStore::new(layout.clone()), layout, runc, config, unavailable, rebooted }
+        Self {
+            images: ImageStore::new(layout.clone()),
+            layout,
+            runc,
+            config,
+            pools: Default::default(),
+            unavailable,
+            rebooted,
+        }
     }
 
     pub fn image_store(&self) -> &ImageStore {
@@ -90,26 +123,35 @@ impl LocalRuntime {
         self.runc.list().await
     }
 
-    fn ensure_available(&self) -> Result<()> {
+    pub(crate) fn ensure_available(&self) -> Result<()> {
         match &self.unavailable {
             Some(reason) => Err(RuntimeError::Unavailable(reason.clone())),
             None => Ok(()),
         }
     }
 
-    pub(crate) fn bundle(&self, id: &ContainerId) -> Bundle {
-        Bundle { dir: self.layout.container(id) }
+    /// The slot holding a container's files and runc state: its own id, or the pool member it
+    /// claimed (its bundle path is then a symlink to that slot).
+    pub fn slot(&self, id: &ContainerId) -> String {
+        match std::fs::read_link(self.layout.container(id)) {
+            Ok(target) => target.file_name().map_or_else(|| id.to_string(), |n| n.to_string_lossy().into_owned()),
+            Err(_) => id.to_string(),
+        }
     }
 
-    pub(crate) fn instance(&self, id: &ContainerId) -> Result<Instance> {
-        let path = self.bundle(id).instance();
+    pub(crate) fn bundle(&self, slot: &str) -> Bundle {
+        Bundle { dir: self.layout.slot(slot) }
+    }
+
+    pub(crate) fn instance(&self, slot: &str) -> Result<Instance> {
+        let path = self.bundle(slot).instance();
         let text = std::fs::read(&path)
-            .map_err(|_| RuntimeError::Failed(format!("container {id} has no filesystem on this server")))?;
+            .map_err(|_| RuntimeError::Failed(format!("container {slot} has no filesystem on this server")))?;
         serde_json::from_slice(&text).map_err(|e| RuntimeError::Failed(format!("{}: {e}", path.display())))
     }
 
-    pub(crate) fn save_instance(&self, id: &ContainerId, instance: &Instance) -> Result<()> {
-        let path = self.bundle(id).instance();
+    pub(crate) fn save_instance(&self, slot: &str, instance: &Instance) -> Result<()> {
+        let path = self.bundle(slot).instance();
         let tmp = path.with_extension("tmp");
         let json = serde_json::to_vec_pretty(instance).map_err(|e| RuntimeError::Failed(e.to_string()))?;
         std::fs::write(&tmp, json)
@@ -117,29 +159,47 @@ impl LocalRuntime {
             .map_err(|e| RuntimeError::io("instance.json", e))
     }
 
-    /// Creates the container's empty layers over an image (no start).
-    pub(crate) fn make_bundle(&self, id: &ContainerId, image: &str, init: InitKind) -> Result<Bundle> {
-        let bundle = self.bundle(id);
+    /// Creates a slot's empty layers over an image (no start).
+    pub(crate) fn make_bundle(&self, slot: &str, image: &str, init: InitKind) -> Result<Bundle> {
+        let bundle = self.bundle(slot);
         for dir in [bundle.upper(), bundle.work(), bundle.rootfs()] {
             std::fs::create_dir_all(&dir)
                 .map_err(|e| RuntimeError::io(format!("cannot create {}", dir.display()), e))?;
         }
-        self.save_instance(id, &Instance { image: image.to_owned(), init, cgroup_path: None })?;
+        self.save_instance(slot, &Instance { image: image.to_owned(), init, cgroup_path: None, claimed_by: None })?;
         Ok(bundle)
     }
 
-    async fn boot(&self, c: &Container) -> Result<()> {
-        let id = &c.id;
-        let bundle = self.bundle(id);
-        let mut instance = self.instance(id)?;
-        if let Some(state) = self.runc.state(id.as_str()).await? {
+    /// The image fingerprint and init of an alias.
+    pub(crate) fn image_for(&self, alias: &str) -> Result<(String, InitKind)> {
+        let image = self.images.resolve(alias)?;
+        let init = RootDir::open(&self.images.rootfs(&image))
+            .and_then(|root| InitKind::detect(&root))
+            .map_err(|e| RuntimeError::io(format!("cannot read image {alias}"), e))?;
+        Ok((image, init))
+    }
+
+    /// Starts a slot: mounts, identity files, a fresh cgroup, config.json, `runc run`. On a
+    /// failure nothing half-started is left.
+    pub(crate) async fn boot(&self, slot: &str, spec: &BootSpec) -> Result<()> {
+        let result = self.boot_inner(slot, spec).await;
+        if result.is_err() {
+            let _ = self.halt(slot, true).await;
+        }
+        result
+    }
+
+    async fn boot_inner(&self, slot: &str, boot: &BootSpec) -> Result<()> {
+        let bundle = self.bundle(slot);
+        let mut instance = self.instance(slot)?;
+        if let Some(state) = self.runc.state(slot).await? {
             if matches!(state.status.as_str(), "running" | "paused") {
                 return Ok(());
             }
-            self.runc.delete(id.as_str(), true).await?;
+            self.runc.delete(slot, true).await?;
         }
-        let ramdisk = if c.ramdisk {
-            let dir = self.layout.ramdisk(id);
+        let ramdisk = if boot.ramdisk {
+            let dir = self.layout.ramdisk(slot);
             std::fs::create_dir_all(&dir).map_err(|e| RuntimeError::io("cannot create the ramdisk", e))?;
             mounts::mount_tmpfs(&dir, self.config.ramdisk_bytes)?;
             Some(dir)
@@ -147,42 +207,40 @@ impl LocalRuntime {
             None
         };
         mounts::mount_overlay(&self.images.rootfs(&instance.image), &bundle.upper(), &bundle.work(), &bundle.rootfs())?;
-        let env: Vec<(String, String)> = c.environment_vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         RootDir::open(&bundle.rootfs())
-            .and_then(|root| write_identity(&root, instance.init, &c.name, &env))
+            .and_then(|root| write_identity(&root, instance.init, &boot.hostname, &boot.env))
             .map_err(|e| RuntimeError::io("cannot write the container's hostname and environment", e))?;
-        let cgroup_path = format!("/hoody/{id}-{}", hoody_model::ids::random_hex(4));
+        let cgroup_path = format!("/hoody/{slot}-{}", hoody_model::ids::random_hex(4));
         instance.cgroup_path = Some(cgroup_path.clone());
-        self.save_instance(id, &instance)?;
+        self.save_instance(slot, &instance)?;
         let spec = spec::build(&SpecInput {
-            hostname: &c.name,
-            env: env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+            hostname: &boot.hostname,
+            env: boot.env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
             rootfs: bundle.rootfs(),
             cgroup_path,
             limits: self.config.limits,
             ramdisk,
         })?;
         spec.save(bundle.config()).map_err(|e| RuntimeError::io("cannot write config.json", e))?;
-        self.runc.run(id.as_str(), &bundle.dir, &bundle.console_log(), &bundle.runc_log()).await
+        self.runc.run(slot, &bundle.dir, &bundle.console_log(), &bundle.runc_log()).await
     }
 
-    /// Halts the container (or kills it when `force`), then removes its runc state, cgroups and
-    /// root mount. The ramdisk stays: its data survives restarts.
-    async fn halt(&self, id: &ContainerId, force: bool) -> Result<()> {
-        let runc_id = id.as_str();
-        if let Some(state) = self.runc.state(runc_id).await? {
+    /// Halts a slot (or kills it when `force`), then removes its runc state, cgroups and root
+    /// mount. The ramdisk stays: its data survives restarts.
+    pub(crate) async fn halt(&self, slot: &str, force: bool) -> Result<()> {
+        if let Some(state) = self.runc.state(slot).await? {
             if state.status == "paused" {
-                self.runc.resume(runc_id).await?;
+                self.runc.resume(slot).await?;
             }
             let mut gone = !matches!(state.status.as_str(), "running" | "paused" | "created");
             if !gone && !force {
-                let init = self.instance(id).map(|i| i.init).unwrap_or(InitKind::Other);
-                self.runc.kill(runc_id, init.halt_signal()).await?;
+                let init = self.instance(slot).map(|i| i.init).unwrap_or(InitKind::Other);
+                self.runc.kill(slot, init.halt_signal()).await?;
                 gone = wait_for_exit(state.pid, self.config.stop_grace).await;
             }
             if !gone {
                 // The process may have exited since; runc then says so, and delete cleans up.
-                let _ = self.runc.kill(runc_id, 9).await;
+                let _ = self.runc.kill(slot, 9).await;
                 if !wait_for_exit(state.pid, Duration::from_secs(5)).await {
                     return Err(RuntimeError::Failed(format!(
                         "the container's init (pid {}) survived SIGKILL",
@@ -190,9 +248,30 @@ impl LocalRuntime {
                     )));
                 }
             }
-            self.runc.delete(runc_id, true).await?;
+            self.runc.delete(slot, true).await?;
         }
-        mounts::unmount(&self.bundle(id).rootfs())
+        mounts::unmount(&self.bundle(slot).rootfs())
+    }
+
+    /// Removes everything of a slot: processes, mounts, ramdisk, files, cgroups.
+    pub(crate) async fn remove_slot(&self, slot: &str) -> Result<()> {
+        self.halt(slot, true).await?;
+        let ramdisk = self.layout.ramdisk(slot);
+        mounts::unmount(&ramdisk)?;
+        let bundle = self.bundle(slot);
+        let slot = slot.to_owned();
+        blocking(move || {
+            for dir in [&ramdisk, &bundle.dir] {
+                match std::fs::remove_dir_all(dir) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(RuntimeError::io(format!("cannot remove {}", dir.display()), e)),
+                }
+            }
+            info::remove_leftover_cgroups(&slot);
+            Ok(())
+        })
+        .await
     }
 }
 
@@ -267,74 +346,75 @@ impl ContainerRuntime for LocalRuntime {
 
     async fn create(&self, c: &Container) -> Result<()> {
         self.ensure_available()?;
-        let image = self.images.resolve(&c.container_image)?;
-        let init = RootDir::open(&self.images.rootfs(&image))
-            .and_then(|root| InitKind::detect(&root))
-            .map_err(|e| RuntimeError::io(format!("cannot read image {}", c.container_image), e))?;
-        self.make_bundle(&c.id, &image, init)?;
-        self.start(c).await
+        let (image, init) = self.image_for(&c.container_image)?;
+        self.make_bundle(c.id.as_str(), &image, init)?;
+        self.boot(c.id.as_str(), &BootSpec::of(c)).await
+    }
+
+    fn can_claim(&self, c: &Container) -> bool {
+        self.unavailable.is_none() && self.pool_ready_for(c)
+    }
+
+    async fn claim(&self, c: &Container) -> Result<bool> {
+        self.ensure_available()?;
+        self.claim_from_pool(c).await
+    }
+
+    async fn refill(&self) -> Result<()> {
+        if self.unavailable.is_some() {
+            return Ok(()); // no pools without a runtime; the reason is reported elsewhere
+        }
+        self.refill_pools().await
     }
 
     async fn start(&self, c: &Container) -> Result<()> {
         self.ensure_available()?;
-        let result = self.boot(c).await;
-        if result.is_err() {
-            // Leave nothing half-started behind.
-            let _ = self.halt(&c.id, true).await;
-        }
-        result
+        self.boot(&self.slot(&c.id), &BootSpec::of(c)).await
     }
 
     async fn stop(&self, c: &Container, force: bool) -> Result<()> {
         self.ensure_available()?;
-        self.halt(&c.id, force).await
+        self.halt(&self.slot(&c.id), force).await
     }
 
     async fn pause(&self, c: &Container) -> Result<()> {
         self.ensure_available()?;
-        self.runc.pause(c.id.as_str()).await
+        self.runc.pause(&self.slot(&c.id)).await
     }
 
     async fn resume(&self, c: &Container) -> Result<()> {
         self.ensure_available()?;
-        self.runc.resume(c.id.as_str()).await
+        self.runc.resume(&self.slot(&c.id)).await
     }
 
     async fn destroy(&self, id: &ContainerId) -> Result<()> {
         self.ensure_available()?;
-        self.halt(id, true).await?;
-        let ramdisk = self.layout.ramdisk(id);
-        mounts::unmount(&ramdisk)?;
-        let bundle = self.bundle(id);
-        let id = id.clone();
-        blocking(move || {
-            for dir in [&ramdisk, &bundle.dir] {
-                match std::fs::remove_dir_all(dir) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(RuntimeError::io(format!("cannot remove {}", dir.display()), e)),
-                }
-            }
-            info::remove_leftover_cgroups(&id);
-            Ok(())
-        })
-        .await
+        let slot = self.slot(id);
+        self.remove_slot(&slot).await?;
+        // A claimed container's bundle path is a symlink to its slot.
+        match std::fs::remove_file(self.layout.container(id)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(RuntimeError::io("cannot remove the container's bundle link", e)),
+        }
     }
 
     async fn state(&self, id: &ContainerId) -> Result<RuntimeState> {
         self.ensure_available()?;
-        Ok(match self.runc.state(id.as_str()).await? {
+        let slot = self.slot(id);
+        Ok(match self.runc.state(&slot).await? {
             Some(s) if s.status == "running" => RuntimeState::Running,
             Some(s) if s.status == "paused" => RuntimeState::Paused,
-            _ if self.bundle(id).instance().exists() => RuntimeState::Stopped,
+            _ if self.bundle(&slot).instance().exists() => RuntimeState::Stopped,
             _ => RuntimeState::Absent,
         })
     }
 
     async fn info(&self, c: &Container) -> Result<RuntimeInfo> {
         self.ensure_available()?;
-        let state = self.runc.state(c.id.as_str()).await?;
-        let cgroup = self.instance(&c.id).ok().and_then(|i| i.cgroup_path);
+        let slot = self.slot(&c.id);
+        let state = self.runc.state(&slot).await?;
+        let cgroup = self.instance(&slot).ok().and_then(|i| i.cgroup_path);
         Ok(match (state, cgroup) {
             (Some(s), Some(cgroup)) if matches!(s.status.as_str(), "running" | "paused") => {
                 info::read(s.pid, s.created, &cgroup)
@@ -350,12 +430,12 @@ impl ContainerRuntime for LocalRuntime {
 
     async fn snapshot(&self, c: &Container, snapshot: &SnapshotId) -> Result<u64> {
         self.ensure_available()?;
-        layers::snapshot(self, c, snapshot).await
+        layers::snapshot(self, &self.slot(&c.id), snapshot).await
     }
 
     async fn restore(&self, c: &Container, snapshot: &SnapshotId) -> Result<()> {
         self.ensure_available()?;
-        layers::restore(self, c, snapshot).await
+        layers::restore(self, &self.slot(&c.id), snapshot).await
     }
 
     async fn delete_snapshot(&self, snapshot: &SnapshotId) -> Result<()> {
@@ -370,6 +450,6 @@ impl ContainerRuntime for LocalRuntime {
 
     async fn copy(&self, source: &Container, target: &Container) -> Result<()> {
         self.ensure_available()?;
-        layers::copy(self, source, target).await
+        layers::copy(self, &self.slot(&source.id), target.id.as_str()).await
     }
 }

@@ -51,7 +51,8 @@ pub fn busybox_tarball(dir: &Path) -> Result<PathBuf> {
 /// Takes away from a container what a host reboot would (for tests that simulate one, after
 /// killing its init): its root and ramdisk mounts and its empty cgroups.
 pub fn unmount_after_reboot(runtime: &crate::LocalRuntime, id: &hoody_model::ContainerId) {
-    let _ = crate::mounts::unmount(&runtime.layout().container(id).join("rootfs"));
-    let _ = crate::mounts::unmount(&runtime.layout().ramdisk(id));
-    crate::info::remove_leftover_cgroups(id);
+    let slot = runtime.slot(id);
+    let _ = crate::mounts::unmount(&runtime.layout().slot(&slot).join("rootfs"));
+    let _ = crate::mounts::unmount(&runtime.layout().ramdisk(&slot));
+    crate::info::remove_leftover_cgroups(&slot);
 }

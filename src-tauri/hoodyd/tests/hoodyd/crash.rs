@@ -58,7 +58,8 @@ async fn kill_9_during_real_creates_leaves_store_and_runc_agreeing() {
     let dir = tempfile::tempdir().unwrap();
     let mut d = Hoodyd::start(dir.path());
     d.import_busybox();
-    let project = d.client.create_project(&ProjectCreate { alias: "crash".into(), ..Default::default() }).await.unwrap();
+    let project =
+        d.client.create_project(&ProjectCreate { alias: "crash".into(), ..Default::default() }).await.unwrap();
     let mut writers = Vec::new();
     for w in 0..4 {
         let (client, project) = (d.client.clone(), project.id.to_string());
@@ -120,7 +121,8 @@ async fn kill_9_during_real_creates_leaves_store_and_runc_agreeing() {
 
 /// What runc says of `id` in this data directory's runc root (None: it holds nothing).
 fn runc_state(layout: &hoody_runtime::Layout, id: &str) -> Option<String> {
-    let out = std::process::Command::new("runc").arg("--root").arg(layout.runc_root()).args(["state", id]).output().unwrap();
+    let out =
+        std::process::Command::new("runc").arg("--root").arg(layout.runc_root()).args(["state", id]).output().unwrap();
     if !out.status.success() {
         return None;
     }

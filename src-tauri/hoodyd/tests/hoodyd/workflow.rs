@@ -88,7 +88,10 @@ async fn the_docs_page_workflow() {
     let r = c.raw(Method::POST, &format!("/projects/{project_id}/containers"), Some(&body)).await.unwrap();
     let other = settled(&d, r.body["data"]["id"].as_str().unwrap()).await;
     assert_eq!(other["status"], "failed");
-    assert!(other["error"].as_str().unwrap().contains("image debian/13 is not in this server's image store"), "{other}");
+    assert!(
+        other["error"].as_str().unwrap().contains("image debian/13 is not in this server's image store"),
+        "{other}"
+    );
 
     // 8. Delete.
     let r = c.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();

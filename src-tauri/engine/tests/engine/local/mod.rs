@@ -4,6 +4,7 @@
 
 mod layers;
 mod lifecycle;
+mod prespawn;
 mod reconcile;
 
 use hoody_engine::{ContainerRuntime, Engine, EngineConfig, Principal, Scope};
@@ -46,9 +47,15 @@ pub fn runtime_config(data_dir: &Path) -> RuntimeConfig {
 impl Local {
     /// A fresh engine with the busybox image imported as `busybox/1`.
     pub async fn new() -> Self {
+        Self::with(|_| {}).await
+    }
+
+    pub async fn with(configure: impl FnOnce(&mut RuntimeConfig)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().canonicalize().unwrap();
-        let runtime = Arc::new(LocalRuntime::new(runtime_config(&data)));
+        let mut config = runtime_config(&data);
+        configure(&mut config);
+        let runtime = Arc::new(LocalRuntime::new(config));
         assert_eq!(runtime.unavailable_reason(), None, "these tests need root, runc and overlayfs");
         runtime.image_store().import_tarball("busybox/1", busybox_tarball(), "busybox").unwrap();
         let engine = start_engine(&data, runtime.clone()).await;
@@ -116,7 +123,7 @@ pub async fn start_engine(data: &Path, runtime: Arc<LocalRuntime>) -> Engine {
 pub async fn assert_clean(runtime: &LocalRuntime, data: &Path, id: &ContainerId) {
     let mounts = hoody_runtime::mount_points_under(data);
     assert!(mounts.iter().all(|m| !m.contains(id.as_str())), "mounts left: {mounts:?}");
-    let ramdisk = runtime.layout().ramdisk(id);
+    let ramdisk = runtime.layout().ramdisk(id.as_str());
     assert!(!ramdisk.exists(), "ramdisk dir left: {}", ramdisk.display());
     assert!(!runtime.runc_ids().await.unwrap().contains(&id.to_string()), "runc state left");
     assert!(!runtime.layout().container(id).exists(), "bundle left");

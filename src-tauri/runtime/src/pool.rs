@@ -1,0 +1,189 @@
+//! Prespawn: per image, a few containers already booted (neutral hostname, no extra
+//! environment, a ramdisk) wait in pool slots `pool-…`. A create that fits one claims it: the
+//! slot is marked with the container's id, the container's bundle path becomes a symlink to the
+//! slot, and its name is written into the rootfs and set in its UTS namespace. That takes
+//! milliseconds instead of a boot; the pool is topped up in the background.
+
+use crate::error::{Result, RuntimeError};
+use crate::local::{BootSpec, LocalRuntime, blocking};
+use crate::prepare::write_identity;
+use crate::rootdir::RootDir;
+use hoody_model::Container;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+const POOL_PREFIX: &str = "pool-";
+const POOL_HOSTNAME: &str = "prespawn";
+
+#[derive(Debug, Default)]
+pub(crate) struct Pools {
+    /// Ready slots per image fingerprint.
+    ready: Mutex<HashMap<String, Vec<String>>>,
+    /// One refill at a time; the first also adopts the slots an earlier run left.
+    filling: tokio::sync::Mutex<bool>,
+}
+
+impl Pools {
+    fn take(&self, image: &str) -> Option<String> {
+        self.ready.lock().expect("pool lock").get_mut(image)?.pop()
+    }
+
+    fn count(&self, image: &str) -> usize {
+        self.ready.lock().expect("pool lock").get(image).map_or(0, Vec::len)
+    }
+
+    fn add(&self, image: &str, slot: String) {
+        self.ready.lock().expect("pool lock").entry(image.to_owned()).or_default().push(slot);
+    }
+}
+
+impl LocalRuntime {
+    /// A pool member can stand in for `c` when their boot would be the same: no environment
+    /// of its own (the init's environment is fixed at boot) and a ramdisk.
+    fn fits_pool(c: &Container) -> bool {
+        c.environment_vars.is_empty() && c.ramdisk
+    }
+
+    pub(crate) fn pool_ready_for(&self, c: &Container) -> bool {
+        Self::fits_pool(c) && self.images.resolve(&c.container_image).is_ok_and(|image| self.pools.count(&image) > 0)
+    }
+
+    pub(crate) async fn claim_from_pool(&self, c: &Container) -> Result<bool> {
+        if !Self::fits_pool(c) {
+            return Ok(false);
+        }
+        let Ok(image) = self.images.resolve(&c.container_image) else { return Ok(false) };
+        let Some(slot) = self.pools.take(&image) else { return Ok(false) };
+        let pid = match self.runc.state(&slot).await? {
+            Some(state) if state.status == "running" => state.pid,
+            // It died while waiting; the caller creates the container the slow way.
+            _ => {
+                self.remove_slot(&slot).await?;
+                return Ok(false);
+            }
+        };
+        let mut instance = self.instance(&slot)?;
+        instance.claimed_by = Some(c.id.clone());
+        self.save_instance(&slot, &instance)?;
+        std::os::unix::fs::symlink(&slot, self.layout.container(&c.id))
+            .map_err(|e| RuntimeError::io("cannot link the container to its prespawned slot", e))?;
+        let rootfs = self.bundle(&slot).rootfs();
+        let (name, init) = (c.name.clone(), instance.init);
+        blocking(move || {
+            RootDir::open(&rootfs)
+                .and_then(|root| write_identity(&root, init, &name, &[]))
+                .map_err(|e| RuntimeError::io("cannot write the container's hostname", e))?;
+            set_hostname_in(pid, &name)
+        })
+        .await?;
+        Ok(true)
+    }
+
+    pub(crate) async fn refill_pools(&self) -> Result<()> {
+        let mut adopted = self.pools.filling.lock().await;
+        if !*adopted {
+            self.adopt_pool_slots().await?;
+            *adopted = true;
+        }
+        self.trim_pools().await?;
+        for (alias, size) in &self.config.prespawn {
+            let (image, init) = match self.image_for(alias) {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::warn!("prespawn pool for {alias} stays empty: {e}");
+                    continue;
+                }
+            };
+            while self.pools.count(&image) < *size {
+                let slot = format!("{POOL_PREFIX}{}", hoody_model::ids::random_hex(8));
+                self.make_bundle(&slot, &image, init)?;
+                let boot = BootSpec { hostname: POOL_HOSTNAME.into(), env: Vec::new(), ramdisk: true };
+                if let Err(e) = self.boot(&slot, &boot).await {
+                    let _ = self.remove_slot(&slot).await;
+                    return Err(e);
+                }
+                self.pools.add(&image, slot);
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes ready slots beyond each image's configured size (all of them for an image no
+    /// longer configured, or whose alias now points elsewhere).
+    async fn trim_pools(&self) -> Result<()> {
+        let wanted: HashMap<String, usize> = self
+            .config
+            .prespawn
+            .iter()
+            .filter_map(|(alias, size)| Some((self.images.resolve(alias).ok()?, *size)))
+            .collect();
+        let images: Vec<String> = self.pools.ready.lock().expect("pool lock").keys().cloned().collect();
+        for image in images {
+            while self.pools.count(&image) > wanted.get(&image).copied().unwrap_or(0) {
+                let Some(slot) = self.pools.take(&image) else { break };
+                self.remove_slot(&slot).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes every ready (unclaimed) prespawn slot.
+    pub async fn drain_pools(&self) -> Result<()> {
+        let _filling = self.pools.filling.lock().await;
+        let slots: Vec<String> =
+            self.pools.ready.lock().expect("pool lock").drain().flat_map(|(_, slots)| slots).collect();
+        for slot in slots {
+            self.remove_slot(&slot).await?;
+        }
+        Ok(())
+    }
+
+    /// Slots an earlier run left: running and unclaimed ones rejoin the pool; claimed ones
+    /// belong to their container; anything else (a claim cut off by a crash, a stopped member)
+    /// is removed.
+    async fn adopt_pool_slots(&self) -> Result<()> {
+        let Ok(entries) = std::fs::read_dir(self.layout.containers()) else { return Ok(()) };
+        for entry in entries.flatten() {
+            let slot = entry.file_name().to_string_lossy().into_owned();
+            if !slot.starts_with(POOL_PREFIX) || entry.file_type().is_ok_and(|t| t.is_symlink()) {
+                continue;
+            }
+            let instance = self.instance(&slot).ok();
+            let keep = match instance.as_ref().and_then(|i| i.claimed_by.as_ref()) {
+                Some(owner) => std::fs::symlink_metadata(self.layout.container(owner)).is_ok_and(|m| m.is_symlink()),
+                None => {
+                    let running = matches!(self.runc.state(&slot).await?, Some(s) if s.status == "running");
+                    if let (true, Some(instance)) = (running, &instance) {
+                        self.pools.add(&instance.image, slot.clone());
+                    }
+                    running
+                }
+            };
+            if !keep {
+                tracing::info!(slot, "removing a prespawn slot left by an earlier run");
+                self.remove_slot(&slot).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sets the hostname in the UTS namespace of `pid`, from a short-lived thread (setns changes
+/// only the calling thread's namespace).
+fn set_hostname_in(pid: u32, name: &str) -> Result<()> {
+    let ns = std::fs::File::open(format!("/proc/{pid}/ns/uts"))
+        .map_err(|e| RuntimeError::io("cannot open the container's UTS namespace", e))?;
+    let name = name.to_owned();
+    std::thread::spawn(move || -> std::io::Result<()> {
+        use rustix::fd::AsFd;
+        rustix::thread::move_into_link_name_space(
+            ns.as_fd(),
+            Some(rustix::thread::LinkNameSpaceType::HostNameAndNISDomainName),
+        )?;
+        rustix::system::sethostname(name.as_bytes())?;
+        Ok(())
+    })
+    .join()
+    .map_err(|_| RuntimeError::Failed("the hostname thread panicked".into()))?
+    .map_err(|e| RuntimeError::io("cannot set the container's hostname", e))
+}
