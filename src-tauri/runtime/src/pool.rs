@@ -17,14 +17,21 @@ const POOL_HOSTNAME: &str = "prespawn";
 
 #[derive(Debug, Default)]
 pub(crate) struct Pools {
-    /// Ready slots per image fingerprint.
-    ready: Mutex<HashMap<String, Vec<String>>>,
+    /// Ready slots per image fingerprint, with their init's host pid (checked on claim
+    /// through /proc, which is much cheaper than asking runc).
+    ready: Mutex<HashMap<String, Vec<Member>>>,
     /// One refill at a time; the first also adopts the slots an earlier run left.
     filling: tokio::sync::Mutex<bool>,
 }
 
+#[derive(Debug, Clone)]
+struct Member {
+    slot: String,
+    pid: u32,
+}
+
 impl Pools {
-    fn take(&self, image: &str) -> Option<String> {
+    fn take(&self, image: &str) -> Option<Member> {
         self.ready.lock().expect("pool lock").get_mut(image)?.pop()
     }
 
@@ -32,8 +39,8 @@ impl Pools {
         self.ready.lock().expect("pool lock").get(image).map_or(0, Vec::len)
     }
 
-    fn add(&self, image: &str, slot: String) {
-        self.ready.lock().expect("pool lock").entry(image.to_owned()).or_default().push(slot);
+    fn add(&self, image: &str, member: Member) {
+        self.ready.lock().expect("pool lock").entry(image.to_owned()).or_default().push(member);
     }
 }
 
@@ -53,15 +60,12 @@ impl LocalRuntime {
             return Ok(false);
         }
         let Ok(image) = self.images.resolve(&c.container_image) else { return Ok(false) };
-        let Some(slot) = self.pools.take(&image) else { return Ok(false) };
-        let pid = match self.runc.state(&slot).await? {
-            Some(state) if state.status == "running" => state.pid,
+        let Some(Member { slot, pid }) = self.pools.take(&image) else { return Ok(false) };
+        if !crate::info::is_alive(pid) {
             // It died while waiting; the caller creates the container the slow way.
-            _ => {
-                self.remove_slot(&slot).await?;
-                return Ok(false);
-            }
-        };
+            self.remove_slot(&slot).await?;
+            return Ok(false);
+        }
         let mut instance = self.instance(&slot)?;
         instance.claimed_by = Some(c.id.clone());
         self.save_instance(&slot, &instance)?;
@@ -98,11 +102,21 @@ impl LocalRuntime {
                 let slot = format!("{POOL_PREFIX}{}", hoody_model::ids::random_hex(8));
                 self.make_bundle(&slot, &image, init)?;
                 let boot = BootSpec { hostname: POOL_HOSTNAME.into(), env: Vec::new(), ramdisk: true };
-                if let Err(e) = self.boot(&slot, &boot).await {
-                    let _ = self.remove_slot(&slot).await;
-                    return Err(e);
+                let booted = match self.boot(&slot, &boot).await {
+                    Ok(()) => self.runc.state(&slot).await,
+                    Err(e) => Err(e),
+                };
+                match booted {
+                    Ok(Some(state)) => self.pools.add(&image, Member { slot, pid: state.pid }),
+                    Ok(None) => {
+                        self.remove_slot(&slot).await?;
+                        return Err(RuntimeError::Failed(format!("prespawned {slot} vanished right after its start")));
+                    }
+                    Err(e) => {
+                        let _ = self.remove_slot(&slot).await;
+                        return Err(e);
+                    }
                 }
-                self.pools.add(&image, slot);
             }
         }
         Ok(())
@@ -120,8 +134,8 @@ impl LocalRuntime {
         let images: Vec<String> = self.pools.ready.lock().expect("pool lock").keys().cloned().collect();
         for image in images {
             while self.pools.count(&image) > wanted.get(&image).copied().unwrap_or(0) {
-                let Some(slot) = self.pools.take(&image) else { break };
-                self.remove_slot(&slot).await?;
+                let Some(member) = self.pools.take(&image) else { break };
+                self.remove_slot(&member.slot).await?;
             }
         }
         Ok(())
@@ -130,10 +144,10 @@ impl LocalRuntime {
     /// Removes every ready (unclaimed) prespawn slot.
     pub async fn drain_pools(&self) -> Result<()> {
         let _filling = self.pools.filling.lock().await;
-        let slots: Vec<String> =
-            self.pools.ready.lock().expect("pool lock").drain().flat_map(|(_, slots)| slots).collect();
-        for slot in slots {
-            self.remove_slot(&slot).await?;
+        let members: Vec<Member> =
+            self.pools.ready.lock().expect("pool lock").drain().flat_map(|(_, members)| members).collect();
+        for member in members {
+            self.remove_slot(&member.slot).await?;
         }
         Ok(())
     }
@@ -151,13 +165,13 @@ impl LocalRuntime {
             let instance = self.instance(&slot).ok();
             let keep = match instance.as_ref().and_then(|i| i.claimed_by.as_ref()) {
                 Some(owner) => std::fs::symlink_metadata(self.layout.container(owner)).is_ok_and(|m| m.is_symlink()),
-                None => {
-                    let running = matches!(self.runc.state(&slot).await?, Some(s) if s.status == "running");
-                    if let (true, Some(instance)) = (running, &instance) {
-                        self.pools.add(&instance.image, slot.clone());
+                None => match (self.runc.state(&slot).await?, &instance) {
+                    (Some(state), Some(instance)) if state.status == "running" => {
+                        self.pools.add(&instance.image, Member { slot: slot.clone(), pid: state.pid });
+                        true
                     }
-                    running
-                }
+                    _ => false,
+                },
             };
             if !keep {
                 tracing::info!(slot, "removing a prespawn slot left by an earlier run");

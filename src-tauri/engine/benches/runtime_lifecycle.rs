@@ -1,0 +1,223 @@
+//! `cargo bench -p hoody-engine --bench runtime_lifecycle` (as root): the container lifecycle
+//! through the engine with the real runtime on the busybox image, beside plain `runc create` +
+//! `runc start` of the same bundle measured in the same run. Prints medians and p95 in ms.
+
+use hoody_engine::{Engine, EngineConfig, Principal, Scope};
+use hoody_model::{ContainerCreate, ContainerId, ContainerStatus, Operation, ProjectId, TokenId};
+use hoody_runtime::{LocalRuntime, RuntimeConfig};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const ROUNDS: usize = 30;
+const CONCURRENT: usize = 50;
+const POOL: usize = 3;
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(run());
+}
+
+fn admin() -> Principal {
+    Principal { token_id: TokenId::generate(), scope: Scope::All }
+}
+
+struct Bench {
+    engine: Engine,
+    runtime: Arc<LocalRuntime>,
+    project: ProjectId,
+}
+
+impl Bench {
+    async fn create(&self, name: String, bypass: bool) -> (Duration, ContainerId) {
+        let req = ContainerCreate {
+            name: Some(name),
+            container_image: Some("busybox/1".into()),
+            bypass_prespawn: Some(bypass),
+            ..Default::default()
+        };
+        let t = Instant::now();
+        let c = self.engine.create_container(&admin(), &self.project, req).await.unwrap();
+        let c = self.until_running(&c.id).await;
+        (t.elapsed(), c)
+    }
+
+    async fn until_running(&self, id: &ContainerId) -> ContainerId {
+        loop {
+            let c = self.engine.container(&admin(), id).await.unwrap();
+            match c.status {
+                ContainerStatus::Running => return c.id,
+                ContainerStatus::Creating | ContainerStatus::Claiming => tokio::task::yield_now().await,
+                other => panic!("{} ended {other}: {:?}", c.name, c.error),
+            }
+        }
+    }
+
+    async fn op(&self, id: &ContainerId, op: Operation) -> Duration {
+        let t = Instant::now();
+        self.engine.operate(&admin(), id, op).await.unwrap();
+        t.elapsed()
+    }
+}
+
+async fn run() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().canonicalize().unwrap();
+    let mut config = RuntimeConfig::new(&data);
+    config.prespawn = vec![("busybox/1".into(), POOL)];
+    let runtime = Arc::new(LocalRuntime::new(config));
+    if let Some(reason) = hoody_engine::ContainerRuntime::unavailable_reason(runtime.as_ref()) {
+        panic!("this benchmark needs the local runtime: {reason}");
+    }
+    let tarball = hoody_runtime::testkit::busybox_tarball(&data).unwrap();
+    runtime.image_store().import_tarball("busybox/1", &tarball, "busybox").unwrap();
+    let engine = Engine::start(EngineConfig { data_dir: data.clone(), server_name: "bench".into() }, runtime.clone())
+        .await
+        .unwrap();
+    let project = engine
+        .create_project(&admin(), hoody_model::ProjectCreate { alias: "bench".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .id;
+    let b = Bench { engine, runtime, project };
+    b.engine.settle().await;
+
+    let mut rows: Vec<(String, Vec<Duration>)> = Vec::new();
+    let (mut create, mut runc_plain, mut start, mut stop, mut pause, mut resume, mut delete, mut claim) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    let reference = b.create("reference".into(), true).await.1;
+    b.op(&reference, Operation::Stop).await;
+    let plain = PlainRunc::new(&b.runtime, &reference, &data);
+    for i in 0..ROUNDS {
+        // Interleaved, so both see the same machine.
+        runc_plain.push(plain.create_and_start());
+        let (took, id) = b.create(format!("bench-{i}"), true).await;
+        create.push(took);
+        pause.push(b.op(&id, Operation::Pause).await);
+        resume.push(b.op(&id, Operation::Resume).await);
+        stop.push(b.op(&id, Operation::Stop).await);
+        start.push(b.op(&id, Operation::Start).await);
+        let t = Instant::now();
+        b.engine.delete_container(&admin(), &id).await.unwrap();
+        delete.push(t.elapsed());
+        // A warm pool each time (the refill is not part of the claim).
+        b.engine.settle().await;
+        let (took, id) = b.create(format!("claimed-{i}"), false).await;
+        claim.push(took);
+        b.engine.delete_container(&admin(), &id).await.unwrap();
+    }
+    plain.unmount();
+    rows.push(("plain runc create + start (same bundle)".into(), runc_plain.clone()));
+    rows.push(("create → running (engine, no prespawn)".into(), create.clone()));
+    rows.push(("prespawn claim → running".into(), claim));
+    rows.push(("start (stopped → running)".into(), start));
+    rows.push(("stop (busybox halt signal)".into(), stop));
+    rows.push(("pause".into(), pause));
+    rows.push(("resume".into(), resume));
+    rows.push(("delete (stopped)".into(), delete));
+
+    // 50 creates at once, each until running.
+    let t = Instant::now();
+    let handles: Vec<_> = (0..CONCURRENT)
+        .map(|i| {
+            let b = Bench { engine: b.engine.clone(), runtime: b.runtime.clone(), project: b.project.clone() };
+            tokio::spawn(async move { b.create(format!("many-{i}"), true).await })
+        })
+        .collect();
+    let mut each = Vec::new();
+    for h in handles {
+        each.push(h.await.unwrap());
+    }
+    let wall = t.elapsed();
+    rows.push((format!("{CONCURRENT} concurrent creates, each → running"), each.iter().map(|e| e.0).collect()));
+    for (_, id) in &each {
+        b.engine.delete_container(&admin(), id).await.unwrap();
+    }
+    b.engine.delete_container(&admin(), &reference).await.unwrap();
+    b.runtime.drain_pools().await.unwrap();
+    b.engine.shutdown().await;
+    let _ = std::fs::remove_dir_all(b.runtime.layout().run_dir());
+
+    println!("\nbusybox image, runc {}, {ROUNDS} rounds, {} cores\n", runc_version(), num_cores());
+    println!("| operation | median ms | p95 ms |");
+    println!("|---|---:|---:|");
+    for (name, samples) in &rows {
+        let (median, p95) = percentiles(samples);
+        println!("| {name} | {median:.1} | {p95:.1} |");
+    }
+    let ratio = percentiles(&create).0 / percentiles(&runc_plain).0;
+    println!("\ncreate → running / plain runc (medians): {ratio:.2}× (target ≤ 1.5×)");
+    println!("{CONCURRENT} concurrent creates: all running after {:.0} ms", wall.as_secs_f64() * 1000.0);
+}
+
+/// `runc create` + `runc start` of a bundle the engine made, with runc's own state root.
+struct PlainRunc {
+    bundle: std::path::PathBuf,
+    root: tempfile::TempDir,
+}
+
+impl PlainRunc {
+    fn new(runtime: &LocalRuntime, id: &ContainerId, data: &Path) -> Self {
+        let bundle = runtime.layout().container(id);
+        let image = runtime.image_store().resolve("busybox/1").unwrap();
+        let lower = runtime.layout().image(&image).join("rootfs");
+        let options = format!(
+            "lowerdir={},upperdir={},workdir={}",
+            lower.display(),
+            bundle.join("upper").display(),
+            bundle.join("work").display()
+        );
+        sh(Command::new("mount").args(["-t", "overlay", "overlay", "-o", &options]).arg(bundle.join("rootfs")));
+        Self { bundle, root: tempfile::tempdir_in(data).unwrap() }
+    }
+
+    fn create_and_start(&self) -> Duration {
+        let runc = || {
+            let mut c = Command::new("runc");
+            c.arg("--root").arg(self.root.path());
+            c
+        };
+        let t = Instant::now();
+        // The container's init inherits runc's stdio: no pipes, or waiting for EOF never ends.
+        let created = runc()
+            .args(["create", "--bundle"])
+            .arg(&self.bundle)
+            .arg("plain")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(created.success(), "runc create failed");
+        sh(runc().args(["start", "plain"]));
+        let took = t.elapsed();
+        sh(runc().args(["delete", "--force", "plain"]));
+        took
+    }
+
+    fn unmount(&self) {
+        sh(Command::new("umount").arg(self.bundle.join("rootfs")));
+    }
+}
+
+fn sh(cmd: &mut Command) {
+    let out = cmd.stdin(Stdio::null()).output().unwrap();
+    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn percentiles(samples: &[Duration]) -> (f64, f64) {
+    let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+    (at(0.5), at(0.95))
+}
+
+fn runc_version() -> String {
+    let out = Command::new("runc").arg("--version").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or("").trim_start_matches("runc version ").to_owned()
+}
+
+fn num_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
