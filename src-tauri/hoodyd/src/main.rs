@@ -85,6 +85,10 @@ struct RuntimeArgs {
     /// Keep N warm containers of an image ready for creates to claim, e.g. debian/13=2.
     #[arg(long, value_name = "IMAGE=N", value_parser = parse_prespawn)]
     prespawn: Vec<(String, usize)>,
+    /// Pull images missing from the store from this simplestreams server on create (e.g.
+    /// https://images.linuxcontainers.org); without it a missing image fails the create.
+    #[arg(long, env = "HOODY_IMAGE_SERVER", value_name = "URL")]
+    image_server: Option<String>,
 }
 
 fn parse_prespawn(value: &str) -> Result<(String, usize), String> {
@@ -101,6 +105,7 @@ impl RuntimeArgs {
         config.stop_grace = std::time::Duration::from_secs(self.stop_grace_secs);
         config.ramdisk_bytes = self.ramdisk_mb << 20;
         config.prespawn = self.prespawn.clone();
+        config.image_server = self.image_server.clone();
         config
     }
 }

@@ -100,17 +100,30 @@ impl ImageStore {
     pub fn import_tarball(&self, alias: &str, tarball: &Path, description: &str) -> Result<Image> {
         let alias = hoody_model::validate::container_image(alias).map_err(|e| RuntimeError::Invalid(e.message))?;
         let fingerprint = sha256_file(tarball)?;
-        if !self.layout.image(&fingerprint).join(RECORD).exists() {
-            let staged = self.stage()?;
-            let result =
-                extract(tarball, &staged.join("rootfs")).and_then(|()| self.commit(&staged, &fingerprint, description));
-            let _ = std::fs::remove_dir_all(&staged);
-            result?;
+        if let Some(image) = self.point_existing(&alias, &fingerprint)? {
+            return Ok(image);
         }
-        self.point_alias(&alias, &fingerprint)?;
-        self.list()?
-            .into_iter()
-            .find(|i| i.alias == alias)
+        let staged = self.stage()?;
+        let result = extract(tarball, &staged.join("rootfs"))
+            .and_then(|()| self.install(&alias, &staged, &fingerprint, description));
+        let _ = std::fs::remove_dir_all(&staged);
+        result
+    }
+
+    /// Points `alias` at an image the store already holds; None when it holds no such image.
+    pub fn point_existing(&self, alias: &str, fingerprint: &str) -> Result<Option<Image>> {
+        if !self.layout.image(fingerprint).join(RECORD).exists() {
+            return Ok(None);
+        }
+        self.point_alias(alias, fingerprint)?;
+        Ok(self.list()?.into_iter().find(|i| i.alias == alias))
+    }
+
+    /// Moves a staged `rootfs/` into the store and points `alias` at it.
+    pub(crate) fn install(&self, alias: &str, staged: &Path, fingerprint: &str, description: &str) -> Result<Image> {
+        let alias = hoody_model::validate::container_image(alias).map_err(|e| RuntimeError::Invalid(e.message))?;
+        self.commit(staged, fingerprint, description)?;
+        self.point_existing(&alias, fingerprint)?
             .ok_or_else(|| RuntimeError::Failed(format!("image {alias} vanished right after its import")))
     }
 
@@ -232,7 +245,7 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
-fn extract(tarball: &Path, into: &Path) -> Result<()> {
+pub(crate) fn extract(tarball: &Path, into: &Path) -> Result<()> {
     run(Command::new("tar")
         .args(["--numeric-owner", "--xattrs", "--xattrs-include=*", "--same-permissions", "-x", "-f"])
         .arg(tarball)

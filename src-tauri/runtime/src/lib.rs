@@ -18,15 +18,17 @@ mod pool;
 mod prepare;
 mod rootdir;
 mod runc;
+mod simplestreams;
 mod spec;
 pub mod testkit;
 
 pub use contract::{ContainerRuntime, RuntimeState, UnavailableRuntime};
-pub use debootstrap::DEFAULT_MIRROR;
+pub use debootstrap::{DEFAULT_MIRROR, build_debian_tarball};
 pub use error::{Result, RuntimeError};
 pub use images::ImageStore;
 pub use layout::Layout;
 pub use local::{LocalRuntime, RuntimeConfig};
 pub use mounts::mount_points_under;
 pub use prepare::InitKind;
+pub use simplestreams::{DEFAULT_IMAGE_SERVER, ImageServer, Progress, RemoteImage};
 pub use spec::Limits;

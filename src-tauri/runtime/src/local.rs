@@ -33,6 +33,9 @@ pub struct RuntimeConfig {
     pub call_timeout: Duration,
     /// Warm containers kept ready per image alias, claimed by creates in milliseconds.
     pub prespawn: Vec<(String, usize)>,
+    /// A simplestreams server that images missing from the store are pulled from on create
+    /// (None: a missing image fails the create).
+    pub image_server: Option<String>,
 }
 
 impl RuntimeConfig {
@@ -46,6 +49,7 @@ impl RuntimeConfig {
             stop_grace: Duration::from_secs(10),
             call_timeout: Duration::from_secs(30),
             prespawn: Vec::new(),
+            image_server: None,
         }
     }
 }
@@ -87,6 +91,8 @@ pub struct LocalRuntime {
     pub(crate) runc: Runc,
     pub(crate) config: RuntimeConfig,
     pub(crate) pools: crate::pool::Pools,
+    /// One image pull at a time, so concurrent creates of a new image download it once.
+    pulls: tokio::sync::Mutex<()>,
     unavailable: Option<String>,
     rebooted: bool,
 }
@@ -105,6 +111,7 @@ impl LocalRuntime {
             runc,
             config,
             pools: Default::default(),
+            pulls: Default::default(),
             unavailable,
             rebooted,
         }
@@ -177,6 +184,24 @@ impl LocalRuntime {
             .and_then(|root| InitKind::detect(&root))
             .map_err(|e| RuntimeError::io(format!("cannot read image {alias}"), e))?;
         Ok((image, init))
+    }
+
+    /// The image of `alias`, pulled from the configured image server when the store lacks it.
+    async fn image_or_pull(&self, alias: &str) -> Result<(String, InitKind)> {
+        let server = match (self.image_for(alias), &self.config.image_server) {
+            (Err(RuntimeError::UnknownImage(_)), Some(server)) => server,
+            (found, _) => return found,
+        };
+        let _one_pull = self.pulls.lock().await;
+        if let Ok(found) = self.image_for(alias) {
+            return Ok(found);
+        }
+        tracing::info!("pulling {alias} from {server}");
+        let image = crate::ImageServer::new(server)?
+            .pull(&self.images, alias, |p| tracing::debug!("{alias}: {} {}/{} bytes", p.file, p.done, p.total))
+            .await?;
+        tracing::info!("pulled {alias} ({})", image.fingerprint);
+        self.image_for(alias)
     }
 
     /// Starts a slot: mounts, identity files, a fresh cgroup, config.json, `runc run`. On a
@@ -346,7 +371,7 @@ impl ContainerRuntime for LocalRuntime {
 
     async fn create(&self, c: &Container) -> Result<()> {
         self.ensure_available()?;
-        let (image, init) = self.image_for(&c.container_image)?;
+        let (image, init) = self.image_or_pull(&c.container_image).await?;
         self.make_bundle(c.id.as_str(), &image, init)?;
         self.boot(c.id.as_str(), &BootSpec::of(c)).await
     }

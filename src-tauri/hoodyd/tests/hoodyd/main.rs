@@ -2,5 +2,6 @@
 //! clean shutdown on SIGTERM, and no lost acknowledged write after `kill -9`.
 
 mod crash;
+mod images;
 mod process;
 mod workflow;

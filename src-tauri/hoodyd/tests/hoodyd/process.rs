@@ -14,9 +14,15 @@ pub struct Hoodyd {
 
 impl Hoodyd {
     pub fn start(data_dir: &Path) -> Self {
+        Self::start_with(data_dir, &[])
+    }
+
+    /// `hoodyd serve` with extra arguments.
+    pub fn start_with(data_dir: &Path, args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hoodyd"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
+            .args(args)
             .env("HOODY_LOG", "error")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -6,6 +6,7 @@ mod layers;
 mod lifecycle;
 mod prespawn;
 mod reconcile;
+mod systemd;
 
 use hoody_engine::{ContainerRuntime, Engine, EngineConfig, Principal, Scope};
 use hoody_model::{Container, ContainerCreate, ContainerId, ContainerStatus, ProjectCreate, ProjectId, TokenId};
