@@ -27,9 +27,13 @@ pub fn busybox_tarball(dir: &Path) -> Result<PathBuf> {
     for d in ["bin", "sbin", "etc/init.d", "proc", "sys", "dev", "tmp", "run", "root", "var"] {
         std::fs::create_dir_all(root.join(d)).map_err(io)?;
     }
+    // The host's busybox lists its applets; running the fresh copy instead can fail with
+    // ETXTBSY when another thread forks while the copy's write handle is still open.
+    run(Command::new(BUSYBOX).arg("--install").arg("-s").arg(root.join("bin")))?;
+    // Never copy through a link --install may have made to the host's binary.
+    let _ = std::fs::remove_file(root.join("bin/busybox"));
     std::fs::copy(BUSYBOX, root.join("bin/busybox")).map_err(io)?;
-    run(Command::new(root.join("bin/busybox")).arg("--install").arg("-s").arg(root.join("bin")))?;
-    // `--install -s` links to the host path it ran from; inside the container that is /bin/busybox.
+    // `--install -s` links to the host's path; inside the container the binary is /bin/busybox.
     for entry in std::fs::read_dir(root.join("bin")).map_err(io)?.flatten() {
         if entry.file_name() != "busybox" {
             std::fs::remove_file(entry.path()).map_err(io)?;
