@@ -106,7 +106,7 @@ const ROUTES: &[Route] = &[
     Route { method: "get", path: "/rentals", summary: "Servers to place containers on", body: None, status: 200, data: Data::Many("Rental"), errors: &[401], query: &[] },
     Route { method: "get", path: "/servers", summary: "List servers", body: None, status: 200, data: Data::Many("Server"), errors: &[401], query: &[] },
     Route { method: "get", path: "/servers/{id}", summary: "Get a server", body: None, status: 200, data: Data::One("Server"), errors: &[400, 401, 404], query: &[] },
-    Route { method: "get", path: "/images/public", summary: "Images in the local store", body: None, status: 200, data: Data::Many("Image"), errors: &[401], query: &[] },
+    Route { method: "get", path: "/images/public", summary: "Images in the local store", body: None, status: 200, data: Data::Many("Image"), errors: &[400, 401], query: &[("os", "Only images of this OS (debian, ubuntu, alpine…), any case")] },
     Route { method: "get", path: "/realms/", summary: "List realms", body: None, status: 200, data: Data::Many("Realm"), errors: &[401], query: &[] },
     Route { method: "post", path: "/realms/", summary: "Create a realm", body: Some("RealmCreate"), status: 201, data: Data::One("Realm"), errors: &[400, 401, 403, 409], query: &[] },
     Route { method: "post", path: "/auth/tokens", summary: "Create an API token (optionally realm-scoped)", body: Some("TokenCreate"), status: 201, data: Data::One("CreatedToken"), errors: &[400, 401, 403], query: &[] },

@@ -50,8 +50,13 @@ impl Engine {
         }])
     }
 
-    pub async fn images(&self) -> Result<Vec<Image>> {
-        Ok(self.inner.runtime.images().await?)
+    /// The images containers can be created from, all or those of one OS (any case).
+    pub async fn images(&self, os: Option<&str>) -> Result<Vec<Image>> {
+        let mut images = self.inner.runtime.images().await?;
+        if let Some(os) = os {
+            images.retain(|i| i.os.eq_ignore_ascii_case(os));
+        }
+        Ok(images)
     }
 }
 

@@ -1,7 +1,8 @@
 use crate::AppState;
 use crate::envelope::{ApiResult, created, ok};
 use crate::extract::{Body, Caller};
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
 use hoody_model::{RealmCreate, ServerId, TokenCreate};
 
@@ -18,8 +19,18 @@ pub(crate) async fn get(State(s): State<AppState>, Caller(_): Caller, Path(id): 
     Ok(ok("Server retrieved successfully", s.engine.server(&id).await?))
 }
 
-pub(crate) async fn images(State(s): State<AppState>, Caller(_): Caller) -> ApiResult {
-    Ok(ok("Images retrieved successfully", s.engine.images().await?))
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct ImageParams {
+    os: Option<String>,
+}
+
+pub(crate) async fn images(
+    State(s): State<AppState>,
+    Caller(_): Caller,
+    q: Result<Query<ImageParams>, QueryRejection>,
+) -> ApiResult {
+    let params = super::query(q)?;
+    Ok(ok("Images retrieved successfully", s.engine.images(params.os.as_deref()).await?))
 }
 
 pub(crate) async fn realms(State(s): State<AppState>, Caller(who): Caller) -> ApiResult {

@@ -116,7 +116,6 @@ async fn kill_9_during_real_creates_leaves_store_and_runc_agreeing() {
     }
     let mounts = hoody_runtime::mount_points_under(&d.data_dir);
     assert!(mounts.is_empty(), "mounts left: {mounts:?}");
-    let _ = std::fs::remove_dir_all(layout.run_dir());
 }
 
 /// What runc says of `id` in this data directory's runc root (None: it holds nothing).

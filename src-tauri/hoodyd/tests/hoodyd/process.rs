@@ -81,9 +81,13 @@ impl Hoodyd {
 }
 
 impl Drop for Hoodyd {
+    /// Kills the server and removes its runtime's directory under /run (the containers it
+    /// ran are deleted by the tests; a mount still there would make the removal fail).
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let layout = hoody_runtime::Layout::new(&self.data_dir, Path::new("/run/hoody"));
+        let _ = std::fs::remove_dir_all(layout.run_dir());
     }
 }
 
