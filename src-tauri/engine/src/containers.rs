@@ -4,6 +4,7 @@ use crate::Engine;
 use crate::auth::{Principal, Scope};
 use crate::error::{EngineError, Result};
 use hoody_model::names::{RANDOM_NAME, random_container_name};
+use hoody_model::services::{Service, ServiceAddress};
 use hoody_model::validate::{self, DEFAULT_IMAGE};
 use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, ErrorCode,
@@ -81,6 +82,7 @@ impl Engine {
             created_at: now,
             updated_at: now,
             runtime_info: None,
+            urls: Default::default(),
         };
         if !req.bypass_prespawn.unwrap_or(false) && self.inner.runtime.can_claim(&container) {
             container.status = ContainerStatus::Claiming;
@@ -197,13 +199,32 @@ impl Engine {
             .ok_or_else(|| EngineError::not_found("container", id))
     }
 
-    /// The container with `runtime_info` filled in when it is running or paused.
+    /// The container with `runtime_info` and service `urls` filled in when it is running or
+    /// paused.
     pub async fn container_with_runtime(&self, caller: &Principal, id: &ContainerId) -> Result<Container> {
         let mut c = self.container(caller, id).await?;
-        if matches!(c.status, ContainerStatus::Running | ContainerStatus::Paused) {
-            c.runtime_info = Some(self.inner.runtime.info(&c).await?);
-        }
+        self.add_runtime(&mut c).await?;
         Ok(c)
+    }
+
+    async fn add_runtime(&self, c: &mut Container) -> Result<()> {
+        if !matches!(c.status, ContainerStatus::Running | ContainerStatus::Paused) {
+            return Ok(());
+        }
+        let info = self.inner.runtime.info(c).await?;
+        if let Some(port) = self.inner.proxy_port.get() {
+            for listening in &info.listening_ports {
+                let address = ServiceAddress {
+                    project_id: c.project_id.clone(),
+                    container_id: c.id.clone(),
+                    service: Service::Http(*listening),
+                    server_name: self.server_name().to_owned(),
+                };
+                c.urls.insert(address.service.slug(), address.url(*port));
+            }
+        }
+        c.runtime_info = Some(info);
+        Ok(())
     }
 
     /// Live figures of a running (or paused) container.
@@ -226,10 +247,8 @@ impl Engine {
         let filter = ContainerFilter { visible_realms: caller.scope.realms().map(<[RealmId]>::to_vec) };
         let (mut containers, total) = self.inner.store.list_containers(q, &filter).await?;
         if q.with_runtime {
-            for c in
-                containers.iter_mut().filter(|c| matches!(c.status, ContainerStatus::Running | ContainerStatus::Paused))
-            {
-                c.runtime_info = Some(self.inner.runtime.info(c).await?);
+            for c in &mut containers {
+                self.add_runtime(c).await?;
             }
         }
         Ok((containers, Pagination::new(total, q.page)))

@@ -42,6 +42,7 @@ impl Engine {
             created_at: now,
             updated_at: now,
             runtime_info: None,
+            urls: Default::default(),
             ..source.clone()
         };
         let mut new = NewContainer {

@@ -53,6 +53,8 @@ struct Inner {
     locks: locks::ContainerLocks,
     tasks: tokio_util_tasks::Tasks,
     sweeper: std::sync::Mutex<Option<tokio::task::AbortHandle>>,
+    /// The port of the service proxy, once it listens (service URLs name it).
+    proxy_port: std::sync::OnceLock<u16>,
 }
 
 /// How often expired snapshots are looked for.
@@ -84,12 +86,18 @@ impl Engine {
                 locks: locks::ContainerLocks::default(),
                 tasks: tokio_util_tasks::Tasks::default(),
                 sweeper: std::sync::Mutex::new(None),
+                proxy_port: std::sync::OnceLock::new(),
             }),
         };
         engine.reconcile().await?;
         engine.spawn_snapshot_expiry();
         engine.spawn_refill();
         Ok(engine)
+    }
+
+    /// Tells the engine where the service proxy listens, so containers carry their `urls`.
+    pub fn publish_services_at(&self, proxy_port: u16) {
+        let _ = self.inner.proxy_port.set(proxy_port);
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -3,6 +3,7 @@
 //! the local image store.
 
 mod image;
+mod services;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -40,6 +41,9 @@ enum Command {
         /// This server's name, as it appears in service URLs.
         #[arg(long, env = "HOODY_SERVER_NAME", default_value = "local")]
         server_name: String,
+        /// Where the service proxy listens (`http://PROJECT-CONTAINER-SERVICE-N.SERVER.localhost:PORT`).
+        #[arg(long, default_value = "127.0.0.1:8701")]
+        proxy_listen: SocketAddr,
         #[command(flatten)]
         runtime: RuntimeArgs,
     },
@@ -143,9 +147,10 @@ fn main() -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         match cli.command {
-            Command::Serve { listen, data, server_name, runtime } => {
+            Command::Serve { listen, proxy_listen, data, server_name, runtime } => {
                 let data_dir = data.resolve()?;
-                serve(listen, &data_dir, server_name, runtime.config(&data_dir)).await
+                serve(Listen { api: listen, proxy: proxy_listen }, &data_dir, server_name, runtime.config(&data_dir))
+                    .await
             }
             Command::Image { command } => command.run().await,
             Command::Token { command: TokenCommand::Create { realms, name, data } } => {
@@ -155,8 +160,13 @@ fn main() -> Result<()> {
     })
 }
 
-async fn serve(listen: SocketAddr, data_dir: &Path, server_name: String, runtime: RuntimeConfig) -> Result<()> {
-    let config = EngineConfig { data_dir: data_dir.to_owned(), server_name };
+struct Listen {
+    api: SocketAddr,
+    proxy: SocketAddr,
+}
+
+async fn serve(listen: Listen, data_dir: &Path, server_name: String, runtime: RuntimeConfig) -> Result<()> {
+    let config = EngineConfig { data_dir: data_dir.to_owned(), server_name: server_name.clone() };
     let runtime = LocalRuntime::new(runtime);
     if let Some(reason) = hoody_runtime::ContainerRuntime::unavailable_reason(&runtime) {
         tracing::warn!("containers cannot run here: {reason}");
@@ -165,12 +175,27 @@ async fn serve(listen: SocketAddr, data_dir: &Path, server_name: String, runtime
         .await
         .with_context(|| format!("cannot start the engine on {}", data_dir.display()))?;
     let admin = admin_token(&engine, data_dir).await?;
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-    let addr = listener.local_addr()?;
-    // Tests and scripts read this line to learn the port.
-    println!("hoodyd listening on http://{addr} (admin token in {})", admin.display());
+    let listener =
+        tokio::net::TcpListener::bind(listen.api).await.with_context(|| format!("cannot listen on {}", listen.api))?;
+    let proxy_listener = tokio::net::TcpListener::bind(listen.proxy)
+        .await
+        .with_context(|| format!("cannot listen on {} for the service proxy", listen.proxy))?;
+    let (addr, proxy_addr) = (listener.local_addr()?, proxy_listener.local_addr()?);
+    engine.publish_services_at(proxy_addr.port());
+    let (stop_proxy, proxy_stopped) = tokio::sync::oneshot::channel::<()>();
+    let proxy = hoody_kit::Proxy::new(services::EngineDirectory::new(engine.clone()), &server_name);
+    tokio::spawn(proxy.serve(proxy_listener, async move {
+        let _ = proxy_stopped.await;
+    }));
+    // Tests and scripts read this line to learn the ports.
+    println!(
+        "hoodyd listening on http://{addr} (admin token in {}), services on http://*.{server_name}.localhost:{}",
+        admin.display(),
+        proxy_addr.port()
+    );
     std::io::stdout().flush()?;
     hoody_api::serve(listener, engine.clone(), shutdown_signal()).await?;
+    let _ = stop_proxy.send(());
     engine.shutdown().await;
     tracing::info!("stopped cleanly");
     Ok(())

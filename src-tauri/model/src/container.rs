@@ -40,6 +40,10 @@ pub struct Container {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub runtime_info: Option<RuntimeInfo>,
+    /// The URL of each service the running container offers, by slug (`http-8080` → …), when
+    /// read with its runtime details (`?runtime=true`); empty otherwise.
+    #[serde(default)]
+    pub urls: std::collections::BTreeMap<String, String>,
 }
 
 /// What the runtime reports about a running container.

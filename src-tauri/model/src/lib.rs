@@ -12,6 +12,7 @@ pub mod page;
 pub mod project;
 pub mod realm;
 pub mod server;
+pub mod services;
 pub mod snapshot;
 pub mod status;
 pub mod status_log;

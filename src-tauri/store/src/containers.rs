@@ -68,6 +68,7 @@ impl ContainerRow {
             created_at: time(self.created_at)?,
             updated_at: time(self.updated_at)?,
             runtime_info: None,
+            urls: Default::default(),
         })
     }
 }

@@ -4,4 +4,5 @@
 mod crash;
 mod images;
 mod process;
+mod proxy;
 mod workflow;

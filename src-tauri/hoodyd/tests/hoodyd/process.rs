@@ -10,6 +10,8 @@ pub struct Hoodyd {
     pub child: Child,
     pub client: HoodyClient,
     pub data_dir: PathBuf,
+    /// The service proxy's port.
+    pub proxy_port: u16,
 }
 
 impl Hoodyd {
@@ -20,7 +22,7 @@ impl Hoodyd {
     /// `hoodyd serve` with extra arguments.
     pub fn start_with(data_dir: &Path, args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hoodyd"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args(["serve", "--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(args)
             .env("HOODY_LOG", "error")
@@ -36,8 +38,9 @@ impl Hoodyd {
             .unwrap_or_else(|| panic!("hoodyd printed no address: {line:?}"))
             .to_owned();
         let token = std::fs::read_to_string(data_dir.join("admin.token")).unwrap().trim().to_owned();
+        let proxy_port = line.trim().rsplit(':').next().and_then(|p| p.parse().ok()).expect("the proxy port");
         let data_dir = data_dir.canonicalize().unwrap();
-        Self { child, client: HoodyClient::new(url, Some(token)), data_dir }
+        Self { child, client: HoodyClient::new(url, Some(token)), data_dir, proxy_port }
     }
 
     /// Runs `hoodyd ARGS --data-dir DIR` (another process on the same data directory) and

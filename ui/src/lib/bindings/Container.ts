@@ -17,4 +17,9 @@ error: string | null, container_image: string, hoody_kit: boolean, dev_kit: bool
 /**
  * Present when asked for with `?runtime=true`.
  */
-runtime_info?: RuntimeInfo, };
+runtime_info?: RuntimeInfo, 
+/**
+ * The URL of each service the running container offers, by slug (`http-8080` → …), when
+ * read with its runtime details (`?runtime=true`); empty otherwise.
+ */
+urls: { [key in string]: string }, };

@@ -1,0 +1,152 @@
+//! The service proxy in front of real containers: `http-PORT` reaches a web server inside the
+//! container's own network namespace; every failure is a page that names its cause.
+
+use crate::process::Hoodyd;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// A client that sends `*.localhost` names to the proxy, as a browser does.
+fn browser(d: &Hoodyd, url: &str) -> reqwest::Client {
+    let host = url.trim_start_matches("http://").split(':').next().unwrap().to_owned();
+    reqwest::Client::builder()
+        .resolve(&host, std::net::SocketAddr::from(([127, 0, 0, 1], d.proxy_port)))
+        .build()
+        .unwrap()
+}
+
+async fn fetch(d: &Hoodyd, url: &str) -> (u16, String) {
+    let r = browser(d, url).get(url).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn running(d: &Hoodyd, project: &str, name: &str) -> Value {
+    let body = json!({"name": name, "container_image": "busybox/1"});
+    let r = d.client.raw(Method::POST, &format!("/projects/{project}/containers"), Some(&body)).await.unwrap();
+    let id = r.body["data"]["id"].as_str().unwrap().to_owned();
+    for _ in 0..500 {
+        let c = d.client.raw(Method::GET, &format!("/containers/{id}?runtime=true"), None).await.unwrap().body;
+        // Running, and its web server (started by its rc script) listening.
+        if c["data"]["urls"]["http-8080"].is_string() {
+            return c["data"].clone();
+        }
+        assert!(matches!(c["data"]["status"].as_str(), Some("creating" | "running")), "{c}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{name} never served on 8080");
+}
+
+#[tokio::test]
+async fn http_services_through_the_proxy_and_its_error_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Hoodyd::start(dir.path());
+    d.import_busybox();
+    let r = d.client.raw(Method::POST, "/projects/", Some(&json!({"alias": "web"}))).await.unwrap();
+    let project = r.body["data"]["id"].as_str().unwrap().to_owned();
+    let c = running(&d, &project, "site").await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    let url = c["urls"]["http-8080"].as_str().unwrap().to_owned();
+    assert_eq!(url, format!("http://{project}-{id}-http-8080.local.localhost:{}", d.proxy_port));
+
+    // The page the container's own web server serves, through the proxy.
+    let (status, body) = fetch(&d, &format!("{url}/index.html")).await;
+    assert_eq!((status, body.trim()), (200, "hello from site"));
+
+    // Nothing listens on that port inside: 502, naming the port.
+    let closed = url.replace("http-8080", "http-9999");
+    let (status, body) = fetch(&d, &closed).await;
+    assert_eq!(status, 502);
+    assert!(body.contains("nothing answers on port 9999 inside the container"), "{body}");
+
+    // A service that is not there yet: 501, said plainly.
+    let (status, body) = fetch(&d, &url.replace("http-8080", "terminal-1")).await;
+    assert_eq!(status, 501);
+    assert!(body.contains("the terminal-1 service is not available on this server yet"), "{body}");
+
+    // The container id is the credential: another project's id, or no such container, is 404.
+    let other = url.replace(&project, "0123456789abcdef01234567");
+    assert_eq!(fetch(&d, &other).await.0, 404);
+    let (status, body) = fetch(&d, &url.replace(&id, "0123456789abcdef01234567")).await;
+    assert_eq!(status, 404);
+    assert!(body.contains("there is no container 0123456789abcdef01234567"), "{body}");
+    let (status, body) = fetch(&d, &format!("http://nothing.local.localhost:{}", d.proxy_port)).await;
+    assert_eq!(status, 404);
+    assert!(body.contains("is not a service address"), "{body}");
+
+    // Paused and stopped: 503, saying which.
+    d.client.raw(Method::POST, &format!("/containers/{id}/pause"), None).await.unwrap();
+    let (status, body) = fetch(&d, &url).await;
+    assert_eq!(status, 503);
+    assert!(body.contains("container site is paused"), "{body}");
+    d.client.raw(Method::POST, &format!("/containers/{id}/stop"), None).await.unwrap();
+    let (status, body) = fetch(&d, &url).await;
+    assert_eq!(status, 503);
+    assert!(body.contains("container site is stopped"), "{body}");
+
+    // Started again, it answers again (the proxy follows the new init).
+    d.client.raw(Method::POST, &format!("/containers/{id}/start"), None).await.unwrap();
+    let mut answered = false;
+    for _ in 0..200 {
+        if fetch(&d, &format!("{url}/index.html")).await.0 == 200 {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(answered, "the restarted container's web server is reached");
+    d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
+    assert_eq!(fetch(&d, &url).await.0, 404, "a deleted container has no services");
+}
+
+/// An upgraded connection (what a WebSocket is) passes through both ways: a tiny upgrade
+/// server inside the container answers 101 and echoes.
+#[tokio::test]
+async fn upgraded_connections_pass_through() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let d = Hoodyd::start(dir.path());
+    d.import_busybox();
+    let r = d.client.raw(Method::POST, "/projects/", Some(&json!({"alias": "ws"}))).await.unwrap();
+    let project = r.body["data"]["id"].as_str().unwrap().to_owned();
+    let c = running(&d, &project, "echo").await;
+    let init = c["runtime_info"]["processes"][0]["host_pid"].as_u64().unwrap();
+    let script = format!("/proc/{init}/root/root/upgrade.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\ncr=$(printf '\\r')\nwhile read -r line; do [ \"$line\" = \"$cr\" ] && break; [ -z \"$line\" ] && break; done\n\
+         printf 'HTTP/1.1 101 Switching Protocols\\r\\nConnection: Upgrade\\r\\nUpgrade: echo\\r\\n\\r\\n'\nexec cat\n",
+    )
+    .unwrap();
+    std::process::Command::new("chmod").args(["755", &script]).status().unwrap();
+    let started = std::process::Command::new("nsenter")
+        .args(["-t", &init.to_string(), "-a", "--", "sh", "-c", "nc -ll -p 9000 -e /root/upgrade.sh >/dev/null 2>&1 &"])
+        .status()
+        .unwrap();
+    assert!(started.success());
+    let host = c["urls"]["http-8080"].as_str().unwrap().replace("http-8080", "http-9000");
+    let host = host.trim_start_matches("http://");
+
+    let mut reply = String::new();
+    for _ in 0..100 {
+        let stream = tokio::net::TcpStream::connect(("127.0.0.1", d.proxy_port)).await.unwrap();
+        let mut stream = BufReader::new(stream);
+        let request = format!("GET /ws HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
+        stream.get_mut().write_all(request.as_bytes()).await.unwrap();
+        let mut status = String::new();
+        stream.read_line(&mut status).await.unwrap();
+        if !status.starts_with("HTTP/1.1 101") {
+            // nc may not listen yet.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            continue;
+        }
+        let mut line = String::new();
+        while stream.read_line(&mut line).await.unwrap() > 0 && line != "\r\n" {
+            line.clear();
+        }
+        stream.get_mut().write_all(b"ping through the tunnel\n").await.unwrap();
+        stream.read_line(&mut reply).await.unwrap();
+        break;
+    }
+    assert_eq!(reply, "ping through the tunnel\n");
+    let id = c["id"].as_str().unwrap();
+    d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
+}

@@ -1,0 +1,9 @@
+//! Kit services of a container and the loopback proxy in front of them. For now the proxy
+//! reaches `http-PORT` services (any HTTP server a container runs); the terminal, display,
+//! files, exec and sqlite services answer 501 until they land.
+
+mod netns;
+mod proxy;
+
+pub use netns::connect as connect_in_container;
+pub use proxy::{Body, Directory, Lookup, Proxy};

@@ -1,0 +1,224 @@
+//! The one loopback listener in front of every container's services. It reads the Host header
+//! (`{project}-{container}-{service}-{n}.{server}.localhost`), finds the container, and passes
+//! the request on — WebSocket upgrades included. What it cannot reach it says so: unknown host
+//! 404, container not running 503, service down 502, each as a page naming the cause. The
+//! container id in the host name is the credential, as on the platform.
+
+use crate::netns;
+use bytes::Bytes;
+use hoody_model::services::{Service, ServiceAddress};
+use hoody_model::{ContainerId, ProjectId};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderValue, UPGRADE};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::Mutex;
+
+pub type Body = BoxBody<Bytes, hyper::Error>;
+
+/// What the proxy needs to know of a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// No such container in that project (or it is deleted).
+    Unknown,
+    /// It exists but does not run.
+    Down { name: String, status: String },
+    /// It runs; its init's host pid gives the way into its network namespace.
+    Up { name: String, init_pid: u32 },
+}
+
+#[async_trait::async_trait]
+pub trait Directory: Send + Sync + 'static {
+    async fn find(&self, project: &ProjectId, container: &ContainerId) -> Lookup;
+}
+
+#[derive(Clone)]
+pub struct Proxy {
+    directory: Arc<dyn Directory>,
+    server_name: String,
+}
+
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proxy").field("server_name", &self.server_name).finish()
+    }
+}
+
+/// The backend connection of one client connection, reused while it asks for the same service.
+type Backend = Option<(ServiceAddress, hyper::client::conn::http1::SendRequest<Incoming>)>;
+
+impl Proxy {
+    pub fn new(directory: Arc<dyn Directory>, server_name: &str) -> Self {
+        Self { directory, server_name: server_name.to_ascii_lowercase() }
+    }
+
+    /// Serves until `shutdown` resolves (open connections finish on their own).
+    pub async fn serve(self, listener: TcpListener, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        tracing::warn!("proxy accept: {e}");
+                        continue;
+                    }
+                },
+                () = &mut shutdown => return,
+            };
+            let _ = stream.set_nodelay(true);
+            let proxy = self.clone();
+            tokio::spawn(async move {
+                let backend: Arc<Mutex<Backend>> = Arc::default();
+                let service = hyper::service::service_fn(move |req| {
+                    let (proxy, backend) = (proxy.clone(), backend.clone());
+                    async move { Ok::<_, Infallible>(proxy.handle(req, peer, &backend).await) }
+                });
+                let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                if let Err(e) = conn.with_upgrades().await {
+                    tracing::debug!("proxy connection from {peer}: {e}");
+                }
+            });
+        }
+    }
+
+    async fn handle(&self, req: Request<Incoming>, peer: SocketAddr, backend: &Mutex<Backend>) -> Response<Body> {
+        let host = req.headers().get(HOST).and_then(|h| h.to_str().ok()).or(req.uri().host()).unwrap_or("").to_owned();
+        let Some(address) = ServiceAddress::from_host(&host) else {
+            return page(
+                StatusCode::NOT_FOUND,
+                "No such service",
+                &format!(
+                    "{host} is not a service address: they look like PROJECT-CONTAINER-SERVICE-N.{}.localhost",
+                    self.server_name
+                ),
+            );
+        };
+        if address.server_name != self.server_name {
+            return page(
+                StatusCode::NOT_FOUND,
+                "Another server",
+                &format!("this proxy serves the server {}, and {host} names {}", self.server_name, address.server_name),
+            );
+        }
+        let (name, init_pid) = match self.directory.find(&address.project_id, &address.container_id).await {
+            Lookup::Unknown => {
+                return page(
+                    StatusCode::NOT_FOUND,
+                    "No such container",
+                    &format!("there is no container {} in project {}", address.container_id, address.project_id),
+                );
+            }
+            Lookup::Down { name, status } => {
+                return page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Container not running",
+                    &format!("container {name} is {status}; start it to reach {}", address.service.slug()),
+                );
+            }
+            Lookup::Up { name, init_pid } => (name, init_pid),
+        };
+        match address.service {
+            Service::Http(port) => self.forward(req, peer, &address, &name, init_pid, port, backend).await,
+            other => page(
+                StatusCode::NOT_IMPLEMENTED,
+                "Service not available yet",
+                &format!("the {} service is not available on this server yet", other.slug()),
+            ),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn forward(
+        &self,
+        mut req: Request<Incoming>,
+        peer: SocketAddr,
+        address: &ServiceAddress,
+        name: &str,
+        pid: u32,
+        port: u16,
+        backend: &Mutex<Backend>,
+    ) -> Response<Body> {
+        let down = |why: String| {
+            page(
+                StatusCode::BAD_GATEWAY,
+                "Service down",
+                &format!("{} of container {name}: {why}", address.service.slug()),
+            )
+        };
+        let mut cached = backend.lock().await;
+        let reusable = matches!(&*cached, Some((a, sender)) if a == address && sender.is_ready());
+        if !reusable {
+            let stream = match netns::connect(pid, port).await {
+                Ok(stream) => stream,
+                Err(e) => return down(format!("nothing answers on port {port} inside the container ({e})")),
+            };
+            let (sender, conn) = match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await {
+                Ok(pair) => pair,
+                Err(e) => return down(e.to_string()),
+            };
+            tokio::spawn(async move {
+                let _ = conn.with_upgrades().await;
+            });
+            *cached = Some((address.clone(), sender));
+        }
+        let Some((_, sender)) = cached.as_mut() else { unreachable!("set above") };
+        let client_upgrade = is_upgrade(&req).then(|| hyper::upgrade::on(&mut req));
+        let headers = req.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&peer.ip().to_string()) {
+            headers.insert("x-forwarded-for", v);
+        }
+        headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+        let mut resp = match sender.send_request(req).await {
+            Ok(resp) => resp,
+            Err(e) => {
+                *cached = None;
+                return down(e.to_string());
+            }
+        };
+        if let (StatusCode::SWITCHING_PROTOCOLS, Some(client_upgrade)) = (resp.status(), client_upgrade) {
+            // The backend connection now belongs to the tunnel.
+            *cached = None;
+            let server_upgrade = hyper::upgrade::on(&mut resp);
+            tokio::spawn(async move {
+                if let (Ok(client), Ok(server)) = tokio::join!(client_upgrade, server_upgrade) {
+                    let _ = tokio::io::copy_bidirectional(&mut TokioIo::new(client), &mut TokioIo::new(server)).await;
+                }
+            });
+        }
+        resp.map(BodyExt::boxed)
+    }
+}
+
+fn is_upgrade<B>(req: &Request<B>) -> bool {
+    req.headers().contains_key(UPGRADE)
+        && req
+            .headers()
+            .get(CONNECTION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade")))
+}
+
+/// A small HTML page that names the problem.
+fn page(status: StatusCode, title: &str, message: &str) -> Response<Body> {
+    let html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body><h1>{status} · {title}</h1><p>{}</p><p>Hoody Desktop proxy</p></body></html>\n",
+        escape(message)
+    );
+    let body = Full::new(Bytes::from(html)).map_err(|never: Infallible| match never {}).boxed();
+    let mut resp = Response::new(body);
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    resp
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
