@@ -1,0 +1,155 @@
+//! `cargo bench -p hoodyd --bench proxy` (as root): an HTTP server inside a container (busybox
+//! httpd on the test image), reached through the service proxy and directly inside the
+//! container's network namespace, in one run. Every request opens its own connection on both
+//! paths (busybox httpd closes after each answer). Prints requests/s, p50 and p99.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+
+const CLIENTS: [usize; 2] = [1, 8];
+const PER_CLIENT: usize = 400;
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(run());
+}
+
+async fn run() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().canonicalize().unwrap();
+    let hoodyd = env!("CARGO_BIN_EXE_hoodyd");
+    let tarball = hoody_runtime::testkit::busybox_tarball(&data).unwrap();
+    let imported = Command::new(hoodyd)
+        .args(["image", "import", "busybox/1"])
+        .arg(&tarball)
+        .arg("--data-dir")
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(imported.success());
+    let mut child = Command::new(hoodyd)
+        .args(["serve", "--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env("HOODY_LOG", "error")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let api = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_owned();
+    let proxy_port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    let token = std::fs::read_to_string(data.join("admin.token")).unwrap().trim().to_owned();
+    let client = hoody_client::HoodyClient::new(api, Some(token));
+    let project = client
+        .create_project(&hoody_model::ProjectCreate { alias: "bench".into(), ..Default::default() })
+        .await
+        .unwrap();
+    let req = hoody_model::ContainerCreate {
+        name: Some("web".into()),
+        container_image: Some("busybox/1".into()),
+        ..Default::default()
+    };
+    let c = client.create_container(project.id.as_str(), &req).await.unwrap();
+    let (url, pid) = loop {
+        let got = client.container(c.id.as_str(), true).await.unwrap();
+        if let Some(url) = got.urls.get("http-8080") {
+            let pid = got.runtime_info.unwrap().processes.iter().find(|p| p.pid == 1).unwrap().host_pid;
+            break (url.clone(), pid);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let host = url.trim_start_matches("http://").to_owned();
+
+    // Warm up both paths, then measure them alternately.
+    let target = Target { proxy_port, pid, host };
+    for _ in 0..50 {
+        target.request(true).await;
+        target.request(false).await;
+    }
+    let mut rows = Vec::new();
+    for (clients, round) in CLIENTS.into_iter().flat_map(|c| [(c, 0), (c, 1)]) {
+        for path in ["direct (inside the netns)", "through the proxy"] {
+            let t = Instant::now();
+            let tasks: Vec<_> = (0..clients)
+                .map(|_| {
+                    let target = target.clone();
+                    let through_proxy = path.starts_with("through");
+                    tokio::spawn(async move {
+                        let mut lat = Vec::with_capacity(PER_CLIENT);
+                        for _ in 0..PER_CLIENT {
+                            let t = Instant::now();
+                            target.request(through_proxy).await;
+                            lat.push(t.elapsed());
+                        }
+                        lat
+                    })
+                })
+                .collect();
+            let mut lat = Vec::new();
+            for task in tasks {
+                lat.extend(task.await.unwrap());
+            }
+            let rps = lat.len() as f64 / t.elapsed().as_secs_f64();
+            if round == 1 {
+                rows.push((clients, path, rps, lat));
+            }
+        }
+    }
+    client.delete_container(c.id.as_str()).await.unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let layout = hoody_runtime::Layout::new(&data, std::path::Path::new("/run/hoody"));
+    let _ = std::fs::remove_dir_all(layout.run_dir());
+
+    println!("\nbusybox httpd in a container, {PER_CLIENT} requests per client, a connection per request\n");
+    println!("| clients | path | req/s | p50 ms | p99 ms |");
+    println!("|---:|---|---:|---:|---:|");
+    let mut figures = Vec::new();
+    for (clients, path, rps, mut lat) in rows {
+        lat.sort();
+        let at = |q: f64| lat[((lat.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1000.0;
+        println!("| {clients} | {path} | {rps:.0} | {:.3} | {:.3} |", at(0.5), at(0.99));
+        figures.push((clients, rps, at(0.5)));
+    }
+    println!();
+    for pair in figures.chunks(2) {
+        let (clients, direct, proxy) = (pair[0].0, &pair[0], &pair[1]);
+        println!(
+            "{clients} client(s): proxy / direct throughput {:.2} (target ≥ 0.7), added p50 {:.3} ms (target ≤ 0.2)",
+            proxy.1 / direct.1,
+            proxy.2 - direct.2
+        );
+    }
+}
+
+#[derive(Clone)]
+struct Target {
+    proxy_port: u16,
+    pid: u32,
+    host: String,
+}
+
+impl Target {
+    async fn request(&self, through_proxy: bool) {
+        let stream = if through_proxy {
+            TcpStream::connect(("127.0.0.1", self.proxy_port)).await.unwrap()
+        } else {
+            hoody_kit::connect_in_container(self.pid, 8080).await.unwrap()
+        };
+        get(stream, &self.host).await
+    }
+}
+
+/// One GET on a fresh connection; reads the whole answer.
+async fn get(stream: TcpStream, host: &str) {
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
+    tokio::spawn(conn);
+    let req = hyper::Request::get("/index.html").header("host", host).body(Empty::<Bytes>::new()).unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.into_body().collect().await.unwrap();
+}
