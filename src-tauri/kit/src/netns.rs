@@ -18,10 +18,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const IDLE: Duration = Duration::from_secs(5);
 
 type Reply = tokio::sync::oneshot::Sender<io::Result<TcpStream>>;
+/// The way to a helper thread: a port to connect to, and where to send the socket.
+type Helper = mpsc::Sender<(u16, Reply)>;
 
 /// Helper threads by network namespace inode.
-fn helpers() -> &'static Mutex<HashMap<u64, mpsc::Sender<(u16, Reply)>>> {
-    static HELPERS: OnceLock<Mutex<HashMap<u64, mpsc::Sender<(u16, Reply)>>>> = OnceLock::new();
+fn helpers() -> &'static Mutex<HashMap<u64, Helper>> {
+    static HELPERS: OnceLock<Mutex<HashMap<u64, Helper>>> = OnceLock::new();
     HELPERS.get_or_init(Mutex::default)
 }
 
