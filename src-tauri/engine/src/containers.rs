@@ -213,14 +213,16 @@ impl Engine {
         }
         let info = self.inner.runtime.info(c).await?;
         if let Some(port) = self.inner.proxy_port.get() {
-            for listening in &info.listening_ports {
+            let services =
+                std::iter::once(Service::Files).chain(info.listening_ports.iter().map(|p| Service::Http(*p)));
+            for service in services {
                 let address = ServiceAddress {
                     project_id: c.project_id.clone(),
                     container_id: c.id.clone(),
-                    service: Service::Http(*listening),
+                    service,
                     server_name: self.server_name().to_owned(),
                 };
-                c.urls.insert(address.service.slug(), address.url(*port));
+                c.urls.insert(service.slug(), address.url(*port));
             }
         }
         c.runtime_info = Some(info);

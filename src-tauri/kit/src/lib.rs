@@ -1,7 +1,8 @@
 //! Kit services of a container and the loopback proxy in front of them. For now the proxy
-//! reaches `http-PORT` services (any HTTP server a container runs); the terminal, display,
-//! files, exec and sqlite services answer 501 until they land.
+//! reaches `http-PORT` services (any HTTP server a container runs) and the files service; the
+//! terminal, display, exec and sqlite services answer 501 until they land.
 
+mod files;
 mod netns;
 mod proxy;
 

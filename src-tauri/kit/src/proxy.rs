@@ -126,6 +126,7 @@ impl Proxy {
         };
         match address.service {
             Service::Http(port) => self.forward(req, peer, &address, &name, init_pid, port, backend).await,
+            Service::Files => crate::files::handle(req, init_pid).await,
             other => page(
                 StatusCode::NOT_IMPLEMENTED,
                 "Service not available yet",
@@ -207,15 +208,28 @@ fn is_upgrade<B>(req: &Request<B>) -> bool {
 
 /// A small HTML page that names the problem.
 fn page(status: StatusCode, title: &str, message: &str) -> Response<Body> {
+    let body = format!("<p>{}</p><p>Hoody Desktop proxy</p>", escape(message));
+    html_page(status, &format!("{status} · {title}"), &body)
+}
+
+/// An HTML page around `body_html` (already escaped).
+pub(crate) fn html_page(status: StatusCode, title: &str, body_html: &str) -> Response<Body> {
     let html = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
-         <body><h1>{status} · {title}</h1><p>{}</p><p>Hoody Desktop proxy</p></body></html>\n",
-        escape(message)
+         <body><h1>{title}</h1>{body_html}</body></html>\n"
     );
-    let body = Full::new(Bytes::from(html)).map_err(|never: Infallible| match never {}).boxed();
-    let mut resp = Response::new(body);
+    with_type(status, Bytes::from(html), "text/html; charset=utf-8")
+}
+
+pub(crate) fn json<T: serde::Serialize + ?Sized>(status: StatusCode, value: &T) -> Response<Body> {
+    let bytes = serde_json::to_vec(value).expect("service answers always serialise");
+    with_type(status, Bytes::from(bytes), "application/json")
+}
+
+fn with_type(status: StatusCode, bytes: Bytes, content_type: &'static str) -> Response<Body> {
+    let mut resp = Response::new(Full::new(bytes).map_err(|never: Infallible| match never {}).boxed());
     *resp.status_mut() = status;
-    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
 }
 

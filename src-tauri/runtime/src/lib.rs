@@ -16,7 +16,7 @@ mod local;
 mod mounts;
 mod pool;
 mod prepare;
-mod rootdir;
+pub mod rootdir;
 mod runc;
 mod simplestreams;
 mod spec;

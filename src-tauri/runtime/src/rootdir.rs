@@ -22,6 +22,11 @@ impl RootDir {
     }
 
     fn open_at(&self, rel: &str, flags: OFlags, mode: Mode) -> io::Result<OwnedFd> {
+        // "" and "/" name the root itself.
+        let rel = match rel.trim_start_matches('/') {
+            "" => ".",
+            rel => rel,
+        };
         Ok(rustix::fs::openat2(&self.root, rel, flags | OFlags::CLOEXEC, mode, RESOLVE)?)
     }
 
@@ -110,6 +115,117 @@ impl RootDir {
 
     pub fn exists(&self, rel: &str) -> bool {
         self.open_at(rel, OFlags::PATH, Mode::empty()).is_ok()
+    }
+
+    /// What `rel` is (symlinks followed inside the root).
+    pub fn stat(&self, rel: &str) -> io::Result<Entry> {
+        let fd = self.open_at(rel, OFlags::PATH, Mode::empty())?;
+        let name = rel.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_owned();
+        Ok(Entry::from_stat(name, &rustix::fs::fstat(&fd)?))
+    }
+
+    /// Opens a regular file for reading.
+    pub fn open_file(&self, rel: &str) -> io::Result<std::fs::File> {
+        let file = std::fs::File::from(self.open_at(rel, OFlags::RDONLY, Mode::empty())?);
+        if !file.metadata()?.is_file() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
+        }
+        Ok(file)
+    }
+
+    /// The entries of a directory (symlinks not followed), sorted by name.
+    pub fn list(&self, rel: &str) -> io::Result<Vec<Entry>> {
+        let fd = self.open_at(rel, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty())?;
+        let mut dir = rustix::fs::Dir::read_from(&fd)?;
+        let mut entries = Vec::new();
+        while let Some(entry) = dir.read() {
+            let entry = entry?;
+            let name = entry.file_name();
+            if name.to_bytes() == b"." || name.to_bytes() == b".." {
+                continue;
+            }
+            let stat = rustix::fs::statat(&fd, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
+            entries.push(Entry::from_stat(name.to_string_lossy().into_owned(), &stat));
+        }
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(entries)
+    }
+
+    /// Writes `bytes` to the file (created if missing; its directory must exist), replacing
+    /// its contents or appending. A symlink as the last component is refused.
+    pub fn put(&self, rel: &str, bytes: &[u8], append: bool) -> io::Result<()> {
+        let (parent, name) = self.existing_parent(rel)?;
+        let mode = if append { OFlags::APPEND } else { OFlags::TRUNC };
+        let fd = rustix::fs::openat(
+            &parent,
+            name,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC | mode,
+            Mode::from_raw_mode(0o644),
+        )?;
+        std::fs::File::from(fd).write_all(bytes)
+    }
+
+    /// Makes one directory (its parent must exist).
+    pub fn mkdir(&self, rel: &str) -> io::Result<()> {
+        let (parent, name) = self.existing_parent(rel)?;
+        Ok(rustix::fs::mkdirat(&parent, name, Mode::from_raw_mode(0o755))?)
+    }
+
+    /// Removes a file, a symlink or an empty directory.
+    pub fn remove_entry(&self, rel: &str) -> io::Result<()> {
+        let (parent, name) = self.existing_parent(rel)?;
+        let stat = rustix::fs::statat(&parent, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
+        let flags = if rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::Directory {
+            rustix::fs::AtFlags::REMOVEDIR
+        } else {
+            rustix::fs::AtFlags::empty()
+        };
+        Ok(rustix::fs::unlinkat(&parent, name, flags)?)
+    }
+
+    /// The parent directory of `rel` (which must exist) and the last component.
+    fn existing_parent<'a>(&self, rel: &'a str) -> io::Result<(OwnedFd, &'a str)> {
+        let rel = rel.trim_matches('/');
+        let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+        if name.is_empty() || name == "." || name == ".." {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "the root itself cannot be changed"));
+        }
+        let parent =
+            self.open_at(if dir.is_empty() { "." } else { dir }, OFlags::DIRECTORY | OFlags::PATH, Mode::empty())?;
+        Ok((parent, name))
+    }
+}
+
+/// One directory entry or file, as the files service lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Entry {
+    pub name: String,
+    /// file, dir, symlink or other
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub size: u64,
+    /// Permission bits, as octal text (`"644"`).
+    pub mode: String,
+    /// Seconds since the epoch.
+    pub modified: i64,
+}
+
+impl Entry {
+    fn from_stat(name: String, stat: &rustix::fs::Stat) -> Self {
+        use rustix::fs::FileType;
+        let kind = match FileType::from_raw_mode(stat.st_mode) {
+            FileType::RegularFile => "file",
+            FileType::Directory => "dir",
+            FileType::Symlink => "symlink",
+            _ => "other",
+        };
+        Self {
+            name,
+            kind,
+            size: stat.st_size as u64,
+            mode: format!("{:o}", stat.st_mode & 0o7777),
+            modified: stat.st_mtime,
+        }
     }
 }
 

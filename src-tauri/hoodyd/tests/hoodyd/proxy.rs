@@ -150,3 +150,114 @@ async fn upgraded_connections_pass_through() {
     let id = c["id"].as_str().unwrap();
     d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
 }
+
+/// The files service: upload, append, list, stat, mkdir, download, delete — and every way out
+/// of the container's root refused or kept inside it.
+#[tokio::test]
+async fn files_service_stays_inside_the_container() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Hoodyd::start(dir.path());
+    d.import_busybox();
+    let r = d.client.raw(Method::POST, "/projects/", Some(&json!({"alias": "files"}))).await.unwrap();
+    let project = r.body["data"]["id"].as_str().unwrap().to_owned();
+    let c = running(&d, &project, "store").await;
+    let init = c["runtime_info"]["processes"][0]["host_pid"].as_u64().unwrap();
+    let base = c["urls"]["files-1"].as_str().expect("a files URL").to_owned();
+    let http = browser(&d, &base);
+    let api = format!("{base}/api/v1/files");
+
+    let r = http.put(format!("{api}/root/notes.txt")).body("first\n").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = http.put(format!("{api}/root/notes.txt?append")).body("second\n").send().await.unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["size"], 13);
+    assert_eq!(std::fs::read_to_string(format!("/proc/{init}/root/root/notes.txt")).unwrap(), "first\nsecond\n");
+    let r = http.get(format!("{api}/root/notes.txt")).send().await.unwrap();
+    assert_eq!(r.text().await.unwrap(), "first\nsecond\n");
+    let r = http.post(format!("{api}/root/my%20dir?mkdir")).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let listing: Value = http.get(format!("{api}/root")).send().await.unwrap().json().await.unwrap();
+    let names: Vec<&str> = listing["entries"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["my dir", "notes.txt"]);
+    let stat: Value = http.get(format!("{api}/stat/root/my%20dir")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(stat["type"], "dir");
+    assert_eq!(http.delete(format!("{api}/root/notes.txt")).send().await.unwrap().status(), 200);
+    assert_eq!(http.get(format!("{api}/root/notes.txt")).send().await.unwrap().status(), 404);
+    let page = http.get(format!("{base}/")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("href=\"/browse/root/\""), "{page}");
+
+    // Escapes. A secret on the host, and ways the container could point at it.
+    let secret_name = format!("hoody-secret-{}", std::process::id());
+    let secret = format!("/etc/{secret_name}");
+    std::fs::write(&secret, "HOST SECRET").unwrap();
+    let inside = |p: &str| format!("/proc/{init}/root{p}");
+    std::os::unix::fs::symlink("/etc", inside("/root/etc-link")).unwrap();
+    std::os::unix::fs::symlink(&secret, inside("/root/secret-link")).unwrap();
+    std::os::unix::fs::symlink("../../../../../../../etc", inside("/root/climb")).unwrap();
+    let attempts = [
+        format!("{api}/../../../etc/{secret_name}"),
+        format!("{api}/%2e%2e/%2e%2e/etc/{secret_name}"),
+        format!("{api}/root/etc-link/{secret_name}"),
+        format!("{api}/root/secret-link"),
+        format!("{api}/root/climb/{secret_name}"),
+        format!("{api}/proc/1/root/etc/{secret_name}"),
+        format!("{api}/proc/self/root/etc/{secret_name}"),
+    ];
+    for url in &attempts {
+        let r = http.get(url).send().await.unwrap();
+        let status = r.status().as_u16();
+        let body = r.text().await.unwrap();
+        assert!(matches!(status, 400 | 403 | 404), "{url}: {status}");
+        assert!(!body.contains("HOST SECRET"), "{url} read the host's file");
+    }
+    // Clients normalise `..` away; sent as is, the service refuses it.
+    let host = base.trim_start_matches("http://");
+    for path in
+        [format!("/api/v1/files/../../etc/{secret_name}"), format!("/api/v1/files/root/%2e%2e/etc/{secret_name}")]
+    {
+        let (status, body) = raw_get(d.proxy_port, host, &path).await;
+        assert!(status.contains(" 403 "), "{path}: {status}");
+        assert!(!body.contains("HOST SECRET"));
+    }
+    // Writing through a link never lands on the host.
+    let r = http.put(format!("{api}/root/secret-link")).body("overwritten").send().await.unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    assert_eq!(std::fs::read_to_string(&secret).unwrap(), "HOST SECRET");
+
+    // A race: a directory swapped for a link to the host's /etc while requests run.
+    std::fs::create_dir(inside("/root/swap")).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let swapper = {
+        let (stop, dir, link, tmp) =
+            (stop.clone(), inside("/root/swap"), inside("/root/swap-link"), inside("/root/swap-dir"));
+        std::os::unix::fs::symlink("/etc", &link).unwrap();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = std::fs::rename(&dir, &tmp);
+                let _ = std::fs::rename(&link, &dir);
+                let _ = std::fs::rename(&dir, &link);
+                let _ = std::fs::rename(&tmp, &dir);
+            }
+        })
+    };
+    for _ in 0..200 {
+        let body = http.get(format!("{api}/root/swap/{secret_name}")).send().await.unwrap().text().await.unwrap();
+        assert!(!body.contains("HOST SECRET"), "the swap let a request out");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    swapper.join().unwrap();
+    std::fs::remove_file(&secret).unwrap();
+    let id = c["id"].as_str().unwrap();
+    d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
+}
+
+/// A GET sent byte for byte, path untouched; returns the status line and the rest.
+async fn raw_get(port: u16, host: &str, path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let (status, rest) = answer.split_once("\r\n").unwrap_or((&answer, ""));
+    (status.to_owned(), rest.to_owned())
+}

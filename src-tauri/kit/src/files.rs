@@ -1,0 +1,209 @@
+//! The files service (`files-1`): a container's files over HTTP, at the platform's paths.
+//! `GET /api/v1/files/{path}` lists a directory (JSON) or downloads a file, `PUT` uploads
+//! (`?append` appends), `POST ?mkdir` makes a directory, `DELETE` removes, and
+//! `GET /api/v1/files/stat/{path}` describes one entry; `/` is a plain browsable page.
+//!
+//! Paths are resolved by the kernel inside the container's root (openat2 RESOLVE_IN_ROOT from
+//! `/proc/PID/root`): a symlink the container made, absolute or not, and a directory swapped
+//! for a link mid-request all stay inside it. `..` is refused outright.
+
+use crate::proxy::{Body, html_page, json};
+use bytes::Bytes;
+use hoody_runtime::rootdir::{Entry, RootDir};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use std::io;
+
+/// The largest upload (a request body beyond it is refused with 413).
+pub const MAX_UPLOAD: usize = 64 << 20;
+const API: &str = "/api/v1/files";
+
+pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or("").to_owned();
+    let flag = |name: &str| query.split('&').any(|q| q == name || q.starts_with(&format!("{name}=")));
+    let (route, raw) = if let Some(rest) = path.strip_prefix(&format!("{API}/stat")) {
+        ("stat", rest)
+    } else if let Some(rest) = path.strip_prefix(API) {
+        ("files", rest)
+    } else if let Some(rest) = path.strip_prefix("/browse") {
+        ("browse", rest)
+    } else if path == "/" {
+        ("browse", "/")
+    } else {
+        return error(StatusCode::NOT_FOUND, &format!("no files route {path}; use {API}/PATH"));
+    };
+    let rel = match decode(raw) {
+        Ok(rel) => rel,
+        Err((status, why)) => return error(status, why),
+    };
+    let root = match RootDir::open(std::path::Path::new(&format!("/proc/{init_pid}/root"))) {
+        Ok(root) => root,
+        Err(e) => {
+            return error(StatusCode::SERVICE_UNAVAILABLE, &format!("the container's files are not reachable: {e}"));
+        }
+    };
+    match (req.method().clone(), route) {
+        (Method::GET, "stat") => blocking(move || root.stat(&rel).map(|entry| json(StatusCode::OK, &entry))).await,
+        (Method::GET, "browse") => blocking(move || browse(&root, &rel)).await,
+        (Method::GET, "files") => blocking(move || read(&root, &rel)).await,
+        (Method::PUT, "files") => {
+            let append = flag("append");
+            let body = match Limited::new(req.into_body(), MAX_UPLOAD).collect().await {
+                Ok(body) => body.to_bytes(),
+                Err(_) => {
+                    return error(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        &format!("uploads are limited to {} MiB", MAX_UPLOAD >> 20),
+                    );
+                }
+            };
+            blocking(move || {
+                root.put(&rel, &body, append)?;
+                Ok(json(StatusCode::OK, &root.stat(&rel)?))
+            })
+            .await
+        }
+        (Method::POST, "files") if flag("mkdir") => {
+            blocking(move || {
+                root.mkdir(&rel)?;
+                Ok(json(StatusCode::CREATED, &root.stat(&rel)?))
+            })
+            .await
+        }
+        (Method::DELETE, "files") => {
+            blocking(move || {
+                root.remove_entry(&rel)?;
+                Ok(json(StatusCode::OK, &serde_json::json!({ "deleted": format!("/{rel}") })))
+            })
+            .await
+        }
+        (method, _) => error(StatusCode::METHOD_NOT_ALLOWED, &format!("{method} {path} is not a files route")),
+    }
+}
+
+/// Percent-decodes the path and refuses `..` and NUL: a request names a place inside the
+/// container, never a way out of it.
+fn decode(raw: &str) -> Result<String, (StatusCode, &'static str)> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..(i + 3).min(bytes.len())]).unwrap_or("");
+            match u8::from_str_radix(hex, 16) {
+                Ok(b) if hex.len() == 2 => {
+                    out.push(b);
+                    i += 3;
+                    continue;
+                }
+                _ => return Err((StatusCode::BAD_REQUEST, "the path has a malformed %-escape")),
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    let path = String::from_utf8(out).map_err(|_| (StatusCode::BAD_REQUEST, "the path is not UTF-8"))?;
+    if path.contains('\0') {
+        return Err((StatusCode::BAD_REQUEST, "the path contains a NUL byte"));
+    }
+    if path.split('/').any(|part| part == "..") {
+        return Err((
+            StatusCode::FORBIDDEN,
+            "paths may not contain '..': name the place inside the container directly",
+        ));
+    }
+    Ok(path.trim_matches('/').to_owned())
+}
+
+fn read(root: &RootDir, rel: &str) -> io::Result<Response<Body>> {
+    let entry = root.stat(rel)?;
+    if entry.kind == "dir" {
+        let entries = root.list(rel)?;
+        return Ok(json(StatusCode::OK, &serde_json::json!({ "path": format!("/{rel}"), "entries": entries })));
+    }
+    let mut file = root.open_file(rel)?;
+    if file.metadata()?.len() > MAX_UPLOAD as u64 * 4 {
+        return Err(io::Error::new(io::ErrorKind::FileTooLarge, "files over 256 MiB cannot be downloaded here"));
+    }
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut file, &mut bytes)?;
+    let mut resp = Response::new(Full::new(Bytes::from(bytes)).map_err(|never| match never {}).boxed());
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    Ok(resp)
+}
+
+fn browse(root: &RootDir, rel: &str) -> io::Result<Response<Body>> {
+    let entries: Vec<Entry> = root.list(rel)?;
+    let here = if rel.is_empty() { String::new() } else { format!("/{rel}") };
+    let mut rows = String::new();
+    if !rel.is_empty() {
+        let up = here.rsplit_once('/').map_or("", |(u, _)| u);
+        rows.push_str(&format!("<li><a href=\"/browse{up}/\">..</a></li>"));
+    }
+    for e in entries {
+        let target =
+            if e.kind == "dir" { format!("/browse{here}/{}/", e.name) } else { format!("{API}{here}/{}", e.name) };
+        rows.push_str(&format!(
+            "<li><a href=\"{}\">{}</a> <small>{} · {} bytes</small></li>",
+            escape(&target),
+            escape(&e.name),
+            e.kind,
+            e.size
+        ));
+    }
+    Ok(html_page(StatusCode::OK, &format!("Files: {}/", escape(&here)), &format!("<ul>{rows}</ul>")))
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Runs file work off the async runtime; an I/O error becomes the matching HTTP error.
+async fn blocking(work: impl FnOnce() -> io::Result<Response<Body>> + Send + 'static) -> Response<Body> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(resp)) => resp,
+        Ok(Err(e)) => io_error(&e),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &format!("the file operation failed: {e}")),
+    }
+}
+
+fn io_error(e: &io::Error) -> Response<Body> {
+    use io::ErrorKind::*;
+    let status = match e.kind() {
+        NotFound => StatusCode::NOT_FOUND,
+        PermissionDenied => StatusCode::FORBIDDEN,
+        AlreadyExists | DirectoryNotEmpty => StatusCode::CONFLICT,
+        FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        InvalidInput | IsADirectory | NotADirectory => StatusCode::BAD_REQUEST,
+        _ if e.raw_os_error() == Some(40) => StatusCode::BAD_REQUEST, // ELOOP: a symlink as the last component
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    error(status, &e.to_string())
+}
+
+fn error(status: StatusCode, message: &str) -> Response<Body> {
+    json(
+        status,
+        &serde_json::json!({ "statusCode": status.as_u16(), "error": status.canonical_reason(), "message": message }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode;
+    use hyper::StatusCode;
+
+    #[test]
+    fn paths_decode_and_dot_dot_is_refused() {
+        assert_eq!(decode("/root/my%20dir/").unwrap(), "root/my dir");
+        assert_eq!(decode("/").unwrap(), "");
+        assert_eq!(decode("/a/%2e%2e/b").unwrap_err().0, StatusCode::FORBIDDEN);
+        assert_eq!(decode("/../etc").unwrap_err().0, StatusCode::FORBIDDEN);
+        assert_eq!(decode("/a%2").unwrap_err().0, StatusCode::BAD_REQUEST);
+        assert_eq!(decode("/a%00b").unwrap_err().0, StatusCode::BAD_REQUEST);
+        assert_eq!(decode("/%ff").unwrap_err().0, StatusCode::BAD_REQUEST);
+    }
+}
