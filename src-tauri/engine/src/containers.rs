@@ -213,8 +213,9 @@ impl Engine {
         }
         let info = self.inner.runtime.info(c).await?;
         if let Some(port) = self.inner.proxy_port.get() {
-            let services =
-                std::iter::once(Service::Files).chain(info.listening_ports.iter().map(|p| Service::Http(*p)));
+            let services = [Service::Files, Service::Exec]
+                .into_iter()
+                .chain(info.listening_ports.iter().map(|p| Service::Http(*p)));
             for service in services {
                 let address = ServiceAddress {
                     project_id: c.project_id.clone(),

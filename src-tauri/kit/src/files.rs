@@ -1,6 +1,6 @@
 //! The files service (`files-1`): a container's files over HTTP, at the platform's paths.
 //! `GET /api/v1/files/{path}` lists a directory (JSON) or downloads a file, `PUT` uploads
-//! (`?append` appends), `POST ?mkdir` makes a directory, `DELETE` removes, and
+//! (`?append` appends, `?mode=755` sets permissions), `POST ?mkdir` makes a directory, `DELETE` removes, and
 //! `GET /api/v1/files/stat/{path}` describes one entry; `/` is a plain browsable page.
 //!
 //! Paths are resolved by the kernel inside the container's root (openat2 RESOLVE_IN_ROOT from
@@ -51,6 +51,12 @@ pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
         (Method::GET, "files") => blocking(move || read(&root, &rel)).await,
         (Method::PUT, "files") => {
             let append = flag("append");
+            let mode = query.split('&').find_map(|q| q.strip_prefix("mode="));
+            let permissions = match mode.map(|m| u32::from_str_radix(m, 8)) {
+                None => None,
+                Some(Ok(bits)) if bits <= 0o7777 => Some(bits),
+                Some(_) => return error(StatusCode::BAD_REQUEST, "mode must be octal permission bits, like 755"),
+            };
             let body = match Limited::new(req.into_body(), MAX_UPLOAD).collect().await {
                 Ok(body) => body.to_bytes(),
                 Err(_) => {
@@ -61,7 +67,7 @@ pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
                 }
             };
             blocking(move || {
-                root.put(&rel, &body, append)?;
+                root.put(&rel, &body, append, permissions)?;
                 Ok(json(StatusCode::OK, &root.stat(&rel)?))
             })
             .await
@@ -184,7 +190,7 @@ fn io_error(e: &io::Error) -> Response<Body> {
     error(status, &e.to_string())
 }
 
-fn error(status: StatusCode, message: &str) -> Response<Body> {
+pub(crate) fn error(status: StatusCode, message: &str) -> Response<Body> {
     json(
         status,
         &serde_json::json!({ "statusCode": status.as_u16(), "error": status.canonical_reason(), "message": message }),

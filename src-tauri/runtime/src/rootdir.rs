@@ -153,7 +153,8 @@ impl RootDir {
 
     /// Writes `bytes` to the file (created if missing; its directory must exist), replacing
     /// its contents or appending. A symlink as the last component is refused.
-    pub fn put(&self, rel: &str, bytes: &[u8], append: bool) -> io::Result<()> {
+    /// `permissions` (like 0o755) are applied when given.
+    pub fn put(&self, rel: &str, bytes: &[u8], append: bool, permissions: Option<u32>) -> io::Result<()> {
         let (parent, name) = self.existing_parent(rel)?;
         let mode = if append { OFlags::APPEND } else { OFlags::TRUNC };
         let fd = rustix::fs::openat(
@@ -162,6 +163,9 @@ impl RootDir {
             OFlags::WRONLY | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC | mode,
             Mode::from_raw_mode(0o644),
         )?;
+        if let Some(bits) = permissions {
+            rustix::fs::fchmod(&fd, Mode::from_raw_mode(bits & 0o7777))?;
+        }
         std::fs::File::from(fd).write_all(bytes)
     }
 

@@ -261,3 +261,57 @@ async fn raw_get(port: u16, host: &str, path: &str) -> (String, String) {
     let (status, rest) = answer.split_once("\r\n").unwrap_or((&answer, ""));
     (status.to_owned(), rest.to_owned())
 }
+
+/// The exec service runs a script inside the container with the request; a file written
+/// through the files service is read back by it.
+#[tokio::test]
+async fn exec_service_runs_scripts_inside_the_container() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Hoodyd::start(dir.path());
+    d.import_busybox();
+    let r = d.client.raw(Method::POST, "/projects/", Some(&json!({"alias": "exec"}))).await.unwrap();
+    let project = r.body["data"]["id"].as_str().unwrap().to_owned();
+    let c = running(&d, &project, "runner").await;
+    let files = format!("{}/api/v1/files", c["urls"]["files-1"].as_str().unwrap());
+    let exec = c["urls"]["exec-1"].as_str().expect("an exec URL").to_owned();
+    let http = browser(&d, &files);
+    let exec_http = browser(&d, &exec);
+
+    for dir in ["hoody", "hoody/exec"] {
+        assert_eq!(http.post(format!("{files}/{dir}?mkdir")).send().await.unwrap().status(), 201);
+    }
+    http.put(format!("{files}/root/note.txt")).body("written through files\n").send().await.unwrap();
+    let script = "#!/bin/sh\necho \"$(hostname) $REQUEST_METHOD $PATH_INFO q=$QUERY_STRING x=$HTTP_X_TEST\"\ncat /root/note.txt\ncat\n";
+    let r = http.put(format!("{files}/hoody/exec/report?mode=755")).body(script).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    http.put(format!("{files}/hoody/exec/missing?mode=755")).body("#!/bin/sh\nexit 66\n").send().await.unwrap();
+    http.put(format!("{files}/hoody/exec/broken?mode=755"))
+        .body("#!/bin/sh\necho boom >&2\nexit 3\n")
+        .send()
+        .await
+        .unwrap();
+    http.put(format!("{files}/hoody/exec/not-executable")).body("#!/bin/sh\necho no\n").send().await.unwrap();
+
+    let r = exec_http
+        .post(format!("{exec}/report/extra?a=1"))
+        .header("x-test", "yes")
+        .body("the body\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "runner POST /extra q=a=1 x=yes\nwritten through files\nthe body\n");
+    assert_eq!(exec_http.get(format!("{exec}/missing")).send().await.unwrap().status(), 404);
+    let r = exec_http.get(format!("{exec}/broken")).send().await.unwrap();
+    assert_eq!(r.status(), 500);
+    assert!(r.text().await.unwrap().contains("exited with 3: boom"));
+    assert_eq!(exec_http.get(format!("{exec}/not-executable")).send().await.unwrap().status(), 404);
+    assert_eq!(exec_http.get(format!("{exec}/nothing-here")).send().await.unwrap().status(), 404);
+    let list: Value = exec_http.get(format!("{exec}/api/v1/exec/list")).send().await.unwrap().json().await.unwrap();
+    let names: Vec<&str> = list["scripts"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["broken", "missing", "report"]);
+    let health: Value = exec_http.get(format!("{exec}/api/v1/exec/health")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    let id = c["id"].as_str().unwrap();
+    d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
+}

@@ -1,0 +1,159 @@
+//! The exec service (`exec-1`): scripts as HTTP endpoints. An executable file in the
+//! container's [`SCRIPTS_DIR`] answers at `/{script}`: it runs inside the container (all its
+//! namespaces, as root), gets the request CGI-style — `REQUEST_METHOD`, `QUERY_STRING`,
+//! `PATH_INFO`, `CONTENT_TYPE`, `CONTENT_LENGTH` and `HTTP_*` headers in its environment, the
+//! body on stdin — and its stdout is the answer. The exit code picks the status: 0 → 200,
+//! the sysexits codes 64 → 400, 66 → 404, 69 → 503, 77 → 403, anything else → 500 (with its
+//! stderr). `GET /api/v1/exec/list` and `GET /api/v1/exec/health` describe the service.
+
+use crate::files::error;
+use crate::proxy::{Body, json};
+use bytes::Bytes;
+use hoody_runtime::rootdir::RootDir;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{Request, Response, StatusCode};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+
+/// Where a container keeps the scripts the exec service runs.
+pub const SCRIPTS_DIR: &str = "/hoody/exec";
+/// The longest a script may run.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest request body passed to a script.
+pub const MAX_INPUT: usize = 16 << 20;
+
+pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
+    let path = req.uri().path().to_owned();
+    let root = match RootDir::open(std::path::Path::new(&format!("/proc/{init_pid}/root"))) {
+        Ok(root) => root,
+        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, &format!("the container is not reachable: {e}")),
+    };
+    match path.as_str() {
+        "/api/v1/exec/health" => {
+            json(StatusCode::OK, &serde_json::json!({ "status": "ok", "scripts_dir": SCRIPTS_DIR }))
+        }
+        "/api/v1/exec/list" => match root.list(SCRIPTS_DIR) {
+            Ok(entries) => {
+                let scripts: Vec<_> = entries.into_iter().filter(|e| e.kind == "file" && executable(&e.mode)).collect();
+                json(StatusCode::OK, &serde_json::json!({ "scripts_dir": SCRIPTS_DIR, "scripts": scripts }))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                json(StatusCode::OK, &serde_json::json!({ "scripts_dir": SCRIPTS_DIR, "scripts": [] }))
+            }
+            Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        },
+        _ => {
+            let (script, path_info) = split_script(&path);
+            let valid = !script.is_empty()
+                && !script.starts_with('.')
+                && script.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            if !valid {
+                return error(StatusCode::NOT_FOUND, &format!("no script for {path}; scripts answer at /NAME"));
+            }
+            let rel = format!("{SCRIPTS_DIR}/{script}");
+            match root.stat(&rel) {
+                Ok(entry) if entry.kind == "file" && executable(&entry.mode) => {}
+                Ok(_) => return error(StatusCode::NOT_FOUND, &format!("{rel} is not an executable file")),
+                Err(_) => return error(StatusCode::NOT_FOUND, &format!("there is no script {rel} in the container")),
+            }
+            run(req, init_pid, &rel, path_info).await
+        }
+    }
+}
+
+/// `/name/more/path` → ("name", "/more/path").
+fn split_script(path: &str) -> (&str, String) {
+    let rest = path.trim_start_matches('/');
+    match rest.split_once('/') {
+        Some((script, more)) => (script, format!("/{more}")),
+        None => (rest, String::new()),
+    }
+}
+
+fn executable(mode: &str) -> bool {
+    u32::from_str_radix(mode, 8).is_ok_and(|m| m & 0o111 != 0)
+}
+
+async fn run(req: Request<Incoming>, init_pid: u32, script: &str, path_info: String) -> Response<Body> {
+    let mut env: Vec<(String, String)> = vec![
+        ("PATH".into(), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()),
+        ("REQUEST_METHOD".into(), req.method().to_string()),
+        ("QUERY_STRING".into(), req.uri().query().unwrap_or("").into()),
+        ("PATH_INFO".into(), path_info),
+        ("SCRIPT_NAME".into(), script.into()),
+    ];
+    for (name, value) in req.headers() {
+        let Ok(value) = value.to_str() else { continue };
+        let key = name.as_str().to_ascii_uppercase().replace('-', "_");
+        match key.as_str() {
+            "CONTENT_TYPE" | "CONTENT_LENGTH" => env.push((key, value.into())),
+            _ => env.push((format!("HTTP_{key}"), value.into())),
+        }
+    }
+    let input = match Limited::new(req.into_body(), MAX_INPUT).collect().await {
+        Ok(body) => body.to_bytes(),
+        Err(_) => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("request bodies are limited to {} MiB", MAX_INPUT >> 20),
+            );
+        }
+    };
+    // nsenter joins every namespace of the container's init; the script runs as root there.
+    let child = tokio::process::Command::new("nsenter")
+        .args(["-t", &init_pid.to_string(), "-a", "--", script])
+        .env_clear()
+        .envs(env)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, &format!("cannot start {script}: {e}")),
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        tokio::spawn(async move {
+            let _ = stdin.write_all(&input).await;
+        });
+    }
+    let out = match tokio::time::timeout(TIMEOUT, child.wait_with_output()).await {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, &format!("{script} failed: {e}")),
+        Err(_) => {
+            return error(StatusCode::GATEWAY_TIMEOUT, &format!("{script} ran longer than {}s", TIMEOUT.as_secs()));
+        }
+    };
+    let status = match out.status.code() {
+        Some(0) => StatusCode::OK,
+        Some(64) => StatusCode::BAD_REQUEST,
+        Some(66) => StatusCode::NOT_FOUND,
+        Some(69) => StatusCode::SERVICE_UNAVAILABLE,
+        Some(77) => StatusCode::FORBIDDEN,
+        code => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let how = code.map_or("was killed by a signal".to_owned(), |c| format!("exited with {c}"));
+            return error(StatusCode::INTERNAL_SERVER_ERROR, &format!("{script} {how}: {}", stderr.trim()));
+        }
+    };
+    let mut resp = Response::new(Full::new(Bytes::from(out.stdout)).map_err(|never| match never {}).boxed());
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{executable, split_script};
+
+    #[test]
+    fn script_names_and_modes() {
+        assert_eq!(split_script("/hello"), ("hello", String::new()));
+        assert_eq!(split_script("/hello/a/b"), ("hello", "/a/b".to_owned()));
+        assert!(executable("755") && executable("700") && !executable("644"));
+    }
+}
