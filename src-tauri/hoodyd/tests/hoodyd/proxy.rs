@@ -19,6 +19,18 @@ async fn fetch(d: &Hoodyd, url: &str) -> (u16, String) {
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
+/// A server with the busybox image and one running container `name` in a new project;
+/// returns the container as `GET ?runtime=true` shows it.
+async fn server_with(name: &str) -> (tempfile::TempDir, Hoodyd, String, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Hoodyd::start(dir.path());
+    d.import_busybox();
+    let r = d.client.raw(Method::POST, "/projects/", Some(&json!({"alias": name}))).await.unwrap();
+    let project = r.body["data"]["id"].as_str().unwrap().to_owned();
+    let c = running(&d, &project, name).await;
+    (dir, d, project, c)
+}
+
 async fn running(d: &Hoodyd, project: &str, name: &str) -> Value {
     let body = json!({"name": name, "container_image": "busybox/1"});
     let r = d.client.raw(Method::POST, &format!("/projects/{project}/containers"), Some(&body)).await.unwrap();
@@ -37,12 +49,7 @@ async fn running(d: &Hoodyd, project: &str, name: &str) -> Value {
 
 #[tokio::test]
 async fn http_services_through_the_proxy_and_its_error_pages() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = Hoodyd::start(dir.path());
-    d.import_busybox();
-    let r = d.client.raw(Method::POST, "/projects/", Some(&json!({"alias": "web"}))).await.unwrap();
-    let project = r.body["data"]["id"].as_str().unwrap().to_owned();
-    let c = running(&d, &project, "site").await;
+    let (_dir, d, project, c) = server_with("site").await;
     let id = c["id"].as_str().unwrap().to_owned();
     let url = c["urls"]["http-8080"].as_str().unwrap().to_owned();
     assert_eq!(url, format!("http://{project}-{id}-http-8080.local.localhost:{}", d.proxy_port));
@@ -102,12 +109,7 @@ async fn http_services_through_the_proxy_and_its_error_pages() {
 #[tokio::test]
 async fn upgraded_connections_pass_through() {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let dir = tempfile::tempdir().unwrap();
-    let d = Hoodyd::start(dir.path());
-    d.import_busybox();
-    let r = d.client.raw(Method::POST, "/projects/", Some(&json!({"alias": "ws"}))).await.unwrap();
-    let project = r.body["data"]["id"].as_str().unwrap().to_owned();
-    let c = running(&d, &project, "echo").await;
+    let (_dir, d, _, c) = server_with("echo").await;
     let init = c["runtime_info"]["processes"][0]["host_pid"].as_u64().unwrap();
     let script = format!("/proc/{init}/root/root/upgrade.sh");
     std::fs::write(
@@ -155,12 +157,7 @@ async fn upgraded_connections_pass_through() {
 /// of the container's root refused or kept inside it.
 #[tokio::test]
 async fn files_service_stays_inside_the_container() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = Hoodyd::start(dir.path());
-    d.import_busybox();
-    let r = d.client.raw(Method::POST, "/projects/", Some(&json!({"alias": "files"}))).await.unwrap();
-    let project = r.body["data"]["id"].as_str().unwrap().to_owned();
-    let c = running(&d, &project, "store").await;
+    let (_dir, d, _, c) = server_with("store").await;
     let init = c["runtime_info"]["processes"][0]["host_pid"].as_u64().unwrap();
     let base = c["urls"]["files-1"].as_str().expect("a files URL").to_owned();
     let http = browser(&d, &base);
@@ -266,12 +263,7 @@ async fn raw_get(port: u16, host: &str, path: &str) -> (String, String) {
 /// through the files service is read back by it.
 #[tokio::test]
 async fn exec_service_runs_scripts_inside_the_container() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = Hoodyd::start(dir.path());
-    d.import_busybox();
-    let r = d.client.raw(Method::POST, "/projects/", Some(&json!({"alias": "exec"}))).await.unwrap();
-    let project = r.body["data"]["id"].as_str().unwrap().to_owned();
-    let c = running(&d, &project, "runner").await;
+    let (_dir, d, _, c) = server_with("runner").await;
     let files = format!("{}/api/v1/files", c["urls"]["files-1"].as_str().unwrap());
     let exec = c["urls"]["exec-1"].as_str().expect("an exec URL").to_owned();
     let http = browser(&d, &files);
