@@ -79,7 +79,13 @@ impl Engine {
                 Ok(()) => Some((Stopped, None)),
                 Err(e) => Some((Failed, Some(format!("cleaning up after the container stopped failed: {e}")))),
             },
-            (Stopped, RuntimeState::Stopped) => None,
+            // Nothing to change, but a crash mid-stop may have left a mount or runc state.
+            (Stopped, RuntimeState::Stopped) => {
+                if let Err(e) = runtime.stop(c, true).await {
+                    tracing::warn!(container = %c.id, "cleaning up a stopped container: {e}");
+                }
+                None
+            }
             (_, RuntimeState::Absent) => Some((Failed, Some("the container's files are gone from this server".into()))),
             _ => None,
         }

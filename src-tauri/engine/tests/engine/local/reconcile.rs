@@ -84,3 +84,32 @@ fn kill(pid: u32) {
     }
     panic!("pid {pid} survived SIGKILL");
 }
+
+#[tokio::test]
+async fn a_crash_mid_stop_leaves_nothing_behind_after_restart() {
+    let mut local = Local::new().await;
+    let c = local.create("halfway", |_| {}).await;
+    local.engine.operate(&admin(), &c.id, Operation::Stop).await.unwrap();
+    // What a crash between runc delete and the unmount leaves: the root still mounted.
+    let bundle = local.runtime.layout().container(&c.id);
+    let image = local.runtime.image_store().resolve("busybox/1").unwrap();
+    let options = format!(
+        "lowerdir={},upperdir={},workdir={}",
+        local.runtime.layout().image(&image).join("rootfs").display(),
+        bundle.join("upper").display(),
+        bundle.join("work").display()
+    );
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "overlay", "overlay", "-o", &options])
+        .arg(bundle.join("rootfs"))
+        .status()
+        .unwrap();
+    assert!(mounted.success());
+    local.engine.shutdown().await;
+
+    let data = local.data_dir();
+    local.engine = start_engine(&data, Arc::new(LocalRuntime::new(runtime_config(&data)))).await;
+    assert_eq!(local.get(&c.id).await.status, ContainerStatus::Stopped);
+    assert!(hoody_runtime::mount_points_under(&data).is_empty(), "the leftover mount is gone");
+    local.delete_all_and_check_clean().await;
+}
