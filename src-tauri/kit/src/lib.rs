@@ -1,6 +1,6 @@
 //! Kit services of a container and the loopback proxy in front of them. For now the proxy
-//! reaches `http-PORT` services (any HTTP server a container runs) and the files and exec
-//! services; the terminal, display and sqlite services answer 501 until they land.
+//! reaches `http-PORT` and `https-PORT` services (any web server a container runs) and the
+//! files and exec services; the terminal, display and sqlite services answer 501 until they land.
 
 mod exec;
 mod files;

@@ -126,6 +126,7 @@ impl Proxy {
         };
         match address.service {
             Service::Http(port) => self.forward(req, peer, &address, &name, init_pid, port, backend).await,
+            Service::Https(port) => self.forward(req, peer, &address, &name, init_pid, port, backend).await,
             Service::Files => crate::files::handle(req, init_pid).await,
             Service::Exec => crate::exec::handle(req, init_pid).await,
             other => page(
@@ -161,14 +162,17 @@ impl Proxy {
                 Ok(stream) => stream,
                 Err(e) => return down(format!("nothing answers on port {port} inside the container ({e})")),
             };
-            let (sender, conn) = match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await {
-                Ok(pair) => pair,
-                Err(e) => return down(e.to_string()),
+            let sender = match address.service {
+                Service::Https(_) => match tls(stream).await {
+                    Ok(stream) => handshake(stream).await,
+                    Err(e) => Err(format!("no TLS on port {port}: {e}")),
+                },
+                _ => handshake(stream).await,
             };
-            tokio::spawn(async move {
-                let _ = conn.with_upgrades().await;
-            });
-            *cached = Some((address.clone(), sender));
+            match sender {
+                Ok(sender) => *cached = Some((address.clone(), sender)),
+                Err(e) => return down(e),
+            }
         }
         let Some((_, sender)) = cached.as_mut() else { unreachable!("set above") };
         let client_upgrade = is_upgrade(&req).then(|| hyper::upgrade::on(&mut req));
@@ -196,6 +200,29 @@ impl Proxy {
         }
         resp.map(BodyExt::boxed)
     }
+}
+
+/// An HTTP/1 client connection over `io`, driven in the background (upgrades included).
+async fn handshake<T>(io: T) -> Result<hyper::client::conn::http1::SendRequest<Incoming>, String>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io)).await.map_err(|e| e.to_string())?;
+    tokio::spawn(async move {
+        let _ = conn.with_upgrades().await;
+    });
+    Ok(sender)
+}
+
+/// TLS to a container's own HTTPS server. Its certificate is not checked: it is the
+/// container's own, usually self-signed, and the connection never leaves this machine.
+async fn tls(stream: tokio::net::TcpStream) -> Result<tokio_native_tls::TlsStream<tokio::net::TcpStream>, String> {
+    let connector = native_tls::TlsConnector::builder()
+        .danger_accept_invalid_certs(true)
+        .danger_accept_invalid_hostnames(true)
+        .build()
+        .map_err(|e| e.to_string())?;
+    tokio_native_tls::TlsConnector::from(connector).connect("localhost", stream).await.map_err(|e| e.to_string())
 }
 
 fn is_upgrade<B>(req: &Request<B>) -> bool {

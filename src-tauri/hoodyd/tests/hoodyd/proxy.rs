@@ -307,3 +307,63 @@ async fn exec_service_runs_scripts_inside_the_container() {
     let id = c["id"].as_str().unwrap();
     d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
 }
+
+/// `https-PORT`: the proxy speaks TLS to a container's own HTTPS server (a self-signed
+/// certificate, served by openssl inside the container's network namespace).
+#[tokio::test]
+async fn https_services_are_reached_over_tls() {
+    let (_dir, d, _, c) = server_with("secure").await;
+    let init = c["runtime_info"]["processes"][0]["host_pid"].as_u64().unwrap();
+    let certs = tempfile::tempdir().unwrap();
+    let (cert, key) = (certs.path().join("cert.pem"), certs.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let mut server = std::process::Command::new("nsenter")
+        .args([
+            "-t",
+            &init.to_string(),
+            "-n",
+            "--",
+            "openssl",
+            "s_server",
+            "-quiet",
+            "-www",
+            "-accept",
+            "8443",
+            "-cert",
+        ])
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = c["urls"]["http-8080"].as_str().unwrap().replace("http-8080", "https-8443");
+    let mut answer = (0, String::new());
+    for _ in 0..200 {
+        answer = fetch(&d, &url).await;
+        if answer.0 == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(answer.0, 200, "{}", answer.1);
+    assert!(answer.1.contains("s_server"), "{}", answer.1);
+
+    // A plain HTTP server asked for TLS: 502, saying so.
+    let (status, body) = fetch(&d, &url.replace("https-8443", "https-8080")).await;
+    assert_eq!(status, 502);
+    assert!(body.contains("no TLS on port 8080"), "{body}");
+    let id = c["id"].as_str().unwrap();
+    d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
+}
