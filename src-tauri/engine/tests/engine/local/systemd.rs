@@ -1,4 +1,4 @@
-//! systemd as PID 1 on a debootstrapped Debian 13 (`scripts/build-test-images` makes it; `.ci`
+//! systemd as PID 1 on a debootstrapped Debian 13 (`.ci/build-test-images` makes it; `.ci`
 //! runs that first). Slow (the image import takes seconds), but CI runs it.
 
 use super::{Local, admin, in_container};
@@ -12,7 +12,7 @@ fn debian_tarball() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/test-images"));
     let tarball = dir.join("debian-13.tar");
-    assert!(tarball.is_file(), "{} is missing: run scripts/build-test-images first", tarball.display());
+    assert!(tarball.is_file(), "{} is missing: run .ci/build-test-images first", tarball.display());
     tarball
 }
 
