@@ -64,18 +64,13 @@ impl Directory for EngineDirectory {
         let cached = self.cache.lock().expect("cache lock").get(container).cloned();
         let (owner, lookup) = match cached {
             // A cached init that has exited means the container stopped behind our back.
-            Some((_, Lookup::Up { init_pid, .. })) if !alive(init_pid) => self.look_up(container).await,
+            Some((_, Lookup::Up { init_pid, .. })) if !hoody_runtime::is_alive(init_pid) => {
+                self.look_up(container).await
+            }
             Some(hit) => hit,
             None => self.look_up(container).await,
         };
         self.cache.lock().expect("cache lock").insert(container.clone(), (owner.clone(), lookup.clone()));
         if &owner != project { Lookup::Unknown } else { lookup }
     }
-}
-
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| stat.rsplit_once(") ").map(|(_, rest)| !rest.starts_with(['Z', 'X'])))
-        .unwrap_or(false)
 }

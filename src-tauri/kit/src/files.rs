@@ -7,7 +7,7 @@
 //! `/proc/PID/root`): a symlink the container made, absolute or not, and a directory swapped
 //! for a link mid-request all stay inside it. `..` is refused outright.
 
-use crate::proxy::{Body, html_page, json};
+use crate::proxy::{Body, escape, html_page, json};
 use bytes::Bytes;
 use hoody_runtime::rootdir::{Entry, RootDir};
 use http_body_util::{BodyExt, Full, Limited};
@@ -161,10 +161,6 @@ fn browse(root: &RootDir, rel: &str) -> io::Result<Response<Body>> {
         ));
     }
     Ok(html_page(StatusCode::OK, &format!("Files: {}/", escape(&here)), &format!("<ul>{rows}</ul>")))
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// Runs file work off the async runtime; an I/O error becomes the matching HTTP error.

@@ -261,6 +261,7 @@ fn with_type(status: StatusCode, bytes: Bytes, content_type: &'static str) -> Re
     resp
 }
 
-fn escape(text: &str) -> String {
+/// Text made safe to place in HTML.
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
