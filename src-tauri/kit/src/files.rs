@@ -93,25 +93,8 @@ pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
 /// Percent-decodes the path and refuses `..` and NUL: a request names a place inside the
 /// container, never a way out of it.
 fn decode(raw: &str) -> Result<String, (StatusCode, &'static str)> {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..(i + 3).min(bytes.len())]).unwrap_or("");
-            match u8::from_str_radix(hex, 16) {
-                Ok(b) if hex.len() == 2 => {
-                    out.push(b);
-                    i += 3;
-                    continue;
-                }
-                _ => return Err((StatusCode::BAD_REQUEST, "the path has a malformed %-escape")),
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    let path = String::from_utf8(out).map_err(|_| (StatusCode::BAD_REQUEST, "the path is not UTF-8"))?;
+    let path = crate::request::percent_decode(raw, false)
+        .ok_or((StatusCode::BAD_REQUEST, "the path has a malformed %-escape or is not UTF-8"))?;
     if path.contains('\0') {
         return Err((StatusCode::BAD_REQUEST, "the path contains a NUL byte"));
     }

@@ -1,11 +1,14 @@
-//! Kit services of a container and the loopback proxy in front of them. For now the proxy
-//! reaches `http-PORT` and `https-PORT` services (any web server a container runs) and the
-//! files and exec services; the terminal, display and sqlite services answer 501 until they land.
+//! Kit services of a container and the loopback proxy in front of them: `http-PORT` and
+//! `https-PORT` (any web server a container runs), files, exec and sqlite. The terminal and
+//! display services answer 501 until they land.
 
 mod exec;
 mod files;
+mod mntns;
 mod netns;
 mod proxy;
+mod request;
+mod sqlite;
 
 pub use exec::SCRIPTS_DIR;
 pub use netns::connect as connect_in_container;

@@ -129,6 +129,7 @@ impl Proxy {
             Service::Https(port) => self.forward(req, peer, &address, &name, init_pid, port, backend).await,
             Service::Files => crate::files::handle(req, init_pid).await,
             Service::Exec => crate::exec::handle(req, init_pid).await,
+            Service::Sqlite => crate::sqlite::handle(req, init_pid).await,
             other => page(
                 StatusCode::NOT_IMPLEMENTED,
                 "Service not available yet",

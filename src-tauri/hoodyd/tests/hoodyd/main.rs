@@ -5,4 +5,5 @@ mod crash;
 mod images;
 mod process;
 mod proxy;
+mod sqlite;
 mod workflow;

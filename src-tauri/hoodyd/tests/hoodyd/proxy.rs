@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 /// A client that sends `*.localhost` names to the proxy, as a browser does.
-fn browser(d: &Hoodyd, url: &str) -> reqwest::Client {
+pub(crate) fn browser(d: &Hoodyd, url: &str) -> reqwest::Client {
     let host = url.trim_start_matches("http://").split(':').next().unwrap().to_owned();
     reqwest::Client::builder()
         .resolve(&host, std::net::SocketAddr::from(([127, 0, 0, 1], d.proxy_port)))
@@ -14,14 +14,14 @@ fn browser(d: &Hoodyd, url: &str) -> reqwest::Client {
         .unwrap()
 }
 
-async fn fetch(d: &Hoodyd, url: &str) -> (u16, String) {
+pub(crate) async fn fetch(d: &Hoodyd, url: &str) -> (u16, String) {
     let r = browser(d, url).get(url).send().await.unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
 /// A server with the busybox image and one running container `name` in a new project;
 /// returns the container as `GET ?runtime=true` shows it.
-async fn server_with(name: &str) -> (tempfile::TempDir, Hoodyd, String, Value) {
+pub(crate) async fn server_with(name: &str) -> (tempfile::TempDir, Hoodyd, String, Value) {
     let dir = tempfile::tempdir().unwrap();
     let d = Hoodyd::start(dir.path());
     d.import_busybox();
@@ -31,7 +31,7 @@ async fn server_with(name: &str) -> (tempfile::TempDir, Hoodyd, String, Value) {
     (dir, d, project, c)
 }
 
-async fn running(d: &Hoodyd, project: &str, name: &str) -> Value {
+pub(crate) async fn running(d: &Hoodyd, project: &str, name: &str) -> Value {
     let body = json!({"name": name, "container_image": "busybox/1"});
     let r = d.client.raw(Method::POST, &format!("/projects/{project}/containers"), Some(&body)).await.unwrap();
     let id = r.body["data"]["id"].as_str().unwrap().to_owned();

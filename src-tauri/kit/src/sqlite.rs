@@ -1,0 +1,531 @@
+//! The sqlite service (`sqlite-1`): SQLite databases inside the container, over HTTP, at the
+//! platform's paths. `POST /api/v1/sqlite/db?db=` runs a transaction of statements (with
+//! parameters), `GET /api/v1/sqlite/query?db=&sql=BASE64` runs one read-only query, and
+//! `/api/v1/sqlite/kv[/{key}]?db=` is a key-value store of JSON values in table `kv_store`.
+//!
+//! `db` is an absolute path in the container, or a bare name (`app`, `./app.db`) kept in
+//! [`DATABASES_DIR`]. Every database is opened from a thread inside the container's mount
+//! namespace ([`crate::mntns`]), so paths and symlinks resolve exactly as they would for a
+//! program in the container and nothing of the host is reachable. A statement that runs
+//! longer than [`TIMEOUT`] is interrupted.
+
+use crate::proxy::{Body, json};
+use crate::request::{Query, body};
+use base64::Engine as _;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::{Connection, OpenFlags};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::Semaphore;
+
+/// Where bare database names live inside the container.
+pub const DATABASES_DIR: &str = "/hoody/databases";
+/// The longest one request may keep a database busy.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest request body (a transaction or a KV value).
+pub const MAX_BODY: usize = 8 << 20;
+/// The most rows one query answers with.
+pub const MAX_ROWS: usize = 10_000;
+/// Databases open at the same time across all containers.
+const MAX_WORKERS: usize = 16;
+const API: &str = "/api/v1/sqlite";
+
+/// A refusal: status, the platform's error code and a message.
+#[derive(Debug)]
+struct Fail(StatusCode, &'static str, String);
+
+impl Fail {
+    fn bad(code: &'static str, message: impl Into<String>) -> Self {
+        Self(StatusCode::BAD_REQUEST, code, message.into())
+    }
+}
+
+impl From<rusqlite::Error> for Fail {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode::*;
+        let (status, code) = match e.sqlite_error_code() {
+            Some(NotADatabase) => (StatusCode::BAD_REQUEST, "INVALID_SQLITE_HEADER"),
+            Some(ConstraintViolation) => (StatusCode::CONFLICT, "CONSTRAINT_VIOLATION"),
+            Some(DatabaseBusy | DatabaseLocked) => (StatusCode::SERVICE_UNAVAILABLE, "DATABASE_BUSY"),
+            Some(OperationInterrupted) => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
+            Some(ReadOnly) => (StatusCode::FORBIDDEN, "READ_ONLY"),
+            Some(CannotOpen | PermissionDenied) => (StatusCode::BAD_REQUEST, "INVALID_DB_PATH"),
+            Some(DiskFull) => (StatusCode::INSUFFICIENT_STORAGE, "DISK_FULL"),
+            _ => (StatusCode::BAD_REQUEST, "SQL_ERROR"),
+        };
+        let message = match code {
+            "TIMEOUT" => format!("the statement ran longer than {}s and was interrupted", TIMEOUT.as_secs()),
+            _ => e.to_string(),
+        };
+        Self(status, code, message)
+    }
+}
+
+/// What the database thread answers: status, body and extra headers.
+struct Answer {
+    status: StatusCode,
+    content_type: &'static str,
+    body: Vec<u8>,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl Answer {
+    fn json(status: StatusCode, value: &Value) -> Self {
+        let body = serde_json::to_vec(value).expect("JSON values serialise");
+        Self { status, content_type: "application/json", body, headers: vec![] }
+    }
+}
+
+pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
+    match route(req, init_pid).await {
+        Ok(answer) => {
+            let mut resp = Response::new(Full::new(Bytes::from(answer.body)).map_err(|never| match never {}).boxed());
+            *resp.status_mut() = answer.status;
+            resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(answer.content_type));
+            for (name, value) in answer.headers {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    resp.headers_mut().insert(HeaderName::from_static(name), value);
+                }
+            }
+            resp
+        }
+        Err(Fail(status, code, message)) => {
+            json(status, &json!({ "statusCode": status.as_u16(), "error": code, "message": message }))
+        }
+    }
+}
+
+async fn route(req: Request<Incoming>, init_pid: u32) -> Result<Answer, Fail> {
+    let query = Query::parse(req.uri().query()).map_err(|e| Fail::bad("INVALID_PARAMETERS", e))?;
+    let path = req.uri().path().to_owned();
+    let method = req.method().clone();
+    if path == format!("{API}/health") {
+        return Ok(Answer::json(StatusCode::OK, &json!({ "status": "ok", "service": "sqlite" })));
+    }
+    let Some(rest) = path.strip_prefix(API) else {
+        return Err(Fail(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("no sqlite route {path}; the API is under {API}"),
+        ));
+    };
+    let rest = rest.to_owned();
+    let db_param = if rest == "/db/create" { "path" } else { "db" };
+    let db = query.get(db_param).map(resolve_db).transpose()?;
+    let db = || db.clone().ok_or_else(|| Fail::bad("INVALID_DB_PATH", format!("{db_param} is required")));
+    let create = query.flag("create_db_if_missing");
+    let table = kv_table(query.get("table"))?;
+    let op = match (method, rest.as_str()) {
+        (Method::POST, "/db/create") => Op::Create { db: db()?, init_kv: query.flag("init_kv").then_some(table) },
+        (Method::POST, "/db") => {
+            let raw = body(req.into_body(), MAX_BODY)
+                .await
+                .map_err(|e| Fail(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", e))?;
+            let tx: Transaction = serde_json::from_slice(&raw)
+                .map_err(|e| Fail::bad("INVALID_PARAMETERS", format!("the body is not a transaction: {e}")))?;
+            Op::Transaction { db: db()?, create, steps: tx.transaction }
+        }
+        (Method::GET, "/query") => {
+            let sql = query.get("sql").ok_or_else(|| Fail::bad("INVALID_PARAMETERS", "sql is required"))?;
+            let sql = decode_sql(sql)?;
+            Op::Query { db: db()?, sql }
+        }
+        (Method::GET, "/kv") => Op::KvList { db: db()?, table, prefix: query.get("prefix").unwrap_or("").to_owned() },
+        (method, kv) if kv.starts_with("/kv/") => {
+            let key = crate::request::percent_decode(&kv["/kv/".len()..], false)
+                .filter(|k| !k.is_empty())
+                .ok_or_else(|| Fail::bad("INVALID_PARAMETERS", "the key is empty or badly escaped"))?;
+            match method {
+                Method::GET | Method::HEAD => Op::KvGet { db: db()?, table, key },
+                Method::DELETE => Op::KvDelete { db: db()?, table, key },
+                Method::PUT => {
+                    let raw = body(req.into_body(), MAX_BODY)
+                        .await
+                        .map_err(|e| Fail(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", e))?;
+                    let value: Value = serde_json::from_slice(&raw)
+                        .map_err(|e| Fail::bad("INVALID_JSON", format!("the value must be JSON: {e}")))?;
+                    Op::KvPut { db: db()?, table, key, value, create }
+                }
+                other => {
+                    return Err(Fail(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "METHOD_NOT_ALLOWED",
+                        format!("{other} is not a KV method"),
+                    ));
+                }
+            }
+        }
+        (method, _) => {
+            return Err(Fail(StatusCode::NOT_FOUND, "NOT_FOUND", format!("no sqlite route {method} {path}")));
+        }
+    };
+    run(init_pid, op).await
+}
+
+/// `app` or `./app` → `/hoody/databases/app.db`; absolute paths stay as they are.
+fn resolve_db(raw: &str) -> Result<String, Fail> {
+    let invalid = |why: &str| Fail::bad("INVALID_DB_PATH", format!("invalid database path {raw:?}: {why}"));
+    if raw.contains('\0') {
+        return Err(invalid("it contains a NUL byte"));
+    }
+    if raw.starts_with('/') {
+        if raw.ends_with('/') {
+            return Err(invalid("it names a directory"));
+        }
+        return Ok(raw.to_owned());
+    }
+    let name = raw.strip_prefix("./").unwrap_or(raw);
+    let valid = !name.is_empty()
+        && !name.starts_with('.')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if !valid {
+        return Err(invalid("use an absolute path, or a bare name of letters, digits, '.', '_' and '-'"));
+    }
+    let file = if name.ends_with(".db") { name.to_owned() } else { format!("{name}.db") };
+    Ok(format!("{DATABASES_DIR}/{file}"))
+}
+
+/// The KV table name: `kv_store` unless `table=` names another plain identifier.
+fn kv_table(raw: Option<&str>) -> Result<String, Fail> {
+    let name = raw.unwrap_or("kv_store");
+    let valid = name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && name.len() <= 64;
+    if valid {
+        Ok(name.to_owned())
+    } else {
+        Err(Fail::bad("INVALID_PARAMETERS", format!("{name:?} is not a table name")))
+    }
+}
+
+/// Shareable queries carry their SQL base64-encoded (standard or URL-safe alphabet).
+fn decode_sql(raw: &str) -> Result<String, Fail> {
+    let raw = raw.trim_end_matches('=');
+    let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(raw)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw))
+        .map_err(|_| Fail::bad("INVALID_PARAMETERS", "sql must be base64-encoded SQL"))?;
+    String::from_utf8(bytes).map_err(|_| Fail::bad("INVALID_PARAMETERS", "sql must decode to UTF-8 text"))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Transaction {
+    transaction: Vec<Step>,
+}
+
+/// One step of a transaction: a `statement` (changes rows) or a `query` (returns rows), with
+/// positional (`[…]`) or named (`{":name": …}`) `values`, or `valuesBatch` to repeat it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Step {
+    statement: Option<String>,
+    query: Option<String>,
+    values: Option<Value>,
+    #[serde(rename = "valuesBatch")]
+    values_batch: Option<Vec<Value>>,
+}
+
+enum Op {
+    Create { db: String, init_kv: Option<String> },
+    Transaction { db: String, create: bool, steps: Vec<Step> },
+    Query { db: String, sql: String },
+    KvList { db: String, table: String, prefix: String },
+    KvGet { db: String, table: String, key: String },
+    KvPut { db: String, table: String, key: String, value: Value, create: bool },
+    KvDelete { db: String, table: String, key: String },
+}
+
+async fn run(init_pid: u32, op: Op) -> Result<Answer, Fail> {
+    static WORKERS: Semaphore = Semaphore::const_new(MAX_WORKERS);
+    let _permit = WORKERS.acquire().await.expect("the semaphore is never closed");
+    crate::mntns::run_in(init_pid, move || execute(op)).await.map_err(|e| {
+        Fail(StatusCode::SERVICE_UNAVAILABLE, "CONTAINER_UNREACHABLE", format!("the container is not reachable: {e}"))
+    })?
+}
+
+/// Runs inside the container's mount namespace.
+fn execute(op: Op) -> Result<Answer, Fail> {
+    match op {
+        Op::Create { db, init_kv } => {
+            let existed = Path::new(&db).exists();
+            let conn = open(&db, true, false)?;
+            if let Some(table) = init_kv {
+                ensure_kv(&conn, &table)?;
+            }
+            let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
+            Ok(Answer::json(status, &json!({ "success": true, "path": db, "created": !existed })))
+        }
+        Op::Transaction { db, create, steps } => transaction(&mut open(&db, create, false)?, steps),
+        Op::Query { db, sql } => {
+            let conn = open(&db, false, true)?;
+            let mut stmt = conn.prepare(&sql)?;
+            if !stmt.readonly() {
+                return Err(Fail(StatusCode::FORBIDDEN, "READ_ONLY", "shareable queries may only read".into()));
+            }
+            let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+            let mut rows = stmt.query([])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                if out.len() == MAX_ROWS {
+                    return Err(too_many_rows());
+                }
+                out.push(Value::Array((0..columns.len()).map(|i| to_json(row.get_ref(i))).collect::<Result<_, _>>()?));
+            }
+            Ok(Answer::json(StatusCode::OK, &json!({ "columns": columns, "rows": out })))
+        }
+        Op::KvList { db, table, prefix } => {
+            let conn = open(&db, false, true)?;
+            if !table_exists(&conn, &table)? {
+                return Ok(Answer::json(StatusCode::OK, &json!({ "keys": [], "count": 0 })));
+            }
+            let sql = format!(
+                "SELECT key, updated_at FROM \"{table}\" WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key LIMIT {}",
+                MAX_ROWS + 1
+            );
+            let mut stmt = conn.prepare(&sql)?;
+            let keys: Vec<Value> = stmt
+                .query_map([&prefix], |row| {
+                    Ok(json!({ "key": row.get::<_, String>(0)?, "updated_at": row.get::<_, i64>(1)? }))
+                })?
+                .collect::<Result<_, _>>()?;
+            if keys.len() > MAX_ROWS {
+                return Err(too_many_rows());
+            }
+            Ok(Answer::json(StatusCode::OK, &json!({ "count": keys.len(), "keys": keys })))
+        }
+        Op::KvGet { db, table, key } => {
+            let conn = open(&db, false, true)?;
+            let found = if table_exists(&conn, &table)? {
+                let sql = format!("SELECT value, created_at, updated_at FROM \"{table}\" WHERE key = ?1");
+                conn.query_row(&sql, [&key], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))
+                    .map(Some)
+                    .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?
+            } else {
+                None
+            };
+            let Some((value, created, updated)) = found else {
+                return Err(Fail(StatusCode::NOT_FOUND, "KEY_NOT_FOUND", format!("there is no key {key:?} in {db}")));
+            };
+            Ok(Answer {
+                status: StatusCode::OK,
+                content_type: "application/json",
+                body: value.into_bytes(),
+                headers: vec![("x-created-at", created.to_string()), ("x-updated-at", updated.to_string())],
+            })
+        }
+        Op::KvPut { db, table, key, value, create } => {
+            let conn = open(&db, create, false)?;
+            ensure_kv(&conn, &table)?;
+            let now = unix_now();
+            let sql = format!(
+                "INSERT INTO \"{table}\" (key, value, created_at, updated_at) VALUES (?1, ?2, ?3, ?3) \
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at \
+                 RETURNING created_at = updated_at"
+            );
+            let created: bool = conn.query_row(&sql, rusqlite::params![key, value.to_string(), now], |r| r.get(0))?;
+            let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+            Ok(Answer::json(status, &json!({ "success": true, "key": key, "created": created })))
+        }
+        Op::KvDelete { db, table, key } => {
+            let conn = open(&db, false, false)?;
+            let deleted = table_exists(&conn, &table)?
+                && conn.execute(&format!("DELETE FROM \"{table}\" WHERE key = ?1"), [&key])? > 0;
+            if !deleted {
+                return Err(Fail(StatusCode::NOT_FOUND, "KEY_NOT_FOUND", format!("there is no key {key:?} in {db}")));
+            }
+            Ok(Answer::json(StatusCode::OK, &json!({ "success": true, "key": key, "deleted": true })))
+        }
+    }
+}
+
+/// Opens `db`: a missing database is created only when `create` is set (with its directory).
+fn open(db: &str, create: bool, read_only: bool) -> Result<Connection, Fail> {
+    let path = Path::new(db);
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => {
+            return Err(Fail::bad("PATH_IS_DIRECTORY", format!("{db} is a directory, not a database")));
+        }
+        Ok(_) => {}
+        Err(_) if create => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    Fail::bad("INVALID_DB_PATH", format!("cannot make the directory {}: {e}", dir.display()))
+                })?;
+            }
+        }
+        Err(_) => {
+            return Err(Fail(
+                StatusCode::NOT_FOUND,
+                "DB_NOT_FOUND",
+                format!("there is no database {db}; create it, or pass create_db_if_missing=true"),
+            ));
+        }
+    }
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+    } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let deadline = Instant::now() + TIMEOUT;
+    conn.progress_handler(10_000, Some(move || Instant::now() > deadline))?;
+    // A file that is not a database fails here rather than halfway through a request.
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
+    Ok(conn)
+}
+
+fn ensure_kv(conn: &Connection, table: &str) -> Result<(), Fail> {
+    conn.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS \"{table}\" (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL, \
+         created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)"
+    ))?;
+    Ok(())
+}
+
+fn table_exists(conn: &Connection, table: &str) -> Result<bool, Fail> {
+    Ok(conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", [table], |r| {
+        r.get::<_, i64>(0)
+    })? > 0)
+}
+
+fn transaction(conn: &mut Connection, steps: Vec<Step>) -> Result<Answer, Fail> {
+    if steps.is_empty() {
+        return Err(Fail::bad("INVALID_PARAMETERS", "the transaction has no steps"));
+    }
+    let tx = conn.transaction()?;
+    let mut results = Vec::with_capacity(steps.len());
+    for (i, step) in steps.into_iter().enumerate() {
+        let at = |fail: Fail| Fail(fail.0, fail.1, format!("step {}: {}", i + 1, fail.2));
+        results.push(run_step(&tx, step).map_err(at)?);
+    }
+    tx.commit()?;
+    Ok(Answer::json(StatusCode::OK, &json!({ "success": true, "results": results })))
+}
+
+fn run_step(tx: &rusqlite::Transaction<'_>, step: Step) -> Result<Value, Fail> {
+    let (sql, returns_rows) = match (step.statement, step.query) {
+        (Some(sql), None) => (sql, false),
+        (None, Some(sql)) => (sql, true),
+        _ => return Err(Fail::bad("INVALID_PARAMETERS", "each step has either a statement or a query")),
+    };
+    let mut stmt = tx.prepare(&sql)?;
+    let batch = match (step.values, step.values_batch) {
+        (Some(_), Some(_)) => return Err(Fail::bad("INVALID_PARAMETERS", "give values or valuesBatch, not both")),
+        (values, None) => vec![values.unwrap_or(Value::Null)],
+        (None, Some(batch)) => batch,
+    };
+    if returns_rows {
+        let [values] = <[Value; 1]>::try_from(batch)
+            .map_err(|_| Fail::bad("INVALID_PARAMETERS", "a query takes values, not valuesBatch"))?;
+        let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+        let mut rows = bind(&mut stmt, &values)?.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            if out.len() == MAX_ROWS {
+                return Err(too_many_rows());
+            }
+            let mut object = Map::new();
+            for (i, name) in columns.iter().enumerate() {
+                object.insert(name.clone(), to_json(row.get_ref(i))?);
+            }
+            out.push(Value::Object(object));
+        }
+        return Ok(json!({ "success": true, "resultSet": out }));
+    }
+    let mut changed = 0;
+    for values in &batch {
+        changed += bind(&mut stmt, values)?.raw_execute()?;
+    }
+    Ok(json!({ "success": true, "rowsUpdated": changed, "lastInsertRowid": tx.last_insert_rowid() }))
+}
+
+/// Binds `[…]` positionally or `{":name": …}` by name (`null` binds nothing).
+fn bind<'a, 'b>(
+    stmt: &'a mut rusqlite::Statement<'b>,
+    values: &Value,
+) -> Result<&'a mut rusqlite::Statement<'b>, Fail> {
+    stmt.clear_bindings();
+    match values {
+        Value::Null => {}
+        Value::Array(items) => {
+            if items.len() != stmt.parameter_count() {
+                return Err(Fail::bad(
+                    "INVALID_PARAMETERS",
+                    format!("the statement takes {} values, {} given", stmt.parameter_count(), items.len()),
+                ));
+            }
+            for (i, item) in items.iter().enumerate() {
+                stmt.raw_bind_parameter(i + 1, to_sql(item))?;
+            }
+        }
+        Value::Object(named) => {
+            for (name, item) in named {
+                let Some(index) = stmt.parameter_index(name)? else {
+                    return Err(Fail::bad("INVALID_PARAMETERS", format!("the statement has no parameter {name}")));
+                };
+                stmt.raw_bind_parameter(index, to_sql(item))?;
+            }
+        }
+        _ => return Err(Fail::bad("INVALID_PARAMETERS", "values must be an array or an object")),
+    }
+    Ok(stmt)
+}
+
+fn to_sql(value: &Value) -> SqlValue {
+    match value {
+        Value::Null => SqlValue::Null,
+        Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
+        Value::Number(n) => {
+            n.as_i64().map_or_else(|| SqlValue::Real(n.as_f64().unwrap_or(f64::NAN)), SqlValue::Integer)
+        }
+        Value::String(s) => SqlValue::Text(s.clone()),
+        other => SqlValue::Text(other.to_string()),
+    }
+}
+
+fn to_json(value: rusqlite::Result<ValueRef<'_>>) -> Result<Value, Fail> {
+    Ok(match value? {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => json!(i),
+        ValueRef::Real(f) => json!(f),
+        ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
+    })
+}
+
+fn too_many_rows() -> Fail {
+    Fail::bad("TOO_MANY_ROWS", format!("the answer has more than {MAX_ROWS} rows; add a LIMIT"))
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decode_sql, kv_table, resolve_db};
+
+    #[test]
+    fn database_paths_and_names() {
+        assert_eq!(resolve_db("app").unwrap(), "/hoody/databases/app.db");
+        assert_eq!(resolve_db("./app.db").unwrap(), "/hoody/databases/app.db");
+        assert_eq!(resolve_db("/data/x.sqlite").unwrap(), "/data/x.sqlite");
+        for bad in ["", "../x", "a/b", ".hidden", "/data/", "x\0y"] {
+            assert_eq!(resolve_db(bad).unwrap_err().1, "INVALID_DB_PATH", "{bad:?}");
+        }
+        assert_eq!(kv_table(None).unwrap(), "kv_store");
+        assert!(kv_table(Some("t1")).is_ok() && kv_table(Some("x\"; drop")).is_err() && kv_table(Some("1a")).is_err());
+        assert_eq!(decode_sql("U0VMRUNUIDE=").unwrap(), "SELECT 1");
+        assert_eq!(decode_sql("U0VMRUNUIDE").unwrap(), "SELECT 1");
+        assert!(decode_sql("!!").is_err());
+    }
+}
