@@ -5,6 +5,7 @@
 //! container id in the host name is the credential, as on the platform.
 
 use crate::netns;
+use crate::terminal::{SessionInfo, Terminals};
 use bytes::Bytes;
 use hoody_model::services::{Service, ServiceAddress};
 use hoody_model::{ContainerId, ProjectId};
@@ -42,6 +43,7 @@ pub trait Directory: Send + Sync + 'static {
 pub struct Proxy {
     directory: Arc<dyn Directory>,
     server_name: String,
+    terminals: Arc<Terminals>,
 }
 
 impl std::fmt::Debug for Proxy {
@@ -55,7 +57,12 @@ type Backend = Option<(ServiceAddress, hyper::client::conn::http1::SendRequest<I
 
 impl Proxy {
     pub fn new(directory: Arc<dyn Directory>, server_name: &str) -> Self {
-        Self { directory, server_name: server_name.to_ascii_lowercase() }
+        Self { directory, server_name: server_name.to_ascii_lowercase(), terminals: Arc::default() }
+    }
+
+    /// The terminal sessions of a running container.
+    pub fn terminal_sessions(&self, container: &ContainerId, init_pid: u32) -> Vec<SessionInfo> {
+        self.terminals.sessions(&container.to_string(), init_pid)
     }
 
     /// Serves until `shutdown` resolves (open connections finish on their own).
@@ -130,6 +137,9 @@ impl Proxy {
             Service::Files => crate::files::handle(req, init_pid).await,
             Service::Exec => crate::exec::handle(req, init_pid).await,
             Service::Sqlite => crate::sqlite::handle(req, init_pid).await,
+            Service::Terminal(n) => {
+                crate::terminal::handle(&self.terminals, req, &address.container_id.to_string(), init_pid, n).await
+            }
             other => page(
                 StatusCode::NOT_IMPLEMENTED,
                 "Service not available yet",
@@ -255,7 +265,14 @@ pub(crate) fn json<T: serde::Serialize + ?Sized>(status: StatusCode, value: &T) 
     with_type(status, Bytes::from(bytes), "application/json")
 }
 
-fn with_type(status: StatusCode, bytes: Bytes, content_type: &'static str) -> Response<Body> {
+/// An answer with no body.
+pub(crate) fn empty(status: StatusCode) -> Response<Body> {
+    let mut resp = Response::new(Full::new(Bytes::new()).map_err(|never: Infallible| match never {}).boxed());
+    *resp.status_mut() = status;
+    resp
+}
+
+pub(crate) fn with_type(status: StatusCode, bytes: Bytes, content_type: &'static str) -> Response<Body> {
     let mut resp = Response::new(Full::new(bytes).map_err(|never: Infallible| match never {}).boxed());
     *resp.status_mut() = status;
     resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));

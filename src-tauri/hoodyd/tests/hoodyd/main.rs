@@ -6,4 +6,5 @@ mod images;
 mod process;
 mod proxy;
 mod sqlite;
+mod terminal;
 mod workflow;

@@ -1,0 +1,171 @@
+//! The terminal service on a real container: a shell typed into over the WebSocket, commands
+//! executed in a session and ephemerally, sessions that survive a reconnect, resize, limits,
+//! and shells that go away with the container.
+
+use crate::process::Hoodyd;
+use crate::proxy::{browser, server_with};
+use futures_util::{SinkExt, StreamExt};
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// A WebSocket to `url` (a `*.localhost` service address) through the proxy.
+pub async fn websocket(d: &Hoodyd, url: &str) -> Ws {
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", d.proxy_port)).await.unwrap();
+    let request = url.replace("http://", "ws://").into_client_request().unwrap();
+    tokio_tungstenite::client_async(request, stream).await.expect("the WebSocket opens").0
+}
+
+/// Reads terminal output until it contains `needle`; returns all of it.
+pub async fn read_until(ws: &mut Ws, needle: &str) -> String {
+    let mut seen = String::new();
+    let outcome = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(message) = ws.next().await {
+            if let Message::Binary(bytes) = message.unwrap() {
+                seen.push_str(&String::from_utf8_lossy(&bytes));
+                if seen.contains(needle) {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    assert!(outcome.is_ok(), "{needle:?} never came; the terminal showed {seen:?}");
+    seen
+}
+
+#[tokio::test]
+async fn terminal_sessions_run_a_shell_inside_the_container() {
+    let (_dir, d, _, c) = server_with("shell").await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    let url = c["urls"]["terminal-1"].as_str().expect("a terminal URL").to_owned();
+    let api = format!("{url}/api/v1/terminal");
+    let http = browser(&d, &url);
+
+    // The page and the npm packages it runs on.
+    let page = http.get(format!("{url}/")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("/assets/xterm.js") && page.contains("/api/v1/terminal/ws"));
+    let js = http.get(format!("{url}/assets/xterm.js")).send().await.unwrap();
+    assert_eq!(js.status(), 200);
+    assert!(js.bytes().await.unwrap().len() > 100_000);
+
+    // Keystrokes over the WebSocket; the shell runs in the container (its hostname).
+    let mut ws = websocket(&d, &format!("{api}/ws?terminal_id=1")).await;
+    ws.send(Message::Text(r#"{"type":"input","data":"echo $((6*7))-$(hostname)\r"}"#.into())).await.unwrap();
+    read_until(&mut ws, "42-shell").await;
+    ws.send(Message::Text(r#"{"type":"resize","cols":123,"rows":37}"#.into())).await.unwrap();
+
+    // A second client (a reloaded page) sees the scrollback first.
+    let mut again = websocket(&d, &format!("{api}/ws?terminal_id=1")).await;
+    read_until(&mut again, "42-shell").await;
+    let sessions: Value = http.get(format!("{api}/sessions")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(sessions["sessions"][0]["terminal_id"], 1);
+    assert_eq!(sessions["sessions"][0]["clients"], 2);
+    assert_eq!(
+        (sessions["sessions"][0]["cols"].clone(), sessions["sessions"][0]["rows"].clone()),
+        (json!(123), json!(37))
+    );
+
+    // execute in the session: the shell's state carries over; output and exit code come back.
+    let execute = |q: &'static str, body: Value| http.post(format!("{api}/execute?{q}")).json(&body).send();
+    let r: Value = execute("terminal_id=1", json!({"command": "cd /tmp && export GREETING=hi", "wait": true}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["exit_code"], 0, "{r}");
+    let r: Value = execute("terminal_id=1", json!({"command": "pwd; echo $GREETING\nstty size; false", "wait": true}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((r["stdout"].as_str().unwrap(), r["exit_code"].clone()), ("/tmp\nhi\n37 123\n", json!(1)), "{r}");
+
+    // Without wait: a command id to poll.
+    let r: Value =
+        execute("terminal_id=1", json!({"command": "sleep 0.3; echo later"})).await.unwrap().json().await.unwrap();
+    let command_id = r["command_id"].as_str().unwrap().to_owned();
+    let mut result = Value::Null;
+    for _ in 0..100 {
+        result = http.get(format!("{api}/result/{command_id}")).send().await.unwrap().json().await.unwrap();
+        if result["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(result["stdout"], "later\n", "{result}");
+
+    // Ephemeral: a shell of its own, stdout and stderr apart.
+    let r: Value = execute("ephemeral=true", json!({"command": "echo out; echo err >&2; pwd; exit 3", "wait": true}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (r["stdout"].as_str(), r["stderr"].as_str(), r["exit_code"].clone()),
+        (Some("out\n/root\n"), Some("err\n"), json!(3)),
+        "{r}"
+    );
+    assert!(r["terminal_id"].as_u64().unwrap() >= 40_000);
+
+    // write and raw.
+    http.post(format!("{api}/write?terminal_id=1"))
+        .json(&json!({"data": "echo written-$((1+1))\n"}))
+        .send()
+        .await
+        .unwrap();
+    let mut raw = String::new();
+    for _ in 0..100 {
+        raw = http.get(format!("{api}/raw?terminal_id=1")).send().await.unwrap().text().await.unwrap();
+        if raw.contains("written-2") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(raw.contains("written-2"), "{raw}");
+
+    // Bad input is refused; unknown sessions are 404.
+    assert_eq!(execute("terminal_id=70000", json!({"command": "true"})).await.unwrap().status(), 400);
+    assert_eq!(execute("terminal_id=1", json!({"cmd": "true"})).await.unwrap().status(), 400);
+    assert_eq!(http.post(format!("{api}/write?terminal_id=9")).body("x").send().await.unwrap().status(), 404);
+
+    // Create and delete; at most 16 sessions per container.
+    let r = http.post(format!("{api}/create?terminal_id=2")).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let pid2 = r.json::<Value>().await.unwrap()["pid"].as_u64().unwrap();
+    assert_eq!(http.delete(format!("{api}/2")).send().await.unwrap().status(), 200);
+    assert!(!std::path::Path::new(&format!("/proc/{pid2}")).exists(), "a deleted session's shell is gone");
+    for n in 2..=16 {
+        assert_eq!(http.post(format!("{api}/create?terminal_id={n}")).send().await.unwrap().status(), 201);
+    }
+    let r = http.post(format!("{api}/create?terminal_id=17")).send().await.unwrap();
+    assert_eq!(r.status(), 429);
+
+    // Stopping the container ends its shells; the clients hear so.
+    let sessions: Value = http.get(format!("{api}/sessions")).send().await.unwrap().json().await.unwrap();
+    let pids: Vec<u64> = sessions["sessions"].as_array().unwrap().iter().map(|s| s["pid"].as_u64().unwrap()).collect();
+    assert_eq!(pids.len(), 16);
+    d.client.raw(Method::POST, &format!("/containers/{id}/stop"), None).await.unwrap();
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(message)) = ws.next().await {
+            if message == Message::Text(r#"{"type":"exit"}"#.into()) {
+                return;
+            }
+        }
+    });
+    assert!(closed.await.is_ok(), "the client is told the shell exited");
+    for pid in pids {
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            "session process {pid} outlived the container"
+        );
+    }
+    d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
+}

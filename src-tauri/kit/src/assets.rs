@@ -1,0 +1,30 @@
+//! The web pages of the kit and the npm packages they run on (xterm.js), built into the
+//! binary so a server needs nothing beside it. `build.rs` checks that `ui/node_modules`
+//! holds them (`npm ci --prefix ui`, which `.ci/install-deps` runs).
+
+use crate::files::error;
+use crate::proxy::{Body, with_type};
+use bytes::Bytes;
+use hyper::{Response, StatusCode};
+
+macro_rules! npm {
+    ($path:literal) => {
+        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../ui/node_modules/", $path))
+    };
+}
+
+const TERMINAL_PAGE: &str = include_str!("../pages/terminal.html");
+
+/// `GET /` and `GET /assets/…` of a terminal service; the page opens session `n`.
+pub fn terminal_page(path: &str, n: u16) -> Response<Body> {
+    let (bytes, content_type): (Bytes, &'static str) = match path {
+        "/" => (Bytes::from(TERMINAL_PAGE.replace("__SESSION__", &n.to_string())), "text/html; charset=utf-8"),
+        "/assets/xterm.js" => (Bytes::from_static(npm!("@xterm/xterm/lib/xterm.js")), JS),
+        "/assets/xterm.css" => (Bytes::from_static(npm!("@xterm/xterm/css/xterm.css")), "text/css"),
+        "/assets/addon-fit.js" => (Bytes::from_static(npm!("@xterm/addon-fit/lib/addon-fit.js")), JS),
+        _ => return error(StatusCode::NOT_FOUND, &format!("no asset {path}")),
+    };
+    with_type(StatusCode::OK, bytes, content_type)
+}
+
+const JS: &str = "text/javascript; charset=utf-8";

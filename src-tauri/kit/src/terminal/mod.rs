@@ -1,0 +1,347 @@
+//! The terminal service (`terminal-N`): web terminals on PTYs whose shells run inside the
+//! container, at the platform's paths. `GET /` is the page (xterm.js), `GET
+//! /api/v1/terminal/ws?terminal_id=N` its WebSocket; `create`, `sessions`, `DELETE {id}`,
+//! `write`, `resize`, `raw`, `execute` (in a session's shell, or `ephemeral=true` in a
+//! process of its own) and `result/{command_id}` drive sessions over plain HTTP.
+//!
+//! Sessions are numbered 1–65535 per container (`terminal-N` opens session N) and live until
+//! their shell exits, they are deleted, or the container stops (the shell is in its pid
+//! namespace). Reloading the page re-attaches and re-draws the scrollback. Session N gets
+//! `DISPLAY=:N`, the display of `display-N`.
+
+mod execute;
+mod session;
+mod socket;
+
+use crate::files::error;
+use crate::proxy::{Body, json};
+use crate::request::{Query, Refusal, body};
+use hoody_runtime::rootdir::RootDir;
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+use session::Launch;
+pub use session::Session;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::sync::{Arc, Mutex, Weak};
+
+/// Sessions one container may hold at a time.
+pub const MAX_SESSIONS: usize = 16;
+/// Ids the platform keeps for ephemeral commands.
+const EPHEMERAL_IDS: std::ops::RangeInclusive<u16> = 40_000..=65_535;
+const MAX_BODY: usize = 1 << 20;
+const API: &str = "/api/v1/terminal";
+
+/// Every container's terminal sessions.
+#[derive(Debug, Default)]
+pub struct Terminals {
+    containers: Mutex<HashMap<String, Sessions>>,
+    results: execute::Results,
+}
+
+#[derive(Debug)]
+struct Sessions {
+    /// Sessions belong to one run of the container: a new init means they are gone.
+    init_pid: u32,
+    by_id: BTreeMap<u16, Arc<Session>>,
+}
+
+/// A session as `GET /sessions` lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SessionInfo {
+    pub terminal_id: u16,
+    pub pid: u32,
+    pub cols: u16,
+    pub rows: u16,
+    pub clients: usize,
+    /// Seconds since the Unix epoch.
+    pub created_at: u64,
+}
+
+impl Terminals {
+    /// The live sessions of a container (empty when it runs no more under `init_pid`).
+    pub fn sessions(&self, container: &str, init_pid: u32) -> Vec<SessionInfo> {
+        let containers = self.containers.lock().expect("terminals lock");
+        let Some(sessions) = containers.get(container).filter(|s| s.init_pid == init_pid) else { return vec![] };
+        sessions
+            .by_id
+            .values()
+            .filter(|s| !s.is_ended())
+            .map(|s| {
+                let (cols, rows) = s.size();
+                SessionInfo {
+                    terminal_id: s.id,
+                    pid: s.pid,
+                    cols,
+                    rows,
+                    clients: s.clients(),
+                    created_at: s.created_at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+                }
+            })
+            .collect()
+    }
+
+    fn find(&self, container: &str, init_pid: u32, id: u16) -> Option<Arc<Session>> {
+        let containers = self.containers.lock().expect("terminals lock");
+        let sessions = containers.get(container).filter(|s| s.init_pid == init_pid)?;
+        sessions.by_id.get(&id).filter(|s| !s.is_ended()).cloned()
+    }
+
+    /// Session `id` (or the lowest free id), started if it is not running; true if new.
+    fn open(
+        self: &Arc<Self>,
+        container: &str,
+        init_pid: u32,
+        id: Option<u16>,
+        size: (u16, u16),
+    ) -> Result<(Arc<Session>, bool), Refusal> {
+        let mut containers = self.containers.lock().expect("terminals lock");
+        let sessions =
+            containers.entry(container.to_owned()).or_insert_with(|| Sessions { init_pid, by_id: BTreeMap::new() });
+        if sessions.init_pid != init_pid {
+            // The container restarted: its old shells died with it.
+            *sessions = Sessions { init_pid, by_id: BTreeMap::new() };
+        }
+        sessions.by_id.retain(|_, s| !s.is_ended());
+        let id = match id {
+            Some(id) => id,
+            None => (1..*EPHEMERAL_IDS.start())
+                .find(|id| !sessions.by_id.contains_key(id))
+                .ok_or_else(|| Refusal::new(StatusCode::CONFLICT, "every session id is taken"))?,
+        };
+        if let Some(session) = sessions.by_id.get(&id) {
+            return Ok((session.clone(), false));
+        }
+        if sessions.by_id.len() >= MAX_SESSIONS {
+            return Err(Refusal::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("a container may have {MAX_SESSIONS} terminal sessions; delete one first"),
+            ));
+        }
+        let launch = launch(init_pid, id, size).map_err(|e| {
+            Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("the container cannot start a shell: {e}"))
+        })?;
+        let hub: Weak<Self> = Arc::downgrade(self);
+        let key = container.to_owned();
+        let started = Session::start(id, &launch, move || {
+            if let Some(hub) = hub.upgrade() {
+                let mut containers = hub.containers.lock().expect("terminals lock");
+                if let Some(sessions) = containers.get_mut(&key) {
+                    sessions.by_id.retain(|_, s| !s.is_ended());
+                }
+            }
+        })
+        .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, format!("the terminal did not start: {e}")))?;
+        sessions.by_id.insert(id, started.clone());
+        Ok((started, true))
+    }
+
+    fn remove(&self, container: &str, init_pid: u32, id: u16) -> Option<Arc<Session>> {
+        let mut containers = self.containers.lock().expect("terminals lock");
+        let sessions = containers.get_mut(container).filter(|s| s.init_pid == init_pid)?;
+        sessions.by_id.remove(&id)
+    }
+}
+
+/// The shell and environment of a new session: root's login shell from the container's
+/// /etc/passwd (or /bin/sh), the init's environment, and the terminal's own variables.
+fn launch(init_pid: u32, id: u16, (cols, rows): (u16, u16)) -> std::io::Result<Launch> {
+    let root = RootDir::open(std::path::Path::new(&format!("/proc/{init_pid}/root")))?;
+    let shell = root
+        .read("etc/passwd")
+        .ok()
+        .flatten()
+        .and_then(|passwd| {
+            passwd.lines().find(|l| l.starts_with("root:")).and_then(|l| l.rsplit(':').next()).map(str::to_owned)
+        })
+        .filter(|shell| {
+            shell.starts_with('/') && root.stat(shell.trim_start_matches('/')).is_ok_and(|e| e.kind == "file")
+        })
+        .unwrap_or_else(|| "/bin/sh".to_owned());
+    let mut environ = Vec::new();
+    std::fs::File::open(format!("/proc/{init_pid}/environ"))?.read_to_end(&mut environ)?;
+    let mut env: BTreeMap<String, String> = environ
+        .split(|b| *b == 0)
+        .filter_map(|kv| std::str::from_utf8(kv).ok()?.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect();
+    env.entry("PATH".into()).or_insert_with(|| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+    env.entry("LANG".into()).or_insert_with(|| "C.UTF-8".into());
+    for (k, v) in [("TERM", "xterm-256color"), ("HOME", "/root"), ("USER", "root"), ("LOGNAME", "root")] {
+        env.insert(k.into(), v.into());
+    }
+    env.insert("SHELL".into(), shell.clone());
+    env.insert("DISPLAY".into(), format!(":{id}"));
+    Ok(Launch { init_pid, shell, env: env.into_iter().collect(), cols, rows })
+}
+
+/// Query or JSON-body parameters of the session routes.
+#[derive(Debug, Default, Deserialize)]
+struct Params {
+    terminal_id: Option<serde_json::Value>,
+    cols: Option<u16>,
+    rows: Option<u16>,
+    data: Option<String>,
+}
+
+fn terminal_id(query: &Query, params: &Params) -> Result<Option<u16>, Refusal> {
+    let raw = match (&params.terminal_id, query.get("terminal_id")) {
+        (Some(serde_json::Value::Number(n)), _) => n.to_string(),
+        (Some(serde_json::Value::String(s)), _) => s.clone(),
+        (_, Some(q)) => q.to_owned(),
+        _ => return Ok(None),
+    };
+    match raw.parse::<u32>() {
+        Ok(0) => Ok(None), // the platform's "no id"
+        Ok(id @ 1..=65_535) => Ok(Some(id as u16)),
+        _ => Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            format!("terminal_id must be a number from 1 to 65535, not {raw:?}"),
+        )),
+    }
+}
+
+pub async fn handle(
+    terminals: &Arc<Terminals>,
+    req: Request<Incoming>,
+    container: &str,
+    init_pid: u32,
+    service_n: u16,
+) -> Response<Body> {
+    let query = match Query::parse(req.uri().query()) {
+        Ok(q) => q,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e),
+    };
+    let path = req.uri().path().to_owned();
+    let method = req.method().clone();
+    if method == Method::GET && (path == "/" || path.starts_with("/assets/")) {
+        return crate::assets::terminal_page(&path, service_n);
+    }
+    let Some(route) = path.strip_prefix(API).map(str::to_owned) else {
+        return error(StatusCode::NOT_FOUND, &format!("no terminal route {path}; the API is under {API}"));
+    };
+    let is_json = req
+        .headers()
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let size = |p: &Params| {
+        (
+            p.cols.or(query.get("cols").and_then(|c| c.parse().ok())).unwrap_or(80),
+            p.rows.or(query.get("rows").and_then(|r| r.parse().ok())).unwrap_or(24),
+        )
+    };
+    match (method, route.as_str()) {
+        (Method::GET, "/health") => json(StatusCode::OK, &json!({ "status": "ok", "service": "terminal" })),
+        (Method::GET, "/ws") => {
+            let params = Params::default();
+            let id = match terminal_id(&query, &params) {
+                Ok(id) => id.unwrap_or(service_n),
+                Err(refusal) => return refusal.answer(),
+            };
+            match terminals.open(container, init_pid, Some(id), size(&params)) {
+                Ok((session, _)) => crate::websocket::accept(req, move |ws| socket::serve(ws, session)),
+                Err(refusal) => refusal.answer(),
+            }
+        }
+        (Method::GET, "/sessions") => {
+            json(StatusCode::OK, &json!({ "sessions": terminals.sessions(container, init_pid) }))
+        }
+        (Method::GET, "/raw") => {
+            let id = match terminal_id(&query, &Params::default()) {
+                Ok(id) => id.unwrap_or(service_n),
+                Err(refusal) => return refusal.answer(),
+            };
+            match terminals.find(container, init_pid, id) {
+                Some(session) => crate::proxy::with_type(
+                    StatusCode::OK,
+                    bytes::Bytes::from(session.scrollback()),
+                    "text/plain; charset=utf-8",
+                ),
+                None => no_session(id),
+            }
+        }
+        (Method::GET, result) if result.starts_with("/result/") => {
+            terminals.results.answer(&result["/result/".len()..])
+        }
+        (Method::POST, "/execute") => {
+            let raw = match body(req.into_body(), MAX_BODY).await {
+                Ok(raw) => raw,
+                Err(e) => return error(StatusCode::PAYLOAD_TOO_LARGE, &e),
+            };
+            execute::handle(terminals, &query, &raw, container, init_pid).await
+        }
+        (method @ (Method::POST | Method::DELETE), route) => {
+            let raw = match body(req.into_body(), MAX_BODY).await {
+                Ok(raw) => raw,
+                Err(e) => return error(StatusCode::PAYLOAD_TOO_LARGE, &e),
+            };
+            let params: Params = if is_json && !raw.is_empty() {
+                match serde_json::from_slice(&raw) {
+                    Ok(p) => p,
+                    Err(e) => return error(StatusCode::BAD_REQUEST, &format!("the body is not valid JSON: {e}")),
+                }
+            } else {
+                Params::default()
+            };
+            let id = match (method.clone(), route.strip_prefix('/').and_then(|r| r.parse::<u16>().ok())) {
+                (Method::DELETE, Some(id)) => Some(id),
+                _ => match terminal_id(&query, &params) {
+                    Ok(id) => id,
+                    Err(refusal) => return refusal.answer(),
+                },
+            };
+            match (method, route) {
+                (Method::POST, "/create") => match terminals.open(container, init_pid, id, size(&params)) {
+                    Ok((session, created)) => {
+                        let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+                        json(
+                            status,
+                            &json!({ "success": true, "terminal_id": session.id, "pid": session.pid, "created": created }),
+                        )
+                    }
+                    Err(refusal) => refusal.answer(),
+                },
+                (Method::DELETE, _) => {
+                    let Some(id) = id else {
+                        return error(StatusCode::BAD_REQUEST, "name the session: DELETE /api/v1/terminal/{id}");
+                    };
+                    match terminals.remove(container, init_pid, id) {
+                        Some(session) => {
+                            session.end().await;
+                            json(StatusCode::OK, &json!({ "success": true, "terminal_id": id }))
+                        }
+                        None => no_session(id),
+                    }
+                }
+                (Method::POST, "/write") => {
+                    let id = id.unwrap_or(service_n);
+                    let data = if is_json { params.data.unwrap_or_default().into_bytes() } else { raw.to_vec() };
+                    let Some(session) = terminals.find(container, init_pid, id) else { return no_session(id) };
+                    match session.write(&data).await {
+                        Ok(()) => {
+                            json(StatusCode::OK, &json!({ "success": true, "terminal_id": id, "bytes": data.len() }))
+                        }
+                        Err(e) => error(StatusCode::BAD_GATEWAY, &format!("the terminal did not take the input: {e}")),
+                    }
+                }
+                (Method::POST, "/resize") => {
+                    let id = id.unwrap_or(service_n);
+                    let Some(session) = terminals.find(container, init_pid, id) else { return no_session(id) };
+                    let (cols, rows) = size(&params);
+                    match session.resize(cols, rows) {
+                        Ok(()) => json(StatusCode::OK, &json!({ "success": true, "cols": cols, "rows": rows })),
+                        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+                    }
+                }
+                (method, route) => error(StatusCode::NOT_FOUND, &format!("no terminal route {method} {API}{route}")),
+            }
+        }
+        (method, route) => error(StatusCode::NOT_FOUND, &format!("no terminal route {method} {API}{route}")),
+    }
+}
+
+fn no_session(id: u16) -> Response<Body> {
+    error(StatusCode::NOT_FOUND, &format!("there is no terminal session {id}; create it first"))
+}

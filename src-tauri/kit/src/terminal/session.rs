@@ -1,0 +1,231 @@
+//! One terminal session: a PTY whose other end is a login shell inside the container. The
+//! shell joins every namespace of the container's init (nsenter), so it dies with the
+//! container; its output is kept (a scrollback) and fanned out to every attached client.
+
+use bytes::Bytes;
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{Mode, OFlags};
+use rustix::process::{Pid, Signal};
+use rustix::pty::OpenptFlags;
+use rustix::termios::Winsize;
+use std::collections::VecDeque;
+use std::io;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::SystemTime;
+use tokio::io::unix::AsyncFd;
+use tokio::sync::{broadcast, watch};
+
+/// Output kept for clients that attach later (a page reload re-draws from it).
+pub const SCROLLBACK: usize = 256 << 10;
+
+#[derive(Debug)]
+pub struct Session {
+    pub id: u16,
+    /// Host pid of the process that holds the session (nsenter, the shell's parent).
+    pub pid: u32,
+    pub created_at: SystemTime,
+    master: AsyncFd<OwnedFd>,
+    state: Mutex<State>,
+    output: broadcast::Sender<Bytes>,
+    ended: watch::Sender<bool>,
+    clients: AtomicUsize,
+    /// One `execute` at a time: their markers must not interleave.
+    pub exec_lock: tokio::sync::Mutex<()>,
+}
+
+#[derive(Debug)]
+struct State {
+    scrollback: VecDeque<u8>,
+    size: (u16, u16),
+}
+
+/// What a client sees when it attaches: the output so far, then everything that follows.
+#[derive(Debug)]
+pub struct Attached {
+    pub scrollback: Bytes,
+    pub output: broadcast::Receiver<Bytes>,
+    pub ended: watch::Receiver<bool>,
+}
+
+/// How to start the shell.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    pub init_pid: u32,
+    pub shell: String,
+    pub env: Vec<(String, String)>,
+    pub cols: u16,
+    pub rows: u16,
+}
+
+impl Session {
+    /// Opens a PTY and starts the shell on it; `on_end` runs once the shell is gone.
+    pub fn start(id: u16, launch: &Launch, on_end: impl FnOnce() + Send + 'static) -> io::Result<std::sync::Arc<Self>> {
+        let master = rustix::pty::openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)?;
+        rustix::pty::grantpt(&master)?;
+        rustix::pty::unlockpt(&master)?;
+        let name = rustix::pty::ptsname(&master, Vec::new())?;
+        let slave: OwnedFd =
+            rustix::fs::open(name.as_c_str(), OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC, Mode::empty())?;
+        rustix::termios::tcsetwinsize(&master, winsize(launch.cols, launch.rows))?;
+        rustix::fs::fcntl_setfl(&master, OFlags::NONBLOCK | OFlags::RDWR)?;
+        // setsid makes the PTY the controlling terminal of a new session; nsenter then joins
+        // the container and forks the shell into its pid namespace; the shell changes to its
+        // home directory and becomes a login shell.
+        let mut child = tokio::process::Command::new("setsid")
+            .args(["--ctty", "nsenter", "-t", &launch.init_pid.to_string(), "-a", "--", "/bin/sh", "-c"])
+            .arg("cd ~ 2>/dev/null; exec \"$0\" -l")
+            .arg(&launch.shell)
+            .env_clear()
+            .envs(launch.env.iter().map(|(k, v)| (k, v)))
+            .stdin(std::process::Stdio::from(slave.try_clone()?))
+            .stdout(std::process::Stdio::from(slave.try_clone()?))
+            .stderr(std::process::Stdio::from(slave))
+            .kill_on_drop(false)
+            .spawn()?;
+        let pid = child.id().unwrap_or(0);
+        #[allow(unsafe_code)]
+        // SAFETY: an OwnedFd's raw fd stays open and the same for as long as it is owned,
+        // here by the AsyncFd.
+        let master = unsafe { AsyncFd::register(master) }.map_err(io::Error::from)?;
+        let (output, _) = broadcast::channel(256);
+        let session = std::sync::Arc::new(Self {
+            id,
+            pid,
+            created_at: SystemTime::now(),
+            master,
+            state: Mutex::new(State { scrollback: VecDeque::new(), size: (launch.cols, launch.rows) }),
+            output,
+            ended: watch::channel(false).0,
+            clients: AtomicUsize::new(0),
+            exec_lock: tokio::sync::Mutex::new(()),
+        });
+        let reader = session.clone();
+        tokio::spawn(async move {
+            reader.pump().await;
+            // The shell is gone (or its terminal hung up): reap it, then let go of the session.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), child.wait()).await;
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+            reader.ended.send_replace(true);
+            on_end();
+        });
+        Ok(session)
+    }
+
+    /// Reads the PTY until it hangs up, keeping the scrollback and fanning out the output.
+    async fn pump(&self) {
+        let mut buf = vec![0u8; 16 << 10];
+        loop {
+            let Ok(mut ready) = self.master.readable().await else { return };
+            match ready.try_io(|fd| rustix::io::read(fd.get_ref(), &mut buf).map_err(io::Error::from)) {
+                Ok(Ok(0)) | Ok(Err(_)) => return, // EIO: every process holding the terminal is gone
+                Ok(Ok(n)) => {
+                    let chunk = Bytes::copy_from_slice(&buf[..n]);
+                    let mut state = self.state.lock().expect("session lock");
+                    state.scrollback.extend(chunk.iter());
+                    let excess = state.scrollback.len().saturating_sub(SCROLLBACK);
+                    state.scrollback.drain(..excess);
+                    // Sent under the lock, so an attaching client sees each byte exactly once.
+                    let _ = self.output.send(chunk);
+                }
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
+    pub fn attach(&self) -> Attached {
+        let state = self.state.lock().expect("session lock");
+        let scrollback = Bytes::from(state.scrollback.iter().copied().collect::<Vec<u8>>());
+        Attached { scrollback, output: self.output.subscribe(), ended: self.ended.subscribe() }
+    }
+
+    /// Output from now on, without the scrollback.
+    pub fn subscribe(&self) -> broadcast::Receiver<Bytes> {
+        self.output.subscribe()
+    }
+
+    pub fn scrollback(&self) -> Vec<u8> {
+        self.state.lock().expect("session lock").scrollback.iter().copied().collect()
+    }
+
+    /// Types `data` into the terminal, as keystrokes.
+    pub async fn write(&self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            let mut ready = self.master.writable().await?;
+            match ready.try_io(|fd| rustix::io::write(fd.get_ref(), data).map_err(io::Error::from)) {
+                Ok(Ok(n)) => data = &data[n..],
+                Ok(Err(e)) => return Err(e),
+                Err(_would_block) => continue,
+            }
+        }
+        Ok(())
+    }
+
+    pub fn resize(&self, cols: u16, rows: u16) -> io::Result<()> {
+        let (cols, rows) = (cols.clamp(2, 1000), rows.clamp(1, 1000));
+        rustix::termios::tcsetwinsize(self.master.get_ref().as_fd(), winsize(cols, rows))?;
+        self.state.lock().expect("session lock").size = (cols, rows);
+        Ok(())
+    }
+
+    pub fn size(&self) -> (u16, u16) {
+        self.state.lock().expect("session lock").size
+    }
+
+    pub fn is_ended(&self) -> bool {
+        *self.ended.borrow()
+    }
+
+    /// Counts an attached client while the guard lives.
+    pub fn client(self: &std::sync::Arc<Self>) -> ClientGuard {
+        self.clients.fetch_add(1, Ordering::Relaxed);
+        ClientGuard(self.clone())
+    }
+
+    pub fn clients(&self) -> usize {
+        self.clients.load(Ordering::Relaxed)
+    }
+
+    /// Ends the session: the terminal's foreground job and the shell get SIGHUP (as when a
+    /// terminal window closes), then SIGKILL if the session lingers.
+    pub async fn end(&self) {
+        for signal in [Signal::HUP, Signal::KILL] {
+            if let Ok(foreground) = rustix::termios::tcgetpgrp(self.master.get_ref()) {
+                let _ = rustix::process::kill_process_group(foreground, signal);
+            }
+            for pid in children(self.pid).into_iter().chain([self.pid]) {
+                if let Some(pid) = Pid::from_raw(pid as i32) {
+                    let _ = rustix::process::kill_process(pid, signal);
+                }
+            }
+            let mut ended = self.ended.subscribe();
+            let gone = async { ended.wait_for(|e| *e).await.is_ok() };
+            if tokio::time::timeout(std::time::Duration::from_secs(2), gone).await.is_ok() {
+                return;
+            }
+        }
+    }
+}
+
+/// The direct children of host process `pid`.
+fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+#[derive(Debug)]
+pub struct ClientGuard(std::sync::Arc<Session>);
+
+impl Drop for ClientGuard {
+    fn drop(&mut self) {
+        self.0.clients.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+fn winsize(cols: u16, rows: u16) -> Winsize {
+    Winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 }
+}
