@@ -213,7 +213,7 @@ impl Engine {
         }
         let info = self.inner.runtime.info(c).await?;
         if let Some(port) = self.inner.proxy_port.get() {
-            let services = [Service::Terminal(1), Service::Files, Service::Exec, Service::Sqlite]
+            let services = [Service::Terminal(1), Service::Display(1), Service::Files, Service::Exec, Service::Sqlite]
                 .into_iter()
                 .chain(info.listening_ports.iter().map(|p| Service::Http(*p)));
             for service in services {

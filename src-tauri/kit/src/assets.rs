@@ -14,6 +14,10 @@ macro_rules! npm {
 }
 
 const TERMINAL_PAGE: &str = include_str!("../pages/terminal.html");
+const DISPLAY_PAGE: &str = include_str!("../pages/display.html");
+/// noVNC's ES modules, served as they are (`core/rfb.js` and what it imports).
+static NOVNC: include_dir::Dir<'_> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../ui/node_modules/@novnc/novnc");
 
 /// `GET /` and `GET /assets/…` of a terminal service; the page opens session `n`.
 pub fn terminal_page(path: &str, n: u16) -> Response<Body> {
@@ -25,6 +29,22 @@ pub fn terminal_page(path: &str, n: u16) -> Response<Body> {
         _ => return error(StatusCode::NOT_FOUND, &format!("no asset {path}")),
     };
     with_type(StatusCode::OK, bytes, content_type)
+}
+
+/// `GET /` and `GET /assets/…` of a display service; the page shows display `n`.
+pub fn display_page(path: &str, n: u16) -> Response<Body> {
+    if path == "/" {
+        let page = DISPLAY_PAGE.replace("__DISPLAY__", &n.to_string());
+        return with_type(StatusCode::OK, Bytes::from(page), "text/html; charset=utf-8");
+    }
+    let file = path
+        .strip_prefix("/assets/novnc/")
+        .filter(|rel| rel.starts_with("core/") || rel.starts_with("vendor/"))
+        .and_then(|rel| NOVNC.get_file(rel));
+    match file {
+        Some(file) if path.ends_with(".js") => with_type(StatusCode::OK, Bytes::from_static(file.contents()), JS),
+        _ => error(StatusCode::NOT_FOUND, &format!("no asset {path}")),
+    }
 }
 
 const JS: &str = "text/javascript; charset=utf-8";

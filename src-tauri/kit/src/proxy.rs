@@ -4,6 +4,7 @@
 //! 404, container not running 503, service down 502, each as a page naming the cause. The
 //! container id in the host name is the credential, as on the platform.
 
+use crate::display::{DisplayInfo, Displays};
 use crate::netns;
 use crate::terminal::{SessionInfo, Terminals};
 use bytes::Bytes;
@@ -44,6 +45,7 @@ pub struct Proxy {
     directory: Arc<dyn Directory>,
     server_name: String,
     terminals: Arc<Terminals>,
+    displays: Arc<Displays>,
 }
 
 impl std::fmt::Debug for Proxy {
@@ -57,12 +59,22 @@ type Backend = Option<(ServiceAddress, hyper::client::conn::http1::SendRequest<I
 
 impl Proxy {
     pub fn new(directory: Arc<dyn Directory>, server_name: &str) -> Self {
-        Self { directory, server_name: server_name.to_ascii_lowercase(), terminals: Arc::default() }
+        Self {
+            directory,
+            server_name: server_name.to_ascii_lowercase(),
+            terminals: Arc::default(),
+            displays: Arc::default(),
+        }
     }
 
     /// The terminal sessions of a running container.
     pub fn terminal_sessions(&self, container: &ContainerId, init_pid: u32) -> Vec<SessionInfo> {
         self.terminals.sessions(&container.to_string(), init_pid)
+    }
+
+    /// The running displays of a container.
+    pub async fn displays(&self, container: &ContainerId, init_pid: u32) -> Vec<DisplayInfo> {
+        self.displays.list(&container.to_string(), init_pid).await
     }
 
     /// Serves until `shutdown` resolves (open connections finish on their own).
@@ -140,11 +152,9 @@ impl Proxy {
             Service::Terminal(n) => {
                 crate::terminal::handle(&self.terminals, req, &address.container_id.to_string(), init_pid, n).await
             }
-            other => page(
-                StatusCode::NOT_IMPLEMENTED,
-                "Service not available yet",
-                &format!("the {} service is not available on this server yet", other.slug()),
-            ),
+            Service::Display(n) => {
+                crate::display::handle(&self.displays, req, &address.container_id.to_string(), init_pid, n).await
+            }
         }
     }
 

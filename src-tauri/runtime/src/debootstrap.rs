@@ -21,8 +21,9 @@ pub fn codename(alias: &str) -> Result<&'static str> {
     }
 }
 
-/// Packages beyond minbase: an init, a bus, and the tools a user expects in a shell.
-const INCLUDE: &str = "systemd-sysv,dbus,iproute2,procps,less,ca-certificates";
+/// Packages beyond minbase: an init, a bus, the tools a user expects in a shell, and small X
+/// clients (xlogo, xclock…) to show on the display service.
+const INCLUDE: &str = "systemd-sysv,dbus,iproute2,procps,less,ca-certificates,x11-apps";
 
 /// Runs debootstrap into `tree` (blocking, about a minute).
 fn debootstrap(alias: &str, mirror: &str, tree: &Path) -> Result<()> {

@@ -2,6 +2,7 @@
 //! clean shutdown on SIGTERM, and no lost acknowledged write after `kill -9`.
 
 mod crash;
+mod display;
 mod images;
 mod process;
 mod proxy;

@@ -65,6 +65,14 @@ impl Hoodyd {
         assert!(printed.starts_with("busybox/1 "), "{printed}");
     }
 
+    /// Imports the debootstrapped Debian 13 image `.ci/build-test-images` made (systemd, X clients).
+    pub fn import_debian(&self) {
+        let tarball = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/test-images/debian-13.tar");
+        assert!(std::path::Path::new(tarball).exists(), "{tarball} is missing: run .ci/build-test-images");
+        let printed = self.cli(&["image", "import", "debian/13", tarball]);
+        assert!(printed.starts_with("debian/13 "), "{printed}");
+    }
+
     pub fn signal(&self, sig: u8) {
         let sent = Command::new("kill").arg(format!("-{sig}")).arg(self.child.id().to_string()).status().unwrap();
         assert!(sent.success(), "kill -{sig}");

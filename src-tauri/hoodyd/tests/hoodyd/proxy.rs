@@ -64,11 +64,6 @@ async fn http_services_through_the_proxy_and_its_error_pages() {
     assert_eq!(status, 502);
     assert!(body.contains("nothing answers on port 9999 inside the container"), "{body}");
 
-    // A service that is not there yet: 501, said plainly.
-    let (status, body) = fetch(&d, &url.replace("http-8080", "display-1")).await;
-    assert_eq!(status, 501);
-    assert!(body.contains("the display-1 service is not available on this server yet"), "{body}");
-
     // The container id is the credential: another project's id, or no such container, is 404.
     let other = url.replace(&project, "0123456789abcdef01234567");
     assert_eq!(fetch(&d, &other).await.0, 404);

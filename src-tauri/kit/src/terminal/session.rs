@@ -72,7 +72,7 @@ impl Session {
         // setsid makes the PTY the controlling terminal of a new session; nsenter then joins
         // the container and forks the shell into its pid namespace; the shell changes to its
         // home directory and becomes a login shell.
-        let mut child = tokio::process::Command::new("setsid")
+        let child = tokio::process::Command::new("setsid")
             .args(["--ctty", "nsenter", "-t", &launch.init_pid.to_string(), "-a", "--", "/bin/sh", "-c"])
             .arg("cd ~ 2>/dev/null; exec \"$0\" -l")
             .arg(&launch.shell)
@@ -100,13 +100,14 @@ impl Session {
             clients: AtomicUsize::new(0),
             exec_lock: tokio::sync::Mutex::new(()),
         });
+        // nsenter holds the terminal too: it must be reaped (and un-stopped) while the shell
+        // runs, or the terminal would never hang up.
+        let reaped = tokio::spawn(crate::nsenter::reap(child));
         let reader = session.clone();
         tokio::spawn(async move {
             reader.pump().await;
-            // The shell is gone (or its terminal hung up): reap it, then let go of the session.
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), child.wait()).await;
-            let _ = child.start_kill();
-            let _ = child.wait().await;
+            // Every process holding the terminal is gone: let go of the session.
+            let _ = reaped.await;
             reader.ended.send_replace(true);
             on_end();
         });
@@ -194,7 +195,7 @@ impl Session {
             if let Ok(foreground) = rustix::termios::tcgetpgrp(self.master.get_ref()) {
                 let _ = rustix::process::kill_process_group(foreground, signal);
             }
-            for pid in children(self.pid).into_iter().chain([self.pid]) {
+            for pid in crate::nsenter::children(self.pid).into_iter().chain([self.pid]) {
                 if let Some(pid) = Pid::from_raw(pid as i32) {
                     let _ = rustix::process::kill_process(pid, signal);
                 }
@@ -206,15 +207,6 @@ impl Session {
             }
         }
     }
-}
-
-/// The direct children of host process `pid`.
-fn children(pid: u32) -> Vec<u32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
 }
 
 #[derive(Debug)]

@@ -1,0 +1,115 @@
+//! The display service on a real Debian container: a GUI program started inside appears in
+//! the screenshot, the page's WebSocket speaks VNC, input reaches the display, and the X
+//! server ends with the container.
+
+use crate::process::Hoodyd;
+use crate::proxy::browser;
+use crate::terminal::websocket;
+use futures_util::StreamExt;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Pixels of a screenshot brighter than light grey.
+fn white_pixels(png_bytes: &[u8]) -> (u32, u32, usize) {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png_bytes)).read_info().unwrap();
+    let mut rgb = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut rgb).unwrap();
+    assert_eq!(frame.color_type, png::ColorType::Rgb);
+    let white = rgb[..frame.buffer_size()].chunks_exact(3).filter(|p| p.iter().all(|c| *c > 200)).count();
+    (frame.width, frame.height, white)
+}
+
+#[tokio::test]
+async fn a_gui_program_inside_the_container_appears_on_its_display() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Hoodyd::start(dir.path());
+    d.import_debian();
+    let r = d.client.raw(Method::POST, "/projects/", Some(&json!({"alias": "desk"}))).await.unwrap();
+    let project = r.body["data"]["id"].as_str().unwrap().to_owned();
+    let body = json!({"name": "desk", "container_image": "debian/13"});
+    let r = d.client.raw(Method::POST, &format!("/projects/{project}/containers"), Some(&body)).await.unwrap();
+    let id = r.body["data"]["id"].as_str().unwrap().to_owned();
+    let mut c = Value::Null;
+    for _ in 0..500 {
+        c = d.client.raw(Method::GET, &format!("/containers/{id}?runtime=true"), None).await.unwrap().body["data"]
+            .clone();
+        if c["status"] == "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let url = c["urls"]["display-1"].as_str().expect("a display URL").to_owned();
+    let terminal = c["urls"]["terminal-1"].as_str().unwrap().to_owned();
+    let http = browser(&d, &url);
+    let api = format!("{url}/api/v1/display");
+
+    // The page and noVNC's modules.
+    let page = http.get(format!("{url}/")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("/assets/novnc/core/rfb.js"), "{page}");
+    assert_eq!(http.get(format!("{url}/assets/novnc/core/rfb.js")).send().await.unwrap().status(), 200);
+    assert_eq!(http.get(format!("{url}/assets/novnc/../../etc/passwd")).send().await.unwrap().status(), 404);
+
+    // The display starts on first use: an empty (black) screen.
+    let info: Value = http.get(format!("{api}/info")).send().await.unwrap().json().await.unwrap();
+    assert_eq!((info["display"].as_str(), info["width"].as_u64()), (Some(":1"), Some(1280)), "{info}");
+    let shot = http.get(format!("{api}/screenshot")).send().await.unwrap();
+    assert_eq!(shot.headers()["content-type"], "image/png");
+    assert_eq!(white_pixels(&shot.bytes().await.unwrap()), (1280, 800, 0));
+
+    // A program started in terminal session 1 (DISPLAY=:1) draws on it.
+    let execute = |body: Value| {
+        browser(&d, &terminal).post(format!("{terminal}/api/v1/terminal/execute?terminal_id=1")).json(&body).send()
+    };
+    let r: Value = execute(json!({"command": "echo $DISPLAY; test -S /tmp/.X11-unix/X1 && echo socket; xlogo -geometry 400x400+100+100 &", "wait": true}))
+        .await.unwrap().json().await.unwrap();
+    assert_eq!(r["stdout"].as_str().unwrap().lines().take(2).collect::<Vec<_>>(), [":1", "socket"], "{r}");
+    let mut white = 0;
+    for _ in 0..100 {
+        let png = http.get(format!("{api}/screenshot")).send().await.unwrap().bytes().await.unwrap();
+        white = white_pixels(&png).2;
+        if white > 100_000 {
+            std::fs::create_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/screenshots")).unwrap();
+            std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/screenshots/display-xlogo.png"), &png)
+                .unwrap();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(white > 100_000, "xlogo's 400×400 white window is on the screenshot ({white} white pixels)");
+
+    // Keyboard and mouse reach the display; bad input is refused.
+    let post = |path: &str, body: Value| http.post(format!("{api}{path}")).json(&body).send();
+    assert_eq!(post("/mouse/click", json!({"x": 300, "y": 300})).await.unwrap().status(), 200);
+    assert_eq!(post("/keyboard/type", json!({"text": "hello"})).await.unwrap().status(), 200);
+    assert_eq!(post("/keyboard/key", json!({"keys": "ctrl+a Return"})).await.unwrap().status(), 200);
+    assert_eq!(post("/mouse/click", json!({"x": 1, "y": 1, "button": 12})).await.unwrap().status(), 400);
+    assert_eq!(post("/keyboard/type", json!({"txt": "x"})).await.unwrap().status(), 400);
+
+    // The page's WebSocket reaches the VNC server (it greets first); VNC has no TCP port.
+    let mut ws = websocket(&d, &format!("{api}/ws")).await;
+    let greeting = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(greeting, Message::Binary(bytes::Bytes::from_static(b"RFB 003.008\n")));
+    let c =
+        d.client.raw(Method::GET, &format!("/containers/{id}?runtime=true"), None).await.unwrap().body["data"].clone();
+    assert!(!c["runtime_info"]["listening_ports"].as_array().unwrap().iter().any(|p| p == 5901), "{c}");
+
+    // The X server belongs to the container's run: it ends when the container stops.
+    let info: Value = http.get(format!("{api}/info")).send().await.unwrap().json().await.unwrap();
+    let pid = info["pid"].as_u64().unwrap();
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+    let stopped = std::time::Instant::now();
+    d.client.raw(Method::POST, &format!("/containers/{id}/stop"), None).await.unwrap();
+    // systemd halts at once: no kit process holds it back (its grace period is 15 s).
+    assert!(stopped.elapsed() < Duration::from_secs(10), "the stop took {:?}", stopped.elapsed());
+    for _ in 0..100 {
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    assert!(status.is_empty(), "the X server outlived its container: {status}");
+    d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
+}
