@@ -22,6 +22,7 @@ use utoipa::OpenApi;
     Operation,
     Pagination,
     container::ProcessInfo,
+    container::KitServiceInfo,
     Project,
     ProjectCreate,
     ProjectUpdate,

@@ -211,7 +211,11 @@ impl Engine {
         if !matches!(c.status, ContainerStatus::Running | ContainerStatus::Paused) {
             return Ok(());
         }
-        let info = self.inner.runtime.info(c).await?;
+        let mut info = self.inner.runtime.info(c).await?;
+        let init = info.processes.iter().find(|p| p.pid == 1).map(|p| p.host_pid);
+        if let (Some(kit), Some(init_pid)) = (self.inner.kit.get(), init) {
+            info.kit_services = kit.services(&c.id, init_pid).await;
+        }
         if let Some(port) = self.inner.proxy_port.get() {
             let services = [Service::Terminal(1), Service::Display(1), Service::Files, Service::Exec, Service::Sqlite]
                 .into_iter()

@@ -38,6 +38,12 @@ pub struct EngineConfig {
     pub server_name: String,
 }
 
+/// What the service proxy runs for a container (its terminal sessions, displays…).
+#[async_trait::async_trait]
+pub trait KitReport: Send + Sync + 'static {
+    async fn services(&self, container: &hoody_model::ContainerId, init_pid: u32) -> Vec<hoody_model::KitServiceInfo>;
+}
+
 /// The engine; cheap to clone (all clones share one state).
 #[derive(Clone)]
 pub struct Engine {
@@ -55,6 +61,7 @@ struct Inner {
     sweeper: std::sync::Mutex<Option<tokio::task::AbortHandle>>,
     /// The port of the service proxy, once it listens (service URLs name it).
     proxy_port: std::sync::OnceLock<u16>,
+    kit: std::sync::OnceLock<Arc<dyn KitReport>>,
 }
 
 /// How often expired snapshots are looked for.
@@ -87,6 +94,7 @@ impl Engine {
                 tasks: tokio_util_tasks::Tasks::default(),
                 sweeper: std::sync::Mutex::new(None),
                 proxy_port: std::sync::OnceLock::new(),
+                kit: std::sync::OnceLock::new(),
             }),
         };
         engine.reconcile().await?;
@@ -95,9 +103,11 @@ impl Engine {
         Ok(engine)
     }
 
-    /// Tells the engine where the service proxy listens, so containers carry their `urls`.
-    pub fn publish_services_at(&self, proxy_port: u16) {
+    /// Tells the engine where the service proxy listens, so containers carry their `urls`,
+    /// and what runs behind it, so their `runtime_info` lists their kit services.
+    pub fn publish_services_at(&self, proxy_port: u16, kit: Arc<dyn KitReport>) {
         let _ = self.inner.proxy_port.set(proxy_port);
+        let _ = self.inner.kit.set(kit);
     }
 
     pub fn data_dir(&self) -> &Path {

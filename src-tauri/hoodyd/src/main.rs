@@ -181,9 +181,10 @@ async fn serve(listen: Listen, data_dir: &Path, server_name: String, runtime: Ru
         .await
         .with_context(|| format!("cannot listen on {} for the service proxy", listen.proxy))?;
     let (addr, proxy_addr) = (listener.local_addr()?, proxy_listener.local_addr()?);
-    engine.publish_services_at(proxy_addr.port());
     let (stop_proxy, proxy_stopped) = tokio::sync::oneshot::channel::<()>();
     let proxy = hoody_kit::Proxy::new(services::EngineDirectory::new(engine.clone()), &server_name);
+    let kit = services::KitServices { proxy: proxy.clone(), port: proxy_addr.port() };
+    engine.publish_services_at(proxy_addr.port(), std::sync::Arc::new(kit));
     tokio::spawn(proxy.serve(proxy_listener, async move {
         let _ = proxy_stopped.await;
     }));

@@ -74,3 +74,16 @@ impl Directory for EngineDirectory {
         if &owner != project { Lookup::Unknown } else { lookup }
     }
 }
+
+/// The proxy as the engine sees it: what runs for a container behind it.
+pub struct KitServices {
+    pub proxy: hoody_kit::Proxy,
+    pub port: u16,
+}
+
+#[async_trait::async_trait]
+impl hoody_engine::KitReport for KitServices {
+    async fn services(&self, container: &ContainerId, init_pid: u32) -> Vec<hoody_model::KitServiceInfo> {
+        self.proxy.services(container, init_pid, self.port).await
+    }
+}

@@ -14,8 +14,6 @@ mod sqlite;
 mod terminal;
 mod websocket;
 
-pub use display::DisplayInfo;
 pub use exec::SCRIPTS_DIR;
 pub use netns::connect as connect_in_container;
 pub use proxy::{Body, Directory, Lookup, Proxy};
-pub use terminal::SessionInfo;

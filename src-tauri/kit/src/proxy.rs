@@ -4,12 +4,12 @@
 //! 404, container not running 503, service down 502, each as a page naming the cause. The
 //! container id in the host name is the credential, as on the platform.
 
-use crate::display::{DisplayInfo, Displays};
+use crate::display::Displays;
 use crate::netns;
-use crate::terminal::{SessionInfo, Terminals};
+use crate::terminal::Terminals;
 use bytes::Bytes;
 use hoody_model::services::{Service, ServiceAddress};
-use hoody_model::{ContainerId, ProjectId};
+use hoody_model::{ContainerId, KitServiceInfo, ProjectId};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -67,14 +67,32 @@ impl Proxy {
         }
     }
 
-    /// The terminal sessions of a running container.
-    pub fn terminal_sessions(&self, container: &ContainerId, init_pid: u32) -> Vec<SessionInfo> {
-        self.terminals.sessions(&container.to_string(), init_pid)
-    }
-
-    /// The running displays of a container.
-    pub async fn displays(&self, container: &ContainerId, init_pid: u32) -> Vec<DisplayInfo> {
-        self.displays.list(&container.to_string(), init_pid).await
+    /// What runs for a container behind this proxy (listening on `port`): its terminal
+    /// sessions, its displays, and the services answered here (files, exec, sqlite).
+    pub async fn services(&self, container: &ContainerId, init_pid: u32, port: u16) -> Vec<KitServiceInfo> {
+        let key = container.to_string();
+        let terminals = self.terminals.sessions(&key, init_pid).into_iter().map(|s| KitServiceInfo {
+            service: Service::Terminal(s.terminal_id).slug(),
+            pid: Some(s.pid),
+            port,
+            clients: s.clients as u32,
+            size: Some(format!("{}x{}", s.cols, s.rows)),
+        });
+        let displays = self.displays.list(&key, init_pid).await.into_iter().map(|d| KitServiceInfo {
+            service: Service::Display(d.n).slug(),
+            pid: (d.pid > 0).then_some(d.pid),
+            port,
+            clients: d.clients as u32,
+            size: Some(format!("{}x{}", d.width, d.height)),
+        });
+        let answered_here = [Service::Files, Service::Exec, Service::Sqlite].into_iter().map(|s| KitServiceInfo {
+            service: s.slug(),
+            pid: None,
+            port,
+            clients: 0,
+            size: None,
+        });
+        terminals.chain(displays).chain(answered_here).collect()
     }
 
     /// Serves until `shutdown` resolves (open connections finish on their own).

@@ -63,6 +63,27 @@ pub struct RuntimeInfo {
     /// Memory charged to the container's cgroup, in bytes.
     #[ts(type = "number")]
     pub memory_bytes: u64,
+    /// The kit services that run for the container: terminal sessions, displays, and the
+    /// services the server answers itself.
+    #[serde(default)]
+    pub kit_services: Vec<KitServiceInfo>,
+}
+
+/// A kit service running for a container, as `runtime_info` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[ts(export)]
+pub struct KitServiceInfo {
+    /// `terminal-1`, `display-1`, `files-1`…
+    pub service: String,
+    /// Host pid of the service's own process (a terminal's shell, a display's X server, by
+    /// way of their nsenter parent); null for services the server answers itself.
+    pub pid: Option<u32>,
+    /// The port of the loopback proxy that serves it.
+    pub port: u16,
+    /// Clients attached over WebSocket (terminal viewers, VNC connections).
+    pub clients: u32,
+    /// Terminal size or display geometry, `COLSxROWS` or `WIDTHxHEIGHT`.
+    pub size: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]

@@ -19,7 +19,7 @@ pub mod status_log;
 pub mod token;
 pub mod validate;
 
-pub use container::{Container, ContainerCreate, ContainerUpdate, ProcessInfo, RuntimeInfo};
+pub use container::{Container, ContainerCreate, ContainerUpdate, KitServiceInfo, ProcessInfo, RuntimeInfo};
 pub use error::{ErrorCode, ModelError};
 pub use event::{ContainerEvent, EventKind};
 pub use ids::{ContainerId, Id, ProjectId, RealmId, ServerId, SnapshotId, TokenId};

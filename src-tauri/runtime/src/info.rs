@@ -58,6 +58,7 @@ pub fn read(init_pid: u32, started_at: chrono::DateTime<chrono::Utc>, cgroup: &s
         listening_ports: listening_ports(init_pid),
         cpu_usage_ns: cpu_usage_ns.unwrap_or(0),
         memory_bytes: memory_bytes.unwrap_or(0),
+        kit_services: Vec::new(), // filled in by the engine from the kit
     }
 }
 

@@ -94,6 +94,9 @@ async fn a_gui_program_inside_the_container_appears_on_its_display() {
     let c =
         d.client.raw(Method::GET, &format!("/containers/{id}?runtime=true"), None).await.unwrap().body["data"].clone();
     assert!(!c["runtime_info"]["listening_ports"].as_array().unwrap().iter().any(|p| p == 5901), "{c}");
+    let kit = c["runtime_info"]["kit_services"].as_array().unwrap();
+    let display = kit.iter().find(|s| s["service"] == "display-1").expect("the display is listed");
+    assert_eq!((display["clients"].clone(), display["size"].clone()), (json!(1), json!("1280x800")), "{display}");
 
     // The X server belongs to the container's run: it ends when the container stops.
     let info: Value = http.get(format!("{api}/info")).send().await.unwrap().json().await.unwrap();

@@ -69,6 +69,17 @@ async fn terminal_sessions_run_a_shell_inside_the_container() {
         (sessions["sessions"][0]["cols"].clone(), sessions["sessions"][0]["rows"].clone()),
         (json!(123), json!(37))
     );
+    // The container's runtime info lists the session beside the services the server answers.
+    let info = d.client.raw(Method::GET, &format!("/containers/{id}?runtime=true"), None).await.unwrap().body;
+    let kit = &info["data"]["runtime_info"]["kit_services"];
+    assert_eq!(kit[0]["service"], "terminal-1", "{kit}");
+    assert_eq!(
+        (kit[0]["clients"].clone(), kit[0]["size"].clone(), kit[0]["port"].clone()),
+        (json!(2), json!("123x37"), json!(d.proxy_port))
+    );
+    assert!(kit[0]["pid"].as_u64().is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists()));
+    let slugs: Vec<&str> = kit.as_array().unwrap().iter().map(|s| s["service"].as_str().unwrap()).collect();
+    assert_eq!(slugs, ["terminal-1", "files-1", "exec-1", "sqlite-1"]);
 
     // execute in the session: the shell's state carries over; output and exit code come back.
     let execute = |q: &'static str, body: Value| http.post(format!("{api}/execute?{q}")).json(&body).send();

@@ -64,6 +64,8 @@ pub struct Display {
 /// A display as runtime info lists it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct DisplayInfo {
+    #[serde(skip)]
+    pub n: u16,
     pub display: String,
     pub pid: u32,
     pub width: u16,
@@ -84,6 +86,7 @@ impl Display {
 
     fn info(&self) -> DisplayInfo {
         DisplayInfo {
+            n: self.n,
             display: format!(":{}", self.n),
             pid: self.pid,
             width: self.size.0,
