@@ -1,6 +1,7 @@
 //! `hoodyd` as a process: the docs page's workflow over HTTP, tokens from the command line,
 //! clean shutdown on SIGTERM, and no lost acknowledged write after `kill -9`.
 
+mod browser;
 mod crash;
 mod display;
 mod images;
