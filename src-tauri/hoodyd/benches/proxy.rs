@@ -1,7 +1,9 @@
 //! `cargo bench -p hoodyd --bench proxy` (as root): an HTTP server inside a container (busybox
 //! httpd on the test image), reached through the service proxy and directly inside the
 //! container's network namespace, in one run. Every request opens its own connection on both
-//! paths (busybox httpd closes after each answer). Prints requests/s, p50 and p99.
+//! paths (busybox httpd closes after each answer). Prints requests/s, p50 and p99. Then the
+//! keystroke echo latency of the terminal service: a key sent over the terminal WebSocket
+//! (through the proxy) until the shell's echo of it comes back.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
@@ -99,6 +101,8 @@ async fn run() {
             }
         }
     }
+    let terminal = client.container(c.id.as_str(), true).await.unwrap().urls["terminal-1"].clone();
+    let mut echo = keystroke_echo(proxy_port, &terminal).await;
     client.delete_container(c.id.as_str()).await.unwrap();
     let _ = child.kill();
     let _ = child.wait();
@@ -124,6 +128,50 @@ async fn run() {
             proxy.2 - direct.2
         );
     }
+    echo.sort();
+    let at = |q: f64| echo[((echo.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1000.0;
+    println!(
+        "\nterminal keystroke echo over the WebSocket, through the proxy ({KEYS} keys, busybox sh): \
+         p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        at(0.5),
+        at(0.99),
+        at(1.0)
+    );
+}
+
+const KEYS: usize = 500;
+
+/// Types a key and waits for its echo, then erases it and waits for that echo; `KEYS` times.
+async fn keystroke_echo(proxy_port: u16, terminal_url: &str) -> Vec<Duration> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let stream = TcpStream::connect(("127.0.0.1", proxy_port)).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let url = format!("{}/api/v1/terminal/ws?terminal_id=1", terminal_url.replace("http://", "ws://"));
+    let (mut ws, _) = tokio_tungstenite::client_async(url.into_client_request().unwrap(), stream).await.unwrap();
+    // Let the shell print its prompt first.
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(500), ws.next()).await {}
+    let until = async |ws: &mut tokio_tungstenite::WebSocketStream<TcpStream>, byte: u8| {
+        while let Some(Ok(message)) = ws.next().await {
+            if let Message::Binary(bytes) = message
+                && bytes.contains(&byte)
+            {
+                return;
+            }
+        }
+        panic!("the terminal closed");
+    };
+    let mut latencies = Vec::with_capacity(KEYS);
+    for _ in 0..KEYS {
+        let t = Instant::now();
+        ws.send(Message::Binary(Bytes::from_static(b"x"))).await.unwrap();
+        until(&mut ws, b'x').await;
+        latencies.push(t.elapsed());
+        ws.send(Message::Binary(Bytes::from_static(b"\x7f"))).await.unwrap();
+        until(&mut ws, 0x08).await;
+    }
+    latencies
 }
 
 #[derive(Clone)]
