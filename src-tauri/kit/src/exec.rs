@@ -102,9 +102,10 @@ async fn run(req: Request<Incoming>, init_pid: u32, script: &str, path_info: Str
             );
         }
     };
-    // nsenter joins every namespace of the container's init; the script runs as root there.
-    let child = tokio::process::Command::new("nsenter")
-        .args(["-t", &init_pid.to_string(), "-a", "--", script])
+    // The script joins every namespace and cgroup of the container's init; it runs as root there.
+    let child = crate::nsenter::contained(init_pid, "nsenter")
+        .args(crate::nsenter::enter_rest(init_pid))
+        .args(["--", script])
         .env_clear()
         .envs(env)
         .stdin(Stdio::piped())

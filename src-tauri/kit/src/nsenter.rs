@@ -1,4 +1,9 @@
-//! Living with `nsenter` parents. To put a service process into a container's pid namespace,
+//! Starting service processes inside a container, and living with their `nsenter` parents.
+//!
+//! A service process joins the container's pid namespace and cgroups, so it ends with the
+//! container, the container's memory and pids limits hold it, pausing freezes it, and its CPU
+//! time counts as the container's; then it enters the rest of its namespaces.
+//! To put a service process into a container's pid namespace,
 //! nsenter forks it and waits; when the child is stopped, nsenter stops itself too (it mirrors
 //! job control). systemd's shutdown stops every process of the container before it kills
 //! them, which leaves nsenter stopped and its child, once killed, a zombie that systemd waits
@@ -6,6 +11,29 @@
 //! child is gone is killed.
 
 use std::time::Duration;
+
+/// A command for a service process of the container whose init is `init_pid`: nsenter forks
+/// it into the container's pid namespace, where it joins the container's cgroups and then
+/// runs `program` (with the arguments the caller adds). Only the nsenter parent stays outside
+/// the container, so that it can reap.
+pub fn contained(init_pid: u32, program: &str) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new("nsenter");
+    command
+        .arg(format!("--pid=/proc/{init_pid}/ns/pid"))
+        .args(["--", "/bin/sh", "-c"])
+        .arg(r#"while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@""#)
+        .arg("sh")
+        .args(hoody_runtime::cgroup_procs_files(init_pid))
+        .arg("--")
+        .arg(program);
+    command
+}
+
+/// nsenter's arguments for the rest of the container's namespaces (the pid namespace is
+/// entered already, see [`contained`]): mount, UTS, IPC, network and cgroup.
+pub fn enter_rest(init_pid: u32) -> [String; 7] {
+    ["-t".into(), init_pid.to_string(), "-m".into(), "-u".into(), "-i".into(), "-n".into(), "-C".into()]
+}
 
 /// The direct children of host process `pid`.
 pub fn children(pid: u32) -> Vec<u32> {

@@ -80,7 +80,7 @@ impl Proxy {
         });
         let displays = self.displays.list(&key, init_pid).await.into_iter().map(|d| KitServiceInfo {
             service: Service::Display(d.n).slug(),
-            pid: (d.pid > 0).then_some(d.pid),
+            pid: Some(d.pid),
             port,
             clients: d.clients as u32,
             size: Some(format!("{}x{}", d.width, d.height)),

@@ -98,6 +98,27 @@ pub fn is_alive(pid: u32) -> bool {
     }
 }
 
+/// The `cgroup.procs` files of every cgroup the container's init is in (one per v1 hierarchy,
+/// or the one of cgroup2): a process written there is counted, limited and frozen with the
+/// container.
+pub fn cgroup_procs_files(init_pid: u32) -> Vec<PathBuf> {
+    let table = std::fs::read_to_string(format!("/proc/{init_pid}/cgroup")).unwrap_or_default();
+    table
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.splitn(3, ':');
+            let (_, controllers, path) = (fields.next()?, fields.next()?, fields.next()?);
+            let hierarchy = match controllers {
+                "" if unified() => PathBuf::from(CGROUP_ROOT),
+                "" => PathBuf::from(CGROUP_ROOT).join("unified"),
+                named => PathBuf::from(CGROUP_ROOT).join(named.strip_prefix("name=").unwrap_or(named)),
+            };
+            Some(hierarchy.join(path.trim_start_matches('/')).join("cgroup.procs"))
+        })
+        .filter(|file| file.exists())
+        .collect()
+}
+
 /// Cgroups of a slot's earlier starts that a crash left behind (runc delete removes them
 /// normally).
 pub fn remove_leftover_cgroups(slot: &str) {

@@ -26,7 +26,7 @@ pub use contract::{ContainerRuntime, RuntimeState, UnavailableRuntime};
 pub use debootstrap::{DEFAULT_MIRROR, build_debian_tarball};
 pub use error::{Result, RuntimeError};
 pub use images::ImageStore;
-pub use info::is_alive;
+pub use info::{cgroup_procs_files, is_alive};
 pub use layout::Layout;
 pub use local::{LocalRuntime, RuntimeConfig};
 pub use mounts::mount_points_under;

@@ -77,7 +77,12 @@ async fn terminal_sessions_run_a_shell_inside_the_container() {
         (kit[0]["clients"].clone(), kit[0]["size"].clone(), kit[0]["port"].clone()),
         (json!(2), json!("123x37"), json!(d.proxy_port))
     );
-    assert!(kit[0]["pid"].as_u64().is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists()));
+    // The shell runs in the container's cgroups (its limits hold it): it is one of its processes.
+    let processes = info["data"]["runtime_info"]["processes"].as_array().unwrap();
+    assert!(
+        processes.iter().any(|p| p["command"].as_str().unwrap().ends_with(" -l")),
+        "the login shell: {processes:?}"
+    );
     let slugs: Vec<&str> = kit.as_array().unwrap().iter().map(|s| s["service"].as_str().unwrap()).collect();
     assert_eq!(slugs, ["terminal-1", "files-1", "exec-1", "sqlite-1"]);
 

@@ -3,7 +3,8 @@
 //! of Xvfb plus a VNC server in one process) started on the host on first use:
 //!
 //! - in the container's network namespace, so programs inside reach `:N` over X's abstract
-//!   socket, and in its pid namespace, so it ends with the container;
+//!   socket, and in its pid namespace and cgroups, a child of its init: it ends with the
+//!   container, its limits hold it, and pausing freezes it;
 //! - in a mount namespace of its own where `/tmp/.X11-unix` is a host directory of the
 //!   container's, which is also mounted into the container at `/tmp/.X11-unix` (a detached
 //!   clone moved in from a thread inside its mount namespace), so the socket file appears
@@ -52,13 +53,11 @@ struct Set {
 #[derive(Debug)]
 pub struct Display {
     n: u16,
-    /// Host pid of the X server's nsenter parent (0 when adopted after a restart of ours).
+    /// Host pid of the X server.
     pid: u32,
     socket: PathBuf,
     size: (u16, u16),
     clients: AtomicUsize,
-    /// Set once the X server has exited (and its process was reaped).
-    ended: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A display as runtime info lists it.
@@ -74,14 +73,10 @@ pub struct DisplayInfo {
 }
 
 impl Display {
-    /// Its process runs and its socket is there. (Probing the socket with a connection would
+    /// Its server runs and its socket is there. (Probing the socket with a connection would
     /// count as a failed VNC login.)
     fn alive(&self) -> bool {
-        !self.exited() && self.socket.exists()
-    }
-
-    fn exited(&self) -> bool {
-        self.ended.load(Ordering::Relaxed)
+        hoody_runtime::is_alive(self.pid) && self.socket.exists()
     }
 
     fn info(&self) -> DisplayInfo {
@@ -178,8 +173,8 @@ async fn start(
     let unavailable = |why: String| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, why);
     std::fs::create_dir_all(RUN_DIR).map_err(|e| unavailable(format!("cannot make {RUN_DIR}: {e}")))?;
     let socket = PathBuf::from(format!("{RUN_DIR}/{container}-{n}.vnc"));
-    if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
-        return Ok(Display { n, pid: 0, socket, size, clients: AtomicUsize::new(0), ended: Arc::default() });
+    if let Some(pid) = find_server(init_pid, n).filter(|_| socket.exists()) {
+        return Ok(Display { n, pid, socket, size, clients: AtomicUsize::new(0) });
     }
     let _ = std::fs::remove_file(&socket);
     let log_path = format!("{RUN_DIR}/{container}-{n}.log");
@@ -189,9 +184,10 @@ async fn start(
                   && mount --bind \"$4\" /tmp/.X11-unix \
                   && exec Xvnc \":$1\" -geometry \"$3\" -depth 24 -SecurityTypes None -BlacklistThreshold 1000000 -rfbport -1 \
                   -rfbunixpath \"$2\" -rfbunixmode 0600 -nolisten tcp -AlwaysShared -desktop \"display-$1\" </dev/null";
-    let child = tokio::process::Command::new("nsenter")
+    // setsid forks the server off, so the container's init adopts it (and reaps it).
+    let launcher = crate::nsenter::contained(init_pid, "setsid")
+        .args(["--fork", "nsenter"])
         .arg(format!("--net=/proc/{init_pid}/ns/net"))
-        .arg(format!("--pid=/proc/{init_pid}/ns/pid"))
         .args(["--", "unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, "sh"])
         .arg(n.to_string())
         .arg(&socket)
@@ -204,27 +200,35 @@ async fn start(
         .stderr(std::process::Stdio::from(log))
         .spawn()
         .map_err(|e| unavailable(format!("the X server did not start: {e}")))?;
-    let pid = child.id().unwrap_or(0);
-    let ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let reaper = ended.clone();
-    tokio::spawn(async move {
-        crate::nsenter::reap(child).await;
-        reaper.store(true, Ordering::Relaxed);
-    });
-    let display = Display { n, pid, socket, size, clients: AtomicUsize::new(0), ended };
+    tokio::spawn(crate::nsenter::reap(launcher));
     let deadline = tokio::time::Instant::now() + START_TIMEOUT;
     while tokio::time::Instant::now() < deadline {
-        if display.alive() {
-            return Ok(display);
-        }
-        if display.exited() {
-            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-            let tail: Vec<&str> = log.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect();
-            return Err(unavailable(format!("the X server for :{n} exited: {}", tail.join(" / "))));
+        if socket.exists()
+            && let Some(pid) = find_server(init_pid, n)
+        {
+            return Ok(Display { n, pid, socket, size, clients: AtomicUsize::new(0) });
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    Err(unavailable(format!("the X server for :{n} did not come up within {}s", START_TIMEOUT.as_secs())))
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let tail: Vec<&str> = log.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect();
+    Err(unavailable(format!(
+        "the X server for :{n} did not come up within {}s: {}",
+        START_TIMEOUT.as_secs(),
+        tail.join(" / ")
+    )))
+}
+
+/// Host pid of the container's `Xvnc :n`, found among the processes of its cgroup.
+fn find_server(init_pid: u32, n: u16) -> Option<u32> {
+    let display = format!(":{n}");
+    hoody_runtime::cgroup_procs_files(init_pid).into_iter().find_map(|file| {
+        std::fs::read_to_string(file).ok()?.lines().filter_map(|p| p.trim().parse::<u32>().ok()).find(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let mut args = cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned());
+            args.next().is_some_and(|program| program.ends_with("Xvnc")) && args.next().as_deref() == Some(&display)
+        })
+    })
 }
 
 #[derive(Debug, Deserialize)]

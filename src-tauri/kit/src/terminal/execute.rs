@@ -198,8 +198,9 @@ async fn ephemeral(init_pid: u32, id: u16, command: String, timeout: Duration) -
         Ok(launch) => launch.env.into_iter().filter(|(k, _)| k != "DISPLAY").collect::<Vec<_>>(),
         Err(e) => return json!({ "success": false, "error": format!("the container cannot start a shell: {e}") }),
     };
-    let child = tokio::process::Command::new("nsenter")
-        .args(["-t", &init_pid.to_string(), "-a", "--", "/bin/sh", "-c", "cd ~ 2>/dev/null; eval \"$1\"", "sh"])
+    let child = crate::nsenter::contained(init_pid, "nsenter")
+        .args(crate::nsenter::enter_rest(init_pid))
+        .args(["--", "/bin/sh", "-c", "cd ~ 2>/dev/null; eval \"$1\"", "sh"])
         .arg(&command)
         .env_clear()
         .envs(env)

@@ -73,7 +73,7 @@ impl Terminals {
                 let (cols, rows) = s.size();
                 SessionInfo {
                     terminal_id: s.id,
-                    pid: s.pid,
+                    pid: s.pid(),
                     cols,
                     rows,
                     clients: s.clients(),
@@ -296,9 +296,10 @@ pub async fn handle(
                 (Method::POST, "/create") => match terminals.open(container, init_pid, id, size(&params)) {
                     Ok((session, created)) => {
                         let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+                        let pid = session.started().await;
                         json(
                             status,
-                            &json!({ "success": true, "terminal_id": session.id, "pid": session.pid, "created": created }),
+                            &json!({ "success": true, "terminal_id": session.id, "pid": pid, "created": created }),
                         )
                     }
                     Err(refusal) => refusal.answer(),

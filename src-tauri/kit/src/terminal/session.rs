@@ -22,8 +22,6 @@ pub const SCROLLBACK: usize = 256 << 10;
 #[derive(Debug)]
 pub struct Session {
     pub id: u16,
-    /// Host pid of the process that holds the session (nsenter, the shell's parent).
-    pub pid: u32,
     pub created_at: SystemTime,
     master: AsyncFd<OwnedFd>,
     state: Mutex<State>,
@@ -69,11 +67,14 @@ impl Session {
             rustix::fs::open(name.as_c_str(), OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC, Mode::empty())?;
         rustix::termios::tcsetwinsize(&master, winsize(launch.cols, launch.rows))?;
         rustix::fs::fcntl_setfl(&master, OFlags::NONBLOCK | OFlags::RDWR)?;
-        // setsid makes the PTY the controlling terminal of a new session; nsenter then joins
-        // the container and forks the shell into its pid namespace; the shell changes to its
+        // Inside the container's pid namespace and cgroups, setsid forks a new session whose
+        // controlling terminal is the PTY (its parent exits, so the container's init adopts it
+        // and hears of its end); nsenter joins the other namespaces; the shell changes to its
         // home directory and becomes a login shell.
-        let child = tokio::process::Command::new("setsid")
-            .args(["--ctty", "nsenter", "-t", &launch.init_pid.to_string(), "-a", "--", "/bin/sh", "-c"])
+        let child = crate::nsenter::contained(launch.init_pid, "setsid")
+            .args(["--fork", "--ctty", "nsenter"])
+            .args(crate::nsenter::enter_rest(launch.init_pid))
+            .args(["--", "/bin/sh", "-c"])
             .arg("cd ~ 2>/dev/null; exec \"$0\" -l")
             .arg(&launch.shell)
             .env_clear()
@@ -83,7 +84,6 @@ impl Session {
             .stderr(std::process::Stdio::from(slave))
             .kill_on_drop(false)
             .spawn()?;
-        let pid = child.id().unwrap_or(0);
         #[allow(unsafe_code)]
         // SAFETY: an OwnedFd's raw fd stays open and the same for as long as it is owned,
         // here by the AsyncFd.
@@ -91,7 +91,6 @@ impl Session {
         let (output, _) = broadcast::channel(256);
         let session = std::sync::Arc::new(Self {
             id,
-            pid,
             created_at: SystemTime::now(),
             master,
             state: Mutex::new(State { scrollback: VecDeque::new(), size: (launch.cols, launch.rows) }),
@@ -102,7 +101,7 @@ impl Session {
         });
         // nsenter holds the terminal too: it must be reaped (and un-stopped) while the shell
         // runs, or the terminal would never hang up.
-        let reaped = tokio::spawn(crate::nsenter::reap(child));
+        let reaped = tokio::spawn(crate::nsenter::reap(child)); // the launcher, gone at once
         let reader = session.clone();
         tokio::spawn(async move {
             reader.pump().await;
@@ -150,6 +149,23 @@ impl Session {
         self.state.lock().expect("session lock").scrollback.iter().copied().collect()
     }
 
+    /// Host pid of the shell (the leader of the terminal's session); 0 until it has started.
+    pub fn pid(&self) -> u32 {
+        rustix::termios::tcgetsid(self.master.get_ref()).map_or(0, |pid| pid.as_raw_nonzero().get() as u32)
+    }
+
+    /// The shell's pid, once it has taken the terminal (None if it did not within 5 s).
+    pub async fn started(&self) -> Option<u32> {
+        for _ in 0..1000 {
+            match self.pid() {
+                0 if !self.is_ended() => tokio::time::sleep(std::time::Duration::from_millis(5)).await,
+                0 => return None,
+                pid => return Some(pid),
+            }
+        }
+        None
+    }
+
     /// Types `data` into the terminal, as keystrokes.
     pub async fn write(&self, mut data: &[u8]) -> io::Result<()> {
         while !data.is_empty() {
@@ -195,10 +211,8 @@ impl Session {
             if let Ok(foreground) = rustix::termios::tcgetpgrp(self.master.get_ref()) {
                 let _ = rustix::process::kill_process_group(foreground, signal);
             }
-            for pid in crate::nsenter::children(self.pid).into_iter().chain([self.pid]) {
-                if let Some(pid) = Pid::from_raw(pid as i32) {
-                    let _ = rustix::process::kill_process(pid, signal);
-                }
+            if let Some(shell) = Pid::from_raw(self.pid() as i32) {
+                let _ = rustix::process::kill_process(shell, signal);
             }
             let mut ended = self.ended.subscribe();
             let gone = async { ended.wait_for(|e| *e).await.is_ok() };
