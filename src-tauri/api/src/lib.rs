@@ -33,8 +33,21 @@ pub async fn serve(
     engine: Engine,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with_ui(listener, engine, None, signal).await
+}
+
+/// [`serve`], and the built web UI (`ui/dist`) from `ui_dir` at every path outside the API.
+pub async fn serve_with_ui(
+    listener: TcpListener,
+    engine: Engine,
+    ui_dir: Option<&std::path::Path>,
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let (tx, rx) = watch::channel(false);
-    let app = router(engine, rx);
+    let mut app = router(engine, rx);
+    if let Some(dir) = ui_dir {
+        app = app.fallback_service(tower_http::services::ServeDir::new(dir).append_index_html_on_directories(true));
+    }
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             signal.await;

@@ -18,7 +18,7 @@ impl Engine {
                 "copying a container needs the container runtime: {reason}"
             )));
         }
-        if !matches!(source.status, ContainerStatus::Running | ContainerStatus::Paused | ContainerStatus::Stopped) {
+        if !source.status.can_copy() {
             return Err(EngineError::rule(
                 ErrorCode::WrongState,
                 format!("cannot copy a container that is {}; it must be running, paused or stopped", source.status),

@@ -6,7 +6,7 @@ use crate::Engine;
 use crate::auth::Principal;
 use crate::error::{EngineError, Result};
 use hoody_model::validate;
-use hoody_model::{Container, ContainerId, ContainerStatus, ErrorCode, Snapshot, SnapshotCreate, SnapshotId};
+use hoody_model::{Container, ContainerId, ErrorCode, Snapshot, SnapshotCreate, SnapshotId};
 
 impl Engine {
     /// The container's snapshots that have not expired, oldest first. They outlive the
@@ -32,10 +32,7 @@ impl Engine {
         };
         let expires_at =
             req.expiry_days.map(validate::expiry_days).transpose()?.map(|d| now + chrono::Duration::days(d.into()));
-        if !matches!(
-            c.status,
-            ContainerStatus::Running | ContainerStatus::Paused | ContainerStatus::Stopped | ContainerStatus::Failed
-        ) {
+        if !c.status.can_snapshot() {
             return Err(EngineError::rule(
                 ErrorCode::WrongState,
                 format!("cannot snapshot a container that is {}", c.status),
@@ -60,7 +57,7 @@ impl Engine {
         let _guard = self.inner.locks.lock(id).await;
         let snapshot = self.snapshot_named(caller, id, name).await?;
         let c = self.container(caller, id).await?;
-        if c.status != ContainerStatus::Stopped {
+        if !c.status.can_restore() {
             return Err(EngineError::rule(
                 ErrorCode::ContainerMustBeStopped,
                 format!("a snapshot can only be restored into a stopped container (it is {}): stop it first", c.status),

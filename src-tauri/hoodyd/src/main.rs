@@ -44,6 +44,9 @@ enum Command {
         /// Where the service proxy listens (`http://PROJECT-CONTAINER-SERVICE-N.SERVER.localhost:PORT`).
         #[arg(long, default_value = "127.0.0.1:8701")]
         proxy_listen: SocketAddr,
+        /// Serve the built web UI (`ui/dist`) from this directory at `/`.
+        #[arg(long)]
+        ui_dir: Option<PathBuf>,
         #[command(flatten)]
         runtime: RuntimeArgs,
     },
@@ -147,10 +150,10 @@ fn main() -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         match cli.command {
-            Command::Serve { listen, proxy_listen, data, server_name, runtime } => {
+            Command::Serve { listen, proxy_listen, ui_dir, data, server_name, runtime } => {
                 let data_dir = data.resolve()?;
-                serve(Listen { api: listen, proxy: proxy_listen }, &data_dir, server_name, runtime.config(&data_dir))
-                    .await
+                let listen = Listen { api: listen, proxy: proxy_listen, ui_dir };
+                serve(listen, &data_dir, server_name, runtime.config(&data_dir)).await
             }
             Command::Image { command } => command.run().await,
             Command::Token { command: TokenCommand::Create { realms, name, data } } => {
@@ -163,6 +166,7 @@ fn main() -> Result<()> {
 struct Listen {
     api: SocketAddr,
     proxy: SocketAddr,
+    ui_dir: Option<PathBuf>,
 }
 
 async fn serve(listen: Listen, data_dir: &Path, server_name: String, runtime: RuntimeConfig) -> Result<()> {
@@ -195,7 +199,7 @@ async fn serve(listen: Listen, data_dir: &Path, server_name: String, runtime: Ru
         proxy_addr.port()
     );
     std::io::stdout().flush()?;
-    hoody_api::serve(listener, engine.clone(), shutdown_signal()).await?;
+    hoody_api::serve_with_ui(listener, engine.clone(), listen.ui_dir.as_deref(), shutdown_signal()).await?;
     let _ = stop_proxy.send(());
     engine.shutdown().await;
     tracing::info!("stopped cleanly");

@@ -73,6 +73,21 @@ impl ContainerStatus {
         matches!(self, Self::Running | Self::Paused | Self::Stopped | Self::Failed)
     }
 
+    /// Whether a snapshot may be taken now (a running container is frozen while it is taken).
+    pub fn can_snapshot(self) -> bool {
+        matches!(self, Self::Running | Self::Paused | Self::Stopped | Self::Failed)
+    }
+
+    /// Whether the container may be copied now.
+    pub fn can_copy(self) -> bool {
+        matches!(self, Self::Running | Self::Paused | Self::Stopped)
+    }
+
+    /// Whether a snapshot may be restored into the container now.
+    pub fn can_restore(self) -> bool {
+        matches!(self, Self::Stopped)
+    }
+
     /// The legal moves of the status machine (the page's table, plus the failure edges that every
     /// piece of real work can take).
     pub fn can_transition_to(self, next: Self) -> bool {

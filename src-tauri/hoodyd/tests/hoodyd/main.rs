@@ -9,4 +9,5 @@ mod process;
 mod proxy;
 mod sqlite;
 mod terminal;
+mod ui;
 mod workflow;

@@ -1,0 +1,41 @@
+//! The web UI, served by hoodyd itself (`--ui-dir ui/dist`), in Debian's chromium driven by
+//! playwright-core (`ui/tests/ui-grid.mjs`) against real containers.
+
+use crate::process::Hoodyd;
+use reqwest::Method;
+
+#[tokio::test]
+async fn the_ui_creates_runs_and_deletes_a_container() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let dist = format!("{root}/ui/dist");
+    assert!(
+        std::path::Path::new(&dist).join("index.html").exists(),
+        "{dist} is missing: run `npm run build --prefix ui`"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let d = Hoodyd::start_with(dir.path(), &["--ui-dir", &dist]);
+    d.import_busybox();
+    let token = std::fs::read_to_string(dir.path().join("admin.token")).unwrap();
+    let shots = format!("{root}/target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = tokio::process::Command::new("node")
+        .arg(format!("{root}/ui/tests/ui-grid.mjs"))
+        .args([d.client.base().trim_end_matches("/api/v1"), token.trim(), "busybox/1", &shots])
+        .output()
+        .await
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "the UI test failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    // The card's fill is the green preset; the chip opened the container's terminal URL.
+    assert!(stdout.contains("filled rgb(115, 210, 22)"), "{stdout}");
+    let opened = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("step: terminal chip opened "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let pattern = format!("-terminal-1.local.localhost:{}/", d.proxy_port);
+    assert!(opened.starts_with("http://") && opened.ends_with(&pattern), "{opened}");
+    assert!(stdout.contains("step: deleted with a snapshot first"), "{stdout}");
+    // Nothing is left, and the bad name created nothing: the one container was deleted.
+    let left = d.client.raw(Method::GET, "/containers/", None).await.unwrap().body;
+    assert_eq!(left["data"]["containers"].as_array().unwrap().len(), 0, "{left}");
+}

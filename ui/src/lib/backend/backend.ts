@@ -1,0 +1,51 @@
+// The one interface the UI reaches the engine through. Two transports implement it: HTTP
+// (REST + server-sent events against hoodyd, for the browser) and Tauri (commands and events
+// of the desktop app's own engine). Types come from Rust (../bindings).
+import type { Container } from "../bindings/Container";
+import type { ContainerCreate } from "../bindings/ContainerCreate";
+import type { ContainerEvent } from "../bindings/ContainerEvent";
+import type { Image } from "../bindings/Image";
+import type { Operation } from "../bindings/Operation";
+import type { Project } from "../bindings/Project";
+import type { ProjectCreate } from "../bindings/ProjectCreate";
+import type { Snapshot } from "../bindings/Snapshot";
+import type { SnapshotCreate } from "../bindings/SnapshotCreate";
+
+export interface Backend {
+  /** Every container the caller may see, with runtime details (urls, processes). */
+  containers(): Promise<Container[]>;
+  container(id: string): Promise<Container>;
+  projects(): Promise<Project[]>;
+  createProject(req: ProjectCreate): Promise<Project>;
+  images(): Promise<Image[]>;
+  createContainer(projectId: string, req: ContainerCreate): Promise<Container>;
+  operate(id: string, op: Operation): Promise<Container>;
+  deleteContainer(id: string): Promise<void>;
+  snapshot(id: string, req: SnapshotCreate): Promise<Snapshot>;
+  copy(id: string): Promise<Container>;
+  /** Opens a service URL in the user's browser. */
+  openUrl(url: string): Promise<void>;
+  /** Follows container changes until the returned function is called. */
+  subscribe(listener: Listener): () => void;
+}
+
+export interface Listener {
+  /** One container changed. */
+  event(event: ContainerEvent): void;
+  /** Changes may have been missed (a reconnect, a slow reader): read everything again. */
+  resync(): void;
+  /** Whether the stream of changes is connected. */
+  connected(connected: boolean): void;
+}
+
+/** A refusal from the engine: the HTTP status, its stable machine code, and its message. */
+export class BackendError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "BackendError";
+  }
+}

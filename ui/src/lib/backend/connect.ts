@@ -1,0 +1,17 @@
+// Which transport the UI uses. In a browser: HTTP to the engine that served the page (or the
+// one named by `?engine=`), with the token from `#token=` or the one typed in.
+import type { Backend } from "./backend";
+import { HttpBackend } from "./http";
+
+export function connect(): Backend | null {
+  const hash = new URLSearchParams(location.hash.slice(1));
+  const fromHash = hash.get("token");
+  if (fromHash) {
+    sessionStorage.setItem("hoody-token", fromHash);
+    history.replaceState(null, "", location.pathname + location.search); // keep it out of the address bar
+  }
+  const token = sessionStorage.getItem("hoody-token");
+  if (!token) return null;
+  const engine = new URLSearchParams(location.search).get("engine") ?? location.origin;
+  return new HttpBackend(engine, token);
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import type { Container } from "./bindings/Container";
+import { EMPTY_VIEW, arrange } from "./grid";
+
+function container(name: string, fields: Partial<Container> = {}): Container {
+  return {
+    id: `id-${name}`,
+    project_id: "p1",
+    server_id: "s1",
+    server_name: "local",
+    name,
+    status: "running",
+    error: null,
+    container_image: "debian/13",
+    hoody_kit: true,
+    dev_kit: true,
+    realm_ids: [],
+    environment_vars: {},
+    ssh_public_key: null,
+    color: null,
+    comment: null,
+    autostart: false,
+    ai: false,
+    cache: false,
+    prespawn: false,
+    ramdisk: true,
+    source_container_id: null,
+    snapshot_count: 0,
+    created_at: "2026-11-28T10:00:00Z",
+    updated_at: "2026-11-28T10:00:00Z",
+    urls: {},
+    ...fields,
+  } as Container;
+}
+
+const all = [
+  container("web", { color: "#cc0000", comment: "public site" }),
+  container("db", { status: "stopped", color: "#3465a4", project_id: "p2" }),
+  container("cache", { status: "paused", color: "#cc0000", realm_ids: ["r1" as never] }),
+];
+
+describe("arranging the grid", () => {
+  it("searches every word in names, comments, statuses and labels", () => {
+    const names = (search: string) => arrange(all, { ...EMPTY_VIEW, search })[0]?.containers.map((c) => c.name) ?? [];
+    expect(names("public")).toEqual(["web"]);
+    expect(names("red")).toEqual(["cache", "web"]);
+    expect(names("red paused")).toEqual(["cache"]);
+    expect(names("nothing-like-it")).toEqual([]);
+  });
+
+  it("filters by facet and sorts", () => {
+    const one = (view: Partial<typeof EMPTY_VIEW>) => arrange(all, { ...EMPTY_VIEW, ...view })[0].containers.map((c) => c.name);
+    expect(one({ status: "stopped" })).toEqual(["db"]);
+    expect(one({ project: "p2" })).toEqual(["db"]);
+    expect(one({ color: "red", sortBy: "status" })).toEqual(["web", "cache"]);
+  });
+
+  it("groups, with project names and containers in several realms", () => {
+    const groups = arrange(all, { ...EMPTY_VIEW, groupBy: "project" }, (id) => (id === "p1" ? "alpha" : "beta"));
+    expect(groups.map((g) => [g.title, g.containers.length])).toEqual([["alpha", 2], ["beta", 1]]);
+    const realms = arrange(all, { ...EMPTY_VIEW, groupBy: "realm" });
+    expect(realms.map((g) => g.title)).toEqual(["(no realm)", "r1"]);
+  });
+
+  it("arranges 2,000 containers", () => {
+    const many = Array.from({ length: 2000 }, (_, i) => container(`c${i}`, { color: i % 2 ? "#cc0000" : "#73d216" }));
+    const groups = arrange(many, { ...EMPTY_VIEW, groupBy: "color", search: "c1" });
+    expect(groups.reduce((n, g) => n + g.containers.length, 0)).toBe(1111);
+  });
+});

@@ -1,0 +1,64 @@
+// Which actions a container allows in its current state: the engine's own rules, exported
+// from Rust as data (bindings/rules.json), so a button is offered exactly when the engine
+// would accept it.
+import rules from "./bindings/rules.json";
+import type { ContainerStatus } from "./bindings/ContainerStatus";
+import type { Operation } from "./bindings/Operation";
+
+export type Action = Operation | "snapshot" | "copy" | "delete";
+
+export const ACTIONS: readonly Action[] = [
+  "start",
+  "stop",
+  "restart",
+  "pause",
+  "resume",
+  "force-stop",
+  "snapshot",
+  "copy",
+  "delete",
+];
+
+export const ACTION_LABELS: Record<Action, string> = {
+  start: "Start",
+  stop: "Stop",
+  restart: "Restart",
+  pause: "Pause",
+  resume: "Resume",
+  "force-stop": "Force stop",
+  snapshot: "Snapshot",
+  copy: "Copy",
+  delete: "Delete",
+};
+
+const allowedFrom: Record<Action, readonly string[]> = {
+  ...(rules.operations as Record<Operation, string[]>),
+  snapshot: rules.snapshot,
+  copy: rules.copy,
+  delete: rules.delete,
+};
+
+export function allows(status: ContainerStatus, action: Action): boolean {
+  return allowedFrom[action].includes(status);
+}
+
+export function allowedActions(status: ContainerStatus): Action[] {
+  return ACTIONS.filter((action) => allows(status, action));
+}
+
+/** The engine is moving the container between states; actions wait for it. */
+export function isTransitional(status: ContainerStatus): boolean {
+  return rules.transitional.includes(status);
+}
+
+export function isOperation(action: Action): action is Operation {
+  return action in rules.operations;
+}
+
+/** What deleting loses, as the platform's docs page lists it. */
+export const DELETE_LOSSES = [
+  "the container's files and everything installed in it",
+  "its running processes and open sessions",
+  "its /ramdisk contents",
+  "its service URLs (terminal, display, files, exec, sqlite, http ports)",
+];

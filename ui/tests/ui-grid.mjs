@@ -1,0 +1,71 @@
+// The UI in a real browser (Debian's chromium, driven by playwright-core) against a running
+// hoodyd that serves it: a bad name is refused in the dialog and nothing is created; a
+// container is created, its coloured card turns running, stops and starts again; its Terminal
+// chip opens the terminal URL; it is deleted with a snapshot first. Screenshots of the grid
+// (light and dark) and of the dialog go to SCREENSHOT_DIR.
+// Usage: node ui/tests/ui-grid.mjs UI_URL TOKEN IMAGE SCREENSHOT_DIR
+import { chromium } from "playwright-core";
+
+const [url, token, image, shots] = process.argv.slice(2);
+if (!shots) throw new Error("usage: ui-grid.mjs UI_URL TOKEN IMAGE SCREENSHOT_DIR");
+const step = (text) => console.log(`step: ${text}`);
+
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
+try {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 760 }, colorScheme: "light" });
+  const page = await context.newPage();
+  page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
+  const opened = [];
+  page.on("popup", (popup) => opened.push(popup.url()));
+
+  await page.goto(`${url}/#token=${token}`);
+  await page.getByText("No containers yet").waitFor();
+  step("the grid is empty");
+
+  // A bad name: the dialog says why, and nothing is created.
+  await page.keyboard.press("n");
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Name", { exact: true }).fill("bad name!");
+  await dialog.locator("select[name=image]").selectOption(image);
+  await dialog.getByRole("button", { name: "green" }).click();
+  await dialog.getByRole("button", { name: "Create", exact: true }).click();
+  await dialog.getByText("must be 3-100 characters").waitFor();
+  await page.screenshot({ path: `${shots}/ui-create-dialog.png` });
+  step("a bad name is refused in the dialog");
+
+  await dialog.getByLabel("Name", { exact: true }).fill("web-1");
+  await dialog.getByRole("button", { name: "Create", exact: true }).click();
+  await dialog.waitFor({ state: "detached" });
+  const card = page.locator('[data-container="web-1"]');
+  await card.and(page.locator('[data-status="running"]')).waitFor({ timeout: 30000 });
+  const fill = await card.evaluate((el) => getComputedStyle(el).backgroundColor);
+  step(`created; the card is running, filled ${fill}`);
+
+  await card.getByRole("button", { name: "Terminal", exact: true }).click();
+  await page.waitForTimeout(500);
+  step(`terminal chip opened ${opened.at(-1)}`);
+
+  await card.getByRole("button", { name: "Stop", exact: true }).click();
+  await card.and(page.locator('[data-status="stopped"]')).waitFor({ timeout: 30000 });
+  step("stopped");
+  await card.getByRole("button", { name: "Start", exact: true }).click();
+  await card.and(page.locator('[data-status="running"]')).waitFor({ timeout: 30000 });
+  step("started again");
+
+  await page.screenshot({ path: `${shots}/ui-grid-light.png` });
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.screenshot({ path: `${shots}/ui-grid-dark.png` });
+  await page.emulateMedia({ colorScheme: "light" });
+
+  await card.getByRole("button", { name: "Delete", exact: true }).click();
+  const confirm = page.getByRole("dialog");
+  await confirm.getByText("Deleting loses").waitFor();
+  await confirm.getByLabel("Take a snapshot first").check();
+  await confirm.getByRole("button", { name: "Delete", exact: true }).click();
+  await card.waitFor({ state: "detached", timeout: 30000 });
+  const errors = await page.locator(".notice-error").allTextContents();
+  if (errors.length) throw new Error(`the UI reported errors: ${errors.join(" / ")}`);
+  step("deleted with a snapshot first");
+} finally {
+  await browser.close();
+}
