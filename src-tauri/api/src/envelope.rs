@@ -53,29 +53,7 @@ impl ApiError {
 
 /// The HTTP status of each error code.
 pub fn status_of(code: ErrorCode) -> StatusCode {
-    use ErrorCode::*;
-    match code {
-        InvalidRequest
-        | InvalidId
-        | InvalidName
-        | InvalidColor
-        | InvalidSshKey
-        | InvalidImage
-        | InvalidEnvironment
-        | InvalidField
-        | InvalidPagination
-        | UnknownRealm
-        | ImmutableField
-        | ContainerMustBeStopped
-        | ProjectQuotaExceeded => StatusCode::BAD_REQUEST,
-        DuplicateName | DuplicateSshKey | WrongState => StatusCode::CONFLICT,
-        NotFound => StatusCode::NOT_FOUND,
-        Unauthorized => StatusCode::UNAUTHORIZED,
-        ForbiddenRealm => StatusCode::FORBIDDEN,
-        RuntimeUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-        NotImplemented => StatusCode::NOT_IMPLEMENTED,
-        RuntimeFailed | Internal => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 impl IntoResponse for ApiError {

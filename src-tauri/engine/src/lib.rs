@@ -17,6 +17,7 @@ mod projects;
 mod realms;
 mod reconcile;
 mod servers;
+pub mod services;
 mod snapshots;
 
 pub use auth::{Principal, Scope, issue_token};

@@ -3,7 +3,6 @@
 //! the local image store.
 
 mod image;
-mod services;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -186,12 +185,9 @@ async fn serve(listen: Listen, data_dir: &Path, server_name: String, runtime: Ru
         .with_context(|| format!("cannot listen on {} for the service proxy", listen.proxy))?;
     let (addr, proxy_addr) = (listener.local_addr()?, proxy_listener.local_addr()?);
     let (stop_proxy, proxy_stopped) = tokio::sync::oneshot::channel::<()>();
-    let proxy = hoody_kit::Proxy::new(services::EngineDirectory::new(engine.clone()), &server_name);
-    let kit = services::KitServices { proxy: proxy.clone(), port: proxy_addr.port() };
-    engine.publish_services_at(proxy_addr.port(), std::sync::Arc::new(kit));
-    tokio::spawn(proxy.serve(proxy_listener, async move {
+    hoody_engine::services::serve_services(&engine, proxy_listener, async move {
         let _ = proxy_stopped.await;
-    }));
+    })?;
     // Tests and scripts read this line to learn the ports.
     println!(
         "hoodyd listening on http://{addr} (admin token in {}), services on http://*.{server_name}.localhost:{}",

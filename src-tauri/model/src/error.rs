@@ -35,6 +35,34 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The HTTP status that carries this code, on the REST API and through the desktop's
+    /// commands alike.
+    pub fn http_status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            InvalidRequest
+            | InvalidId
+            | InvalidName
+            | InvalidColor
+            | InvalidSshKey
+            | InvalidImage
+            | InvalidEnvironment
+            | InvalidField
+            | InvalidPagination
+            | UnknownRealm
+            | ImmutableField
+            | ContainerMustBeStopped
+            | ProjectQuotaExceeded => 400,
+            DuplicateName | DuplicateSshKey | WrongState => 409,
+            NotFound => 404,
+            Unauthorized => 401,
+            ForbiddenRealm => 403,
+            RuntimeUnavailable => 503,
+            NotImplemented => 501,
+            RuntimeFailed | Internal => 500,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::InvalidRequest => "invalid_request",

@@ -31,6 +31,12 @@ impl Service {
         }
     }
 
+    /// `terminal-2` → `Terminal(2)`; None for anything that is not a service slug.
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        let (name, n) = slug.rsplit_once('-')?;
+        Self::parse(name, n)
+    }
+
     fn parse(name: &str, n: &str) -> Option<Self> {
         let n: u16 = n.parse().ok().filter(|n| *n > 0)?;
         Some(match (name, n) {

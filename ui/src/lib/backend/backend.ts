@@ -27,6 +27,21 @@ export interface Backend {
   openUrl(url: string): Promise<void>;
   /** Follows container changes until the returned function is called. */
   subscribe(listener: Listener): () => void;
+  /** Desktop only: open a service, starting a stopped container when `start` is set. */
+  openService?(id: string, service: string, start: boolean): Promise<string>;
+  /** Desktop only: quit the app, stopping running containers first or not. */
+  quit?(stopRunning: boolean): Promise<void>;
+  /** Desktop only: what the shell asks of the window (deep links, quitting). */
+  onDesktop?(handlers: DesktopHandlers): () => void;
+}
+
+export interface DesktopHandlers {
+  /** A deep link names a stopped container: ask before starting it. */
+  confirmStart(request: { id: string; service: string; link: string }): void;
+  /** A deep link was malformed or cannot be opened: say why. */
+  refused(message: string): void;
+  /** Quit was chosen while containers run: ask whether to stop them. */
+  quitRequested(): void;
 }
 
 export interface Listener {

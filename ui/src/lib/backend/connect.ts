@@ -1,9 +1,12 @@
-// Which transport the UI uses. In a browser: HTTP to the engine that served the page (or the
-// one named by `?engine=`), with the token from `#token=` or the one typed in.
+// Which transport the UI uses. In the desktop window: Tauri, to the app's own engine. In a
+// browser: HTTP to the engine that served the page (or the one named by `?engine=`), with the
+// token from `#token=` or the one typed in.
 import type { Backend } from "./backend";
 import { HttpBackend } from "./http";
+import { TauriBackend } from "./tauri";
 
 export function connect(): Backend | null {
+  if ("__TAURI_INTERNALS__" in window) return new TauriBackend();
   const hash = new URLSearchParams(location.hash.slice(1));
   const fromHash = hash.get("token");
   if (fromHash) {

@@ -1,15 +1,17 @@
-//! The engine as the proxy's directory: which container a service host name means, whether it
-//! runs, and its init's pid. Answers are cached and dropped on every status event of the
-//! container, so a request costs a map lookup and a /proc check, not a store and runc call.
+//! The service proxy in front of the engine's containers: the engine as the proxy's directory
+//! (which container a service host name means, whether it runs, its init's pid), and the proxy
+//! as the engine's report of what runs for each container. Directory answers are cached and
+//! dropped on every status event of the container, so a request costs a map lookup and a /proc
+//! check, not a store and runc call.
 
-use hoody_engine::{Engine, EngineError, Principal, Scope};
+use crate::{Engine, EngineError, KitReport, Principal, Scope};
 use hoody_kit::{Directory, Lookup};
 use hoody_model::{ContainerId, ContainerStatus, ProjectId, TokenId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast::error::RecvError;
 
-pub struct EngineDirectory {
+struct EngineDirectory {
     engine: Engine,
     /// The proxy acts for whoever holds the URL: the container id in it is the credential.
     principal: Principal,
@@ -17,7 +19,7 @@ pub struct EngineDirectory {
 }
 
 impl EngineDirectory {
-    pub fn new(engine: Engine) -> Arc<Self> {
+    fn new(engine: Engine) -> Arc<Self> {
         let directory = Arc::new(Self {
             principal: Principal { token_id: TokenId::generate(), scope: Scope::All },
             cache: Mutex::default(),
@@ -75,14 +77,28 @@ impl Directory for EngineDirectory {
     }
 }
 
+/// Starts the service proxy for `engine` on `listener` (until `shutdown` resolves) and tells
+/// the engine about it, so containers carry their service `urls` and `kit_services`.
+pub fn serve_services(
+    engine: &Engine,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<u16> {
+    let port = listener.local_addr()?.port();
+    let proxy = hoody_kit::Proxy::new(EngineDirectory::new(engine.clone()), engine.server_name());
+    engine.publish_services_at(port, Arc::new(KitServices { proxy: proxy.clone(), port }));
+    tokio::spawn(proxy.serve(listener, shutdown));
+    Ok(port)
+}
+
 /// The proxy as the engine sees it: what runs for a container behind it.
-pub struct KitServices {
-    pub proxy: hoody_kit::Proxy,
-    pub port: u16,
+struct KitServices {
+    proxy: hoody_kit::Proxy,
+    port: u16,
 }
 
 #[async_trait::async_trait]
-impl hoody_engine::KitReport for KitServices {
+impl KitReport for KitServices {
     async fn services(&self, container: &ContainerId, init_pid: u32) -> Vec<hoody_model::KitServiceInfo> {
         self.proxy.services(container, init_pid, self.port).await
     }

@@ -1,0 +1,100 @@
+//! The commands the UI invokes (its Tauri transport): each one a call into the desktop core,
+//! answering the API's types or its `{status, code, message}` error.
+
+use hoody_desktop_core::{CommandError, Desktop};
+use hoody_model::services::Service;
+use hoody_model::{
+    Container, ContainerCreate, ContainerId, ErrorCode, Image, Operation, Project, ProjectCreate, Snapshot,
+    SnapshotCreate,
+};
+use tauri::State;
+
+type Answer<T> = Result<T, CommandError>;
+
+#[tauri::command]
+pub async fn containers(desktop: State<'_, Desktop>) -> Answer<Vec<Container>> {
+    desktop.containers().await
+}
+
+#[tauri::command]
+pub async fn container(desktop: State<'_, Desktop>, id: String) -> Answer<Container> {
+    desktop.container(&id).await
+}
+
+#[tauri::command]
+pub async fn projects(desktop: State<'_, Desktop>) -> Answer<Vec<Project>> {
+    desktop.projects().await
+}
+
+#[tauri::command]
+pub async fn create_project(desktop: State<'_, Desktop>, req: ProjectCreate) -> Answer<Project> {
+    desktop.create_project(req).await
+}
+
+#[tauri::command]
+pub async fn images(desktop: State<'_, Desktop>) -> Answer<Vec<Image>> {
+    desktop.images().await
+}
+
+#[tauri::command]
+pub async fn create_container(
+    desktop: State<'_, Desktop>,
+    project_id: String,
+    req: ContainerCreate,
+) -> Answer<Container> {
+    desktop.create_container(&project_id, req).await
+}
+
+#[tauri::command]
+pub async fn operate(desktop: State<'_, Desktop>, id: String, op: Operation) -> Answer<Container> {
+    desktop.operate(&id, op).await
+}
+
+#[tauri::command]
+pub async fn delete_container(desktop: State<'_, Desktop>, id: String) -> Answer<Container> {
+    desktop.delete_container(&id).await
+}
+
+#[tauri::command]
+pub async fn snapshot(desktop: State<'_, Desktop>, id: String, req: SnapshotCreate) -> Answer<Snapshot> {
+    desktop.snapshot(&id, req).await
+}
+
+#[tauri::command]
+pub async fn copy(desktop: State<'_, Desktop>, id: String) -> Answer<Container> {
+    desktop.copy(&id).await
+}
+
+#[tauri::command]
+pub async fn open_url(url: String) -> Answer<()> {
+    hoody_desktop_core::commands::open_url(&url)
+}
+
+/// Opens a service of a container (`terminal-1`, `http-8080`…), starting it first when
+/// `start` says the user agreed to; answers the URL it opened.
+#[tauri::command]
+pub async fn open_service(desktop: State<'_, Desktop>, id: String, service: String, start: bool) -> Answer<String> {
+    let id = ContainerId::parse(&id)?;
+    let service = Service::from_slug(&service)
+        .ok_or_else(|| CommandError::new(ErrorCode::InvalidField, format!("{service:?} is not a service")))?;
+    let url = desktop.service_url(&id, service, start).await?;
+    hoody_desktop_core::commands::open_url(&url)?;
+    Ok(url)
+}
+
+/// Quits the app; with `stop_running`, running containers are stopped first (otherwise they
+/// keep running, and the next start finds them).
+#[tauri::command]
+pub async fn quit(app: tauri::AppHandle, desktop: State<'_, Desktop>, stop_running: bool) -> Answer<()> {
+    if stop_running {
+        for c in desktop.containers().await? {
+            if Operation::Stop.allowed_from().contains(&c.status)
+                && let Err(e) = desktop.operate(c.id.as_str(), Operation::Stop).await
+            {
+                tracing::warn!(container = %c.name, "stop before quitting: {e}");
+            }
+        }
+    }
+    app.exit(0);
+    Ok(())
+}

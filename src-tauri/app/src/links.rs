@@ -1,0 +1,63 @@
+//! `hoody://` links, whether the app was launched with one or a second launch forwarded it:
+//! a running container's service opens at once; a stopped one's asks the UI to confirm the
+//! start; a malformed or unknown link is refused with a visible message.
+
+use hoody_desktop_core::{DeepLink, Desktop};
+use serde_json::json;
+use tauri::{AppHandle, Emitter, Manager};
+use tauri_plugin_deep_link::DeepLinkExt;
+
+pub fn install(app: &AppHandle) -> tauri::Result<()> {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = app.deep_link().register_all() {
+        tracing::warn!("cannot register the hoody:// scheme: {e}");
+    }
+    let handle = app.clone();
+    app.deep_link().on_open_url(move |event| {
+        for url in event.urls() {
+            let (app, link) = (handle.clone(), url.to_string());
+            tauri::async_runtime::spawn(async move { open(&app, &link).await });
+        }
+    });
+    // Launched with a link: handle it once the UI has loaded.
+    if let Ok(Some(urls)) = app.deep_link().get_current() {
+        for url in urls {
+            let (app, link) = (app.clone(), url.to_string());
+            tauri::async_runtime::spawn(async move { open(&app, &link).await });
+        }
+    }
+    Ok(())
+}
+
+pub async fn open(app: &AppHandle, link: &str) {
+    tracing::info!(link, "deep link");
+    let desktop = app.state::<Desktop>().inner().clone();
+    let parsed = match DeepLink::parse(link) {
+        Ok(parsed) => parsed,
+        Err(why) => return refuse(app, &why),
+    };
+    match desktop.is_stopped(&parsed.container).await {
+        Ok(true) => {
+            crate::show(app);
+            let _ = app.emit(
+                "deep-link-confirm",
+                json!({ "id": parsed.container.as_str(), "service": parsed.service.slug(), "link": link }),
+            );
+        }
+        Ok(false) => match desktop.service_url(&parsed.container, parsed.service, false).await {
+            Ok(url) => {
+                if let Err(e) = hoody_desktop_core::commands::open_url(&url) {
+                    refuse(app, &e.message);
+                }
+            }
+            Err(e) => refuse(app, &format!("cannot open {link}: {}", e.message)),
+        },
+        Err(e) => refuse(app, &format!("cannot open {link}: {}", e.message)),
+    }
+}
+
+fn refuse(app: &AppHandle, message: &str) {
+    tracing::warn!("{message}");
+    crate::show(app);
+    let _ = app.emit("deep-link-refused", json!({ "message": message }));
+}

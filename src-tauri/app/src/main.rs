@@ -1,0 +1,108 @@
+//! Hoody Desktop: the Tauri shell. The engine and everything it does live in
+//! `hoody-desktop-core`; this file wires it to a window, a tray, deep links and notifications.
+
+mod commands;
+mod links;
+mod tray;
+
+use hoody_desktop_core::Desktop;
+use std::path::PathBuf;
+use tauri::{Emitter, Manager, WindowEvent};
+
+fn main() {
+    let data_dir = data_dir();
+    let _log_guard = logging(&data_dir);
+    tauri::Builder::default()
+        // A second launch hands its arguments (a hoody:// link) to this one and exits.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| show(app)))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .setup(move |app| {
+            let proxy = std::env::var("HOODY_PROXY_LISTEN")
+                .ok()
+                .and_then(|a| a.parse().ok())
+                .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 8701)));
+            let desktop = tauri::async_runtime::block_on(Desktop::start(&data_dir, proxy))?;
+            tracing::info!(data_dir = %data_dir.display(), proxy_port = desktop.proxy_port(), "engine started");
+            app.manage(desktop.clone());
+            tray::install(app.handle())?;
+            links::install(app.handle())?;
+            follow_events(app.handle().clone(), desktop);
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window keeps the app (and its containers) in the tray.
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                api.prevent_close();
+                let _ = window.hide();
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::containers,
+            commands::container,
+            commands::projects,
+            commands::create_project,
+            commands::images,
+            commands::create_container,
+            commands::operate,
+            commands::delete_container,
+            commands::snapshot,
+            commands::copy,
+            commands::open_url,
+            commands::open_service,
+            commands::quit,
+        ])
+        .run(tauri::generate_context!("../../tauri.conf.json"))
+        .expect("Hoody Desktop runs");
+}
+
+/// `HOODY_DATA_DIR`, else `$XDG_DATA_HOME/hoody-desktop` (`~/.local/share/hoody-desktop`).
+fn data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("HOODY_DATA_DIR") {
+        return PathBuf::from(dir);
+    }
+    let base = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into())).join(".local/share")
+    });
+    base.join("hoody-desktop")
+}
+
+/// Logs go to a file rolled daily in the data dir (`logs/hoody-desktop.log.DATE`).
+fn logging(data_dir: &std::path::Path) -> tracing_appender::non_blocking::WorkerGuard {
+    let appender = tracing_appender::rolling::daily(data_dir.join("logs"), "hoody-desktop.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HOODY_LOG").unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(false).init();
+    guard
+}
+
+/// Shows and focuses the main window.
+pub fn show(app: &tauri::AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.show();
+        let _ = window.unminimize();
+        let _ = window.set_focus();
+    }
+}
+
+/// Engine events go to the UI (`container-event`), refresh the tray, and a container that
+/// stops on its own or fails raises a notification.
+fn follow_events(app: tauri::AppHandle, desktop: Desktop) {
+    tauri::async_runtime::spawn(async move {
+        let mut events = desktop.subscribe();
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    let _ = app.emit("container-event", &event);
+                    tray::notify_if_unexpected(&app, &desktop, &event).await;
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    let _ = app.emit("container-resync", ());
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+            tray::refresh(&app).await;
+        }
+    });
+}

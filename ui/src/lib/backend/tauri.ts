@@ -1,0 +1,58 @@
+// The Tauri transport: the desktop app's own engine, through its commands and events.
+import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+import type { Backend, DesktopHandlers, Listener } from "./backend";
+import { BackendError } from "./backend";
+import type { Container } from "../bindings/Container";
+import type { ContainerCreate } from "../bindings/ContainerCreate";
+import type { ContainerEvent } from "../bindings/ContainerEvent";
+import type { Image } from "../bindings/Image";
+import type { Operation } from "../bindings/Operation";
+import type { Project } from "../bindings/Project";
+import type { ProjectCreate } from "../bindings/ProjectCreate";
+import type { Snapshot } from "../bindings/Snapshot";
+import type { SnapshotCreate } from "../bindings/SnapshotCreate";
+
+/** A command's refusal arrives as `{status, code, message}`, the REST API's error in short. */
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    const error = e as { status?: number; code?: string; message?: string };
+    throw new BackendError(error.status ?? 500, error.code ?? "internal", error.message ?? String(e));
+  }
+}
+
+export class TauriBackend implements Backend {
+  containers = () => call<Container[]>("containers");
+  container = (id: string) => call<Container>("container", { id });
+  projects = () => call<Project[]>("projects");
+  createProject = (req: ProjectCreate) => call<Project>("create_project", { req });
+  images = () => call<Image[]>("images");
+  createContainer = (projectId: string, req: ContainerCreate) => call<Container>("create_container", { projectId, req });
+  operate = (id: string, op: Operation) => call<Container>("operate", { id, op });
+  deleteContainer = async (id: string) => void (await call<Container>("delete_container", { id }));
+  snapshot = (id: string, req: SnapshotCreate) => call<Snapshot>("snapshot", { id, req });
+  copy = (id: string) => call<Container>("copy", { id });
+  openUrl = async (url: string) => void (await call<void>("open_url", { url }));
+  openService = (id: string, service: string, start: boolean) => call<string>("open_service", { id, service, start });
+  quit = (stopRunning: boolean) => call<void>("quit", { stopRunning });
+
+  subscribe(listener: Listener) {
+    const stops = [
+      listen<ContainerEvent>("container-event", (e) => listener.event(e.payload)),
+      listen("container-resync", () => listener.resync()),
+    ];
+    listener.connected(true); // the engine is in this process: always connected
+    return () => stops.forEach((stop) => stop.then((unlisten) => unlisten()));
+  }
+
+  onDesktop(handlers: DesktopHandlers) {
+    const stops = [
+      listen<{ id: string; service: string; link: string }>("deep-link-confirm", (e) => handlers.confirmStart(e.payload)),
+      listen<{ message: string }>("deep-link-refused", (e) => handlers.refused(e.payload.message)),
+      listen("quit-requested", () => handlers.quitRequested()),
+    ];
+    return () => stops.forEach((stop) => stop.then((unlisten) => unlisten()));
+  }
+}
