@@ -106,6 +106,7 @@ fn deep_links_reach_the_running_app() {
     let mut bus = Command::new("dbus-daemon")
         .args(["--session", "--print-address=1", "--nofork"])
         .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut address = String::new();

@@ -1,0 +1,124 @@
+//! The real app over WebDriver (tauri-driver + Debian's WebKitWebDriver) under Xvfb in a D-Bus
+//! session of its own, with a temporary HOME and a recording `xdg-open`: the create dialog
+//! refuses a bad name, a container is created and runs, stops and starts, its Terminal chip
+//! opens its terminal URL, and it is deleted with a snapshot first
+//! (`ui/tests/app-webdriver.mjs` drives the window).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const APP: &str = env!("CARGO_BIN_EXE_hoody-desktop");
+
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn tauri_driver() -> PathBuf {
+    let home = PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo/bin/tauri-driver");
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join("tauri-driver"))
+        .chain([home])
+        .find(|p| p.exists());
+    found.expect("tauri-driver is missing: run .ci/install-deps (cargo install tauri-driver)")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn the_window_creates_runs_and_deletes_a_container() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = tempfile::tempdir().unwrap();
+    let (data, home, bin) = (dir.path().join("data"), dir.path().join("home"), dir.path().join("bin"));
+    for d in [&data, &home, &bin] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let hoodyd = root.join("target/debug/hoodyd");
+    let tarball = hoody_runtime::testkit::busybox_tarball(&data).unwrap();
+    let imported = Command::new(&hoodyd)
+        .args(["image", "import", "busybox/1"])
+        .arg(&tarball)
+        .arg("--data-dir")
+        .arg(&data)
+        .status();
+    assert!(imported.unwrap().success());
+
+    let opened = dir.path().join("opened.txt");
+    std::fs::write(bin.join("xdg-open"), format!("#!/bin/sh\necho \"$1\" >> {}\n", opened.display())).unwrap();
+    Command::new("chmod").arg("755").arg(bin.join("xdg-open")).status().unwrap();
+    let display = format!(":{}", 300 + std::process::id() % 200);
+    let _xvfb = Guard(
+        Command::new("Xvfb").args([&display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"]).spawn().unwrap(),
+    );
+    let mut bus = Command::new("dbus-daemon")
+        .args(["--session", "--print-address=1", "--nofork"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut address = String::new();
+    BufReader::new(bus.stdout.take().unwrap()).read_line(&mut address).unwrap();
+    let _bus = Guard(bus);
+
+    let (port, native) = (free_port(), free_port());
+    let _driver = Guard(
+        Command::new(tauri_driver())
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .env("DISPLAY", &display)
+            .env("DBUS_SESSION_BUS_ADDRESS", address.trim())
+            .env("HOME", &home)
+            .env("HOODY_DATA_DIR", &data)
+            .env("HOODY_PROXY_LISTEN", "127.0.0.1:0")
+            .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(20), "tauri-driver did not listen");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let shots = root.join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .arg(root.join("ui/tests/app-webdriver.mjs"))
+        .arg(format!("http://127.0.0.1:{port}"))
+        .arg(APP)
+        .arg("busybox/1")
+        .arg(&shots)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let log: String = std::fs::read_dir(data.join("logs"))
+        .map(|entries| entries.flatten().map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect())
+        .unwrap_or_default();
+    assert!(
+        out.status.success(),
+        "the WebDriver test failed:\n{stdout}\n{}\nthe app's log:\n{log}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("filled rgb(115, 210, 22)"), "{stdout}");
+    assert!(stdout.contains("step: deleted with a snapshot first"), "{stdout}");
+
+    // The Terminal chip opened the container's terminal URL on the app's proxy.
+    let proxy_port = log.split("proxy_port=").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    let url = std::fs::read_to_string(&opened).expect("xdg-open was called");
+    let url = url.trim();
+    let host = url
+        .strip_prefix("http://")
+        .and_then(|u| u.strip_suffix(&format!(".local.localhost:{proxy_port}")))
+        .unwrap_or("");
+    let parts: Vec<&str> = host.split('-').collect();
+    assert!(parts.len() == 4 && parts[..2].iter().all(|p| p.len() == 24) && parts[2..] == ["terminal", "1"], "{url}");
+}

@@ -1,0 +1,109 @@
+// The real desktop app driven over WebDriver (tauri-driver + WebKitWebDriver): a bad name is
+// refused in the create dialog; a container is created, its card turns running, stops and
+// starts; its Terminal chip opens the URL (the caller checks what xdg-open received); it is
+// deleted with a snapshot first. Screenshots go to SCREENSHOT_DIR.
+// Usage: node ui/tests/app-webdriver.mjs DRIVER_URL APP IMAGE SCREENSHOT_DIR
+import { writeFile } from "node:fs/promises";
+
+const [driver, application, image, shots] = process.argv.slice(2);
+if (!shots) throw new Error("usage: app-webdriver.mjs DRIVER_URL APP IMAGE SCREENSHOT_DIR");
+const ELEMENT = "element-6066-11e4-a52f-4a5c6b3f3d3e";
+const step = (text) => console.log(`step: ${text}`);
+
+async function wd(method, path, body) {
+  const response = await fetch(`${driver}${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json();
+  if (!response.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json.value)}`);
+  return json.value;
+}
+
+const session = await wd("POST", "/session", { capabilities: { alwaysMatch: { "tauri:options": { application } } } });
+const s = (method, path, body) => wd(method, `/session/${session.sessionId}${path}`, body);
+const run = (script, ...args) => s("POST", "/execute/sync", { script, args });
+
+async function until(what, check, timeout = 30000) {
+  const start = Date.now();
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() - start > timeout) throw new Error(`${what} did not happen within ${timeout} ms`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+/** The WebDriver id of the first element `css` matches, once there is one. */
+const find = (css) =>
+  until(`${css} to appear`, async () => {
+    try {
+      const found = await s("POST", "/element", { using: "css selector", value: css });
+      return found[ELEMENT] ?? Object.values(found)[0];
+    } catch {
+      return null;
+    }
+  });
+const click = async (css) => s("POST", `/element/${await find(css)}/click`, {});
+const type = async (css, text) => {
+  const id = await find(css);
+  await s("POST", `/element/${id}/clear`, {});
+  await s("POST", `/element/${id}/value`, { text });
+};
+const textOf = (css) => run(`return document.querySelector(arguments[0])?.textContent ?? ""`, css);
+const shot = async (name) => writeFile(`${shots}/${name}.png`, Buffer.from(await s("GET", "/screenshot"), "base64"));
+
+try {
+  await until("the grid", () => run(`return document.body.innerText.includes("No containers yet")`));
+  step("the window shows the empty grid");
+
+  await click(".toolbar button.primary");
+  await type("dialog input[name=name]", "bad name!");
+  await run(
+    `const select = document.querySelector("dialog select[name=image]");
+     select.value = arguments[0]; select.dispatchEvent(new Event("change", { bubbles: true }));`,
+    image,
+  );
+  await click('dialog button[aria-label="green"]');
+  const state = await run(
+    `const d = document.querySelector("dialog");
+     return [d.querySelector("input[name=name]").value, d.querySelector("select[name=image]").value, d.querySelector("input[name=color]").value];`,
+  );
+  console.error(`dialog state: ${JSON.stringify(state)}`);
+  await click("dialog button[type=submit]");
+  await until("the name's problem", async () => (await textOf("dialog .problem")).includes("must be 3-100 characters"));
+  await shot("app-create-dialog");
+  step("a bad name is refused in the dialog");
+
+  await type("dialog input[name=name]", "web-1");
+  await click("dialog button[type=submit]");
+  const card = '[data-container="web-1"]';
+  await find(`${card}[data-status="running"]`);
+  const fill = await run(`return getComputedStyle(document.querySelector(arguments[0])).backgroundColor`, card);
+  step(`created; the card is running, filled ${fill}`);
+
+  await click(`${card} .chip`);
+  step("clicked Terminal");
+
+  await click(`${card} .action-stop`);
+  await find(`${card}[data-status="stopped"]`);
+  await click(`${card} .action-start`);
+  await find(`${card}[data-status="running"]`);
+  step("stopped and started");
+  await shot("app-grid");
+
+  await click(`${card} .action-delete`);
+  await until("the delete dialog", async () => (await textOf("dialog")).includes("Deleting loses"));
+  await click("dialog button.danger");
+  await until("the card leaving", async () => !(await run(`return !!document.querySelector(arguments[0])`, card)));
+  const errors = await run(`return [...document.querySelectorAll(".notice-error")].map((n) => n.textContent)`);
+  if (errors.length) throw new Error(`the UI reported errors: ${errors.join(" / ")}`);
+  step("deleted with a snapshot first");
+} catch (e) {
+  // What the window showed when it went wrong.
+  console.error(`window text: ${await run("return document.body.innerText").catch(() => "?")}`);
+  await shot("app-failure").catch(() => {});
+  throw e;
+} finally {
+  await s("DELETE", "");
+}
