@@ -98,3 +98,9 @@ pub async fn quit(app: tauri::AppHandle, desktop: State<'_, Desktop>, stop_runni
     app.exit(0);
     Ok(())
 }
+
+/// The UI has drawn its first screen (logged, so start-up can be measured from outside).
+#[tauri::command]
+pub fn ui_ready() {
+    tracing::info!(since_start_ms = crate::STARTED.elapsed().as_millis() as u64, "ui ready");
+}

@@ -9,7 +9,11 @@ use hoody_desktop_core::Desktop;
 use std::path::PathBuf;
 use tauri::{Emitter, Manager, WindowEvent};
 
+/// When the process started, for the start-up figure `ui_ready` logs.
+pub static STARTED: std::sync::LazyLock<std::time::Instant> = std::sync::LazyLock::new(std::time::Instant::now);
+
 fn main() {
+    std::sync::LazyLock::force(&STARTED);
     let data_dir = data_dir();
     let _log_guard = logging(&data_dir);
     tauri::Builder::default()
@@ -52,6 +56,7 @@ fn main() {
             commands::open_url,
             commands::open_service,
             commands::quit,
+            commands::ui_ready,
         ])
         .run(tauri::generate_context!("../../tauri.conf.json"))
         .expect("Hoody Desktop runs");

@@ -48,7 +48,11 @@ export class Fleet {
     } catch (e) {
       this.notify("error", describe(e));
     } finally {
-      this.loading = false;
+      if (this.loading) {
+        this.loading = false;
+        // After the grid is drawn: the next frame.
+        requestAnimationFrame(() => void this.backend.ready?.().catch(() => {}));
+      }
     }
   }
 

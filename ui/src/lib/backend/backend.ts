@@ -31,6 +31,8 @@ export interface Backend {
   openService?(id: string, service: string, start: boolean): Promise<string>;
   /** Desktop only: quit the app, stopping running containers first or not. */
   quit?(stopRunning: boolean): Promise<void>;
+  /** Desktop only: tells the shell the first screen is drawn. */
+  ready?(): Promise<void>;
   /** Desktop only: what the shell asks of the window (deep links, quitting). */
   onDesktop?(handlers: DesktopHandlers): () => void;
 }

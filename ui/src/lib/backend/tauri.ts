@@ -37,6 +37,7 @@ export class TauriBackend implements Backend {
   openUrl = async (url: string) => void (await call<void>("open_url", { url }));
   openService = (id: string, service: string, start: boolean) => call<string>("open_service", { id, service, start });
   quit = (stopRunning: boolean) => call<void>("quit", { stopRunning });
+  ready = () => call<void>("ui_ready");
 
   subscribe(listener: Listener) {
     const stops = [
