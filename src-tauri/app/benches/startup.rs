@@ -12,9 +12,11 @@ const RUNS: usize = 5;
 
 fn main() {
     let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/hoody-desktop");
-    let app = if app.exists() { app } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/hoody-desktop") };
+    let app =
+        if app.exists() { app } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/hoody-desktop") };
     let display = format!(":{}", 500 + std::process::id() % 200);
-    let mut xvfb = Command::new("Xvfb").args([&display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"]).spawn().unwrap();
+    let mut xvfb =
+        Command::new("Xvfb").args([&display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"]).spawn().unwrap();
     let mut bus = Command::new("dbus-daemon")
         .args(["--session", "--print-address=1", "--nofork"])
         .stdout(Stdio::piped())
@@ -53,8 +55,16 @@ fn main() {
     memory.sort_unstable();
     println!("\n{} ({RUNS} runs, empty data dir, Xvfb)\n", app.display());
     println!("| figure | median | worst |\n|---|---:|---:|");
-    println!("| launch → first screen drawn | {} ms | {} ms |", starts[RUNS / 2].as_millis(), starts[RUNS - 1].as_millis());
-    println!("| idle PSS, app + WebKit processes | {:.0} MB | {:.0} MB |", memory[RUNS / 2] as f64 / 1024.0, memory[RUNS - 1] as f64 / 1024.0);
+    println!(
+        "| launch → first screen drawn | {} ms | {} ms |",
+        starts[RUNS / 2].as_millis(),
+        starts[RUNS - 1].as_millis()
+    );
+    println!(
+        "| idle PSS, app + WebKit processes | {:.0} MB | {:.0} MB |",
+        memory[RUNS / 2] as f64 / 1024.0,
+        memory[RUNS - 1] as f64 / 1024.0
+    );
 }
 
 fn log(data: &Path) -> String {

@@ -25,7 +25,7 @@ impl Hoodyd {
             .args(["serve", "--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(args)
-            .env("HOODY_LOG", "error")
+            .env("HOODY_LOG", std::env::var("HOODY_TEST_LOG").unwrap_or("error".into()))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

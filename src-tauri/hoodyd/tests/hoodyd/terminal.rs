@@ -157,7 +157,14 @@ async fn terminal_sessions_run_a_shell_inside_the_container() {
     assert_eq!(r.status(), 201);
     let pid2 = r.json::<Value>().await.unwrap()["pid"].as_u64().unwrap();
     assert_eq!(http.delete(format!("{api}/2")).send().await.unwrap().status(), 200);
-    assert!(!std::path::Path::new(&format!("/proc/{pid2}")).exists(), "a deleted session's shell is gone");
+    // The shell got SIGHUP; the container's init reaps it.
+    for _ in 0..100 {
+        if !hoody_runtime::is_alive(pid2 as u32) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!hoody_runtime::is_alive(pid2 as u32), "a deleted session's shell is gone");
     for n in 2..=16 {
         assert_eq!(http.post(format!("{api}/create?terminal_id={n}")).send().await.unwrap().status(), 201);
     }
