@@ -2,31 +2,14 @@
 //! playwright-core, `ui/tests/kit-pages.mjs`), against a real Debian container through the
 //! proxy. Screenshots go to target/screenshots.
 
-use crate::process::Hoodyd;
 use crate::proxy::browser;
 use reqwest::Method;
 use serde_json::{Value, json};
-use std::time::Duration;
 
 #[tokio::test]
 async fn terminal_and_display_pages_work_in_chromium() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = Hoodyd::start(dir.path());
-    d.import_debian();
-    let r = d.client.raw(Method::POST, "/projects/", Some(&json!({"alias": "web"}))).await.unwrap();
-    let project = r.body["data"]["id"].as_str().unwrap().to_owned();
-    let body = json!({"name": "browsed", "container_image": "debian/13"});
-    let r = d.client.raw(Method::POST, &format!("/projects/{project}/containers"), Some(&body)).await.unwrap();
-    let id = r.body["data"]["id"].as_str().unwrap().to_owned();
-    let mut c = Value::Null;
-    for _ in 0..500 {
-        c = d.client.raw(Method::GET, &format!("/containers/{id}?runtime=true"), None).await.unwrap().body["data"]
-            .clone();
-        if c["status"] == "running" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (_dir, d, c) = crate::display::running_debian("browsed").await;
+    let id = c["id"].as_str().unwrap().to_owned();
     let terminal = c["urls"]["terminal-1"].as_str().unwrap().to_owned();
     let display = c["urls"]["display-1"].as_str().unwrap().to_owned();
     // Something to see on the display (it starts on first use): xlogo, from terminal session 2.

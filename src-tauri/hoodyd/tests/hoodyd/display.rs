@@ -21,25 +21,32 @@ fn white_pixels(png_bytes: &[u8]) -> (u32, u32, usize) {
     (frame.width, frame.height, white)
 }
 
-#[tokio::test]
-async fn a_gui_program_inside_the_container_appears_on_its_display() {
+/// A server with the Debian test image and one running container `name` (systemd, X clients)
+/// in a project of the same name; returns the container as `GET ?runtime=true` shows it.
+pub(crate) async fn running_debian(name: &str) -> (tempfile::TempDir, Hoodyd, Value) {
     let dir = tempfile::tempdir().unwrap();
     let d = Hoodyd::start(dir.path());
     d.import_debian();
-    let r = d.client.raw(Method::POST, "/projects/", Some(&json!({"alias": "desk"}))).await.unwrap();
+    let r = d.client.raw(Method::POST, "/projects/", Some(&json!({"alias": name}))).await.unwrap();
     let project = r.body["data"]["id"].as_str().unwrap().to_owned();
-    let body = json!({"name": "desk", "container_image": "debian/13"});
+    let body = json!({"name": name, "container_image": "debian/13"});
     let r = d.client.raw(Method::POST, &format!("/projects/{project}/containers"), Some(&body)).await.unwrap();
     let id = r.body["data"]["id"].as_str().unwrap().to_owned();
-    let mut c = Value::Null;
     for _ in 0..500 {
-        c = d.client.raw(Method::GET, &format!("/containers/{id}?runtime=true"), None).await.unwrap().body["data"]
+        let c = d.client.raw(Method::GET, &format!("/containers/{id}?runtime=true"), None).await.unwrap().body["data"]
             .clone();
         if c["status"] == "running" {
-            break;
+            return (dir, d, c);
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    panic!("{name} never ran");
+}
+
+#[tokio::test]
+async fn a_gui_program_inside_the_container_appears_on_its_display() {
+    let (_dir, d, c) = running_debian("desk").await;
+    let id = c["id"].as_str().unwrap().to_owned();
     let url = c["urls"]["display-1"].as_str().expect("a display URL").to_owned();
     let terminal = c["urls"]["terminal-1"].as_str().unwrap().to_owned();
     let http = browser(&d, &url);
