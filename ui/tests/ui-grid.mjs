@@ -16,11 +16,7 @@ try {
   const page = await context.newPage();
   page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
   const opened = [];
-  const popups = [];
-  page.on("popup", (popup) => {
-    opened.push(popup.url());
-    popups.push(popup);
-  });
+  page.on("popup", (popup) => opened.push(popup.url()));
 
   await page.goto(`${url}/#token=${token}`);
   await page.getByText("No containers yet").waitFor();
@@ -48,9 +44,7 @@ try {
   await card.getByRole("button", { name: "Terminal", exact: true }).click();
   await page.waitForTimeout(500);
   step(`terminal chip opened ${opened.at(-1)}`);
-  // Closed again: a terminal page that keeps reconnecting while the container is deleted can
-  // hold the deletion up (a known race, see the closing note).
-  for (const popup of popups) await popup.close();
+  // The terminal page stays open through stop, start and delete, as a user would leave it.
 
   await card.getByRole("button", { name: "Stop", exact: true }).click();
   await card.and(page.locator('[data-status="stopped"]')).waitFor({ timeout: 30000 });

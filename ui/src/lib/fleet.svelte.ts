@@ -1,5 +1,10 @@
 // Every container the UI shows, kept current: a full read at start (and whenever changes may
 // have been missed), then one read of each container an event names.
+//
+// Answers can arrive late and out of order (a read sent while a container was deleting comes
+// back after its "deleted" event). So the fleet keeps a clock: the newest read of a container
+// wins, a full read does not overwrite what events changed after it was sent, and a deleted
+// container never comes back.
 import { SvelteMap } from "svelte/reactivity";
 import type { Backend } from "./backend/backend";
 import { BackendError } from "./backend/backend";
@@ -21,7 +26,15 @@ export class Fleet {
   notices = $state<Notice[]>([]);
   private nextNotice = 1;
   private stop: (() => void) | null = null;
-  private pending = new Set<string>();
+  /** Containers with a read queued for this tick (bursts of events make one read). */
+  private queued = new Set<string>();
+  private clock = 0;
+  /** Per container: the clock of its newest read; only that read's answer is applied. */
+  private newestRead = new Map<string, number>();
+  /** Per container: the clock of its latest event. */
+  private touched = new Map<string, number>();
+  /** Deleted containers (ids are never reused). */
+  private gone = new Set<string>();
 
   constructor(readonly backend: Backend) {}
 
@@ -39,12 +52,18 @@ export class Fleet {
   }
 
   async reload() {
+    const sent = ++this.clock;
+    const changedSince = (id: string) => (this.touched.get(id) ?? 0) > sent;
     try {
       const [containers, projects] = await Promise.all([this.backend.containers(), this.backend.projects()]);
       this.projects = projects;
       const seen = new Set(containers.map((c) => c.id));
-      for (const id of [...this.containers.keys()]) if (!seen.has(id)) this.containers.delete(id);
-      for (const c of containers) this.containers.set(c.id, c);
+      for (const id of [...this.containers.keys()]) {
+        if (!seen.has(id) && !changedSince(id)) this.containers.delete(id);
+      }
+      for (const c of containers) {
+        if (!this.gone.has(c.id) && !changedSince(c.id)) this.containers.set(c.id, c);
+      }
     } catch (e) {
       this.notify("error", describe(e));
     } finally {
@@ -60,8 +79,9 @@ export class Fleet {
 
   private onEvent(event: ContainerEvent) {
     const before = this.containers.get(event.container_id);
+    this.touched.set(event.container_id, ++this.clock);
     if (event.to === "deleted") {
-      this.containers.delete(event.container_id);
+      this.forget(event.container_id);
       return;
     }
     if (before && event.kind === "status") {
@@ -76,15 +96,28 @@ export class Fleet {
 
   /** Reads one container again (coalescing bursts of events for it). */
   async refresh(id: string) {
-    if (this.pending.has(id)) return;
-    this.pending.add(id);
+    if (this.queued.has(id)) return;
+    this.queued.add(id);
     await Promise.resolve();
-    this.pending.delete(id);
+    this.queued.delete(id);
+    if (this.gone.has(id)) return;
+    const sent = ++this.clock;
+    this.newestRead.set(id, sent);
+    const current = () => this.newestRead.get(id) === sent && !this.gone.has(id);
     try {
-      this.containers.set(id, await this.backend.container(id));
+      const c = await this.backend.container(id);
+      if (current()) this.containers.set(id, c);
     } catch (e) {
-      if (e instanceof BackendError && e.status === 404) this.containers.delete(id);
+      if (current() && e instanceof BackendError && e.status === 404) this.forget(id);
+    } finally {
+      if (this.newestRead.get(id) === sent) this.newestRead.delete(id);
     }
+  }
+
+  private forget(id: string) {
+    this.gone.add(id);
+    this.touched.delete(id);
+    this.containers.delete(id);
   }
 
   notify(kind: Notice["kind"], text: string) {

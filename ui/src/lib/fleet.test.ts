@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import type { Backend, Listener } from "./backend/backend";
+import { BackendError } from "./backend/backend";
+import type { Container } from "./bindings/Container";
+import type { ContainerEvent } from "./bindings/ContainerEvent";
+import type { ContainerStatus } from "./bindings/ContainerStatus";
+import { Fleet } from "./fleet.svelte";
+
+// A backend whose answers the test releases one by one, in any order: the fleet must end up
+// with what the engine holds now, however late an answer comes back.
+class ScriptedBackend {
+  listener: Listener | null = null;
+  reads: { id: string; answer: (c: Container | null) => void }[] = [];
+  lists: ((cs: Container[]) => void)[] = [];
+
+  container(id: string): Promise<Container> {
+    return new Promise((resolve, reject) =>
+      this.reads.push({
+        id,
+        answer: (c) => (c ? resolve(c) : reject(new BackendError(404, "not_found", "no such container"))),
+      }),
+    );
+  }
+  containers(): Promise<Container[]> {
+    return new Promise((resolve) => this.lists.push(resolve));
+  }
+  projects = async () => [];
+  subscribe(listener: Listener) {
+    this.listener = listener;
+    return () => {};
+  }
+}
+
+const container = (id: string, status: ContainerStatus) => ({ id, name: id, status }) as unknown as Container;
+const event = (id: string, from: ContainerStatus, to: ContainerStatus) =>
+  ({ kind: "status", container_id: id, from, to, reason: null }) as unknown as ContainerEvent;
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+async function fleetWith(initial: Container[]) {
+  const backend = new ScriptedBackend();
+  const fleet = new Fleet(backend as unknown as Backend);
+  globalThis.requestAnimationFrame ??= (() => 0) as never;
+  fleet.start();
+  backend.lists.shift()!(initial);
+  await settle();
+  return { backend, fleet };
+}
+
+describe("the fleet under late answers", () => {
+  it("does not bring back a container whose read answers after its deletion", async () => {
+    const { backend, fleet } = await fleetWith([container("a", "running")]);
+    backend.listener!.event(event("a", "running", "deleting"));
+    await settle();
+    expect(fleet.containers.get("a")?.status).toBe("deleting");
+    backend.listener!.event(event("a", "deleting", "deleted"));
+    await settle();
+    expect(fleet.containers.has("a")).toBe(false);
+    // The read sent on "deleting" answers now, with the state it saw then.
+    backend.reads.shift()!.answer(container("a", "deleting"));
+    await settle();
+    expect(fleet.containers.has("a")).toBe(false);
+  });
+
+  it("applies only the newest read of a container", async () => {
+    const { backend, fleet } = await fleetWith([container("a", "running")]);
+    backend.listener!.event(event("a", "running", "stopping"));
+    await settle();
+    backend.listener!.event(event("a", "stopping", "stopped"));
+    await settle();
+    const [older, newer] = backend.reads.splice(0);
+    newer.answer(container("a", "stopped"));
+    await settle();
+    older.answer(container("a", "stopping"));
+    await settle();
+    expect(fleet.containers.get("a")?.status).toBe("stopped");
+  });
+
+  it("keeps what events changed while a full read was on its way", async () => {
+    const { backend, fleet } = await fleetWith([container("a", "running")]);
+    backend.listener!.resync();
+    backend.listener!.event(event("b", "creating", "running"));
+    await settle();
+    backend.reads.shift()!.answer(container("b", "running"));
+    backend.listener!.event(event("a", "running", "deleted"));
+    await settle();
+    // The full read was sent before b existed and before a was deleted.
+    backend.lists.shift()!([container("a", "running")]);
+    await settle();
+    expect([...fleet.containers.keys()]).toEqual(["b"]);
+  });
+
+  it("forgets a container the engine no longer knows", async () => {
+    const { backend, fleet } = await fleetWith([container("a", "running")]);
+    backend.listener!.event(event("a", "running", "stopped"));
+    await settle();
+    backend.reads.shift()!.answer(null);
+    await settle();
+    expect(fleet.containers.has("a")).toBe(false);
+  });
+});
