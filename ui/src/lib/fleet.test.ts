@@ -63,14 +63,14 @@ describe("the fleet under late answers", () => {
 
   it("applies only the newest read of a container", async () => {
     const { backend, fleet } = await fleetWith([container("a", "running")]);
-    backend.listener!.event(event("a", "running", "stopping"));
+    backend.listener!.event(event("a", "running", "paused"));
     await settle();
-    backend.listener!.event(event("a", "stopping", "stopped"));
+    backend.listener!.event(event("a", "paused", "stopped"));
     await settle();
     const [older, newer] = backend.reads.splice(0);
     newer.answer(container("a", "stopped"));
     await settle();
-    older.answer(container("a", "stopping"));
+    older.answer(container("a", "paused"));
     await settle();
     expect(fleet.containers.get("a")?.status).toBe("stopped");
   });
