@@ -54,6 +54,12 @@ const backend: Backend = {
   deleteContainer: refused,
   snapshot: refused,
   copy: refused,
+  updateContainer: refused,
+  snapshots: async () => [],
+  restoreSnapshot: refused,
+  deleteSnapshot: refused,
+  statusLogs: async () => [],
+  stats: refused,
   openUrl: async () => {},
   subscribe: (listener) => {
     listener.connected(true);

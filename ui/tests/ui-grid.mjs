@@ -58,12 +58,39 @@ try {
   await page.screenshot({ path: `${shots}/ui-grid-dark.png` });
   await page.emulateMedia({ colorScheme: "light" });
 
-  await card.getByRole("button", { name: "Delete", exact: true }).click();
+  // The detail view: live figures, the status log, a snapshot taken from it.
+  await card.getByRole("button", { name: "web-1", exact: true }).click();
+  const detail = page.getByRole("dialog");
+  await detail.getByText("Memory").waitFor();
+  await detail.getByText("measuring…").or(detail.getByText(/\d+\.\d %/)).first().waitFor();
+  await detail.getByRole("cell", { name: "stopped → running" }).waitFor();
+  await detail.getByRole("button", { name: "Take snapshot" }).click();
+  await detail.getByText("Snapshots (1)").waitFor();
+  await page.screenshot({ path: `${shots}/ui-detail.png` });
+  const cpu = await detail.locator("dd").filter({ hasText: "%" }).first().textContent({ timeout: 5000 }).catch(() => "none");
+  step(`detail view: status log, snapshot taken, cpu ${cpu}`);
+
+  // Edit from the detail view: a rename needs the container stopped, so the dialog offers
+  // stop → save → start, and the card comes back running under its new name.
+  await detail.getByRole("button", { name: "Edit", exact: true }).click();
+  const edit = page.getByRole("dialog", { name: "Edit web-1" });
+  await edit.getByLabel("Name", { exact: true }).fill("web 2");
+  await edit.getByRole("button", { name: "Stop, save and start" }).click();
+  await edit.getByText("must be 3-100 characters").waitFor();
+  await edit.getByLabel("Name", { exact: true }).fill("web-2");
+  await edit.getByRole("button", { name: "Stop, save and start" }).click();
+  await edit.waitFor({ state: "detached", timeout: 30000 });
+  await page.getByRole("dialog").getByRole("button", { name: "close" }).click();
+  const renamed = page.locator('[data-container="web-2"]');
+  await renamed.and(page.locator('[data-status="running"]')).waitFor({ timeout: 30000 });
+  step("renamed to web-2 through stop, save and start");
+
+  await renamed.getByRole("button", { name: "Delete", exact: true }).click();
   const confirm = page.getByRole("dialog");
   await confirm.getByText("Deleting loses").waitFor();
   await confirm.getByLabel("Take a snapshot first").check();
   await confirm.getByRole("button", { name: "Delete", exact: true }).click();
-  await card.waitFor({ state: "detached", timeout: 30000 });
+  await renamed.waitFor({ state: "detached", timeout: 30000 });
   const errors = await page.locator(".notice-error").allTextContents();
   if (errors.length) throw new Error(`the UI reported errors: ${errors.join(" / ")}`);
   step("deleted with a snapshot first");

@@ -4,8 +4,8 @@
 use hoody_desktop_core::{CommandError, Desktop};
 use hoody_model::services::Service;
 use hoody_model::{
-    Container, ContainerCreate, ContainerId, ErrorCode, Image, Operation, Project, ProjectCreate, Snapshot,
-    SnapshotCreate,
+    Container, ContainerCreate, ContainerId, ContainerUpdate, ErrorCode, Image, Operation, Project, ProjectCreate,
+    RuntimeInfo, Snapshot, SnapshotCreate, StatusLogEntry,
 };
 use tauri::State;
 
@@ -58,6 +58,36 @@ pub async fn delete_container(desktop: State<'_, Desktop>, id: String) -> Answer
 #[tauri::command]
 pub async fn snapshot(desktop: State<'_, Desktop>, id: String, req: SnapshotCreate) -> Answer<Snapshot> {
     desktop.snapshot(&id, req).await
+}
+
+#[tauri::command]
+pub async fn update_container(desktop: State<'_, Desktop>, id: String, req: ContainerUpdate) -> Answer<Container> {
+    desktop.update_container(&id, req).await
+}
+
+#[tauri::command]
+pub async fn snapshots(desktop: State<'_, Desktop>, id: String) -> Answer<Vec<Snapshot>> {
+    desktop.snapshots(&id).await
+}
+
+#[tauri::command]
+pub async fn restore_snapshot(desktop: State<'_, Desktop>, id: String, name: String) -> Answer<Container> {
+    desktop.restore_snapshot(&id, &name).await
+}
+
+#[tauri::command]
+pub async fn delete_snapshot(desktop: State<'_, Desktop>, id: String, name: String) -> Answer<Snapshot> {
+    desktop.delete_snapshot(&id, &name).await
+}
+
+#[tauri::command]
+pub async fn status_logs(desktop: State<'_, Desktop>, id: String) -> Answer<Vec<StatusLogEntry>> {
+    desktop.status_logs(&id).await
+}
+
+#[tauri::command]
+pub async fn stats(desktop: State<'_, Desktop>, id: String) -> Answer<RuntimeInfo> {
+    desktop.stats(&id).await
 }
 
 #[tauri::command]

@@ -7,8 +7,8 @@ use hoody_engine::{Engine, EngineConfig, Principal, Scope};
 use hoody_model::page::{ContainerListQuery, PageRequest};
 use hoody_model::services::{Service, ServiceAddress};
 use hoody_model::{
-    Container, ContainerCreate, ContainerEvent, ContainerId, ContainerStatus, ErrorCode, Image, Operation, Project,
-    ProjectCreate, ProjectId, Snapshot, SnapshotCreate, TokenId,
+    Container, ContainerCreate, ContainerEvent, ContainerId, ContainerStatus, ContainerUpdate, ErrorCode, Image,
+    Operation, Project, ProjectCreate, ProjectId, RuntimeInfo, Snapshot, SnapshotCreate, StatusLogEntry, TokenId,
 };
 use hoody_runtime::{LocalRuntime, RuntimeConfig};
 use std::net::SocketAddr;
@@ -129,6 +129,30 @@ impl Desktop {
 
     pub async fn snapshot(&self, id: &str, req: SnapshotCreate) -> Result<Snapshot> {
         Ok(self.engine.create_snapshot(&self.principal, &ContainerId::parse(id)?, req).await?)
+    }
+
+    pub async fn update_container(&self, id: &str, req: ContainerUpdate) -> Result<Container> {
+        Ok(self.engine.update_container(&self.principal, &ContainerId::parse(id)?, req).await?)
+    }
+
+    pub async fn snapshots(&self, id: &str) -> Result<Vec<Snapshot>> {
+        Ok(self.engine.snapshots(&self.principal, &ContainerId::parse(id)?).await?)
+    }
+
+    pub async fn restore_snapshot(&self, id: &str, name: &str) -> Result<Container> {
+        Ok(self.engine.restore_snapshot(&self.principal, &ContainerId::parse(id)?, name).await?)
+    }
+
+    pub async fn delete_snapshot(&self, id: &str, name: &str) -> Result<Snapshot> {
+        Ok(self.engine.delete_snapshot(&self.principal, &ContainerId::parse(id)?, name).await?)
+    }
+
+    pub async fn status_logs(&self, id: &str) -> Result<Vec<StatusLogEntry>> {
+        Ok(self.engine.status_logs(&self.principal, &ContainerId::parse(id)?).await?)
+    }
+
+    pub async fn stats(&self, id: &str) -> Result<RuntimeInfo> {
+        Ok(self.engine.stats(&self.principal, &ContainerId::parse(id)?).await?)
     }
 
     pub async fn copy(&self, id: &str) -> Result<Container> {

@@ -213,26 +213,20 @@ pub struct ContainerUpdate {
 }
 
 impl ContainerUpdate {
-    /// The fields set in this update that a running container has baked in, so they can only
-    /// change while it is stopped.
+    /// The fields a running container has baked in, so they can only change while it is
+    /// stopped (the UI's edit dialog reads this list from `rules.json`).
+    pub const FIELDS_NEEDING_STOP: [&'static str; 5] = ["name", "environment_vars", "ssh_public_key", "ramdisk", "ai"];
+
+    /// The fields set in this update that can only change while the container is stopped.
     pub fn fields_needing_stop(&self) -> Vec<&'static str> {
-        let mut fields = Vec::new();
-        if self.name.is_some() {
-            fields.push("name");
-        }
-        if self.environment_vars.is_some() {
-            fields.push("environment_vars");
-        }
-        if self.ssh_public_key.is_some() {
-            fields.push("ssh_public_key");
-        }
-        if self.ramdisk.is_some() {
-            fields.push("ramdisk");
-        }
-        if self.ai.is_some() {
-            fields.push("ai");
-        }
-        fields
+        let set = [
+            self.name.is_some(),
+            self.environment_vars.is_some(),
+            self.ssh_public_key.is_some(),
+            self.ramdisk.is_some(),
+            self.ai.is_some(),
+        ];
+        Self::FIELDS_NEEDING_STOP.into_iter().zip(set).filter(|(_, set)| *set).map(|(field, _)| field).collect()
     }
 }
 

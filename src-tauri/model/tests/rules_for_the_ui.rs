@@ -3,7 +3,7 @@
 //! accepts and checks fields by the server's numbers. CI fails when the committed file differs.
 
 use hoody_model::validate;
-use hoody_model::{ContainerStatus, Operation};
+use hoody_model::{ContainerStatus, ContainerUpdate, Operation};
 use serde_json::{Map, Value, json};
 
 fn statuses(pick: impl Fn(ContainerStatus) -> bool) -> Value {
@@ -23,6 +23,7 @@ fn rules_for_the_ui() {
         "copy": statuses(ContainerStatus::can_copy),
         "restore": statuses(ContainerStatus::can_restore),
         "update_config": statuses(ContainerStatus::accepts_config_update),
+        "fields_needing_stop": ContainerUpdate::FIELDS_NEEDING_STOP,
         "transitional": statuses(ContainerStatus::is_transitional),
         "name": { "min": validate::NAME_MIN, "max": validate::NAME_MAX, "pattern": "^[A-Za-z0-9_-]+$",
                   "random": hoody_model::names::RANDOM_NAME },

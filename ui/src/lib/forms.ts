@@ -1,5 +1,9 @@
-// The create dialog's checks: the server's rules (bindings/rules.json), worded as it words them.
+// The create and edit dialogs' checks and updates: the server's rules (bindings/rules.json),
+// worded as it words them.
 import rules from "./bindings/rules.json";
+import type { Container } from "./bindings/Container";
+import type { ContainerStatus } from "./bindings/ContainerStatus";
+import type { ContainerUpdate } from "./bindings/ContainerUpdate";
 import { normalizeHex } from "./colors";
 
 export interface EnvRow {
@@ -45,5 +49,66 @@ export function checkCreate(f: CreateFields): Problems {
   if (f.newProject !== null && !f.newProject.trim()) {
     problems.newProject = "name the new project";
   }
+  return problems;
+}
+
+/** What the edit dialog holds: the updatable fields of a container. */
+export interface EditFields {
+  name: string;
+  color: string;
+  comment: string;
+  env: EnvRow[];
+  sshKey: string;
+  autostart: boolean;
+  ai: boolean;
+  cache: boolean;
+  ramdisk: boolean;
+}
+
+export function editFieldsOf(c: Container): EditFields {
+  return {
+    name: c.name,
+    color: c.color ?? "",
+    comment: c.comment ?? "",
+    env: Object.entries(c.environment_vars).map(([key, value]) => ({ key, value })),
+    sshKey: c.ssh_public_key ?? "",
+    autostart: c.autostart,
+    ai: c.ai,
+    cache: c.cache,
+    ramdisk: c.ramdisk,
+  };
+}
+
+/** The update that turns `c` into what the dialog holds: only the fields that changed. */
+export function updateFor(c: Container, f: EditFields): ContainerUpdate {
+  const update: ContainerUpdate = {};
+  const name = f.name.trim();
+  if (name !== c.name) update.name = name;
+  const color = normalizeHex(f.color) ?? null;
+  if (color !== (c.color ? normalizeHex(c.color) : null)) update.color = color;
+  const comment = f.comment.trim() || null;
+  if (comment !== (c.comment ?? null)) update.comment = comment;
+  const env = Object.fromEntries(f.env.map((r) => [r.key.trim(), r.value]));
+  const sameEnv = JSON.stringify(Object.entries(env).sort()) === JSON.stringify(Object.entries(c.environment_vars).sort());
+  if (!sameEnv) update.environment_vars = env;
+  const key = f.sshKey.trim() || null;
+  if (key !== (c.ssh_public_key ?? null)) update.ssh_public_key = key;
+  for (const flag of ["autostart", "ai", "cache", "ramdisk"] as const) if (f[flag] !== c[flag]) update[flag] = f[flag];
+  return update;
+}
+
+/** The fields of an update that a running container has baked in (the engine's list). */
+export function fieldsNeedingStop(update: ContainerUpdate): string[] {
+  return rules.fields_needing_stop.filter((field) => field in update);
+}
+
+/** Whether saving must stop the container first (and start it again after). */
+export function mustStopToSave(status: ContainerStatus, update: ContainerUpdate): boolean {
+  return fieldsNeedingStop(update).length > 0 && !rules.update_config.includes(status);
+}
+
+export function checkEdit(f: EditFields): Problems {
+  const problems = checkCreate({ ...f, newProject: null });
+  if (!f.name.trim()) problems.name = "the container needs a name";
   return problems;
 }

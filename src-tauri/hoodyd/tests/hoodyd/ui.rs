@@ -34,6 +34,7 @@ async fn the_ui_creates_runs_and_deletes_a_container() {
         .unwrap_or_else(|| panic!("{stdout}"));
     let pattern = format!("-terminal-1.local.localhost:{}/", d.proxy_port);
     assert!(opened.starts_with("http://") && opened.ends_with(&pattern), "{opened}");
+    assert!(stdout.contains("step: renamed to web-2"), "{stdout}");
     assert!(stdout.contains("step: deleted with a snapshot first"), "{stdout}");
     // Nothing is left, and the bad name created nothing: the one container was deleted.
     let left = d.client.raw(Method::GET, "/containers/", None).await.unwrap().body;

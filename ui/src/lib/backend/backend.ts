@@ -10,6 +10,9 @@ import type { Project } from "../bindings/Project";
 import type { ProjectCreate } from "../bindings/ProjectCreate";
 import type { Snapshot } from "../bindings/Snapshot";
 import type { SnapshotCreate } from "../bindings/SnapshotCreate";
+import type { ContainerUpdate } from "../bindings/ContainerUpdate";
+import type { RuntimeInfo } from "../bindings/RuntimeInfo";
+import type { StatusLogEntry } from "../bindings/StatusLogEntry";
 
 export interface Backend {
   /** Every container the caller may see, with runtime details (urls, processes). */
@@ -23,6 +26,14 @@ export interface Backend {
   deleteContainer(id: string): Promise<void>;
   snapshot(id: string, req: SnapshotCreate): Promise<Snapshot>;
   copy(id: string): Promise<Container>;
+  /** Changes the updatable fields; some need the container stopped (rules.fields_needing_stop). */
+  updateContainer(id: string, req: ContainerUpdate): Promise<Container>;
+  snapshots(id: string): Promise<Snapshot[]>;
+  restoreSnapshot(id: string, name: string): Promise<Container>;
+  deleteSnapshot(id: string, name: string): Promise<Snapshot>;
+  statusLogs(id: string): Promise<StatusLogEntry[]>;
+  /** Live figures of a running container: processes, ports, CPU, memory, kit services. */
+  stats(id: string): Promise<RuntimeInfo>;
   /** Opens a service URL in the user's browser. */
   openUrl(url: string): Promise<void>;
   /** Follows container changes until the returned function is called. */

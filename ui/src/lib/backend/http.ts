@@ -7,7 +7,9 @@ import type { ContainerEvent } from "../bindings/ContainerEvent";
 import type { Image } from "../bindings/Image";
 import type { Pagination } from "../bindings/Pagination";
 import type { Project } from "../bindings/Project";
+import type { RuntimeInfo } from "../bindings/RuntimeInfo";
 import type { Snapshot } from "../bindings/Snapshot";
+import type { StatusLogEntry } from "../bindings/StatusLogEntry";
 
 /** The largest page the API gives; the grid reads every page. */
 const PAGE = 200;
@@ -95,6 +97,30 @@ export class HttpBackend implements Backend {
 
   copy(id: string) {
     return this.call<Container>("POST", `/containers/${id}/copy`, {});
+  }
+
+  updateContainer(id: string, req: Parameters<Backend["updateContainer"]>[1]) {
+    return this.call<Container>("PATCH", `/containers/${id}`, req);
+  }
+
+  snapshots(id: string) {
+    return this.call<Snapshot[]>("GET", `/containers/${id}/snapshots`);
+  }
+
+  restoreSnapshot(id: string, name: string) {
+    return this.call<Container>("PUT", `/containers/${id}/snapshots/${encodeURIComponent(name)}`);
+  }
+
+  deleteSnapshot(id: string, name: string) {
+    return this.call<Snapshot>("DELETE", `/containers/${id}/snapshots/${encodeURIComponent(name)}`);
+  }
+
+  statusLogs(id: string) {
+    return this.call<StatusLogEntry[]>("GET", `/containers/${id}/status-logs`);
+  }
+
+  stats(id: string) {
+    return this.call<RuntimeInfo>("GET", `/containers/${id}/stats`);
   }
 
   async openUrl(url: string) {

@@ -12,6 +12,9 @@ import type { Project } from "../bindings/Project";
 import type { ProjectCreate } from "../bindings/ProjectCreate";
 import type { Snapshot } from "../bindings/Snapshot";
 import type { SnapshotCreate } from "../bindings/SnapshotCreate";
+import type { ContainerUpdate } from "../bindings/ContainerUpdate";
+import type { RuntimeInfo } from "../bindings/RuntimeInfo";
+import type { StatusLogEntry } from "../bindings/StatusLogEntry";
 
 /** A command's refusal arrives as `{status, code, message}`, the REST API's error in short. */
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -34,6 +37,12 @@ export class TauriBackend implements Backend {
   deleteContainer = async (id: string) => void (await call<Container>("delete_container", { id }));
   snapshot = (id: string, req: SnapshotCreate) => call<Snapshot>("snapshot", { id, req });
   copy = (id: string) => call<Container>("copy", { id });
+  updateContainer = (id: string, req: ContainerUpdate) => call<Container>("update_container", { id, req });
+  snapshots = (id: string) => call<Snapshot[]>("snapshots", { id });
+  restoreSnapshot = (id: string, name: string) => call<Container>("restore_snapshot", { id, name });
+  deleteSnapshot = (id: string, name: string) => call<Snapshot>("delete_snapshot", { id, name });
+  statusLogs = (id: string) => call<StatusLogEntry[]>("status_logs", { id });
+  stats = (id: string) => call<RuntimeInfo>("stats", { id });
   openUrl = async (url: string) => void (await call<void>("open_url", { url }));
   openService = (id: string, service: string, start: boolean) => call<string>("open_service", { id, service, start });
   quit = (stopRunning: boolean) => call<void>("quit", { stopRunning });

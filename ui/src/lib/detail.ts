@@ -1,0 +1,41 @@
+// Figures of the detail view, worded for people: CPU use between two samples, sizes, durations.
+import type { RuntimeInfo } from "./bindings/RuntimeInfo";
+
+export interface Sample {
+  cpuNs: number;
+  atMs: number;
+}
+
+export function sampleOf(info: RuntimeInfo, atMs: number): Sample {
+  return { cpuNs: Number(info.cpu_usage_ns), atMs };
+}
+
+/** CPU use between two samples, in % of one core (200 % = two cores busy); null before two. */
+export function cpuPercent(previous: Sample | null, next: Sample): number | null {
+  if (!previous || next.atMs <= previous.atMs || next.cpuNs < previous.cpuNs) return null;
+  return ((next.cpuNs - previous.cpuNs) / 1e6 / (next.atMs - previous.atMs)) * 100;
+}
+
+export function formatBytes(bytes: number | bigint): string {
+  let value = Number(bytes);
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+export function formatDuration(ms: number | bigint): string {
+  let s = Math.floor(Number(ms) / 1000);
+  if (s < 60) return `${s} s`;
+  const parts: string[] = [];
+  for (const [size, unit] of [[86400, "d"], [3600, "h"], [60, "min"]] as const) {
+    if (s >= size) {
+      parts.push(`${Math.floor(s / size)} ${unit}`);
+      s %= size;
+    }
+  }
+  return parts.slice(0, 2).join(" ");
+}
