@@ -46,9 +46,15 @@ try {
   step(`terminal chip opened ${opened.at(-1)}`);
   // The terminal page stays open through stop, start and delete, as a user would leave it.
 
-  await card.getByRole("button", { name: "Stop", exact: true }).click();
+  // Keyboard first: Ctrl+K, a few letters, Enter focuses the card; "s" stops it.
+  await page.keyboard.press("Control+k");
+  await page.getByRole("combobox", { name: "command" }).fill("web-1");
+  await page.screenshot({ path: `${shots}/ui-palette.png` });
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.activeElement?.getAttribute("data-container") === "web-1");
+  await page.keyboard.press("s");
   await card.and(page.locator('[data-status="stopped"]')).waitFor({ timeout: 30000 });
-  step("stopped");
+  step("stopped from the keyboard (command palette, then s)");
   await card.getByRole("button", { name: "Start", exact: true }).click();
   await card.and(page.locator('[data-status="running"]')).waitFor({ timeout: 30000 });
   step("started again");
