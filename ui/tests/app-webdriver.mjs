@@ -1,5 +1,5 @@
 // The real desktop app driven over WebDriver (tauri-driver + WebKitWebDriver): a bad name is
-// refused in the create dialog; a container is created, its card turns running, stops and
+// refused in the create dialog; a container is created with a generated SSH key, its card turns running, stops and
 // starts; its Terminal chip opens the URL (the caller checks what xdg-open received); it is
 // deleted with a snapshot first. Screenshots go to SCREENSHOT_DIR.
 // Usage: node ui/tests/app-webdriver.mjs DRIVER_URL APP IMAGE SCREENSHOT_DIR
@@ -76,6 +76,12 @@ try {
   step("a bad name is refused in the dialog");
 
   await type("dialog input[name=name]", "web-1");
+  // A new ed25519 key for it, saved under the (temporary) HOME's .ssh; the caller checks the file.
+  await click("dialog .ssh-generate button");
+  const publicKey = await until("the generated key", () =>
+    run(`const v = document.querySelector("dialog textarea[name=ssh]").value; return v.startsWith("ssh-ed25519 ") ? v : null`),
+  );
+  step(`generated key ${publicKey}`);
   await click("dialog button[type=submit]");
   const card = '[data-container="web-1"]';
   await find(`${card}[data-status="running"]`);

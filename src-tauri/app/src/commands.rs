@@ -1,6 +1,9 @@
 //! The commands the UI invokes (its Tauri transport): each one a call into the desktop core,
 //! answering the API's types or its `{status, code, message}` error.
 
+use hoody_desktop_core::remotes::{RemoteEndpoint, ServerEntry};
+use hoody_desktop_core::secrets::SecretStore;
+use hoody_desktop_core::sshkeys::GeneratedSshKey;
 use hoody_desktop_core::{CommandError, Desktop};
 use hoody_model::services::Service;
 use hoody_model::{
@@ -93,6 +96,32 @@ pub async fn stats(desktop: State<'_, Desktop>, id: String) -> Answer<RuntimeInf
 #[tauri::command]
 pub async fn copy(desktop: State<'_, Desktop>, id: String) -> Answer<Container> {
     desktop.copy(&id).await
+}
+
+/// This machine and the remote endpoints, with what went wrong reading each.
+#[tauri::command]
+pub async fn servers(desktop: State<'_, Desktop>) -> Answer<Vec<ServerEntry>> {
+    desktop.servers().await
+}
+
+/// Adds a remote endpoint once it accepts the token, which goes to the OS keyring.
+#[tauri::command]
+pub async fn add_remote(desktop: State<'_, Desktop>, name: String, url: String, token: String) -> Answer<SecretStore> {
+    desktop.add_remote(RemoteEndpoint { name, url }, &token).await
+}
+
+#[tauri::command]
+pub async fn remove_remote(desktop: State<'_, Desktop>, name: String) -> Answer<()> {
+    desktop.remove_remote(&name).await
+}
+
+/// Generates an ed25519 key pair for a container, saved as `~/.ssh/hoody-<name>` (0600).
+#[tauri::command]
+pub async fn generate_ssh_key(name: String) -> Answer<GeneratedSshKey> {
+    let dir = hoody_desktop_core::sshkeys::user_ssh_dir()?;
+    tokio::task::spawn_blocking(move || hoody_desktop_core::sshkeys::generate(&dir, &name))
+        .await
+        .map_err(|e| CommandError::new(ErrorCode::Internal, format!("key generation stopped: {e}")))?
 }
 
 #[tauri::command]

@@ -5,7 +5,7 @@ mod commands;
 mod links;
 mod tray;
 
-use hoody_desktop_core::Desktop;
+use hoody_desktop_core::{Desktop, DesktopEvent};
 use std::path::PathBuf;
 use tauri::{Emitter, Manager, WindowEvent};
 
@@ -59,6 +59,10 @@ fn main() {
             commands::delete_snapshot,
             commands::status_logs,
             commands::stats,
+            commands::generate_ssh_key,
+            commands::servers,
+            commands::add_remote,
+            commands::remove_remote,
             commands::open_url,
             commands::open_service,
             commands::quit,
@@ -104,11 +108,11 @@ fn follow_events(app: tauri::AppHandle, desktop: Desktop) {
         let mut events = desktop.subscribe();
         loop {
             match events.recv().await {
-                Ok(event) => {
+                Ok(DesktopEvent::Container(event)) => {
                     let _ = app.emit("container-event", &event);
                     tray::notify_if_unexpected(&app, &desktop, &event).await;
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                Ok(DesktopEvent::Resync) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                     let _ = app.emit("container-resync", ());
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,

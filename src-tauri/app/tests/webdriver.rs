@@ -5,6 +5,7 @@
 //! (`ui/tests/app-webdriver.mjs` drives the window).
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -110,6 +111,14 @@ fn the_window_creates_runs_and_deletes_a_container() {
     );
     assert!(stdout.contains("filled rgb(115, 210, 22)"), "{stdout}");
     assert!(stdout.contains("step: deleted with a snapshot first"), "{stdout}");
+
+    // The generated key pair: the private half 0600 in ~/.ssh, the public half what the form got.
+    let generated =
+        stdout.lines().find_map(|l| l.strip_prefix("step: generated key ")).unwrap_or_else(|| panic!("{stdout}"));
+    let private = home.join(".ssh/hoody-web-1");
+    assert_eq!(std::fs::metadata(&private).unwrap().permissions().mode() & 0o777, 0o600);
+    assert!(std::fs::read_to_string(&private).unwrap().starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"));
+    assert_eq!(std::fs::read_to_string(home.join(".ssh/hoody-web-1.pub")).unwrap().trim(), generated);
 
     // The Terminal chip opened the container's terminal URL on the app's proxy.
     let proxy_port = log.split("proxy_port=").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();

@@ -8,7 +8,8 @@ pub use events::EventStream;
 
 use hoody_model::{
     Container, ContainerCreate, ContainerUpdate, CreatedToken, ErrorCode, Image, Operation, Pagination, Project,
-    ProjectCreate, ProjectUpdate, Realm, RealmCreate, Rental, Server, Snapshot, StatusLogEntry, TokenCreate,
+    ProjectCreate, ProjectUpdate, Realm, RealmCreate, Rental, RuntimeInfo, Server, Snapshot, SnapshotCreate,
+    StatusLogEntry, TokenCreate,
 };
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -200,6 +201,26 @@ impl HoodyClient {
         self.call(Method::GET, &format!("/containers/{id}/snapshots"), None::<&()>).await
     }
 
+    pub async fn create_snapshot(&self, id: &str, req: &SnapshotCreate) -> Result<Snapshot> {
+        self.call(Method::POST, &format!("/containers/{id}/snapshots"), Some(req)).await
+    }
+
+    pub async fn restore_snapshot(&self, id: &str, name: &str) -> Result<Container> {
+        self.call(Method::PUT, &format!("/containers/{id}/snapshots/{}", path_segment(name)), None::<&()>).await
+    }
+
+    pub async fn delete_snapshot(&self, id: &str, name: &str) -> Result<Snapshot> {
+        self.call(Method::DELETE, &format!("/containers/{id}/snapshots/{}", path_segment(name)), None::<&()>).await
+    }
+
+    pub async fn copy_container(&self, id: &str) -> Result<Container> {
+        self.call(Method::POST, &format!("/containers/{id}/copy"), Some(&serde_json::json!({}))).await
+    }
+
+    pub async fn stats(&self, id: &str) -> Result<RuntimeInfo> {
+        self.call(Method::GET, &format!("/containers/{id}/stats"), None::<&()>).await
+    }
+
     pub async fn rentals(&self) -> Result<Vec<Rental>> {
         self.call(Method::GET, "/rentals", None::<&()>).await
     }
@@ -234,6 +255,16 @@ impl HoodyClient {
         }
         EventStream::start(resp).await
     }
+}
+
+/// A name as one path segment: anything but letters, digits and `-_.` is percent-encoded.
+fn path_segment(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn q(query: &str) -> String {

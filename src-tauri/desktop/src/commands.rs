@@ -3,12 +3,16 @@
 //! Every method answers with the API's types or a [`CommandError`] carrying the API's code.
 
 use crate::CommandError;
+use crate::events::{self, DesktopEvent};
+use crate::remotes::{RemoteEndpoint, Remotes, ServerEntry, remote_error};
+use crate::secrets::{SecretStore, Secrets};
+use hoody_client::HoodyClient;
 use hoody_engine::{Engine, EngineConfig, Principal, Scope};
 use hoody_model::page::{ContainerListQuery, PageRequest};
 use hoody_model::services::{Service, ServiceAddress};
 use hoody_model::{
-    Container, ContainerCreate, ContainerEvent, ContainerId, ContainerStatus, ContainerUpdate, ErrorCode, Image,
-    Operation, Project, ProjectCreate, ProjectId, RuntimeInfo, Snapshot, SnapshotCreate, StatusLogEntry, TokenId,
+    Container, ContainerCreate, ContainerId, ContainerStatus, ContainerUpdate, ErrorCode, Image, Operation, Project,
+    ProjectCreate, ProjectId, RuntimeInfo, Snapshot, SnapshotCreate, StatusLogEntry, TokenId,
 };
 use hoody_runtime::{LocalRuntime, RuntimeConfig};
 use std::net::SocketAddr;
@@ -27,6 +31,8 @@ pub struct Desktop {
     /// The desktop user owns the local engine.
     principal: Principal,
     proxy_port: u16,
+    remotes: Arc<Remotes>,
+    events: tokio::sync::broadcast::Sender<DesktopEvent>,
 }
 
 impl std::fmt::Debug for Desktop {
@@ -57,7 +63,12 @@ impl Desktop {
         let proxy_port = hoody_engine::services::serve_services(&engine, listener, std::future::pending())
             .map_err(|e| format!("the service proxy did not start: {e}"))?;
         let principal = Principal { token_id: TokenId::generate(), scope: Scope::All };
-        Ok(Self { engine, principal, proxy_port })
+        let (events, _) = tokio::sync::broadcast::channel(1024);
+        events::forward_local(engine.subscribe(), events.clone());
+        let remotes = Remotes::load(data_dir.join("remotes.json"), Secrets::new("hoody-desktop"), events.clone())
+            .await
+            .map_err(|e| format!("the remote servers did not load: {e}"))?;
+        Ok(Self { engine, principal, proxy_port, remotes: Arc::new(remotes), events })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -68,12 +79,45 @@ impl Desktop {
         self.proxy_port
     }
 
-    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<ContainerEvent> {
-        self.engine.subscribe()
+    /// Changes of containers on every server, and requests to read everything again.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<DesktopEvent> {
+        self.events.subscribe()
     }
 
-    /// Every container, with runtime details.
+    /// This machine and the remote endpoints, with what went wrong reading each.
+    pub async fn servers(&self) -> Result<Vec<ServerEntry>> {
+        let this = self.engine.servers().await?.into_iter().next();
+        let local = ServerEntry {
+            name: self.engine.server_name().to_owned(),
+            url: None,
+            remote: false,
+            problem: this.and_then(|s| s.runtime_unavailable_reason),
+        };
+        Ok(std::iter::once(local).chain(self.remotes.entries().await).collect())
+    }
+
+    /// Adds a remote endpoint once it accepts the token (kept in the OS keyring).
+    pub async fn add_remote(&self, endpoint: RemoteEndpoint, token: &str) -> Result<SecretStore> {
+        self.remotes.add(&endpoint.name, &endpoint.url, token).await
+    }
+
+    pub async fn remove_remote(&self, name: &str) -> Result<()> {
+        self.remotes.remove(name).await
+    }
+
+    /// The remote holding container `id`, when it is not this machine's.
+    async fn remote(&self, id: &str) -> Option<(String, HoodyClient)> {
+        self.remotes.client_for(id).await
+    }
+
+    /// Every container on every server, with runtime details.
     pub async fn containers(&self) -> Result<Vec<Container>> {
+        let mut all = self.local_containers().await?;
+        all.extend(self.remotes.containers().await);
+        Ok(all)
+    }
+
+    async fn local_containers(&self) -> Result<Vec<Container>> {
         let mut all = Vec::new();
         for page in 1.. {
             let q = ContainerListQuery {
@@ -91,6 +135,9 @@ impl Desktop {
     }
 
     pub async fn container(&self, id: &str) -> Result<Container> {
+        if let Some((server, client)) = self.remote(id).await {
+            return client.container(id, true).await.map(on(&server)).map_err(|e| remote_error(&server, e));
+        }
         Ok(self.engine.container_with_runtime(&self.principal, &ContainerId::parse(id)?).await?)
     }
 
@@ -120,49 +167,80 @@ impl Desktop {
     }
 
     pub async fn operate(&self, id: &str, op: Operation) -> Result<Container> {
+        if let Some((server, client)) = self.remote(id).await {
+            return client.operate(id, op).await.map(on(&server)).map_err(|e| remote_error(&server, e));
+        }
         Ok(self.engine.operate(&self.principal, &ContainerId::parse(id)?, op).await?)
     }
 
     pub async fn delete_container(&self, id: &str) -> Result<Container> {
+        if let Some((server, client)) = self.remote(id).await {
+            return client.delete_container(id).await.map(on(&server)).map_err(|e| remote_error(&server, e));
+        }
         Ok(self.engine.delete_container(&self.principal, &ContainerId::parse(id)?).await?)
     }
 
     pub async fn snapshot(&self, id: &str, req: SnapshotCreate) -> Result<Snapshot> {
+        if let Some((server, client)) = self.remote(id).await {
+            return client.create_snapshot(id, &req).await.map_err(|e| remote_error(&server, e));
+        }
         Ok(self.engine.create_snapshot(&self.principal, &ContainerId::parse(id)?, req).await?)
     }
 
     pub async fn update_container(&self, id: &str, req: ContainerUpdate) -> Result<Container> {
+        if let Some((server, client)) = self.remote(id).await {
+            return client.update_container(id, &req).await.map(on(&server)).map_err(|e| remote_error(&server, e));
+        }
         Ok(self.engine.update_container(&self.principal, &ContainerId::parse(id)?, req).await?)
     }
 
     pub async fn snapshots(&self, id: &str) -> Result<Vec<Snapshot>> {
+        if let Some((server, client)) = self.remote(id).await {
+            return client.snapshots(id).await.map_err(|e| remote_error(&server, e));
+        }
         Ok(self.engine.snapshots(&self.principal, &ContainerId::parse(id)?).await?)
     }
 
     pub async fn restore_snapshot(&self, id: &str, name: &str) -> Result<Container> {
+        if let Some((server, client)) = self.remote(id).await {
+            return client.restore_snapshot(id, name).await.map(on(&server)).map_err(|e| remote_error(&server, e));
+        }
         Ok(self.engine.restore_snapshot(&self.principal, &ContainerId::parse(id)?, name).await?)
     }
 
     pub async fn delete_snapshot(&self, id: &str, name: &str) -> Result<Snapshot> {
+        if let Some((server, client)) = self.remote(id).await {
+            return client.delete_snapshot(id, name).await.map_err(|e| remote_error(&server, e));
+        }
         Ok(self.engine.delete_snapshot(&self.principal, &ContainerId::parse(id)?, name).await?)
     }
 
     pub async fn status_logs(&self, id: &str) -> Result<Vec<StatusLogEntry>> {
+        if let Some((server, client)) = self.remote(id).await {
+            return client.status_logs(id).await.map_err(|e| remote_error(&server, e));
+        }
         Ok(self.engine.status_logs(&self.principal, &ContainerId::parse(id)?).await?)
     }
 
     pub async fn stats(&self, id: &str) -> Result<RuntimeInfo> {
+        if let Some((server, client)) = self.remote(id).await {
+            return client.stats(id).await.map_err(|e| remote_error(&server, e));
+        }
         Ok(self.engine.stats(&self.principal, &ContainerId::parse(id)?).await?)
     }
 
     pub async fn copy(&self, id: &str) -> Result<Container> {
+        if let Some((server, client)) = self.remote(id).await {
+            return client.copy_container(id).await.map(on(&server)).map_err(|e| remote_error(&server, e));
+        }
         Ok(self.engine.copy_container(&self.principal, &ContainerId::parse(id)?).await?)
     }
 
     /// The URL of a service of a container. A stopped container is started first when
     /// `start_if_stopped` is set (the caller asked the user), and the URL is given once it runs.
     pub async fn service_url(&self, id: &ContainerId, service: Service, start_if_stopped: bool) -> Result<String> {
-        let mut c = self.engine.container(&self.principal, id).await?;
+        let id = id.as_str();
+        let mut c = self.container(id).await?;
         if c.status == ContainerStatus::Stopped {
             if !start_if_stopped {
                 return Err(CommandError::new(
@@ -170,20 +248,29 @@ impl Desktop {
                     format!("{} is stopped; start it to open its {}", c.name, service.slug()),
                 ));
             }
-            c = self.engine.operate(&self.principal, id, Operation::Start).await?;
+            c = self.operate(id, Operation::Start).await?;
         }
         let deadline = tokio::time::Instant::now() + START_WAIT;
         while matches!(c.status, ContainerStatus::Creating | ContainerStatus::Claiming | ContainerStatus::Copying)
             && tokio::time::Instant::now() < deadline
         {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            c = self.engine.container(&self.principal, id).await?;
+            c = self.container(id).await?;
         }
         if c.status != ContainerStatus::Running {
             return Err(CommandError::new(
                 ErrorCode::WrongState,
                 format!("{} is {}; its {} opens when it runs", c.name, c.status, service.slug()),
             ));
+        }
+        if self.remote(id).await.is_some() {
+            // A remote's URLs are its own proxy's.
+            return c.urls.get(&service.slug()).cloned().ok_or_else(|| {
+                CommandError::new(
+                    ErrorCode::NotFound,
+                    format!("{} on {} offers no {}", c.name, c.server_name, service.slug()),
+                )
+            });
         }
         let address = ServiceAddress {
             project_id: c.project_id,
@@ -196,7 +283,16 @@ impl Desktop {
 
     /// Whether a container is stopped (so opening one of its services means starting it).
     pub async fn is_stopped(&self, id: &ContainerId) -> Result<bool> {
-        Ok(self.engine.container(&self.principal, id).await?.status == ContainerStatus::Stopped)
+        Ok(self.container(id.as_str()).await?.status == ContainerStatus::Stopped)
+    }
+}
+
+/// A remote's container as the grid names it: by the remote's name, not the name the remote
+/// gives itself.
+fn on(server: &str) -> impl Fn(Container) -> Container + '_ {
+    move |mut c| {
+        c.server_name = server.to_owned();
+        c
     }
 }
 

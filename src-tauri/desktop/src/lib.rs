@@ -1,12 +1,17 @@
 //! The desktop app's capabilities, testable without Tauri or a display: the local server it
 //! runs (engine, runtime, service proxy), the commands the UI calls, the tray menu's model and
-//! `hoody://` deep links. `src-tauri/app` only wires them to Tauri.
+//! `hoody://` deep links, and SSH keys generated for containers. `src-tauri/app` only wires them to Tauri.
 
 pub mod commands;
 pub mod deeplink;
 pub mod error;
+pub mod events;
+pub mod remotes;
+pub mod secrets;
+pub mod sshkeys;
 pub mod tray;
 
 pub use commands::Desktop;
 pub use deeplink::DeepLink;
 pub use error::CommandError;
+pub use events::DesktopEvent;

@@ -13,6 +13,7 @@ import type { SnapshotCreate } from "../bindings/SnapshotCreate";
 import type { ContainerUpdate } from "../bindings/ContainerUpdate";
 import type { RuntimeInfo } from "../bindings/RuntimeInfo";
 import type { StatusLogEntry } from "../bindings/StatusLogEntry";
+import type { GeneratedSshKey } from "../bindings/GeneratedSshKey";
 
 export interface Backend {
   /** Every container the caller may see, with runtime details (urls, processes). */
@@ -40,6 +41,8 @@ export interface Backend {
   subscribe(listener: Listener): () => void;
   /** Desktop only: open a service, starting a stopped container when `start` is set. */
   openService?(id: string, service: string, start: boolean): Promise<string>;
+  /** Desktop only: a new ed25519 key pair for container `name`, saved as ~/.ssh/hoody-<name>. */
+  generateSshKey?(name: string): Promise<GeneratedSshKey>;
   /** Desktop only: quit the app, stopping running containers first or not. */
   quit?(stopRunning: boolean): Promise<void>;
   /** Desktop only: tells the shell the first screen is drawn. */

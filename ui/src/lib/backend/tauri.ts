@@ -15,6 +15,7 @@ import type { SnapshotCreate } from "../bindings/SnapshotCreate";
 import type { ContainerUpdate } from "../bindings/ContainerUpdate";
 import type { RuntimeInfo } from "../bindings/RuntimeInfo";
 import type { StatusLogEntry } from "../bindings/StatusLogEntry";
+import type { GeneratedSshKey } from "../bindings/GeneratedSshKey";
 
 /** A command's refusal arrives as `{status, code, message}`, the REST API's error in short. */
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -45,6 +46,7 @@ export class TauriBackend implements Backend {
   stats = (id: string) => call<RuntimeInfo>("stats", { id });
   openUrl = async (url: string) => void (await call<void>("open_url", { url }));
   openService = (id: string, service: string, start: boolean) => call<string>("open_service", { id, service, start });
+  generateSshKey = (name: string) => call<GeneratedSshKey>("generate_ssh_key", { name });
   quit = (stopRunning: boolean) => call<void>("quit", { stopRunning });
   ready = () => call<void>("ui_ready");
 

@@ -1,0 +1,293 @@
+//! Remote endpoints: other servers that speak the Hoody API (the Hoody cloud, a `hoodyd` on
+//! another machine), shown in the same grid as this machine's containers. Their names and URLs
+//! are saved in `remotes.json` in the data dir; their tokens are in the OS keyring, never there.
+//! Each remote's events are followed and merged into the desktop's own stream.
+
+use crate::CommandError;
+use crate::events::DesktopEvent;
+use crate::secrets::{SecretStore, Secrets};
+use hoody_client::{ClientError, HoodyClient};
+use hoody_model::{Container, ErrorCode};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::{RwLock, broadcast};
+use tokio::task::AbortHandle;
+
+/// A remote endpoint as saved (without its token).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct RemoteEndpoint {
+    /// How the grid names its server (`[a-z0-9-]`, not `local`).
+    pub name: String,
+    /// Its origin, `http(s)://host:port`; the API is under `/api/v1`.
+    pub url: String,
+}
+
+/// A server the grid shows, and whether it answered the last time it was asked.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ServerEntry {
+    pub name: String,
+    /// None for this machine.
+    pub url: Option<String>,
+    pub remote: bool,
+    /// Why it could not be read (unreachable, token refused, no token in the keyring).
+    pub problem: Option<String>,
+}
+
+/// How long a lost event stream waits before it connects again.
+const RECONNECT: Duration = Duration::from_secs(3);
+/// The largest page the API gives.
+const PAGE: u32 = 200;
+
+struct Remote {
+    endpoint: RemoteEndpoint,
+    /// None when the keyring holds no token for it.
+    client: Option<HoodyClient>,
+    problem: Option<String>,
+    follower: Option<AbortHandle>,
+}
+
+pub struct Remotes {
+    file: PathBuf,
+    secrets: Secrets,
+    events: broadcast::Sender<DesktopEvent>,
+    list: RwLock<Vec<Remote>>,
+    /// Which remote holds each container the grid has listed (container ids are unique).
+    routes: Mutex<HashMap<String, String>>,
+}
+
+impl std::fmt::Debug for Remotes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Remotes").field("file", &self.file).finish()
+    }
+}
+
+impl Remotes {
+    /// Loads the saved endpoints, their tokens from the keyring, and starts following them.
+    pub async fn load(
+        file: PathBuf,
+        secrets: Secrets,
+        events: broadcast::Sender<DesktopEvent>,
+    ) -> Result<Self, CommandError> {
+        let saved: Vec<RemoteEndpoint> = match std::fs::read(&file) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| internal(&format!("{} is not a list of endpoints: {e}", file.display())))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(internal(&format!("cannot read {}: {e}", file.display()))),
+        };
+        let remotes = Self { file, secrets, events, list: RwLock::new(Vec::new()), routes: Mutex::default() };
+        for endpoint in saved {
+            let token = remotes.secrets.get(&endpoint.url).await?;
+            let problem = token.is_none().then(|| "no token in the keyring: add the server again".to_owned());
+            let client = token.map(|t| HoodyClient::new(&endpoint.url, Some(t)));
+            let follower = client.as_ref().map(|c| remotes.follow(c.clone()));
+            remotes.list.write().await.push(Remote { endpoint, client, problem, follower });
+        }
+        Ok(remotes)
+    }
+
+    /// Adds (or replaces) an endpoint once it answers with this token; the token goes to the
+    /// keyring. Answers where the token was stored.
+    pub async fn add(&self, name: &str, url: &str, token: &str) -> Result<SecretStore, CommandError> {
+        let name = check_name(name)?;
+        let url = check_url(url)?;
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(CommandError::new(ErrorCode::InvalidField, "the server's API token is missing"));
+        }
+        let client = HoodyClient::new(&url, Some(token.to_owned()));
+        client.servers().await.map_err(|e| remote_error(&name, e))?;
+        let store = self.secrets.set(&url, token).await?;
+        let mut list = self.list.write().await;
+        if let Some(old) = list.iter().position(|r| r.endpoint.name == name) {
+            let old = list.remove(old);
+            old.follower.inspect(AbortHandle::abort);
+        }
+        let follower = Some(self.follow(client.clone()));
+        list.push(Remote { endpoint: RemoteEndpoint { name, url }, client: Some(client), problem: None, follower });
+        self.save(&list)?;
+        drop(list);
+        let _ = self.events.send(DesktopEvent::Resync);
+        Ok(store)
+    }
+
+    /// Forgets an endpoint and its token.
+    pub async fn remove(&self, name: &str) -> Result<(), CommandError> {
+        let mut list = self.list.write().await;
+        let index = list
+            .iter()
+            .position(|r| r.endpoint.name == name)
+            .ok_or_else(|| CommandError::new(ErrorCode::NotFound, format!("no remote server is called {name:?}")))?;
+        let removed = list.remove(index);
+        self.save(&list)?;
+        drop(list);
+        removed.follower.inspect(AbortHandle::abort);
+        self.secrets.delete(&removed.endpoint.url).await?;
+        self.routes.lock().unwrap().retain(|_, server| *server != removed.endpoint.name);
+        let _ = self.events.send(DesktopEvent::Resync);
+        Ok(())
+    }
+
+    /// The remote endpoints, as the servers list shows them.
+    pub async fn entries(&self) -> Vec<ServerEntry> {
+        self.list
+            .read()
+            .await
+            .iter()
+            .map(|r| ServerEntry {
+                name: r.endpoint.name.clone(),
+                url: Some(r.endpoint.url.clone()),
+                remote: true,
+                problem: r.problem.clone(),
+            })
+            .collect()
+    }
+
+    /// Every container of every remote that answers, named by its remote's name; a remote that
+    /// does not answer keeps its problem for the servers list and adds nothing.
+    pub async fn containers(&self) -> Vec<Container> {
+        let clients: Vec<(String, HoodyClient)> = self
+            .list
+            .read()
+            .await
+            .iter()
+            .filter_map(|r| r.client.clone().map(|c| (r.endpoint.name.clone(), c)))
+            .collect();
+        let mut all = Vec::new();
+        for (name, client) in clients {
+            let (containers, problem) = match all_containers(&client).await {
+                Ok(containers) => (containers, None),
+                Err(e) => (Vec::new(), Some(remote_error(&name, e).message)),
+            };
+            if let Some(remote) = self.list.write().await.iter_mut().find(|r| r.endpoint.name == name) {
+                remote.problem = problem;
+            }
+            let mut routes = self.routes.lock().unwrap();
+            for mut c in containers {
+                routes.insert(c.id.as_str().to_owned(), name.clone());
+                c.server_name = name.clone();
+                all.push(c);
+            }
+        }
+        all
+    }
+
+    /// The remote that holds container `id` (with its name), if one does.
+    pub async fn client_for(&self, id: &str) -> Option<(String, HoodyClient)> {
+        let server = self.routes.lock().unwrap().get(id).cloned()?;
+        let list = self.list.read().await;
+        let remote = list.iter().find(|r| r.endpoint.name == server)?;
+        remote.client.clone().map(|c| (server, c))
+    }
+
+    /// Follows a remote's events into the desktop's stream; each (re)connection asks the UI to
+    /// read everything again, since changes may have been missed while away.
+    fn follow(&self, client: HoodyClient) -> AbortHandle {
+        let events = self.events.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Ok(mut stream) = client.events().await {
+                    let _ = events.send(DesktopEvent::Resync);
+                    while let Ok(Some(event)) = stream.next().await {
+                        let _ = events.send(DesktopEvent::Container(event));
+                    }
+                    let _ = events.send(DesktopEvent::Resync);
+                }
+                tokio::time::sleep(RECONNECT).await;
+            }
+        })
+        .abort_handle()
+    }
+
+    fn save(&self, list: &[Remote]) -> Result<(), CommandError> {
+        let endpoints: Vec<&RemoteEndpoint> = list.iter().map(|r| &r.endpoint).collect();
+        let text = serde_json::to_vec_pretty(&endpoints).map_err(|e| internal(&e.to_string()))?;
+        let tmp = self.file.with_extension("json.tmp");
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, &self.file))
+            .map_err(|e| internal(&format!("cannot write {}: {e}", self.file.display())))
+    }
+}
+
+async fn all_containers(client: &HoodyClient) -> Result<Vec<Container>, ClientError> {
+    let mut all = Vec::new();
+    for page in 1.. {
+        let batch = client.list_containers(&format!("runtime=true&limit={PAGE}&page={page}")).await?;
+        all.extend(batch.items);
+        if page >= batch.pagination.total_pages {
+            break;
+        }
+    }
+    Ok(all)
+}
+
+/// A remote's refusal keeps its status and code; an unreachable remote says so.
+pub(crate) fn remote_error(server: &str, e: ClientError) -> CommandError {
+    match e {
+        ClientError::Api { status, code, message } => CommandError {
+            status,
+            code: code.unwrap_or(ErrorCode::Internal).as_str().to_owned(),
+            message: if status == 401 { format!("{server} refused the token: {message}") } else { message },
+        },
+        ClientError::Transport(e) => {
+            CommandError::new(ErrorCode::RuntimeUnavailable, format!("{server} does not answer: {e}"))
+        }
+        ClientError::Decode(e) => {
+            CommandError::new(ErrorCode::Internal, format!("{server} answered outside the Hoody API: {e}"))
+        }
+    }
+}
+
+fn check_name(name: &str) -> Result<String, CommandError> {
+    let name = name.trim();
+    let ok = (1..=40).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name != "local";
+    if ok {
+        Ok(name.to_owned())
+    } else {
+        Err(CommandError::new(
+            ErrorCode::InvalidName,
+            format!(
+                "server name {name:?} is invalid: 1-40 lower-case letters, digits or '-', and not \"local\" (this machine)"
+            ),
+        ))
+    }
+}
+
+fn check_url(url: &str) -> Result<String, CommandError> {
+    let url = url.trim().trim_end_matches('/');
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(['/', ' ', '?', '#']) => Ok(url.to_owned()),
+        _ => Err(CommandError::new(
+            ErrorCode::InvalidField,
+            format!("{url:?} is not a server's origin: use http(s)://host[:port], without a path"),
+        )),
+    }
+}
+
+fn internal(message: &str) -> CommandError {
+    CommandError::new(ErrorCode::Internal, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_urls_are_checked() {
+        assert_eq!(check_name(" edge-1 ").unwrap(), "edge-1");
+        for bad in ["", "local", "Edge", "a b", &"x".repeat(41)] {
+            assert_eq!(check_name(bad).unwrap_err().code, "invalid_name", "{bad}");
+        }
+        assert_eq!(check_url("http://127.0.0.1:8700/").unwrap(), "http://127.0.0.1:8700");
+        assert_eq!(check_url("https://api.example").unwrap(), "https://api.example");
+        for bad in ["127.0.0.1:8700", "ftp://x", "http://", "http://h/api/v1", "http://h?x"] {
+            assert_eq!(check_url(bad).unwrap_err().code, "invalid_field", "{bad}");
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! A remote endpoint in the desktop's grid: a real `hoodyd` on loopback (target/debug/hoodyd)
+//! is added with its token, its containers appear under its name beside this machine's, the
+//! desktop's commands act on them there, its events arrive in the desktop's stream, the token
+//! survives a restart in the keyring (never in the data dir), and removing it forgets it.
+
+use hoody_client::HoodyClient;
+use hoody_desktop_core::remotes::RemoteEndpoint;
+use hoody_desktop_core::{Desktop, DesktopEvent};
+use hoody_model::{ContainerCreate, ContainerStatus, Operation, ProjectCreate};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Hoodyd(Child);
+
+impl Drop for Hoodyd {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn hoodyd(data: &Path) -> (Hoodyd, String, String) {
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/hoodyd");
+    assert!(bin.exists(), "{} is missing: cargo build -p hoodyd", bin.display());
+    let tarball = hoody_runtime::testkit::busybox_tarball(data).unwrap();
+    let imported =
+        Command::new(&bin).args(["image", "import", "busybox/1"]).arg(&tarball).arg("--data-dir").arg(data).status();
+    assert!(imported.unwrap().success());
+    let mut child = Command::new(&bin)
+        .args(["serve", "--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .env("HOODY_LOG", "error")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect("hoodyd's address").to_owned();
+    let origin = url.trim_end_matches('/').trim_end_matches("/api/v1").to_owned();
+    let token = std::fs::read_to_string(data.join("admin.token")).unwrap().trim().to_owned();
+    (Hoodyd(child), origin, token)
+}
+
+async fn next_event_for(events: &mut tokio::sync::broadcast::Receiver<DesktopEvent>, id: &str, to: ContainerStatus) {
+    let wait = async {
+        loop {
+            if let Ok(DesktopEvent::Container(e)) = events.recv().await
+                && e.container_id.as_str() == id
+                && e.to == to
+            {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), wait).await.unwrap_or_else(|_| panic!("no {to} event for {id}"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_remote_hoodyd_joins_the_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let (remote_data, desktop_data) = (dir.path().join("remote"), dir.path().join("desktop"));
+    std::fs::create_dir_all(&remote_data).unwrap();
+    let (server, origin, token) = hoodyd(&remote_data);
+    let desktop = Desktop::start(&desktop_data, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let edge = |url: &str| RemoteEndpoint { name: "edge".into(), url: url.into() };
+
+    // Refusals change nothing: a wrong token, a bad name, an address with nothing behind it.
+    let e = desktop.add_remote(edge(&origin), "wrong").await.unwrap_err();
+    assert_eq!(e.status, 401, "{e:?}");
+    assert!(e.message.starts_with("edge refused the token"), "{e:?}");
+    let e = desktop.add_remote(RemoteEndpoint { name: "local".into(), url: origin.clone() }, &token).await.unwrap_err();
+    assert_eq!(e.code, "invalid_name");
+    let e = desktop.add_remote(edge("http://127.0.0.1:9"), &token).await.unwrap_err();
+    assert!(e.message.contains("does not answer"), "{e:?}");
+    assert_eq!(desktop.servers().await.unwrap().len(), 1);
+
+    desktop.add_remote(edge(&origin), &token).await.unwrap();
+    let servers = desktop.servers().await.unwrap();
+    assert_eq!(
+        servers.iter().map(|s| (s.name.as_str(), s.remote)).collect::<Vec<_>>(),
+        [("local", false), ("edge", true)]
+    );
+
+    // A container made on the remote shows in the grid under the remote's name.
+    let client = HoodyClient::new(&origin, Some(token.clone()));
+    let project = client.create_project(&ProjectCreate { alias: "far".into(), ..Default::default() }).await.unwrap();
+    let req =
+        ContainerCreate { name: Some("far-1".into()), container_image: Some("busybox/1".into()), ..Default::default() };
+    let created = client.create_container(project.id.as_str(), &req).await.unwrap();
+    let id = created.id.as_str().to_owned();
+    for _ in 0..300 {
+        if client.container(&id, false).await.unwrap().status == ContainerStatus::Running {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let listed = desktop.containers().await.unwrap();
+    let far = listed.iter().find(|c| c.id.as_str() == id).expect("the remote's container is listed");
+    assert_eq!((far.server_name.as_str(), far.status), ("edge", ContainerStatus::Running));
+
+    // The desktop's commands act there, and the remote's events come through the desktop.
+    let mut events = desktop.subscribe();
+    let stopped = desktop.operate(&id, Operation::Stop).await.unwrap();
+    assert_eq!(stopped.status, ContainerStatus::Stopped);
+    assert_eq!(client.container(&id, false).await.unwrap().status, ContainerStatus::Stopped);
+    next_event_for(&mut events, &id, ContainerStatus::Stopped).await;
+    let snapshot = desktop.snapshot(&id, Default::default()).await.unwrap();
+    assert_eq!(desktop.snapshots(&id).await.unwrap()[0].name, snapshot.name);
+    assert!(desktop.status_logs(&id).await.unwrap().iter().any(|l| l.to_status == ContainerStatus::Stopped));
+    assert_eq!(desktop.container(&id).await.unwrap().server_name, "edge");
+
+    // The token is in the keyring, not in the data dir; a restarted desktop finds it there.
+    for entry in walk(&desktop_data) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()), "the token is in {}", entry.display());
+    }
+    drop(desktop);
+    let desktop = Desktop::start(&desktop_data, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    assert!(desktop.containers().await.unwrap().iter().any(|c| c.id.as_str() == id));
+    assert_eq!(desktop.servers().await.unwrap()[1].problem, None);
+    desktop.delete_container(&id).await.unwrap();
+    assert!(client.container(&id, false).await.is_err());
+
+    // A remote that stops answering is reported, and the grid keeps this machine's containers.
+    drop(server);
+    desktop.containers().await.unwrap();
+    let problem = desktop.servers().await.unwrap()[1].problem.clone().unwrap_or_default();
+    assert!(problem.contains("edge does not answer"), "{problem}");
+
+    desktop.remove_remote("edge").await.unwrap();
+    assert_eq!(desktop.servers().await.unwrap().len(), 1);
+    assert!(!std::fs::read_to_string(desktop_data.join("remotes.json")).unwrap().contains("edge"));
+    assert_eq!(desktop.remove_remote("edge").await.unwrap_err().status, 404);
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() && !path.is_symlink() {
+            files.extend(walk(&path));
+        } else if path.is_file() {
+            files.push(path);
+        }
+    }
+    files
+}
