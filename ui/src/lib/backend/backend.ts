@@ -14,6 +14,8 @@ import type { ContainerUpdate } from "../bindings/ContainerUpdate";
 import type { RuntimeInfo } from "../bindings/RuntimeInfo";
 import type { StatusLogEntry } from "../bindings/StatusLogEntry";
 import type { GeneratedSshKey } from "../bindings/GeneratedSshKey";
+import type { SecretStore } from "../bindings/SecretStore";
+import type { ServerEntry } from "../bindings/ServerEntry";
 
 export interface Backend {
   /** Every container the caller may see, with runtime details (urls, processes). */
@@ -43,6 +45,11 @@ export interface Backend {
   openService?(id: string, service: string, start: boolean): Promise<string>;
   /** Desktop only: a new ed25519 key pair for container `name`, saved as ~/.ssh/hoody-<name>. */
   generateSshKey?(name: string): Promise<GeneratedSshKey>;
+  /** Desktop only: this machine and the remote endpoints, with what went wrong reading each. */
+  servers?(): Promise<ServerEntry[]>;
+  /** Desktop only: adds a remote endpoint once it accepts the token (kept in the OS keyring). */
+  addRemote?(name: string, url: string, token: string): Promise<SecretStore>;
+  removeRemote?(name: string): Promise<void>;
   /** Desktop only: quit the app, stopping running containers first or not. */
   quit?(stopRunning: boolean): Promise<void>;
   /** Desktop only: tells the shell the first screen is drawn. */

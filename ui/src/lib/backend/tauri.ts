@@ -16,6 +16,8 @@ import type { ContainerUpdate } from "../bindings/ContainerUpdate";
 import type { RuntimeInfo } from "../bindings/RuntimeInfo";
 import type { StatusLogEntry } from "../bindings/StatusLogEntry";
 import type { GeneratedSshKey } from "../bindings/GeneratedSshKey";
+import type { SecretStore } from "../bindings/SecretStore";
+import type { ServerEntry } from "../bindings/ServerEntry";
 
 /** A command's refusal arrives as `{status, code, message}`, the REST API's error in short. */
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -47,6 +49,9 @@ export class TauriBackend implements Backend {
   openUrl = async (url: string) => void (await call<void>("open_url", { url }));
   openService = (id: string, service: string, start: boolean) => call<string>("open_service", { id, service, start });
   generateSshKey = (name: string) => call<GeneratedSshKey>("generate_ssh_key", { name });
+  servers = () => call<ServerEntry[]>("servers");
+  addRemote = (name: string, url: string, token: string) => call<SecretStore>("add_remote", { name, url, token });
+  removeRemote = async (name: string) => void (await call<void>("remove_remote", { name }));
   quit = (stopRunning: boolean) => call<void>("quit", { stopRunning });
   ready = () => call<void>("ui_ready");
 
