@@ -2,11 +2,13 @@
 // refused in the create dialog; a container is created with a generated SSH key, its card turns running, stops and
 // starts; its Terminal chip opens the URL (the caller checks what xdg-open received); it is
 // deleted with a snapshot first. Screenshots go to SCREENSHOT_DIR.
-// Usage: node ui/tests/app-webdriver.mjs DRIVER_URL APP IMAGE SCREENSHOT_DIR
+// Then a remote hoodyd is added in the Servers dialog and its container, shown under the
+// remote's name, is stopped from its card.
+// Usage: node ui/tests/app-webdriver.mjs DRIVER_URL APP IMAGE SCREENSHOT_DIR REMOTE_URL REMOTE_TOKEN
 import { writeFile } from "node:fs/promises";
 
-const [driver, application, image, shots] = process.argv.slice(2);
-if (!shots) throw new Error("usage: app-webdriver.mjs DRIVER_URL APP IMAGE SCREENSHOT_DIR");
+const [driver, application, image, shots, remoteUrl, remoteToken] = process.argv.slice(2);
+if (!remoteToken) throw new Error("usage: app-webdriver.mjs DRIVER_URL APP IMAGE SCREENSHOT_DIR REMOTE_URL REMOTE_TOKEN");
 const ELEMENT = "element-6066-11e4-a52f-4a5c6b3f3d3e";
 const step = (text) => console.log(`step: ${text}`);
 
@@ -105,6 +107,25 @@ try {
   const errors = await run(`return [...document.querySelectorAll(".notice-error")].map((n) => n.textContent)`);
   if (errors.length) throw new Error(`the UI reported errors: ${errors.join(" / ")}`);
   step("deleted with a snapshot first");
+
+  await click("header .servers");
+  await type("dialog input[name=server-name]", "edge");
+  await type("dialog input[name=server-url]", remoteUrl);
+  await type("dialog input[name=server-token]", remoteToken);
+  await click("dialog button[type=submit]");
+  const added = await until("the server to be added", async () => {
+    const text = await textOf('dialog .hint[role="status"]');
+    return text.includes("added") ? text : null;
+  });
+  step(`remote added: ${added}`);
+  await shot("app-servers");
+  await click("dialog button[type=button]");
+  const far = '[data-container="far-1"]';
+  await find(`${far}[data-status="running"]`);
+  step(`remote card: ${(await textOf(`${far} .meta`)).trim()}`);
+  await click(`${far} .action-stop`);
+  await find(`${far}[data-status="stopped"]`);
+  step("the remote container stopped from its card");
 } catch (e) {
   // What the window showed when it went wrong.
   console.error(`window text: ${await run("return document.body.innerText").catch(() => "?")}`);

@@ -25,27 +25,32 @@ pub async fn container(desktop: State<'_, Desktop>, id: String) -> Answer<Contai
 }
 
 #[tauri::command]
-pub async fn projects(desktop: State<'_, Desktop>) -> Answer<Vec<Project>> {
-    desktop.projects().await
+pub async fn projects(desktop: State<'_, Desktop>, server: Option<String>, all: Option<bool>) -> Answer<Vec<Project>> {
+    desktop.projects(server.as_deref(), all.unwrap_or(false)).await
 }
 
 #[tauri::command]
-pub async fn create_project(desktop: State<'_, Desktop>, req: ProjectCreate) -> Answer<Project> {
-    desktop.create_project(req).await
+pub async fn create_project(
+    desktop: State<'_, Desktop>,
+    server: Option<String>,
+    req: ProjectCreate,
+) -> Answer<Project> {
+    desktop.create_project(server.as_deref(), req).await
 }
 
 #[tauri::command]
-pub async fn images(desktop: State<'_, Desktop>) -> Answer<Vec<Image>> {
-    desktop.images().await
+pub async fn images(desktop: State<'_, Desktop>, server: Option<String>) -> Answer<Vec<Image>> {
+    desktop.images(server.as_deref()).await
 }
 
 #[tauri::command]
 pub async fn create_container(
     desktop: State<'_, Desktop>,
+    server: Option<String>,
     project_id: String,
     req: ContainerCreate,
 ) -> Answer<Container> {
-    desktop.create_container(&project_id, req).await
+    desktop.create_container(server.as_deref(), &project_id, req).await
 }
 
 #[tauri::command]

@@ -1,10 +1,13 @@
 //! The real app over WebDriver (tauri-driver + Debian's WebKitWebDriver) under Xvfb in a D-Bus
 //! session of its own, with a temporary HOME and a recording `xdg-open`: the create dialog
 //! refuses a bad name, a container is created and runs, stops and starts, its Terminal chip
-//! opens its terminal URL, and it is deleted with a snapshot first
+//! opens its terminal URL, and it is deleted with a snapshot first; a remote hoodyd is added in
+//! the Servers dialog (token into a gnome-keyring on that bus) and its container is stopped
 //! (`ui/tests/app-webdriver.mjs` drives the window).
 
-use std::io::{BufRead, BufReader};
+use hoody_client::testkit::Hoodyd;
+use hoody_model::{ContainerCreate, ContainerStatus, ProjectCreate};
+use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -42,7 +45,7 @@ fn the_window_creates_runs_and_deletes_a_container() {
     for d in [&data, &home, &bin] {
         std::fs::create_dir_all(d).unwrap();
     }
-    let hoodyd = root.join("target/debug/hoodyd");
+    let hoodyd = Hoodyd::binary();
     let tarball = hoody_runtime::testkit::busybox_tarball(&data).unwrap();
     let imported = Command::new(&hoodyd)
         .args(["image", "import", "busybox/1"])
@@ -51,6 +54,22 @@ fn the_window_creates_runs_and_deletes_a_container() {
         .arg(&data)
         .status();
     assert!(imported.unwrap().success());
+
+    // A remote server for the Servers dialog: another hoodyd on loopback with a running container.
+    let remote_data = dir.path().join("remote");
+    std::fs::create_dir_all(&remote_data).unwrap();
+    let remote = Hoodyd::start(&remote_data, &tarball);
+    let far_id = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let client = remote.client();
+        let project =
+            client.create_project(&ProjectCreate { alias: "far".into(), ..Default::default() }).await.unwrap();
+        let req = ContainerCreate {
+            name: Some("far-1".into()),
+            container_image: Some("busybox/1".into()),
+            ..Default::default()
+        };
+        client.create_container(project.id.as_str(), &req).await.unwrap().id.as_str().to_owned()
+    });
 
     let opened = dir.path().join("opened.txt");
     std::fs::write(bin.join("xdg-open"), format!("#!/bin/sh\necho \"$1\" >> {}\n", opened.display())).unwrap();
@@ -68,6 +87,17 @@ fn the_window_creates_runs_and_deletes_a_container() {
     let mut address = String::new();
     BufReader::new(bus.stdout.take().unwrap()).read_line(&mut address).unwrap();
     let _bus = Guard(bus);
+    // A Secret Service on that bus (gnome-keyring makes its login keyring for a non-empty password).
+    let mut keyring = Command::new("gnome-keyring-daemon")
+        .args(["--unlock", "--components=secrets"])
+        .env("DBUS_SESSION_BUS_ADDRESS", address.trim())
+        .env("HOME", &home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("gnome-keyring-daemon is installed (.ci/install-deps)");
+    keyring.stdin.take().unwrap().write_all(b"hoody-test").unwrap();
+    assert!(keyring.wait().unwrap().success());
 
     let (port, native) = (free_port(), free_port());
     let _driver = Guard(
@@ -98,6 +128,8 @@ fn the_window_creates_runs_and_deletes_a_container() {
         .arg(APP)
         .arg("busybox/1")
         .arg(&shots)
+        .arg(&remote.origin)
+        .arg(&remote.token)
         .output()
         .expect("node runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -111,6 +143,13 @@ fn the_window_creates_runs_and_deletes_a_container() {
     );
     assert!(stdout.contains("filled rgb(115, 210, 22)"), "{stdout}");
     assert!(stdout.contains("step: deleted with a snapshot first"), "{stdout}");
+
+    // The remote server was added with its token in the Secret Service, and its container was
+    // stopped there from its card.
+    assert!(stdout.contains("step: remote added: edge added; its token is in the Secret Service"), "{stdout}");
+    assert!(stdout.contains("step: remote card: busybox/1 · edge"), "{stdout}");
+    let far = tokio::runtime::Runtime::new().unwrap().block_on(remote.client().container(&far_id, false)).unwrap();
+    assert_eq!(far.status, ContainerStatus::Stopped);
 
     // The generated key pair: the private half 0600 in ~/.ssh, the public half what the form got.
     let generated =

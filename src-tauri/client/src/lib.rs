@@ -3,6 +3,7 @@
 //! and message.
 
 mod events;
+pub mod testkit;
 
 pub use events::EventStream;
 

@@ -141,29 +141,67 @@ impl Desktop {
         Ok(self.engine.container_with_runtime(&self.principal, &ContainerId::parse(id)?).await?)
     }
 
-    pub async fn projects(&self) -> Result<Vec<Project>> {
-        let mut all = Vec::new();
+    /// The projects of one server (`None` or this machine's name: this machine), or of every
+    /// server with `all`.
+    pub async fn projects(&self, server: Option<&str>, all: bool) -> Result<Vec<Project>> {
+        if let Some(client) = self.remote_named(server).await? {
+            let name = server.unwrap_or_default();
+            return crate::remotes::all_projects(&client).await.map_err(|e| remote_error(name, e));
+        }
+        let mut projects = Vec::new();
         for page in 1.. {
             let request = PageRequest { page, limit: hoody_model::page::MAX_LIMIT };
             let (batch, pagination) = self.engine.list_projects(&self.principal, request).await?;
-            all.extend(batch);
+            projects.extend(batch);
             if page >= pagination.total_pages {
                 break;
             }
         }
-        Ok(all)
+        if all {
+            projects.extend(self.remotes.projects().await);
+        }
+        Ok(projects)
     }
 
-    pub async fn create_project(&self, req: ProjectCreate) -> Result<Project> {
+    pub async fn create_project(&self, server: Option<&str>, req: ProjectCreate) -> Result<Project> {
+        if let Some(client) = self.remote_named(server).await? {
+            return client.create_project(&req).await.map_err(|e| remote_error(server.unwrap_or_default(), e));
+        }
         Ok(self.engine.create_project(&self.principal, req).await?)
     }
 
-    pub async fn images(&self) -> Result<Vec<Image>> {
+    pub async fn images(&self, server: Option<&str>) -> Result<Vec<Image>> {
+        if let Some(client) = self.remote_named(server).await? {
+            return client.images().await.map_err(|e| remote_error(server.unwrap_or_default(), e));
+        }
         Ok(self.engine.images(None).await?)
     }
 
-    pub async fn create_container(&self, project_id: &str, req: ContainerCreate) -> Result<Container> {
+    pub async fn create_container(
+        &self,
+        server: Option<&str>,
+        project_id: &str,
+        req: ContainerCreate,
+    ) -> Result<Container> {
+        if let Some(client) = self.remote_named(server).await? {
+            let name = server.unwrap_or_default();
+            let created = client.create_container(project_id, &req).await.map_err(|e| remote_error(name, e))?;
+            self.remotes.remember(created.id.as_str(), name);
+            return Ok(on(name)(created));
+        }
         Ok(self.engine.create_container(&self.principal, &ProjectId::parse(project_id)?, req).await?)
+    }
+
+    /// The client of a named remote server; None for this machine (no name, or its own).
+    async fn remote_named(&self, server: Option<&str>) -> Result<Option<HoodyClient>> {
+        match server {
+            None => Ok(None),
+            Some(name) if name == self.engine.server_name() => Ok(None),
+            Some(name) => match self.remotes.client_named(name).await {
+                Some(client) => client.map(Some),
+                None => Err(CommandError::new(ErrorCode::NotFound, format!("there is no server called {name:?}"))),
+            },
+        }
     }
 
     pub async fn operate(&self, id: &str, op: Operation) -> Result<Container> {
@@ -231,7 +269,9 @@ impl Desktop {
 
     pub async fn copy(&self, id: &str) -> Result<Container> {
         if let Some((server, client)) = self.remote(id).await {
-            return client.copy_container(id).await.map(on(&server)).map_err(|e| remote_error(&server, e));
+            let copy = client.copy_container(id).await.map(on(&server)).map_err(|e| remote_error(&server, e))?;
+            self.remotes.remember(copy.id.as_str(), &server);
+            return Ok(copy);
         }
         Ok(self.engine.copy_container(&self.principal, &ContainerId::parse(id)?).await?)
     }

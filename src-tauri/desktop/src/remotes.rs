@@ -7,7 +7,7 @@ use crate::CommandError;
 use crate::events::DesktopEvent;
 use crate::secrets::{SecretStore, Secrets};
 use hoody_client::{ClientError, HoodyClient};
-use hoody_model::{Container, ErrorCode};
+use hoody_model::{Container, ErrorCode, Project};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -175,6 +175,30 @@ impl Remotes {
         all
     }
 
+    /// The client of remote `name`, when it is one of the remotes and has a token.
+    pub async fn client_named(&self, name: &str) -> Option<Result<HoodyClient, CommandError>> {
+        let list = self.list.read().await;
+        let remote = list.iter().find(|r| r.endpoint.name == name)?;
+        Some(remote.client.clone().ok_or_else(|| {
+            CommandError::new(ErrorCode::Unauthorized, format!("{name} has no token in the keyring: add it again"))
+        }))
+    }
+
+    /// Every project of every remote that answers (for naming their containers' projects).
+    pub async fn projects(&self) -> Vec<Project> {
+        let clients: Vec<HoodyClient> = self.list.read().await.iter().filter_map(|r| r.client.clone()).collect();
+        let mut all = Vec::new();
+        for client in clients {
+            all.extend(all_projects(&client).await.unwrap_or_default());
+        }
+        all
+    }
+
+    /// Records that container `id` lives on remote `server` (one just created or copied there).
+    pub fn remember(&self, id: &str, server: &str) {
+        self.routes.lock().unwrap().insert(id.to_owned(), server.to_owned());
+    }
+
     /// The remote that holds container `id` (with its name), if one does.
     pub async fn client_for(&self, id: &str) -> Option<(String, HoodyClient)> {
         let server = self.routes.lock().unwrap().get(id).cloned()?;
@@ -216,6 +240,18 @@ async fn all_containers(client: &HoodyClient) -> Result<Vec<Container>, ClientEr
     let mut all = Vec::new();
     for page in 1.. {
         let batch = client.list_containers(&format!("runtime=true&limit={PAGE}&page={page}")).await?;
+        all.extend(batch.items);
+        if page >= batch.pagination.total_pages {
+            break;
+        }
+    }
+    Ok(all)
+}
+
+pub(crate) async fn all_projects(client: &HoodyClient) -> Result<Vec<Project>, ClientError> {
+    let mut all = Vec::new();
+    for page in 1.. {
+        let batch = client.list_projects(&format!("limit={PAGE}&page={page}")).await?;
         all.extend(batch.items);
         if page >= batch.pagination.total_pages {
             break;

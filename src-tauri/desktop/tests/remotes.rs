@@ -3,45 +3,12 @@
 //! desktop's commands act on them there, its events arrive in the desktop's stream, the token
 //! survives a restart in the keyring (never in the data dir), and removing it forgets it.
 
-use hoody_client::HoodyClient;
+use hoody_client::testkit::Hoodyd;
 use hoody_desktop_core::remotes::RemoteEndpoint;
 use hoody_desktop_core::{Desktop, DesktopEvent};
 use hoody_model::{ContainerCreate, ContainerStatus, Operation, ProjectCreate};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-struct Hoodyd(Child);
-
-impl Drop for Hoodyd {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn hoodyd(data: &Path) -> (Hoodyd, String, String) {
-    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/hoodyd");
-    assert!(bin.exists(), "{} is missing: cargo build -p hoodyd", bin.display());
-    let tarball = hoody_runtime::testkit::busybox_tarball(data).unwrap();
-    let imported =
-        Command::new(&bin).args(["image", "import", "busybox/1"]).arg(&tarball).arg("--data-dir").arg(data).status();
-    assert!(imported.unwrap().success());
-    let mut child = Command::new(&bin)
-        .args(["serve", "--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data)
-        .env("HOODY_LOG", "error")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect("hoodyd's address").to_owned();
-    let origin = url.trim_end_matches('/').trim_end_matches("/api/v1").to_owned();
-    let token = std::fs::read_to_string(data.join("admin.token")).unwrap().trim().to_owned();
-    (Hoodyd(child), origin, token)
-}
 
 async fn next_event_for(events: &mut tokio::sync::broadcast::Receiver<DesktopEvent>, id: &str, to: ContainerStatus) {
     let wait = async {
@@ -62,7 +29,9 @@ async fn a_remote_hoodyd_joins_the_grid() {
     let dir = tempfile::tempdir().unwrap();
     let (remote_data, desktop_data) = (dir.path().join("remote"), dir.path().join("desktop"));
     std::fs::create_dir_all(&remote_data).unwrap();
-    let (server, origin, token) = hoodyd(&remote_data);
+    let tarball = hoody_runtime::testkit::busybox_tarball(&remote_data).unwrap();
+    let server = Hoodyd::start(&remote_data, &tarball);
+    let (origin, token) = (server.origin.clone(), server.token.clone());
     let desktop = Desktop::start(&desktop_data, "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let edge = |url: &str| RemoteEndpoint { name: "edge".into(), url: url.into() };
 
@@ -84,7 +53,7 @@ async fn a_remote_hoodyd_joins_the_grid() {
     );
 
     // A container made on the remote shows in the grid under the remote's name.
-    let client = HoodyClient::new(&origin, Some(token.clone()));
+    let client = server.client();
     let project = client.create_project(&ProjectCreate { alias: "far".into(), ..Default::default() }).await.unwrap();
     let req =
         ContainerCreate { name: Some("far-1".into()), container_image: Some("busybox/1".into()), ..Default::default() };
@@ -99,6 +68,20 @@ async fn a_remote_hoodyd_joins_the_grid() {
     let listed = desktop.containers().await.unwrap();
     let far = listed.iter().find(|c| c.id.as_str() == id).expect("the remote's container is listed");
     assert_eq!((far.server_name.as_str(), far.status), ("edge", ContainerStatus::Running));
+
+    // Projects, images and new containers on a server by its name.
+    let far_projects = desktop.projects(Some("edge"), false).await.unwrap();
+    assert_eq!(far_projects.iter().map(|p| p.alias.as_str()).collect::<Vec<_>>(), ["far"]);
+    assert!(desktop.projects(None, true).await.unwrap().iter().any(|p| p.id == project.id));
+    assert!(!desktop.projects(None, false).await.unwrap().iter().any(|p| p.id == project.id));
+    assert!(desktop.images(Some("edge")).await.unwrap().iter().any(|i| i.alias == "busybox/1"));
+    assert_eq!(desktop.images(Some("nowhere")).await.unwrap_err().status, 404);
+    let req =
+        ContainerCreate { name: Some("far-2".into()), container_image: Some("busybox/1".into()), ..Default::default() };
+    let second = desktop.create_container(Some("edge"), project.id.as_str(), req).await.unwrap();
+    assert_eq!(second.server_name, "edge");
+    assert_eq!(client.container(second.id.as_str(), false).await.unwrap().name, "far-2");
+    desktop.delete_container(second.id.as_str()).await.unwrap();
 
     // The desktop's commands act there, and the remote's events come through the desktop.
     let mut events = desktop.subscribe();

@@ -392,6 +392,9 @@ impl Engine {
         now.error = error.clone();
         now.updated_at = change.at;
         self.emit(EventKind::Status, &now, Some(c.status), to, error);
+        if to == ContainerStatus::Running && c.status != ContainerStatus::Paused {
+            self.watch_exit(&c.id);
+        }
         Ok(now)
     }
 }

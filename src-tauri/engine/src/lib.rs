@@ -11,6 +11,7 @@ mod containers;
 mod copy;
 mod error;
 mod events;
+mod exits;
 mod lifecycle;
 mod locks;
 mod projects;
@@ -25,7 +26,7 @@ pub use error::{EngineError, Result};
 pub use hoody_runtime::{ContainerRuntime, RuntimeError, RuntimeState, UnavailableRuntime};
 
 use chrono::{DateTime, Utc};
-use hoody_model::ContainerEvent;
+use hoody_model::{ContainerEvent, ContainerId};
 use hoody_store::{ServerRecord, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -42,7 +43,7 @@ pub struct EngineConfig {
 /// What the service proxy runs for a container (its terminal sessions, displays…).
 #[async_trait::async_trait]
 pub trait KitReport: Send + Sync + 'static {
-    async fn services(&self, container: &hoody_model::ContainerId, init_pid: u32) -> Vec<hoody_model::KitServiceInfo>;
+    async fn services(&self, container: &ContainerId, init_pid: u32) -> Vec<hoody_model::KitServiceInfo>;
 }
 
 /// The engine; cheap to clone (all clones share one state).
@@ -63,6 +64,8 @@ struct Inner {
     /// The port of the service proxy, once it listens (service URLs name it).
     proxy_port: std::sync::OnceLock<u16>,
     kit: std::sync::OnceLock<Arc<dyn KitReport>>,
+    /// One task per running container, waiting for its init to exit (exits.rs).
+    exit_watchers: std::sync::Mutex<std::collections::HashMap<ContainerId, tokio::task::AbortHandle>>,
 }
 
 /// How often expired snapshots are looked for.
@@ -96,9 +99,11 @@ impl Engine {
                 sweeper: std::sync::Mutex::new(None),
                 proxy_port: std::sync::OnceLock::new(),
                 kit: std::sync::OnceLock::new(),
+                exit_watchers: std::sync::Mutex::default(),
             }),
         };
         engine.reconcile().await?;
+        engine.watch_running().await?;
         engine.spawn_snapshot_expiry();
         engine.spawn_refill();
         Ok(engine)

@@ -49,6 +49,11 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     /// Snapshots are kept.
     async fn destroy(&self, id: &ContainerId) -> Result<()>;
     async fn state(&self, id: &ContainerId) -> Result<RuntimeState>;
+    /// Resolves when the container's init exits, whoever stopped it; at once when it does not
+    /// run. A runtime that cannot tell never resolves.
+    async fn wait_exit(&self, _id: &ContainerId) -> Result<()> {
+        std::future::pending().await
+    }
     async fn info(&self, container: &Container) -> Result<RuntimeInfo>;
     /// The images containers can be created from.
     async fn images(&self) -> Result<Vec<Image>>;

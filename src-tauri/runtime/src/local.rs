@@ -435,6 +435,28 @@ impl ContainerRuntime for LocalRuntime {
         })
     }
 
+    async fn wait_exit(&self, id: &ContainerId) -> Result<()> {
+        let Some(state) = self.runc.state(&self.slot(id)).await? else { return Ok(()) };
+        if !matches!(state.status.as_str(), "running" | "paused" | "created") {
+            return Ok(());
+        }
+        const WATCH: &str = "cannot watch the container's init";
+        let pid = rustix::process::Pid::from_raw(state.pid as i32)
+            .ok_or_else(|| RuntimeError::Failed("runc gave pid 0".into()))?;
+        // A pidfd turns readable when the process exits; gone already means exited.
+        let fd = match rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()) {
+            Ok(fd) => fd,
+            Err(rustix::io::Errno::SRCH) => return Ok(()),
+            Err(e) => return Err(RuntimeError::io(WATCH, e)),
+        };
+        // SAFETY: the AsyncFd owns the OwnedFd, which stays open and the same until it is dropped.
+        #[allow(unsafe_code)]
+        let fd = unsafe { tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) }
+            .map_err(|e| RuntimeError::io(WATCH, std::io::Error::from(e)))?;
+        let _ready = fd.readable().await.map_err(|e| RuntimeError::io(WATCH, e))?;
+        Ok(())
+    }
+
     async fn info(&self, c: &Container) -> Result<RuntimeInfo> {
         self.ensure_available()?;
         let slot = self.slot(&c.id);

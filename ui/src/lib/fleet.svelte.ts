@@ -55,7 +55,7 @@ export class Fleet {
     const sent = ++this.clock;
     const changedSince = (id: string) => (this.touched.get(id) ?? 0) > sent;
     try {
-      const [containers, projects] = await Promise.all([this.backend.containers(), this.backend.projects()]);
+      const [containers, projects] = await Promise.all([this.backend.containers(), this.backend.projects(undefined, true)]);
       this.projects = projects;
       const seen = new Set(containers.map((c) => c.id));
       for (const id of [...this.containers.keys()]) {

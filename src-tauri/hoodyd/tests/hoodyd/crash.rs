@@ -128,3 +128,47 @@ fn runc_state(layout: &hoody_runtime::Layout, id: &str) -> Option<String> {
     let state: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     Some(state["status"].as_str().unwrap().to_owned())
 }
+
+/// A container whose init dies (here: SIGKILL from the host) is settled as stopped at once, with
+/// the reason, through the event stream; the runtime is cleaned up, so it starts again.
+#[tokio::test]
+async fn a_container_whose_init_dies_is_stopped_with_the_reason() {
+    let (_dir, d, _project, c) = crate::proxy::server_with("dies").await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    let init = c["runtime_info"]["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["pid"] == 1)
+        .and_then(|p| p["host_pid"].as_u64())
+        .expect("the init's host pid");
+    let mut events = d.client.events().await.unwrap();
+    let killed = std::process::Command::new("kill").args(["-9", &init.to_string()]).status().unwrap();
+    assert!(killed.success());
+    let event = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let e = events.next().await.unwrap().expect("the stream stays open");
+            if e.container_id.as_str() == id && e.to == ContainerStatus::Stopped {
+                return e;
+            }
+        }
+    })
+    .await
+    .expect("a stopped event within 20 s");
+    assert_eq!(event.reason.as_deref(), Some("stopped unexpectedly: its init exited"));
+    let now = d.client.container(&id, true).await.unwrap();
+    assert_eq!(now.status, ContainerStatus::Stopped);
+    assert!(now.error.as_deref().unwrap_or_default().contains("unexpectedly"), "{now:?}");
+    let logs = d.client.status_logs(&id).await.unwrap();
+    assert_eq!(logs.last().unwrap().triggered_by, hoody_model::Trigger::System);
+
+    // Nothing of the old run is left in the way: it starts again, and a stop it is asked for
+    // is not reported as unexpected.
+    let started = d.client.operate(&id, hoody_model::Operation::Start).await.unwrap();
+    assert_eq!(started.status, ContainerStatus::Running);
+    let stopped = d.client.operate(&id, hoody_model::Operation::Stop).await.unwrap();
+    assert_eq!(stopped.status, ContainerStatus::Stopped);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let logs = d.client.status_logs(&id).await.unwrap();
+    assert_eq!(logs.last().unwrap().triggered_by, hoody_model::Trigger::User, "{logs:?}");
+}

@@ -21,10 +21,11 @@ export interface Backend {
   /** Every container the caller may see, with runtime details (urls, processes). */
   containers(): Promise<Container[]>;
   container(id: string): Promise<Container>;
-  projects(): Promise<Project[]>;
-  createProject(req: ProjectCreate): Promise<Project>;
-  images(): Promise<Image[]>;
-  createContainer(projectId: string, req: ContainerCreate): Promise<Container>;
+  /** The projects of `server` (this one when absent); `all`: of every server, for names. */
+  projects(server?: string, all?: boolean): Promise<Project[]>;
+  createProject(req: ProjectCreate, server?: string): Promise<Project>;
+  images(server?: string): Promise<Image[]>;
+  createContainer(projectId: string, req: ContainerCreate, server?: string): Promise<Container>;
   operate(id: string, op: Operation): Promise<Container>;
   deleteContainer(id: string): Promise<void>;
   snapshot(id: string, req: SnapshotCreate): Promise<Snapshot>;

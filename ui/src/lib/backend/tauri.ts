@@ -32,10 +32,11 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 export class TauriBackend implements Backend {
   containers = () => call<Container[]>("containers");
   container = (id: string) => call<Container>("container", { id });
-  projects = () => call<Project[]>("projects");
-  createProject = (req: ProjectCreate) => call<Project>("create_project", { req });
-  images = () => call<Image[]>("images");
-  createContainer = (projectId: string, req: ContainerCreate) => call<Container>("create_container", { projectId, req });
+  projects = (server?: string, all?: boolean) => call<Project[]>("projects", { server, all });
+  createProject = (req: ProjectCreate, server?: string) => call<Project>("create_project", { req, server });
+  images = (server?: string) => call<Image[]>("images", { server });
+  createContainer = (projectId: string, req: ContainerCreate, server?: string) =>
+    call<Container>("create_container", { projectId, req, server });
   operate = (id: string, op: Operation) => call<Container>("operate", { id, op });
   deleteContainer = async (id: string) => void (await call<Container>("delete_container", { id }));
   snapshot = (id: string, req: SnapshotCreate) => call<Snapshot>("snapshot", { id, req });
