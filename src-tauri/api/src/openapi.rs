@@ -18,6 +18,7 @@ use utoipa::OpenApi;
     CreatedToken,
     ErrorCode,
     EventKind,
+    WorkProgress,
     Image,
     Operation,
     Pagination,

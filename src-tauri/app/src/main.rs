@@ -110,6 +110,9 @@ fn follow_events(app: tauri::AppHandle, desktop: Desktop) {
             match events.recv().await {
                 Ok(DesktopEvent::Container(event)) => {
                     let _ = app.emit("container-event", &event);
+                    if event.kind == hoody_model::EventKind::Progress {
+                        continue; // the tray has nothing to show for it
+                    }
                     tray::notify_if_unexpected(&app, &desktop, &event).await;
                 }
                 Ok(DesktopEvent::Resync) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {

@@ -1,6 +1,6 @@
 use crate::Engine;
 use crate::auth::Principal;
-use hoody_model::{Container, ContainerEvent, ContainerStatus, EventKind};
+use hoody_model::{Container, ContainerEvent, ContainerId, ContainerStatus, EventKind, WorkProgress};
 use tokio::sync::broadcast;
 
 impl Engine {
@@ -33,6 +33,33 @@ impl Engine {
             to,
             reason,
             at: crate::now(),
+            progress: None,
+        });
+    }
+
+    /// Passes the runtime's progress reports on as `progress` events of their containers.
+    pub(crate) fn forward_progress(&self) {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(ContainerId, WorkProgress)>();
+        self.inner.runtime.report_progress_to(std::sync::Arc::new(move |id: &ContainerId, p: WorkProgress| {
+            let _ = tx.send((id.clone(), p));
+        }));
+        let events = self.inner.events.clone();
+        let store = self.inner.store.clone();
+        tokio::spawn(async move {
+            while let Some((id, progress)) = rx.recv().await {
+                let Ok(Some(c)) = store.container(&id).await else { continue };
+                let _ = events.send(ContainerEvent {
+                    kind: EventKind::Progress,
+                    container_id: c.id,
+                    project_id: c.project_id,
+                    realm_ids: c.realm_ids,
+                    from: Some(c.status),
+                    to: c.status,
+                    reason: None,
+                    at: crate::now(),
+                    progress: Some(progress),
+                });
+            }
         });
     }
 }

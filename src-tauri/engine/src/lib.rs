@@ -102,6 +102,7 @@ impl Engine {
                 exit_watchers: std::sync::Mutex::default(),
             }),
         };
+        engine.forward_progress();
         engine.reconcile().await?;
         engine.watch_running().await?;
         engine.spawn_snapshot_expiry();

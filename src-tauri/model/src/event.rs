@@ -12,6 +12,21 @@ pub enum EventKind {
     Status,
     /// The container's configuration changed; its status did not.
     Updated,
+    /// Long work on the container moved on (`progress` says how far); its status did not change.
+    Progress,
+}
+
+/// How far long work on a container has got (an image download while it is created).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[ts(export)]
+pub struct WorkProgress {
+    /// What is under way, in words: `downloading debian/13 (rootfs)`.
+    pub stage: String,
+    #[ts(type = "number")]
+    pub done: u64,
+    /// 0 when unknown.
+    #[ts(type = "number")]
+    pub total: u64,
 }
 
 /// What `GET /api/v1/events` streams: one event per change of a container.
@@ -27,4 +42,8 @@ pub struct ContainerEvent {
     pub reason: Option<String>,
     #[ts(type = "string")]
     pub at: DateTime<Utc>,
+    /// With `kind: progress` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub progress: Option<WorkProgress>,
 }

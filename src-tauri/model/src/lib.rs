@@ -21,7 +21,7 @@ pub mod validate;
 
 pub use container::{Container, ContainerCreate, ContainerUpdate, KitServiceInfo, ProcessInfo, RuntimeInfo};
 pub use error::{ErrorCode, ModelError};
-pub use event::{ContainerEvent, EventKind};
+pub use event::{ContainerEvent, EventKind, WorkProgress};
 pub use ids::{ContainerId, Id, ProjectId, RealmId, ServerId, SnapshotId, TokenId};
 pub use image::Image;
 pub use page::{ContainerListQuery, PageRequest, Pagination, SortField, SortOrder};

@@ -3,7 +3,7 @@
 
 use crate::error::{Result, RuntimeError};
 use async_trait::async_trait;
-use hoody_model::{Container, ContainerId, Image, RuntimeInfo, SnapshotId};
+use hoody_model::{Container, ContainerId, Image, RuntimeInfo, SnapshotId, WorkProgress};
 
 /// What the runtime sees of a container, for reconciling the store after a restart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +16,9 @@ pub enum RuntimeState {
     Absent,
 }
 
+/// Where a runtime reports how far long work on a container has got.
+pub type ProgressSink = std::sync::Arc<dyn Fn(&ContainerId, WorkProgress) + Send + Sync>;
+
 #[async_trait]
 pub trait ContainerRuntime: Send + Sync + 'static {
     /// A short name for `GET /servers` ("runc").
@@ -26,6 +29,8 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     fn host_rebooted(&self) -> bool {
         false
     }
+    /// Where to report progress of long work (image downloads); runtimes without any ignore it.
+    fn report_progress_to(&self, _sink: ProgressSink) {}
     /// Builds the container's filesystem and starts it.
     async fn create(&self, container: &Container) -> Result<()>;
     /// Whether a warm prespawned container is ready for this one to claim.

@@ -22,7 +22,7 @@ mod simplestreams;
 mod spec;
 pub mod testkit;
 
-pub use contract::{ContainerRuntime, RuntimeState, UnavailableRuntime};
+pub use contract::{ContainerRuntime, ProgressSink, RuntimeState, UnavailableRuntime};
 pub use debootstrap::{DEFAULT_MIRROR, build_debian_tarball};
 pub use error::{Result, RuntimeError};
 pub use images::ImageStore;

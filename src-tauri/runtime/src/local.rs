@@ -10,7 +10,7 @@ use crate::runc::Runc;
 use crate::spec::{self, Limits, SpecInput};
 use crate::{info, layers, mounts};
 use async_trait::async_trait;
-use hoody_model::{Container, ContainerId, Image, RuntimeInfo, SnapshotId};
+use hoody_model::{Container, ContainerId, Image, RuntimeInfo, SnapshotId, WorkProgress};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -93,8 +93,19 @@ pub struct LocalRuntime {
     pub(crate) pools: crate::pool::Pools,
     /// One image pull at a time, so concurrent creates of a new image download it once.
     pulls: tokio::sync::Mutex<()>,
+    progress: ProgressSlot,
     unavailable: Option<String>,
     rebooted: bool,
+}
+
+/// Where image downloads report their progress, once the engine says.
+#[derive(Default)]
+struct ProgressSlot(std::sync::OnceLock<crate::contract::ProgressSink>);
+
+impl std::fmt::Debug for ProgressSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() { "ProgressSlot(set)" } else { "ProgressSlot(unset)" })
+    }
 }
 
 impl LocalRuntime {
@@ -112,6 +123,7 @@ impl LocalRuntime {
             config,
             pools: Default::default(),
             pulls: Default::default(),
+            progress: Default::default(),
             unavailable,
             rebooted,
         }
@@ -186,8 +198,9 @@ impl LocalRuntime {
         Ok((image, init))
     }
 
-    /// The image of `alias`, pulled from the configured image server when the store lacks it.
-    async fn image_or_pull(&self, alias: &str) -> Result<(String, InitKind)> {
+    /// The image of `alias`, pulled from the configured image server when the store lacks it;
+    /// the download's progress is reported for container `for_container`.
+    async fn image_or_pull(&self, alias: &str, for_container: &ContainerId) -> Result<(String, InitKind)> {
         let server = match (self.image_for(alias), &self.config.image_server) {
             (Err(RuntimeError::UnknownImage(_)), Some(server)) => server,
             (found, _) => return found,
@@ -197,8 +210,21 @@ impl LocalRuntime {
             return Ok(found);
         }
         tracing::info!("pulling {alias} from {server}");
+        let sink = self.progress.0.get().cloned();
+        let mut reported = (String::new(), 0u64);
         let image = crate::ImageServer::new(server)?
-            .pull(&self.images, alias, |p| tracing::debug!("{alias}: {} {}/{} bytes", p.file, p.done, p.total))
+            .pull(&self.images, alias, |p| {
+                // A report per file and per percent, not per chunk.
+                let percent = (p.done * 100).checked_div(p.total).unwrap_or(0);
+                if reported.0 == p.file && percent <= reported.1 && p.done != p.total {
+                    return;
+                }
+                reported = (p.file.to_owned(), percent);
+                if let Some(sink) = &sink {
+                    let stage = format!("downloading {alias} ({})", p.file);
+                    sink(for_container, WorkProgress { stage, done: p.done, total: p.total });
+                }
+            })
             .await?;
         tracing::info!("pulled {alias} ({})", image.fingerprint);
         self.image_for(alias)
@@ -369,9 +395,13 @@ impl ContainerRuntime for LocalRuntime {
         self.rebooted
     }
 
+    fn report_progress_to(&self, sink: crate::contract::ProgressSink) {
+        let _ = self.progress.0.set(sink);
+    }
+
     async fn create(&self, c: &Container) -> Result<()> {
         self.ensure_available()?;
-        let (image, init) = self.image_or_pull(&c.container_image).await?;
+        let (image, init) = self.image_or_pull(&c.container_image, &c.id).await?;
         self.make_bundle(c.id.as_str(), &image, init)?;
         self.boot(c.id.as_str(), &BootSpec::of(c)).await
     }

@@ -11,6 +11,7 @@ import { BackendError } from "./backend/backend";
 import type { Container } from "./bindings/Container";
 import type { ContainerEvent } from "./bindings/ContainerEvent";
 import type { Project } from "./bindings/Project";
+import type { WorkProgress } from "./bindings/WorkProgress";
 
 export interface Notice {
   id: number;
@@ -20,6 +21,8 @@ export interface Notice {
 
 export class Fleet {
   readonly containers = new SvelteMap<string, Container>();
+  /** How far long work on a container has got (an image download), until its status changes. */
+  readonly progress = new SvelteMap<string, WorkProgress>();
   projects = $state<Project[]>([]);
   connected = $state(false);
   loading = $state(true);
@@ -78,6 +81,11 @@ export class Fleet {
   projectName = (id: string) => this.projects.find((p) => p.id === id)?.alias ?? id;
 
   private onEvent(event: ContainerEvent) {
+    if (event.kind === "progress") {
+      if (event.progress && !this.gone.has(event.container_id)) this.progress.set(event.container_id, event.progress);
+      return;
+    }
+    this.progress.delete(event.container_id);
     const before = this.containers.get(event.container_id);
     this.touched.set(event.container_id, ++this.clock);
     if (event.to === "deleted") {

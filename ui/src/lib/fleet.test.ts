@@ -97,4 +97,18 @@ describe("the fleet under late answers", () => {
     await settle();
     expect(fleet.containers.has("a")).toBe(false);
   });
+
+  it("keeps progress apart, without a read per report, until the status moves on", async () => {
+    const { backend, fleet } = await fleetWith([container("a", "creating")]);
+    const report = (done: number) =>
+      ({ kind: "progress", container_id: "a", from: "creating", to: "creating", reason: null, progress: { stage: "downloading", done, total: 10 } }) as unknown as ContainerEvent;
+    backend.listener!.event(report(3));
+    backend.listener!.event(report(7));
+    await settle();
+    expect(fleet.progress.get("a")?.done).toBe(7);
+    expect(backend.reads).toHaveLength(0);
+    backend.listener!.event(event("a", "creating", "running"));
+    await settle();
+    expect(fleet.progress.has("a")).toBe(false);
+  });
 });

@@ -28,6 +28,7 @@ async fn images_come_from_a_simplestreams_server() {
     let c = &d.client;
     let r = c.raw(Method::POST, "/projects/", Some(&json!({"alias": "pulls"}))).await.unwrap();
     let project = r.body["data"]["id"].as_str().unwrap().to_owned();
+    let mut events = c.events().await.unwrap();
     let body = json!({"name": "pulled", "container_image": "busybox/1.36"});
     let r = c.raw(Method::POST, &format!("/projects/{project}/containers"), Some(&body)).await.unwrap();
     let id = r.body["data"]["id"].as_str().unwrap().to_owned();
@@ -42,6 +43,19 @@ async fn images_come_from_a_simplestreams_server() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert_eq!(status, "running");
+    // The download was reported as it went: `progress` events of the container being created,
+    // ending with the whole rootfs.
+    let mut reports = Vec::new();
+    while let Ok(Ok(Some(e))) = tokio::time::timeout(std::time::Duration::from_secs(5), events.next()).await {
+        if e.container_id.as_str() == id && e.kind == hoody_model::EventKind::Progress {
+            assert_eq!(e.to, hoody_model::ContainerStatus::Creating);
+            reports.push(e.progress.expect("a progress event says how far"));
+        } else if e.container_id.as_str() == id && e.to == hoody_model::ContainerStatus::Running {
+            break;
+        }
+    }
+    let last = reports.iter().rfind(|p| p.stage == "downloading busybox/1.36 (rootfs)").expect("rootfs progress");
+    assert!(last.total > 0 && last.done == last.total, "{reports:?}");
     let images = c.raw(Method::GET, "/images/public", None).await.unwrap().body;
     assert_eq!(images["data"][0]["fingerprint"], fingerprint.as_str());
     assert_eq!(c.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);

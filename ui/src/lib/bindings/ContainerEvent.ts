@@ -4,8 +4,13 @@ import type { ContainerStatus } from "./ContainerStatus";
 import type { EventKind } from "./EventKind";
 import type { ProjectId } from "./ProjectId";
 import type { RealmId } from "./RealmId";
+import type { WorkProgress } from "./WorkProgress";
 
 /**
  * What `GET /api/v1/events` streams: one event per change of a container.
  */
-export type ContainerEvent = { kind: EventKind, container_id: ContainerId, project_id: ProjectId, realm_ids: Array<RealmId>, from: ContainerStatus | null, to: ContainerStatus, reason: string | null, at: string, };
+export type ContainerEvent = { kind: EventKind, container_id: ContainerId, project_id: ProjectId, realm_ids: Array<RealmId>, from: ContainerStatus | null, to: ContainerStatus, reason: string | null, at: string, 
+/**
+ * With `kind: progress` only.
+ */
+progress?: WorkProgress, };
