@@ -4,7 +4,7 @@
 use crate::error::{Result, RuntimeError};
 use crate::images::{run, tree_size};
 use crate::local::{Instance, LocalRuntime, blocking};
-use hoody_model::SnapshotId;
+use hoody_model::{ContainerId, SnapshotId, WorkProgress};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -71,17 +71,50 @@ pub async fn restore(rt: &LocalRuntime, slot: &str, snapshot: &SnapshotId) -> Re
     .await
 }
 
-pub async fn copy(rt: &LocalRuntime, source: &str, target: &str) -> Result<()> {
+pub async fn copy(rt: &LocalRuntime, source: &str, target: &ContainerId) -> Result<()> {
     let Instance { image, init, .. } = rt.instance(source)?;
     let from = rt.bundle(source).upper();
-    let bundle = rt.make_bundle(target, &image, init)?;
+    let bundle = rt.make_bundle(target.as_str(), &image, init)?;
     let to = bundle.upper();
-    frozen(rt, source, move || {
+    // How far the copy has got: the bytes written so far against the source's, every half second.
+    let sink = rt.progress_sink();
+    let total = match &sink {
+        Some(_) => {
+            blocking({
+                let from = from.clone();
+                move || Ok(tree_size(&from))
+            })
+            .await?
+        }
+        None => 0,
+    };
+    let report = sink.clone().map(|sink| {
+        let (to, target) = (to.clone(), target.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(COPY_REPORT_EVERY).await;
+                let measured = to.clone();
+                let Ok(done) = tokio::task::spawn_blocking(move || tree_size(&measured)).await else { return };
+                sink(&target, WorkProgress { stage: "copying files".into(), done: done.min(total), total });
+            }
+        })
+    });
+    let copied = frozen(rt, source, move || {
         std::fs::remove_dir(&to).map_err(|e| RuntimeError::io("preparing the copy", e))?;
         copy_tree(&from, &to)
     })
-    .await
+    .await;
+    if let Some(report) = report {
+        report.abort();
+    }
+    if let (Ok(()), Some(sink)) = (&copied, sink) {
+        sink(target, WorkProgress { stage: "copying files".into(), done: total, total });
+    }
+    copied
 }
+
+/// How often a copy reports how far it has got.
+const COPY_REPORT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn sibling(path: &Path, name: &str) -> PathBuf {
     path.with_file_name(name)

@@ -198,6 +198,11 @@ impl LocalRuntime {
         Ok((image, init))
     }
 
+    /// The engine's progress sink, once it gave one.
+    pub(crate) fn progress_sink(&self) -> Option<crate::contract::ProgressSink> {
+        self.progress.0.get().cloned()
+    }
+
     /// The image of `alias`, pulled from the configured image server when the store lacks it;
     /// the download's progress is reported for container `for_container`.
     async fn image_or_pull(&self, alias: &str, for_container: &ContainerId) -> Result<(String, InitKind)> {
@@ -210,7 +215,7 @@ impl LocalRuntime {
             return Ok(found);
         }
         tracing::info!("pulling {alias} from {server}");
-        let sink = self.progress.0.get().cloned();
+        let sink = self.progress_sink();
         let mut reported = (String::new(), 0u64);
         let image = crate::ImageServer::new(server)?
             .pull(&self.images, alias, |p| {
@@ -527,6 +532,6 @@ impl ContainerRuntime for LocalRuntime {
 
     async fn copy(&self, source: &Container, target: &Container) -> Result<()> {
         self.ensure_available()?;
-        layers::copy(self, &self.slot(&source.id), target.id.as_str()).await
+        layers::copy(self, &self.slot(&source.id), &target.id).await
     }
 }

@@ -65,6 +65,7 @@ async fn a_copy_runs_with_the_source_files_and_outlives_its_source() {
     let pid = local.init_pid(&source.id).await;
     std::fs::write(in_container(pid, "/root/data"), "copied").unwrap();
 
+    let mut events = local.engine.subscribe();
     let copy = local.engine.copy_container(&who, &source.id).await.unwrap();
     assert_eq!(copy.status, ContainerStatus::Copying);
     assert_eq!(copy.name, "origin-copy");
@@ -73,6 +74,23 @@ async fn a_copy_runs_with_the_source_files_and_outlives_its_source() {
     let copy = local.get(&copy.id).await;
     assert_eq!(copy.status, ContainerStatus::Running, "{:?}", copy.error);
     assert_eq!(copy.color.as_deref(), Some("#ff0000"));
+    // The copy said how far it got, ending with every byte of the source's layer.
+    // (Reports reach subscribers through a task of their own, so they are waited for.)
+    let finished = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let e = events.recv().await.unwrap();
+            if e.container_id == copy.id && e.kind == hoody_model::EventKind::Progress {
+                let p = e.progress.unwrap();
+                if p.done == p.total {
+                    return p;
+                }
+            }
+        }
+    })
+    .await
+    .expect("a final progress report of the copy");
+    assert_eq!(finished.stage, "copying files");
+    assert!(finished.total >= "copied".len() as u64, "{finished:?}");
     let copy_pid = local.init_pid(&copy.id).await;
     assert_eq!(std::fs::read_to_string(in_container(copy_pid, "/root/data")).unwrap(), "copied");
     // The copy's own boot rewrites the page with its own hostname.
