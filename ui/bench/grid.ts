@@ -49,6 +49,7 @@ const backend: Backend = {
   projects: async () => Array.from({ length: 7 }, (_, i) => ({ id: `p${i}`.padStart(24, "0"), alias: `project-${i}` }) as never),
   createProject: refused,
   images: async () => [],
+  realms: async () => [],
   createContainer: refused,
   operate: refused,
   deleteContainer: refused,

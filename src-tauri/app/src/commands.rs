@@ -8,7 +8,7 @@ use hoody_desktop_core::{CommandError, Desktop};
 use hoody_model::services::Service;
 use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerUpdate, ErrorCode, Image, Operation, Project, ProjectCreate,
-    RuntimeInfo, Snapshot, SnapshotCreate, StatusLogEntry,
+    Realm, RuntimeInfo, Snapshot, SnapshotCreate, StatusLogEntry,
 };
 use tauri::State;
 
@@ -36,6 +36,11 @@ pub async fn create_project(
     req: ProjectCreate,
 ) -> Answer<Project> {
     desktop.create_project(server.as_deref(), req).await
+}
+
+#[tauri::command]
+pub async fn realms(desktop: State<'_, Desktop>, server: Option<String>) -> Answer<Vec<Realm>> {
+    desktop.realms(server.as_deref()).await
 }
 
 #[tauri::command]

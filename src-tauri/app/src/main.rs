@@ -48,6 +48,7 @@ fn main() {
             commands::projects,
             commands::create_project,
             commands::images,
+            commands::realms,
             commands::create_container,
             commands::operate,
             commands::delete_container,

@@ -12,7 +12,7 @@ use hoody_model::page::{ContainerListQuery, PageRequest};
 use hoody_model::services::{Service, ServiceAddress};
 use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerStatus, ContainerUpdate, ErrorCode, Image, Operation, Project,
-    ProjectCreate, ProjectId, RuntimeInfo, Snapshot, SnapshotCreate, StatusLogEntry, TokenId,
+    ProjectCreate, ProjectId, Realm, RuntimeInfo, Snapshot, SnapshotCreate, StatusLogEntry, TokenId,
 };
 use hoody_runtime::{LocalRuntime, RuntimeConfig};
 use std::net::SocketAddr;
@@ -168,6 +168,14 @@ impl Desktop {
             return client.create_project(&req).await.map_err(|e| remote_error(server.unwrap_or_default(), e));
         }
         Ok(self.engine.create_project(&self.principal, req).await?)
+    }
+
+    /// The realms of one server (this machine when `None`).
+    pub async fn realms(&self, server: Option<&str>) -> Result<Vec<Realm>> {
+        if let Some(client) = self.remote_named(server).await? {
+            return client.realms().await.map_err(|e| remote_error(server.unwrap_or_default(), e));
+        }
+        Ok(self.engine.list_realms(&self.principal).await?)
     }
 
     pub async fn images(&self, server: Option<&str>) -> Result<Vec<Image>> {

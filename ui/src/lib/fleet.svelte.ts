@@ -11,6 +11,7 @@ import { BackendError } from "./backend/backend";
 import type { Container } from "./bindings/Container";
 import type { ContainerEvent } from "./bindings/ContainerEvent";
 import type { Project } from "./bindings/Project";
+import type { Realm } from "./bindings/Realm";
 import type { WorkProgress } from "./bindings/WorkProgress";
 
 export interface Notice {
@@ -24,6 +25,7 @@ export class Fleet {
   /** How far long work on a container has got (an image download), until its status changes. */
   readonly progress = new SvelteMap<string, WorkProgress>();
   projects = $state<Project[]>([]);
+  realms = $state<Realm[]>([]);
   connected = $state(false);
   loading = $state(true);
   notices = $state<Notice[]>([]);
@@ -58,8 +60,13 @@ export class Fleet {
     const sent = ++this.clock;
     const changedSince = (id: string) => (this.touched.get(id) ?? 0) > sent;
     try {
-      const [containers, projects] = await Promise.all([this.backend.containers(), this.backend.projects(undefined, true)]);
+      const [containers, projects, realms] = await Promise.all([
+        this.backend.containers(),
+        this.backend.projects(undefined, true),
+        this.backend.realms().catch(() => [] as Realm[]),
+      ]);
       this.projects = projects;
+      this.realms = realms;
       const seen = new Set(containers.map((c) => c.id));
       for (const id of [...this.containers.keys()]) {
         if (!seen.has(id) && !changedSince(id)) this.containers.delete(id);
@@ -79,6 +86,7 @@ export class Fleet {
   }
 
   projectName = (id: string) => this.projects.find((p) => p.id === id)?.alias ?? id;
+  realmName = (id: string) => this.realms.find((r) => r.id === id)?.name ?? id;
 
   private onEvent(event: ContainerEvent) {
     if (event.kind === "progress") {

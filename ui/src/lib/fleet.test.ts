@@ -25,6 +25,7 @@ class ScriptedBackend {
     return new Promise((resolve) => this.lists.push(resolve));
   }
   projects = async () => [];
+  realms = async () => [];
   subscribe(listener: Listener) {
     this.listener = listener;
     return () => {};

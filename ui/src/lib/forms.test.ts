@@ -27,6 +27,7 @@ describe("the edit dialog", () => {
     comment: null,
     environment_vars: { A: "1", B: "2" },
     ssh_public_key: null,
+    realm_ids: ["r1", "r2"],
     autostart: false,
     ai: false,
     cache: false,
@@ -40,6 +41,8 @@ describe("the edit dialog", () => {
     expect(updateFor(c, { ...same, color: "73d216" })).toEqual({});
     expect(updateFor(c, { ...same, color: "", comment: " hi ", cache: true })).toEqual({ color: null, comment: "hi", cache: true });
     expect(updateFor(c, { ...same, env: [{ key: "A", value: "3" }] })).toEqual({ environment_vars: { A: "3" } });
+    expect(updateFor(c, { ...same, realmIds: ["r2", "r1"] })).toEqual({});
+    expect(updateFor(c, { ...same, realmIds: ["r2"] })).toEqual({ realm_ids: ["r2"] });
   });
 
   it("knows which changes need a stopped container, from the engine's list", () => {

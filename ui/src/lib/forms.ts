@@ -59,6 +59,7 @@ export interface EditFields {
   comment: string;
   env: EnvRow[];
   sshKey: string;
+  realmIds: string[];
   autostart: boolean;
   ai: boolean;
   cache: boolean;
@@ -72,6 +73,7 @@ export function editFieldsOf(c: Container): EditFields {
     comment: c.comment ?? "",
     env: Object.entries(c.environment_vars).map(([key, value]) => ({ key, value })),
     sshKey: c.ssh_public_key ?? "",
+    realmIds: [...c.realm_ids],
     autostart: c.autostart,
     ai: c.ai,
     cache: c.cache,
@@ -93,6 +95,7 @@ export function updateFor(c: Container, f: EditFields): ContainerUpdate {
   if (!sameEnv) update.environment_vars = env;
   const key = f.sshKey.trim() || null;
   if (key !== (c.ssh_public_key ?? null)) update.ssh_public_key = key;
+  if ([...f.realmIds].sort().join() !== [...c.realm_ids].sort().join()) update.realm_ids = f.realmIds;
   for (const flag of ["autostart", "ai", "cache", "ramdisk"] as const) if (f[flag] !== c[flag]) update[flag] = f[flag];
   return update;
 }

@@ -60,6 +60,8 @@ describe("arranging the grid", () => {
     expect(groups.map((g) => [g.title, g.containers.length])).toEqual([["alpha", 2], ["beta", 1]]);
     const realms = arrange(all, { ...EMPTY_VIEW, groupBy: "realm" });
     expect(realms.map((g) => g.title)).toEqual(["(no realm)", "r1"]);
+    const named = arrange(all, { ...EMPTY_VIEW, groupBy: "realm" }, undefined, (id) => (id === "r1" ? "team-a" : id));
+    expect(named.map((g) => g.title)).toEqual(["(no realm)", "team-a"]);
   });
 
   it("arranges 2,000 containers", () => {

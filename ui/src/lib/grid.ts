@@ -43,7 +43,12 @@ function haystack(c: Container, projectName: (id: string) => string): string {
 
 const STATUS_ORDER: ContainerStatus[] = ["running", "paused", "claiming", "creating", "copying", "stopped", "failed", "deleting", "deleted"];
 
-export function arrange(all: Container[], view: View, projectName: (id: string) => string = (id) => id): Group[] {
+export function arrange(
+  all: Container[],
+  view: View,
+  projectName: (id: string) => string = (id) => id,
+  realmName: (id: string) => string = (id) => id,
+): Group[] {
   const words = view.search.toLowerCase().split(/\s+/).filter(Boolean);
   const shown = all.filter(
     (c) =>
@@ -81,7 +86,7 @@ export function arrange(all: Container[], view: View, projectName: (id: string) 
   const groups = new Map<string, Group>();
   for (const c of shown) {
     for (const key of keysOf(c)) {
-      const title = view.groupBy === "project" ? projectName(key) : key;
+      const title = view.groupBy === "project" ? projectName(key) : view.groupBy === "realm" ? realmName(key) : key;
       let group = groups.get(key);
       if (!group) groups.set(key, (group = { key, title, containers: [] }));
       group.containers.push(c);

@@ -7,6 +7,7 @@ import type { ContainerEvent } from "../bindings/ContainerEvent";
 import type { Image } from "../bindings/Image";
 import type { Operation } from "../bindings/Operation";
 import type { Project } from "../bindings/Project";
+import type { Realm } from "../bindings/Realm";
 import type { ProjectCreate } from "../bindings/ProjectCreate";
 import type { Snapshot } from "../bindings/Snapshot";
 import type { SnapshotCreate } from "../bindings/SnapshotCreate";
@@ -25,6 +26,8 @@ export interface Backend {
   projects(server?: string, all?: boolean): Promise<Project[]>;
   createProject(req: ProjectCreate, server?: string): Promise<Project>;
   images(server?: string): Promise<Image[]>;
+  /** The realms of `server` (this one when absent), to scope containers to. */
+  realms(server?: string): Promise<Realm[]>;
   createContainer(projectId: string, req: ContainerCreate, server?: string): Promise<Container>;
   operate(id: string, op: Operation): Promise<Container>;
   deleteContainer(id: string): Promise<void>;

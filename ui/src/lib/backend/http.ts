@@ -7,6 +7,7 @@ import type { ContainerEvent } from "../bindings/ContainerEvent";
 import type { Image } from "../bindings/Image";
 import type { Pagination } from "../bindings/Pagination";
 import type { Project } from "../bindings/Project";
+import type { Realm } from "../bindings/Realm";
 import type { RuntimeInfo } from "../bindings/RuntimeInfo";
 import type { Snapshot } from "../bindings/Snapshot";
 import type { StatusLogEntry } from "../bindings/StatusLogEntry";
@@ -77,6 +78,10 @@ export class HttpBackend implements Backend {
 
   images() {
     return this.call<Image[]>("GET", "/images/public");
+  }
+
+  realms() {
+    return this.call<Realm[]>("GET", "/realms/");
   }
 
   createContainer(projectId: string, req: Parameters<Backend["createContainer"]>[1]) {

@@ -9,6 +9,7 @@ import type { ContainerEvent } from "../bindings/ContainerEvent";
 import type { Image } from "../bindings/Image";
 import type { Operation } from "../bindings/Operation";
 import type { Project } from "../bindings/Project";
+import type { Realm } from "../bindings/Realm";
 import type { ProjectCreate } from "../bindings/ProjectCreate";
 import type { Snapshot } from "../bindings/Snapshot";
 import type { SnapshotCreate } from "../bindings/SnapshotCreate";
@@ -35,6 +36,7 @@ export class TauriBackend implements Backend {
   projects = (server?: string, all?: boolean) => call<Project[]>("projects", { server, all });
   createProject = (req: ProjectCreate, server?: string) => call<Project>("create_project", { req, server });
   images = (server?: string) => call<Image[]>("images", { server });
+  realms = (server?: string) => call<Realm[]>("realms", { server });
   createContainer = (projectId: string, req: ContainerCreate, server?: string) =>
     call<Container>("create_container", { projectId, req, server });
   operate = (id: string, op: Operation) => call<Container>("operate", { id, op });
