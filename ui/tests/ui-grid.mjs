@@ -34,12 +34,18 @@ try {
   step("a bad name is refused in the dialog");
 
   await dialog.getByLabel("Name", { exact: true }).fill("web-1");
+  await dialog.getByLabel("team-a").check();
   await dialog.getByRole("button", { name: "Create", exact: true }).click();
   await dialog.waitFor({ state: "detached" });
   const card = page.locator('[data-container="web-1"]');
   await card.and(page.locator('[data-status="running"]')).waitFor({ timeout: 30000 });
   const fill = await card.evaluate((el) => getComputedStyle(el).backgroundColor);
   step(`created; the card is running, filled ${fill}`);
+  // In the realm it was given: grouped by realm, it sits under the realm's name.
+  await page.getByLabel("group by").selectOption("realm");
+  await page.getByRole("heading", { name: /team-a/ }).waitFor();
+  await page.getByLabel("group by").selectOption("none");
+  step("grouped under its realm, team-a");
 
   await card.getByRole("button", { name: "Terminal", exact: true }).click();
   await page.waitForTimeout(500);

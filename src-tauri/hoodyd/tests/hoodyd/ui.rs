@@ -15,6 +15,7 @@ async fn the_ui_creates_runs_and_deletes_a_container() {
     let dir = tempfile::tempdir().unwrap();
     let d = Hoodyd::start_with(dir.path(), &["--ui-dir", &dist]);
     d.import_busybox();
+    d.client.create_realm("team-a").await.unwrap();
     let token = std::fs::read_to_string(dir.path().join("admin.token")).unwrap();
     let shots = format!("{root}/target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
@@ -34,6 +35,7 @@ async fn the_ui_creates_runs_and_deletes_a_container() {
         .unwrap_or_else(|| panic!("{stdout}"));
     let pattern = format!("-terminal-1.local.localhost:{}/", d.proxy_port);
     assert!(opened.starts_with("http://") && opened.ends_with(&pattern), "{opened}");
+    assert!(stdout.contains("step: grouped under its realm, team-a"), "{stdout}");
     assert!(stdout.contains("step: renamed to web-2"), "{stdout}");
     assert!(stdout.contains("step: deleted with a snapshot first"), "{stdout}");
     // Nothing is left, and the bad name created nothing: the one container was deleted.
