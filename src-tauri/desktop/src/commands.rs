@@ -144,8 +144,7 @@ impl Desktop {
     /// The projects of one server (`None` or this machine's name: this machine), or of every
     /// server with `all`.
     pub async fn projects(&self, server: Option<&str>, all: bool) -> Result<Vec<Project>> {
-        if let Some(client) = self.remote_named(server).await? {
-            let name = server.unwrap_or_default();
+        if let Some((name, client)) = self.remote_named(server).await? {
             return crate::remotes::all_projects(&client).await.map_err(|e| remote_error(name, e));
         }
         let mut projects = Vec::new();
@@ -164,23 +163,23 @@ impl Desktop {
     }
 
     pub async fn create_project(&self, server: Option<&str>, req: ProjectCreate) -> Result<Project> {
-        if let Some(client) = self.remote_named(server).await? {
-            return client.create_project(&req).await.map_err(|e| remote_error(server.unwrap_or_default(), e));
+        if let Some((name, client)) = self.remote_named(server).await? {
+            return client.create_project(&req).await.map_err(|e| remote_error(name, e));
         }
         Ok(self.engine.create_project(&self.principal, req).await?)
     }
 
     /// The realms of one server (this machine when `None`).
     pub async fn realms(&self, server: Option<&str>) -> Result<Vec<Realm>> {
-        if let Some(client) = self.remote_named(server).await? {
-            return client.realms().await.map_err(|e| remote_error(server.unwrap_or_default(), e));
+        if let Some((name, client)) = self.remote_named(server).await? {
+            return client.realms().await.map_err(|e| remote_error(name, e));
         }
         Ok(self.engine.list_realms(&self.principal).await?)
     }
 
     pub async fn images(&self, server: Option<&str>) -> Result<Vec<Image>> {
-        if let Some(client) = self.remote_named(server).await? {
-            return client.images().await.map_err(|e| remote_error(server.unwrap_or_default(), e));
+        if let Some((name, client)) = self.remote_named(server).await? {
+            return client.images().await.map_err(|e| remote_error(name, e));
         }
         Ok(self.engine.images(None).await?)
     }
@@ -191,8 +190,7 @@ impl Desktop {
         project_id: &str,
         req: ContainerCreate,
     ) -> Result<Container> {
-        if let Some(client) = self.remote_named(server).await? {
-            let name = server.unwrap_or_default();
+        if let Some((name, client)) = self.remote_named(server).await? {
             let created = client.create_container(project_id, &req).await.map_err(|e| remote_error(name, e))?;
             self.remotes.remember(created.id.as_str(), name);
             return Ok(on(name)(created));
@@ -200,13 +198,13 @@ impl Desktop {
         Ok(self.engine.create_container(&self.principal, &ProjectId::parse(project_id)?, req).await?)
     }
 
-    /// The client of a named remote server; None for this machine (no name, or its own).
-    async fn remote_named(&self, server: Option<&str>) -> Result<Option<HoodyClient>> {
+    /// A named remote server and its client; None for this machine (no name, or its own).
+    async fn remote_named<'a>(&self, server: Option<&'a str>) -> Result<Option<(&'a str, HoodyClient)>> {
         match server {
             None => Ok(None),
             Some(name) if name == self.engine.server_name() => Ok(None),
             Some(name) => match self.remotes.client_named(name).await {
-                Some(client) => client.map(Some),
+                Some(client) => client.map(|c| Some((name, c))),
                 None => Err(CommandError::new(ErrorCode::NotFound, format!("there is no server called {name:?}"))),
             },
         }
