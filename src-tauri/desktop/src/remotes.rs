@@ -102,14 +102,23 @@ impl Remotes {
         client.servers().await.map_err(|e| remote_error(&name, e))?;
         let store = self.secrets.set(&url, token).await?;
         let mut list = self.list.write().await;
-        if let Some(old) = list.iter().position(|r| r.endpoint.name == name) {
-            let old = list.remove(old);
-            old.follower.inspect(AbortHandle::abort);
-        }
+        let replaced = list.iter().position(|r| r.endpoint.name == name).map(|i| list.remove(i));
         let follower = Some(self.follow(client.clone()));
-        list.push(Remote { endpoint: RemoteEndpoint { name, url }, client: Some(client), problem: None, follower });
+        list.push(Remote {
+            endpoint: RemoteEndpoint { name, url: url.clone() },
+            client: Some(client),
+            problem: None,
+            follower,
+        });
         self.save(&list)?;
         drop(list);
+        if let Some(old) = replaced {
+            old.follower.inspect(AbortHandle::abort);
+            // The same name at another address: the old address's token goes.
+            if old.endpoint.url != url {
+                self.secrets.delete(&old.endpoint.url).await?;
+            }
+        }
         let _ = self.events.send(DesktopEvent::Resync);
         Ok(store)
     }
