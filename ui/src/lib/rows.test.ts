@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Container } from "./bindings/Container";
 import type { Group } from "./grid";
-import { columnsFor, offsetsOf, rowOf, toRows, visibleRange } from "./rows";
+import { columnsFor, neighbour, offsetsOf, rowOf, toRows, visibleRange } from "./rows";
 
 const containers = (prefix: string, n: number) =>
   Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, name: `${prefix}${i}` }) as unknown as Container);
@@ -42,5 +42,20 @@ describe("the grid in rows", () => {
     expect(visibleRange(offsets, 139, 301)).toEqual({ first: 1, end: 4 });
     expect(visibleRange(offsets, 5000, 6000)).toEqual({ first: 6, end: 6 });
     expect(visibleRange(offsets, -100, 100000)).toEqual({ first: 0, end: 6 });
+  });
+
+  it("moves with the arrow keys across rows and groups", () => {
+    const rows = toRows(groups, 2, true);
+    expect(neighbour(rows, "a0", "right")).toBe("a1");
+    expect(neighbour(rows, "a1", "right")).toBe("a2");
+    expect(neighbour(rows, "a4", "right")).toBe("b0");
+    expect(neighbour(rows, "a0", "left")).toBeNull();
+    expect(neighbour(rows, "a1", "down")).toBe("a3");
+    expect(neighbour(rows, "a3", "down")).toBe("a4");
+    expect(neighbour(rows, "a4", "down")).toBe("b0");
+    expect(neighbour(rows, "b1", "up")).toBe("a4");
+    expect(neighbour(rows, "a0", "up")).toBeNull();
+    expect(neighbour(rows, "b1", "down")).toBeNull();
+    expect(neighbour(rows, "nope", "down")).toBeNull();
   });
 });

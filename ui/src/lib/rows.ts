@@ -63,3 +63,24 @@ function search(n: number, pred: (i: number) => boolean): number {
   }
   return lo;
 }
+
+export type Direction = "left" | "right" | "up" | "down";
+
+/**
+ * The container the arrow keys move to from `id`: the one before or after it, or the one in
+ * the same column of the card row above or below (the last of a shorter row); null at an edge.
+ */
+export function neighbour(rows: Row[], id: string, direction: Direction): string | null {
+  const cardRows = rows.filter((r): r is Extract<Row, { kind: "cards" }> => r.kind === "cards");
+  const at = cardRows.findIndex((r) => r.containers.some((c) => c.id === id));
+  if (at < 0) return null;
+  const column = cardRows[at].containers.findIndex((c) => c.id === id);
+  if (direction === "left" || direction === "right") {
+    const flat = cardRows.flatMap((r) => r.containers);
+    const index = flat.findIndex((c) => c.id === id) + (direction === "right" ? 1 : -1);
+    return flat[index]?.id ?? null;
+  }
+  const row = cardRows[at + (direction === "down" ? 1 : -1)];
+  if (!row) return null;
+  return row.containers[Math.min(column, row.containers.length - 1)].id;
+}
