@@ -3,35 +3,27 @@
 //! launch to the UI's first drawn screen (the UI reports it), and the idle memory of the whole
 //! app — its own process and every WebKit process it started — as PSS after 10 s idle.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 5;
 
+#[path = "../tests/support/session.rs"]
+mod session;
+
 fn main() {
     let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/hoody-desktop");
     let app =
         if app.exists() { app } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/hoody-desktop") };
-    let display = format!(":{}", 500 + std::process::id() % 200);
-    let mut xvfb =
-        Command::new("Xvfb").args([&display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"]).spawn().unwrap();
-    let mut bus = Command::new("dbus-daemon")
-        .args(["--session", "--print-address=1", "--nofork"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut address = String::new();
-    BufReader::new(bus.stdout.take().unwrap()).read_line(&mut address).unwrap();
+    let desktop = session::Session::start(500);
     let (mut starts, mut memory) = (Vec::new(), Vec::new());
     for _ in 0..RUNS {
         let dir = tempfile::tempdir().unwrap();
         let launched = Instant::now();
         let mut child = Command::new(&app)
-            .env("DISPLAY", &display)
-            .env("DBUS_SESSION_BUS_ADDRESS", address.trim())
+            .env("DISPLAY", &desktop.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &desktop.bus_address)
             .env("HOME", dir.path())
             .env("HOODY_DATA_DIR", dir.path().join("data"))
             .env("HOODY_PROXY_LISTEN", "127.0.0.1:0")
@@ -49,8 +41,7 @@ fn main() {
         let _ = child.kill();
         let _ = child.wait();
     }
-    let _ = (xvfb.kill(), bus.kill());
-    let _ = (xvfb.wait(), bus.wait());
+    drop(desktop);
     starts.sort();
     memory.sort_unstable();
     println!("\n{} ({RUNS} runs, empty data dir, Xvfb)\n", app.display());

@@ -3,28 +3,17 @@
 //! left running), a second launch with a `hoody://` link hands it over to the first, which opens
 //! exactly that container's terminal URL; a malformed link opens nothing and says why.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use hoody_client::testkit::Hoodyd;
+use hoody_model::{ContainerCreate, ContainerStatus, ProjectCreate};
+use session::Guard;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const APP: &str = env!("CARGO_BIN_EXE_hoody-desktop");
 
-fn hoodyd() -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/hoodyd");
-    assert!(path.exists(), "{} is missing: build the workspace first", path.display());
-    path
-}
-
-/// Kills the process when dropped.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+#[path = "support/session.rs"]
+mod session;
 
 fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
     let start = Instant::now();
@@ -42,44 +31,22 @@ fn log_text(data: &Path) -> String {
 /// A running busybox container made with hoodyd on `data`: (project id, container id).
 fn container_left_running(data: &Path) -> (String, String) {
     let tarball = hoody_runtime::testkit::busybox_tarball(data).unwrap();
-    let imported = Command::new(hoodyd())
-        .args(["image", "import", "busybox/1"])
-        .arg(&tarball)
-        .arg("--data-dir")
-        .arg(data)
-        .status();
-    assert!(imported.unwrap().success());
-    let mut serve = Guard(
-        Command::new(hoodyd())
-            .args(["serve", "--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data)
-            .env("HOODY_LOG", "error")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(serve.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let api = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_owned();
-    let token = std::fs::read_to_string(data.join("admin.token")).unwrap();
-    let call = |method: &str, path: &str, body: &str| -> serde_json::Value {
-        let out = Command::new("curl")
-            .args(["-s", "-X", method, "-H", &format!("authorization: Bearer {}", token.trim())])
-            .args(["-H", "content-type: application/json", "-d", body])
-            .arg(format!("{api}/api/v1{path}"))
-            .output()
-            .unwrap();
-        serde_json::from_slice(&out.stdout).unwrap()
+    let serve = Hoodyd::start(data, &tarball);
+    let client = serve.client();
+    let tokio = tokio::runtime::Runtime::new().unwrap();
+    let project = tokio.block_on(client.create_project(&ProjectCreate { alias: "links".into(), ..Default::default() }));
+    let project = project.unwrap().id.as_str().to_owned();
+    let req = ContainerCreate {
+        name: Some("linked".into()),
+        container_image: Some("busybox/1".into()),
+        ..Default::default()
     };
-    let project = call("POST", "/projects/", r#"{"alias": "links"}"#)["data"]["id"].as_str().unwrap().to_owned();
-    let body = r#"{"name": "linked", "container_image": "busybox/1"}"#;
-    let id = call("POST", &format!("/projects/{project}/containers"), body)["data"]["id"].as_str().unwrap().to_owned();
+    let id = tokio.block_on(client.create_container(&project, &req)).unwrap().id.as_str().to_owned();
     wait_for("the container running", Duration::from_secs(30), || {
-        call("GET", &format!("/containers/{id}"), "")["data"]["status"] == "running"
+        tokio.block_on(client.container(&id, false)).unwrap().status == ContainerStatus::Running
     });
-    // hoodyd ends; the container keeps running (containers outlive the programs that made them).
-    let _ = Command::new("kill").arg(serve.0.id().to_string()).status();
-    let _ = serve.0.wait();
+    // hoodyd ends (dropped); the container keeps running: containers outlive the programs that
+    // made them.
     (project, id)
 }
 
@@ -96,28 +63,14 @@ fn deep_links_reach_the_running_app() {
 
     // A recording xdg-open, an X server and a session bus of our own.
     let opened = dir.path().join("opened.txt");
-    let script = format!("#!/bin/sh\necho \"$1\" >> {}\n", opened.display());
-    std::fs::write(bin.join("xdg-open"), script).unwrap();
-    Command::new("chmod").args(["755"]).arg(bin.join("xdg-open")).status().unwrap();
-    let display = format!(":{}", 60 + std::process::id() % 200);
-    let _xvfb = Guard(
-        Command::new("Xvfb").args([&display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"]).spawn().unwrap(),
-    );
-    let mut bus = Command::new("dbus-daemon")
-        .args(["--session", "--print-address=1", "--nofork"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut address = String::new();
-    BufReader::new(bus.stdout.take().unwrap()).read_line(&mut address).unwrap();
-    let _bus = Guard(bus);
+    session::recording_xdg_open(&bin, &opened);
+    let desktop = session::Session::start(60);
     let app = |args: &[&str]| {
         let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
         Command::new(APP)
             .args(args)
-            .env("DISPLAY", &display)
-            .env("DBUS_SESSION_BUS_ADDRESS", address.trim())
+            .env("DISPLAY", &desktop.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &desktop.bus_address)
             .env("HOME", &home)
             .env("XDG_DATA_HOME", home.join(".local/share"))
             .env("HOODY_DATA_DIR", &data)
@@ -129,7 +82,7 @@ fn deep_links_reach_the_running_app() {
             .unwrap()
     };
 
-    let _first = Guard(app(&[]));
+    let first = Guard(app(&[]));
     wait_for("the engine starting", Duration::from_secs(60), || log_text(&data).contains("engine started"));
     let log = log_text(&data);
     let port: u16 = log.split("proxy_port=").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
@@ -152,26 +105,9 @@ fn deep_links_reach_the_running_app() {
     let mimeapps = std::fs::read_to_string(home.join(".config/mimeapps.list")).unwrap_or_default();
     assert!(mimeapps.contains("x-scheme-handler/hoody"), "{mimeapps}");
 
-    drop(_first);
+    drop(first);
     // Clean up the container with hoodyd.
-    let mut serve = Guard(
-        Command::new(hoodyd())
-            .args(["serve", "--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&data)
-            .env("HOODY_LOG", "error")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(serve.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let api = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_owned();
-    let token = std::fs::read_to_string(data.join("admin.token")).unwrap();
-    let deleted = Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "DELETE"])
-        .args(["-H", &format!("authorization: Bearer {}", token.trim())])
-        .arg(format!("{api}/api/v1/containers/{id}"))
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&deleted.stdout), "200");
+    let serve = Hoodyd::serve(&data);
+    let deleted = tokio::runtime::Runtime::new().unwrap().block_on(serve.client().delete_container(&id));
+    assert_eq!(deleted.unwrap().status, ContainerStatus::Deleted);
 }

@@ -7,22 +7,16 @@
 
 use hoody_client::testkit::Hoodyd;
 use hoody_model::{ContainerCreate, ContainerStatus, ProjectCreate};
-use std::io::{BufRead, BufReader, Write};
+use session::Guard;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const APP: &str = env!("CARGO_BIN_EXE_hoody-desktop");
 
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+#[path = "support/session.rs"]
+mod session;
 
 fn tauri_driver() -> PathBuf {
     let home = PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo/bin/tauri-driver");
@@ -72,39 +66,16 @@ fn the_window_creates_runs_and_deletes_a_container() {
     });
 
     let opened = dir.path().join("opened.txt");
-    std::fs::write(bin.join("xdg-open"), format!("#!/bin/sh\necho \"$1\" >> {}\n", opened.display())).unwrap();
-    Command::new("chmod").arg("755").arg(bin.join("xdg-open")).status().unwrap();
-    let display = format!(":{}", 300 + std::process::id() % 200);
-    let _xvfb = Guard(
-        Command::new("Xvfb").args([&display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"]).spawn().unwrap(),
-    );
-    let mut bus = Command::new("dbus-daemon")
-        .args(["--session", "--print-address=1", "--nofork"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut address = String::new();
-    BufReader::new(bus.stdout.take().unwrap()).read_line(&mut address).unwrap();
-    let _bus = Guard(bus);
-    // A Secret Service on that bus (gnome-keyring makes its login keyring for a non-empty password).
-    let mut keyring = Command::new("gnome-keyring-daemon")
-        .args(["--unlock", "--components=secrets"])
-        .env("DBUS_SESSION_BUS_ADDRESS", address.trim())
-        .env("HOME", &home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("gnome-keyring-daemon is installed (.ci/install-deps)");
-    keyring.stdin.take().unwrap().write_all(b"hoody-test").unwrap();
-    assert!(keyring.wait().unwrap().success());
+    session::recording_xdg_open(&bin, &opened);
+    let desktop = session::Session::start(300);
+    desktop.unlock_keyring(&home);
 
     let (port, native) = (free_port(), free_port());
     let _driver = Guard(
         Command::new(tauri_driver())
             .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
-            .env("DISPLAY", &display)
-            .env("DBUS_SESSION_BUS_ADDRESS", address.trim())
+            .env("DISPLAY", &desktop.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &desktop.bus_address)
             .env("HOME", &home)
             .env("HOODY_DATA_DIR", &data)
             .env("HOODY_PROXY_LISTEN", "127.0.0.1:0")

@@ -26,8 +26,7 @@ impl Hoodyd {
 
     /// Starts one on `data` after importing `busybox/1` from `busybox_tarball`.
     pub fn start(data: &Path, busybox_tarball: &Path) -> Self {
-        let bin = Self::binary();
-        let imported = Command::new(&bin)
+        let imported = Command::new(Self::binary())
             .args(["image", "import", "busybox/1"])
             .arg(busybox_tarball)
             .arg("--data-dir")
@@ -35,7 +34,12 @@ impl Hoodyd {
             .stdout(Stdio::null())
             .status();
         assert!(imported.expect("hoodyd runs").success(), "hoodyd image import failed");
-        let mut child = Command::new(&bin)
+        Self::serve(data)
+    }
+
+    /// Starts one on `data` as it is.
+    pub fn serve(data: &Path) -> Self {
+        let mut child = Command::new(Self::binary())
             .args(["serve", "--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--data-dir"])
             .arg(data)
             .env("HOODY_LOG", "error")

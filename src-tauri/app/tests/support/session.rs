@@ -1,0 +1,70 @@
+//! A desktop session of a test's own for the real app: an X server (Xvfb) and a D-Bus session
+//! bus, optionally a Secret Service on it, and a recording `xdg-open`. Shared by the app's tests
+//! and its start-up bench (`#[path]`); each takes what it needs.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// A child process killed (and reaped) when dropped.
+pub struct Guard(pub Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub struct Session {
+    /// `:N`, for `DISPLAY`.
+    pub display: String,
+    /// For `DBUS_SESSION_BUS_ADDRESS`.
+    pub bus_address: String,
+    _xvfb: Guard,
+    _bus: Guard,
+}
+
+impl Session {
+    /// Starts Xvfb on display `:base + pid % 200` (tests running at once pick apart bases) and a
+    /// session bus.
+    pub fn start(base: u32) -> Self {
+        let display = format!(":{}", base + std::process::id() % 200);
+        let xvfb = Command::new("Xvfb")
+            .args([&display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"])
+            .spawn()
+            .expect("Xvfb is installed (.ci/install-deps)");
+        let mut bus = Command::new("dbus-daemon")
+            .args(["--session", "--print-address=1", "--nofork"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon is installed (.ci/install-deps)");
+        let mut address = String::new();
+        BufReader::new(bus.stdout.take().unwrap()).read_line(&mut address).unwrap();
+        Self { display, bus_address: address.trim().to_owned(), _xvfb: Guard(xvfb), _bus: Guard(bus) }
+    }
+
+    /// A Secret Service on this bus: gnome-keyring, unlocked, its keyrings under `home`. (It
+    /// makes its login keyring only for a non-empty password; it ends with the bus.)
+    pub fn unlock_keyring(&self, home: &Path) {
+        let mut keyring = Command::new("gnome-keyring-daemon")
+            .args(["--unlock", "--components=secrets"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .env("HOME", home)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon is installed (.ci/install-deps)");
+        keyring.stdin.take().unwrap().write_all(b"hoody-test").unwrap();
+        assert!(keyring.wait().unwrap().success(), "gnome-keyring-daemon --unlock failed");
+    }
+}
+
+/// Writes `bin/xdg-open`, which appends every URL it is asked to open to `log`.
+pub fn recording_xdg_open(bin: &Path, log: &Path) {
+    let script = bin.join("xdg-open");
+    std::fs::write(&script, format!("#!/bin/sh\necho \"$1\" >> {}\n", log.display())).unwrap();
+    Command::new("chmod").arg("755").arg(&script).status().unwrap();
+}
