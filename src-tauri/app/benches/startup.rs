@@ -27,6 +27,7 @@ fn main() {
             .env("HOME", dir.path())
             .env("HOODY_DATA_DIR", dir.path().join("data"))
             .env("HOODY_PROXY_LISTEN", "127.0.0.1:0")
+            .env("HOODY_API_LISTEN", "127.0.0.1:0")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

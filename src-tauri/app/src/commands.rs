@@ -114,6 +114,12 @@ pub async fn servers(desktop: State<'_, Desktop>) -> Answer<Vec<ServerEntry>> {
     desktop.servers().await
 }
 
+/// The token of this machine's REST API, from the keyring (to copy into a CLI or SDK).
+#[tauri::command]
+pub async fn local_api_token(desktop: State<'_, Desktop>) -> Answer<String> {
+    desktop.local_api_token().await
+}
+
 /// Adds a remote endpoint once it accepts the token, which goes to the OS keyring.
 #[tauri::command]
 pub async fn add_remote(desktop: State<'_, Desktop>, name: String, url: String, token: String) -> Answer<SecretStore> {

@@ -29,6 +29,15 @@ fn main() {
                 .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 8701)));
             let desktop = tauri::async_runtime::block_on(Desktop::start(&data_dir, proxy))?;
             tracing::info!(data_dir = %data_dir.display(), proxy_port = desktop.proxy_port(), "engine started");
+            // This machine's REST API, for the platform's CLI and SDK (the token is in the keyring).
+            let api = std::env::var("HOODY_API_LISTEN")
+                .ok()
+                .and_then(|a| a.parse().ok())
+                .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 8700)));
+            match tauri::async_runtime::block_on(desktop.serve_api(api)) {
+                Ok(url) => tracing::info!(%url, "REST API served"),
+                Err(e) => tracing::warn!("the REST API is not served: {e}"),
+            }
             app.manage(desktop.clone());
             tray::install(app.handle())?;
             links::install(app.handle())?;
@@ -62,6 +71,7 @@ fn main() {
             commands::stats,
             commands::generate_ssh_key,
             commands::servers,
+            commands::local_api_token,
             commands::add_remote,
             commands::remove_remote,
             commands::open_url,

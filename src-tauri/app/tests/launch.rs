@@ -75,6 +75,7 @@ fn deep_links_reach_the_running_app() {
             .env("XDG_DATA_HOME", home.join(".local/share"))
             .env("HOODY_DATA_DIR", &data)
             .env("HOODY_PROXY_LISTEN", "127.0.0.1:0")
+            .env("HOODY_API_LISTEN", "127.0.0.1:0")
             .env("PATH", path)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -84,6 +85,7 @@ fn deep_links_reach_the_running_app() {
 
     let first = Guard(app(&[]));
     wait_for("the engine starting", Duration::from_secs(60), || log_text(&data).contains("engine started"));
+    wait_for("the REST API", Duration::from_secs(10), || log_text(&data).contains("REST API served"));
     let log = log_text(&data);
     let port: u16 = log.split("proxy_port=").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
 

@@ -79,6 +79,7 @@ fn the_window_creates_runs_and_deletes_a_container() {
             .env("HOME", &home)
             .env("HOODY_DATA_DIR", &data)
             .env("HOODY_PROXY_LISTEN", "127.0.0.1:0")
+            .env("HOODY_API_LISTEN", "127.0.0.1:0")
             .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()))
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -4,6 +4,7 @@
 
 use crate::CommandError;
 use crate::events::{self, DesktopEvent};
+use crate::local_api::LocalApi;
 use crate::remotes::{RemoteEndpoint, Remotes, ServerEntry, remote_error};
 use crate::secrets::{SecretStore, Secrets};
 use hoody_client::HoodyClient;
@@ -33,6 +34,10 @@ pub struct Desktop {
     proxy_port: u16,
     remotes: Arc<Remotes>,
     events: tokio::sync::broadcast::Sender<DesktopEvent>,
+    secrets: Secrets,
+    /// This machine's REST API, once served.
+    api: Arc<std::sync::OnceLock<LocalApi>>,
+    data_dir: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for Desktop {
@@ -65,10 +70,40 @@ impl Desktop {
         let principal = Principal { token_id: TokenId::generate(), scope: Scope::All };
         let (events, _) = tokio::sync::broadcast::channel(1024);
         events::forward_local(engine.subscribe(), events.clone());
-        let remotes = Remotes::load(data_dir.join("remotes.json"), Secrets::new("hoody-desktop"), events.clone())
+        let secrets = Secrets::new("hoody-desktop");
+        let remotes = Remotes::load(data_dir.join("remotes.json"), secrets.clone(), events.clone())
             .await
             .map_err(|e| format!("the remote servers did not load: {e}"))?;
-        Ok(Self { engine, principal, proxy_port, remotes: Arc::new(remotes), events })
+        Ok(Self {
+            engine,
+            principal,
+            proxy_port,
+            remotes: Arc::new(remotes),
+            events,
+            secrets,
+            api: Arc::default(),
+            data_dir: data_dir.to_owned(),
+        })
+    }
+
+    /// Serves this machine's engine over the REST API on `addr` (127.0.0.1:8700 normally; a
+    /// free port when taken), its token in the OS keyring. Answers the API's URL.
+    pub async fn serve_api(&self, addr: SocketAddr) -> Result<String> {
+        if let Some(api) = self.api.get() {
+            return Ok(api.url.clone());
+        }
+        let api = LocalApi::serve(&self.engine, &self.data_dir, addr, &self.secrets).await?;
+        let url = api.url.clone();
+        let _ = self.api.set(api);
+        Ok(url)
+    }
+
+    /// The token of this machine's REST API (from the keyring), to use it from a CLI or SDK.
+    pub async fn local_api_token(&self) -> Result<String> {
+        match self.api.get() {
+            Some(api) => api.token(&self.secrets).await,
+            None => Err(CommandError::new(ErrorCode::NotFound, "this machine's API is not served")),
+        }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -89,7 +124,7 @@ impl Desktop {
         let this = self.engine.servers().await?.into_iter().next();
         let local = ServerEntry {
             name: self.engine.server_name().to_owned(),
-            url: None,
+            url: self.api.get().map(|api| api.url.clone()),
             remote: false,
             problem: this.and_then(|s| s.runtime_unavailable_reason),
         };

@@ -30,7 +30,7 @@ pub struct RemoteEndpoint {
 #[ts(export)]
 pub struct ServerEntry {
     pub name: String,
-    /// None for this machine.
+    /// A remote's origin; for this machine, its own REST API's when served.
     pub url: Option<String>,
     pub remote: bool,
     /// Why it could not be read (unreachable, token refused, no token in the keyring).

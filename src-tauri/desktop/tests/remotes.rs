@@ -3,11 +3,12 @@
 //! desktop's commands act on them there, its events arrive in the desktop's stream, the token
 //! survives a restart in the keyring (never in the data dir), and removing it forgets it.
 
+mod support;
+
 use hoody_client::testkit::Hoodyd;
 use hoody_desktop_core::remotes::RemoteEndpoint;
 use hoody_desktop_core::{Desktop, DesktopEvent};
 use hoody_model::{ContainerCreate, ContainerStatus, Operation, ProjectCreate};
-use std::path::Path;
 use std::time::Duration;
 
 async fn next_event_for(events: &mut tokio::sync::broadcast::Receiver<DesktopEvent>, id: &str, to: ContainerStatus) {
@@ -95,10 +96,7 @@ async fn a_remote_hoodyd_joins_the_grid() {
     assert_eq!(desktop.container(&id).await.unwrap().server_name, "edge");
 
     // The token is in the keyring, not in the data dir; a restarted desktop finds it there.
-    for entry in walk(&desktop_data) {
-        let bytes = std::fs::read(&entry).unwrap_or_default();
-        assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()), "the token is in {}", entry.display());
-    }
+    support::assert_nowhere_under(&desktop_data, &token);
     drop(desktop);
     let desktop = Desktop::start(&desktop_data, "127.0.0.1:0".parse().unwrap()).await.unwrap();
     assert!(desktop.containers().await.unwrap().iter().any(|c| c.id.as_str() == id));
@@ -116,17 +114,4 @@ async fn a_remote_hoodyd_joins_the_grid() {
     assert_eq!(desktop.servers().await.unwrap().len(), 1);
     assert!(!std::fs::read_to_string(desktop_data.join("remotes.json")).unwrap().contains("edge"));
     assert_eq!(desktop.remove_remote("edge").await.unwrap_err().status, 404);
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() && !path.is_symlink() {
-            files.extend(walk(&path));
-        } else if path.is_file() {
-            files.push(path);
-        }
-    }
-    files
 }

@@ -54,6 +54,8 @@ export interface Backend {
   /** Desktop only: adds a remote endpoint once it accepts the token (kept in the OS keyring). */
   addRemote?(name: string, url: string, token: string): Promise<SecretStore>;
   removeRemote?(name: string): Promise<void>;
+  /** Desktop only: the token of this machine's REST API (kept in the OS keyring). */
+  localApiToken?(): Promise<string>;
   /** Desktop only: quit the app, stopping running containers first or not. */
   quit?(stopRunning: boolean): Promise<void>;
   /** Desktop only: tells the shell the first screen is drawn. */

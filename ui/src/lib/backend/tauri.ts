@@ -54,6 +54,7 @@ export class TauriBackend implements Backend {
   generateSshKey = (name: string) => call<GeneratedSshKey>("generate_ssh_key", { name });
   servers = () => call<ServerEntry[]>("servers");
   addRemote = (name: string, url: string, token: string) => call<SecretStore>("add_remote", { name, url, token });
+  localApiToken = () => call<string>("local_api_token");
   removeRemote = async (name: string) => void (await call<void>("remove_remote", { name }));
   quit = (stopRunning: boolean) => call<void>("quit", { stopRunning });
   ready = () => call<void>("ui_ready");

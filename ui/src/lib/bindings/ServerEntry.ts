@@ -5,7 +5,7 @@
  */
 export type ServerEntry = { name: string, 
 /**
- * None for this machine.
+ * A remote's origin; for this machine, its own REST API's when served.
  */
 url: string | null, remote: boolean, 
 /**
