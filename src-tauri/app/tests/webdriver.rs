@@ -120,8 +120,10 @@ fn the_window_creates_runs_and_deletes_a_container() {
     // stopped there from its card.
     assert!(stdout.contains("step: remote added: edge added; its token is in the Secret Service"), "{stdout}");
     assert!(stdout.contains("step: remote card: busybox/1 · edge"), "{stdout}");
-    let far = tokio::runtime::Runtime::new().unwrap().block_on(remote.client().container(&far_id, false)).unwrap();
+    let tokio = tokio::runtime::Runtime::new().unwrap();
+    let far = tokio.block_on(remote.client().container(&far_id, false)).unwrap();
     assert_eq!(far.status, ContainerStatus::Stopped);
+    tokio.block_on(remote.client().delete_container(&far_id)).unwrap();
 
     // The generated key pair: the private half 0600 in ~/.ssh, the public half what the form got.
     let generated =

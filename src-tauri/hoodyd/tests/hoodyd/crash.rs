@@ -171,4 +171,5 @@ async fn a_container_whose_init_dies_is_stopped_with_the_reason() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let logs = d.client.status_logs(&id).await.unwrap();
     assert_eq!(logs.last().unwrap().triggered_by, hoody_model::Trigger::User, "{logs:?}");
+    d.client.delete_container(&id).await.unwrap();
 }
