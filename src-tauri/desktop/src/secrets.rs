@@ -1,6 +1,6 @@
 //! Tokens in the OS keyring, never in a file or a log: the Secret Service (GNOME Keyring,
 //! KWallet) when the session has one, else the kernel's key store (keyutils, which keeps them
-//! until logout or reboot). The keyring's calls block on D-Bus, so they run on the blocking pool.
+//! until logout or reboot). The keyring's calls block, so they run on a thread of their own.
 
 use crate::CommandError;
 use hoody_model::ErrorCode;
@@ -109,10 +109,27 @@ fn refused(e: KeyringError) -> CommandError {
     CommandError::new(ErrorCode::Internal, format!("the OS keyring refused: {e}"))
 }
 
+/// Runs keyring work on the one thread that does it all. The keyring's calls block (D-Bus),
+/// and the kernel store's session keyring belongs to a thread's credentials: a key written
+/// from one pool thread could be missing, or stale, when read from another.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, CommandError> + Send + 'static,
 ) -> Result<T, CommandError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| CommandError::new(ErrorCode::Internal, format!("the keyring call stopped: {e}")))?
+    type Job = Box<dyn FnOnce() + Send>;
+    static WORKER: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<Job>>> = std::sync::OnceLock::new();
+    let worker = WORKER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("keyring".into())
+            .spawn(move || rx.into_iter().for_each(|job| job()))
+            .expect("a thread for the keyring");
+        std::sync::Mutex::new(tx)
+    });
+    let (done, result) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = done.send(work());
+    });
+    let stopped = || CommandError::new(ErrorCode::Internal, "the keyring thread stopped");
+    worker.lock().map_err(|_| stopped())?.send(job).map_err(|_| stopped())?;
+    result.await.map_err(|_| stopped())?
 }
