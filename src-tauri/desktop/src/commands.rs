@@ -58,13 +58,9 @@ impl Desktop {
         let engine = Engine::start(config, Arc::new(runtime))
             .await
             .map_err(|e| format!("the engine did not start on {}: {e}", data_dir.display()))?;
-        let listener = match tokio::net::TcpListener::bind(proxy).await {
-            Ok(listener) => listener,
-            Err(e) => {
-                tracing::warn!("{proxy} is taken ({e}); the service proxy takes a free port");
-                tokio::net::TcpListener::bind(SocketAddr::new(proxy.ip(), 0)).await.map_err(|e| e.to_string())?
-            }
-        };
+        let listener = crate::listen::bind_or_free_port(proxy, "the service proxy")
+            .await
+            .map_err(|e| format!("the service proxy cannot listen: {e}"))?;
         let proxy_port = hoody_engine::services::serve_services(&engine, listener, std::future::pending())
             .map_err(|e| format!("the service proxy did not start: {e}"))?;
         let principal = Principal { token_id: TokenId::generate(), scope: Scope::All };
@@ -180,7 +176,7 @@ impl Desktop {
     /// server with `all`.
     pub async fn projects(&self, server: Option<&str>, all: bool) -> Result<Vec<Project>> {
         if let Some((name, client)) = self.remote_named(server).await? {
-            return crate::remotes::all_projects(&client).await.map_err(|e| remote_error(name, e));
+            return client.all_projects().await.map_err(|e| remote_error(name, e));
         }
         let mut projects = Vec::new();
         for page in 1.. {
@@ -321,7 +317,7 @@ impl Desktop {
     /// `start_if_stopped` is set (the caller asked the user), and the URL is given once it runs.
     pub async fn service_url(&self, id: &ContainerId, service: Service, start_if_stopped: bool) -> Result<String> {
         let id = id.as_str();
-        let mut c = self.container(id).await?;
+        let mut c = self.status_of(id).await?;
         if c.status == ContainerStatus::Stopped {
             if !start_if_stopped {
                 return Err(CommandError::new(
@@ -336,7 +332,7 @@ impl Desktop {
             && tokio::time::Instant::now() < deadline
         {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            c = self.container(id).await?;
+            c = self.status_of(id).await?;
         }
         if c.status != ContainerStatus::Running {
             return Err(CommandError::new(
@@ -345,7 +341,8 @@ impl Desktop {
             ));
         }
         if self.remote(id).await.is_some() {
-            // A remote's URLs are its own proxy's.
+            // A remote's URLs are its own proxy's, in its answer with runtime details.
+            let c = self.container(id).await?;
             return c.urls.get(&service.slug()).cloned().ok_or_else(|| {
                 CommandError::new(
                     ErrorCode::NotFound,
@@ -364,7 +361,16 @@ impl Desktop {
 
     /// Whether a container is stopped (so opening one of its services means starting it).
     pub async fn is_stopped(&self, id: &ContainerId) -> Result<bool> {
-        Ok(self.container(id.as_str()).await?.status == ContainerStatus::Stopped)
+        Ok(self.status_of(id.as_str()).await?.status == ContainerStatus::Stopped)
+    }
+
+    /// A container without its runtime details (which cost a look at its processes): enough to
+    /// know its state.
+    async fn status_of(&self, id: &str) -> Result<Container> {
+        if let Some((server, client)) = self.remote(id).await {
+            return client.container(id, false).await.map(on(&server)).map_err(|e| remote_error(&server, e));
+        }
+        Ok(self.engine.container(&self.principal, &ContainerId::parse(id)?).await?)
     }
 }
 

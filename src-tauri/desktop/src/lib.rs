@@ -6,6 +6,7 @@ pub mod commands;
 pub mod deeplink;
 pub mod error;
 pub mod events;
+mod listen;
 pub mod local_api;
 pub mod remotes;
 pub mod secrets;

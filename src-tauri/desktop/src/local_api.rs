@@ -27,27 +27,19 @@ impl LocalApi {
         secrets: &Secrets,
     ) -> Result<Self, CommandError> {
         let account = format!("local-api:{}", data_dir.display());
-        let token = match secrets.get(&account).await? {
-            Some(token) => token,
+        match secrets.get(&account).await? {
+            // A token from the keyring is valid here even on a new data dir.
+            Some(token) => engine.ensure_token(&token, "desktop").await?,
             None => {
                 let created = hoody_engine::issue_token(engine.store(), Some("desktop".into()), Vec::new())
                     .await
                     .map_err(CommandError::from)?;
                 secrets.set(&account, &created.token).await?;
-                created.token
             }
-        };
-        // A token from the keyring is valid here even on a new data dir.
-        engine.ensure_token(&token, "desktop").await?;
-        let listener = match tokio::net::TcpListener::bind(addr).await {
-            Ok(listener) => listener,
-            Err(e) => {
-                tracing::warn!("{addr} is taken ({e}); the API takes a free port");
-                tokio::net::TcpListener::bind(SocketAddr::new(addr.ip(), 0))
-                    .await
-                    .map_err(|e| CommandError::new(ErrorCode::Internal, format!("the API cannot listen: {e}")))?
-            }
-        };
+        }
+        let listener = crate::listen::bind_or_free_port(addr, "the API")
+            .await
+            .map_err(|e| CommandError::new(ErrorCode::Internal, format!("the API cannot listen: {e}")))?;
         let bound = listener.local_addr().map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))?;
         let engine = engine.clone();
         tokio::spawn(async move {

@@ -39,8 +39,6 @@ pub struct ServerEntry {
 
 /// How long a lost event stream waits before it connects again.
 const RECONNECT: Duration = Duration::from_secs(3);
-/// The largest page the API gives.
-const PAGE: u32 = 200;
 
 struct Remote {
     endpoint: RemoteEndpoint,
@@ -167,7 +165,7 @@ impl Remotes {
             .collect();
         let mut all = Vec::new();
         for (name, client) in clients {
-            let (containers, problem) = match all_containers(&client).await {
+            let (containers, problem) = match client.all_containers("runtime=true").await {
                 Ok(containers) => (containers, None),
                 Err(e) => (Vec::new(), Some(remote_error(&name, e).message)),
             };
@@ -198,7 +196,7 @@ impl Remotes {
         let clients: Vec<HoodyClient> = self.list.read().await.iter().filter_map(|r| r.client.clone()).collect();
         let mut all = Vec::new();
         for client in clients {
-            all.extend(all_projects(&client).await.unwrap_or_default());
+            all.extend(client.all_projects().await.unwrap_or_default());
         }
         all
     }
@@ -243,30 +241,6 @@ impl Remotes {
             .and_then(|()| std::fs::rename(&tmp, &self.file))
             .map_err(|e| internal(&format!("cannot write {}: {e}", self.file.display())))
     }
-}
-
-async fn all_containers(client: &HoodyClient) -> Result<Vec<Container>, ClientError> {
-    let mut all = Vec::new();
-    for page in 1.. {
-        let batch = client.list_containers(&format!("runtime=true&limit={PAGE}&page={page}")).await?;
-        all.extend(batch.items);
-        if page >= batch.pagination.total_pages {
-            break;
-        }
-    }
-    Ok(all)
-}
-
-pub(crate) async fn all_projects(client: &HoodyClient) -> Result<Vec<Project>, ClientError> {
-    let mut all = Vec::new();
-    for page in 1.. {
-        let batch = client.list_projects(&format!("limit={PAGE}&page={page}")).await?;
-        all.extend(batch.items);
-        if page >= batch.pagination.total_pages {
-            break;
-        }
-    }
-    Ok(all)
 }
 
 /// A remote's refusal keeps its status and code; an unreachable remote says so.

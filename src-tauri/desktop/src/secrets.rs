@@ -116,20 +116,20 @@ async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, CommandError> + Send + 'static,
 ) -> Result<T, CommandError> {
     type Job = Box<dyn FnOnce() + Send>;
-    static WORKER: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<Job>>> = std::sync::OnceLock::new();
+    static WORKER: std::sync::OnceLock<std::sync::mpsc::Sender<Job>> = std::sync::OnceLock::new();
     let worker = WORKER.get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("keyring".into())
             .spawn(move || rx.into_iter().for_each(|job| job()))
             .expect("a thread for the keyring");
-        std::sync::Mutex::new(tx)
+        tx
     });
     let (done, result) = tokio::sync::oneshot::channel();
     let job: Job = Box::new(move || {
         let _ = done.send(work());
     });
     let stopped = || CommandError::new(ErrorCode::Internal, "the keyring thread stopped");
-    worker.lock().map_err(|_| stopped())?.send(job).map_err(|_| stopped())?;
+    worker.send(job).map_err(|_| stopped())?;
     result.await.map_err(|_| stopped())?
 }
