@@ -115,23 +115,49 @@ pub fn show(app: &tauri::AppHandle) {
 /// Engine events go to the UI (`container-event`), refresh the tray, and a container that
 /// stops on its own or fails raises a notification.
 fn follow_events(app: tauri::AppHandle, desktop: Desktop) {
+    use tokio::sync::broadcast::error::{RecvError, TryRecvError};
     tauri::async_runtime::spawn(async move {
         let mut events = desktop.subscribe();
         loop {
-            match events.recv().await {
-                Ok(DesktopEvent::Container(event)) => {
-                    let _ = app.emit("container-event", &event);
-                    if event.kind == hoody_model::EventKind::Progress {
-                        continue; // the tray has nothing to show for it
-                    }
-                    tray::notify_if_unexpected(&app, &desktop, &event).await;
-                }
-                Ok(DesktopEvent::Resync) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    let _ = app.emit("container-resync", ());
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            let first = match events.recv().await {
+                Err(RecvError::Closed) => return,
+                Err(RecvError::Lagged(_)) => None,
+                Ok(event) => Some(event),
+            };
+            // Pass on this event and any that came with it, then rebuild the tray once: it lists
+            // every container of every server, too much to do per event of a burst.
+            let mut tray_changed = false;
+            let mut next = Some(first);
+            while let Some(event) = next {
+                tray_changed |= pass_on(&app, &desktop, event).await;
+                next = match events.try_recv() {
+                    Ok(event) => Some(Some(event)),
+                    Err(TryRecvError::Lagged(_)) => Some(None),
+                    Err(TryRecvError::Empty | TryRecvError::Closed) => None,
+                };
             }
-            tray::refresh(&app).await;
+            if tray_changed {
+                tray::refresh(&app).await;
+            }
         }
     });
+}
+
+/// Tells the window about one event (None: some were missed, read everything again); answers
+/// whether the tray may show something else now.
+async fn pass_on(app: &tauri::AppHandle, desktop: &Desktop, event: Option<DesktopEvent>) -> bool {
+    match event {
+        Some(DesktopEvent::Container(event)) => {
+            let _ = app.emit("container-event", &event);
+            if event.kind == hoody_model::EventKind::Progress {
+                return false; // the tray has nothing to show for it
+            }
+            tray::notify_if_unexpected(app, desktop, &event).await;
+            true
+        }
+        Some(DesktopEvent::Resync) | None => {
+            let _ = app.emit("container-resync", ());
+            true
+        }
+    }
 }
