@@ -6,6 +6,7 @@ import "../src/app.css";
 import type { Backend } from "../src/lib/backend/backend";
 import type { Container } from "../src/lib/bindings/Container";
 import { LABELS } from "../src/lib/colors";
+import { sampleContainer } from "../src/lib/sample";
 
 const COUNT = Number(new URLSearchParams(location.search).get("count") ?? 2000);
 const statuses = ["running", "running", "stopped", "paused", "failed"] as const;
@@ -13,33 +14,20 @@ const containers: Container[] = Array.from({ length: COUNT }, (_, i) => {
   const id = i.toString(16).padStart(24, "0");
   const status = statuses[i % statuses.length];
   const base = `http://p-${id}`;
-  return {
+  const at = new Date(1_700_000_000_000 + i * 1000).toISOString();
+  return sampleContainer(`box-${i}`, {
     id,
     project_id: `p${i % 7}`.padStart(24, "0"),
     server_id: "0".repeat(24),
     server_name: i % 3 ? "local" : "edge",
-    name: `box-${i}`,
     status,
     error: status === "failed" ? "the image could not be unpacked" : null,
     container_image: i % 2 ? "debian/13" : "busybox/1",
-    hoody_kit: true,
-    dev_kit: true,
-    realm_ids: [],
-    environment_vars: {},
-    ssh_public_key: null,
     color: LABELS[i % LABELS.length].hex,
-    comment: null,
-    autostart: false,
-    ai: false,
-    cache: false,
-    prespawn: false,
-    ramdisk: true,
-    source_container_id: null,
-    snapshot_count: 0,
-    created_at: new Date(1_700_000_000_000 + i * 1000).toISOString(),
-    updated_at: new Date(1_700_000_000_000 + i * 1000).toISOString(),
+    created_at: at,
+    updated_at: at,
     urls: status === "running" ? { "terminal-1": `${base}-terminal-1`, "files-1": `${base}-files-1`, "http-8080": `${base}-http-8080` } : {},
-  } as Container;
+  });
 });
 
 const refused = () => Promise.reject(new Error("the benchmark's backend only lists"));

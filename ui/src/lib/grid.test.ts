@@ -1,37 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { Container } from "./bindings/Container";
 import { EMPTY_VIEW, arrange } from "./grid";
+import { sampleContainer } from "./sample";
 
-function container(name: string, fields: Partial<Container> = {}): Container {
-  return {
-    id: `id-${name}`,
-    project_id: "p1",
-    server_id: "s1",
-    server_name: "local",
-    name,
-    status: "running",
-    error: null,
-    container_image: "debian/13",
-    hoody_kit: true,
-    dev_kit: true,
-    realm_ids: [],
-    environment_vars: {},
-    ssh_public_key: null,
-    color: null,
-    comment: null,
-    autostart: false,
-    ai: false,
-    cache: false,
-    prespawn: false,
-    ramdisk: true,
-    source_container_id: null,
-    snapshot_count: 0,
-    created_at: "2026-11-28T10:00:00Z",
-    updated_at: "2026-11-28T10:00:00Z",
-    urls: {},
-    ...fields,
-  } as Container;
-}
+const container = sampleContainer;
 
 const all = [
   container("web", { color: "#cc0000", comment: "public site" }),
