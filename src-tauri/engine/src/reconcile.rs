@@ -16,25 +16,36 @@ impl Engine {
         let rebooted = runtime.host_rebooted();
         for (id, status) in self.inner.store.container_statuses().await? {
             let Some(c) = self.inner.store.container(&id).await? else { continue };
-            if status == ContainerStatus::Deleting {
-                runtime.destroy(&id).await?;
-                self.record_status(&c, ContainerStatus::Deleted, None, Trigger::Reconcile).await?;
-                continue;
-            }
             if status == ContainerStatus::Failed || (!runtime_available && !status.is_transitional()) {
                 continue;
             }
-            let seen = runtime.state(&id).await?;
-            let Some((to, error)) = self.settle_status(&c, seen, rebooted).await else { continue };
-            tracing::info!(container = %id, "reconciled {status} → {to}");
-            let trigger = if rebooted && to == ContainerStatus::Running && !status.is_transitional() {
-                Trigger::Autostart
-            } else {
-                Trigger::Reconcile
-            };
-            self.record_status(&c, to, error, trigger).await?;
+            // One container the runtime cannot account for must not keep the engine from starting.
+            if let Err(e) = self.reconcile_one(&c, rebooted).await {
+                tracing::warn!(container = %id, "cannot reconcile it with the runtime: {e}");
+                if status.is_transitional() {
+                    let error = format!("the engine could not finish its work on the container after a restart: {e}");
+                    self.record_status(&c, ContainerStatus::Failed, Some(error), Trigger::Reconcile).await?;
+                }
+            }
         }
         Ok(())
+    }
+
+    async fn reconcile_one(&self, c: &Container, rebooted: bool) -> Result<()> {
+        let runtime = &self.inner.runtime;
+        if c.status == ContainerStatus::Deleting {
+            runtime.destroy(&c.id).await?;
+            return self.record_status(c, ContainerStatus::Deleted, None, Trigger::Reconcile).await.map(drop);
+        }
+        let seen = runtime.state(&c.id).await?;
+        let Some((to, error)) = self.settle_status(c, seen, rebooted).await else { return Ok(()) };
+        tracing::info!(container = %c.id, "reconciled {} → {to}", c.status);
+        let trigger = if rebooted && to == ContainerStatus::Running && !c.status.is_transitional() {
+            Trigger::Autostart
+        } else {
+            Trigger::Reconcile
+        };
+        self.record_status(c, to, error, trigger).await.map(drop)
     }
 
     /// The status `c` should have given what the runtime sees (None: it already has it),

@@ -83,8 +83,19 @@ impl Runc {
 
     /// The container's state, or None when runc holds nothing for `id`.
     pub async fn state(&self, id: &str) -> Result<Option<RuncState>> {
-        if !self.root.join(id).exists() {
+        let dir = self.root.join(id);
+        if !dir.exists() {
             return Ok(None);
+        }
+        // runc saves state.json once the container exists: without it, a `runc run` is under
+        // way (perhaps one a killed engine started), or one was cut off.
+        if !dir.join("state.json").exists() {
+            self.wait_for_calls_on(id).await;
+            if !dir.join("state.json").exists() {
+                // runc no longer knows such a container; clear its directory, so it can be made.
+                self.delete(id, true).await?;
+                return Ok(None);
+            }
         }
         match self.call(&["state", id]).await {
             Ok(out) => serde_json::from_slice(&out)
@@ -94,6 +105,25 @@ impl Runc {
             Err(_) if !self.root.join(id).exists() => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Waits (up to the call timeout) until no process is running runc on `id` in this root.
+    async fn wait_for_calls_on(&self, id: &str) {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        while self.call_in_flight(id) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Whether some process runs `runc --root ROOT … ID`.
+    fn call_in_flight(&self, id: &str) -> bool {
+        let root = self.root.as_os_str().as_encoded_bytes();
+        let Ok(procs) = std::fs::read_dir("/proc") else { return false };
+        procs.flatten().any(|p| {
+            let Ok(cmdline) = std::fs::read(p.path().join("cmdline")) else { return false };
+            let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+            args.windows(2).any(|w| w == [b"--root".as_slice(), root]) && args.contains(&id.as_bytes())
+        })
     }
 
     /// Sends `signal` to the container's init.
@@ -144,7 +174,39 @@ fn last_message(output: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::last_message;
+    use super::{Runc, last_message};
+    use std::time::Duration;
+
+    fn runc_in(root: &std::path::Path) -> Runc {
+        Runc::new(Runc::find().expect("runc on PATH"), root.to_owned(), Duration::from_secs(10))
+    }
+
+    #[tokio::test]
+    async fn a_run_cut_off_before_saving_its_state_is_cleared() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("cut-off")).unwrap();
+        assert!(runc_in(root.path()).state("cut-off").await.unwrap().is_none());
+        assert!(!root.path().join("cut-off").exists(), "the directory would keep runc from making it");
+    }
+
+    #[tokio::test]
+    async fn state_waits_for_a_run_under_way() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("booting")).unwrap();
+        // Stands in for the `runc --root ROOT run … booting` of an engine killed meanwhile.
+        let mut call = std::process::Command::new("sh")
+            .args(["-c", "sleep 0.5; true", "runc", "--root"])
+            .arg(root.path())
+            .args(["run", "booting"])
+            .spawn()
+            .unwrap();
+        let cmdline = format!("/proc/{}/cmdline", call.id());
+        while !std::fs::read(&cmdline).unwrap().ends_with(b"booting\0") {
+            std::thread::sleep(Duration::from_millis(5)); // until the fork has become the call
+        }
+        assert!(runc_in(root.path()).state("booting").await.unwrap().is_none());
+        assert!(call.try_wait().unwrap().is_some(), "state answered while the run was under way");
+    }
 
     #[test]
     fn picks_the_last_error_of_a_json_log() {

@@ -35,7 +35,7 @@ impl Hoodyd {
         let url = line
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("hoodyd printed no address: {line:?}"))
+            .unwrap_or_else(|| panic!("hoodyd printed no address: {line:?} ({:?}; its stderr is above)", child.wait()))
             .to_owned();
         let token = std::fs::read_to_string(data_dir.join("admin.token")).unwrap().trim().to_owned();
         let proxy_port = line.trim().rsplit(':').next().and_then(|p| p.parse().ok()).expect("the proxy port");

@@ -113,3 +113,26 @@ async fn a_crash_mid_stop_leaves_nothing_behind_after_restart() {
     assert!(hoody_runtime::mount_points_under(&data).is_empty(), "the leftover mount is gone");
     local.delete_all_and_check_clean().await;
 }
+
+#[tokio::test]
+async fn a_container_the_runtime_cannot_read_does_not_keep_the_engine_from_starting() {
+    let mut local = Local::new().await;
+    let fine = local.create("fine", |_| {}).await;
+    let unreadable = local.create("unreadable", |_| {}).await;
+    local.engine.operate(&admin(), &unreadable.id, Operation::Stop).await.unwrap();
+    local.engine.shutdown().await;
+    // runc state fails on it: its state file is not runc's.
+    let state_dir = local.runtime.layout().runc_root().join(unreadable.id.as_str());
+    std::fs::create_dir_all(&state_dir).unwrap();
+    std::fs::write(state_dir.join("state.json"), "not json").unwrap();
+
+    let data = local.data_dir();
+    local.engine = start_engine(&data, Arc::new(LocalRuntime::new(runtime_config(&data)))).await;
+    assert_eq!(local.get(&fine.id).await.status, ContainerStatus::Running);
+    assert_eq!(local.get(&unreadable.id).await.status, ContainerStatus::Stopped, "left as it was");
+    let refused = local.engine.operate(&admin(), &unreadable.id, Operation::Start).await.unwrap_err();
+    assert!(refused.to_string().contains("runc state"), "{refused}");
+
+    std::fs::remove_dir_all(&state_dir).unwrap();
+    local.delete_all_and_check_clean().await;
+}
