@@ -395,6 +395,11 @@ impl Engine {
         if to == ContainerStatus::Running && c.status != ContainerStatus::Paused {
             self.watch_exit(&c.id);
         }
+        if matches!(to, ContainerStatus::Stopped | ContainerStatus::Failed | ContainerStatus::Deleted)
+            && let Some(kit) = self.inner.kit.get()
+        {
+            kit.container_ended(&c.id).await;
+        }
         Ok(now)
     }
 }

@@ -44,6 +44,8 @@ pub struct EngineConfig {
 #[async_trait::async_trait]
 pub trait KitReport: Send + Sync + 'static {
     async fn services(&self, container: &ContainerId, init_pid: u32) -> Vec<hoody_model::KitServiceInfo>;
+    /// The container no longer runs: what its services kept on the host can go.
+    async fn container_ended(&self, container: &ContainerId);
 }
 
 /// The engine; cheap to clone (all clones share one state).

@@ -102,4 +102,8 @@ impl KitReport for KitServices {
     async fn services(&self, container: &ContainerId, init_pid: u32) -> Vec<hoody_model::KitServiceInfo> {
         self.proxy.services(container, init_pid, self.port).await
     }
+
+    async fn container_ended(&self, container: &ContainerId) {
+        self.proxy.container_ended(container).await;
+    }
 }

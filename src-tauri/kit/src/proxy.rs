@@ -95,6 +95,14 @@ impl Proxy {
         terminals.chain(displays).chain(answered_here).collect()
     }
 
+    /// The container stopped or is gone: forgets its sessions and displays, and removes what
+    /// they kept on the host.
+    pub async fn container_ended(&self, container: &ContainerId) {
+        let key = container.to_string();
+        self.terminals.forget(&key);
+        self.displays.forget(&key).await;
+    }
+
     /// Serves until `shutdown` resolves (open connections finish on their own).
     pub async fn serve(self, listener: TcpListener, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);

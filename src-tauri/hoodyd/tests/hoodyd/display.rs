@@ -121,5 +121,15 @@ async fn a_gui_program_inside_the_container_appears_on_its_display() {
     }
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     assert!(status.is_empty(), "the X server outlived its container: {status}");
+    // Nor do its socket, log and X socket directory stay on the host.
+    let left: Vec<_> = std::fs::read_dir("/run/hoody-kit")
+        .into_iter()
+        .chain(std::fs::read_dir("/run/hoody-kit/x11"))
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(&id))
+        .collect();
+    assert!(left.is_empty(), "left on the host after the stop: {left:?}");
     d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
 }

@@ -99,6 +99,21 @@ impl Displays {
         set.by_n.values().filter(|d| d.alive()).map(|d| d.info()).collect()
     }
 
+    /// The container no longer runs (its X servers ended with it): drops its displays and
+    /// removes their sockets, logs and X socket directory from the host.
+    pub async fn forget(&self, container: &str) {
+        self.0.lock().await.remove(container);
+        let prefix = format!("{container}-");
+        if let Ok(entries) = std::fs::read_dir(RUN_DIR) {
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(x11_dir(container));
+    }
+
     /// Display `n` of the container, started if it is not running.
     async fn ensure(&self, container: &str, init_pid: u32, n: u16, size: (u16, u16)) -> Result<Arc<Display>, Refusal> {
         let mut sets = self.0.lock().await;
@@ -136,7 +151,7 @@ async fn share_x11_dir(container: &str, init_pid: u32) -> Result<PathBuf, Refusa
     let failed = |e: std::io::Error| {
         Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("cannot give the container an X socket directory: {e}"))
     };
-    let dir = PathBuf::from(format!("{RUN_DIR}/x11/{container}"));
+    let dir = x11_dir(container);
     std::fs::create_dir_all(&dir).map_err(failed)?;
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).map_err(failed)?;
     let tree = rustix::mount::open_tree(
@@ -160,6 +175,11 @@ async fn share_x11_dir(container: &str, init_pid: u32) -> Result<PathBuf, Refusa
     .and_then(|moved| moved)
     .map_err(failed)?;
     Ok(dir)
+}
+
+/// The host directory of the container's X sockets.
+fn x11_dir(container: &str) -> PathBuf {
+    PathBuf::from(format!("{RUN_DIR}/x11/{container}"))
 }
 
 /// Starts `Xvnc :n` for the container (or adopts one a previous run of ours left running).

@@ -83,6 +83,11 @@ impl Terminals {
             .collect()
     }
 
+    /// The container no longer runs (its shells ended with it).
+    pub fn forget(&self, container: &str) {
+        self.containers.lock().expect("terminals lock").remove(container);
+    }
+
     fn find(&self, container: &str, init_pid: u32, id: u16) -> Option<Arc<Session>> {
         let containers = self.containers.lock().expect("terminals lock");
         let sessions = containers.get(container).filter(|s| s.init_pid == init_pid)?;
