@@ -1,93 +1,143 @@
-//! Reaching a port inside a container without giving it a routable address: a helper thread
-//! joins the network namespace of the container's init and connects to 127.0.0.1:PORT there;
-//! the socket stays in the container's namespace and is used from the async runtime.
+//! Reaching a port inside a container without giving it a routable address. A socket belongs to
+//! the network namespace it was made in, wherever it is used afterwards: so a helper thread
+//! joins the namespace of the container's init (once: joining costs far more than connecting)
+//! and makes unconnected sockets ahead of need, and a connect takes a spare one and connects it
+//! to 127.0.0.1:PORT from the async runtime, with no hand-off between threads.
 //!
-//! Joining a namespace costs milliseconds, connecting from inside it microseconds, so each
-//! namespace keeps one helper thread while it is in use; the thread ends after
-//! [`IDLE`] without requests (it would otherwise keep a stopped container's namespace alive).
+//! The helper thread and its spare sockets keep the namespace alive, so both go after [`IDLE`]
+//! without a connect (a stopped container's namespace is then freed).
 
+use rustix::fd::OwnedFd;
+use rustix::net::{AddressFamily, SocketFlags, SocketType};
 use std::collections::HashMap;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::os::unix::fs::MetadataExt;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const IDLE: Duration = Duration::from_secs(5);
+/// Spare sockets a namespace in use keeps; a refill is asked for below half of it.
+const SPARE: usize = 8;
 
-type Reply = tokio::sync::oneshot::Sender<io::Result<TcpStream>>;
-/// The way to a helper thread: a port to connect to, and where to send the socket.
-type Helper = mpsc::Sender<(u16, Reply)>;
+type Reply = tokio::sync::oneshot::Sender<io::Result<OwnedFd>>;
 
-/// Helper threads by network namespace inode.
-fn helpers() -> &'static Mutex<HashMap<u64, Helper>> {
-    static HELPERS: OnceLock<Mutex<HashMap<u64, Helper>>> = OnceLock::new();
-    HELPERS.get_or_init(Mutex::default)
+enum Request {
+    /// No spare socket was left: make one now (then refill).
+    Make(Reply),
+    /// Spare sockets are running low.
+    Refill,
+}
+
+/// A namespace in use: its helper thread and the sockets made there, not yet taken.
+struct Namespace {
+    helper: mpsc::Sender<Request>,
+    spare: Vec<OwnedFd>,
+    refill_asked: bool,
+    last_used: Instant,
+}
+
+/// Namespaces in use by inode. Requests are sent to a helper only under this lock, which its
+/// helper also holds while it decides to end: so none is lost.
+fn namespaces() -> &'static Mutex<HashMap<u64, Namespace>> {
+    static NAMESPACES: OnceLock<Mutex<HashMap<u64, Namespace>>> = OnceLock::new();
+    NAMESPACES.get_or_init(Mutex::default)
 }
 
 /// Connects to 127.0.0.1:`port` in the network namespace of host process `pid`.
 pub async fn connect(pid: u32, port: u16) -> io::Result<tokio::net::TcpStream> {
     let ns_path = format!("/proc/{pid}/ns/net");
     let inode = std::fs::metadata(&ns_path)?.ino();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let mut request = Some((port, tx));
-    {
-        let mut helpers = helpers().lock().expect("helpers lock");
-        if let Some(helper) = helpers.get(&inode) {
-            // A helper that has just ended gives the request back; a new one takes it.
-            match helper.send(request.take().expect("request")) {
-                Ok(()) => {}
-                Err(mpsc::SendError(back)) => request = Some(back),
-            }
-        }
-        if let Some(request) = request {
-            let ns = std::fs::File::open(&ns_path)?;
-            let (helper, requests) = mpsc::channel();
-            helper.send(request).expect("a fresh channel takes a message");
-            helpers.insert(inode, helper);
-            std::thread::spawn(move || serve(ns, inode, requests));
-        }
-    }
-    let stream = rx.await.map_err(|_| io::Error::other("the namespace helper thread died"))??;
-    tokio::net::TcpStream::from_std(stream)
+    let socket = match take_socket(inode, &ns_path)? {
+        Ok(socket) => socket,
+        Err(made) => made.await.map_err(|_| io::Error::other("the namespace helper thread died"))??,
+    };
+    let socket = tokio::net::TcpSocket::from_std_stream(std::net::TcpStream::from(socket));
+    let stream = tokio::time::timeout(CONNECT_TIMEOUT, socket.connect(SocketAddr::from((Ipv4Addr::LOCALHOST, port))))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connecting inside the container timed out"))??;
+    stream.set_nodelay(true)?;
+    Ok(stream)
 }
 
-/// The helper thread of one namespace: join it once, then connect on request until idle.
-fn serve(ns: std::fs::File, inode: u64, requests: mpsc::Receiver<(u16, Reply)>) {
+/// A spare socket of the namespace, or the answer of its helper making one.
+fn take_socket(
+    inode: u64,
+    ns_path: &str,
+) -> io::Result<Result<OwnedFd, tokio::sync::oneshot::Receiver<io::Result<OwnedFd>>>> {
+    let mut namespaces = namespaces().lock().expect("namespaces lock");
+    if !namespaces.contains_key(&inode) {
+        let ns = std::fs::File::open(ns_path)?;
+        let (helper, requests) = mpsc::channel();
+        std::thread::spawn(move || serve(ns, inode, requests));
+        namespaces
+            .insert(inode, Namespace { helper, spare: Vec::new(), refill_asked: false, last_used: Instant::now() });
+    }
+    let ns = namespaces.get_mut(&inode).expect("inserted above");
+    ns.last_used = Instant::now();
+    if let Some(socket) = ns.spare.pop() {
+        if ns.spare.len() < SPARE / 2 && !ns.refill_asked {
+            ns.refill_asked = ns.helper.send(Request::Refill).is_ok();
+        }
+        return Ok(Ok(socket));
+    }
+    let (reply, made) = tokio::sync::oneshot::channel();
+    if ns.helper.send(Request::Make(reply)).is_err() {
+        namespaces.remove(&inode);
+        return Err(io::Error::other("the namespace helper thread died"));
+    }
+    Ok(Err(made))
+}
+
+/// The helper thread of one namespace: join it, then make sockets on request until idle.
+fn serve(ns: std::fs::File, inode: u64, requests: mpsc::Receiver<Request>) {
     use rustix::fd::AsFd;
     let joined =
-        rustix::thread::move_into_link_name_space(ns.as_fd(), Some(rustix::thread::LinkNameSpaceType::Network));
+        rustix::thread::move_into_link_name_space(ns.as_fd(), Some(rustix::thread::LinkNameSpaceType::Network))
+            .map_err(io::Error::from);
     drop(ns);
+    let make = || match &joined {
+        Ok(()) => make_socket(),
+        Err(e) => Err(io::Error::new(e.kind(), format!("cannot enter the container's network: {e}"))),
+    };
+    let refill = || {
+        let wanted = namespaces().lock().expect("namespaces lock").get(&inode).map_or(0, |ns| SPARE - ns.spare.len());
+        let made: Vec<OwnedFd> = (0..wanted).map_while(|_| make().ok()).collect();
+        if let Some(ns) = namespaces().lock().expect("namespaces lock").get_mut(&inode) {
+            ns.spare.extend(made);
+            ns.refill_asked = false;
+        }
+    };
     loop {
         match requests.recv_timeout(IDLE) {
-            Ok((port, reply)) => {
-                let result = match &joined {
-                    Ok(()) => connect_here(port),
-                    Err(e) => Err(io::Error::from(*e)),
-                };
-                let _ = reply.send(result);
+            Ok(Request::Make(reply)) => {
+                let _ = reply.send(make());
+                refill();
             }
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
-                let mut helpers = helpers().lock().expect("helpers lock");
-                // Requests that arrived while we timed out are still served.
-                if let Ok((port, reply)) = requests.try_recv() {
-                    drop(helpers);
-                    let _ =
-                        reply.send(joined.as_ref().map_err(|e| io::Error::from(*e)).and_then(|()| connect_here(port)));
+            Ok(Request::Refill) => refill(),
+            Err(RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Timeout) => {
+                let mut namespaces = namespaces().lock().expect("namespaces lock");
+                if namespaces.get(&inode).is_some_and(|ns| ns.last_used.elapsed() < IDLE) {
                     continue;
                 }
-                helpers.remove(&inode);
+                // Requests sent before the lock was taken are still answered.
+                while let Ok(request) = requests.try_recv() {
+                    if let Request::Make(reply) = request {
+                        let _ = reply.send(make());
+                    }
+                }
+                namespaces.remove(&inode);
                 return;
             }
         }
     }
 }
 
-fn connect_here(port: u16) -> io::Result<TcpStream> {
-    let stream = TcpStream::connect_timeout(&SocketAddr::from((Ipv4Addr::LOCALHOST, port)), CONNECT_TIMEOUT)?;
-    stream.set_nodelay(true)?;
-    stream.set_nonblocking(true)?;
-    Ok(stream)
+/// An unconnected, non-blocking TCP socket in this thread's network namespace.
+fn make_socket() -> io::Result<OwnedFd> {
+    let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
+    Ok(rustix::net::socket_with(AddressFamily::INET, SocketType::STREAM, flags, None)?)
 }
