@@ -10,6 +10,7 @@
 use rustix::fd::OwnedFd;
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::os::unix::fs::MetadataExt;
@@ -68,14 +69,15 @@ fn take_socket(
     ns_path: &str,
 ) -> io::Result<Result<OwnedFd, tokio::sync::oneshot::Receiver<io::Result<OwnedFd>>>> {
     let mut namespaces = namespaces().lock().expect("namespaces lock");
-    if !namespaces.contains_key(&inode) {
-        let ns = std::fs::File::open(ns_path)?;
-        let (helper, requests) = mpsc::channel();
-        std::thread::spawn(move || serve(ns, inode, requests));
-        namespaces
-            .insert(inode, Namespace { helper, spare: Vec::new(), refill_asked: false, last_used: Instant::now() });
-    }
-    let ns = namespaces.get_mut(&inode).expect("inserted above");
+    let ns = match namespaces.entry(inode) {
+        Entry::Occupied(ns) => ns.into_mut(),
+        Entry::Vacant(vacant) => {
+            let ns = std::fs::File::open(ns_path)?;
+            let (helper, requests) = mpsc::channel();
+            std::thread::spawn(move || serve(ns, inode, requests));
+            vacant.insert(Namespace { helper, spare: Vec::new(), refill_asked: false, last_used: Instant::now() })
+        }
+    };
     ns.last_used = Instant::now();
     if let Some(socket) = ns.spare.pop() {
         if ns.spare.len() < SPARE / 2 && !ns.refill_asked {
