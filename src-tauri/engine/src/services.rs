@@ -66,13 +66,13 @@ impl Directory for EngineDirectory {
         let cached = self.cache.lock().expect("cache lock").get(container).cloned();
         let (owner, lookup) = match cached {
             // A cached init that has exited means the container stopped behind our back.
-            Some((_, Lookup::Up { init_pid, .. })) if !hoody_runtime::is_alive(init_pid) => {
-                self.look_up(container).await
+            Some(hit) if !matches!(hit.1, Lookup::Up { init_pid, .. } if !hoody_runtime::is_alive(init_pid)) => hit,
+            _ => {
+                let found = self.look_up(container).await;
+                self.cache.lock().expect("cache lock").insert(container.clone(), found.clone());
+                found
             }
-            Some(hit) => hit,
-            None => self.look_up(container).await,
         };
-        self.cache.lock().expect("cache lock").insert(container.clone(), (owner.clone(), lookup.clone()));
         if &owner != project { Lookup::Unknown } else { lookup }
     }
 }
