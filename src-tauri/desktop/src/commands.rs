@@ -5,6 +5,7 @@
 use crate::CommandError;
 use crate::events::{self, DesktopEvent};
 use crate::local_api::LocalApi;
+use crate::relay::Relays;
 use crate::remotes::{RemoteEndpoint, Remotes, ServerEntry, remote_error};
 use crate::secrets::{SecretStore, Secrets};
 use hoody_client::HoodyClient;
@@ -61,15 +62,17 @@ impl Desktop {
         let listener = crate::listen::bind_or_free_port(proxy, "the service proxy")
             .await
             .map_err(|e| format!("the service proxy cannot listen: {e}"))?;
-        let proxy_port = hoody_engine::services::serve_services(&engine, listener, std::future::pending())
-            .map_err(|e| format!("the service proxy did not start: {e}"))?;
+        let proxy_port = listener.local_addr().map_err(|e| format!("the service proxy has no address: {e}"))?.port();
         let principal = Principal { token_id: TokenId::generate(), scope: Scope::All };
         let (events, _) = tokio::sync::broadcast::channel(1024);
         events::forward_local(engine.subscribe(), events.clone());
         let secrets = Secrets::new("hoody-desktop");
-        let remotes = Remotes::load(data_dir.join("remotes.json"), secrets.clone(), events.clone())
+        let relays = Arc::new(Relays::new(proxy_port));
+        let remotes = Remotes::load(data_dir.join("remotes.json"), secrets.clone(), events.clone(), relays.clone())
             .await
             .map_err(|e| format!("the remote servers did not load: {e}"))?;
+        hoody_engine::services::serve_services(&engine, listener, std::future::pending(), Some(relays))
+            .map_err(|e| format!("the service proxy did not start: {e}"))?;
         Ok(Self {
             engine,
             principal,
@@ -167,7 +170,11 @@ impl Desktop {
 
     pub async fn container(&self, id: &str) -> Result<Container> {
         if let Some((server, client)) = self.remote(id).await {
-            return client.container(id, true).await.map(on(&server)).map_err(|e| remote_error(&server, e));
+            return client
+                .container(id, true)
+                .await
+                .map(|c| self.remotes.localize(&server, c))
+                .map_err(|e| remote_error(&server, e));
         }
         Ok(self.engine.container_with_runtime(&self.principal, &ContainerId::parse(id)?).await?)
     }
@@ -224,7 +231,7 @@ impl Desktop {
         if let Some((name, client)) = self.remote_named(server).await? {
             let created = client.create_container(project_id, &req).await.map_err(|e| remote_error(name, e))?;
             self.remotes.remember(created.id.as_str(), name);
-            return Ok(on(name)(created));
+            return Ok(self.remotes.localize(name, created));
         }
         Ok(self.engine.create_container(&self.principal, &ProjectId::parse(project_id)?, req).await?)
     }
@@ -243,14 +250,22 @@ impl Desktop {
 
     pub async fn operate(&self, id: &str, op: Operation) -> Result<Container> {
         if let Some((server, client)) = self.remote(id).await {
-            return client.operate(id, op).await.map(on(&server)).map_err(|e| remote_error(&server, e));
+            return client
+                .operate(id, op)
+                .await
+                .map(|c| self.remotes.localize(&server, c))
+                .map_err(|e| remote_error(&server, e));
         }
         Ok(self.engine.operate(&self.principal, &ContainerId::parse(id)?, op).await?)
     }
 
     pub async fn delete_container(&self, id: &str) -> Result<Container> {
         if let Some((server, client)) = self.remote(id).await {
-            return client.delete_container(id).await.map(on(&server)).map_err(|e| remote_error(&server, e));
+            return client
+                .delete_container(id)
+                .await
+                .map(|c| self.remotes.localize(&server, c))
+                .map_err(|e| remote_error(&server, e));
         }
         Ok(self.engine.delete_container(&self.principal, &ContainerId::parse(id)?).await?)
     }
@@ -264,7 +279,11 @@ impl Desktop {
 
     pub async fn update_container(&self, id: &str, req: ContainerUpdate) -> Result<Container> {
         if let Some((server, client)) = self.remote(id).await {
-            return client.update_container(id, &req).await.map(on(&server)).map_err(|e| remote_error(&server, e));
+            return client
+                .update_container(id, &req)
+                .await
+                .map(|c| self.remotes.localize(&server, c))
+                .map_err(|e| remote_error(&server, e));
         }
         Ok(self.engine.update_container(&self.principal, &ContainerId::parse(id)?, req).await?)
     }
@@ -278,7 +297,11 @@ impl Desktop {
 
     pub async fn restore_snapshot(&self, id: &str, name: &str) -> Result<Container> {
         if let Some((server, client)) = self.remote(id).await {
-            return client.restore_snapshot(id, name).await.map(on(&server)).map_err(|e| remote_error(&server, e));
+            return client
+                .restore_snapshot(id, name)
+                .await
+                .map(|c| self.remotes.localize(&server, c))
+                .map_err(|e| remote_error(&server, e));
         }
         Ok(self.engine.restore_snapshot(&self.principal, &ContainerId::parse(id)?, name).await?)
     }
@@ -306,7 +329,11 @@ impl Desktop {
 
     pub async fn copy(&self, id: &str) -> Result<Container> {
         if let Some((server, client)) = self.remote(id).await {
-            let copy = client.copy_container(id).await.map(on(&server)).map_err(|e| remote_error(&server, e))?;
+            let copy = client
+                .copy_container(id)
+                .await
+                .map(|c| self.remotes.localize(&server, c))
+                .map_err(|e| remote_error(&server, e))?;
             self.remotes.remember(copy.id.as_str(), &server);
             return Ok(copy);
         }
@@ -341,7 +368,7 @@ impl Desktop {
             ));
         }
         if self.remote(id).await.is_some() {
-            // A remote's URLs are its own proxy's, in its answer with runtime details.
+            // A remote's URLs are in its answer with runtime details (through our proxy).
             let c = self.container(id).await?;
             return c.urls.get(&service.slug()).cloned().ok_or_else(|| {
                 CommandError::new(
@@ -368,18 +395,13 @@ impl Desktop {
     /// know its state.
     async fn status_of(&self, id: &str) -> Result<Container> {
         if let Some((server, client)) = self.remote(id).await {
-            return client.container(id, false).await.map(on(&server)).map_err(|e| remote_error(&server, e));
+            return client
+                .container(id, false)
+                .await
+                .map(|c| self.remotes.localize(&server, c))
+                .map_err(|e| remote_error(&server, e));
         }
         Ok(self.engine.container(&self.principal, &ContainerId::parse(id)?).await?)
-    }
-}
-
-/// A remote's container as the grid names it: by the remote's name, not the name the remote
-/// gives itself.
-fn on(server: &str) -> impl Fn(Container) -> Container + '_ {
-    move |mut c| {
-        c.server_name = server.to_owned();
-        c
     }
 }
 

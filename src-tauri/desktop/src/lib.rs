@@ -8,9 +8,12 @@ pub mod error;
 pub mod events;
 mod listen;
 pub mod local_api;
+pub mod relay;
 pub mod remotes;
 pub mod secrets;
 pub mod sshkeys;
+#[cfg(test)]
+mod testing;
 pub mod tray;
 
 pub use commands::Desktop;

@@ -5,12 +5,13 @@
 
 use crate::CommandError;
 use crate::events::DesktopEvent;
+use crate::relay::Relays;
 use crate::secrets::{SecretStore, Secrets};
 use hoody_client::{ClientError, HoodyClient};
 use hoody_model::{Container, ErrorCode, Project};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{RwLock, broadcast};
 use tokio::task::AbortHandle;
@@ -55,6 +56,8 @@ pub struct Remotes {
     list: RwLock<Vec<Remote>>,
     /// Which remote holds each container the grid has listed (container ids are unique).
     routes: Mutex<HashMap<String, String>>,
+    /// How this machine's proxy reaches each remote's services.
+    relays: Arc<Relays>,
 }
 
 impl std::fmt::Debug for Remotes {
@@ -69,6 +72,7 @@ impl Remotes {
         file: PathBuf,
         secrets: Secrets,
         events: broadcast::Sender<DesktopEvent>,
+        relays: Arc<Relays>,
     ) -> Result<Self, CommandError> {
         let saved: Vec<RemoteEndpoint> = match std::fs::read(&file) {
             Ok(bytes) => serde_json::from_slice(&bytes)
@@ -76,8 +80,9 @@ impl Remotes {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(internal(&format!("cannot read {}: {e}", file.display()))),
         };
-        let remotes = Self { file, secrets, events, list: RwLock::new(Vec::new()), routes: Mutex::default() };
+        let remotes = Self { file, secrets, events, list: RwLock::new(Vec::new()), routes: Mutex::default(), relays };
         for endpoint in saved {
+            remotes.relays.register(&endpoint.name, &endpoint.url);
             let token = remotes.secrets.get(&endpoint.url).await?;
             let problem = token.is_none().then(|| "no token in the keyring: add the server again".to_owned());
             let client = token.map(|t| HoodyClient::new(&endpoint.url, Some(t)));
@@ -102,6 +107,7 @@ impl Remotes {
         let mut list = self.list.write().await;
         let replaced = list.iter().position(|r| r.endpoint.name == name).map(|i| list.remove(i));
         let follower = Some(self.follow(client.clone()));
+        self.relays.register(&name, &url);
         list.push(Remote {
             endpoint: RemoteEndpoint { name, url: url.clone() },
             client: Some(client),
@@ -132,6 +138,7 @@ impl Remotes {
         self.save(&list)?;
         drop(list);
         removed.follower.inspect(AbortHandle::abort);
+        self.relays.forget(&removed.endpoint.name);
         self.secrets.delete(&removed.endpoint.url).await?;
         self.routes.lock().unwrap().retain(|_, server| *server != removed.endpoint.name);
         let _ = self.events.send(DesktopEvent::Resync);
@@ -175,7 +182,7 @@ impl Remotes {
             let mut routes = self.routes.lock().unwrap();
             for mut c in containers {
                 routes.insert(c.id.as_str().to_owned(), name.clone());
-                c.server_name = name.clone();
+                self.relays.localize(&name, &mut c);
                 all.push(c);
             }
         }
@@ -199,6 +206,13 @@ impl Remotes {
             all.extend(client.all_projects().await.unwrap_or_default());
         }
         all
+    }
+
+    /// A container of remote `server` as the grid shows it (its name, its URLs through this
+    /// machine's proxy).
+    pub fn localize(&self, server: &str, mut c: Container) -> Container {
+        self.relays.localize(server, &mut c);
+        c
     }
 
     /// Records that container `id` lives on remote `server` (one just created or copied there).

@@ -8,8 +8,22 @@ mod support;
 use hoody_client::testkit::Hoodyd;
 use hoody_desktop_core::remotes::RemoteEndpoint;
 use hoody_desktop_core::{Desktop, DesktopEvent};
+use hoody_model::services::Service;
 use hoody_model::{ContainerCreate, ContainerStatus, Operation, ProjectCreate};
 use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// `GET path` from the proxy on `port` with this Host header: the status and the body.
+async fn get(port: u16, host: &str, path: &str) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, body.to_owned())
+}
 
 async fn next_event_for(events: &mut tokio::sync::broadcast::Receiver<DesktopEvent>, id: &str, to: ContainerStatus) {
     let wait = async {
@@ -69,6 +83,17 @@ async fn a_remote_hoodyd_joins_the_grid() {
     let listed = desktop.containers().await.unwrap();
     let far = listed.iter().find(|c| c.id.as_str() == id).expect("the remote's container is listed");
     assert_eq!((far.server_name.as_str(), far.status), ("edge", ContainerStatus::Running));
+
+    // Its services open through this machine's proxy, which relays them to the remote's.
+    let files = far.urls["files-1"].clone();
+    let host = files.trim_start_matches("http://");
+    assert!(host.ends_with(&format!(".edge.localhost:{}", desktop.proxy_port())), "{files}");
+    assert_eq!(desktop.service_url(&far.id, Service::Files, false).await.unwrap(), files);
+    let (status, body) = get(desktop.proxy_port(), host, "/api/v1/files/etc/hostname").await;
+    assert_eq!((status, body.trim()), (200, "far-1"), "the remote container's own file");
+    let elsewhere = host.replace(".edge.localhost", ".nowhere.localhost");
+    let (status, body) = get(desktop.proxy_port(), &elsewhere, "/").await;
+    assert_eq!(status, 404, "a server this machine does not know: {body}");
 
     // Projects, images and new containers on a server by its name.
     let far_projects = desktop.projects(Some("edge"), false).await.unwrap();

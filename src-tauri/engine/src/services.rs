@@ -6,6 +6,7 @@
 
 use crate::{Engine, EngineError, KitReport, Principal, Scope};
 use hoody_kit::{Directory, Lookup};
+pub use hoody_kit::{Upstream, Upstreams};
 use hoody_model::{ContainerId, ContainerStatus, ProjectId, TokenId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -78,14 +79,19 @@ impl Directory for EngineDirectory {
 }
 
 /// Starts the service proxy for `engine` on `listener` (until `shutdown` resolves) and tells
-/// the engine about it, so containers carry their service `urls` and `kit_services`.
+/// the engine about it, so containers carry their service `urls` and `kit_services`. With
+/// `upstreams`, it also relays host names of those other servers to their proxies.
 pub fn serve_services(
     engine: &Engine,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    upstreams: Option<Arc<dyn hoody_kit::Upstreams>>,
 ) -> std::io::Result<u16> {
     let port = listener.local_addr()?.port();
-    let proxy = hoody_kit::Proxy::new(EngineDirectory::new(engine.clone()), engine.server_name());
+    let mut proxy = hoody_kit::Proxy::new(EngineDirectory::new(engine.clone()), engine.server_name());
+    if let Some(upstreams) = upstreams {
+        proxy = proxy.relaying_to(upstreams);
+    }
     engine.publish_services_at(port, Arc::new(KitServices { proxy: proxy.clone(), port }));
     tokio::spawn(proxy.serve(listener, shutdown));
     Ok(port)

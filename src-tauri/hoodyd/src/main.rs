@@ -185,9 +185,10 @@ async fn serve(listen: Listen, data_dir: &Path, server_name: String, runtime: Ru
         .with_context(|| format!("cannot listen on {} for the service proxy", listen.proxy))?;
     let (addr, proxy_addr) = (listener.local_addr()?, proxy_listener.local_addr()?);
     let (stop_proxy, proxy_stopped) = tokio::sync::oneshot::channel::<()>();
-    hoody_engine::services::serve_services(&engine, proxy_listener, async move {
+    let stopped = async move {
         let _ = proxy_stopped.await;
-    })?;
+    };
+    hoody_engine::services::serve_services(&engine, proxy_listener, stopped, None)?;
     // Tests and scripts read this line to learn the ports.
     println!(
         "hoodyd listening on http://{addr} (admin token in {}), services on http://*.{server_name}.localhost:{}",

@@ -16,4 +16,4 @@ mod websocket;
 
 pub use exec::SCRIPTS_DIR;
 pub use netns::connect as connect_in_container;
-pub use proxy::{Body, Directory, Lookup, Proxy};
+pub use proxy::{Body, Directory, Lookup, Proxy, Upstream, Upstreams};

@@ -3,6 +3,10 @@
 //! the request on — WebSocket upgrades included. What it cannot reach it says so: unknown host
 //! 404, container not running 503, service down 502, each as a page naming the cause. The
 //! container id in the host name is the credential, as on the platform.
+//!
+//! A proxy can also relay for other servers (the desktop's, for its remote `hoodyd`s, whose own
+//! proxies name services `….{their name}.localhost`, which only resolves on their machine): a
+//! host naming such a server is passed to that server's proxy, under the name it knows.
 
 use crate::display::Displays;
 use crate::netns;
@@ -40,12 +44,37 @@ pub trait Directory: Send + Sync + 'static {
     async fn find(&self, project: &ProjectId, container: &ContainerId) -> Lookup;
 }
 
+/// The service proxy of another server, which this proxy relays to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    /// `host:port` of that proxy.
+    pub addr: String,
+    /// The server name that proxy answers to (in its host names).
+    pub server_name: String,
+}
+
+/// Other servers this proxy relays for, by the name host names give them here.
+pub trait Upstreams: Send + Sync + 'static {
+    fn find(&self, server_name: &str) -> Option<Upstream>;
+}
+
+/// Where a request goes.
+enum Target {
+    /// A port inside a running container of this server.
+    Container { name: String, init_pid: u32, port: u16, tls: bool },
+    /// Another server's proxy.
+    Relay(Upstream),
+}
+
+const RELAY_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct Proxy {
     directory: Arc<dyn Directory>,
     server_name: String,
     terminals: Arc<Terminals>,
     displays: Arc<Displays>,
+    upstreams: Option<Arc<dyn Upstreams>>,
 }
 
 impl std::fmt::Debug for Proxy {
@@ -64,7 +93,14 @@ impl Proxy {
             server_name: server_name.to_ascii_lowercase(),
             terminals: Arc::default(),
             displays: Arc::default(),
+            upstreams: None,
         }
+    }
+
+    /// Relays host names of these other servers to their proxies.
+    pub fn relaying_to(mut self, upstreams: Arc<dyn Upstreams>) -> Self {
+        self.upstreams = Some(upstreams);
+        self
     }
 
     /// What runs for a container behind this proxy (listening on `port`): its terminal
@@ -146,6 +182,9 @@ impl Proxy {
             );
         };
         if address.server_name != self.server_name {
+            if let Some(upstream) = self.upstreams.as_ref().and_then(|u| u.find(&address.server_name)) {
+                return self.forward(req, peer, &address, Target::Relay(upstream), backend).await;
+            }
             return page(
                 StatusCode::NOT_FOUND,
                 "Another server",
@@ -170,8 +209,14 @@ impl Proxy {
             Lookup::Up { name, init_pid } => (name, init_pid),
         };
         match address.service {
-            Service::Http(port) => self.forward(req, peer, &address, &name, init_pid, port, backend).await,
-            Service::Https(port) => self.forward(req, peer, &address, &name, init_pid, port, backend).await,
+            Service::Http(port) => {
+                let target = Target::Container { name, init_pid, port, tls: false };
+                self.forward(req, peer, &address, target, backend).await
+            }
+            Service::Https(port) => {
+                let target = Target::Container { name, init_pid, port, tls: true };
+                self.forward(req, peer, &address, target, backend).await
+            }
             Service::Files => crate::files::handle(req, init_pid).await,
             Service::Exec => crate::exec::handle(req, init_pid).await,
             Service::Sqlite => crate::sqlite::handle(req, init_pid).await,
@@ -184,37 +229,40 @@ impl Proxy {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Passes the request to `target` over the client connection's backend connection (a new
+    /// one when it is not to this service), WebSocket and other upgrades included.
     async fn forward(
         &self,
         mut req: Request<Incoming>,
         peer: SocketAddr,
         address: &ServiceAddress,
-        name: &str,
-        pid: u32,
-        port: u16,
+        target: Target,
         backend: &Mutex<Backend>,
     ) -> Response<Body> {
+        let slug = address.service.slug();
         let down = |why: String| {
-            page(
-                StatusCode::BAD_GATEWAY,
-                "Service down",
-                &format!("{} of container {name}: {why}", address.service.slug()),
-            )
+            let whose = match &target {
+                Target::Container { name, .. } => format!("container {name}"),
+                Target::Relay(up) => format!("server {} (its proxy at {})", address.server_name, up.addr),
+            };
+            page(StatusCode::BAD_GATEWAY, "Service down", &format!("{slug} of {whose}: {why}"))
         };
         let mut cached = backend.lock().await;
         let reusable = matches!(&*cached, Some((a, sender)) if a == address && sender.is_ready());
         if !reusable {
-            let stream = match netns::connect(pid, port).await {
-                Ok(stream) => stream,
-                Err(e) => return down(format!("nothing answers on port {port} inside the container ({e})")),
-            };
-            let sender = match address.service {
-                Service::Https(_) => match tls(stream).await {
+            let sender = match &target {
+                Target::Container { init_pid, port, tls: secure, .. } => match netns::connect(*init_pid, *port).await {
+                    Err(e) => Err(format!("nothing answers on port {port} inside the container ({e})")),
+                    Ok(stream) if *secure => match tls(stream).await {
+                        Ok(stream) => handshake(stream).await,
+                        Err(e) => Err(format!("no TLS on port {port}: {e}")),
+                    },
                     Ok(stream) => handshake(stream).await,
-                    Err(e) => Err(format!("no TLS on port {port}: {e}")),
                 },
-                _ => handshake(stream).await,
+                Target::Relay(up) => match relay_connect(&up.addr).await {
+                    Ok(stream) => handshake(stream).await,
+                    Err(e) => Err(format!("it does not answer ({e})")),
+                },
             };
             match sender {
                 Ok(sender) => *cached = Some((address.clone(), sender)),
@@ -224,6 +272,14 @@ impl Proxy {
         let Some((_, sender)) = cached.as_mut() else { unreachable!("set above") };
         let client_upgrade = is_upgrade(&req).then(|| hyper::upgrade::on(&mut req));
         let headers = req.headers_mut();
+        if let Target::Relay(up) = &target {
+            // The other proxy knows the service under its own server name.
+            let port = up.addr.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(80);
+            let there = ServiceAddress { server_name: up.server_name.clone(), ..address.clone() };
+            if let Ok(host) = HeaderValue::from_str(&there.host(port)) {
+                headers.insert(HOST, host);
+            }
+        }
         if let Ok(v) = HeaderValue::from_str(&peer.ip().to_string()) {
             headers.insert("x-forwarded-for", v);
         }
@@ -247,6 +303,15 @@ impl Proxy {
         }
         resp.map(BodyExt::boxed)
     }
+}
+
+/// A TCP connection to another server's proxy.
+async fn relay_connect(addr: &str) -> std::io::Result<tokio::net::TcpStream> {
+    let stream = tokio::time::timeout(RELAY_CONNECT_TIMEOUT, tokio::net::TcpStream::connect(addr))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connecting timed out"))??;
+    stream.set_nodelay(true)?;
+    Ok(stream)
 }
 
 /// An HTTP/1 client connection over `io`, driven in the background (upgrades included).

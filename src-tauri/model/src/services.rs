@@ -80,8 +80,13 @@ impl ServiceAddress {
     }
 
     pub fn url(&self, proxy_port: u16) -> String {
+        format!("http://{}", self.host(proxy_port))
+    }
+
+    /// The Host header naming this service at a proxy on `proxy_port`.
+    pub fn host(&self, proxy_port: u16) -> String {
         format!(
-            "http://{}-{}-{}.{}.localhost:{proxy_port}",
+            "{}-{}-{}.{}.localhost:{proxy_port}",
             self.project_id,
             self.container_id,
             self.service.slug(),
