@@ -3,7 +3,7 @@
 // starts; its Terminal chip opens the URL (the caller checks what xdg-open received); it is
 // deleted with a snapshot first. Screenshots go to SCREENSHOT_DIR.
 // Then a remote hoodyd is added in the Servers dialog and its container, shown under the
-// remote's name, is stopped from its card.
+// remote's name, has its Terminal opened and is stopped from its card.
 // Usage: node ui/tests/app-webdriver.mjs DRIVER_URL APP IMAGE SCREENSHOT_DIR REMOTE_URL REMOTE_TOKEN
 import { writeFile } from "node:fs/promises";
 
@@ -123,6 +123,9 @@ try {
   const far = '[data-container="far-1"]';
   await find(`${far}[data-status="running"]`);
   step(`remote card: ${(await textOf(`${far} .meta`)).trim()}`);
+  // Its Terminal opens through this machine's proxy (the caller checks the URL).
+  await click(`${far} .chip`);
+  step("clicked the remote's Terminal");
   await click(`${far} .action-stop`);
   await find(`${far}[data-status="stopped"]`);
   step("the remote container stopped from its card");

@@ -2,8 +2,8 @@
 //! session of its own, with a temporary HOME and a recording `xdg-open`: the create dialog
 //! refuses a bad name, a container is created and runs, stops and starts, its Terminal chip
 //! opens its terminal URL, and it is deleted with a snapshot first; a remote hoodyd is added in
-//! the Servers dialog (token into a gnome-keyring on that bus) and its container is stopped
-//! (`ui/tests/app-webdriver.mjs` drives the window).
+//! the Servers dialog (token into a gnome-keyring on that bus), its container's Terminal opens
+//! through the app's proxy, and it is stopped (`ui/tests/app-webdriver.mjs` drives the window).
 
 use hoody_client::testkit::Hoodyd;
 use hoody_model::{ContainerCreate, ContainerStatus, ProjectCreate};
@@ -133,10 +133,15 @@ fn the_window_creates_runs_and_deletes_a_container() {
     assert!(std::fs::read_to_string(&private).unwrap().starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"));
     assert_eq!(std::fs::read_to_string(home.join(".ssh/hoody-web-1.pub")).unwrap().trim(), generated);
 
-    // The Terminal chip opened the container's terminal URL on the app's proxy.
+    // The Terminal chips opened the containers' terminal URLs on the app's proxy: this
+    // machine's, then the remote's (relayed there under its name here).
     let proxy_port = log.split("proxy_port=").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
-    let url = std::fs::read_to_string(&opened).expect("xdg-open was called");
-    let url = url.trim();
+    let opened = std::fs::read_to_string(&opened).expect("xdg-open was called");
+    let urls: Vec<&str> = opened.lines().collect();
+    assert_eq!(urls.len(), 2, "{opened}");
+    let remote_terminal = format!("-{far_id}-terminal-1.edge.localhost:{proxy_port}");
+    assert!(urls[1].starts_with("http://") && urls[1].ends_with(&remote_terminal), "{opened}");
+    let url = urls[0];
     let host = url
         .strip_prefix("http://")
         .and_then(|u| u.strip_suffix(&format!(".local.localhost:{proxy_port}")))
