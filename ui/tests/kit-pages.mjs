@@ -1,6 +1,7 @@
 // The kit's pages in a real browser (Debian's chromium, driven by playwright-core): the
 // terminal page runs a typed command and shows its output, keeps the session over a reload;
-// the display page connects and draws the container's screen on its canvas.
+// the display page connects, resizes the display to its window and draws the container's screen
+// on its canvas.
 // Usage: node ui/tests/kit-pages.mjs TERMINAL_URL DISPLAY_URL SCREENSHOT_DIR
 import { chromium } from "playwright-core";
 

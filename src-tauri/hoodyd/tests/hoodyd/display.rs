@@ -105,6 +105,18 @@ async fn a_gui_program_inside_the_container_appears_on_its_display() {
     let display = kit.iter().find(|s| s["service"] == "display-1").expect("the display is listed");
     assert_eq!((display["clients"].clone(), display["size"].clone()), (json!(1), json!("1280x800")), "{display}");
 
+    // Resizing (what the page asks for its window, as a VNC client): the X display changes,
+    // its info and the screenshot follow; sizes out of range are refused.
+    let resized: Value = post("/resize", json!({"width": 1024, "height": 640})).await.unwrap().json().await.unwrap();
+    assert_eq!(resized, json!({"success": true, "width": 1024, "height": 640}));
+    let info: Value = http.get(format!("{api}/info")).send().await.unwrap().json().await.unwrap();
+    assert_eq!((info["width"].as_u64(), info["height"].as_u64()), (Some(1024), Some(640)), "{info}");
+    let png = http.get(format!("{api}/screenshot")).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(white_pixels(&png).0, 1024);
+    for bad in [json!({"width": 100, "height": 640}), json!({"width": 1024}), json!({"w": 1, "height": 1})] {
+        assert_eq!(post("/resize", bad.clone()).await.unwrap().status(), 400, "{bad}");
+    }
+
     // The X server belongs to the container's run: it ends when the container stops.
     let info: Value = http.get(format!("{api}/info")).send().await.unwrap().json().await.unwrap();
     let pid = info["pid"].as_u64().unwrap();

@@ -13,8 +13,11 @@
 //!
 //! `GET /` is the noVNC page; `GET /api/v1/display/screenshot` a PNG; `POST
 //! /api/v1/display/keyboard/type`, `/keyboard/key` and `/mouse/click` act on the display
-//! (xdotool); `GET /api/v1/display/info` describes it. Terminal session N has `DISPLAY=:N`.
+//! (xdotool); `POST /api/v1/display/resize` sets its size (as the page does to fit its window);
+//! `GET /api/v1/display/info` describes it. Terminal session N has `DISPLAY=:N`.
 
+mod rfb;
+mod xsetup;
 mod xwd;
 
 use crate::proxy::{Body, json, with_type};
@@ -32,6 +35,9 @@ use std::time::Duration;
 /// Displays one container may run at a time.
 pub const MAX_DISPLAYS: usize = 4;
 const DEFAULT_GEOMETRY: (u16, u16) = (1280, 800);
+/// The sizes a display may have.
+const WIDTHS: std::ops::RangeInclusive<u16> = 320..=7680;
+const HEIGHTS: std::ops::RangeInclusive<u16> = 200..=4320;
 /// Where the VNC sockets and X server logs live on the host.
 const RUN_DIR: &str = "/run/hoody-kit";
 const API: &str = "/api/v1/display";
@@ -55,8 +61,12 @@ pub struct Display {
     n: u16,
     /// Host pid of the X server.
     pid: u32,
+    /// The VNC server's socket.
     socket: PathBuf,
-    size: (u16, u16),
+    /// The X server's socket (in the host directory shared with the container).
+    x_socket: PathBuf,
+    /// The size it started with (it changes when resized).
+    geometry: (u16, u16),
     clients: AtomicUsize,
 }
 
@@ -79,13 +89,14 @@ impl Display {
         hoody_runtime::is_alive(self.pid) && self.socket.exists()
     }
 
-    fn info(&self) -> DisplayInfo {
+    async fn info(&self) -> DisplayInfo {
+        let (width, height) = xsetup::screen_size(&self.x_socket).await.unwrap_or(self.geometry);
         DisplayInfo {
             n: self.n,
             display: format!(":{}", self.n),
             pid: self.pid,
-            width: self.size.0,
-            height: self.size.1,
+            width,
+            height,
             clients: self.clients.load(Ordering::Relaxed),
         }
     }
@@ -96,7 +107,11 @@ impl Displays {
     pub async fn list(&self, container: &str, init_pid: u32) -> Vec<DisplayInfo> {
         let sets = self.0.lock().await;
         let Some(set) = sets.get(container).filter(|s| s.init_pid == init_pid) else { return vec![] };
-        set.by_n.values().filter(|d| d.alive()).map(|d| d.info()).collect()
+        let mut infos = Vec::new();
+        for display in set.by_n.values().filter(|d| d.alive()) {
+            infos.push(display.info().await);
+        }
+        infos
     }
 
     /// The container no longer runs (its X servers ended with it): drops its displays and
@@ -193,8 +208,9 @@ async fn start(
     let unavailable = |why: String| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, why);
     std::fs::create_dir_all(RUN_DIR).map_err(|e| unavailable(format!("cannot make {RUN_DIR}: {e}")))?;
     let socket = PathBuf::from(format!("{RUN_DIR}/{container}-{n}.vnc"));
+    let x_socket = x11_dir.join(format!("X{n}"));
     if let Some(pid) = find_server(init_pid, n).filter(|_| socket.exists()) {
-        return Ok(Display { n, pid, socket, size, clients: AtomicUsize::new(0) });
+        return Ok(Display { n, pid, socket, x_socket, geometry: size, clients: AtomicUsize::new(0) });
     }
     let _ = std::fs::remove_file(&socket);
     let log_path = format!("{RUN_DIR}/{container}-{n}.log");
@@ -226,7 +242,7 @@ async fn start(
         if socket.exists()
             && let Some(pid) = find_server(init_pid, n)
         {
-            return Ok(Display { n, pid, socket, size, clients: AtomicUsize::new(0) });
+            return Ok(Display { n, pid, socket, x_socket, geometry: size, clients: AtomicUsize::new(0) });
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -249,6 +265,13 @@ fn find_server(init_pid: u32, n: u16) -> Option<u32> {
             args.next().is_some_and(|program| program.ends_with("Xvnc")) && args.next().as_deref() == Some(&display)
         })
     })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Resize {
+    width: u16,
+    height: u16,
 }
 
 #[derive(Debug, Deserialize)]
@@ -304,8 +327,16 @@ pub async fn handle(
         return json(StatusCode::OK, &json!({ "status": "ok", "service": "display" }));
     }
     let size = (
-        query.get("width").and_then(|w| w.parse().ok()).unwrap_or(DEFAULT_GEOMETRY.0).clamp(320, 7680),
-        query.get("height").and_then(|h| h.parse().ok()).unwrap_or(DEFAULT_GEOMETRY.1).clamp(200, 4320),
+        query
+            .get("width")
+            .and_then(|w| w.parse().ok())
+            .unwrap_or(DEFAULT_GEOMETRY.0)
+            .clamp(*WIDTHS.start(), *WIDTHS.end()),
+        query
+            .get("height")
+            .and_then(|h| h.parse().ok())
+            .unwrap_or(DEFAULT_GEOMETRY.1)
+            .clamp(*HEIGHTS.start(), *HEIGHTS.end()),
     );
     let display = match displays.ensure(container, init_pid, n, size).await {
         Ok(display) => display,
@@ -314,7 +345,39 @@ pub async fn handle(
     let route = path.strip_prefix(API).unwrap_or(&path).to_owned();
     match (method, route.as_str()) {
         (Method::GET, "/ws" | "/websockify") => crate::websocket::accept(req, move |ws| bridge(ws, display)),
-        (Method::GET, "/info") => json(StatusCode::OK, &display.info()),
+        (Method::GET, "/info") => json(StatusCode::OK, &display.info().await),
+        (Method::POST, "/resize") => {
+            let raw = match body(req.into_body(), 4 << 10).await {
+                Ok(raw) => raw,
+                Err(e) => return Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, e).answer(),
+            };
+            let size = match serde_json::from_slice::<Resize>(&raw) {
+                Ok(r) if WIDTHS.contains(&r.width) && HEIGHTS.contains(&r.height) => (r.width, r.height),
+                Ok(r) => {
+                    let why = format!(
+                        "{}x{} is out of range: width {}-{}, height {}-{}",
+                        r.width,
+                        r.height,
+                        WIDTHS.start(),
+                        WIDTHS.end(),
+                        HEIGHTS.start(),
+                        HEIGHTS.end()
+                    );
+                    return Refusal::new(StatusCode::BAD_REQUEST, why).answer();
+                }
+                Err(e) => {
+                    let why = format!("the body is not {{\"width\", \"height\"}}: {e}");
+                    return Refusal::new(StatusCode::BAD_REQUEST, why).answer();
+                }
+            };
+            match tokio::time::timeout(TOOL_TIMEOUT, rfb::set_desktop_size(&display.socket, size.0, size.1)).await {
+                Ok(Ok((width, height))) => {
+                    json(StatusCode::OK, &json!({ "success": true, "width": width, "height": height }))
+                }
+                Ok(Err(e)) => Refusal::new(StatusCode::BAD_GATEWAY, e).answer(),
+                Err(_) => Refusal::new(StatusCode::GATEWAY_TIMEOUT, "the display did not answer the resize").answer(),
+            }
+        }
         (Method::GET, "/screenshot") => match x_tool(init_pid, n, "xwd", &["-root", "-silent"]).await {
             Ok(dump) => match tokio::task::spawn_blocking(move || xwd::to_png(&dump)).await {
                 Ok(Ok(png)) => with_type(StatusCode::OK, png.into(), "image/png"),
