@@ -8,7 +8,7 @@ use crate::local_api::LocalApi;
 use crate::relay::Relays;
 use crate::remotes::{RemoteEndpoint, Remotes, ServerEntry, remote_error};
 use crate::secrets::{SecretStore, Secrets};
-use hoody_client::HoodyClient;
+use hoody_client::{ClientError, HoodyClient};
 use hoody_engine::{Engine, EngineConfig, Principal, Scope};
 use hoody_model::page::{ContainerListQuery, PageRequest};
 use hoody_model::services::{Service, ServiceAddress};
@@ -170,11 +170,7 @@ impl Desktop {
 
     pub async fn container(&self, id: &str) -> Result<Container> {
         if let Some((server, client)) = self.remote(id).await {
-            return client
-                .container(id, true)
-                .await
-                .map(|c| self.remotes.localize(&server, c))
-                .map_err(|e| remote_error(&server, e));
+            return self.remote_answer(&server, client.container(id, true).await);
         }
         Ok(self.engine.container_with_runtime(&self.principal, &ContainerId::parse(id)?).await?)
     }
@@ -250,22 +246,14 @@ impl Desktop {
 
     pub async fn operate(&self, id: &str, op: Operation) -> Result<Container> {
         if let Some((server, client)) = self.remote(id).await {
-            return client
-                .operate(id, op)
-                .await
-                .map(|c| self.remotes.localize(&server, c))
-                .map_err(|e| remote_error(&server, e));
+            return self.remote_answer(&server, client.operate(id, op).await);
         }
         Ok(self.engine.operate(&self.principal, &ContainerId::parse(id)?, op).await?)
     }
 
     pub async fn delete_container(&self, id: &str) -> Result<Container> {
         if let Some((server, client)) = self.remote(id).await {
-            return client
-                .delete_container(id)
-                .await
-                .map(|c| self.remotes.localize(&server, c))
-                .map_err(|e| remote_error(&server, e));
+            return self.remote_answer(&server, client.delete_container(id).await);
         }
         Ok(self.engine.delete_container(&self.principal, &ContainerId::parse(id)?).await?)
     }
@@ -279,11 +267,7 @@ impl Desktop {
 
     pub async fn update_container(&self, id: &str, req: ContainerUpdate) -> Result<Container> {
         if let Some((server, client)) = self.remote(id).await {
-            return client
-                .update_container(id, &req)
-                .await
-                .map(|c| self.remotes.localize(&server, c))
-                .map_err(|e| remote_error(&server, e));
+            return self.remote_answer(&server, client.update_container(id, &req).await);
         }
         Ok(self.engine.update_container(&self.principal, &ContainerId::parse(id)?, req).await?)
     }
@@ -297,11 +281,7 @@ impl Desktop {
 
     pub async fn restore_snapshot(&self, id: &str, name: &str) -> Result<Container> {
         if let Some((server, client)) = self.remote(id).await {
-            return client
-                .restore_snapshot(id, name)
-                .await
-                .map(|c| self.remotes.localize(&server, c))
-                .map_err(|e| remote_error(&server, e));
+            return self.remote_answer(&server, client.restore_snapshot(id, name).await);
         }
         Ok(self.engine.restore_snapshot(&self.principal, &ContainerId::parse(id)?, name).await?)
     }
@@ -329,11 +309,7 @@ impl Desktop {
 
     pub async fn copy(&self, id: &str) -> Result<Container> {
         if let Some((server, client)) = self.remote(id).await {
-            let copy = client
-                .copy_container(id)
-                .await
-                .map(|c| self.remotes.localize(&server, c))
-                .map_err(|e| remote_error(&server, e))?;
+            let copy = self.remote_answer(&server, client.copy_container(id).await)?;
             self.remotes.remember(copy.id.as_str(), &server);
             return Ok(copy);
         }
@@ -391,15 +367,17 @@ impl Desktop {
         Ok(self.status_of(id.as_str()).await?.status == ContainerStatus::Stopped)
     }
 
+    /// A remote's answer as the grid shows it (under its name here, its URLs through our
+    /// proxy), or its refusal.
+    fn remote_answer(&self, server: &str, answer: std::result::Result<Container, ClientError>) -> Result<Container> {
+        answer.map(|c| self.remotes.localize(server, c)).map_err(|e| remote_error(server, e))
+    }
+
     /// A container without its runtime details (which cost a look at its processes): enough to
     /// know its state.
     async fn status_of(&self, id: &str) -> Result<Container> {
         if let Some((server, client)) = self.remote(id).await {
-            return client
-                .container(id, false)
-                .await
-                .map(|c| self.remotes.localize(&server, c))
-                .map_err(|e| remote_error(&server, e));
+            return self.remote_answer(&server, client.container(id, false).await);
         }
         Ok(self.engine.container(&self.principal, &ContainerId::parse(id)?).await?)
     }

@@ -19,7 +19,6 @@ struct Relay {
     upstream: Option<Upstream>,
 }
 
-#[derive(Default)]
 pub struct Relays {
     /// This machine's proxy port, which localized URLs carry.
     proxy_port: u16,
