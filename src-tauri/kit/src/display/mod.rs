@@ -29,7 +29,7 @@ use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Displays one container may run at a time.
@@ -65,8 +65,8 @@ pub struct Display {
     socket: PathBuf,
     /// The X server's socket (in the host directory shared with the container).
     x_socket: PathBuf,
-    /// The size it started with (it changes when resized).
-    geometry: (u16, u16),
+    /// Its size when last read (width << 16 | height); it changes when resized.
+    size: AtomicU32,
     clients: AtomicUsize,
 }
 
@@ -83,6 +83,11 @@ pub struct DisplayInfo {
 }
 
 impl Display {
+    fn new(n: u16, pid: u32, socket: PathBuf, x_socket: PathBuf, size: (u16, u16)) -> Self {
+        let size = AtomicU32::new(u32::from(size.0) << 16 | u32::from(size.1));
+        Self { n, pid, socket, x_socket, size, clients: AtomicUsize::new(0) }
+    }
+
     /// Its server runs and its socket is there. (Probing the socket with a connection would
     /// count as a failed VNC login.)
     fn alive(&self) -> bool {
@@ -90,7 +95,13 @@ impl Display {
     }
 
     async fn info(&self) -> DisplayInfo {
-        let (width, height) = xsetup::screen_size(&self.x_socket).await.unwrap_or(self.geometry);
+        // A paused container's X server is frozen too: then the size last read.
+        let live = tokio::time::timeout(Duration::from_millis(250), xsetup::screen_size(&self.x_socket)).await;
+        if let Ok(Ok((width, height))) = live {
+            self.size.store(u32::from(width) << 16 | u32::from(height), Ordering::Relaxed);
+        }
+        let size = self.size.load(Ordering::Relaxed);
+        let (width, height) = ((size >> 16) as u16, size as u16);
         DisplayInfo {
             n: self.n,
             display: format!(":{}", self.n),
@@ -210,7 +221,7 @@ async fn start(
     let socket = PathBuf::from(format!("{RUN_DIR}/{container}-{n}.vnc"));
     let x_socket = x11_dir.join(format!("X{n}"));
     if let Some(pid) = find_server(init_pid, n).filter(|_| socket.exists()) {
-        return Ok(Display { n, pid, socket, x_socket, geometry: size, clients: AtomicUsize::new(0) });
+        return Ok(Display::new(n, pid, socket, x_socket, size));
     }
     let _ = std::fs::remove_file(&socket);
     let log_path = format!("{RUN_DIR}/{container}-{n}.log");
@@ -242,7 +253,7 @@ async fn start(
         if socket.exists()
             && let Some(pid) = find_server(init_pid, n)
         {
-            return Ok(Display { n, pid, socket, x_socket, geometry: size, clients: AtomicUsize::new(0) });
+            return Ok(Display::new(n, pid, socket, x_socket, size));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
