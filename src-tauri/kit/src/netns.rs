@@ -143,3 +143,68 @@ fn make_socket() -> io::Result<OwnedFd> {
     let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
     Ok(rustix::net::socket_with(AddressFamily::INET, SocketType::STREAM, flags, None)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A network namespace of the test's own (unshare), with busybox httpd on 127.0.0.1:8080.
+    struct Namespace(std::process::Child);
+
+    impl Drop for Namespace {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    fn spare_sockets(inode: u64) -> Option<usize> {
+        namespaces().lock().unwrap().get(&inode).map(|ns| ns.spare.len())
+    }
+
+    #[tokio::test]
+    async fn connects_use_spare_sockets_and_let_the_namespace_go_when_idle() {
+        let ns = Namespace(
+            std::process::Command::new("unshare")
+                .args([
+                    "--net",
+                    "--",
+                    "busybox",
+                    "sh",
+                    "-c",
+                    "ip link set lo up && exec busybox httpd -f -p 127.0.0.1:8080",
+                ])
+                .spawn()
+                .expect("unshare (as root) and busybox"),
+        );
+        let pid = ns.0.id();
+        let inode = std::fs::metadata(format!("/proc/{pid}/ns/net")).unwrap().ino();
+        let mut connected = None;
+        for _ in 0..200 {
+            if let Ok(stream) = connect(pid, 8080).await {
+                connected = Some(stream);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await; // until httpd listens
+        }
+        let stream = connected.expect("httpd in the namespace answers");
+        assert_eq!(stream.peer_addr().unwrap(), SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)));
+        // More connects than spare sockets: the helper refills as they are taken.
+        for _ in 0..3 * SPARE {
+            connect(pid, 8080).await.unwrap();
+        }
+        assert!(spare_sockets(inode).is_some_and(|n| n <= SPARE));
+        let refused = connect(pid, 8081).await.unwrap_err();
+        assert_eq!(refused.kind(), io::ErrorKind::ConnectionRefused, "nothing listens on 8081 there");
+
+        // Idle, the helper ends and closes its spare sockets: the namespace is not kept alive.
+        tokio::time::sleep(IDLE).await;
+        for _ in 0..100 {
+            if spare_sockets(inode).is_none() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the namespace's helper and spare sockets outlived {IDLE:?} of idleness by 10 s");
+    }
+}
