@@ -39,6 +39,24 @@ async fn next_event_for(events: &mut tokio::sync::broadcast::Receiver<DesktopEve
     tokio::time::timeout(Duration::from_secs(30), wait).await.unwrap_or_else(|_| panic!("no {to} event for {id}"));
 }
 
+/// Opens a WebSocket at `path` through the proxy on `port`; answers the first byte of the first
+/// frame the server sends after switching protocols.
+async fn websocket_first_frame(port: u16, host: &str, path: &str) -> u8 {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(stream.read_u8().await.unwrap());
+    }
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    tokio::time::timeout(Duration::from_secs(10), stream.read_u8()).await.expect("a frame in time").unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_remote_hoodyd_joins_the_grid() {
     let dir = tempfile::tempdir().unwrap();
@@ -91,6 +109,10 @@ async fn a_remote_hoodyd_joins_the_grid() {
     assert_eq!(desktop.service_url(&far.id, Service::Files, false).await.unwrap(), files);
     let (status, body) = get(desktop.proxy_port(), host, "/api/v1/files/etc/hostname").await;
     assert_eq!((status, body.trim()), (200, "far-1"), "the remote container's own file");
+    // WebSockets too: the remote's terminal answers the upgrade and sends its shell's output.
+    let terminal = far.urls["terminal-1"].trim_start_matches("http://").to_owned();
+    let first_frame = websocket_first_frame(desktop.proxy_port(), &terminal, "/api/v1/terminal/ws?terminal_id=1").await;
+    assert_eq!(first_frame, 0x82, "a binary frame (the shell's output) through both proxies");
     let elsewhere = host.replace(".edge.localhost", ".nowhere.localhost");
     let (status, body) = get(desktop.proxy_port(), &elsewhere, "/").await;
     assert_eq!(status, 404, "a server this machine does not know: {body}");
