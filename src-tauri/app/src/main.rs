@@ -23,21 +23,19 @@ fn main() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(move |app| {
-            let proxy = std::env::var("HOODY_PROXY_LISTEN")
-                .ok()
-                .and_then(|a| a.parse().ok())
-                .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 8701)));
+            let proxy = listen_address("HOODY_PROXY_LISTEN", 8701);
             let desktop = tauri::async_runtime::block_on(Desktop::start(&data_dir, proxy))?;
             tracing::info!(data_dir = %data_dir.display(), proxy_port = desktop.proxy_port(), "engine started");
-            // This machine's REST API, for the platform's CLI and SDK (the token is in the keyring).
-            let api = std::env::var("HOODY_API_LISTEN")
-                .ok()
-                .and_then(|a| a.parse().ok())
-                .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 8700)));
-            match tauri::async_runtime::block_on(desktop.serve_api(api)) {
-                Ok(url) => tracing::info!(%url, "REST API served"),
-                Err(e) => tracing::warn!("the REST API is not served: {e}"),
-            }
+            // This machine's REST API, for the platform's CLI and SDK. Its token comes from the
+            // keyring, which may take a while: the window does not wait for it.
+            let api = listen_address("HOODY_API_LISTEN", 8700);
+            let serving = desktop.clone();
+            tauri::async_runtime::spawn(async move {
+                match serving.serve_api(api).await {
+                    Ok(url) => tracing::info!(%url, "REST API served"),
+                    Err(e) => tracing::warn!("the REST API is not served: {e}"),
+                }
+            });
             app.manage(desktop.clone());
             tray::install(app.handle())?;
             links::install(app.handle())?;
@@ -110,6 +108,14 @@ pub fn show(app: &tauri::AppHandle) {
         let _ = window.unminimize();
         let _ = window.set_focus();
     }
+}
+
+/// The loopback address in environment variable `var`, else 127.0.0.1:`port`.
+fn listen_address(var: &str, port: u16) -> std::net::SocketAddr {
+    std::env::var(var)
+        .ok()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], port)))
 }
 
 /// Engine events go to the UI (`container-event`), refresh the tray, and a container that
