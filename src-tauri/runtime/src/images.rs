@@ -3,6 +3,7 @@
 //! are the index, so `hoodyd image import` can add an image while a server runs on the same
 //! data directory: an image appears by one rename, complete or not at all.
 
+use crate::container_files::ContainerFiles;
 use crate::error::{Result, RuntimeError};
 use crate::layout::Layout;
 use chrono::{DateTime, Utc};
@@ -27,16 +28,19 @@ const RECORD: &str = "image.json";
 #[derive(Debug, Clone)]
 pub struct ImageStore {
     layout: Layout,
+    /// Images are unpacked as the containers' root, so their files have the owners the
+    /// containers see.
+    files: ContainerFiles,
 }
 
 impl ImageStore {
-    pub fn new(layout: Layout) -> Self {
-        Self { layout }
+    pub fn new(layout: Layout, files: ContainerFiles) -> Self {
+        Self { layout, files }
     }
 
     /// The image store of a data directory, without the rest of the runtime.
     pub fn at(data_dir: &Path) -> Self {
-        Self::new(Layout::new(data_dir, Path::new(crate::local::DEFAULT_RUN_DIR)))
+        Self::new(Layout::new(data_dir, Path::new(crate::local::DEFAULT_RUN_DIR)), ContainerFiles::for_this_user())
     }
 
     fn records(&self) -> Result<Vec<ImageRecord>> {
@@ -104,9 +108,11 @@ impl ImageStore {
             return Ok(image);
         }
         let staged = self.stage()?;
-        let result = extract(tarball, &staged.join("rootfs"))
+        let result = self
+            .files
+            .extract(tarball, &staged.join("rootfs"))
             .and_then(|()| self.install(&alias, &staged, &fingerprint, description));
-        let _ = std::fs::remove_dir_all(&staged);
+        self.discard(&staged);
         result
     }
 
@@ -135,17 +141,27 @@ impl ImageStore {
         Ok(dir)
     }
 
+    /// Unpacks a tarball into a staged directory's `rootfs/` (as the containers' root).
+    pub(crate) fn unpack(&self, tarball: &Path, staged: &Path) -> Result<()> {
+        self.files.extract(tarball, &staged.join("rootfs"))
+    }
+
+    /// Removes a staging directory and what was unpacked into it.
+    pub fn discard(&self, staged: &Path) {
+        if let Err(e) = self.files.remove_tree(staged) {
+            tracing::warn!("cannot remove {}: {e}", staged.display());
+        }
+    }
+
     /// Moves a staged `rootfs/` into the store under `fingerprint`.
     fn commit(&self, staged: &Path, fingerprint: &str, description: &str) -> Result<()> {
-        let mut rootfs = staged.join("rootfs");
+        let rootfs = staged.join("rootfs");
         // A unified image tarball holds rootfs/ and metadata.yaml at its top.
         if rootfs.join("rootfs").is_dir() && rootfs.join("metadata.yaml").is_file() {
             let inner = staged.join("inner");
-            std::fs::rename(rootfs.join("rootfs"), &inner)
-                .map_err(|e| RuntimeError::io("unpacking a unified image", e))?;
-            let _ = std::fs::remove_dir_all(&rootfs);
+            self.files.rename(&rootfs.join("rootfs"), &inner)?;
+            self.files.remove_tree(&rootfs)?;
             std::fs::rename(&inner, &rootfs).map_err(|e| RuntimeError::io("unpacking a unified image", e))?;
-            rootfs = staged.join("rootfs");
         }
         if std::fs::symlink_metadata(rootfs.join("sbin/init")).is_err()
             && std::fs::symlink_metadata(rootfs.join("usr/sbin/init")).is_err()
@@ -157,7 +173,7 @@ impl ImageStore {
         let record = ImageRecord {
             aliases: Vec::new(),
             fingerprint: fingerprint.to_owned(),
-            size_bytes: tree_size(&rootfs),
+            size_bytes: self.files.size(&rootfs),
             description: description.to_owned(),
             created_at: Utc::now(),
         };
@@ -245,41 +261,4 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
-pub(crate) fn extract(tarball: &Path, into: &Path) -> Result<()> {
-    run(Command::new("tar")
-        .args(["--numeric-owner", "--xattrs", "--xattrs-include=*", "--same-permissions", "-x", "-f"])
-        .arg(tarball)
-        .arg("-C")
-        .arg(into))
-    .map_err(|e| RuntimeError::Invalid(format!("{} is not a rootfs tarball tar can read: {e}", tarball.display())))
-}
-
-/// Runs a helper program (tar, cp) to completion; its stderr explains a failure.
-pub fn run(cmd: &mut Command) -> Result<()> {
-    let program = cmd.get_program().to_string_lossy().into_owned();
-    let out = cmd.output().map_err(|e| RuntimeError::io(format!("cannot run {program}"), e))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        let err = String::from_utf8_lossy(&out.stderr);
-        Err(RuntimeError::Failed(format!("{program} failed: {}", err.trim().lines().last().unwrap_or("no message"))))
-    }
-}
-
-/// Bytes in regular files under `dir` (symlinks not followed).
-pub fn tree_size(dir: &Path) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for entry in entries.flatten() {
-            let Ok(meta) = entry.metadata() else { continue };
-            if meta.is_dir() {
-                stack.push(entry.path());
-            } else if meta.is_file() {
-                total += meta.len();
-            }
-        }
-    }
-    total
-}
+pub use crate::container_files::run;

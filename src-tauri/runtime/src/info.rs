@@ -119,6 +119,40 @@ pub fn cgroup_procs_files(init_pid: u32) -> Vec<PathBuf> {
         .collect()
 }
 
+/// The directory of `cgroup` in the unified (cgroup2) tree: the whole tree on a cgroup2 host,
+/// its `unified` mount on a hybrid one.
+pub fn unified_dir(cgroup: &str) -> PathBuf {
+    let rel = cgroup.trim_start_matches('/');
+    if unified() { PathBuf::from(CGROUP_ROOT).join(rel) } else { PathBuf::from(CGROUP_ROOT).join("unified").join(rel) }
+}
+
+/// The hierarchies a rootless engine needs a cgroup of its own in (limits, freezer,
+/// accounting, and systemd's unified tree).
+const DELEGATED: [&str; 5] = ["memory", "pids", "freezer", "cpuacct", "unified"];
+
+/// Why a rootless engine cannot make its containers' cgroups under `parent`, or None.
+pub fn delegation_missing(parent: &str) -> Option<String> {
+    let dirs: Vec<PathBuf> = if unified() {
+        vec![PathBuf::from(CGROUP_ROOT).join(parent)]
+    } else {
+        DELEGATED.iter().map(|c| PathBuf::from(CGROUP_ROOT).join(c).join(parent)).collect()
+    };
+    let missing: Vec<String> = dirs
+        .iter()
+        .filter(|dir| {
+            rustix::fs::access(dir.as_path(), rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK).is_err()
+        })
+        .map(|dir| dir.display().to_string())
+        .collect();
+    (!missing.is_empty()).then(|| {
+        let user = parent.strip_prefix("hoody-").unwrap_or(parent);
+        format!(
+            "no cgroup is delegated to this user ({} missing or not writable): run `sudo hoodyd host-setup --user {user}` once (after each boot on hosts without systemd)",
+            missing.join(", ")
+        )
+    })
+}
+
 /// Cgroups of a slot's earlier starts that a crash left behind (runc delete removes them
 /// normally).
 pub fn remove_leftover_cgroups(slot: &str) {

@@ -5,9 +5,13 @@
 //! `oci-spec` crate, and a unique cgroup per start. A stopped container holds no mount, cgroup
 //! or runc state: only its files. Snapshots and copies are copies of the upper layer.
 
+pub mod confine;
+mod container_files;
 mod contract;
 mod debootstrap;
+pub mod enter;
 mod error;
+pub mod idmap;
 mod images;
 mod info;
 mod layers;
@@ -22,14 +26,16 @@ mod simplestreams;
 mod spec;
 pub mod testkit;
 
+pub use container_files::ContainerFiles;
 pub use contract::{ContainerRuntime, ProgressSink, RuntimeState, UnavailableRuntime};
 pub use debootstrap::{DEFAULT_MIRROR, build_debian_tarball};
 pub use error::{Result, RuntimeError};
+pub use idmap::IdMap;
 pub use images::ImageStore;
 pub use info::{cgroup_procs_files, is_alive};
 pub use layout::Layout;
-pub use local::{LocalRuntime, RuntimeConfig};
+pub use local::{LocalRuntime, RuntimeConfig, default_run_dir};
 pub use mounts::mount_points_under;
-pub use prepare::InitKind;
+pub use prepare::{InitKind, write_identity};
 pub use simplestreams::{DEFAULT_IMAGE_SERVER, ImageServer, Progress, RemoteImage};
 pub use spec::Limits;

@@ -1,10 +1,13 @@
 //! [`LocalRuntime`]: the container lifecycle on this machine.
 
+use crate::container_files::ContainerFiles;
 use crate::contract::{ContainerRuntime, RuntimeState};
+use crate::enter::{Enter, Overlay, Setup, View};
 use crate::error::{Result, RuntimeError};
+use crate::idmap::IdMap;
 use crate::images::ImageStore;
 use crate::layout::{Bundle, Layout};
-use crate::prepare::{InitKind, write_identity};
+use crate::prepare::InitKind;
 use crate::rootdir::RootDir;
 use crate::runc::Runc;
 use crate::spec::{self, Limits, SpecInput};
@@ -36,13 +39,18 @@ pub struct RuntimeConfig {
     /// A simplestreams server that images missing from the store are pulled from on create
     /// (None: a missing image fails the create).
     pub image_server: Option<String>,
+    /// `hoody-enter`; None looks beside the running program, then on PATH.
+    pub enter: Option<PathBuf>,
+    /// The cgroup (in every hierarchy) under which each start of a container gets its own:
+    /// `hoody` for a root engine, `hoody-USER` (delegated by host-setup) otherwise.
+    pub cgroup_parent: String,
 }
 
 impl RuntimeConfig {
     pub fn new(data_dir: &Path) -> Self {
         Self {
             data_dir: data_dir.to_owned(),
-            run_dir: PathBuf::from(DEFAULT_RUN_DIR),
+            run_dir: default_run_dir(),
             runc: None,
             limits: Limits::default(),
             ramdisk_bytes: 512 << 20,
@@ -50,7 +58,33 @@ impl RuntimeConfig {
             call_timeout: Duration::from_secs(30),
             prespawn: Vec::new(),
             image_server: None,
+            enter: None,
+            cgroup_parent: default_cgroup_parent(),
         }
+    }
+}
+
+/// Where state that must not outlive a boot goes: /run/hoody for root; for anyone else their
+/// runtime directory ($XDG_RUNTIME_DIR, or /run/user/UID, which host-setup makes where no
+/// login manager does).
+pub fn default_run_dir() -> PathBuf {
+    let uid = rustix::process::geteuid();
+    if uid.is_root() {
+        return PathBuf::from(DEFAULT_RUN_DIR);
+    }
+    std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .filter(|dir| dir.is_absolute())
+        .unwrap_or_else(|| PathBuf::from(format!("/run/user/{}", uid.as_raw())))
+        .join("hoody")
+}
+
+/// `hoody` for root, `hoody-USER` for anyone else (what host-setup delegates).
+pub fn default_cgroup_parent() -> String {
+    let uid = rustix::process::geteuid().as_raw();
+    match uid {
+        0 => "hoody".into(),
+        _ => format!("hoody-{}", crate::idmap::user_name(uid).unwrap_or_else(|| uid.to_string())),
     }
 }
 
@@ -90,6 +124,8 @@ pub struct LocalRuntime {
     pub(crate) images: ImageStore,
     pub(crate) runc: Runc,
     pub(crate) config: RuntimeConfig,
+    /// File work on container layers, as the containers' root.
+    pub(crate) files: ContainerFiles,
     pub(crate) pools: crate::pool::Pools,
     /// One image pull at a time, so concurrent creates of a new image download it once.
     pulls: tokio::sync::Mutex<()>,
@@ -113,11 +149,19 @@ impl LocalRuntime {
     pub fn new(config: RuntimeConfig) -> Self {
         let layout = Layout::new(&config.data_dir, &config.run_dir);
         let runc_binary = config.runc.clone().or_else(Runc::find);
-        let unavailable = unavailable_reason(&config, runc_binary.as_deref());
-        let runc = Runc::new(runc_binary.unwrap_or_else(|| "runc".into()), layout.runc_root(), config.call_timeout);
+        let enter = enter_for_this_user(config.enter.clone());
+        let unavailable = unavailable_reason(&config, runc_binary.as_deref(), &enter, &layout);
+        let runc = Runc::new(
+            runc_binary.unwrap_or_else(|| "runc".into()),
+            layout.runc_root(),
+            config.call_timeout,
+            enter.as_ref().ok().cloned(),
+        );
         let rebooted = unavailable.is_none() && record_boot(&layout.boot_marker());
+        let files = ContainerFiles::new(enter);
         Self {
-            images: ImageStore::new(layout.clone()),
+            images: ImageStore::new(layout.clone(), files.clone()),
+            files,
             layout,
             runc,
             config,
@@ -178,13 +222,17 @@ impl LocalRuntime {
             .map_err(|e| RuntimeError::io("instance.json", e))
     }
 
-    /// Creates a slot's empty layers over an image (no start).
+    /// Creates a slot's empty layers over an image (no start): the bundle is the engine's
+    /// (the container's root passes through it, nothing more); its upper and work layers
+    /// belong to container root, as the root directory the container sees.
     pub(crate) fn make_bundle(&self, slot: &str, image: &str, init: InitKind) -> Result<Bundle> {
+        use std::os::unix::fs::PermissionsExt;
         let bundle = self.bundle(slot);
-        for dir in [bundle.upper(), bundle.work(), bundle.rootfs()] {
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| RuntimeError::io(format!("cannot create {}", dir.display()), e))?;
-        }
+        let io = |e| RuntimeError::io(format!("cannot create {}", bundle.dir.display()), e);
+        std::fs::create_dir_all(bundle.rootfs()).map_err(io)?;
+        std::fs::set_permissions(&bundle.dir, std::fs::Permissions::from_mode(0o711)).map_err(io)?;
+        self.files.make_dir(&bundle.upper())?;
+        self.files.make_dir(&bundle.work())?;
         self.save_instance(slot, &Instance { image: image.to_owned(), init, cgroup_path: None, claimed_by: None })?;
         Ok(bundle)
     }
@@ -254,31 +302,74 @@ impl LocalRuntime {
             }
             self.runc.delete(slot, true).await?;
         }
-        let ramdisk = if boot.ramdisk {
-            let dir = self.layout.ramdisk(slot);
-            std::fs::create_dir_all(&dir).map_err(|e| RuntimeError::io("cannot create the ramdisk", e))?;
-            mounts::mount_tmpfs(&dir, self.config.ramdisk_bytes)?;
-            Some(dir)
-        } else {
-            None
-        };
-        mounts::mount_overlay(&self.images.rootfs(&instance.image), &bundle.upper(), &bundle.work(), &bundle.rootfs())?;
-        RootDir::open(&bundle.rootfs())
-            .and_then(|root| write_identity(&root, instance.init, &boot.hostname, &boot.env))
-            .map_err(|e| RuntimeError::io("cannot write the container's hostname and environment", e))?;
-        let cgroup_path = format!("/hoody/{slot}-{}", hoody_model::ids::random_hex(4));
+        let ramdisk = if boot.ramdisk { Some(self.prepare_ramdisk(slot).await?) } else { None };
+        let lower = self.images.rootfs(&instance.image);
+        let overlay = Overlay { lower: &lower, upper: &bundle.upper(), work: &bundle.work(), target: &bundle.rootfs() };
+        self.write_identity(&overlay, instance.init, boot).await?;
+        let cgroup_path = format!("/{}/{slot}-{}", self.config.cgroup_parent, hoody_model::ids::random_hex(4));
+        self.prepare_unified_cgroup(&cgroup_path).await?;
         instance.cgroup_path = Some(cgroup_path.clone());
         self.save_instance(slot, &instance)?;
         let spec = spec::build(&SpecInput {
             hostname: &boot.hostname,
             env: boot.env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
-            rootfs: bundle.rootfs(),
+            ids: self.files.enter()?.map(),
             cgroup_path,
             limits: self.config.limits,
             ramdisk,
         })?;
         spec.save(bundle.config()).map_err(|e| RuntimeError::io("cannot write config.json", e))?;
-        self.runc.run(slot, &bundle.dir, &bundle.console_log(), &bundle.runc_log()).await
+        self.runc.create(slot, &bundle.dir, &overlay, &bundle.console_log(), &bundle.runc_log()).await?;
+        self.runc.start(slot).await
+    }
+
+    /// Writes the container's hostname, hosts entry and environment into its root, as its
+    /// root, through an overlay of the layers mounted for that alone.
+    async fn write_identity(&self, overlay: &Overlay<'_>, init: InitKind, boot: &BootSpec) -> Result<()> {
+        let mut command = self.files.enter()?.userns(
+            View::ContainerRoot,
+            &Setup { overlay: Some(overlay.clone()), bundle: None },
+            self.files.enter()?.binary(),
+        );
+        command.arg("identity").arg("--root").arg(overlay.target).args(["--init", init.as_str()]);
+        command.arg("--hostname").arg(&boot.hostname);
+        for (k, v) in &boot.env {
+            command.arg("--env").arg(format!("{k}={v}"));
+        }
+        blocking(move || crate::container_files::run(&mut command)).await
+    }
+
+    /// The container's /ramdisk: a tmpfs of its own for a root engine, a directory in the
+    /// user's runtime directory (a tmpfs too, without a size of its own) otherwise. Kept
+    /// across starts; gone after a reboot.
+    async fn prepare_ramdisk(&self, slot: &str) -> Result<PathBuf> {
+        let dir = self.layout.ramdisk(slot);
+        let files = self.files.clone();
+        let (rootless, bytes) = (files.enter()?.map().rootless(), self.config.ramdisk_bytes);
+        let ids = files.enter()?.map();
+        blocking(move || {
+            if rootless {
+                files.make_dir(&dir)?;
+            } else {
+                std::fs::create_dir_all(&dir).map_err(|e| RuntimeError::io("cannot create the ramdisk", e))?;
+                mounts::mount_tmpfs(&dir, bytes, ids.uid_base, ids.gid_base)?;
+            }
+            Ok(dir)
+        })
+        .await
+    }
+
+    /// systemd in a container manages its own part of the unified cgroup tree: it has to
+    /// exist and belong to the container's root before the init starts.
+    async fn prepare_unified_cgroup(&self, cgroup_path: &str) -> Result<()> {
+        let dir = info::unified_dir(cgroup_path);
+        let files = self.files.clone();
+        blocking(move || {
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| RuntimeError::io(format!("cannot create the cgroup {}", dir.display()), e))?;
+            files.give_cgroup_to_root(&dir)
+        })
+        .await
     }
 
     /// Halts a slot (or kills it when `force`), then removes its runc state, cgroups and root
@@ -291,12 +382,11 @@ impl LocalRuntime {
             let mut gone = !matches!(state.status.as_str(), "running" | "paused" | "created");
             if !gone && !force {
                 let init = self.instance(slot).map(|i| i.init).unwrap_or(InitKind::Other);
-                self.runc.kill(slot, init.halt_signal()).await?;
+                signal(state.pid, init.halt_signal())?;
                 gone = wait_for_exit(state.pid, self.config.stop_grace).await;
             }
             if !gone {
-                // The process may have exited since; runc then says so, and delete cleans up.
-                let _ = self.runc.kill(slot, 9).await;
+                signal(state.pid, 9)?;
                 if !wait_for_exit(state.pid, Duration::from_secs(5)).await {
                     return Err(RuntimeError::Failed(format!(
                         "the container's init (pid {}) survived SIGKILL",
@@ -316,14 +406,10 @@ impl LocalRuntime {
         mounts::unmount(&ramdisk)?;
         let bundle = self.bundle(slot);
         let slot = slot.to_owned();
+        let files = self.files.clone();
         blocking(move || {
-            for dir in [&ramdisk, &bundle.dir] {
-                match std::fs::remove_dir_all(dir) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(RuntimeError::io(format!("cannot remove {}", dir.display()), e)),
-                }
-            }
+            files.remove_tree(&ramdisk)?;
+            files.remove_tree(&bundle.dir)?;
             info::remove_leftover_cgroups(&slot);
             Ok(())
         })
@@ -331,12 +417,44 @@ impl LocalRuntime {
     }
 }
 
-fn unavailable_reason(config: &RuntimeConfig, runc: Option<&Path>) -> Option<String> {
-    if !rustix::process::geteuid().is_root() {
-        return Some("the local runtime needs root (mounts, namespaces, cgroups); run hoodyd as root".into());
-    }
+/// `hoody-enter` with this user's id map, or why there is none.
+fn enter_for_this_user(configured: Option<PathBuf>) -> std::result::Result<Enter, String> {
+    let binary = configured.or_else(crate::enter::find_helper).ok_or_else(|| {
+        "hoody-enter is not installed beside this program or on PATH (cargo build -p hoody-enter)".to_owned()
+    })?;
+    Ok(Enter::new(binary, IdMap::of_this_user()?))
+}
+
+fn unavailable_reason(
+    config: &RuntimeConfig,
+    runc: Option<&Path>,
+    enter: &std::result::Result<Enter, String>,
+    layout: &Layout,
+) -> Option<String> {
     if runc.is_none() {
         return Some("runc is not installed (apt-get install runc)".into());
+    }
+    let enter = match enter {
+        Ok(enter) => enter,
+        Err(why) => return Some(why.clone()),
+    };
+    if std::fs::read_to_string("/proc/sys/user/max_user_namespaces").is_ok_and(|n| n.trim() == "0") {
+        return Some("user namespaces are disabled (sysctl user.max_user_namespaces=0)".into());
+    }
+    if enter.map().rootless() {
+        if let Some(why) = crate::idmap::id_mappers_missing() {
+            return Some(why);
+        }
+        if let Some(why) = info::delegation_missing(&config.cgroup_parent) {
+            return Some(why);
+        }
+    }
+    if let Err(e) = std::fs::create_dir_all(layout.run_dir()) {
+        return Some(format!(
+            "cannot create {} ({e}): run `sudo hoodyd host-setup --user {}` once",
+            layout.run_dir().display(),
+            crate::idmap::user_name(enter.map().engine_uid).unwrap_or_default()
+        ));
     }
     if let Err(e) = mounts::check_overlay_path(&config.data_dir) {
         return Some(e.to_string());
@@ -363,6 +481,25 @@ fn record_boot(marker: &Path) -> bool {
         }
     }
     previous.is_some_and(|p| p != boot_id)
+}
+
+/// Sends `signal` to a container's init. The engine does it from where it runs: it owns the
+/// namespace above the container's, which a later runc call (in a namespace of its own) does
+/// not. An init gone meanwhile is fine.
+fn signal(pid: u32, signal: i32) -> Result<()> {
+    let Some(pid) = rustix::process::Pid::from_raw(pid as i32).filter(|_| (1..=64).contains(&signal)) else {
+        return Err(RuntimeError::Failed(format!("cannot send signal {signal} to pid {pid}")));
+    };
+    #[allow(unsafe_code)]
+    // SAFETY: 1..=64 are the kernel's signal numbers; this one is only sent to another
+    // process (systemd's halt is SIGRTMIN+3), never blocked or handled here.
+    let sig = unsafe { rustix::process::Signal::from_raw_unchecked(signal) };
+    match rustix::process::kill_process(pid, sig) {
+        Ok(()) | Err(rustix::io::Errno::SRCH) => Ok(()),
+        Err(e) => {
+            Err(RuntimeError::io(format!("cannot signal the container's init (pid {})", pid.as_raw_nonzero()), e))
+        }
+    }
 }
 
 /// Waits until `pid` has exited (gone, or a zombie nobody reaped yet).
@@ -522,12 +659,8 @@ impl ContainerRuntime for LocalRuntime {
 
     async fn delete_snapshot(&self, snapshot: &SnapshotId) -> Result<()> {
         let dir = self.layout.snapshot(snapshot);
-        blocking(move || match std::fs::remove_dir_all(&dir) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(RuntimeError::io(format!("cannot remove {}", dir.display()), e)),
-        })
-        .await
+        let files = self.files.clone();
+        blocking(move || files.remove_tree(&dir)).await
     }
 
     async fn copy(&self, source: &Container, target: &Container) -> Result<()> {

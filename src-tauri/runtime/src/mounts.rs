@@ -1,4 +1,5 @@
-//! The host-side mounts of a container: its overlayfs root and its /ramdisk tmpfs.
+//! The host-side mounts of a container: the /ramdisk tmpfs of a root engine. (Its root is an
+//! overlay mounted in runc's namespace only; see [`crate::enter`].)
 
 use crate::error::{Result, RuntimeError};
 use rustix::mount::{MountFlags, UnmountFlags};
@@ -50,21 +51,13 @@ pub fn check_overlay_path(path: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn mount_overlay(lower: &Path, upper: &Path, work: &Path, target: &Path) -> Result<()> {
+/// A tmpfs of `size_bytes` at `target`, its root directory owned by `uid`:`gid`.
+pub fn mount_tmpfs(target: &Path, size_bytes: u64, uid: u32, gid: u32) -> Result<()> {
     if is_mount_point(target) {
         return Ok(());
     }
-    let data = format!("lowerdir={},upperdir={},workdir={}", lower.display(), upper.display(), work.display());
-    let data = CString::new(data).map_err(|e| RuntimeError::Failed(format!("overlay options: {e}")))?;
-    rustix::mount::mount("overlay", target, "overlay", MountFlags::empty(), data.as_c_str())
-        .map_err(|e| RuntimeError::io(format!("cannot mount the container's overlay root at {}", target.display()), e))
-}
-
-pub fn mount_tmpfs(target: &Path, size_bytes: u64) -> Result<()> {
-    if is_mount_point(target) {
-        return Ok(());
-    }
-    let data = CString::new(format!("size={size_bytes},mode=1777")).expect("no NUL in tmpfs options");
+    let data =
+        CString::new(format!("size={size_bytes},mode=0755,uid={uid},gid={gid}")).expect("no NUL in tmpfs options");
     rustix::mount::mount("hoody-ramdisk", target, "tmpfs", MountFlags::NOSUID | MountFlags::NODEV, data.as_c_str())
         .map_err(|e| RuntimeError::io(format!("cannot mount the ramdisk at {}", target.display()), e))
 }

@@ -6,8 +6,6 @@
 
 use crate::error::{Result, RuntimeError};
 use crate::local::{BootSpec, LocalRuntime, blocking};
-use crate::prepare::write_identity;
-use crate::rootdir::RootDir;
 use hoody_model::Container;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -71,15 +69,10 @@ impl LocalRuntime {
         self.save_instance(&slot, &instance)?;
         std::os::unix::fs::symlink(&slot, self.layout.container(&c.id))
             .map_err(|e| RuntimeError::io("cannot link the container to its prespawned slot", e))?;
-        let rootfs = self.bundle(&slot).rootfs();
-        let (name, init) = (c.name.clone(), instance.init);
-        blocking(move || {
-            RootDir::open(&rootfs)
-                .and_then(|root| write_identity(&root, init, &name, &[]))
-                .map_err(|e| RuntimeError::io("cannot write the container's hostname", e))?;
-            set_hostname_in(pid, &name)
-        })
-        .await?;
+        // Its name, written and set from inside (where its root is mounted), as its root.
+        let mut rename = self.files.enter()?.join(pid);
+        rename.arg("--sethostname").arg(&c.name).args(["--identity-init", instance.init.as_str()]);
+        blocking(move || crate::container_files::run(&mut rename)).await?;
         Ok(true)
     }
 
@@ -180,24 +173,4 @@ impl LocalRuntime {
         }
         Ok(())
     }
-}
-
-/// Sets the hostname in the UTS namespace of `pid`, from a short-lived thread (setns changes
-/// only the calling thread's namespace).
-fn set_hostname_in(pid: u32, name: &str) -> Result<()> {
-    let ns = std::fs::File::open(format!("/proc/{pid}/ns/uts"))
-        .map_err(|e| RuntimeError::io("cannot open the container's UTS namespace", e))?;
-    let name = name.to_owned();
-    std::thread::spawn(move || -> std::io::Result<()> {
-        use rustix::fd::AsFd;
-        rustix::thread::move_into_link_name_space(
-            ns.as_fd(),
-            Some(rustix::thread::LinkNameSpaceType::HostNameAndNISDomainName),
-        )?;
-        rustix::system::sethostname(name.as_bytes())?;
-        Ok(())
-    })
-    .join()
-    .map_err(|_| RuntimeError::Failed("the hostname thread panicked".into()))?
-    .map_err(|e| RuntimeError::io("cannot set the container's hostname", e))
 }

@@ -23,6 +23,19 @@ impl InitKind {
         })
     }
 
+    /// Its name on hoody-enter's command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Systemd => "systemd",
+            Self::Busybox => "busybox",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Systemd, Self::Busybox, Self::Other].into_iter().find(|kind| kind.as_str() == name)
+    }
+
     /// The signal that makes this init shut the system down cleanly.
     pub fn halt_signal(self) -> i32 {
         match self {

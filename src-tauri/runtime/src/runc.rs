@@ -1,5 +1,9 @@
-//! runc as a subprocess, with a private state root and a timeout on every call.
+//! runc as a subprocess, with a private state root and a timeout on every call. Every call
+//! runs in runc's user namespace (see [`crate::enter`]): there the engine's user is root, so
+//! runc can give each container a user namespace of its own over the containers' host range,
+//! whether the engine runs as root or not.
 
+use crate::enter::{Enter, Overlay, Setup, View};
 use crate::error::{Result, RuntimeError};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -12,6 +16,9 @@ pub struct Runc {
     binary: PathBuf,
     root: PathBuf,
     timeout: Duration,
+    /// None only where nothing can run anyway (the runtime says why); runc is then called
+    /// as it is, for what it can still tell.
+    enter: Option<Enter>,
 }
 
 /// `runc state`, the fields we use.
@@ -23,8 +30,8 @@ pub struct RuncState {
 }
 
 impl Runc {
-    pub fn new(binary: PathBuf, root: PathBuf, timeout: Duration) -> Self {
-        Self { binary, root, timeout }
+    pub fn new(binary: PathBuf, root: PathBuf, timeout: Duration, enter: Option<Enter>) -> Self {
+        Self { binary, root, timeout, enter }
     }
 
     /// Finds `runc` on PATH.
@@ -34,7 +41,14 @@ impl Runc {
     }
 
     fn command(&self) -> Command {
-        let mut cmd = Command::new(&self.binary);
+        self.command_with(&Setup::default())
+    }
+
+    fn command_with(&self, setup: &Setup<'_>) -> Command {
+        let mut cmd = match &self.enter {
+            Some(enter) => Command::from(enter.userns(View::Runc, setup, &self.binary)),
+            None => Command::new(&self.binary),
+        };
         cmd.arg("--root").arg(&self.root).stdin(Stdio::null()).kill_on_drop(true);
         cmd
     }
@@ -56,29 +70,51 @@ impl Runc {
         }
     }
 
-    /// Creates and starts the container detached. Its init writes to `console`; runc's own log
-    /// goes to `log`, whose last error explains a failure.
-    pub async fn run(&self, id: &str, bundle: &Path, console: &Path, log: &Path) -> Result<()> {
+    /// Creates the container from `bundle`, its root the `overlay` (mounted for runc alone; the
+    /// container keeps it, and it goes with the container), its init waiting to be started.
+    /// The init writes to `console`; runc's own log goes to `log`, whose last error explains
+    /// a failure.
+    pub async fn create(
+        &self,
+        id: &str,
+        bundle: &Path,
+        overlay: &Overlay<'_>,
+        console: &Path,
+        log: &Path,
+    ) -> Result<()> {
+        // runc hands the file to the container's root; a fresh one each start stays ours.
+        let _ = std::fs::rename(console, console.with_extension("log.1"));
         let console = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(console)
             .map_err(|e| RuntimeError::io("cannot open the console log", e))?;
         let _ = std::fs::remove_file(log);
-        let mut cmd = self.command();
-        cmd.arg("--log").arg(log).args(["--log-format", "json", "run", "--detach", "--bundle"]).arg(bundle).arg(id);
+        let mountpoint = bundle_mountpoint(&[bundle, &self.root, log]);
+        let mut cmd = self.command_with(&Setup { overlay: Some(overlay.clone()), bundle: Some((bundle, &mountpoint)) });
+        cmd.arg("--log").arg(log).args(["--log-format", "json", "create", "--bundle", ".", id]);
         cmd.stdout(console.try_clone().map_err(|e| RuntimeError::io("console log", e))?).stderr(console);
         let mut child =
             cmd.spawn().map_err(|e| RuntimeError::io(format!("cannot run {}", self.binary.display()), e))?;
         let status = tokio::time::timeout(self.timeout, child.wait())
             .await
-            .map_err(|_| RuntimeError::Failed(format!("runc run did not finish within {:?}", self.timeout)))?
-            .map_err(|e| RuntimeError::io("runc run", e))?;
+            .map_err(|_| RuntimeError::Failed(format!("runc create did not finish within {:?}", self.timeout)))?
+            .map_err(|e| RuntimeError::io("runc create", e))?;
         if status.success() {
             return Ok(());
         }
-        let log = std::fs::read(log).unwrap_or_default();
-        Err(RuntimeError::Failed(format!("runc run: {}", last_message(&log))))
+        let runc_log = std::fs::read(log).unwrap_or_default();
+        let message = match last_message(&runc_log) {
+            // hoody-enter failed before runc ran: its reason went to the console.
+            m if runc_log.is_empty() => format!("{m}; {}", last_console_line(&console_path(log))),
+            m => m,
+        };
+        Err(RuntimeError::Failed(format!("runc create: {message}")))
+    }
+
+    /// Starts a created container's init.
+    pub async fn start(&self, id: &str) -> Result<()> {
+        self.call(&["start", id]).await.map(drop)
     }
 
     /// The container's state, or None when runc holds nothing for `id`.
@@ -126,11 +162,6 @@ impl Runc {
         })
     }
 
-    /// Sends `signal` to the container's init.
-    pub async fn kill(&self, id: &str, signal: i32) -> Result<()> {
-        self.call(&["kill", id, &signal.to_string()]).await.map(drop)
-    }
-
     pub async fn pause(&self, id: &str) -> Result<()> {
         self.call(&["pause", id]).await.map(drop)
     }
@@ -159,6 +190,26 @@ impl Runc {
     }
 }
 
+/// A directory to show a bundle at in runc's namespace: one that exists and holds none of
+/// the paths runc is given (a tmpfs is mounted over it there).
+fn bundle_mountpoint(used: &[&Path]) -> PathBuf {
+    ["/mnt", "/media", "/srv", "/opt", "/var/tmp", "/tmp", "/boot"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|dir| dir.is_dir() && !used.iter().any(|p| p.starts_with(dir)))
+        .unwrap_or_else(|| PathBuf::from("/mnt"))
+}
+
+fn console_path(log: &Path) -> PathBuf {
+    log.with_file_name("console.log")
+}
+
+/// The last line the console got (where hoody-enter says why it could not start runc).
+fn last_console_line(console: &Path) -> String {
+    let text = std::fs::read_to_string(console).unwrap_or_default();
+    text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no message").trim().to_owned()
+}
+
 /// The most useful line of runc's output: the last JSON log `msg` at level error, or the last
 /// non-empty line.
 fn last_message(output: &[u8]) -> String {
@@ -178,7 +229,7 @@ mod tests {
     use std::time::Duration;
 
     fn runc_in(root: &std::path::Path) -> Runc {
-        Runc::new(Runc::find().expect("runc on PATH"), root.to_owned(), Duration::from_secs(10))
+        Runc::new(Runc::find().expect("runc on PATH"), root.to_owned(), Duration::from_secs(10), None)
     }
 
     #[tokio::test]

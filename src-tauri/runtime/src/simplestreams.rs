@@ -5,7 +5,7 @@
 //! import the rootfs into the local store.
 
 use crate::error::{Result, RuntimeError};
-use crate::images::{ImageStore, extract};
+use crate::images::ImageStore;
 use futures_util::StreamExt;
 use hoody_model::Image;
 use serde::Deserialize;
@@ -180,14 +180,14 @@ impl ImageServer {
             }
             let (store, staged, remote) = (store.clone(), staged.clone(), remote.clone());
             crate::local::blocking(move || {
-                extract(&rootfs, &staged.join("rootfs"))?;
+                store.unpack(&rootfs, &staged)?;
                 std::fs::remove_file(&rootfs).map_err(|e| RuntimeError::io("removing the download", e))?;
                 store.install(&remote.alias, &staged, &remote.fingerprint, &remote.description)
             })
             .await
         }
         .await;
-        let _ = std::fs::remove_dir_all(&staged);
+        store.discard(&staged);
         result
     }
 

@@ -1,14 +1,19 @@
-//! The OCI runtime config of a system container: the image's init as PID 1 in its own PID,
-//! mount, UTS, IPC, network and cgroup namespaces, with the capabilities and mounts an init
-//! system needs, and the container's limits.
+//! The OCI runtime config of a system container: the image's init as PID 1 in its own user,
+//! PID, mount, UTS, IPC, network and cgroup namespaces, its ids mapped onto the engine's
+//! unprivileged host range, with the capabilities, seccomp filter and masked paths of
+//! [`crate::confine`], the mounts an init system needs, and the container's limits.
 
+use crate::confine;
 use crate::error::{Result, RuntimeError};
+use crate::idmap::{IdMap, SIZE};
 use oci_spec::runtime::{
-    Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxDeviceCgroupBuilder, LinuxMemoryBuilder, LinuxPidsBuilder,
-    LinuxResourcesBuilder, Mount, MountBuilder, ProcessBuilder, RootBuilder, Spec,
+    Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxIdMappingBuilder, LinuxMemoryBuilder, LinuxNamespace,
+    LinuxNamespaceType, LinuxPidsBuilder, LinuxResourcesBuilder, Mount, MountBuilder, ProcessBuilder, RootBuilder,
+    Spec,
 };
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 /// Limits applied to every container (configurable per engine).
 #[derive(Debug, Clone, Copy)]
@@ -28,7 +33,8 @@ impl Default for Limits {
 pub struct SpecInput<'a> {
     pub hostname: &'a str,
     pub env: Vec<String>,
-    pub rootfs: PathBuf,
+    /// The engine's id map: container ids 0–65535 become its host range.
+    pub ids: IdMap,
     /// A path unique to this start: a reused frozen cgroup can hang the next start.
     pub cgroup_path: String,
     pub limits: Limits,
@@ -37,33 +43,18 @@ pub struct SpecInput<'a> {
 
 const PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// Docker's default set plus what a full init system and its services expect
-/// (CAP_SYS_ADMIN: systemd comes up `degraded` without it; CAP_NET_ADMIN: `ip` in its own netns).
-const CAPABILITIES: [Capability; 16] = [
-    Capability::AuditWrite,
-    Capability::Chown,
-    Capability::DacOverride,
-    Capability::Fowner,
-    Capability::Fsetid,
-    Capability::Kill,
-    Capability::Mknod,
-    Capability::NetBindService,
-    Capability::NetRaw,
-    Capability::NetAdmin,
-    Capability::Setfcap,
-    Capability::Setgid,
-    Capability::Setpcap,
-    Capability::Setuid,
-    Capability::SysChroot,
-    Capability::SysAdmin,
-];
-
 pub fn build(input: &SpecInput<'_>) -> Result<Spec> {
     build_inner(input).map_err(|e| RuntimeError::Failed(format!("cannot write the OCI config: {e}")))
 }
 
 fn build_inner(input: &SpecInput<'_>) -> std::result::Result<Spec, oci_spec::OciSpecError> {
-    let caps: HashSet<Capability> = CAPABILITIES.into_iter().collect();
+    let caps: HashSet<Capability> = confine::CAPABILITIES
+        .iter()
+        .map(|(name, _)| {
+            let bare = name.trim_start_matches("CAP_");
+            Capability::from_str(bare).map_err(|e| oci_spec::OciSpecError::Other(format!("{name}: {e}")))
+        })
+        .collect::<std::result::Result<_, _>>()?;
     let capabilities =
         LinuxCapabilitiesBuilder::default().bounding(caps.clone()).effective(caps.clone()).permitted(caps).build()?;
     let mut env = vec![PATH.to_owned(), "container=oci".to_owned(), "TERM=xterm".to_owned()];
@@ -76,23 +67,47 @@ fn build_inner(input: &SpecInput<'_>) -> std::result::Result<Spec, oci_spec::Oci
         .capabilities(capabilities)
         .rlimits(vec![])
         .build()?;
+    // Devices: a user namespace cannot make device nodes, and runc gives it only the
+    // harmless ones (/dev/null, zero, full, random, urandom, tty) as bind mounts.
     let resources = LinuxResourcesBuilder::default()
-        .devices(vec![LinuxDeviceCgroupBuilder::default().allow(false).access("rwm").build()?])
         .memory(LinuxMemoryBuilder::default().limit(input.limits.memory_bytes as i64).build()?)
         .pids(LinuxPidsBuilder::default().limit(i64::from(input.limits.pids)).build()?)
         .build()?;
-    let defaults = oci_spec::runtime::Linux::default();
+    let namespaces: Vec<LinuxNamespace> = [
+        LinuxNamespaceType::User,
+        LinuxNamespaceType::Pid,
+        LinuxNamespaceType::Network,
+        LinuxNamespaceType::Ipc,
+        LinuxNamespaceType::Uts,
+        LinuxNamespaceType::Mount,
+        LinuxNamespaceType::Cgroup,
+    ]
+    .into_iter()
+    .map(|typ| {
+        let mut ns = LinuxNamespace::default();
+        ns.set_typ(typ);
+        ns
+    })
+    .collect();
+    let map = |base: u32| LinuxIdMappingBuilder::default().container_id(0u32).host_id(base).size(SIZE).build();
+    let strings = |paths: &[&str]| paths.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>();
+    let seccomp: oci_spec::runtime::LinuxSeccomp =
+        serde_json::from_value(confine::oci_seccomp()).map_err(|e| oci_spec::OciSpecError::Other(e.to_string()))?;
     let linux = LinuxBuilder::default()
-        .namespaces(defaults.namespaces().clone().unwrap_or_default())
-        .masked_paths(defaults.masked_paths().clone().unwrap_or_default())
-        .readonly_paths(defaults.readonly_paths().clone().unwrap_or_default())
+        .namespaces(namespaces)
+        .uid_mappings(vec![map(input.ids.uid_base)?])
+        .gid_mappings(vec![map(input.ids.gid_base)?])
+        .masked_paths(strings(confine::MASKED_PATHS))
+        .readonly_paths(strings(confine::READONLY_PATHS))
+        .seccomp(seccomp)
         .cgroups_path(PathBuf::from(&input.cgroup_path))
         .resources(resources)
         .build()?;
     let mut spec = Spec::default();
     spec.set_hostname(Some(input.hostname.to_owned()));
     spec.set_process(Some(process));
-    spec.set_root(Some(RootBuilder::default().path(&input.rootfs).readonly(false).build()?));
+    // Relative to the bundle: runc reaches it from there, never through the engine's home.
+    spec.set_root(Some(RootBuilder::default().path("rootfs").readonly(false).build()?));
     spec.set_linux(Some(linux));
     spec.set_mounts(Some(mounts(input)?));
     Ok(spec)
@@ -129,10 +144,11 @@ mod tests {
 
     #[test]
     fn a_system_container_config() {
+        let ids = IdMap { engine_uid: 1000, engine_gid: 1000, uid_base: 100_000, gid_base: 200_000 };
         let spec = build(&SpecInput {
             hostname: "web",
             env: vec!["A=1".into()],
-            rootfs: "/data/c/rootfs".into(),
+            ids,
             cgroup_path: "/hoody/abc-1".into(),
             limits: Limits { memory_bytes: 64 << 20, pids: 100 },
             ramdisk: Some("/run/hoody/x/ramdisk/abc".into()),
@@ -149,9 +165,18 @@ mod tests {
         assert_eq!(json["linux"]["cgroupsPath"], "/hoody/abc-1");
         let ns: Vec<&str> =
             json["linux"]["namespaces"].as_array().unwrap().iter().map(|n| n["type"].as_str().unwrap()).collect();
-        for wanted in ["pid", "network", "ipc", "uts", "mount", "cgroup"] {
+        for wanted in ["user", "pid", "network", "ipc", "uts", "mount", "cgroup"] {
             assert!(ns.contains(&wanted), "{wanted} namespace missing");
         }
+        assert_eq!(
+            json["linux"]["uidMappings"][0],
+            serde_json::json!({"containerID": 0, "hostID": 100_000, "size": 65_536})
+        );
+        assert_eq!(json["linux"]["gidMappings"][0]["hostID"], 200_000);
+        assert_eq!(json["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ERRNO");
+        assert!(json["linux"]["readonlyPaths"].as_array().unwrap().contains(&"/proc/sys".into()));
+        assert!(json["linux"]["maskedPaths"].as_array().unwrap().contains(&"/proc/kcore".into()));
+        assert_eq!(json["root"]["path"], "rootfs");
         let mounts = json["mounts"].as_array().unwrap();
         let cgroup = mounts.iter().find(|m| m["destination"] == "/sys/fs/cgroup").unwrap();
         assert_eq!(cgroup["type"], "cgroup2");

@@ -1,0 +1,144 @@
+//! `hoody-enter join --pid INIT [--setsid] [--ctty] [--detach] [--cwd DIR] [--env K=V]…
+//! [--sethostname NAME] -- PROGRAM ARGS…`
+//!
+//! Becomes a process of the container whose init is host pid INIT, in this order: its cgroups
+//! (so its limits, freezer and accounting hold this process from the start), its user
+//! namespace as the container's root, its mount, UTS, IPC, network, cgroup and pid
+//! namespaces; then keeps only the container's capabilities and loads its seccomp filter
+//! (the same [`hoody_runtime::confine`] runc gave the init), and starts PROGRAM inside. The
+//! program is a child of this process (which stays outside the container's pid namespace to
+//! wait for it) and is killed if this process dies, unless `--detach`: then this process exits
+//! at once and the container's init adopts the program.
+//!
+//! `--sethostname NAME [--identity-init KIND]` sets the container's hostname (and with
+//! `--identity-init`, writes it into its root as [`hoody_runtime::write_identity`] does)
+//! instead of starting a program.
+
+use crate::args::Args;
+use rustix::fd::AsFd;
+use rustix::thread::{CapabilitySet, CapabilitySets, LinkNameSpaceType};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, ExitCode};
+
+/// The namespaces joined after the user namespace, in order (pid last: it only applies to
+/// children).
+const NAMESPACES: [(&str, LinkNameSpaceType); 6] = [
+    ("mnt", LinkNameSpaceType::Mount),
+    ("uts", LinkNameSpaceType::HostNameAndNISDomainName),
+    ("ipc", LinkNameSpaceType::InterProcessCommunication),
+    ("net", LinkNameSpaceType::Network),
+    ("cgroup", LinkNameSpaceType::ControlGroup),
+    ("pid", LinkNameSpaceType::ProcessID),
+];
+
+pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
+    let args = Args::parse(raw, &["setsid", "ctty", "detach"])?;
+    let pid: u32 = args.required("pid")?.parse().map_err(|_| "--pid must be a process id")?;
+    let open = |ns: &str| {
+        std::fs::File::open(format!("/proc/{pid}/ns/{ns}"))
+            .map_err(|e| format!("cannot open the {ns} namespace of container init {pid}: {e}"))
+    };
+    let user = open("user")?;
+    let others: Vec<(std::fs::File, LinkNameSpaceType, &str)> =
+        NAMESPACES.iter().map(|(name, kind)| Ok((open(name)?, *kind, *name))).collect::<Result<_, String>>()?;
+
+    join_cgroups(pid)?;
+    rustix::thread::move_into_link_name_space(user.as_fd(), Some(LinkNameSpaceType::User))
+        .map_err(|e| format!("cannot join the container's user namespace: {e}"))?;
+    crate::userns::become_root()?;
+    for (file, kind, name) in &others {
+        rustix::thread::move_into_link_name_space(file.as_fd(), Some(*kind))
+            .map_err(|e| format!("cannot join the container's {name} namespace: {e}"))?;
+    }
+    let cwd = args.text("cwd")?.unwrap_or_else(|| "/".into());
+    std::env::set_current_dir(&cwd).map_err(|e| format!("cannot change to {cwd} in the container: {e}"))?;
+
+    if let Some(name) = args.text("sethostname")? {
+        if let Some(init) = args.text("identity-init")? {
+            crate::identity::write(std::path::Path::new("/"), &init, &name, &[])?;
+        }
+        rustix::system::sethostname(name.as_bytes()).map_err(|e| format!("cannot set the hostname: {e}"))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    keep_only_the_containers_capabilities()?;
+    crate::seccomp::load()?;
+    run(&args)
+}
+
+/// Moves this process into every cgroup of the container's init, as the engine's user (who
+/// owns them). On a hybrid host the unified hierarchy carries no controller and its part of
+/// the container may belong to the container's root: it is joined when allowed.
+fn join_cgroups(pid: u32) -> Result<(), String> {
+    let me = std::process::id().to_string();
+    let hybrid = !std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    for file in hoody_runtime::cgroup_procs_files(pid) {
+        let optional = hybrid && file.starts_with("/sys/fs/cgroup/unified");
+        match std::fs::write(&file, &me) {
+            Ok(()) => {}
+            Err(_) if optional => {}
+            Err(e) => return Err(format!("cannot join the container's cgroup {}: {e}", file.display())),
+        }
+    }
+    Ok(())
+}
+
+/// Drops every capability the container's init does not have, from the bounding set too, so
+/// that nothing this process starts can regain one.
+fn keep_only_the_containers_capabilities() -> Result<(), String> {
+    let keep = hoody_runtime::confine::capability_mask();
+    for bit in 0..64u32 {
+        if keep & (1 << bit) != 0 {
+            continue;
+        }
+        match rustix::thread::remove_capability_from_bounding_set(CapabilitySet::from_bits_retain(1 << bit)) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::INVAL) => break, // past the last capability this kernel knows
+            Err(e) => return Err(format!("cannot drop capability {bit} from the bounding set: {e}")),
+        }
+    }
+    let set = CapabilitySet::from_bits_retain(keep);
+    rustix::thread::set_capabilities(
+        None,
+        CapabilitySets { effective: set, permitted: set, inheritable: CapabilitySet::empty() },
+    )
+    .map_err(|e| format!("cannot set the container's capabilities: {e}"))
+}
+
+/// Starts the program inside (a child: the pid namespace applies to children only).
+fn run(args: &Args) -> Result<ExitCode, String> {
+    let (program, program_args) = args.program.split_first().ok_or("no program to run after --")?;
+    let mut command = Command::new(program);
+    command.args(program_args).env_clear().envs(args.assignments("env")?);
+    let (setsid, ctty, detach) =
+        (args.switch("setsid") || args.switch("ctty"), args.switch("ctty"), args.switch("detach"));
+    #[allow(unsafe_code)]
+    // SAFETY: the closure runs in the forked child before exec and only makes system calls
+    // (no allocation, no locks), which is what is allowed there.
+    unsafe {
+        command.pre_exec(move || {
+            if setsid {
+                rustix::process::setsid()?;
+            }
+            if ctty {
+                rustix::process::ioctl_tiocsctty(std::io::stdin())?;
+            }
+            if !detach {
+                rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().map_err(|e| {
+        let code = if e.kind() == std::io::ErrorKind::NotFound { "not found" } else { "cannot run" };
+        format!("{code}: {} in the container: {e}", program.to_string_lossy())
+    })?;
+    if detach {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let status = child.wait().map_err(|e| format!("waiting for the program: {e}"))?;
+    Ok(match (status.code(), status.signal()) {
+        (Some(code), _) => ExitCode::from(code as u8),
+        (None, Some(signal)) => ExitCode::from(128 + signal as u8),
+        (None, None) => ExitCode::from(crate::FAILED),
+    })
+}

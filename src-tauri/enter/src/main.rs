@@ -1,0 +1,47 @@
+//! `hoody-enter`: the engine's one way into user namespaces. The engine never holds a
+//! container's rights itself (a user namespace can only be entered by a single-threaded
+//! process, and a rootless engine has no others); it runs this small program instead:
+//!
+//! - `userns`: a fresh user and mount namespace with given id maps, running a program as its
+//!   root — the engine's file work on containers (as the containers' root) and runc's calls.
+//! - `join`: a process that joins a running container — its cgroups, its user namespace, then
+//!   its other namespaces — and holds exactly the container's capabilities and seccomp
+//!   filter before it runs a program there (every kit process).
+//! - `identity`: writes a container's hostname, hosts, environment and resolver into its root.
+//!
+//! Exit status: the program's own; 125 when hoody-enter itself failed (its reason on stderr),
+//! 126 when the program could not be run, 127 when it was not found.
+
+mod args;
+mod identity;
+mod join;
+mod mapper;
+mod seccomp;
+mod userns;
+
+use std::process::ExitCode;
+
+/// Our own failure (as `env` and `nsenter` use it).
+const FAILED: u8 = 125;
+
+fn main() -> ExitCode {
+    let mut argv = std::env::args_os().skip(1);
+    let command = argv.next().and_then(|c| c.into_string().ok()).unwrap_or_default();
+    let rest: Vec<std::ffi::OsString> = argv.collect();
+    let result = match command.as_str() {
+        "userns" => userns::main(rest),
+        "join" => join::main(rest),
+        "identity" => identity::main(rest),
+        "map-ids" => mapper::main(rest),
+        _ => {
+            Err(format!("usage: hoody-enter userns|join|identity …; got {:?} (see the crate's documentation)", command))
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(reason) => {
+            eprintln!("hoody-enter {command}: {reason}");
+            ExitCode::from(FAILED)
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! `hoody-enter userns --uid-map I:O:C… --gid-map I:O:C… [--overlay-lower L --overlay-upper U
+//! --overlay-work W --overlay-target T] [--bundle B --bundle-mountpoint M] [--cwd DIR] --
+//! PROGRAM ARGS…`
+//!
+//! Unshares a user and a mount namespace, has them mapped (see [`crate::mapper`]), becomes
+//! the namespace's root, optionally mounts an overlay (seen by this namespace only, gone with
+//! it), and executes PROGRAM in its place.
+//!
+//! `--bundle` shows directory B at `M/bundle` (a tmpfs over M, in this namespace only) and
+//! starts PROGRAM there. runc resolves a container's root through its bundle's path *inside*
+//! the container's user namespace, where the directories above a bundle in the engine's home
+//! (mode 0700, owned by a user the container does not map) could not be passed.
+
+use crate::args::{Args, MapLine};
+use rustix::mount::{MountFlags, MountPropagationFlags};
+use rustix::thread::UnshareFlags;
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, ExitCode, Stdio};
+
+pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
+    let args = Args::parse(raw, &[])?;
+    let uids = MapLine::all(&args, "uid-map")?;
+    let gids = MapLine::all(&args, "gid-map")?;
+    let (program, program_args) = args.program.split_first().ok_or("no program to run after --")?;
+
+    let mut mapper = Command::new("/proc/self/exe");
+    mapper.arg("map-ids").arg(std::process::id().to_string());
+    for (flag, lines) in [("--uid-map", &uids), ("--gid-map", &gids)] {
+        for l in lines.iter() {
+            mapper.arg(flag).arg(format!("{}:{}:{}", l.inside, l.outside, l.count));
+        }
+    }
+    let mut mapper = mapper.stdin(Stdio::piped()).spawn().map_err(|e| format!("cannot start the id mapper: {e}"))?;
+
+    #[allow(unsafe_code)]
+    // SAFETY: this process is single-threaded (no thread was ever started), so unsharing the
+    // user namespace (which the kernel allows only then) cannot leave another thread behind.
+    let unshared = unsafe { rustix::thread::unshare_unsafe(UnshareFlags::NEWUSER | UnshareFlags::NEWNS) };
+    let tell = mapper.stdin.take().map(|mut go| go.write_all(b"1"));
+    let mapped = mapper.wait().map_err(|e| format!("the id mapper: {e}"))?;
+    unshared.map_err(|e| format!("cannot unshare a user namespace: {e}"))?;
+    if let Some(Err(e)) = tell {
+        return Err(format!("cannot reach the id mapper: {e}"));
+    }
+    if !mapped.success() {
+        return Err("the id maps were not written (see the mapper's message above)".into());
+    }
+    become_root()?;
+    // Nothing mounted here reaches the host (the mounts came over as slaves already).
+    rustix::mount::mount_change(c"/", MountPropagationFlags::PRIVATE | MountPropagationFlags::REC)
+        .map_err(|e| format!("cannot make the mount namespace private: {e}"))?;
+    if let Some(target) = args.one("overlay-target") {
+        mount_overlay(&args, target)?;
+    }
+    if let Some(bundle) = args.one("bundle") {
+        expose(bundle, &args.required("bundle-mountpoint")?)?;
+    }
+    if let Some(dir) = args.one("cwd") {
+        std::env::set_current_dir(dir).map_err(|e| format!("cannot change to {}: {e}", dir.to_string_lossy()))?;
+    }
+    let error = Command::new(program).args(program_args).exec();
+    Err(format!("cannot run {}: {error}", program.to_string_lossy()))
+}
+
+/// Takes uid and gid 0 of the namespace this process is in (it holds every capability there),
+/// with no supplementary groups.
+pub fn become_root() -> Result<(), String> {
+    let root_gid = rustix::process::Gid::ROOT;
+    rustix::thread::set_thread_res_gid(root_gid, root_gid, root_gid).map_err(|e| format!("setresgid(0): {e}"))?;
+    rustix::thread::set_thread_groups(&[]).map_err(|e| format!("setgroups([]): {e}"))?;
+    let root_uid = rustix::process::Uid::ROOT;
+    rustix::thread::set_thread_res_uid(root_uid, root_uid, root_uid).map_err(|e| format!("setresuid(0): {e}"))
+}
+
+/// Shows `bundle` at `MOUNTPOINT/bundle` and changes into it.
+fn expose(bundle: &std::ffi::OsString, mountpoint: &str) -> Result<(), String> {
+    let mountpoint = std::path::Path::new(mountpoint);
+    rustix::mount::mount(
+        "hoody-bundle",
+        mountpoint,
+        "tmpfs",
+        MountFlags::NOSUID | MountFlags::NODEV,
+        c"mode=755,size=64k",
+    )
+    .map_err(|e| format!("cannot mount a tmpfs at {}: {e}", mountpoint.display()))?;
+    let shown = mountpoint.join("bundle");
+    std::fs::create_dir(&shown).map_err(|e| format!("cannot make {}: {e}", shown.display()))?;
+    rustix::mount::mount_bind_recursive(std::path::Path::new(bundle), &shown)
+        .map_err(|e| format!("cannot show the bundle at {}: {e}", shown.display()))?;
+    std::env::set_current_dir(&shown).map_err(|e| format!("cannot change to {}: {e}", shown.display()))
+}
+
+fn mount_overlay(args: &Args, target: &std::ffi::OsString) -> Result<(), String> {
+    let layer = |flag: &str| args.required(flag);
+    // user.* xattrs for whiteouts and opaque directories: trusted.* is the host's alone.
+    let data = format!(
+        "lowerdir={},upperdir={},workdir={},userxattr",
+        layer("overlay-lower")?,
+        layer("overlay-upper")?,
+        layer("overlay-work")?
+    );
+    let data = std::ffi::CString::new(data).map_err(|_| "an overlay path holds a NUL byte")?;
+    rustix::mount::mount("overlay", std::path::Path::new(target), "overlay", MountFlags::empty(), data.as_c_str())
+        .map_err(|e| format!("cannot mount the container's overlay at {}: {e}", target.to_string_lossy()))
+}

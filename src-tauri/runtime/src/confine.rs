@@ -1,0 +1,248 @@
+//! What every process of a container is held to, its init and every kit service alike: the
+//! capabilities it keeps (over its own user namespace only), the system calls it may make,
+//! and the parts of /proc and /sys it may not see or change. runc applies this to the init
+//! (config.json); `hoody-enter join` applies the very same to each kit process, so a service
+//! never holds more than the container it serves.
+
+use serde_json::{Value, json};
+
+/// The capabilities of a container's processes, by name and number (linux/capability.h):
+/// Docker's default set plus what a full init system expects (CAP_SYS_ADMIN: systemd comes up
+/// `degraded` without it; CAP_NET_ADMIN: `ip` in its own network namespace). Held in the
+/// container's user namespace, they give nothing over the host.
+pub const CAPABILITIES: [(&str, u32); 16] = [
+    ("CAP_CHOWN", 0),
+    ("CAP_DAC_OVERRIDE", 1),
+    ("CAP_FOWNER", 3),
+    ("CAP_FSETID", 4),
+    ("CAP_KILL", 5),
+    ("CAP_SETGID", 6),
+    ("CAP_SETUID", 7),
+    ("CAP_SETPCAP", 8),
+    ("CAP_NET_BIND_SERVICE", 10),
+    ("CAP_NET_ADMIN", 12),
+    ("CAP_NET_RAW", 13),
+    ("CAP_SYS_CHROOT", 18),
+    ("CAP_SYS_ADMIN", 21),
+    ("CAP_MKNOD", 27),
+    ("CAP_AUDIT_WRITE", 29),
+    ("CAP_SETFCAP", 31),
+];
+
+/// The capability set as the kernel's bit mask (what /proc/PID/status shows as `CapEff`).
+pub fn capability_mask() -> u64 {
+    CAPABILITIES.iter().fold(0, |mask, (_, bit)| mask | (1 << bit))
+}
+
+/// An argument test a rule's system call must pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgTest {
+    /// Argument `index` equals `value`.
+    Equal { index: u32, value: u64 },
+    /// Argument `index` differs from `value`.
+    NotEqual { index: u32, value: u64 },
+}
+
+/// System calls allowed, unconditionally or when their argument passes a test.
+#[derive(Debug, Clone, Copy)]
+pub struct SyscallRule {
+    pub names: &'static [&'static str],
+    pub test: Option<ArgTest>,
+}
+
+/// What a refused system call returns: EPERM, as Docker's profile does.
+pub const REFUSED_ERRNO: u32 = 1;
+
+/// An allow list at least as strict as Docker's default profile: Docker's unconditional list,
+/// plus what Docker grants a container holding CAP_SYS_ADMIN or CAP_SYS_CHROOT (both of which
+/// ours hold), minus what has no business in a container even then: bpf, perf_event_open,
+/// lookup_dcookie, quotactl and syslog stay refused. Never allowed (neither list has them):
+/// kernel modules, kexec, open_by_handle_at, keyring calls, userfaultfd, reboot, swap, acct,
+/// iopl/ioperm, clock setting, and the NUMA policy calls.
+pub const SYSCALLS: &[SyscallRule] = &[
+    SyscallRule { names: BASE, test: None },
+    SyscallRule { names: WITH_SYS_ADMIN, test: None },
+    SyscallRule { names: &["chroot"], test: None },
+    // Not AF_VSOCK: a way to the hypervisor's services.
+    SyscallRule { names: &["socket"], test: Some(ArgTest::NotEqual { index: 0, value: 40 }) },
+    // PER_LINUX, UNAME26, PER_LINUX32, their combination, and the query.
+    SyscallRule { names: &["personality"], test: Some(ArgTest::Equal { index: 0, value: 0 }) },
+    SyscallRule { names: &["personality"], test: Some(ArgTest::Equal { index: 0, value: 8 }) },
+    SyscallRule { names: &["personality"], test: Some(ArgTest::Equal { index: 0, value: 131_072 }) },
+    SyscallRule { names: &["personality"], test: Some(ArgTest::Equal { index: 0, value: 131_080 }) },
+    SyscallRule { names: &["personality"], test: Some(ArgTest::Equal { index: 0, value: 4_294_967_295 }) },
+];
+
+const WITH_SYS_ADMIN: &[&str] = &[
+    "clone",
+    "clone3",
+    "fanotify_init",
+    "fsconfig",
+    "fsmount",
+    "fsopen",
+    "fspick",
+    "mount",
+    "mount_setattr",
+    "move_mount",
+    "open_tree",
+    "setdomainname",
+    "sethostname",
+    "setns",
+    "umount",
+    "umount2",
+    "unshare",
+];
+
+#[rustfmt::skip]
+const BASE: &[&str] = &[
+    "accept", "accept4", "access", "adjtimex", "alarm", "arch_prctl", "bind", "brk", "capget",
+    "capset", "chdir", "chmod", "chown", "chown32", "clock_adjtime", "clock_adjtime64",
+    "clock_getres", "clock_getres_time64", "clock_gettime", "clock_gettime64", "clock_nanosleep",
+    "clock_nanosleep_time64", "close", "close_range", "connect", "copy_file_range", "creat", "dup",
+    "dup2", "dup3", "epoll_create", "epoll_create1", "epoll_ctl", "epoll_ctl_old", "epoll_pwait",
+    "epoll_pwait2", "epoll_wait", "epoll_wait_old", "eventfd", "eventfd2", "execve", "execveat",
+    "exit", "exit_group", "faccessat", "faccessat2", "fadvise64", "fadvise64_64", "fallocate",
+    "fanotify_mark", "fchdir", "fchmod", "fchmodat", "fchmodat2", "fchown", "fchown32", "fchownat",
+    "fcntl", "fcntl64", "fdatasync", "fgetxattr", "flistxattr", "flock", "fork", "fremovexattr",
+    "fsetxattr", "fstat", "fstat64", "fstatat64", "fstatfs", "fstatfs64", "fsync", "ftruncate",
+    "ftruncate64", "futex", "futex_time64", "futex_waitv", "futimesat", "getcpu", "getcwd",
+    "getdents", "getdents64", "getegid", "getegid32", "geteuid", "geteuid32", "getgid", "getgid32",
+    "getgroups", "getgroups32", "getitimer", "getpeername", "getpgid", "getpgrp", "getpid",
+    "getppid", "getpriority", "getrandom", "getresgid", "getresgid32", "getresuid", "getresuid32",
+    "getrlimit", "get_robust_list", "getrusage", "getsid", "getsockname", "getsockopt",
+    "get_thread_area", "gettid", "gettimeofday", "getuid", "getuid32", "getxattr",
+    "inotify_add_watch", "inotify_init", "inotify_init1", "inotify_rm_watch", "io_cancel", "ioctl",
+    "io_destroy", "io_getevents", "io_pgetevents", "io_pgetevents_time64", "ioprio_get",
+    "ioprio_set", "io_setup", "io_submit", "io_uring_enter", "io_uring_register", "io_uring_setup",
+    "ipc", "kill", "landlock_add_rule", "landlock_create_ruleset", "landlock_restrict_self",
+    "lchown", "lchown32", "lgetxattr", "link", "linkat", "listen", "listxattr", "llistxattr",
+    "_llseek", "lremovexattr", "lseek", "lsetxattr", "lstat", "lstat64", "madvise", "membarrier",
+    "memfd_create", "memfd_secret", "mincore", "mkdir", "mkdirat", "mknod", "mknodat", "mlock",
+    "mlock2", "mlockall", "mmap", "mmap2", "modify_ldt", "mprotect", "mq_getsetattr", "mq_notify",
+    "mq_open", "mq_timedreceive", "mq_timedreceive_time64", "mq_timedsend", "mq_timedsend_time64",
+    "mq_unlink", "mremap", "msgctl", "msgget", "msgrcv", "msgsnd", "msync", "munlock",
+    "munlockall", "munmap", "name_to_handle_at", "nanosleep", "newfstatat", "_newselect", "open",
+    "openat", "openat2", "pause", "pidfd_open", "pidfd_send_signal", "pipe", "pipe2", "pkey_alloc",
+    "pkey_free", "pkey_mprotect", "poll", "ppoll", "ppoll_time64", "prctl", "pread64", "preadv",
+    "preadv2", "prlimit64", "process_mrelease", "process_vm_readv", "process_vm_writev",
+    "pselect6", "pselect6_time64", "ptrace", "pwrite64", "pwritev", "pwritev2", "read",
+    "readahead", "readlink", "readlinkat", "readv", "recv", "recvfrom", "recvmmsg",
+    "recvmmsg_time64", "recvmsg", "remap_file_pages", "removexattr", "rename", "renameat",
+    "renameat2", "restart_syscall", "rmdir", "rseq", "rt_sigaction", "rt_sigpending",
+    "rt_sigprocmask", "rt_sigqueueinfo", "rt_sigreturn", "rt_sigsuspend", "rt_sigtimedwait",
+    "rt_sigtimedwait_time64", "rt_tgsigqueueinfo", "sched_getaffinity", "sched_getattr",
+    "sched_getparam", "sched_get_priority_max", "sched_get_priority_min", "sched_getscheduler",
+    "sched_rr_get_interval", "sched_rr_get_interval_time64", "sched_setaffinity", "sched_setattr",
+    "sched_setparam", "sched_setscheduler", "sched_yield", "seccomp", "select", "semctl", "semget",
+    "semop", "semtimedop", "semtimedop_time64", "send", "sendfile", "sendfile64", "sendmmsg",
+    "sendmsg", "sendto", "setfsgid", "setfsgid32", "setfsuid", "setfsuid32", "setgid", "setgid32",
+    "setgroups", "setgroups32", "setitimer", "setpgid", "setpriority", "setregid", "setregid32",
+    "setresgid", "setresgid32", "setresuid", "setresuid32", "setreuid", "setreuid32", "setrlimit",
+    "set_robust_list", "setsid", "setsockopt", "set_thread_area", "set_tid_address", "setuid",
+    "setuid32", "setxattr", "shmat", "shmctl", "shmdt", "shmget", "shutdown", "sigaltstack",
+    "signalfd", "signalfd4", "sigprocmask", "sigreturn", "socketcall", "socketpair", "splice",
+    "stat", "stat64", "statfs", "statfs64", "statx", "symlink", "symlinkat", "sync",
+    "sync_file_range", "syncfs", "sysinfo", "tee", "tgkill", "time", "timer_create",
+    "timer_delete", "timer_getoverrun", "timer_gettime", "timer_gettime64", "timer_settime",
+    "timer_settime64", "timerfd_create", "timerfd_gettime", "timerfd_gettime64",
+    "timerfd_settime", "timerfd_settime64", "times", "tkill", "truncate", "truncate64",
+    "ugetrlimit", "umask", "uname", "unlink", "unlinkat", "utime", "utimensat", "utimensat_time64",
+    "utimes", "vfork", "vmsplice", "wait4", "waitid", "waitpid", "write", "writev",
+];
+
+/// The seccomp section of an OCI config for [`SYSCALLS`] (runc compiles it with libseccomp,
+/// skipping names the running kernel's table lacks).
+pub fn oci_seccomp() -> Value {
+    let syscalls: Vec<Value> = SYSCALLS
+        .iter()
+        .map(|rule| {
+            let mut entry = json!({ "names": rule.names, "action": "SCMP_ACT_ALLOW" });
+            if let Some(test) = rule.test {
+                let (index, value, op) = match test {
+                    ArgTest::Equal { index, value } => (index, value, "SCMP_CMP_EQ"),
+                    ArgTest::NotEqual { index, value } => (index, value, "SCMP_CMP_NE"),
+                };
+                entry["args"] = json!([{ "index": index, "value": value, "op": op }]);
+            }
+            entry
+        })
+        .collect();
+    json!({
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "defaultErrnoRet": REFUSED_ERRNO,
+        "architectures": architectures(),
+        "syscalls": syscalls,
+    })
+}
+
+/// The native architecture and the compat ones its kernel also runs.
+fn architectures() -> Vec<&'static str> {
+    match std::env::consts::ARCH {
+        "x86_64" => vec!["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+        "aarch64" => vec!["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"],
+        _ => vec![],
+    }
+}
+
+/// Paths a container must not read (runc's defaults, as Docker's).
+pub const MASKED_PATHS: &[&str] = &[
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+];
+
+/// Paths a container may read but never change.
+pub const READONLY_PATHS: &[&str] = &["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_capability_mask_matches_the_names() {
+        assert_eq!(capability_mask().count_ones() as usize, CAPABILITIES.len());
+        assert_eq!(capability_mask() & (1 << 21), 1 << 21, "CAP_SYS_ADMIN");
+        assert_eq!(capability_mask() & (1 << 16), 0, "never CAP_SYS_MODULE");
+    }
+
+    #[test]
+    fn dangerous_calls_are_never_allowed() {
+        let allowed: Vec<&str> = SYSCALLS.iter().flat_map(|r| r.names.iter().copied()).collect();
+        for refused in [
+            "init_module",
+            "finit_module",
+            "delete_module",
+            "kexec_load",
+            "kexec_file_load",
+            "open_by_handle_at",
+            "keyctl",
+            "add_key",
+            "request_key",
+            "bpf",
+            "perf_event_open",
+            "userfaultfd",
+            "reboot",
+            "swapon",
+            "acct",
+            "iopl",
+            "ioperm",
+            "settimeofday",
+            "clock_settime",
+            "syslog",
+        ] {
+            assert!(!allowed.contains(&refused), "{refused} must stay refused");
+        }
+        let oci = oci_seccomp();
+        assert_eq!(oci["defaultAction"], "SCMP_ACT_ERRNO");
+        let socket = oci["syscalls"].as_array().unwrap().iter().find(|s| s["names"][0] == "socket").unwrap();
+        assert_eq!(socket["args"][0]["op"], "SCMP_CMP_NE");
+    }
+}

@@ -1,0 +1,107 @@
+//! File work on images and container layers, done as the containers' root (through
+//! `hoody-enter userns`): what it unpacks or copies keeps the owners the container sees, and
+//! it can read and remove files of any container user, which the engine's own user cannot.
+//! Every call is blocking; call it off the async runtime.
+
+use crate::enter::Enter;
+use crate::error::{Result, RuntimeError};
+use std::path::Path;
+use std::process::Command;
+
+#[derive(Debug, Clone)]
+pub struct ContainerFiles {
+    /// Why no file work can be done, when the helper or the id map is missing.
+    enter: std::result::Result<Enter, String>,
+}
+
+impl ContainerFiles {
+    pub fn new(enter: std::result::Result<Enter, String>) -> Self {
+        Self { enter }
+    }
+
+    /// File work as this user's containers' root, or the reason it cannot be done.
+    pub fn for_this_user() -> Self {
+        let enter = crate::enter::find_helper()
+            .ok_or_else(|| {
+                "hoody-enter is not installed beside this program or on PATH (cargo build -p hoody-enter)".to_owned()
+            })
+            .and_then(|binary| Ok(Enter::new(binary, crate::idmap::IdMap::of_this_user()?)));
+        Self::new(enter)
+    }
+
+    pub fn enter(&self) -> Result<&Enter> {
+        self.enter.as_ref().map_err(|why| RuntimeError::Unavailable(why.clone()))
+    }
+
+    fn command(&self, program: &str) -> Result<Command> {
+        Ok(self.enter()?.as_container_root(program))
+    }
+
+    /// Unpacks a tarball (plain, gzip, xz or zstd) into `into`, owners and xattrs as recorded.
+    pub fn extract(&self, tarball: &Path, into: &Path) -> Result<()> {
+        let mut tar = self.command("tar")?;
+        tar.args(["--numeric-owner", "--xattrs", "--xattrs-include=*", "--same-permissions", "-x", "-f"])
+            .arg(tarball)
+            .arg("-C")
+            .arg(into);
+        run(&mut tar).map_err(|e| {
+            RuntimeError::Invalid(format!("{} is not a rootfs tarball tar can read: {e}", tarball.display()))
+        })
+    }
+
+    /// `cp -a`: keeps owners, modes, xattrs and overlayfs whiteouts.
+    pub fn copy_tree(&self, from: &Path, to: &Path) -> Result<()> {
+        run(self.command("cp")?.args(["-a", "--reflink=auto"]).arg(from).arg(to))
+    }
+
+    /// Removes `path` and everything under it; a missing path is fine.
+    pub fn remove_tree(&self, path: &Path) -> Result<()> {
+        if std::fs::symlink_metadata(path).is_err() {
+            return Ok(());
+        }
+        run(self.command("rm")?.arg("-rf").arg("--").arg(path))
+    }
+
+    /// Makes `dir` (and its parents) owned by container root.
+    pub fn make_dir(&self, dir: &Path) -> Result<()> {
+        run(self.command("mkdir")?.arg("-p").arg("--").arg(dir))
+    }
+
+    /// Gives a cgroup to container root as a delegation does: the directory and the files
+    /// that move processes and make children (never the limits set on it).
+    pub fn give_cgroup_to_root(&self, dir: &Path) -> Result<()> {
+        let mut chown = self.command("chown")?;
+        chown.args(["0:0", "--"]).arg(dir);
+        for file in ["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"] {
+            if dir.join(file).exists() {
+                chown.arg(dir.join(file));
+            }
+        }
+        run(&mut chown)
+    }
+
+    /// Moves `from` to `to` (within one file system).
+    pub fn rename(&self, from: &Path, to: &Path) -> Result<()> {
+        run(self.command("mv")?.arg("-T").arg("--").arg(from).arg(to))
+    }
+
+    /// Bytes in the files under `dir` (apparent sizes, directories included), 0 when unreadable.
+    pub fn size(&self, dir: &Path) -> u64 {
+        let Ok(mut du) = self.command("du") else { return 0 };
+        let Ok(out) = du.arg("-sb").arg("--").arg(dir).output() else { return 0 };
+        String::from_utf8_lossy(&out.stdout).split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0)
+    }
+}
+
+/// Runs a helper program (tar, cp) to completion; its stderr explains a failure.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let program = cmd.get_args().skip_while(|a| *a != "--").nth(1).unwrap_or(cmd.get_program());
+    let program = program.to_string_lossy().into_owned();
+    let out = cmd.output().map_err(|e| RuntimeError::io(format!("cannot run {program}"), e))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        let err = String::from_utf8_lossy(&out.stderr);
+        Err(RuntimeError::Failed(format!("{program} failed: {}", err.trim().lines().last().unwrap_or("no message"))))
+    }
+}

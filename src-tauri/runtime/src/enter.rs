@@ -1,0 +1,119 @@
+//! The runtime's handle on `hoody-enter` (the `src-tauri/enter` crate): the commands through
+//! which the engine reaches into user namespaces. Two namespaces are made fresh per call:
+//!
+//! - **as the containers' root**: container ids 0–65535 are the engine's range, and the
+//!   engine's own user is id 65536, so that image and layer files get the owners the
+//!   container will see, while directories of the engine's stay reachable.
+//! - **runc's**: the engine's user is root and the range is mapped to itself, so runc (which
+//!   needs to be root where it runs) gives each container a user namespace of its own that
+//!   maps 0–65535 onto the host range — which is what the container sees in its uid_map.
+
+use crate::idmap::{IdMap, SIZE};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Where the helper is looked for, after `$HOODY_ENTER`: beside the running program (an
+/// installed app, `target/*/hoodyd`), one level up (a test binary in `target/*/deps`), on PATH.
+pub fn find_helper() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("HOODY_ENTER") {
+        return Some(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe().ok()?;
+    let beside = exe.parent().map(|dir| dir.join("hoody-enter"));
+    let above = exe.parent().and_then(Path::parent).map(|dir| dir.join("hoody-enter"));
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join("hoody-enter")).collect::<Vec<_>>())
+        .unwrap_or_default();
+    beside.into_iter().chain(above).chain(on_path).find(|p| p.is_file())
+}
+
+/// `hoody-enter` with the engine's id map.
+#[derive(Debug, Clone)]
+pub struct Enter {
+    binary: PathBuf,
+    map: IdMap,
+}
+
+/// Whose eyes a namespace sees files with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The containers' root (container ids as they are inside; the engine's user as 65536).
+    ContainerRoot,
+    /// runc's: the engine's user is root; the containers' host range is mapped to itself.
+    Runc,
+}
+
+/// What a namespace does before it runs its program.
+#[derive(Debug, Clone, Default)]
+pub struct Setup<'a> {
+    pub overlay: Option<Overlay<'a>>,
+    /// Shows the bundle at `MOUNTPOINT/bundle` and runs the program there (see hoody-enter).
+    pub bundle: Option<(&'a Path, &'a Path)>,
+}
+
+/// An overlay the namespace mounts for the program (its mount is gone with the namespace).
+#[derive(Debug, Clone)]
+pub struct Overlay<'a> {
+    pub lower: &'a Path,
+    pub upper: &'a Path,
+    pub work: &'a Path,
+    pub target: &'a Path,
+}
+
+impl Enter {
+    pub fn new(binary: PathBuf, map: IdMap) -> Self {
+        Self { binary, map }
+    }
+
+    pub fn map(&self) -> IdMap {
+        self.map
+    }
+
+    pub fn binary(&self) -> &Path {
+        &self.binary
+    }
+
+    /// Runs `program` as the containers' root: what it creates belongs to container root,
+    /// and it may read, change and remove any container file.
+    pub fn as_container_root(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        self.userns(View::ContainerRoot, &Setup::default(), program)
+    }
+
+    /// Runs `program` in a fresh namespace of the given view, set up first as `setup` says.
+    pub fn userns(&self, view: View, setup: &Setup<'_>, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let m = self.map;
+        let (uids, gids) = match view {
+            View::ContainerRoot => {
+                ([(0, m.uid_base, SIZE), (SIZE, m.engine_uid, 1)], [(0, m.gid_base, SIZE), (SIZE, m.engine_gid, 1)])
+            }
+            View::Runc => (
+                [(0, m.engine_uid, 1), (m.uid_base, m.uid_base, SIZE)],
+                [(0, m.engine_gid, 1), (m.gid_base, m.gid_base, SIZE)],
+            ),
+        };
+        let mut command = Command::new(&self.binary);
+        command.arg("userns");
+        for (flag, lines) in [("--uid-map", uids), ("--gid-map", gids)] {
+            for (inside, outside, count) in lines {
+                command.arg(flag).arg(format!("{inside}:{outside}:{count}"));
+            }
+        }
+        if let Some(o) = &setup.overlay {
+            command.arg("--overlay-lower").arg(o.lower).arg("--overlay-upper").arg(o.upper);
+            command.arg("--overlay-work").arg(o.work).arg("--overlay-target").arg(o.target);
+        }
+        if let Some((bundle, mountpoint)) = setup.bundle {
+            command.arg("--bundle").arg(bundle).arg("--bundle-mountpoint").arg(mountpoint);
+        }
+        command.arg("--").arg(program);
+        command
+    }
+
+    /// A process that joins the running container whose init is `init_pid` (its cgroups,
+    /// namespaces, capabilities and seccomp filter) and runs what follows `--`.
+    pub fn join(&self, init_pid: u32) -> Command {
+        let mut command = Command::new(&self.binary);
+        command.arg("join").arg("--pid").arg(init_pid.to_string());
+        command
+    }
+}
