@@ -1,5 +1,5 @@
-//! `hoody-enter join --pid INIT [--setsid] [--ctty] [--detach] [--cwd DIR] [--env K=V]…
-//! [--sethostname NAME] -- PROGRAM ARGS…`
+//! `hoody-enter join --pid INIT [--setsid] [--ctty] [--detach] [--cwd DIR] [--sethostname
+//! NAME] [--sockets] [--kit SERVICE] -- PROGRAM ARGS…`
 //!
 //! Becomes a process of the container whose init is host pid INIT, in this order: its cgroups
 //! (so its limits, freezer and accounting hold this process from the start), its user
@@ -7,8 +7,15 @@
 //! namespaces; then keeps only the container's capabilities and loads its seccomp filter
 //! (the same [`hoody_runtime::confine`] runc gave the init), and starts PROGRAM inside. The
 //! program is a child of this process (which stays outside the container's pid namespace to
-//! wait for it) and is killed if this process dies, unless `--detach`: then this process exits
-//! at once and the container's init adopts the program.
+//! wait for it) and is killed if this process dies, unless `--detach`: then it is forked once
+//! more inside (so that its orphaning parent is in the container's pid namespace and the
+//! container's init adopts and reaps it) and this process exits at once. The program gets
+//! this process's environment.
+//!
+//! `--kit SERVICE` does one request of a kit service inside (see [`hoody_kit::inside`]).
+//!
+//! `--sockets` joins the user and network namespaces only and makes sockets there for the
+//! engine (see [`crate::sockets`]).
 //!
 //! `--sethostname NAME [--identity-init KIND]` sets the container's hostname (and with
 //! `--identity-init`, writes it into its root as [`hoody_runtime::write_identity`] does)
@@ -32,19 +39,27 @@ const NAMESPACES: [(&str, LinkNameSpaceType); 6] = [
 ];
 
 pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
-    let args = Args::parse(raw, &["setsid", "ctty", "detach"])?;
+    let args = Args::parse(raw, &["setsid", "ctty", "detach", "sockets"])?;
     let pid: u32 = args.required("pid")?.parse().map_err(|_| "--pid must be a process id")?;
     let open = |ns: &str| {
         std::fs::File::open(format!("/proc/{pid}/ns/{ns}"))
             .map_err(|e| format!("cannot open the {ns} namespace of container init {pid}: {e}"))
     };
     let user = open("user")?;
-    let others: Vec<(std::fs::File, LinkNameSpaceType, &str)> =
-        NAMESPACES.iter().map(|(name, kind)| Ok((open(name)?, *kind, *name))).collect::<Result<_, String>>()?;
+    let wanted = |name: &&(&str, LinkNameSpaceType)| !args.switch("sockets") || name.0 == "net";
+    let others: Vec<(std::fs::File, LinkNameSpaceType, &str)> = NAMESPACES
+        .iter()
+        .filter(wanted)
+        .map(|(name, kind)| Ok((open(name)?, *kind, *name)))
+        .collect::<Result<_, String>>()?;
 
-    join_cgroups(pid)?;
-    rustix::thread::move_into_link_name_space(user.as_fd(), Some(LinkNameSpaceType::User))
-        .map_err(|e| format!("cannot join the container's user namespace: {e}"))?;
+    if !args.switch("sockets") {
+        join_cgroups(pid)?;
+    }
+    if !same_namespace(&user, "/proc/self/ns/user") {
+        rustix::thread::move_into_link_name_space(user.as_fd(), Some(LinkNameSpaceType::User))
+            .map_err(|e| format!("cannot join the container's user namespace: {e}"))?;
+    }
     crate::userns::become_root()?;
     for (file, kind, name) in &others {
         rustix::thread::move_into_link_name_space(file.as_fd(), Some(*kind))
@@ -62,7 +77,23 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
     }
     keep_only_the_containers_capabilities()?;
     crate::seccomp::load()?;
+    if args.switch("sockets") {
+        return crate::sockets::serve();
+    }
+    if let Some(service) = args.text("kit")? {
+        hoody_kit::inside::serve(&service)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     run(&args)
+}
+
+/// Whether `file` is the namespace `link` names (joining one's own user namespace fails).
+fn same_namespace(file: &std::fs::File, link: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(link)) {
+        (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+        _ => false,
+    }
 }
 
 /// Moves this process into every cgroup of the container's init, as the engine's user (who
@@ -108,14 +139,24 @@ fn keep_only_the_containers_capabilities() -> Result<(), String> {
 fn run(args: &Args) -> Result<ExitCode, String> {
     let (program, program_args) = args.program.split_first().ok_or("no program to run after --")?;
     let mut command = Command::new(program);
-    command.args(program_args).env_clear().envs(args.assignments("env")?);
+    command.args(program_args);
     let (setsid, ctty, detach) =
         (args.switch("setsid") || args.switch("ctty"), args.switch("ctty"), args.switch("detach"));
     #[allow(unsafe_code)]
     // SAFETY: the closure runs in the forked child before exec and only makes system calls
-    // (no allocation, no locks), which is what is allowed there.
+    // (no allocation, no locks), which is what is allowed there; the extra fork happens in
+    // that single-threaded child, and its parent leaves with _exit (no destructors, no
+    // flushing of what it shares with this process).
     unsafe {
         command.pre_exec(move || {
+            if detach {
+                // The first child (in the pid namespace) leaves; the second runs the program.
+                match libc::fork() {
+                    -1 => return Err(std::io::Error::last_os_error()),
+                    0 => {}
+                    _ => libc::_exit(0),
+                }
+            }
             if setsid {
                 rustix::process::setsid()?;
             }
@@ -132,9 +173,6 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         let code = if e.kind() == std::io::ErrorKind::NotFound { "not found" } else { "cannot run" };
         format!("{code}: {} in the container: {e}", program.to_string_lossy())
     })?;
-    if detach {
-        return Ok(ExitCode::SUCCESS);
-    }
     let status = child.wait().map_err(|e| format!("waiting for the program: {e}"))?;
     Ok(match (status.code(), status.signal()) {
         (Some(code), _) => ExitCode::from(code as u8),

@@ -17,6 +17,7 @@ mod identity;
 mod join;
 mod mapper;
 mod seccomp;
+mod sockets;
 mod userns;
 
 use std::process::ExitCode;

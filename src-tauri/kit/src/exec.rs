@@ -102,17 +102,21 @@ async fn run(req: Request<Incoming>, init_pid: u32, script: &str, path_info: Str
             );
         }
     };
-    // The script joins every namespace and cgroup of the container's init; it runs as root there.
-    let child = crate::nsenter::contained(init_pid, "nsenter")
-        .args(crate::nsenter::enter_rest(init_pid))
-        .args(["--", script])
-        .env_clear()
-        .envs(env)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn();
+    // The script runs inside the container as its root, with exactly the container's rights.
+    let child = crate::enter::contained(init_pid).map(|mut command| {
+        command.args(["--", script]);
+        command
+    });
+    let child = child.and_then(|mut command| {
+        command
+            .env_clear()
+            .envs(env)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+    });
     let mut child = match child {
         Ok(child) => child,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, &format!("cannot start {script}: {e}")),

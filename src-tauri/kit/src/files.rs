@@ -3,9 +3,12 @@
 //! (`?append` appends, `?mode=755` sets permissions), `POST ?mkdir` makes a directory, `DELETE` removes, and
 //! `GET /api/v1/files/stat/{path}` describes one entry; `/` is a plain browsable page.
 //!
-//! Paths are resolved by the kernel inside the container's root (openat2 RESOLVE_IN_ROOT from
-//! `/proc/PID/root`): a symlink the container made, absolute or not, and a directory swapped
-//! for a link mid-request all stay inside it. `..` is refused outright.
+//! A request is parsed here into a [`FileOp`] and done inside the container
+//! ([`crate::inside`]), as its root with exactly its rights: what is uploaded belongs to the
+//! container's root, and files its root cannot touch stay untouched. Paths are resolved by
+//! the kernel inside the container's root (openat2 RESOLVE_IN_ROOT): a symlink the container
+//! made, absolute or not, and a directory swapped for a link mid-request all stay inside it.
+//! `..` is refused outright.
 
 use crate::proxy::{Body, escape, html_page, json};
 use bytes::Bytes;
@@ -14,11 +17,33 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
+use serde::{Deserialize, Serialize};
 use std::io;
+use std::time::Duration;
 
 /// The largest upload (a request body beyond it is refused with 413).
 pub const MAX_UPLOAD: usize = 64 << 20;
 const API: &str = "/api/v1/files";
+
+/// A files operation, as parsed from a request and done inside the container.
+#[derive(Debug, Serialize, Deserialize)]
+enum FileOp {
+    Stat(String),
+    Browse(String),
+    /// Lists a directory or reads a file.
+    Read(String),
+    /// Writes the request's body to the file.
+    Put {
+        path: String,
+        append: bool,
+        permissions: Option<u32>,
+    },
+    Mkdir(String),
+    Remove(String),
+}
+
+/// The longest a files operation may take (a 64 MiB upload to a slow disk included).
+const TIMEOUT: Duration = Duration::from_secs(120);
 
 pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
     let path = req.uri().path().to_owned();
@@ -39,16 +64,11 @@ pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
         Ok(rel) => rel,
         Err((status, why)) => return error(status, why),
     };
-    let root = match RootDir::open(std::path::Path::new(&format!("/proc/{init_pid}/root"))) {
-        Ok(root) => root,
-        Err(e) => {
-            return error(StatusCode::SERVICE_UNAVAILABLE, &format!("the container's files are not reachable: {e}"));
-        }
-    };
-    match (req.method().clone(), route) {
-        (Method::GET, "stat") => blocking(move || root.stat(&rel).map(|entry| json(StatusCode::OK, &entry))).await,
-        (Method::GET, "browse") => blocking(move || browse(&root, &rel)).await,
-        (Method::GET, "files") => blocking(move || read(&root, &rel)).await,
+    let mut input = Bytes::new();
+    let op = match (req.method().clone(), route) {
+        (Method::GET, "stat") => FileOp::Stat(rel),
+        (Method::GET, "browse") => FileOp::Browse(rel),
+        (Method::GET, "files") => FileOp::Read(rel),
         (Method::PUT, "files") => {
             let append = flag("append");
             let mode = query.split('&').find_map(|q| q.strip_prefix("mode="));
@@ -57,7 +77,7 @@ pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
                 Some(Ok(bits)) if bits <= 0o7777 => Some(bits),
                 Some(_) => return error(StatusCode::BAD_REQUEST, "mode must be octal permission bits, like 755"),
             };
-            let body = match Limited::new(req.into_body(), MAX_UPLOAD).collect().await {
+            input = match Limited::new(req.into_body(), MAX_UPLOAD).collect().await {
                 Ok(body) => body.to_bytes(),
                 Err(_) => {
                     return error(
@@ -66,27 +86,46 @@ pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
                     );
                 }
             };
-            blocking(move || {
-                root.put(&rel, &body, append, permissions)?;
-                Ok(json(StatusCode::OK, &root.stat(&rel)?))
-            })
-            .await
+            FileOp::Put { path: rel, append, permissions }
         }
-        (Method::POST, "files") if flag("mkdir") => {
-            blocking(move || {
-                root.mkdir(&rel)?;
-                Ok(json(StatusCode::CREATED, &root.stat(&rel)?))
-            })
-            .await
+        (Method::POST, "files") if flag("mkdir") => FileOp::Mkdir(rel),
+        (Method::DELETE, "files") => FileOp::Remove(rel),
+        (method, _) => return error(StatusCode::METHOD_NOT_ALLOWED, &format!("{method} {path} is not a files route")),
+    };
+    match crate::inside::run(init_pid, "files", &op, input, TIMEOUT).await {
+        Ok((reply, body)) => crate::inside::reply_to_response(reply, body),
+        Err(why) => error(StatusCode::SERVICE_UNAVAILABLE, &format!("the container's files are not reachable: {why}")),
+    }
+}
+
+/// Inside the container: one operation (a line of JSON) done on its root, as a reply and its
+/// body.
+pub(crate) fn execute_inside(request: &[u8], input: Vec<u8>) -> (crate::inside::Reply, Vec<u8>) {
+    let response = match (serde_json::from_slice::<FileOp>(request), RootDir::open(std::path::Path::new("/"))) {
+        (Ok(op), Ok(root)) => execute(&root, op, input).unwrap_or_else(|e| io_error(&e)),
+        (Err(e), _) => error(StatusCode::BAD_REQUEST, &format!("a malformed files operation: {e}")),
+        (_, Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, &format!("the container's root is not reachable: {e}")),
+    };
+    crate::inside::response_to_reply(response)
+}
+
+fn execute(root: &RootDir, op: FileOp, input: Vec<u8>) -> io::Result<Response<Body>> {
+    match op {
+        FileOp::Stat(rel) => root.stat(&rel).map(|entry| json(StatusCode::OK, &entry)),
+        FileOp::Browse(rel) => browse(root, &rel),
+        FileOp::Read(rel) => read(root, &rel),
+        FileOp::Put { path, append, permissions } => {
+            root.put(&path, &input, append, permissions)?;
+            Ok(json(StatusCode::OK, &root.stat(&path)?))
         }
-        (Method::DELETE, "files") => {
-            blocking(move || {
-                root.remove_entry(&rel)?;
-                Ok(json(StatusCode::OK, &serde_json::json!({ "deleted": format!("/{rel}") })))
-            })
-            .await
+        FileOp::Mkdir(rel) => {
+            root.mkdir(&rel)?;
+            Ok(json(StatusCode::CREATED, &root.stat(&rel)?))
         }
-        (method, _) => error(StatusCode::METHOD_NOT_ALLOWED, &format!("{method} {path} is not a files route")),
+        FileOp::Remove(rel) => {
+            root.remove_entry(&rel)?;
+            Ok(json(StatusCode::OK, &serde_json::json!({ "deleted": format!("/{rel}") })))
+        }
     }
 }
 
@@ -144,15 +183,6 @@ fn browse(root: &RootDir, rel: &str) -> io::Result<Response<Body>> {
         ));
     }
     Ok(html_page(StatusCode::OK, &format!("Files: {}/", escape(&here)), &format!("<ul>{rows}</ul>")))
-}
-
-/// Runs file work off the async runtime; an I/O error becomes the matching HTTP error.
-async fn blocking(work: impl FnOnce() -> io::Result<Response<Body>> + Send + 'static) -> Response<Body> {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(Ok(resp)) => resp,
-        Ok(Err(e)) => io_error(&e),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &format!("the file operation failed: {e}")),
-    }
 }
 
 fn io_error(e: &io::Error) -> Response<Body> {

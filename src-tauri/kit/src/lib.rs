@@ -3,11 +3,11 @@
 
 mod assets;
 mod display;
+mod enter;
 mod exec;
 mod files;
-mod mntns;
+pub mod inside;
 mod netns;
-mod nsenter;
 mod proxy;
 mod request;
 mod sqlite;
@@ -15,5 +15,5 @@ mod terminal;
 mod websocket;
 
 pub use exec::SCRIPTS_DIR;
-pub use netns::connect as connect_in_container;
+pub use netns::{connect as connect_in_container, connect_abstract as connect_abstract_in_container};
 pub use proxy::{Body, Directory, Lookup, Proxy, Upstream, Upstreams};

@@ -1,14 +1,16 @@
-//! Reaching a port inside a container without giving it a routable address. A socket belongs to
-//! the network namespace it was made in, wherever it is used afterwards: so a helper thread
-//! joins the namespace of the container's init (once: joining costs far more than connecting)
-//! and makes unconnected sockets ahead of need, and a connect takes a spare one and connects it
-//! to 127.0.0.1:PORT from the async runtime, with no hand-off between threads.
+//! Reaching a port (or an abstract socket) inside a container without giving it a routable
+//! address. A socket belongs to the network namespace it was made in, wherever it is used
+//! afterwards: so a socket maker joins the namespace of the container's init (once: joining
+//! costs far more than connecting) and makes unconnected sockets ahead of need, and a connect
+//! takes a spare one and connects it to 127.0.0.1:PORT from the async runtime, with no
+//! hand-off between threads. The maker is a `hoody-enter join --sockets` process, which holds
+//! the container's rights and no more (the engine itself may not enter the namespace: a
+//! rootless one cannot); a helper thread per namespace talks to it.
 //!
-//! The helper thread and its spare sockets keep the namespace alive, so both go after [`IDLE`]
+//! The maker and the spare sockets keep the namespace alive, so both go after [`IDLE`]
 //! without a connect (a stopped container's namespace is then freed).
 
-use rustix::fd::OwnedFd;
-use rustix::net::{AddressFamily, SocketFlags, SocketType};
+use rustix::fd::{AsFd, OwnedFd};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::io;
@@ -26,10 +28,28 @@ const SPARE: usize = 8;
 type Reply = tokio::sync::oneshot::Sender<io::Result<OwnedFd>>;
 
 enum Request {
-    /// No spare socket was left: make one now (then refill).
-    Make(Reply),
+    /// No spare socket was left (or another kind is wanted): make one now (then refill).
+    Make(Kind, Reply),
     /// Spare sockets are running low.
     Refill,
+}
+
+/// The kinds of socket the maker makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// TCP over IPv4 (spare ones are kept).
+    Tcp,
+    /// A unix stream socket (for abstract socket names, which a network namespace scopes).
+    Unix,
+}
+
+impl Kind {
+    fn request(self) -> u8 {
+        match self {
+            Self::Tcp => b'4',
+            Self::Unix => b'u',
+        }
+    }
 }
 
 /// A namespace in use: its helper thread and the sockets made there, not yet taken.
@@ -51,10 +71,11 @@ fn namespaces() -> &'static Mutex<HashMap<u64, Namespace>> {
 pub async fn connect(pid: u32, port: u16) -> io::Result<tokio::net::TcpStream> {
     let ns_path = format!("/proc/{pid}/ns/net");
     let inode = std::fs::metadata(&ns_path)?.ino();
-    let socket = match take_socket(inode, &ns_path)? {
+    let socket = match take_socket(inode, pid, Kind::Tcp)? {
         Ok(socket) => socket,
         Err(made) => made.await.map_err(|_| io::Error::other("the namespace helper thread died"))??,
     };
+    rustix::fs::fcntl_setfl(&socket, rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::RDWR)?;
     let socket = tokio::net::TcpSocket::from_std_stream(std::net::TcpStream::from(socket));
     let stream = tokio::time::timeout(CONNECT_TIMEOUT, socket.connect(SocketAddr::from((Ipv4Addr::LOCALHOST, port))))
         .await
@@ -63,50 +84,62 @@ pub async fn connect(pid: u32, port: u16) -> io::Result<tokio::net::TcpStream> {
     Ok(stream)
 }
 
+/// Connects to the abstract unix socket `name` (without its leading NUL) in the network
+/// namespace of host process `pid`: an X server's `@/tmp/.X11-unix/XN`, say.
+pub async fn connect_abstract(pid: u32, name: &str) -> io::Result<tokio::net::UnixStream> {
+    let inode = std::fs::metadata(format!("/proc/{pid}/ns/net"))?.ino();
+    let socket = match take_socket(inode, pid, Kind::Unix)? {
+        Ok(socket) => socket,
+        Err(made) => made.await.map_err(|_| io::Error::other("the namespace helper thread died"))??,
+    };
+    let address = rustix::net::SocketAddrUnix::new_abstract_name(name.as_bytes())?;
+    rustix::net::connect(&socket, &address)?; // a unix connect completes at once or fails
+    let stream = std::os::unix::net::UnixStream::from(socket);
+    stream.set_nonblocking(true)?;
+    tokio::net::UnixStream::from_std(stream)
+}
+
 /// A spare socket of the namespace, or the answer of its helper making one.
 fn take_socket(
     inode: u64,
-    ns_path: &str,
+    pid: u32,
+    kind: Kind,
 ) -> io::Result<Result<OwnedFd, tokio::sync::oneshot::Receiver<io::Result<OwnedFd>>>> {
     let mut namespaces = namespaces().lock().expect("namespaces lock");
     let ns = match namespaces.entry(inode) {
         Entry::Occupied(ns) => ns.into_mut(),
         Entry::Vacant(vacant) => {
-            let ns = std::fs::File::open(ns_path)?;
             let (helper, requests) = mpsc::channel();
-            std::thread::spawn(move || serve(ns, inode, requests));
+            std::thread::spawn(move || serve(pid, inode, requests));
             vacant.insert(Namespace { helper, spare: Vec::new(), refill_asked: false, last_used: Instant::now() })
         }
     };
     ns.last_used = Instant::now();
-    if let Some(socket) = ns.spare.pop() {
+    if let Some(socket) = ns.spare.pop().filter(|_| kind == Kind::Tcp) {
         if ns.spare.len() < SPARE / 2 && !ns.refill_asked {
             ns.refill_asked = ns.helper.send(Request::Refill).is_ok();
         }
         return Ok(Ok(socket));
     }
     let (reply, made) = tokio::sync::oneshot::channel();
-    if ns.helper.send(Request::Make(reply)).is_err() {
+    if ns.helper.send(Request::Make(kind, reply)).is_err() {
         namespaces.remove(&inode);
         return Err(io::Error::other("the namespace helper thread died"));
     }
     Ok(Err(made))
 }
 
-/// The helper thread of one namespace: join it, then make sockets on request until idle.
-fn serve(ns: std::fs::File, inode: u64, requests: mpsc::Receiver<Request>) {
-    use rustix::fd::AsFd;
-    let joined =
-        rustix::thread::move_into_link_name_space(ns.as_fd(), Some(rustix::thread::LinkNameSpaceType::Network))
-            .map_err(io::Error::from);
-    drop(ns);
-    let make = || match &joined {
-        Ok(()) => make_socket(),
+/// The helper thread of one namespace: start its socket maker, then have it make sockets on
+/// request until idle.
+fn serve(pid: u32, inode: u64, requests: mpsc::Receiver<Request>) {
+    let maker = Maker::start(pid);
+    let make = |kind: Kind| match &maker {
+        Ok(maker) => maker.make(kind),
         Err(e) => Err(io::Error::new(e.kind(), format!("cannot enter the container's network: {e}"))),
     };
     let refill = || {
         let wanted = namespaces().lock().expect("namespaces lock").get(&inode).map_or(0, |ns| SPARE - ns.spare.len());
-        let made: Vec<OwnedFd> = (0..wanted).map_while(|_| make().ok()).collect();
+        let made: Vec<OwnedFd> = (0..wanted).map_while(|_| make(Kind::Tcp).ok()).collect();
         if let Some(ns) = namespaces().lock().expect("namespaces lock").get_mut(&inode) {
             ns.spare.extend(made);
             ns.refill_asked = false;
@@ -114,8 +147,8 @@ fn serve(ns: std::fs::File, inode: u64, requests: mpsc::Receiver<Request>) {
     };
     loop {
         match requests.recv_timeout(IDLE) {
-            Ok(Request::Make(reply)) => {
-                let _ = reply.send(make());
+            Ok(Request::Make(kind, reply)) => {
+                let _ = reply.send(make(kind));
                 refill();
             }
             Ok(Request::Refill) => refill(),
@@ -127,8 +160,8 @@ fn serve(ns: std::fs::File, inode: u64, requests: mpsc::Receiver<Request>) {
                 }
                 // Requests sent before the lock was taken are still answered.
                 while let Ok(request) = requests.try_recv() {
-                    if let Request::Make(reply) = request {
-                        let _ = reply.send(make());
+                    if let Request::Make(kind, reply) = request {
+                        let _ = reply.send(make(kind));
                     }
                 }
                 namespaces.remove(&inode);
@@ -138,10 +171,81 @@ fn serve(ns: std::fs::File, inode: u64, requests: mpsc::Receiver<Request>) {
     }
 }
 
-/// An unconnected, non-blocking TCP socket in this thread's network namespace.
-fn make_socket() -> io::Result<OwnedFd> {
-    let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
-    Ok(rustix::net::socket_with(AddressFamily::INET, SocketType::STREAM, flags, None)?)
+/// A `hoody-enter join --sockets` process in a container's network namespace and the unix
+/// socket its requests and sockets go over.
+struct Maker {
+    child: Mutex<std::process::Child>,
+    control: std::os::unix::net::UnixStream,
+}
+
+impl Maker {
+    fn start(pid: u32) -> io::Result<Self> {
+        let (control, theirs) = std::os::unix::net::UnixStream::pair()?;
+        let mut command = std::process::Command::from(crate::enter::contained(pid)?.into_std());
+        let child = command
+            .arg("--sockets")
+            .stdin(std::process::Stdio::from(OwnedFd::from(theirs)))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()?;
+        Ok(Self { child: Mutex::new(child), control })
+    }
+
+    /// Asks for one socket of `kind` and receives it.
+    fn make(&self, kind: Kind) -> io::Result<OwnedFd> {
+        use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
+        rustix::io::write(self.control.as_fd(), &[kind.request()]).map_err(|e| self.failed(e.into()))?;
+        let mut answer = [0u8; 5];
+        let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+        let mut ancillary = RecvAncillaryBuffer::new(&mut space);
+        let got = rustix::net::recvmsg(
+            self.control.as_fd(),
+            &mut [io::IoSliceMut::new(&mut answer)],
+            &mut ancillary,
+            RecvFlags::CMSG_CLOEXEC,
+        )
+        .map_err(|e| self.failed(e.into()))?;
+        let mut fds = ancillary.drain().filter_map(|message| match message {
+            RecvAncillaryMessage::ScmRights(fds) => Some(fds),
+            _ => None,
+        });
+        match (got.bytes, answer[0]) {
+            (0, _) => Err(self.failed(io::Error::from(io::ErrorKind::UnexpectedEof))),
+            (_, b'+') => fds.next().and_then(|mut fds| fds.next()).ok_or_else(|| io::Error::other("no socket came")),
+            (5, b'-') => {
+                Err(io::Error::from_raw_os_error(
+                    u32::from_le_bytes([answer[1], answer[2], answer[3], answer[4]]) as i32
+                ))
+            }
+            _ => Err(io::Error::other("the socket maker answered something unexpected")),
+        }
+    }
+
+    /// The maker's own reason when it is gone (it could not join, say), else `e`.
+    fn failed(&self, e: io::Error) -> io::Error {
+        use std::io::Read;
+        let mut why = String::new();
+        let mut child = self.child.lock().expect("maker lock");
+        if matches!(child.try_wait(), Ok(Some(_)))
+            && let Some(stderr) = child.stderr.as_mut()
+        {
+            let _ = stderr.read_to_string(&mut why);
+        }
+        match why.trim() {
+            "" => e,
+            why => io::Error::new(e.kind(), why.to_owned()),
+        }
+    }
+}
+
+impl Drop for Maker {
+    /// Closing the control socket ends the maker; it is reaped here.
+    fn drop(&mut self) {
+        let _ = self.control.shutdown(std::net::Shutdown::Both);
+        let child = self.child.get_mut().expect("maker lock");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }
 
 #[cfg(test)]

@@ -4,22 +4,21 @@
 //! `/api/v1/sqlite/kv[/{key}]?db=` is a key-value store of JSON values in table `kv_store`.
 //!
 //! `db` is an absolute path in the container, or a bare name (`app`, `./app.db`) kept in
-//! [`DATABASES_DIR`]. Every database is opened from a thread inside the container's mount
-//! namespace ([`crate::mntns`]), so paths and symlinks resolve exactly as they would for a
-//! program in the container and nothing of the host is reachable. A statement that runs
-//! longer than [`TIMEOUT`] is interrupted.
+//! [`DATABASES_DIR`]. Every request is parsed here into an [`Op`] and executed inside the
+//! container ([`crate::inside`]), as its root with exactly its rights, so paths and symlinks
+//! resolve exactly as they would for a program in the container, the files written belong
+//! to it, and nothing of the host is reachable. A statement that runs longer than
+//! [`TIMEOUT`] is interrupted.
 
 use crate::proxy::{Body, json};
 use crate::request::{Query, body};
 use base64::Engine as _;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OpenFlags};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
@@ -68,12 +67,28 @@ impl From<rusqlite::Error> for Fail {
     }
 }
 
-/// What the database thread answers: status, body and extra headers.
+/// What a database operation answers: status, body and extra headers.
 struct Answer {
     status: StatusCode,
     content_type: &'static str,
     body: Vec<u8>,
     headers: Vec<(&'static str, String)>,
+}
+
+impl Fail {
+    fn into_reply(self) -> (crate::inside::Reply, Vec<u8>) {
+        let Fail(status, code, message) = self;
+        let body = json!({ "statusCode": status.as_u16(), "error": code, "message": message });
+        (crate::inside::Reply::new(status, "application/json"), serde_json::to_vec(&body).expect("JSON serialises"))
+    }
+}
+
+impl Answer {
+    fn into_reply(self) -> (crate::inside::Reply, Vec<u8>) {
+        let mut reply = crate::inside::Reply::new(self.status, self.content_type);
+        reply.headers = self.headers.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        (reply, self.body)
+    }
 }
 
 impl Answer {
@@ -84,30 +99,22 @@ impl Answer {
 }
 
 pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
-    match route(req, init_pid).await {
-        Ok(answer) => {
-            let mut resp = Response::new(Full::new(Bytes::from(answer.body)).map_err(|never| match never {}).boxed());
-            *resp.status_mut() = answer.status;
-            resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(answer.content_type));
-            for (name, value) in answer.headers {
-                if let Ok(value) = HeaderValue::from_str(&value) {
-                    resp.headers_mut().insert(HeaderName::from_static(name), value);
-                }
-            }
-            resp
-        }
+    let (reply, body) = match route(req, init_pid).await {
+        Ok(done) => done,
         Err(Fail(status, code, message)) => {
-            json(status, &json!({ "statusCode": status.as_u16(), "error": code, "message": message }))
+            return json(status, &json!({ "statusCode": status.as_u16(), "error": code, "message": message }));
         }
-    }
+    };
+    crate::inside::reply_to_response(reply, body)
 }
 
-async fn route(req: Request<Incoming>, init_pid: u32) -> Result<Answer, Fail> {
+async fn route(req: Request<Incoming>, init_pid: u32) -> Result<(crate::inside::Reply, Bytes), Fail> {
     let query = Query::parse(req.uri().query()).map_err(|e| Fail::bad("INVALID_PARAMETERS", e))?;
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
     if path == format!("{API}/health") {
-        return Ok(Answer::json(StatusCode::OK, &json!({ "status": "ok", "service": "sqlite" })));
+        let (reply, body) = Answer::json(StatusCode::OK, &json!({ "status": "ok", "service": "sqlite" })).into_reply();
+        return Ok((reply, Bytes::from(body)));
     }
     let Some(rest) = path.strip_prefix(API) else {
         return Err(Fail(
@@ -223,7 +230,7 @@ struct Transaction {
 
 /// One step of a transaction: a `statement` (changes rows) or a `query` (returns rows), with
 /// positional (`[…]`) or named (`{":name": …}`) `values`, or `valuesBatch` to repeat it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Step {
     statement: Option<String>,
@@ -233,6 +240,8 @@ struct Step {
     values_batch: Option<Vec<Value>>,
 }
 
+/// A database operation, as parsed from a request and executed inside the container.
+#[derive(Debug, Serialize, Deserialize)]
 enum Op {
     Create { db: String, init_kv: Option<String> },
     Transaction { db: String, create: bool, steps: Vec<Step> },
@@ -243,15 +252,29 @@ enum Op {
     KvDelete { db: String, table: String, key: String },
 }
 
-async fn run(init_pid: u32, op: Op) -> Result<Answer, Fail> {
+async fn run(init_pid: u32, op: Op) -> Result<(crate::inside::Reply, Bytes), Fail> {
     static WORKERS: Semaphore = Semaphore::const_new(MAX_WORKERS);
     let _permit = WORKERS.acquire().await.expect("the semaphore is never closed");
-    crate::mntns::run_in(init_pid, move || execute(op)).await.map_err(|e| {
-        Fail(StatusCode::SERVICE_UNAVAILABLE, "CONTAINER_UNREACHABLE", format!("the container is not reachable: {e}"))
-    })?
+    // Beyond the statement's own limit: the helper's start and the answer's way back.
+    let limit = TIMEOUT + Duration::from_secs(10);
+    crate::inside::run(init_pid, "sqlite", &op, Bytes::new(), limit)
+        .await
+        .map_err(|e| Fail(StatusCode::SERVICE_UNAVAILABLE, "CONTAINER_UNREACHABLE", e))
 }
 
-/// Runs inside the container's mount namespace.
+/// Inside the container: one operation (a line of JSON) executed, as a reply and its body.
+pub(crate) fn execute_inside(request: &[u8]) -> (crate::inside::Reply, Vec<u8>) {
+    let op: Op = match serde_json::from_slice(request) {
+        Ok(op) => op,
+        Err(e) => return Fail::bad("INVALID_PARAMETERS", format!("a malformed operation: {e}")).into_reply(),
+    };
+    match execute(op) {
+        Ok(answer) => answer.into_reply(),
+        Err(fail) => fail.into_reply(),
+    }
+}
+
+/// Runs inside the container.
 fn execute(op: Op) -> Result<Answer, Fail> {
     match op {
         Op::Create { db, init_kv } => {

@@ -38,8 +38,13 @@ impl ContainerFiles {
     }
 
     /// Unpacks a tarball (plain, gzip, xz or zstd) into `into`, owners and xattrs as recorded.
+    /// What an image has under /dev is left out: a user namespace cannot make device nodes,
+    /// and a container's /dev is a tmpfs of runc's anyway.
     pub fn extract(&self, tarball: &Path, into: &Path) -> Result<()> {
         let mut tar = self.command("tar")?;
+        for dev in ["./dev/*", "dev/*", "./rootfs/dev/*", "rootfs/dev/*"] {
+            tar.arg(format!("--exclude={dev}"));
+        }
         tar.args(["--numeric-owner", "--xattrs", "--xattrs-include=*", "--same-permissions", "-x", "-f"])
             .arg(tarball)
             .arg("-C")

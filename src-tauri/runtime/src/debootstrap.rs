@@ -21,9 +21,11 @@ pub fn codename(alias: &str) -> Result<&'static str> {
     }
 }
 
-/// Packages beyond minbase: an init, a bus, the tools a user expects in a shell, and small X
-/// clients (xlogo, xclock…) to show on the display service.
-const INCLUDE: &str = "systemd-sysv,dbus,iproute2,procps,less,ca-certificates,x11-apps";
+/// Packages beyond minbase: an init, a bus, the tools a user expects in a shell, and the
+/// display service's X server (Xvnc, which runs inside the container like every kit
+/// process), its input tool (xdotool), and small X clients (xlogo, xclock, xwd…).
+const INCLUDE: &str =
+    "systemd-sysv,dbus,iproute2,procps,less,ca-certificates,x11-apps,tigervnc-standalone-server,xdotool";
 
 /// Runs debootstrap into `tree` (blocking, about a minute).
 fn debootstrap(alias: &str, mirror: &str, tree: &Path) -> Result<()> {

@@ -154,28 +154,69 @@ pub fn delegation_missing(parent: &str) -> Option<String> {
 }
 
 /// Cgroups of a slot's earlier starts that a crash left behind (runc delete removes them
-/// normally).
-pub fn remove_leftover_cgroups(slot: &str) {
+/// normally), with whatever still runs in them: an init that a `runc create` cut off by a
+/// crash left waiting, say, which no later runc call can signal (it runs in a namespace of
+/// its own), but the engine can.
+pub fn remove_leftover_cgroups(parent: &str, slot: &str) {
     let prefix = format!("{slot}-");
-    for dir in hoody_cgroup_dirs() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(&prefix)
-                && let Err(e) = std::fs::remove_dir(entry.path())
-            {
-                tracing::warn!("cannot remove cgroup {}: {e}", entry.path().display());
-            }
+    let leftovers: Vec<PathBuf> = cgroup_parent_dirs(parent)
+        .into_iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flat_map(|entries| entries.flatten())
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|entry| entry.path())
+        .collect();
+    if leftovers.is_empty() {
+        return;
+    }
+    kill_everything_in(&leftovers);
+    for dir in leftovers {
+        if let Err(e) = std::fs::remove_dir(&dir) {
+            tracing::warn!("cannot remove cgroup {}: {e}", dir.display());
         }
     }
 }
 
-/// Every `hoody` cgroup parent directory on this host (one per v1 hierarchy, or one on v2).
-pub fn hoody_cgroup_dirs() -> Vec<PathBuf> {
+/// SIGKILLs every process in `cgroups` (thawed first: a frozen process dies only once thawed)
+/// and waits, up to two seconds, until none is left.
+fn kill_everything_in(cgroups: &[PathBuf]) {
+    let procs = || -> Vec<u32> {
+        cgroups
+            .iter()
+            .filter_map(|dir| std::fs::read_to_string(dir.join("cgroup.procs")).ok())
+            .flat_map(|text| text.lines().filter_map(|l| l.trim().parse().ok()).collect::<Vec<u32>>())
+            .filter(|pid| is_alive(*pid))
+            .collect()
+    };
+    if procs().is_empty() {
+        return;
+    }
+    for dir in cgroups {
+        let _ = std::fs::write(dir.join("freezer.state"), "THAWED");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let left = procs();
+        if left.is_empty() || std::time::Instant::now() > deadline {
+            return;
+        }
+        for pid in left {
+            if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// The engine's cgroup parent directory in every hierarchy (one per v1 hierarchy, plus the
+/// unified one; or the one of a cgroup2 host).
+pub fn cgroup_parent_dirs(parent: &str) -> Vec<PathBuf> {
     if unified() {
-        return vec![PathBuf::from(CGROUP_ROOT).join("hoody")];
+        return vec![PathBuf::from(CGROUP_ROOT).join(parent)];
     }
     std::fs::read_dir(CGROUP_ROOT)
-        .map(|entries| entries.flatten().map(|e| e.path().join("hoody")).filter(|p| p.is_dir()).collect())
+        .map(|entries| entries.flatten().map(|e| e.path().join(parent)).filter(|p| p.is_dir()).collect())
         .unwrap_or_default()
 }
 

@@ -32,7 +32,7 @@ pub use debootstrap::{DEFAULT_MIRROR, build_debian_tarball};
 pub use error::{Result, RuntimeError};
 pub use idmap::IdMap;
 pub use images::ImageStore;
-pub use info::{cgroup_procs_files, is_alive};
+pub use info::{cgroup_procs_files, is_alive, listening_ports};
 pub use layout::Layout;
 pub use local::{LocalRuntime, RuntimeConfig, default_run_dir};
 pub use mounts::mount_points_under;

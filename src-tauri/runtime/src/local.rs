@@ -396,6 +396,13 @@ impl LocalRuntime {
             }
             self.runc.delete(slot, true).await?;
         }
+        // What no runc state accounts for any more (a run a crash cut off) goes too.
+        let (parent, slot_name) = (self.config.cgroup_parent.clone(), slot.to_owned());
+        blocking(move || {
+            info::remove_leftover_cgroups(&parent, &slot_name);
+            Ok(())
+        })
+        .await?;
         mounts::unmount(&self.bundle(slot).rootfs())
     }
 
@@ -405,12 +412,12 @@ impl LocalRuntime {
         let ramdisk = self.layout.ramdisk(slot);
         mounts::unmount(&ramdisk)?;
         let bundle = self.bundle(slot);
-        let slot = slot.to_owned();
+        let (slot, parent) = (slot.to_owned(), self.config.cgroup_parent.clone());
         let files = self.files.clone();
         blocking(move || {
             files.remove_tree(&ramdisk)?;
             files.remove_tree(&bundle.dir)?;
-            info::remove_leftover_cgroups(&slot);
+            info::remove_leftover_cgroups(&parent, &slot);
             Ok(())
         })
         .await

@@ -58,7 +58,7 @@ pub fn unmount_after_reboot(runtime: &crate::LocalRuntime, id: &hoody_model::Con
     let slot = runtime.slot(id);
     let _ = crate::mounts::unmount(&runtime.layout().slot(&slot).join("rootfs"));
     let _ = crate::mounts::unmount(&runtime.layout().ramdisk(&slot));
-    crate::info::remove_leftover_cgroups(&slot);
+    crate::info::remove_leftover_cgroups(&runtime.config.cgroup_parent, &slot);
 }
 
 /// A simplestreams tree like the LXC image servers publish, made from the busybox image:

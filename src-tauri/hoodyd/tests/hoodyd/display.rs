@@ -94,13 +94,15 @@ async fn a_gui_program_inside_the_container_appears_on_its_display() {
     assert_eq!(post("/mouse/click", json!({"x": 1, "y": 1, "button": 12})).await.unwrap().status(), 400);
     assert_eq!(post("/keyboard/type", json!({"txt": "x"})).await.unwrap().status(), 400);
 
-    // The page's WebSocket reaches the VNC server (it greets first); VNC has no TCP port.
+    // The page's WebSocket reaches the VNC server (it greets first), which listens on the
+    // container's own loopback only: nothing on the host's.
     let mut ws = websocket(&d, &format!("{api}/ws")).await;
     let greeting = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.unwrap().unwrap().unwrap();
     assert_eq!(greeting, Message::Binary(bytes::Bytes::from_static(b"RFB 003.008\n")));
     let c =
         d.client.raw(Method::GET, &format!("/containers/{id}?runtime=true"), None).await.unwrap().body["data"].clone();
-    assert!(!c["runtime_info"]["listening_ports"].as_array().unwrap().iter().any(|p| p == 5901), "{c}");
+    assert!(c["runtime_info"]["listening_ports"].as_array().unwrap().iter().any(|p| p == 5901), "{c}");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", 5901)).is_err(), "VNC must not listen on the host");
     let kit = c["runtime_info"]["kit_services"].as_array().unwrap();
     let display = kit.iter().find(|s| s["service"] == "display-1").expect("the display is listed");
     assert_eq!((display["clients"].clone(), display["size"].clone()), (json!(1), json!("1280x800")), "{display}");

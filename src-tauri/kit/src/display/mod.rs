@@ -1,15 +1,12 @@
 //! The display service (`display-N`): a real X display for the container, shown in the
 //! browser. Display N is TigerVNC's `Xvnc` (an X server with a VNC server built in, the job
-//! of Xvfb plus a VNC server in one process) started on the host on first use:
-//!
-//! - in the container's network namespace, so programs inside reach `:N` over X's abstract
-//!   socket, and in its pid namespace and cgroups, a child of its init: it ends with the
-//!   container, its limits hold it, and pausing freezes it;
-//! - in a mount namespace of its own where `/tmp/.X11-unix` is a host directory of the
-//!   container's, which is also mounted into the container at `/tmp/.X11-unix` (a detached
-//!   clone moved in from a thread inside its mount namespace), so the socket file appears
-//!   there as well;
-//! - serving VNC only on a unix socket of the host, which the page's WebSocket bridges to.
+//! of Xvfb plus a VNC server in one process), the container's own (package
+//! `tigervnc-standalone-server`), started inside it on first use like every kit process:
+//! as its root with exactly its rights, in its cgroups (its limits hold it, pausing freezes
+//! it) and namespaces, adopted by its init (it ends with the container). Programs inside
+//! reach `:N` as usual (`/tmp/.X11-unix/XN` and the abstract socket). It serves VNC on
+//! 127.0.0.1:[`VNC_BASE`]+N inside the container's network, which the page's WebSocket is
+//! bridged to, as the proxy reaches any port of a container.
 //!
 //! `GET /` is the noVNC page; `GET /api/v1/display/screenshot` a PNG; `POST
 //! /api/v1/display/keyboard/type`, `/keyboard/key` and `/mouse/click` act on the display
@@ -27,7 +24,6 @@ use hyper::{Method, Request, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -38,8 +34,10 @@ const DEFAULT_GEOMETRY: (u16, u16) = (1280, 800);
 /// The sizes a display may have.
 const WIDTHS: std::ops::RangeInclusive<u16> = 320..=7680;
 const HEIGHTS: std::ops::RangeInclusive<u16> = 200..=4320;
-/// Where the VNC sockets and X server logs live on the host.
-const RUN_DIR: &str = "/run/hoody-kit";
+/// Where the X servers' logs live inside the container.
+const LOG_DIR: &str = "/run/hoody-kit";
+/// Display N serves VNC on this port + N, on the container's loopback.
+const VNC_BASE: u16 = 5900;
 const API: &str = "/api/v1/display";
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 const TOOL_TIMEOUT: Duration = Duration::from_secs(20);
@@ -52,8 +50,6 @@ pub struct Displays(tokio::sync::Mutex<HashMap<String, Set>>);
 struct Set {
     init_pid: u32,
     by_n: BTreeMap<u16, Arc<Display>>,
-    /// The host directory of the X sockets, once it is mounted into the container.
-    x11_dir: Option<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -61,10 +57,8 @@ pub struct Display {
     n: u16,
     /// Host pid of the X server.
     pid: u32,
-    /// The VNC server's socket.
-    socket: PathBuf,
-    /// The X server's socket (in the host directory shared with the container).
-    x_socket: PathBuf,
+    /// Host pid of the container's init, whose network the display is reached in.
+    init_pid: u32,
     /// Its size when last read (width << 16 | height); it changes when resized.
     size: AtomicU32,
     clients: AtomicUsize,
@@ -83,20 +77,29 @@ pub struct DisplayInfo {
 }
 
 impl Display {
-    fn new(n: u16, pid: u32, socket: PathBuf, x_socket: PathBuf, size: (u16, u16)) -> Self {
+    fn new(n: u16, pid: u32, init_pid: u32, size: (u16, u16)) -> Self {
         let size = AtomicU32::new(u32::from(size.0) << 16 | u32::from(size.1));
-        Self { n, pid, socket, x_socket, size, clients: AtomicUsize::new(0) }
+        Self { n, pid, init_pid, size, clients: AtomicUsize::new(0) }
     }
 
-    /// Its server runs and its socket is there. (Probing the socket with a connection would
-    /// count as a failed VNC login.)
+    /// Its server runs. (Probing the VNC port with a connection would count as a failed VNC
+    /// login.)
     fn alive(&self) -> bool {
-        hoody_runtime::is_alive(self.pid) && self.socket.exists()
+        hoody_runtime::is_alive(self.pid)
+    }
+
+    /// A connection to its VNC server.
+    async fn vnc(&self) -> std::io::Result<tokio::net::TcpStream> {
+        crate::netns::connect(self.init_pid, VNC_BASE + self.n).await
     }
 
     async fn info(&self) -> DisplayInfo {
         // A paused container's X server is frozen too: then the size last read.
-        let live = tokio::time::timeout(Duration::from_millis(250), xsetup::screen_size(&self.x_socket)).await;
+        let x_socket = format!("/tmp/.X11-unix/X{}", self.n);
+        let live = tokio::time::timeout(Duration::from_millis(250), async {
+            xsetup::screen_size(crate::netns::connect_abstract(self.init_pid, &x_socket).await?).await
+        })
+        .await;
         if let Ok(Ok((width, height))) = live {
             self.size.store(u32::from(width) << 16 | u32::from(height), Ordering::Relaxed);
         }
@@ -125,28 +128,18 @@ impl Displays {
         infos
     }
 
-    /// The container no longer runs (its X servers ended with it): drops its displays and
-    /// removes their sockets, logs and X socket directory from the host.
+    /// The container no longer runs (its X servers ended with it, and everything they left
+    /// was inside it): drops its displays.
     pub async fn forget(&self, container: &str) {
         self.0.lock().await.remove(container);
-        let prefix = format!("{container}-");
-        if let Ok(entries) = std::fs::read_dir(RUN_DIR) {
-            for entry in entries.flatten() {
-                if entry.file_name().to_string_lossy().starts_with(&prefix) {
-                    let _ = std::fs::remove_file(entry.path());
-                }
-            }
-        }
-        let _ = std::fs::remove_dir_all(x11_dir(container));
     }
 
     /// Display `n` of the container, started if it is not running.
     async fn ensure(&self, container: &str, init_pid: u32, n: u16, size: (u16, u16)) -> Result<Arc<Display>, Refusal> {
         let mut sets = self.0.lock().await;
-        let set =
-            sets.entry(container.to_owned()).or_insert_with(|| Set { init_pid, by_n: BTreeMap::new(), x11_dir: None });
+        let set = sets.entry(container.to_owned()).or_insert_with(|| Set { init_pid, by_n: BTreeMap::new() });
         if set.init_pid != init_pid {
-            *set = Set { init_pid, by_n: BTreeMap::new(), x11_dir: None }; // its X servers ended with the container
+            *set = Set { init_pid, by_n: BTreeMap::new() }; // its X servers ended with the container
         }
         set.by_n.retain(|_, d| d.alive());
         if let Some(display) = set.by_n.get(&n) {
@@ -158,111 +151,66 @@ impl Displays {
                 format!("a container may run {MAX_DISPLAYS} displays; {n} would be one more"),
             ));
         }
-        let x11_dir = match &set.x11_dir {
-            Some(dir) => dir.clone(),
-            None => set.x11_dir.insert(share_x11_dir(container, init_pid).await?).clone(),
-        };
-        let display = Arc::new(start(container, init_pid, n, size, &x11_dir).await?);
+        let display = Arc::new(start(init_pid, n, size).await?);
         set.by_n.insert(n, display.clone());
         Ok(display)
     }
 }
 
-/// Makes the host directory that holds the container's X sockets and mounts it into the
-/// container at `/tmp/.X11-unix`. The target path is resolved inside the container's mount
-/// namespace, so whatever the container put there only ever leads into the container.
-async fn share_x11_dir(container: &str, init_pid: u32) -> Result<PathBuf, Refusal> {
-    use rustix::mount::{MoveMountFlags, OpenTreeFlags};
-    use std::os::unix::fs::PermissionsExt;
-    let failed = |e: std::io::Error| {
-        Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("cannot give the container an X socket directory: {e}"))
-    };
-    let dir = x11_dir(container);
-    std::fs::create_dir_all(&dir).map_err(failed)?;
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).map_err(failed)?;
-    let tree = rustix::mount::open_tree(
-        rustix::fs::CWD,
-        &dir,
-        OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC,
-    )
-    .map_err(|e| failed(e.into()))?;
-    crate::mntns::run_in(init_pid, move || -> std::io::Result<()> {
-        std::fs::create_dir_all("/tmp/.X11-unix")?;
-        rustix::mount::move_mount(
-            &tree,
-            "",
-            rustix::fs::CWD,
-            "/tmp/.X11-unix",
-            MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
-        )?;
-        Ok(())
-    })
-    .await
-    .and_then(|moved| moved)
-    .map_err(failed)?;
-    Ok(dir)
-}
-
-/// The host directory of the container's X sockets.
-fn x11_dir(container: &str) -> PathBuf {
-    PathBuf::from(format!("{RUN_DIR}/x11/{container}"))
-}
-
-/// Starts `Xvnc :n` for the container (or adopts one a previous run of ours left running).
-async fn start(
-    container: &str,
-    init_pid: u32,
-    n: u16,
-    size: (u16, u16),
-    x11_dir: &std::path::Path,
-) -> Result<Display, Refusal> {
+/// Starts `Xvnc :n` inside the container (or adopts one already running there).
+async fn start(init_pid: u32, n: u16, size: (u16, u16)) -> Result<Display, Refusal> {
     let unavailable = |why: String| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, why);
-    std::fs::create_dir_all(RUN_DIR).map_err(|e| unavailable(format!("cannot make {RUN_DIR}: {e}")))?;
-    let socket = PathBuf::from(format!("{RUN_DIR}/{container}-{n}.vnc"));
-    let x_socket = x11_dir.join(format!("X{n}"));
-    if let Some(pid) = find_server(init_pid, n).filter(|_| socket.exists()) {
-        return Ok(Display::new(n, pid, socket, x_socket, size));
+    if let Some(pid) = find_server(init_pid, n) {
+        return Ok(Display::new(n, pid, init_pid, size));
     }
-    let _ = std::fs::remove_file(&socket);
-    let log_path = format!("{RUN_DIR}/{container}-{n}.log");
-    let log = std::fs::File::create(&log_path).map_err(|e| unavailable(format!("cannot write {log_path}: {e}")))?;
-    // A private /tmp (for the server's lock file) with the container's socket directory in it.
-    let script = "mount -t tmpfs -o mode=1777,size=1m hoody-x11 /tmp && mkdir /tmp/.X11-unix \
-                  && mount --bind \"$4\" /tmp/.X11-unix \
-                  && exec Xvnc \":$1\" -geometry \"$3\" -depth 24 -SecurityTypes None -BlacklistThreshold 1000000 -rfbport -1 \
-                  -rfbunixpath \"$2\" -rfbunixmode 0600 -nolisten tcp -AlwaysShared -desktop \"display-$1\" </dev/null";
-    // setsid forks the server off, so the container's init adopts it (and reaps it).
-    let launcher = crate::nsenter::contained(init_pid, "setsid")
-        .args(["--fork", "nsenter"])
-        .arg(format!("--net=/proc/{init_pid}/ns/net"))
-        .args(["--", "unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, "sh"])
+    let port = VNC_BASE + n;
+    let script = "mkdir -p \"$4\" /tmp/.X11-unix && chmod 1777 /tmp/.X11-unix || exit 1; \
+                  command -v Xvnc >/dev/null || { echo 'this container has no X server (Xvnc): \
+                  install tigervnc-standalone-server in it (apt-get install tigervnc-standalone-server xdotool x11-apps)' >&2; exit 127; }; \
+                  exec Xvnc \":$1\" -geometry \"$3\" -depth 24 -SecurityTypes None -BlacklistThreshold 1000000 \
+                  -rfbport \"$2\" -localhost -AlwaysShared -desktop \"display-$1\" </dev/null >\"$4/display-$1.log\" 2>&1";
+    // Detached: the container's init adopts the server (and reaps it).
+    let mut launcher = crate::enter::contained(init_pid)
+        .map_err(|e| unavailable(e.to_string()))?
+        .args(["--detach", "--setsid", "--", "/bin/sh", "-c", script, "sh"])
         .arg(n.to_string())
-        .arg(&socket)
+        .arg(port.to_string())
         .arg(format!("{}x{}", size.0, size.1))
-        .arg(x11_dir)
+        .arg(LOG_DIR)
         .env_clear()
         .env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::from(log))
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
         .spawn()
         .map_err(|e| unavailable(format!("the X server did not start: {e}")))?;
-    tokio::spawn(crate::nsenter::reap(launcher));
-    let deadline = tokio::time::Instant::now() + START_TIMEOUT;
-    while tokio::time::Instant::now() < deadline {
-        if socket.exists()
-            && let Some(pid) = find_server(init_pid, n)
+    let launched = launcher.wait().await.map_err(|e| unavailable(format!("the X server did not start: {e}")))?;
+    if !launched.success() {
+        let mut why = String::new();
+        if let Some(mut stderr) = launcher.stderr.take() {
+            let _ = tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut why).await;
+        }
+        return Err(unavailable(format!("the X server did not start: {}", why.trim())));
+    }
+    let started = tokio::time::Instant::now();
+    while started.elapsed() < START_TIMEOUT {
+        let server = find_server(init_pid, n);
+        if let Some(pid) = server
+            && hoody_runtime::listening_ports(init_pid).contains(&port)
         {
-            return Ok(Display::new(n, pid, socket, x_socket, size));
+            return Ok(Display::new(n, pid, init_pid, size));
+        }
+        if server.is_none() && started.elapsed() > Duration::from_secs(1) {
+            break; // it came and went: its log says why
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-    let tail: Vec<&str> = log.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect();
+    let log = inside(init_pid, &["tail", "-n", "5", &format!("{LOG_DIR}/display-{n}.log")]).await.unwrap_or_default();
     Err(unavailable(format!(
         "the X server for :{n} did not come up within {}s: {}",
         START_TIMEOUT.as_secs(),
-        tail.join(" / ")
+        String::from_utf8_lossy(&log).lines().collect::<Vec<_>>().join(" / ")
     )))
 }
 
@@ -381,7 +329,11 @@ pub async fn handle(
                     return Refusal::new(StatusCode::BAD_REQUEST, why).answer();
                 }
             };
-            match tokio::time::timeout(TOOL_TIMEOUT, rfb::set_desktop_size(&display.socket, size.0, size.1)).await {
+            let resized = async {
+                let vnc = display.vnc().await.map_err(|e| format!("cannot reach the VNC server: {e}"))?;
+                rfb::set_desktop_size(vnc, size.0, size.1).await
+            };
+            match tokio::time::timeout(TOOL_TIMEOUT, resized).await {
                 Ok(Ok((width, height))) => {
                     json(StatusCode::OK, &json!({ "success": true, "width": width, "height": height }))
                 }
@@ -444,22 +396,27 @@ pub async fn handle(
     }
 }
 
-/// Runs an X client of the host (xwd, xdotool) against display `:n` of the container, from
-/// inside its network namespace (where the display's abstract socket is); returns stdout.
+/// Runs an X client of the container's (xwd, xdotool) against its display `:n`, inside it
+/// like every kit process; returns stdout.
 async fn x_tool(init_pid: u32, n: u16, tool: &str, args: &[&str]) -> Result<Vec<u8>, Refusal> {
-    let run = tokio::process::Command::new("nsenter")
-        .arg(format!("--net=/proc/{init_pid}/ns/net"))
+    let mut command =
+        crate::enter::contained(init_pid).map_err(|e| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+    let run = command
         .arg("--")
         .arg(tool)
         .args(args)
         .env_clear()
-        .env("PATH", "/usr/bin:/bin")
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
         .env("DISPLAY", format!(":{n}"))
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true)
         .output();
     match tokio::time::timeout(TOOL_TIMEOUT, run).await {
         Ok(Ok(out)) if out.status.success() => Ok(out.stdout),
+        Ok(Ok(out)) if out.status.code() == Some(127) => Err(Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("this container has no {tool}: install it in the container (apt-get install xdotool x11-apps)"),
+        )),
         Ok(Ok(out)) => Err(Refusal::new(
             StatusCode::BAD_GATEWAY,
             format!("{tool} failed on :{n}: {}", String::from_utf8_lossy(&out.stderr).trim()),
@@ -472,12 +429,20 @@ async fn x_tool(init_pid: u32, n: u16, tool: &str, args: &[&str]) -> Result<Vec<
     }
 }
 
-/// The page's WebSocket, carried to the VNC server's unix socket and back.
+/// What `args` prints inside the container (as a kit process), or None when it failed.
+async fn inside(init_pid: u32, args: &[&str]) -> Option<Vec<u8>> {
+    let mut command = crate::enter::contained(init_pid).ok()?;
+    let out = command.arg("--").args(args).stdin(std::process::Stdio::null()).kill_on_drop(true).output();
+    let out = tokio::time::timeout(TOOL_TIMEOUT, out).await.ok()?.ok()?;
+    out.status.success().then_some(out.stdout)
+}
+
+/// The page's WebSocket, carried to the VNC server and back.
 async fn bridge(ws: crate::websocket::Socket, display: Arc<Display>) {
     use futures_util::{SinkExt, StreamExt};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio_tungstenite::tungstenite::Message;
-    let Ok(vnc) = tokio::net::UnixStream::connect(&display.socket).await else { return };
+    let Ok(vnc) = display.vnc().await else { return };
     display.clients.fetch_add(1, Ordering::Relaxed);
     let (mut vnc_rx, mut vnc_tx) = vnc.into_split();
     let (mut ws_tx, mut ws_rx) = ws.split();

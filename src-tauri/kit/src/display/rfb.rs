@@ -3,9 +3,8 @@
 //! and sends SetDesktopSize with the same screen at the new size (RFC 6143 and the community
 //! extension Xvnc implements). The server answers with the layout it now has, or why not.
 
-use std::path::Path;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::UnixStream;
+use tokio::net::TcpStream;
 
 const EXTENDED_DESKTOP_SIZE: i32 = -308;
 const RAW: i32 = 0;
@@ -24,9 +23,9 @@ struct Layout {
     screens: Vec<Screen>,
 }
 
-/// Sets the display behind `socket` to `width`×`height`; answers the size it then has.
-pub async fn set_desktop_size(socket: &Path, width: u16, height: u16) -> Result<(u16, u16), String> {
-    let mut vnc = UnixStream::connect(socket).await.map_err(|e| format!("cannot reach the VNC server: {e}"))?;
+/// Sets the display at the other end of `vnc` to `width`×`height`; answers the size it then
+/// has.
+pub async fn set_desktop_size(mut vnc: tokio::net::TcpStream, width: u16, height: u16) -> Result<(u16, u16), String> {
     let bytes_per_pixel = handshake(&mut vnc).await.map_err(|e| format!("the VNC handshake failed: {e}"))?;
     let io = |e: std::io::Error| format!("the VNC server stopped answering: {e}");
     // SetEncodings [ExtendedDesktopSize], then a (tiny) update, which carries the layout.
@@ -74,7 +73,7 @@ fn update_request(incremental: bool) -> [u8; 10] {
 }
 
 /// Version 3.8, no security, a shared session; answers the server's bytes per pixel.
-async fn handshake(vnc: &mut UnixStream) -> std::io::Result<usize> {
+async fn handshake(vnc: &mut TcpStream) -> std::io::Result<usize> {
     let mut version = [0; 12];
     vnc.read_exact(&mut version).await?;
     if !version.starts_with(b"RFB 003.") {
@@ -100,7 +99,7 @@ async fn handshake(vnc: &mut UnixStream) -> std::io::Result<usize> {
 }
 
 /// Reads server messages until a framebuffer update carries an ExtendedDesktopSize report.
-async fn next_layout(vnc: &mut UnixStream, bytes_per_pixel: usize) -> std::io::Result<Layout> {
+async fn next_layout(vnc: &mut TcpStream, bytes_per_pixel: usize) -> std::io::Result<Layout> {
     loop {
         match vnc.read_u8().await? {
             0 => {
@@ -146,7 +145,7 @@ async fn next_layout(vnc: &mut UnixStream, bytes_per_pixel: usize) -> std::io::R
     }
 }
 
-async fn skip(vnc: &mut UnixStream, n: usize) -> std::io::Result<()> {
+async fn skip(vnc: &mut TcpStream, n: usize) -> std::io::Result<()> {
     let copied = tokio::io::copy(&mut (&mut *vnc).take(n as u64), &mut tokio::io::sink()).await?;
     if copied as usize == n { Ok(()) } else { Err(std::io::ErrorKind::UnexpectedEof.into()) }
 }

@@ -2,12 +2,10 @@
 //! (the first screen's width and height in pixels). Cheaper than running an X tool, and unlike
 //! a VNC connection it leaves no line in the server's log.
 
-use std::path::Path;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-/// Width and height of the first screen of the X server listening on `socket`.
-pub async fn screen_size(socket: &Path) -> std::io::Result<(u16, u16)> {
-    let mut x = tokio::net::UnixStream::connect(socket).await?;
+/// Width and height of the first screen of the X server at the other end of `x`.
+pub async fn screen_size(mut x: impl AsyncRead + AsyncWrite + Unpin) -> std::io::Result<(u16, u16)> {
     // Little-endian, protocol 11.0, no authorization.
     x.write_all(&[b'l', 0, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0]).await?;
     let mut head = [0; 8];

@@ -198,17 +198,18 @@ async fn ephemeral(init_pid: u32, id: u16, command: String, timeout: Duration) -
         Ok(launch) => launch.env.into_iter().filter(|(k, _)| k != "DISPLAY").collect::<Vec<_>>(),
         Err(e) => return json!({ "success": false, "error": format!("the container cannot start a shell: {e}") }),
     };
-    let child = crate::nsenter::contained(init_pid, "nsenter")
-        .args(crate::nsenter::enter_rest(init_pid))
-        .args(["--", "/bin/sh", "-c", "cd ~ 2>/dev/null; eval \"$1\"", "sh"])
-        .arg(&command)
-        .env_clear()
-        .envs(env)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn();
+    let child = crate::enter::contained(init_pid).and_then(|mut shell| {
+        shell
+            .args(["--", "/bin/sh", "-c", "cd ~ 2>/dev/null; eval \"$1\"", "sh"])
+            .arg(&command)
+            .env_clear()
+            .envs(env)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+    });
     let child = match child {
         Ok(child) => child,
         Err(e) => return json!({ "success": false, "error": format!("the command did not start: {e}") }),

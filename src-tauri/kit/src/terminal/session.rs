@@ -67,14 +67,11 @@ impl Session {
             rustix::fs::open(name.as_c_str(), OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC, Mode::empty())?;
         rustix::termios::tcsetwinsize(&master, winsize(launch.cols, launch.rows))?;
         rustix::fs::fcntl_setfl(&master, OFlags::NONBLOCK | OFlags::RDWR)?;
-        // Inside the container's pid namespace and cgroups, setsid forks a new session whose
-        // controlling terminal is the PTY (its parent exits, so the container's init adopts it
-        // and hears of its end); nsenter joins the other namespaces; the shell changes to its
-        // home directory and becomes a login shell.
-        let child = crate::nsenter::contained(launch.init_pid, "setsid")
-            .args(["--fork", "--ctty", "nsenter"])
-            .args(crate::nsenter::enter_rest(launch.init_pid))
-            .args(["--", "/bin/sh", "-c"])
+        // The shell runs inside the container as its root, in a session of its own whose
+        // controlling terminal is the PTY; it changes to its home directory and becomes a
+        // login shell. hoody-enter waits for it, and both let go of the terminal at its end.
+        let child = crate::enter::contained(launch.init_pid)?
+            .args(["--ctty", "--", "/bin/sh", "-c"])
             .arg("cd ~ 2>/dev/null; exec \"$0\" -l")
             .arg(&launch.shell)
             .env_clear()
@@ -99,9 +96,11 @@ impl Session {
             clients: AtomicUsize::new(0),
             exec_lock: tokio::sync::Mutex::new(()),
         });
-        // nsenter holds the terminal too: it must be reaped (and un-stopped) while the shell
-        // runs, or the terminal would never hang up.
-        let reaped = tokio::spawn(crate::nsenter::reap(child)); // the launcher, gone at once
+        // hoody-enter holds the terminal too: reaped, it lets go once the shell is gone.
+        let reaped = tokio::spawn(async move {
+            let mut child = child;
+            let _ = child.wait().await;
+        });
         let reader = session.clone();
         tokio::spawn(async move {
             reader.pump().await;
