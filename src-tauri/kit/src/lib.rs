@@ -8,6 +8,7 @@ mod exec;
 mod files;
 pub mod inside;
 mod netns;
+mod origin;
 mod proxy;
 mod request;
 mod sqlite;

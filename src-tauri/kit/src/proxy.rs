@@ -17,7 +17,7 @@ use hoody_model::{ContainerId, KitServiceInfo, ProjectId};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderValue, UPGRADE};
+use hyper::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderValue, ORIGIN, UPGRADE};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
@@ -181,6 +181,11 @@ impl Proxy {
                 ),
             );
         };
+        if crate::origin::guarded(address.service)
+            && let Err(why) = crate::origin::check(&req, &address, is_upgrade(&req))
+        {
+            return page(StatusCode::FORBIDDEN, "Cross-site request refused", &why);
+        }
         if address.server_name != self.server_name {
             if let Some(upstream) = self.upstreams.as_ref().and_then(|u| u.find(&address.server_name)) {
                 return self.forward(req, peer, &address, Target::Relay(upstream), backend).await;
@@ -277,6 +282,12 @@ impl Proxy {
             let port = up.addr.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(80);
             let there = ServiceAddress { server_name: up.server_name.clone(), ..address.clone() };
             if let Ok(host) = HeaderValue::from_str(&there.host(port)) {
+                // Checked here already; the other proxy sees its own page as the origin.
+                if headers.contains_key(ORIGIN)
+                    && let Ok(origin) = HeaderValue::from_str(&format!("http://{}", there.host(port)))
+                {
+                    headers.insert(ORIGIN, origin);
+                }
                 headers.insert(HOST, host);
             }
         }

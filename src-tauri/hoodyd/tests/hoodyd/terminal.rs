@@ -192,3 +192,47 @@ async fn terminal_sessions_run_a_shell_inside_the_container() {
     }
     d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
 }
+
+/// A page of another site cannot drive a container's services from a visitor's browser: its
+/// WebSockets to the terminal and the display and its `execute` are refused (403, nothing
+/// runs), while the kit's own pages (same container, same proxy) and non-browser clients are
+/// served.
+#[tokio::test]
+async fn cross_site_pages_cannot_drive_the_terminal_or_the_display() {
+    let (_dir, d, _, c) = server_with("xsite").await;
+    let terminal = c["urls"]["terminal-1"].as_str().unwrap().to_owned();
+    let display = c["urls"]["display-1"].as_str().unwrap().to_owned();
+    let http = browser(&d, &terminal);
+    let execute = format!("{terminal}/api/v1/terminal/execute?ephemeral=true");
+    let marker = "/tmp/cross-site-ran";
+    let body = json!({"command": format!("touch {marker}"), "wait": true});
+
+    for evil in ["https://evil.example", "null", &display.replace(c["id"].as_str().unwrap(), &"e".repeat(24))] {
+        let r = http.post(&execute).header("Origin", evil).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 403, "execute from {evil}");
+        assert!(r.text().await.unwrap().contains("cross-site"), "the page says why");
+        for ws in [format!("{terminal}/api/v1/terminal/ws?terminal_id=1"), format!("{display}/api/v1/display/ws")] {
+            let stream = tokio::net::TcpStream::connect(("127.0.0.1", d.proxy_port)).await.unwrap();
+            let mut request = ws.replace("http://", "ws://").into_client_request().unwrap();
+            request.headers_mut().insert("Origin", evil.parse().unwrap());
+            let refused = tokio_tungstenite::client_async(request, stream).await.unwrap_err();
+            assert!(refused.to_string().contains("403"), "{ws} from {evil}: {refused}");
+        }
+    }
+    let check = json!({"command": format!("test -e {marker} && echo ran || echo clean"), "wait": true});
+    let r: Value = http.post(&execute).json(&check).send().await.unwrap().json().await.unwrap();
+    assert_eq!(r["stdout"].as_str().unwrap().trim(), "clean", "nothing ran for the other site: {r}");
+
+    // The container's own pages: the terminal page itself, and its display page next door.
+    for own in [terminal.clone(), display.clone()] {
+        let r = http.post(&execute).header("Origin", own.trim_end_matches('/')).json(&check).send().await.unwrap();
+        assert_eq!(r.status(), 200, "from {own}");
+    }
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", d.proxy_port)).await.unwrap();
+    let mut request = format!("{terminal}/api/v1/terminal/ws?terminal_id=1")
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert("Origin", terminal.trim_end_matches('/').parse().unwrap());
+    tokio_tungstenite::client_async(request, stream).await.expect("its own page's WebSocket opens");
+}
