@@ -77,6 +77,7 @@ impl Engine {
             cache: req.cache.unwrap_or(true),
             prespawn: req.prespawn.unwrap_or(false),
             ramdisk: req.ramdisk.unwrap_or(true),
+            network: req.network.unwrap_or(true),
             source_container_id: None,
             snapshot_count: 0,
             created_at: now,
@@ -330,6 +331,7 @@ impl Engine {
         c.ai = req.ai.unwrap_or(c.ai);
         c.cache = req.cache.unwrap_or(c.cache);
         c.ramdisk = req.ramdisk.unwrap_or(c.ramdisk);
+        c.network = req.network.unwrap_or(c.network);
         c.updated_at = crate::now();
         let updated = self.inner.store.update_container(&c, fingerprint.as_deref()).await?;
         self.emit(EventKind::Updated, &updated, Some(updated.status), updated.status, None);

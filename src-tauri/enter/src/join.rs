@@ -17,7 +17,7 @@
 //! `--sockets` joins the user and network namespaces only and makes sockets there for the
 //! engine (see [`crate::sockets`]).
 //!
-//! `--sethostname NAME [--identity-init KIND]` sets the container's hostname (and with
+//! `--sethostname NAME [--identity-init KIND [--resolver IP]]` sets the container's hostname (and with
 //! `--identity-init`, writes it into its root as [`hoody_runtime::write_identity`] does)
 //! instead of starting a program.
 
@@ -70,7 +70,8 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
 
     if let Some(name) = args.text("sethostname")? {
         if let Some(init) = args.text("identity-init")? {
-            crate::identity::write(std::path::Path::new("/"), &init, &name, &[])?;
+            let resolver = args.text("resolver")?;
+            crate::identity::write(std::path::Path::new("/"), &init, &name, &[], resolver.as_deref())?;
         }
         rustix::system::sethostname(name.as_bytes()).map_err(|e| format!("cannot set the hostname: {e}"))?;
         return Ok(ExitCode::SUCCESS);

@@ -30,6 +30,11 @@ pub struct Container {
     pub cache: bool,
     pub prespawn: bool,
     pub ramdisk: bool,
+    /// Outbound connectivity and DNS (a Hoody Desktop addition; on unless turned off): off
+    /// leaves the container its loopback only. Its services are reached through the proxy
+    /// either way.
+    #[serde(default = "on")]
+    pub network: bool,
     pub source_container_id: Option<ContainerId>,
     pub snapshot_count: u32,
     #[ts(type = "string")]
@@ -148,6 +153,10 @@ pub struct ContainerCreate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub ramdisk: Option<bool>,
+    /// Outbound connectivity and DNS (on unless `false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub network: Option<bool>,
     /// Skip the warm pool and create the container from scratch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
@@ -195,6 +204,9 @@ pub struct ContainerUpdate {
     #[ts(optional)]
     pub ramdisk: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub network: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional, type = "unknown")]
     #[schema(value_type = Option<Object>)]
     pub container_image: Option<serde_json::Value>,
@@ -215,7 +227,8 @@ pub struct ContainerUpdate {
 impl ContainerUpdate {
     /// The fields a running container has baked in, so they can only change while it is
     /// stopped (the UI's edit dialog reads this list from `rules.json`).
-    pub const FIELDS_NEEDING_STOP: [&'static str; 5] = ["name", "environment_vars", "ssh_public_key", "ramdisk", "ai"];
+    pub const FIELDS_NEEDING_STOP: [&'static str; 6] =
+        ["name", "environment_vars", "ssh_public_key", "ramdisk", "ai", "network"];
 
     /// The fields set in this update that can only change while the container is stopped.
     pub fn fields_needing_stop(&self) -> Vec<&'static str> {
@@ -225,9 +238,14 @@ impl ContainerUpdate {
             self.ssh_public_key.is_some(),
             self.ramdisk.is_some(),
             self.ai.is_some(),
+            self.network.is_some(),
         ];
         Self::FIELDS_NEEDING_STOP.into_iter().zip(set).filter(|(_, set)| *set).map(|(field, _)| field).collect()
     }
+}
+
+fn on() -> bool {
+    true
 }
 
 /// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).

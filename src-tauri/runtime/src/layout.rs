@@ -99,4 +99,8 @@ impl Bundle {
     pub fn runc_log(&self) -> PathBuf {
         self.dir.join("runc.log")
     }
+    /// The pid of the container's network helper while it runs.
+    pub fn network_pid(&self) -> PathBuf {
+        self.dir.join("network.pid")
+    }
 }

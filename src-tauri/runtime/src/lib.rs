@@ -18,6 +18,7 @@ mod layers;
 mod layout;
 mod local;
 mod mounts;
+mod network;
 mod pool;
 mod prepare;
 pub mod rootdir;

@@ -11,7 +11,7 @@ use crate::prepare::InitKind;
 use crate::rootdir::RootDir;
 use crate::runc::Runc;
 use crate::spec::{self, Limits, SpecInput};
-use crate::{info, layers, mounts};
+use crate::{info, layers, mounts, network};
 use async_trait::async_trait;
 use hoody_model::{Container, ContainerId, Image, RuntimeInfo, SnapshotId, WorkProgress};
 use serde::{Deserialize, Serialize};
@@ -41,6 +41,8 @@ pub struct RuntimeConfig {
     pub image_server: Option<String>,
     /// `hoody-enter`; None looks beside the running program, then on PATH.
     pub enter: Option<PathBuf>,
+    /// `slirp4netns`, which gives containers their network; None looks it up on PATH.
+    pub slirp4netns: Option<PathBuf>,
     /// The cgroup (in every hierarchy) under which each start of a container gets its own:
     /// `hoody` for a root engine, `hoody-USER` (delegated by host-setup) otherwise.
     pub cgroup_parent: String,
@@ -59,6 +61,7 @@ impl RuntimeConfig {
             prespawn: Vec::new(),
             image_server: None,
             enter: None,
+            slirp4netns: None,
             cgroup_parent: default_cgroup_parent(),
         }
     }
@@ -106,6 +109,8 @@ pub(crate) struct BootSpec {
     pub hostname: String,
     pub env: Vec<(String, String)>,
     pub ramdisk: bool,
+    /// Outbound connectivity and DNS; off leaves the container its loopback only.
+    pub network: bool,
 }
 
 impl BootSpec {
@@ -114,6 +119,7 @@ impl BootSpec {
             hostname: c.name.clone(),
             env: c.environment_vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             ramdisk: c.ramdisk,
+            network: c.network,
         }
     }
 }
@@ -320,6 +326,12 @@ impl LocalRuntime {
         })?;
         spec.save(bundle.config()).map_err(|e| RuntimeError::io("cannot write config.json", e))?;
         self.runc.create(slot, &bundle.dir, &overlay, &bundle.console_log(), &bundle.runc_log()).await?;
+        if boot.network {
+            let created = self.runc.state(slot).await?.ok_or_else(|| {
+                RuntimeError::Failed(format!("container {slot} vanished between its creation and its start"))
+            })?;
+            network::attach(self.config.slirp4netns.as_deref(), created.pid, &bundle.network_pid()).await?;
+        }
         self.runc.start(slot).await
     }
 
@@ -333,6 +345,9 @@ impl LocalRuntime {
         );
         command.arg("identity").arg("--root").arg(overlay.target).args(["--init", init.as_str()]);
         command.arg("--hostname").arg(&boot.hostname);
+        if boot.network {
+            command.args(["--resolver", network::RESOLVER]);
+        }
         for (k, v) in &boot.env {
             command.arg("--env").arg(format!("{k}={v}"));
         }
@@ -396,6 +411,7 @@ impl LocalRuntime {
             }
             self.runc.delete(slot, true).await?;
         }
+        network::detach(&self.bundle(slot).network_pid());
         // What no runc state accounts for any more (a run a crash cut off) goes too.
         let (parent, slot_name) = (self.config.cgroup_parent.clone(), slot.to_owned());
         blocking(move || {

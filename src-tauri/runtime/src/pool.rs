@@ -44,9 +44,9 @@ impl Pools {
 
 impl LocalRuntime {
     /// A pool member can stand in for `c` when their boot would be the same: no environment
-    /// of its own (the init's environment is fixed at boot) and a ramdisk.
+    /// of its own (the init's environment is fixed at boot), a ramdisk and a network.
     fn fits_pool(c: &Container) -> bool {
-        c.environment_vars.is_empty() && c.ramdisk
+        c.environment_vars.is_empty() && c.ramdisk && c.network
     }
 
     pub(crate) fn pool_ready_for(&self, c: &Container) -> bool {
@@ -72,6 +72,7 @@ impl LocalRuntime {
         // Its name, written and set from inside (where its root is mounted), as its root.
         let mut rename = self.files.enter()?.join(pid);
         rename.arg("--sethostname").arg(&c.name).args(["--identity-init", instance.init.as_str()]);
+        rename.args(["--resolver", crate::network::RESOLVER]);
         blocking(move || crate::container_files::run(&mut rename)).await?;
         Ok(true)
     }
@@ -94,7 +95,7 @@ impl LocalRuntime {
             while self.pools.count(&image) < *size {
                 let slot = format!("{POOL_PREFIX}{}", hoody_model::ids::random_hex(8));
                 self.make_bundle(&slot, &image, init)?;
-                let boot = BootSpec { hostname: POOL_HOSTNAME.into(), env: Vec::new(), ramdisk: true };
+                let boot = BootSpec { hostname: POOL_HOSTNAME.into(), env: Vec::new(), ramdisk: true, network: true };
                 let booted = match self.boot(&slot, &boot).await {
                     Ok(()) => self.runc.state(&slot).await,
                     Err(e) => Err(e),

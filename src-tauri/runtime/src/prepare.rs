@@ -55,9 +55,17 @@ mod libc_signal {
 
 const MARK: &str = "# managed by hoody";
 
-/// Writes hostname, hosts entry and environment into the rootfs.
-pub fn write_identity(root: &RootDir, init: InitKind, hostname: &str, env: &[(String, String)]) -> io::Result<()> {
+/// Writes hostname, hosts entry, environment and resolver (the network's, or none when the
+/// container has no network) into the rootfs.
+pub fn write_identity(
+    root: &RootDir,
+    init: InitKind,
+    hostname: &str,
+    env: &[(String, String)],
+    resolver: Option<&str>,
+) -> io::Result<()> {
     root.write("etc/hostname", &format!("{hostname}\n"))?;
+    write_resolver(root, resolver)?;
 
     let hosts = root.read("etc/hosts")?.unwrap_or_else(|| "127.0.0.1\tlocalhost\n::1\tlocalhost\n".into());
     let mut kept: Vec<&str> = hosts.lines().filter(|l| !l.ends_with(MARK)).collect();
@@ -83,6 +91,25 @@ pub fn write_identity(root: &RootDir, init: InitKind, hostname: &str, env: &[(St
     Ok(())
 }
 
+/// /etc/resolv.conf: the network's resolver; without a network, an image's own file is left
+/// alone and one of ours says there is none. A link (systemd-resolved's stub) is replaced.
+fn write_resolver(root: &RootDir, resolver: Option<&str>) -> io::Result<()> {
+    let ours = root.read("etc/resolv.conf").ok().flatten().is_some_and(|text| text.contains(MARK));
+    match resolver {
+        Some(ip) => {
+            if root.read_link("etc/resolv.conf")?.is_some() {
+                root.remove("etc/resolv.conf")?;
+            }
+            root.write(
+                "etc/resolv.conf",
+                &format!("{MARK}: the container's network forwards DNS to the host\nnameserver {ip}\n"),
+            )
+        }
+        None if ours => root.write("etc/resolv.conf", &format!("{MARK}: this container has no network\n")),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,8 +122,11 @@ mod tests {
         std::fs::write(dir.path().join("etc/environment"), "LANG=C\n").unwrap();
         let root = RootDir::open(dir.path()).unwrap();
         let env = vec![("A".to_owned(), "1 \"q\"".to_owned())];
-        write_identity(&root, InitKind::Systemd, "old", &env).unwrap();
-        write_identity(&root, InitKind::Systemd, "web", &env).unwrap();
+        write_identity(&root, InitKind::Systemd, "old", &env, Some("10.0.2.3")).unwrap();
+        write_identity(&root, InitKind::Systemd, "web", &env, Some("10.0.2.3")).unwrap();
+        assert!(root.read("etc/resolv.conf").unwrap().unwrap().ends_with("nameserver 10.0.2.3\n"));
+        write_identity(&root, InitKind::Systemd, "web", &env, None).unwrap();
+        assert!(!root.read("etc/resolv.conf").unwrap().unwrap().contains("nameserver"), "no network, no resolver");
 
         assert_eq!(root.read("etc/hostname").unwrap().unwrap(), "web\n");
         let hosts = root.read("etc/hosts").unwrap().unwrap();

@@ -32,11 +32,13 @@ describe("the edit dialog", () => {
     ai: false,
     cache: false,
     ramdisk: true,
+    network: true,
   } as unknown as Container;
 
   it("sends only what changed", () => {
     const same = editFieldsOf(c);
     expect(updateFor(c, same)).toEqual({});
+    expect(updateFor(c, { ...same, network: false })).toEqual({ network: false });
     expect(updateFor(c, { ...same, env: [{ key: "B", value: "2" }, { key: "A", value: "1" }] })).toEqual({});
     expect(updateFor(c, { ...same, color: "73d216" })).toEqual({});
     expect(updateFor(c, { ...same, color: "", comment: " hi ", cache: true })).toEqual({ color: null, comment: "hi", cache: true });

@@ -64,6 +64,7 @@ export interface EditFields {
   ai: boolean;
   cache: boolean;
   ramdisk: boolean;
+  network: boolean;
 }
 
 export function editFieldsOf(c: Container): EditFields {
@@ -78,6 +79,7 @@ export function editFieldsOf(c: Container): EditFields {
     ai: c.ai,
     cache: c.cache,
     ramdisk: c.ramdisk,
+    network: c.network,
   };
 }
 
@@ -96,7 +98,7 @@ export function updateFor(c: Container, f: EditFields): ContainerUpdate {
   const key = f.sshKey.trim() || null;
   if (key !== (c.ssh_public_key ?? null)) update.ssh_public_key = key;
   if ([...f.realmIds].sort().join() !== [...c.realm_ids].sort().join()) update.realm_ids = f.realmIds;
-  for (const flag of ["autostart", "ai", "cache", "ramdisk"] as const) if (f[flag] !== c[flag]) update[flag] = f[flag];
+  for (const flag of ["autostart", "ai", "cache", "ramdisk", "network"] as const) if (f[flag] !== c[flag]) update[flag] = f[flag];
   return update;
 }
 

@@ -23,6 +23,7 @@ export function sampleContainer(name: string, fields: Partial<Container> = {}): 
     cache: false,
     prespawn: false,
     ramdisk: true,
+    network: true,
     source_container_id: null,
     snapshot_count: 0,
     created_at: "2026-11-28T10:00:00Z",

@@ -13,7 +13,13 @@ export type Container = { id: ContainerId, project_id: ProjectId, server_id: Ser
 /**
  * Why the container is `failed` (or what the last failed operation said); null otherwise.
  */
-error: string | null, container_image: string, hoody_kit: boolean, dev_kit: boolean, realm_ids: Array<RealmId>, environment_vars: { [key in string]: string }, ssh_public_key: string | null, color: string | null, comment: string | null, autostart: boolean, ai: boolean, cache: boolean, prespawn: boolean, ramdisk: boolean, source_container_id: ContainerId | null, snapshot_count: number, created_at: string, updated_at: string, 
+error: string | null, container_image: string, hoody_kit: boolean, dev_kit: boolean, realm_ids: Array<RealmId>, environment_vars: { [key in string]: string }, ssh_public_key: string | null, color: string | null, comment: string | null, autostart: boolean, ai: boolean, cache: boolean, prespawn: boolean, ramdisk: boolean, 
+/**
+ * Outbound connectivity and DNS (a Hoody Desktop addition; on unless turned off): off
+ * leaves the container its loopback only. Its services are reached through the proxy
+ * either way.
+ */
+network: boolean, source_container_id: ContainerId | null, snapshot_count: number, created_at: string, updated_at: string, 
 /**
  * Present when asked for with `?runtime=true`.
  */

@@ -18,6 +18,10 @@ server_id?: string,
  */
 container_image?: string, hoody_kit?: boolean, dev_kit?: boolean, realm_ids?: Array<string>, environment_vars?: { [key in string]: string }, ssh_public_key?: string, color?: string, comment?: string, autostart?: boolean, ai?: boolean, cache?: boolean, prespawn?: boolean, ramdisk?: boolean, 
 /**
+ * Outbound connectivity and DNS (on unless `false`).
+ */
+network?: boolean, 
+/**
  * Skip the warm pool and create the container from scratch.
  */
 bypass_prespawn?: boolean, };

@@ -4,6 +4,7 @@
 
 mod layers;
 mod lifecycle;
+mod network;
 mod prespawn;
 mod reconcile;
 mod systemd;
