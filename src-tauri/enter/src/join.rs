@@ -1,5 +1,5 @@
 //! `hoody-enter join --pid INIT [--setsid] [--ctty] [--detach] [--cwd DIR] [--sethostname
-//! NAME] [--sockets] [--kit SERVICE] -- PROGRAM ARGS…`
+//! NAME] [--sockets] [--kit SERVICE] [--init-env] -- PROGRAM ARGS…`
 //!
 //! Becomes a process of the container whose init is host pid INIT, in this order: its cgroups
 //! (so its limits, freezer and accounting hold this process from the start), its user
@@ -11,6 +11,9 @@
 //! more inside (so that its orphaning parent is in the container's pid namespace and the
 //! container's init adopts and reaps it) and this process exits at once. The program gets
 //! this process's environment.
+//!
+//! `--init-env` gives the program the init's environment (the container's variables) under
+//! this process's own.
 //!
 //! `--kit SERVICE` does one request of a kit service inside (see [`hoody_kit::inside`]).
 //!
@@ -39,7 +42,7 @@ const NAMESPACES: [(&str, LinkNameSpaceType); 6] = [
 ];
 
 pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
-    let args = Args::parse(raw, &["setsid", "ctty", "detach", "sockets"])?;
+    let args = Args::parse(raw, &["setsid", "ctty", "detach", "sockets", "init-env"])?;
     let pid: u32 = args.required("pid")?.parse().map_err(|_| "--pid must be a process id")?;
     let open = |ns: &str| {
         std::fs::File::open(format!("/proc/{pid}/ns/{ns}"))
@@ -61,6 +64,8 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
             .map_err(|e| format!("cannot join the container's user namespace: {e}"))?;
     }
     crate::userns::become_root()?;
+    // As the container's root, the init's environment is ours to read (mode 0400, its owner).
+    let init_env = if args.switch("init-env") { init_environment(pid)? } else { Vec::new() };
     for (file, kind, name) in &others {
         rustix::thread::move_into_link_name_space(file.as_fd(), Some(*kind))
             .map_err(|e| format!("cannot join the container's {name} namespace: {e}"))?;
@@ -85,7 +90,18 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
         hoody_kit::inside::serve(&service)?;
         return Ok(ExitCode::SUCCESS);
     }
-    run(&args)
+    run(&args, init_env)
+}
+
+/// The environment of the container's init (the container's own variables, PATH included).
+fn init_environment(pid: u32) -> Result<Vec<(String, String)>, String> {
+    let raw = std::fs::read(format!("/proc/{pid}/environ"))
+        .map_err(|e| format!("cannot read the environment of container init {pid}: {e}"))?;
+    Ok(raw
+        .split(|b| *b == 0)
+        .filter_map(|kv| std::str::from_utf8(kv).ok()?.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect())
 }
 
 /// Whether `file` is the namespace `link` names (joining one's own user namespace fails).
@@ -136,11 +152,17 @@ fn keep_only_the_containers_capabilities() -> Result<(), String> {
     .map_err(|e| format!("cannot set the container's capabilities: {e}"))
 }
 
-/// Starts the program inside (a child: the pid namespace applies to children only).
-fn run(args: &Args) -> Result<ExitCode, String> {
+/// Starts the program inside (a child: the pid namespace applies to children only), with
+/// `init_env` under this process's own environment.
+fn run(args: &Args, init_env: Vec<(String, String)>) -> Result<ExitCode, String> {
     let (program, program_args) = args.program.split_first().ok_or("no program to run after --")?;
     let mut command = Command::new(program);
     command.args(program_args);
+    for (key, value) in init_env {
+        if std::env::var_os(&key).is_none() {
+            command.env(key, value);
+        }
+    }
     let (setsid, ctty, detach) =
         (args.switch("setsid") || args.switch("ctty"), args.switch("ctty"), args.switch("detach"));
     #[allow(unsafe_code)]

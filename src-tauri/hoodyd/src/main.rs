@@ -59,6 +59,13 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// As root, once: what an engine run by USER needs (packages, a subordinate id range, a
+    /// runtime directory, cgroups of its own). Idempotent; prints what it changes.
+    HostSetup {
+        /// The user who will run hoodyd or the desktop app.
+        #[arg(long)]
+        user: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -157,6 +164,16 @@ fn main() -> Result<()> {
             Command::Image { command } => command.run().await,
             Command::Token { command: TokenCommand::Create { realms, name, data } } => {
                 create_token(&data.resolve()?, realms, name).await
+            }
+            Command::HostSetup { user } => {
+                let changes = hoody_runtime::host_setup(&user)?;
+                if changes.is_empty() {
+                    println!("nothing to change: {user} can run containers already");
+                }
+                for change in changes {
+                    println!("{change}");
+                }
+                Ok(())
             }
         }
     })

@@ -169,12 +169,28 @@ pub fn remove_leftover_cgroups(parent: &str, slot: &str) {
     if leftovers.is_empty() {
         return;
     }
-    kill_everything_in(&leftovers);
-    for dir in leftovers {
+    // systemd inside makes cgroups of its own below the container's: children go first.
+    let mut all: Vec<PathBuf> = leftovers.iter().flat_map(|dir| with_descendants(dir)).collect();
+    kill_everything_in(&all);
+    all.sort_by_key(|dir| std::cmp::Reverse(dir.components().count()));
+    for dir in all {
         if let Err(e) = std::fs::remove_dir(&dir) {
             tracing::warn!("cannot remove cgroup {}: {e}", dir.display());
         }
     }
+}
+
+/// `dir` and every cgroup below it.
+fn with_descendants(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut found = vec![dir.to_owned()];
+    let mut next = 0;
+    while next < found.len() {
+        if let Ok(entries) = std::fs::read_dir(&found[next]) {
+            found.extend(entries.flatten().filter(|e| e.file_type().is_ok_and(|t| t.is_dir())).map(|e| e.path()));
+        }
+        next += 1;
+    }
+    found
 }
 
 /// SIGKILLs every process in `cgroups` (thawed first: a frozen process dies only once thawed)

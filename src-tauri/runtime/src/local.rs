@@ -308,6 +308,7 @@ impl LocalRuntime {
             }
             self.runc.delete(slot, true).await?;
         }
+        network::detach(&bundle.network_pid()); // a helper a crash left behind
         let ramdisk = if boot.ramdisk { Some(self.prepare_ramdisk(slot).await?) } else { None };
         let lower = self.images.rootfs(&instance.image);
         let overlay = Overlay { lower: &lower, upper: &bundle.upper(), work: &bundle.work(), target: &bundle.rootfs() };

@@ -200,7 +200,7 @@ async fn ephemeral(init_pid: u32, id: u16, command: String, timeout: Duration) -
     };
     let child = crate::enter::contained(init_pid).and_then(|mut shell| {
         shell
-            .args(["--", "/bin/sh", "-c", "cd ~ 2>/dev/null; eval \"$1\"", "sh"])
+            .args(["--init-env", "--", "/bin/sh", "-c", "cd ~ 2>/dev/null; eval \"$1\"", "sh"])
             .arg(&command)
             .env_clear()
             .envs(env)

@@ -24,7 +24,6 @@ use serde_json::json;
 use session::Launch;
 pub use session::Session;
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
 use std::sync::{Arc, Mutex, Weak};
 
 /// Sessions one container may hold at a time.
@@ -165,14 +164,9 @@ fn launch(init_pid: u32, id: u16, (cols, rows): (u16, u16)) -> std::io::Result<L
             shell.starts_with('/') && root.stat(shell.trim_start_matches('/')).is_ok_and(|e| e.kind == "file")
         })
         .unwrap_or_else(|| "/bin/sh".to_owned());
-    let mut environ = Vec::new();
-    std::fs::File::open(format!("/proc/{init_pid}/environ"))?.read_to_end(&mut environ)?;
-    let mut env: BTreeMap<String, String> = environ
-        .split(|b| *b == 0)
-        .filter_map(|kv| std::str::from_utf8(kv).ok()?.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
-        .collect();
-    env.entry("PATH".into()).or_insert_with(|| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
-    env.entry("LANG".into()).or_insert_with(|| "C.UTF-8".into());
+    // The init's own environment (the container's variables) is added inside, by hoody-enter
+    // (`--init-env`): only the container's root may read it. These go on top of it.
+    let mut env: BTreeMap<String, String> = BTreeMap::new();
     for (k, v) in [("TERM", "xterm-256color"), ("HOME", "/root"), ("USER", "root"), ("LOGNAME", "root")] {
         env.insert(k.into(), v.into());
     }

@@ -71,7 +71,7 @@ impl Session {
         // controlling terminal is the PTY; it changes to its home directory and becomes a
         // login shell. hoody-enter waits for it, and both let go of the terminal at its end.
         let child = crate::enter::contained(launch.init_pid)?
-            .args(["--ctty", "--", "/bin/sh", "-c"])
+            .args(["--ctty", "--init-env", "--", "/bin/sh", "-c"])
             .arg("cd ~ 2>/dev/null; exec \"$0\" -l")
             .arg(&launch.shell)
             .env_clear()
