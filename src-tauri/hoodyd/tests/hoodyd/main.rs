@@ -7,6 +7,7 @@ mod display;
 mod images;
 mod process;
 mod proxy;
+mod rootless;
 mod sqlite;
 mod terminal;
 mod ui;

@@ -12,6 +12,8 @@ pub struct Hoodyd {
     pub data_dir: PathBuf,
     /// The service proxy's port.
     pub proxy_port: u16,
+    /// The ordinary user it runs as (None: root).
+    pub user: Option<&'static crate::rootless::TestUser>,
 }
 
 impl Hoodyd {
@@ -21,7 +23,24 @@ impl Hoodyd {
 
     /// `hoodyd serve` with extra arguments.
     pub fn start_with(data_dir: &Path, args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hoodyd"))
+        Self::launch(None, data_dir, args)
+    }
+
+    /// `hoodyd serve` as an ordinary user, on a data directory of theirs.
+    pub fn start_as(user: &'static crate::rootless::TestUser, data_dir: &Path) -> Self {
+        Self::launch(Some(user), data_dir, &[])
+    }
+
+    /// The `hoodyd` command, run as `user` when there is one.
+    fn command(user: Option<&crate::rootless::TestUser>) -> Command {
+        match user {
+            Some(user) => user.command(&user.hoodyd()),
+            None => Command::new(env!("CARGO_BIN_EXE_hoodyd")),
+        }
+    }
+
+    fn launch(user: Option<&'static crate::rootless::TestUser>, data_dir: &Path, args: &[&str]) -> Self {
+        let mut child = Self::command(user)
             .args(["serve", "--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(args)
@@ -40,13 +59,13 @@ impl Hoodyd {
         let token = std::fs::read_to_string(data_dir.join("admin.token")).unwrap().trim().to_owned();
         let proxy_port = line.trim().rsplit(':').next().and_then(|p| p.parse().ok()).expect("the proxy port");
         let data_dir = data_dir.canonicalize().unwrap();
-        Self { child, client: HoodyClient::new(url, Some(token)), data_dir, proxy_port }
+        Self { child, client: HoodyClient::new(url, Some(token)), data_dir, proxy_port, user }
     }
 
     /// Runs `hoodyd ARGS --data-dir DIR` (another process on the same data directory) and
     /// returns its stdout; panics with its stderr when it fails.
     pub fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new(env!("CARGO_BIN_EXE_hoodyd"))
+        let out = Self::command(self.user)
             .args(args)
             .arg("--data-dir")
             .arg(&self.data_dir)
@@ -61,6 +80,9 @@ impl Hoodyd {
     pub fn import_busybox(&self) {
         let dir = tempfile::tempdir().unwrap();
         let tarball = hoody_runtime::testkit::busybox_tarball(dir.path()).unwrap();
+        if let Some(user) = self.user {
+            user.give(dir.path());
+        }
         let printed = self.cli(&["image", "import", "busybox/1", tarball.to_str().unwrap()]);
         assert!(printed.starts_with("busybox/1 "), "{printed}");
     }
@@ -97,7 +119,8 @@ impl Drop for Hoodyd {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let layout = hoody_runtime::Layout::new(&self.data_dir, Path::new("/run/hoody"));
+        let run = self.user.map_or_else(|| PathBuf::from("/run/hoody"), |u| u.run_dir());
+        let layout = hoody_runtime::Layout::new(&self.data_dir, &run);
         let _ = std::fs::remove_dir_all(layout.run_dir());
     }
 }

@@ -35,16 +35,21 @@ pub(crate) async fn running(d: &Hoodyd, project: &str, name: &str) -> Value {
     let body = json!({"name": name, "container_image": "busybox/1"});
     let r = d.client.raw(Method::POST, &format!("/projects/{project}/containers"), Some(&body)).await.unwrap();
     let id = r.body["data"]["id"].as_str().unwrap().to_owned();
+    wait_running(d, &id).await
+}
+
+/// The busybox container `id` once it runs and its web server listens (with runtime details).
+pub(crate) async fn wait_running(d: &Hoodyd, id: &str) -> Value {
     for _ in 0..500 {
         let c = d.client.raw(Method::GET, &format!("/containers/{id}?runtime=true"), None).await.unwrap().body;
         // Running, and its web server (started by its rc script) listening.
         if c["data"]["urls"]["http-8080"].is_string() {
             return c["data"].clone();
         }
-        assert!(matches!(c["data"]["status"].as_str(), Some("creating" | "running")), "{c}");
+        assert!(matches!(c["data"]["status"].as_str(), Some("creating" | "copying" | "running")), "{c}");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    panic!("{name} never served on 8080");
+    panic!("{id} never served on 8080");
 }
 
 #[tokio::test]
