@@ -4,6 +4,7 @@
 mod browser;
 mod crash;
 mod display;
+mod escape;
 mod images;
 mod process;
 mod proxy;
