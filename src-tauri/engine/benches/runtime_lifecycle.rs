@@ -1,6 +1,9 @@
 //! `cargo bench -p hoody-engine --bench runtime_lifecycle` (as root): the container lifecycle
-//! through the engine with the real runtime on the busybox image, beside plain `runc create` +
-//! `runc start` of the same bundle measured in the same run. Prints medians and p95 in ms.
+//! through the engine with the real runtime on the busybox image (unprivileged: a user
+//! namespace, seccomp, a network helper), beside plain `runc create` + `runc start` of the same
+//! bundle measured in the same run — with the engine's config (the same user namespace) and
+//! with the privileged config containers had before (no user namespace, no seccomp). Then the
+//! host memory (PSS) each idle container costs. Prints medians and p95 in ms.
 
 use hoody_engine::{Engine, EngineConfig, Principal, Scope};
 use hoody_model::{ContainerCreate, ContainerId, ContainerStatus, Operation, ProjectId, TokenId};
@@ -31,10 +34,15 @@ struct Bench {
 
 impl Bench {
     async fn create(&self, name: String, bypass: bool) -> (Duration, ContainerId) {
+        self.create_with(name, bypass, true).await
+    }
+
+    async fn create_with(&self, name: String, bypass: bool, network: bool) -> (Duration, ContainerId) {
         let req = ContainerCreate {
             name: Some(name),
             container_image: Some("busybox/1".into()),
             bypass_prespawn: Some(bypass),
+            network: Some(network),
             ..Default::default()
         };
         let t = Instant::now();
@@ -86,12 +94,17 @@ async fn run() {
     let mut rows: Vec<(String, Vec<Duration>)> = Vec::new();
     let (mut create, mut runc_plain, mut start, mut stop, mut pause, mut resume, mut delete, mut claim) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut runc_privileged, mut offline) = (vec![], vec![]);
     let reference = b.create("reference".into(), true).await.1;
     b.op(&reference, Operation::Stop).await;
     let plain = PlainRunc::new(&b.runtime, &reference, &data);
     for i in 0..ROUNDS {
-        // Interleaved, so both see the same machine.
-        runc_plain.push(plain.create_and_start());
+        // Interleaved, so all see the same machine.
+        runc_plain.push(plain.create_and_start(&plain.bundle));
+        runc_privileged.push(plain.create_and_start(&plain.privileged));
+        let (took, id) = b.create_with(format!("offline-{i}"), true, false).await;
+        offline.push(took);
+        b.engine.delete_container(&admin(), &id).await.unwrap();
         let (took, id) = b.create(format!("bench-{i}"), true).await;
         create.push(took);
         pause.push(b.op(&id, Operation::Pause).await);
@@ -108,8 +121,10 @@ async fn run() {
         b.engine.delete_container(&admin(), &id).await.unwrap();
     }
     plain.unmount();
-    rows.push(("plain runc create + start (same bundle)".into(), runc_plain.clone()));
-    rows.push(("create → running (engine, no prespawn)".into(), create.clone()));
+    rows.push(("before: plain runc create + start, privileged config".into(), runc_privileged));
+    rows.push(("plain runc create + start, the engine's config (user namespace, seccomp)".into(), runc_plain.clone()));
+    rows.push(("create → running (engine, network on, no prespawn)".into(), create.clone()));
+    rows.push(("create → running (engine, network off)".into(), offline));
     rows.push(("prespawn claim → running".into(), claim));
     rows.push(("start (stopped → running)".into(), start));
     rows.push(("stop (busybox halt signal)".into(), stop));
@@ -131,6 +146,12 @@ async fn run() {
     }
     let wall = t.elapsed();
     rows.push((format!("{CONCURRENT} concurrent creates, each → running"), each.iter().map(|e| e.0).collect()));
+    // Host memory of idle containers: their own processes and their network helpers.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut idle = Vec::new();
+    for (_, id) in &each {
+        idle.push(idle_memory(&b.runtime, id).await);
+    }
     for (_, id) in &each {
         b.engine.delete_container(&admin(), id).await.unwrap();
     }
@@ -147,19 +168,63 @@ async fn run() {
         println!("| {name} | {median:.1} | {p95:.1} |");
     }
     let ratio = percentiles(&create).0 / percentiles(&runc_plain).0;
-    println!("\ncreate → running / plain runc (medians): {ratio:.2}× (target ≤ 1.5×)");
+    println!(
+        "\ncreate → running / plain runc with the same user-namespace config (medians): {ratio:.2}× (target ≤ 1.5×)"
+    );
     println!("{CONCURRENT} concurrent creates: all running after {:.0} ms", wall.as_secs_f64() * 1000.0);
+    let average = |pick: fn(&(f64, f64)) -> f64| idle.iter().map(pick).sum::<f64>() / idle.len() as f64;
+    println!("\nhost memory per idle container ({} busybox containers: init + httpd), PSS:", idle.len());
+    println!("| part | average MB |");
+    println!("|---|---:|");
+    println!("| its processes | {:.2} |", average(|m| m.0));
+    println!("| its network helper (slirp4netns) | {:.2} |", average(|m| m.1));
+    println!("| together (target ≤ 2 MB) | {:.2} |", average(|m| m.0 + m.1));
 }
 
-/// `runc create` + `runc start` of a bundle the engine made, with runc's own state root.
+/// PSS in MB of a running container's processes and of its network helper.
+async fn idle_memory(runtime: &LocalRuntime, id: &ContainerId) -> (f64, f64) {
+    let slot = runtime.layout().container(id);
+    let instance: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(slot.join("instance.json")).unwrap()).unwrap();
+    let cgroup = instance["cgroup_path"].as_str().unwrap().trim_start_matches('/').to_owned();
+    let procs = std::fs::read_to_string(format!("/sys/fs/cgroup/pids/{cgroup}/cgroup.procs")).unwrap_or_default();
+    let own: f64 = procs.lines().map(|p| pss_mb(p.trim())).sum();
+    let helper = std::fs::read_to_string(slot.join("network.pid")).map(|p| pss_mb(p.trim())).unwrap_or(0.0);
+    (own, helper)
+}
+
+fn pss_mb(pid: &str) -> f64 {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    rollup
+        .lines()
+        .find_map(|l| l.strip_prefix("Pss:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// `runc create` + `runc start` of a bundle the engine made, with runc's own state root; and
+/// of a bundle with that config made privileged, as containers were before (no user
+/// namespace, no id maps, no seccomp filter), over the same root.
 struct PlainRunc {
     bundle: std::path::PathBuf,
+    privileged: std::path::PathBuf,
     root: tempfile::TempDir,
 }
 
 impl PlainRunc {
     fn new(runtime: &LocalRuntime, id: &ContainerId, data: &Path) -> Self {
         let bundle = runtime.layout().container(id);
+        let privileged = data.join("privileged-bundle");
+        std::fs::create_dir_all(&privileged).unwrap();
+        let mut config: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(bundle.join("config.json")).unwrap()).unwrap();
+        let linux = config["linux"].as_object_mut().unwrap();
+        for key in ["uidMappings", "gidMappings", "seccomp"] {
+            linux.remove(key);
+        }
+        linux["namespaces"].as_array_mut().unwrap().retain(|ns| ns["type"] != "user");
+        config["root"]["path"] = bundle.join("rootfs").to_string_lossy().into_owned().into();
+        std::fs::write(privileged.join("config.json"), serde_json::to_vec(&config).unwrap()).unwrap();
         let image = runtime.image_store().resolve("busybox/1").unwrap();
         let lower = runtime.layout().image(&image).join("rootfs");
         let options = format!(
@@ -169,10 +234,10 @@ impl PlainRunc {
             bundle.join("work").display()
         );
         sh(Command::new("mount").args(["-t", "overlay", "overlay", "-o", &options]).arg(bundle.join("rootfs")));
-        Self { bundle, root: tempfile::tempdir_in(data).unwrap() }
+        Self { bundle, privileged, root: tempfile::tempdir_in(data).unwrap() }
     }
 
-    fn create_and_start(&self) -> Duration {
+    fn create_and_start(&self, bundle: &Path) -> Duration {
         let runc = || {
             let mut c = Command::new("runc");
             c.arg("--root").arg(self.root.path());
@@ -182,7 +247,7 @@ impl PlainRunc {
         // The container's init inherits runc's stdio: no pipes, or waiting for EOF never ends.
         let created = runc()
             .args(["create", "--bundle"])
-            .arg(&self.bundle)
+            .arg(bundle)
             .arg("plain")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -181,7 +181,7 @@ struct Maker {
 impl Maker {
     fn start(pid: u32) -> io::Result<Self> {
         let (control, theirs) = std::os::unix::net::UnixStream::pair()?;
-        let mut command = std::process::Command::from(crate::enter::contained(pid)?.into_std());
+        let mut command = crate::enter::contained(pid)?.into_std();
         let child = command
             .arg("--sockets")
             .stdin(std::process::Stdio::from(OwnedFd::from(theirs)))
