@@ -19,6 +19,11 @@ impl Layout {
         Self { data: data_dir.join("runtime"), run: run_base.join(&hex::encode(digest)[..16]) }
     }
 
+    /// `DATA/runtime`: everything of the runtime's that persists.
+    pub fn root(&self) -> &Path {
+        &self.data
+    }
+
     pub fn images(&self) -> PathBuf {
         self.data.join("images")
     }

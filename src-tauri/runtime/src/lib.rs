@@ -24,6 +24,7 @@ mod pool;
 mod prepare;
 pub mod rootdir;
 mod runc;
+mod shift;
 mod simplestreams;
 mod spec;
 pub mod testkit;

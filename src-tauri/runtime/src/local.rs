@@ -156,7 +156,14 @@ impl LocalRuntime {
         let layout = Layout::new(&config.data_dir, &config.run_dir);
         let runc_binary = config.runc.clone().or_else(Runc::find);
         let enter = enter_for_this_user(config.enter.clone());
-        let unavailable = unavailable_reason(&config, runc_binary.as_deref(), &enter, &layout);
+        let mut unavailable = unavailable_reason(&config, runc_binary.as_deref(), &enter, &layout);
+        if let (None, Ok(enter)) = (&unavailable, &enter) {
+            match crate::shift::shift_once(layout.root(), enter.map()) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("gave {n} files of earlier containers and images to the containers' id range"),
+                Err(e) => unavailable = Some(e.to_string()),
+            }
+        }
         let runc = Runc::new(
             runc_binary.unwrap_or_else(|| "runc".into()),
             layout.runc_root(),
