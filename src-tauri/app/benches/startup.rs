@@ -1,10 +1,11 @@
-//! `cargo bench -p hoody-app --bench startup` (as root, needs Xvfb): the real app, started five
-//! times on an empty data dir under Xvfb in a D-Bus session of its own. Prints the time from
+//! `cargo bench -p hoody-app --bench startup` (as root, needs Xvfb): the real app, run by the
+//! tests' ordinary user, started five times on an empty data dir under Xvfb in the user's D-Bus
+//! session. Prints the time from
 //! launch to the UI's first drawn screen (the UI reports it), and the idle memory of the whole
 //! app — its own process and every WebKit process it started — as PSS after 10 s idle.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 5;
@@ -16,23 +17,23 @@ fn main() {
     let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/hoody-desktop");
     let app =
         if app.exists() { app } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/hoody-desktop") };
-    let desktop = session::Session::start(500);
+    let user = hoody_client::testkit::test_user();
+    let app = user.provide(&app);
+    let desktop = session::Session::start(500, user);
     let (mut starts, mut memory) = (Vec::new(), Vec::new());
     for _ in 0..RUNS {
-        let dir = tempfile::tempdir().unwrap();
+        let (_scratch, dirs) = desktop.dirs(&["home", "data", "bin"]);
         let launched = Instant::now();
-        let mut child = Command::new(&app)
-            .env("DISPLAY", &desktop.display)
-            .env("DBUS_SESSION_BUS_ADDRESS", &desktop.bus_address)
-            .env("HOME", dir.path())
-            .env("HOODY_DATA_DIR", dir.path().join("data"))
+        let mut child = desktop
+            .command(&app, &dirs[0], &dirs[2])
+            .env("HOODY_DATA_DIR", &dirs[1])
             .env("HOODY_PROXY_LISTEN", "127.0.0.1:0")
             .env("HOODY_API_LISTEN", "127.0.0.1:0")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        while !log(&dir.path().join("data")).contains("ui ready") {
+        while !log(&dirs[1]).contains("ui ready") {
             assert!(launched.elapsed() < Duration::from_secs(60), "the UI never reported ready");
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -14,6 +14,10 @@ pub static STARTED: std::sync::LazyLock<std::time::Instant> = std::sync::LazyLoc
 
 fn main() {
     std::sync::LazyLock::force(&STARTED);
+    if let Some(why) = hoody_desktop_core::refusal_to_run() {
+        eprintln!("{why}");
+        std::process::exit(1);
+    }
     let data_dir = data_dir();
     let _log_guard = logging(&data_dir);
     tauri::Builder::default()

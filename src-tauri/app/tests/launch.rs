@@ -1,9 +1,10 @@
-//! The real app binary under Xvfb, in a D-Bus session of its own, with a temporary HOME and a
-//! recording `xdg-open` first on PATH: it starts its engine (which adopts a container hoodyd
-//! left running), a second launch with a `hoody://` link hands it over to the first, which opens
-//! exactly that container's terminal URL; a malformed link opens nothing and says why.
+//! The real app binary, run by an ordinary user (never root: run as root it refuses), under
+//! Xvfb in the user's D-Bus session, with a temporary HOME and a recording `xdg-open` first on
+//! PATH: it starts its engine (which adopts a container the user's hoodyd left running), a
+//! second launch with a `hoody://` link hands it over to the first, which opens exactly that
+//! container's terminal URL; a malformed link opens nothing and says why.
 
-use hoody_client::testkit::Hoodyd;
+use hoody_client::testkit::{Hoodyd, TestUser, test_user};
 use hoody_model::{ContainerCreate, ContainerStatus, ProjectCreate};
 use session::Guard;
 use std::path::Path;
@@ -28,10 +29,10 @@ fn log_text(data: &Path) -> String {
     entries.flatten().map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect()
 }
 
-/// A running busybox container made with hoodyd on `data`: (project id, container id).
-fn container_left_running(data: &Path) -> (String, String) {
+/// A running busybox container made with the user's hoodyd on `data`: (project id, container id).
+fn container_left_running(user: &TestUser, data: &Path) -> (String, String) {
     let tarball = hoody_runtime::testkit::busybox_tarball(data).unwrap();
-    let serve = Hoodyd::start(data, &tarball);
+    let serve = Hoodyd::start_as(user, data, &tarball);
     let client = serve.client();
     let tokio = tokio::runtime::Runtime::new().unwrap();
     let project = tokio.block_on(client.create_project(&ProjectCreate { alias: "links".into(), ..Default::default() }));
@@ -51,32 +52,31 @@ fn container_left_running(data: &Path) -> (String, String) {
 }
 
 #[test]
-fn deep_links_reach_the_running_app() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let home = dir.path().join("home");
-    let bin = dir.path().join("bin");
-    for d in [&data, &home, &bin] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    let (project, id) = container_left_running(&data);
+fn run_as_root_it_refuses() {
+    let out = Command::new(APP).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("never as root"), "{out:?}");
+}
 
-    // A recording xdg-open, an X server and a session bus of our own.
-    let opened = dir.path().join("opened.txt");
-    session::recording_xdg_open(&bin, &opened);
-    let desktop = session::Session::start(60);
+#[test]
+fn deep_links_reach_the_running_app() {
+    let user = test_user();
+    let desktop = session::Session::start(60, user);
+    let (scratch, dirs) = desktop.dirs(&["data", "home", "bin"]);
+    let (data, home, bin) = (&dirs[0], &dirs[1], &dirs[2]);
+    let (project, id) = container_left_running(user, data);
+
+    // A recording xdg-open, an X server and the user's session bus.
+    let opened = scratch.0.join("opened.txt");
+    session::recording_xdg_open(bin, &opened);
+    let app_binary = user.provide(Path::new(APP));
     let app = |args: &[&str]| {
-        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-        Command::new(APP)
+        desktop
+            .command(&app_binary, home, bin)
             .args(args)
-            .env("DISPLAY", &desktop.display)
-            .env("DBUS_SESSION_BUS_ADDRESS", &desktop.bus_address)
-            .env("HOME", &home)
-            .env("XDG_DATA_HOME", home.join(".local/share"))
-            .env("HOODY_DATA_DIR", &data)
+            .env("HOODY_DATA_DIR", data)
             .env("HOODY_PROXY_LISTEN", "127.0.0.1:0")
             .env("HOODY_API_LISTEN", "127.0.0.1:0")
-            .env("PATH", path)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -84,9 +84,9 @@ fn deep_links_reach_the_running_app() {
     };
 
     let first = Guard(app(&[]));
-    wait_for("the engine starting", Duration::from_secs(60), || log_text(&data).contains("engine started"));
-    wait_for("the REST API", Duration::from_secs(10), || log_text(&data).contains("REST API served"));
-    let log = log_text(&data);
+    wait_for("the engine starting", Duration::from_secs(60), || log_text(data).contains("engine started"));
+    wait_for("the REST API", Duration::from_secs(10), || log_text(data).contains("REST API served"));
+    let log = log_text(data);
     let port: u16 = log.split("proxy_port=").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
 
     // A second launch with a link: it hands the link over and exits; the first opens the URL.
@@ -100,7 +100,7 @@ fn deep_links_reach_the_running_app() {
     // A malformed link: refused with its reason, nothing opened.
     let mut third = app(&["hoody://containers/not-a-container/terminal"]);
     wait_for("the third launch exiting", Duration::from_secs(20), || third.try_wait().unwrap().is_some());
-    wait_for("the refusal", Duration::from_secs(20), || log_text(&data).contains("is not a container id"));
+    wait_for("the refusal", Duration::from_secs(20), || log_text(data).contains("is not a container id"));
     assert_eq!(std::fs::read_to_string(&opened).unwrap().lines().count(), 1, "nothing more was opened");
 
     // The scheme is registered for this user (a .desktop handler and its MIME default).
@@ -108,8 +108,8 @@ fn deep_links_reach_the_running_app() {
     assert!(mimeapps.contains("x-scheme-handler/hoody"), "{mimeapps}");
 
     drop(first);
-    // Clean up the container with hoodyd.
-    let serve = Hoodyd::serve(&data);
+    // Clean up the container with the user's hoodyd.
+    let serve = Hoodyd::serve_as(user, data);
     let deleted = tokio::runtime::Runtime::new().unwrap().block_on(serve.client().delete_container(&id));
     assert_eq!(deleted.unwrap().status, ContainerStatus::Deleted);
 }

@@ -1,11 +1,12 @@
-//! The real app over WebDriver (tauri-driver + Debian's WebKitWebDriver) under Xvfb in a D-Bus
-//! session of its own, with a temporary HOME and a recording `xdg-open`: the create dialog
+//! The real app over WebDriver (tauri-driver + Debian's WebKitWebDriver), run by an ordinary
+//! user (its engine rootless: the containers' ids are the user's subordinate range) under Xvfb
+//! in the user's D-Bus session, with a temporary HOME and a recording `xdg-open`: the create dialog
 //! refuses a bad name, a container is created and runs, stops and starts, its Terminal chip
 //! opens its terminal URL, and it is deleted with a snapshot first; a remote hoodyd is added in
 //! the Servers dialog (token into a gnome-keyring on that bus), its container's Terminal opens
 //! through the app's proxy, and it is stopped (`ui/tests/app-webdriver.mjs` drives the window).
 
-use hoody_client::testkit::Hoodyd;
+use hoody_client::testkit::{Hoodyd, test_user};
 use hoody_model::{ContainerCreate, ContainerStatus, ProjectCreate};
 use session::Guard;
 use std::os::unix::fs::PermissionsExt;
@@ -34,22 +35,24 @@ fn free_port() -> u16 {
 #[test]
 fn the_window_creates_runs_and_deletes_a_container() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let user = test_user();
+    let desktop = session::Session::start(300, user);
+    let (_scratch, dirs) = desktop.dirs(&["data", "home", "bin"]);
+    let (data, home, bin) = (dirs[0].clone(), dirs[1].clone(), dirs[2].clone());
     let dir = tempfile::tempdir().unwrap();
-    let (data, home, bin) = (dir.path().join("data"), dir.path().join("home"), dir.path().join("bin"));
-    for d in [&data, &home, &bin] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    let hoodyd = Hoodyd::binary();
     let tarball = hoody_runtime::testkit::busybox_tarball(&data).unwrap();
-    let imported = Command::new(&hoodyd)
+    let imported = user
+        .command(&user.program("hoodyd"))
         .args(["image", "import", "busybox/1"])
         .arg(&tarball)
         .arg("--data-dir")
         .arg(&data)
+        .stdout(Stdio::null())
         .status();
     assert!(imported.unwrap().success());
 
-    // A remote server for the Servers dialog: another hoodyd on loopback with a running container.
+    // A remote server for the Servers dialog: another hoodyd on loopback (root's, a server of
+    // its own) with a running container.
     let remote_data = dir.path().join("remote");
     std::fs::create_dir_all(&remote_data).unwrap();
     let remote = Hoodyd::start(&remote_data, &tarball);
@@ -65,22 +68,21 @@ fn the_window_creates_runs_and_deletes_a_container() {
         client.create_container(project.id.as_str(), &req).await.unwrap().id.as_str().to_owned()
     });
 
-    let opened = dir.path().join("opened.txt");
+    let opened = _scratch.0.join("opened.txt");
     session::recording_xdg_open(&bin, &opened);
-    let desktop = session::Session::start(300);
     desktop.unlock_keyring(&home);
 
+    // tauri-driver starts the app as it runs: as the user.
     let (port, native) = (free_port(), free_port());
+    let driver = user.provide(&tauri_driver());
+    let app = user.provide(Path::new(APP));
     let _driver = Guard(
-        Command::new(tauri_driver())
+        desktop
+            .command(&driver, &home, &bin)
             .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
-            .env("DISPLAY", &desktop.display)
-            .env("DBUS_SESSION_BUS_ADDRESS", &desktop.bus_address)
-            .env("HOME", &home)
             .env("HOODY_DATA_DIR", &data)
             .env("HOODY_PROXY_LISTEN", "127.0.0.1:0")
             .env("HOODY_API_LISTEN", "127.0.0.1:0")
-            .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -97,7 +99,7 @@ fn the_window_creates_runs_and_deletes_a_container() {
     let out = Command::new("node")
         .arg(root.join("ui/tests/app-webdriver.mjs"))
         .arg(format!("http://127.0.0.1:{port}"))
-        .arg(APP)
+        .arg(&app)
         .arg("busybox/1")
         .arg(&shots)
         .arg(&remote.origin)

@@ -1,10 +1,13 @@
 //! For tests and benchmarks of other crates: a `hoodyd serve` of the workspace's own build on
-//! loopback, with the busybox test image imported, as a remote endpoint to talk to.
+//! loopback, with the busybox test image imported, as a remote endpoint to talk to; and the
+//! ordinary user the engine and the app run as in the rootless tests.
 
 use crate::HoodyClient;
 use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 
 /// A running `hoodyd serve` on 127.0.0.1 (killed when dropped).
 #[derive(Debug)]
@@ -26,7 +29,23 @@ impl Hoodyd {
 
     /// Starts one on `data` after importing `busybox/1` from `busybox_tarball`.
     pub fn start(data: &Path, busybox_tarball: &Path) -> Self {
-        let imported = Command::new(Self::binary())
+        Self::start_by(None, data, busybox_tarball)
+    }
+
+    /// The same, run by `user` (on a data directory of theirs).
+    pub fn start_as(user: &TestUser, data: &Path, busybox_tarball: &Path) -> Self {
+        Self::start_by(Some(user), data, busybox_tarball)
+    }
+
+    fn command(user: Option<&TestUser>) -> Command {
+        match user {
+            Some(user) => user.command(&user.program("hoodyd")),
+            None => Command::new(Self::binary()),
+        }
+    }
+
+    fn start_by(user: Option<&TestUser>, data: &Path, busybox_tarball: &Path) -> Self {
+        let imported = Self::command(user)
             .args(["image", "import", "busybox/1"])
             .arg(busybox_tarball)
             .arg("--data-dir")
@@ -34,12 +53,21 @@ impl Hoodyd {
             .stdout(Stdio::null())
             .status();
         assert!(imported.expect("hoodyd runs").success(), "hoodyd image import failed");
-        Self::serve(data)
+        Self::serve_by(user, data)
     }
 
     /// Starts one on `data` as it is.
     pub fn serve(data: &Path) -> Self {
-        let mut child = Command::new(Self::binary())
+        Self::serve_by(None, data)
+    }
+
+    /// The same, run by `user`.
+    pub fn serve_as(user: &TestUser, data: &Path) -> Self {
+        Self::serve_by(Some(user), data)
+    }
+
+    fn serve_by(user: Option<&TestUser>, data: &Path) -> Self {
+        let mut child = Self::command(user)
             .args(["serve", "--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--data-dir"])
             .arg(data)
             .env("HOODY_LOG", "error")
@@ -63,5 +91,120 @@ impl Drop for Hoodyd {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// An ordinary user of this machine (`hoody-ci`, made with useradd when missing, its home
+/// mode 0700 as Debian's adduser makes it), set up once by `hoodyd host-setup`, with copies of
+/// the workspace's programs it may run (the checkout may be out of its reach).
+#[derive(Debug)]
+pub struct TestUser {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub home: PathBuf,
+    bin: PathBuf,
+}
+
+/// The test user, made (and the host set up for it) on first use in this process.
+pub fn test_user() -> &'static TestUser {
+    static USER: OnceLock<TestUser> = OnceLock::new();
+    USER.get_or_init(|| {
+        const NAME: &str = "hoody-ci";
+        let exists = Command::new("id").arg(NAME).output().expect("id runs").status.success();
+        if !exists {
+            let made = Command::new("useradd").args(["--create-home", "--shell", "/bin/sh", NAME]).status();
+            assert!(made.expect("useradd runs").success(), "useradd {NAME} (the tests run as root)");
+        }
+        let id = |flag: &str| -> u32 {
+            let out = Command::new("id").args([flag, NAME]).output().expect("id runs");
+            String::from_utf8_lossy(&out.stdout).trim().parse().expect("a numeric id")
+        };
+        let home = PathBuf::from(format!("/home/{NAME}"));
+        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).expect("its home");
+        let setup = Command::new(Hoodyd::binary()).args(["host-setup", "--user", NAME]).output().expect("hoodyd runs");
+        assert!(setup.status.success(), "host-setup: {}", String::from_utf8_lossy(&setup.stderr));
+        let bin = PathBuf::from("/tmp/hoody-ci-bin");
+        std::fs::create_dir_all(&bin).expect("a directory for the user's programs");
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("its mode");
+        let user = TestUser { name: NAME.into(), uid: id("-u"), gid: id("-g"), home, bin };
+        let built = Hoodyd::binary().parent().expect("target/debug").to_owned();
+        for program in ["hoodyd", "hoody-enter", "hoody-desktop"] {
+            if built.join(program).exists() {
+                user.provide(&built.join(program));
+            }
+        }
+        user
+    })
+}
+
+impl TestUser {
+    /// The user's copy of a program of this workspace (or one copied in with [`Self::provide`]).
+    pub fn program(&self, name: &str) -> PathBuf {
+        self.bin.join(name)
+    }
+
+    /// Puts `program` where the user may run it (a hard link where it can be, the programs of
+    /// a debug build being hundreds of MB; swapped in by a rename, so a program of an earlier
+    /// build that still runs is not disturbed); returns that path.
+    pub fn provide(&self, program: &Path) -> PathBuf {
+        let name = program.file_name().expect("a program's file name");
+        let (target, staged) = (self.bin.join(name), self.bin.join(format!(".{}.new", name.to_string_lossy())));
+        let _ = std::fs::remove_file(&staged);
+        if std::fs::hard_link(program, &staged).is_err() {
+            std::fs::copy(program, &staged).expect("a copy of the program");
+        }
+        std::fs::rename(&staged, &target).expect("the program in place");
+        target
+    }
+
+    /// `program` run as this user (setpriv executes it in place: no process in between), with
+    /// its HOME, USER and runtime directory.
+    pub fn command(&self, program: &Path) -> Command {
+        let mut command = Command::new("setpriv");
+        command
+            .args(["--reuid", &self.uid.to_string(), "--regid", &self.gid.to_string(), "--init-groups", "--"])
+            .arg(program)
+            .env("HOME", &self.home)
+            .env("USER", &self.name)
+            .env("XDG_RUNTIME_DIR", self.runtime_dir());
+        command
+    }
+
+    /// `/run/user/UID` (host-setup makes it where no login manager does).
+    pub fn runtime_dir(&self) -> PathBuf {
+        PathBuf::from(format!("/run/user/{}", self.uid))
+    }
+
+    /// A fresh directory of the user's in their home (removed, as root, when dropped).
+    pub fn scratch(&self) -> Scratch {
+        let dir = self.home.join(format!("scratch-{}", hoody_model::ids::random_hex(4)));
+        std::fs::create_dir(&dir).expect("a directory in the user's home");
+        self.give(&dir);
+        Scratch(dir)
+    }
+
+    pub fn give(&self, path: &Path) {
+        std::os::unix::fs::chown(path, Some(self.uid), Some(self.gid)).expect("chown (as root)");
+    }
+
+    /// The user's first subordinate uid (container root on the host).
+    pub fn subordinate_base(&self) -> u32 {
+        let table = std::fs::read_to_string("/etc/subuid").expect("/etc/subuid");
+        table
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{}:", self.name))?.split(':').next()?.parse().ok())
+            .expect("host-setup gave the user a range")
+    }
+}
+
+/// A directory of the test user's, removed when dropped (as root: containers' files in it are
+/// not the user's own).
+#[derive(Debug)]
+pub struct Scratch(pub PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = Command::new("rm").arg("-rf").arg(&self.0).status();
     }
 }

@@ -17,6 +17,17 @@ mod testing;
 pub mod tray;
 
 pub use commands::Desktop;
+
+/// Why the desktop app will not run as this user, or None. It runs as the logged-in user,
+/// never as root: its containers are unprivileged either way, and a window of root's would
+/// give every page it shows, and every library it loads, the whole machine.
+pub fn refusal_to_run() -> Option<String> {
+    hoody_runtime::idmap::running_as_root().then(|| {
+        "Hoody Desktop runs as the logged-in user, never as root: start it as yourself \
+         (bash .ci/run-app does the one-time setup that needs root through sudo)"
+            .to_owned()
+    })
+}
 pub use deeplink::DeepLink;
 pub use error::CommandError;
 pub use events::DesktopEvent;

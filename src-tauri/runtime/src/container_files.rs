@@ -37,18 +37,24 @@ impl ContainerFiles {
         Ok(self.enter()?.as_container_root(program))
     }
 
-    /// Unpacks a tarball (plain, gzip, xz or zstd) into `into`, owners and xattrs as recorded.
-    /// What an image has under /dev is left out: a user namespace cannot make device nodes,
-    /// and a container's /dev is a tmpfs of runc's anyway.
+    /// Unpacks a tarball (plain, gzip, xz, bzip2 or zstd) into `into`, owners and xattrs as
+    /// recorded. The engine opens it (with its own rights: the namespace's root need not reach
+    /// it) and hands it to tar on stdin. What an image has under /dev is left out: a user
+    /// namespace cannot make device nodes, and a container's /dev is a tmpfs of runc's anyway.
     pub fn extract(&self, tarball: &Path, into: &Path) -> Result<()> {
+        let unreadable = |e: std::io::Error| RuntimeError::Invalid(format!("cannot read {}: {e}", tarball.display()));
+        let mut file = std::fs::File::open(tarball).map_err(unreadable)?;
+        let mut magic = [0u8; 6];
+        let got = std::io::Read::read(&mut file, &mut magic).map_err(unreadable)?;
+        std::io::Seek::rewind(&mut file).map_err(unreadable)?;
         let mut tar = self.command("tar")?;
         for dev in ["./dev/*", "dev/*", "./rootfs/dev/*", "rootfs/dev/*"] {
             tar.arg(format!("--exclude={dev}"));
         }
-        tar.args(["--numeric-owner", "--xattrs", "--xattrs-include=*", "--same-permissions", "-x", "-f"])
-            .arg(tarball)
-            .arg("-C")
-            .arg(into);
+        tar.args(compression(&magic[..got]));
+        tar.args(["--numeric-owner", "--xattrs", "--xattrs-include=*", "--same-permissions", "-x", "-f", "-", "-C"])
+            .arg(into)
+            .stdin(file);
         run(&mut tar).map_err(|e| {
             RuntimeError::Invalid(format!("{} is not a rootfs tarball tar can read: {e}", tarball.display()))
         })
@@ -95,6 +101,17 @@ impl ContainerFiles {
         let Ok(mut du) = self.command("du") else { return 0 };
         let Ok(out) = du.arg("-sb").arg("--").arg(dir).output() else { return 0 };
         String::from_utf8_lossy(&out.stdout).split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0)
+    }
+}
+
+/// tar's flag for the compression a file starting with `magic` has (tar cannot tell on stdin).
+fn compression(magic: &[u8]) -> Option<&'static str> {
+    match magic {
+        [0x1f, 0x8b, ..] => Some("--gzip"),
+        [0xfd, b'7', b'z', b'X', b'Z', 0] => Some("--xz"),
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => Some("--zstd"),
+        [b'B', b'Z', b'h', ..] => Some("--bzip2"),
+        _ => None,
     }
 }
 

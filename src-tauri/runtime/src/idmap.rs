@@ -79,6 +79,11 @@ fn name_in(passwd: &str, uid: u32) -> Option<String> {
     })
 }
 
+/// Whether this process runs as root.
+pub fn running_as_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
 /// Whether the shadow-utils helpers a rootless engine needs are installed.
 pub fn id_mappers_missing() -> Option<String> {
     ["newuidmap", "newgidmap"]

@@ -35,7 +35,7 @@ pub fn shift_once(runtime_dir: &Path, map: IdMap) -> Result<u64> {
     }
     let trees: Vec<PathBuf> = ["images", "containers", "snapshots"].iter().map(|t| runtime_dir.join(t)).collect();
     let mut changed = 0;
-    if trees.iter().any(|t| t.exists()) {
+    if trees.iter().any(|t| holds_unshifted_layers(t)) {
         if map.rootless() {
             return Err(RuntimeError::Unavailable(format!(
                 "{} was made by a root engine before containers had user namespaces; only root can bring it over (run hoodyd on it as root once)",
@@ -49,6 +49,25 @@ pub fn shift_once(runtime_dir: &Path, map: IdMap) -> Result<u64> {
     std::fs::create_dir_all(runtime_dir).map_err(|e| RuntimeError::io("cannot create the runtime directory", e))?;
     std::fs::write(record(runtime_dir), wanted).map_err(|e| RuntimeError::io("cannot record the id map", e))?;
     Ok(changed)
+}
+
+/// Whether a layer or image root under `tree` still belongs to host ids below [`SIZE`] (what
+/// the engine makes now belongs to its range from the start: a directory that only holds such
+/// is just recorded).
+fn holds_unshifted_layers(tree: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(tree) else { return false };
+    entries.flatten().any(|entry| {
+        ["rootfs", "upper"].iter().any(|layer| {
+            std::fs::symlink_metadata(entry.path().join(layer))
+                .is_ok_and(|m| m.is_dir() && m.uid() < SIZE && layer_of_files(&entry.path(), layer))
+        })
+    })
+}
+
+/// An image's `rootfs`, or a container's or snapshot's `upper` (a bundle's `rootfs` is only
+/// the engine's empty mount point).
+fn layer_of_files(dir: &Path, layer: &str) -> bool {
+    layer == "upper" || dir.join("image.json").exists()
 }
 
 /// Every entry under `root` (symlinks not followed) with an id below [`SIZE`], moved into the

@@ -13,7 +13,7 @@ pub struct Hoodyd {
     /// The service proxy's port.
     pub proxy_port: u16,
     /// The ordinary user it runs as (None: root).
-    pub user: Option<&'static crate::rootless::TestUser>,
+    pub user: Option<&'static hoody_client::testkit::TestUser>,
 }
 
 impl Hoodyd {
@@ -27,19 +27,19 @@ impl Hoodyd {
     }
 
     /// `hoodyd serve` as an ordinary user, on a data directory of theirs.
-    pub fn start_as(user: &'static crate::rootless::TestUser, data_dir: &Path) -> Self {
+    pub fn start_as(user: &'static hoody_client::testkit::TestUser, data_dir: &Path) -> Self {
         Self::launch(Some(user), data_dir, &[])
     }
 
     /// The `hoodyd` command, run as `user` when there is one.
-    fn command(user: Option<&crate::rootless::TestUser>) -> Command {
+    fn command(user: Option<&hoody_client::testkit::TestUser>) -> Command {
         match user {
-            Some(user) => user.command(&user.hoodyd()),
+            Some(user) => user.command(&user.program("hoodyd")),
             None => Command::new(env!("CARGO_BIN_EXE_hoodyd")),
         }
     }
 
-    fn launch(user: Option<&'static crate::rootless::TestUser>, data_dir: &Path, args: &[&str]) -> Self {
+    fn launch(user: Option<&'static hoody_client::testkit::TestUser>, data_dir: &Path, args: &[&str]) -> Self {
         let mut child = Self::command(user)
             .args(["serve", "--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
@@ -119,7 +119,7 @@ impl Drop for Hoodyd {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let run = self.user.map_or_else(|| PathBuf::from("/run/hoody"), |u| u.run_dir());
+        let run = self.user.map_or_else(|| PathBuf::from("/run/hoody"), |u| u.runtime_dir().join("hoody"));
         let layout = hoody_runtime::Layout::new(&self.data_dir, &run);
         let _ = std::fs::remove_dir_all(layout.run_dir());
     }

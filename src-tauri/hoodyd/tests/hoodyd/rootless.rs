@@ -4,97 +4,11 @@
 
 use crate::process::Hoodyd;
 use crate::proxy::browser;
+use hoody_client::testkit::test_user;
 use hoody_model::{ContainerCreate, ContainerStatus, Operation, ProjectCreate, SnapshotCreate};
 use serde_json::{Value, json};
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
-
-/// An ordinary user of this machine, set up once by `hoodyd host-setup`.
-#[derive(Debug)]
-pub struct TestUser {
-    pub name: String,
-    pub uid: u32,
-    pub gid: u32,
-    pub home: PathBuf,
-    /// hoodyd and hoody-enter, copied where the user may run them (the checkout may not be).
-    bin: tempfile::TempDir,
-}
-
-const NAME: &str = "hoody-ci";
-
-/// The test user, made (and the host set up for it) on first use.
-pub fn test_user() -> &'static TestUser {
-    static USER: OnceLock<TestUser> = OnceLock::new();
-    USER.get_or_init(|| {
-        let exists = Command::new("id").arg(NAME).output().unwrap().status.success();
-        if !exists {
-            let made = Command::new("useradd").args(["--create-home", "--shell", "/bin/sh", NAME]).status().unwrap();
-            assert!(made.success(), "useradd {NAME} (the tests run as root)");
-        }
-        let id = |flag: &str| -> u32 {
-            let out = Command::new("id").args([flag, NAME]).output().unwrap();
-            String::from_utf8(out.stdout).unwrap().trim().parse().unwrap()
-        };
-        let home = PathBuf::from(format!("/home/{NAME}"));
-        std::fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-        let setup = Command::new(env!("CARGO_BIN_EXE_hoodyd")).args(["host-setup", "--user", NAME]).output().unwrap();
-        assert!(setup.status.success(), "host-setup: {}", String::from_utf8_lossy(&setup.stderr));
-        let bin = tempfile::Builder::new().prefix("hoody-ci-bin").tempdir().unwrap();
-        std::fs::set_permissions(bin.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-        let built = Path::new(env!("CARGO_BIN_EXE_hoodyd")).parent().unwrap().to_owned();
-        for program in ["hoodyd", "hoody-enter"] {
-            std::fs::copy(built.join(program), bin.path().join(program))
-                .unwrap_or_else(|e| panic!("{program} is built beside hoodyd (cargo build --workspace): {e}"));
-        }
-        TestUser { name: NAME.into(), uid: id("-u"), gid: id("-g"), home, bin }
-    })
-}
-
-impl TestUser {
-    pub fn hoodyd(&self) -> PathBuf {
-        self.bin.path().join("hoodyd")
-    }
-
-    /// `program` run as this user (setpriv executes it in place: no process in between).
-    pub fn command(&self, program: &Path) -> Command {
-        let mut command = Command::new("setpriv");
-        command
-            .args(["--reuid", &self.uid.to_string(), "--regid", &self.gid.to_string(), "--init-groups", "--"])
-            .arg(program)
-            .env("HOME", &self.home)
-            .env("USER", &self.name)
-            .env("XDG_RUNTIME_DIR", self.run_dir().parent().unwrap());
-        command
-    }
-
-    /// Where this user's engines keep what goes with a boot.
-    pub fn run_dir(&self) -> PathBuf {
-        PathBuf::from(format!("/run/user/{}/hoody", self.uid))
-    }
-
-    /// A fresh directory of the user's in their home.
-    pub fn data_dir(&self) -> PathBuf {
-        let dir = self.home.join(format!("data-{}", hoody_model::ids::random_hex(4)));
-        std::fs::create_dir(&dir).unwrap();
-        self.give(&dir);
-        dir
-    }
-
-    pub fn give(&self, path: &Path) {
-        std::os::unix::fs::chown(path, Some(self.uid), Some(self.gid)).unwrap();
-    }
-
-    /// The user's first subordinate uid (container root on the host).
-    pub fn subordinate_base(&self) -> u32 {
-        let table = std::fs::read_to_string("/etc/subuid").unwrap();
-        table
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{}:", self.name))?.split(':').next()?.parse().ok())
-            .expect("host-setup gave the user a range")
-    }
-}
 
 /// Runs `script` in the container through its terminal service (as a user of the kit would).
 async fn run(d: &Hoodyd, terminal: &str, script: &str) -> Value {
@@ -106,7 +20,8 @@ async fn run(d: &Hoodyd, terminal: &str, script: &str) -> Value {
 #[tokio::test]
 async fn an_ordinary_user_runs_the_whole_lifecycle_without_root() {
     let user = test_user();
-    let data = user.data_dir();
+    let scratch = user.scratch();
+    let data = scratch.0.clone();
     let d = Hoodyd::start_as(user, &data);
     let status = std::fs::read_to_string(format!("/proc/{}/status", d.child.id())).unwrap();
     let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap().to_owned();
@@ -193,8 +108,6 @@ async fn an_ordinary_user_runs_the_whole_lifecycle_without_root() {
         assert!(left.is_empty(), "cgroups left: {left:?}");
     }
     assert!(!data.join("runtime/containers").join(&id).exists(), "bundle left");
-    drop(d);
-    let _ = Command::new("rm").arg("-rf").arg(&data).status(); // as root: container files are not the user's
 }
 
 /// Bad setups say how to fix them instead of half-creating a container: a user without a
@@ -223,7 +136,7 @@ async fn a_user_without_a_subordinate_range_is_told_how_to_get_one() {
     std::fs::set_permissions(data.path(), std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
     let out = Command::new("setpriv")
         .args(["--reuid", name, "--regid", "nogroup", "--clear-groups", "--"])
-        .arg(user.hoodyd())
+        .arg(user.program("hoodyd"))
         .args(["image", "import", "busybox/1"])
         .arg(&tarball)
         .arg("--data-dir")
