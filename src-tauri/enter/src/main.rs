@@ -33,7 +33,6 @@ fn main() -> ExitCode {
         "userns" => userns::main(rest),
         "join" => join::main(rest),
         "identity" => identity::main(rest),
-        "map-ids" => mapper::main(rest),
         _ => {
             Err(format!("usage: hoody-enter userns|join|identity …; got {:?} (see the crate's documentation)", command))
         }

@@ -1,26 +1,12 @@
-//! `hoody-enter map-ids PID --uid-map … --gid-map …`: writes the id maps of process PID's new
-//! user namespace, once PID says (a byte, or end of file, on stdin) that it has unshared. A
-//! process cannot map more than its own id into a namespace it is in, so this is done from
-//! outside: by root directly, by anyone else through the setuid helpers `newuidmap` and
-//! `newgidmap`, which check the ranges against /etc/subuid and /etc/subgid.
+//! Writing the id maps of a new user namespace from outside it (a process cannot map more
+//! than its own id into a namespace it is in): by root directly, by anyone else through the
+//! setuid helpers `newuidmap` and `newgidmap`, which check the ranges against /etc/subuid and
+//! /etc/subgid.
 
-use crate::args::{Args, MapLine};
-use std::io::Read;
-use std::process::{Command, ExitCode};
+use crate::args::MapLine;
+use std::process::Command;
 
-pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
-    let mut raw = raw.into_iter();
-    let pid: u32 = raw.next().and_then(|p| p.to_str()?.parse().ok()).ok_or("map-ids needs the PID first")?;
-    let args = Args::parse(raw.collect(), &[])?;
-    let uids = MapLine::all(&args, "uid-map")?;
-    let gids = MapLine::all(&args, "gid-map")?;
-    let mut go = [0u8; 1];
-    let _ = std::io::stdin().read(&mut go); // a byte or EOF: the namespace is there
-    write_maps(pid, &uids, &gids)?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn write_maps(pid: u32, uids: &[MapLine], gids: &[MapLine]) -> Result<(), String> {
+pub fn write_maps(pid: u32, uids: &[MapLine], gids: &[MapLine]) -> Result<(), String> {
     if rustix::process::geteuid().is_root() {
         let table = |lines: &[MapLine]| {
             lines.iter().map(|l| format!("{} {} {}\n", l.inside, l.outside, l.count)).collect::<String>()

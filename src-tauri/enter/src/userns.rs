@@ -14,9 +14,8 @@
 use crate::args::{Args, MapLine};
 use rustix::mount::{MountFlags, MountPropagationFlags};
 use rustix::thread::UnshareFlags;
-use std::io::Write;
 use std::os::unix::process::CommandExt;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 
 pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
     let args = Args::parse(raw, &[])?;
@@ -24,26 +23,48 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
     let gids = MapLine::all(&args, "gid-map")?;
     let (program, program_args) = args.program.split_first().ok_or("no program to run after --")?;
 
-    let mut mapper = Command::new("/proc/self/exe");
-    mapper.arg("map-ids").arg(std::process::id().to_string());
-    for (flag, lines) in [("--uid-map", &uids), ("--gid-map", &gids)] {
-        for l in lines.iter() {
-            mapper.arg(flag).arg(format!("{}:{}:{}", l.inside, l.outside, l.count));
+    // The maps are written from outside the new namespace, by a forked copy of this process
+    // (no exec: cheap) that waits until the namespace is there.
+    let (ready_read, ready_write) = std::io::pipe().map_err(|e| format!("cannot make a pipe: {e}"))?;
+    let me = std::process::id();
+    #[allow(unsafe_code)]
+    // SAFETY: this process is single-threaded, so the child is a complete copy of it (no lock
+    // held by a thread that does not exist there); it only reads, writes files and runs the
+    // setuid helpers, then leaves with _exit.
+    let mapper = match unsafe { libc::fork() } {
+        -1 => return Err(format!("cannot fork the id mapper: {}", std::io::Error::last_os_error())),
+        0 => {
+            drop(ready_write);
+            let mut go = [0u8; 1];
+            let _ = std::io::Read::read(&mut &ready_read, &mut go);
+            let code = match crate::mapper::write_maps(me, &uids, &gids) {
+                Ok(()) => 0,
+                Err(why) => {
+                    eprintln!("hoody-enter userns: {why}");
+                    1
+                }
+            };
+            #[allow(unsafe_code)]
+            // SAFETY: leaving the forked copy without running this process's exit handlers.
+            unsafe {
+                libc::_exit(code)
+            }
         }
-    }
-    let mut mapper = mapper.stdin(Stdio::piped()).spawn().map_err(|e| format!("cannot start the id mapper: {e}"))?;
+        pid => rustix::process::Pid::from_raw(pid).ok_or("fork gave pid 0")?,
+    };
+    drop(ready_read);
 
     #[allow(unsafe_code)]
     // SAFETY: this process is single-threaded (no thread was ever started), so unsharing the
     // user namespace (which the kernel allows only then) cannot leave another thread behind.
     let unshared = unsafe { rustix::thread::unshare_unsafe(UnshareFlags::NEWUSER | UnshareFlags::NEWNS) };
-    let tell = mapper.stdin.take().map(|mut go| go.write_all(b"1"));
-    let mapped = mapper.wait().map_err(|e| format!("the id mapper: {e}"))?;
+    let told = std::io::Write::write_all(&mut &ready_write, b"1");
+    drop(ready_write);
+    let mapped = rustix::process::waitpid(Some(mapper), rustix::process::WaitOptions::empty())
+        .map_err(|e| format!("the id mapper: {e}"))?;
     unshared.map_err(|e| format!("cannot unshare a user namespace: {e}"))?;
-    if let Some(Err(e)) = tell {
-        return Err(format!("cannot reach the id mapper: {e}"));
-    }
-    if !mapped.success() {
+    told.map_err(|e| format!("cannot reach the id mapper: {e}"))?;
+    if !mapped.is_some_and(|(_, status)| status.exit_status() == Some(0)) {
         return Err("the id maps were not written (see the mapper's message above)".into());
     }
     become_root()?;

@@ -73,21 +73,27 @@ impl ContainerFiles {
         run(self.command("rm")?.arg("-rf").arg("--").arg(path))
     }
 
-    /// Makes `dir` (and its parents) owned by container root.
-    pub fn make_dir(&self, dir: &Path) -> Result<()> {
-        run(self.command("mkdir")?.arg("-p").arg("--").arg(dir))
+    /// Makes `dirs` (and their parents) owned by container root, in one go.
+    pub fn make_dirs(&self, dirs: &[&Path]) -> Result<()> {
+        run(self.command("mkdir")?.arg("-p").arg("--").args(dirs))
     }
 
     /// Gives a cgroup to container root as a delegation does: the directory and the files
     /// that move processes and make children (never the limits set on it).
     pub fn give_cgroup_to_root(&self, dir: &Path) -> Result<()> {
-        let mut chown = self.command("chown")?;
-        chown.args(["0:0", "--"]).arg(dir);
-        for file in ["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"] {
-            if dir.join(file).exists() {
-                chown.arg(dir.join(file));
+        let files = ["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"].map(|f| dir.join(f));
+        let paths = std::iter::once(dir.to_owned()).chain(files.into_iter().filter(|f| f.exists()));
+        let map = self.enter()?.map();
+        if !map.rootless() {
+            // Root owns every id already: no namespace needed.
+            for path in paths {
+                std::os::unix::fs::chown(&path, Some(map.uid_base), Some(map.gid_base))
+                    .map_err(|e| RuntimeError::io(format!("cannot give {} to the container", path.display()), e))?;
             }
+            return Ok(());
         }
+        let mut chown = self.command("chown")?;
+        chown.args(["0:0", "--"]).args(paths);
         run(&mut chown)
     }
 

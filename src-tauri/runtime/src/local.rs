@@ -244,8 +244,7 @@ impl LocalRuntime {
         let io = |e| RuntimeError::io(format!("cannot create {}", bundle.dir.display()), e);
         std::fs::create_dir_all(bundle.rootfs()).map_err(io)?;
         std::fs::set_permissions(&bundle.dir, std::fs::Permissions::from_mode(0o711)).map_err(io)?;
-        self.files.make_dir(&bundle.upper())?;
-        self.files.make_dir(&bundle.work())?;
+        self.files.make_dirs(&[&bundle.upper(), &bundle.work()])?;
         self.save_instance(slot, &Instance { image: image.to_owned(), init, cgroup_path: None, claimed_by: None })?;
         Ok(bundle)
     }
@@ -333,12 +332,9 @@ impl LocalRuntime {
             ramdisk,
         })?;
         spec.save(bundle.config()).map_err(|e| RuntimeError::io("cannot write config.json", e))?;
-        self.runc.create(slot, &bundle.dir, &overlay, &bundle.console_log(), &bundle.runc_log()).await?;
+        let init_pid = self.runc.create(slot, &bundle.dir, &overlay, &bundle.console_log(), &bundle.runc_log()).await?;
         if boot.network {
-            let created = self.runc.state(slot).await?.ok_or_else(|| {
-                RuntimeError::Failed(format!("container {slot} vanished between its creation and its start"))
-            })?;
-            network::attach(self.config.slirp4netns.as_deref(), created.pid, &bundle.network_pid()).await?;
+            network::attach(self.config.slirp4netns.as_deref(), init_pid, &bundle.network_pid()).await?;
         }
         self.runc.start(slot).await
     }
@@ -372,7 +368,7 @@ impl LocalRuntime {
         let ids = files.enter()?.map();
         blocking(move || {
             if rootless {
-                files.make_dir(&dir)?;
+                files.make_dirs(&[&dir])?;
             } else {
                 std::fs::create_dir_all(&dir).map_err(|e| RuntimeError::io("cannot create the ramdisk", e))?;
                 mounts::mount_tmpfs(&dir, bytes, ids.uid_base, ids.gid_base)?;

@@ -73,7 +73,7 @@ impl Runc {
     /// Creates the container from `bundle`, its root the `overlay` (mounted for runc alone; the
     /// container keeps it, and it goes with the container), its init waiting to be started.
     /// The init writes to `console`; runc's own log goes to `log`, whose last error explains
-    /// a failure.
+    /// a failure. Returns the init's host pid.
     pub async fn create(
         &self,
         id: &str,
@@ -81,7 +81,7 @@ impl Runc {
         overlay: &Overlay<'_>,
         console: &Path,
         log: &Path,
-    ) -> Result<()> {
+    ) -> Result<u32> {
         // runc hands the file to the container's root; a fresh one each start stays ours.
         let _ = std::fs::rename(console, console.with_extension("log.1"));
         let console = std::fs::OpenOptions::new()
@@ -92,7 +92,10 @@ impl Runc {
         let _ = std::fs::remove_file(log);
         let mountpoint = bundle_mountpoint(&[bundle, &self.root, log]);
         let mut cmd = self.command_with(&Setup { overlay: Some(overlay.clone()), bundle: Some((bundle, &mountpoint)) });
-        cmd.arg("--log").arg(log).args(["--log-format", "json", "create", "--bundle", ".", id]);
+        let pid_file = log.with_file_name("init.pid");
+        let _ = std::fs::remove_file(&pid_file);
+        cmd.arg("--log").arg(log).args(["--log-format", "json", "create", "--bundle", "."]);
+        cmd.arg("--pid-file").arg(&pid_file).arg(id);
         cmd.stdout(console.try_clone().map_err(|e| RuntimeError::io("console log", e))?).stderr(console);
         let mut child =
             cmd.spawn().map_err(|e| RuntimeError::io(format!("cannot run {}", self.binary.display()), e))?;
@@ -101,7 +104,8 @@ impl Runc {
             .map_err(|_| RuntimeError::Failed(format!("runc create did not finish within {:?}", self.timeout)))?
             .map_err(|e| RuntimeError::io("runc create", e))?;
         if status.success() {
-            return Ok(());
+            let pid = std::fs::read_to_string(&pid_file).ok().and_then(|p| p.trim().parse::<u32>().ok());
+            return pid.ok_or_else(|| RuntimeError::Failed("runc create wrote no pid of the container's init".into()));
         }
         let runc_log = std::fs::read(log).unwrap_or_default();
         let message = match last_message(&runc_log) {
