@@ -333,10 +333,15 @@ impl LocalRuntime {
         })?;
         spec.save(bundle.config()).map_err(|e| RuntimeError::io("cannot write config.json", e))?;
         let init_pid = self.runc.create(slot, &bundle.dir, &overlay, &bundle.console_log(), &bundle.runc_log()).await?;
-        if boot.network {
-            network::attach(self.config.slirp4netns.as_deref(), init_pid, &bundle.network_pid()).await?;
+        let network = match boot.network {
+            true => Some(network::attach(self.config.slirp4netns.as_deref(), init_pid, &bundle.network_pid())?),
+            false => None,
+        };
+        self.runc.start(slot).await?;
+        match network {
+            Some(network) => network.ready().await,
+            None => Ok(()),
         }
-        self.runc.start(slot).await
     }
 
     /// Writes the container's hostname, hosts entry and environment into its root, as its

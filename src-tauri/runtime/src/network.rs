@@ -1,6 +1,6 @@
 //! A container's network: outbound connectivity and DNS, without root and without a host
 //! port, from `slirp4netns` (Debian's package of that name) attached to the container's
-//! network namespace between `runc create` and `runc start`. It gives the container `tap0`
+//! network namespace once `runc create` has made it (the init starts meanwhile). It gives the container `tap0`
 //! (10.0.2.100/24, gateway 10.0.2.2) and a DNS forwarder at [`RESOLVER`] that asks the
 //! host's own resolvers. The host's loopback is not reachable from inside (the gateway does
 //! not lead to 127.0.0.1: services the host keeps to itself, this engine's API included,
@@ -30,9 +30,17 @@ pub fn find_slirp4netns() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Gives the container whose init is host pid `pid` its network, and records the helper's
-/// pid in `pid_file`; returns once the network is configured.
-pub async fn attach(slirp4netns: Option<&Path>, pid: u32, pid_file: &Path) -> Result<()> {
+/// A network helper on its way up.
+#[derive(Debug)]
+pub struct Attaching {
+    child: tokio::process::Child,
+    pid: u32,
+}
+
+/// Starts giving the container whose init is host pid `pid` its network, and records the
+/// helper's pid in `pid_file`; [`Attaching::ready`] waits until it is configured (so the init
+/// may start meanwhile: it comes up as a machine's network does, a moment into its boot).
+pub fn attach(slirp4netns: Option<&Path>, pid: u32, pid_file: &Path) -> Result<Attaching> {
     let binary = slirp4netns.map(Path::to_owned).or_else(find_slirp4netns).ok_or_else(|| {
         RuntimeError::Unavailable(
             "slirp4netns is not installed (apt-get install slirp4netns), so containers cannot have a network; \
@@ -40,7 +48,7 @@ pub async fn attach(slirp4netns: Option<&Path>, pid: u32, pid_file: &Path) -> Re
                 .into(),
         )
     })?;
-    let mut child = tokio::process::Command::new(&binary)
+    let child = tokio::process::Command::new(&binary)
         .args(["--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox", "--enable-seccomp"])
         .arg(format!("--userns-path=/proc/{pid}/ns/user"))
         .arg(pid.to_string())
@@ -51,37 +59,42 @@ pub async fn attach(slirp4netns: Option<&Path>, pid: u32, pid_file: &Path) -> Re
         .spawn()
         .map_err(|e| RuntimeError::io(format!("cannot run {}", binary.display()), e))?;
     let helper = child.id().unwrap_or(0);
-    let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
-    loop {
-        if has_default_route(pid) {
-            break;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            let mut why = String::new();
-            if let Some(mut stderr) = child.stderr.take() {
-                let _ = tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut why).await;
-            }
-            return Err(RuntimeError::Failed(format!(
-                "the container's network did not come up (slirp4netns {status}): {}",
-                why.trim().lines().last().unwrap_or("no message")
-            )));
-        }
-        if tokio::time::Instant::now() > deadline {
-            let _ = child.start_kill();
-            return Err(RuntimeError::Failed(format!(
-                "the container's network was not configured within {}s",
-                READY_TIMEOUT.as_secs()
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
     std::fs::write(pid_file, helper.to_string())
         .map_err(|e| RuntimeError::io("cannot record the network helper", e))?;
-    // The helper is this process's child: it is reaped here when it ends (with the container).
-    tokio::spawn(async move {
-        let _ = child.wait().await;
-    });
-    Ok(())
+    Ok(Attaching { child, pid })
+}
+
+impl Attaching {
+    /// Waits until the network is configured (its default route is there).
+    pub async fn ready(mut self) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
+        while !has_default_route(self.pid) {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let mut why = String::new();
+                if let Some(mut stderr) = self.child.stderr.take() {
+                    let _ = tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut why).await;
+                }
+                return Err(RuntimeError::Failed(format!(
+                    "the container's network did not come up (slirp4netns {status}): {}",
+                    why.trim().lines().last().unwrap_or("no message")
+                )));
+            }
+            if tokio::time::Instant::now() > deadline {
+                let _ = self.child.start_kill();
+                return Err(RuntimeError::Failed(format!(
+                    "the container's network was not configured within {}s",
+                    READY_TIMEOUT.as_secs()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        // The helper is this process's child: it is reaped here when it ends (with the container).
+        let mut child = self.child;
+        tokio::spawn(async move {
+            let _ = child.wait().await;
+        });
+        Ok(())
+    }
 }
 
 /// Ends the network helper recorded in `pid_file` (if it is the helper of container init
