@@ -1,9 +1,9 @@
-//! `hoody-enter userns --uid-map I:O:C… --gid-map I:O:C… [--overlay-lower L --overlay-upper U
-//! --overlay-work W --overlay-target T] [--bundle B --bundle-mountpoint M] [--cwd DIR] --
-//! PROGRAM ARGS…`
+//! `hoody-enter userns --uid-map I:O:C… --gid-map I:O:C… [--own DIR]… [--overlay-lower L
+//! --overlay-upper U --overlay-work W --overlay-target T] [--bundle B --bundle-mountpoint M]
+//! [--cwd DIR] -- PROGRAM ARGS…`
 //!
 //! Unshares a user and a mount namespace, has them mapped (see [`crate::mapper`]), becomes
-//! the namespace's root, optionally mounts an overlay (seen by this namespace only, gone with
+//! the namespace's root, gives it the `--own` directories, optionally mounts an overlay (seen by this namespace only, gone with
 //! it), and executes PROGRAM in its place.
 //!
 //! `--bundle` shows directory B at `M/bundle` (a tmpfs over M, in this namespace only) and
@@ -64,13 +64,19 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
         .map_err(|e| format!("the id mapper: {e}"))?;
     unshared.map_err(|e| format!("cannot unshare a user namespace: {e}"))?;
     told.map_err(|e| format!("cannot reach the id mapper: {e}"))?;
-    if !mapped.is_some_and(|(_, status)| status.exit_status() == Some(0)) {
+    let mapper_succeeded = matches!(mapped, Some((_, status)) if status.exit_status() == Some(0));
+    if !mapper_succeeded {
         return Err("the id maps were not written (see the mapper's message above)".into());
     }
     become_root()?;
     // Nothing mounted here reaches the host (the mounts came over as slaves already).
     rustix::mount::mount_change(c"/", MountPropagationFlags::PRIVATE | MountPropagationFlags::REC)
         .map_err(|e| format!("cannot make the mount namespace private: {e}"))?;
+    for dir in args.all("own") {
+        // The namespace's root takes it (a layer the engine made: the container's "/").
+        std::os::unix::fs::chown(dir, Some(0), Some(0))
+            .map_err(|e| format!("cannot take {}: {e}", dir.to_string_lossy()))?;
+    }
     if let Some(target) = args.one("overlay-target") {
         mount_overlay(&args, target)?;
     }

@@ -46,6 +46,8 @@ pub enum View {
 /// What a namespace does before it runs its program.
 #[derive(Debug, Clone, Default)]
 pub struct Setup<'a> {
+    /// Directories the namespace's root takes first.
+    pub own: Vec<&'a Path>,
     pub overlay: Option<Overlay<'a>>,
     /// Shows the bundle at `MOUNTPOINT/bundle` and runs the program there (see hoody-enter).
     pub bundle: Option<(&'a Path, &'a Path)>,
@@ -97,6 +99,9 @@ impl Enter {
             for (inside, outside, count) in lines {
                 command.arg(flag).arg(format!("{inside}:{outside}:{count}"));
             }
+        }
+        for dir in &setup.own {
+            command.arg("--own").arg(dir);
         }
         if let Some(o) = &setup.overlay {
             command.arg("--overlay-lower").arg(o.lower).arg("--overlay-upper").arg(o.upper);

@@ -236,15 +236,16 @@ impl LocalRuntime {
     }
 
     /// Creates a slot's empty layers over an image (no start): the bundle is the engine's
-    /// (the container's root passes through it, nothing more); its upper and work layers
-    /// belong to container root, as the root directory the container sees.
+    /// (the container's root passes through it, nothing more); its upper layer goes to
+    /// container root (the root directory the container sees) at the first start.
     pub(crate) fn make_bundle(&self, slot: &str, image: &str, init: InitKind) -> Result<Bundle> {
         use std::os::unix::fs::PermissionsExt;
         let bundle = self.bundle(slot);
         let io = |e| RuntimeError::io(format!("cannot create {}", bundle.dir.display()), e);
-        std::fs::create_dir_all(bundle.rootfs()).map_err(io)?;
+        for dir in [bundle.rootfs(), bundle.upper(), bundle.work()] {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
         std::fs::set_permissions(&bundle.dir, std::fs::Permissions::from_mode(0o711)).map_err(io)?;
-        self.files.make_dirs(&[&bundle.upper(), &bundle.work()])?;
         self.save_instance(slot, &Instance { image: image.to_owned(), init, cgroup_path: None, claimed_by: None })?;
         Ok(bundle)
     }
@@ -345,11 +346,12 @@ impl LocalRuntime {
     }
 
     /// Writes the container's hostname, hosts entry and environment into its root, as its
-    /// root, through an overlay of the layers mounted for that alone.
+    /// root, through an overlay of the layers mounted for that alone (the container's root
+    /// takes its upper layer first, a fresh one being the engine's).
     async fn write_identity(&self, overlay: &Overlay<'_>, init: InitKind, boot: &BootSpec) -> Result<()> {
         let mut command = self.files.enter()?.userns(
             View::ContainerRoot,
-            &Setup { overlay: Some(overlay.clone()), bundle: None },
+            &Setup { own: vec![overlay.upper], overlay: Some(overlay.clone()), bundle: None },
             self.files.enter()?.binary(),
         );
         command.arg("identity").arg("--root").arg(overlay.target).args(["--init", init.as_str()]);

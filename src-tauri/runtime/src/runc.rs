@@ -91,7 +91,11 @@ impl Runc {
             .map_err(|e| RuntimeError::io("cannot open the console log", e))?;
         let _ = std::fs::remove_file(log);
         let mountpoint = bundle_mountpoint(&[bundle, &self.root, log]);
-        let mut cmd = self.command_with(&Setup { overlay: Some(overlay.clone()), bundle: Some((bundle, &mountpoint)) });
+        let mut cmd = self.command_with(&Setup {
+            overlay: Some(overlay.clone()),
+            bundle: Some((bundle, &mountpoint)),
+            ..Setup::default()
+        });
         let pid_file = log.with_file_name("init.pid");
         let _ = std::fs::remove_file(&pid_file);
         cmd.arg("--log").arg(log).args(["--log-format", "json", "create", "--bundle", "."]);
