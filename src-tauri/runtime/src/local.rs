@@ -371,10 +371,9 @@ impl LocalRuntime {
     async fn prepare_ramdisk(&self, slot: &str) -> Result<PathBuf> {
         let dir = self.layout.ramdisk(slot);
         let files = self.files.clone();
-        let (rootless, bytes) = (files.enter()?.map().rootless(), self.config.ramdisk_bytes);
-        let ids = files.enter()?.map();
+        let (ids, bytes) = (files.enter()?.map(), self.config.ramdisk_bytes);
         blocking(move || {
-            if rootless {
+            if ids.rootless() {
                 files.make_dirs(&[&dir])?;
             } else {
                 std::fs::create_dir_all(&dir).map_err(|e| RuntimeError::io("cannot create the ramdisk", e))?;
