@@ -21,12 +21,7 @@ impl ContainerFiles {
 
     /// File work as this user's containers' root, or the reason it cannot be done.
     pub fn for_this_user() -> Self {
-        let enter = crate::enter::find_helper()
-            .ok_or_else(|| {
-                "hoody-enter is not installed beside this program or on PATH (cargo build -p hoody-enter)".to_owned()
-            })
-            .and_then(|binary| Ok(Enter::new(binary, crate::idmap::IdMap::of_this_user()?)));
-        Self::new(enter)
+        Self::new(Enter::for_this_user(None))
     }
 
     pub fn enter(&self) -> Result<&Enter> {

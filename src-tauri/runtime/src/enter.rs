@@ -21,10 +21,16 @@ pub fn find_helper() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let beside = exe.parent().map(|dir| dir.join("hoody-enter"));
     let above = exe.parent().and_then(Path::parent).map(|dir| dir.join("hoody-enter"));
-    let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).map(|d| d.join("hoody-enter")).collect::<Vec<_>>())
-        .unwrap_or_default();
-    beside.into_iter().chain(above).chain(on_path).find(|p| p.is_file())
+    beside.into_iter().chain(above).find(|p| p.is_file()).or_else(|| on_path("hoody-enter"))
+}
+
+/// `program` in a directory of PATH, or in the usual system ones.
+pub fn on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"].map(PathBuf::from))
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
 }
 
 /// `hoody-enter` with the engine's id map.
@@ -65,6 +71,15 @@ pub struct Overlay<'a> {
 impl Enter {
     pub fn new(binary: PathBuf, map: IdMap) -> Self {
         Self { binary, map }
+    }
+
+    /// The helper (`configured`, else found) with the id map of the user running this
+    /// process, or why there is none.
+    pub fn for_this_user(configured: Option<PathBuf>) -> Result<Self, String> {
+        let binary = configured.or_else(find_helper).ok_or_else(|| {
+            "hoody-enter is not installed beside this program or on PATH (cargo build -p hoody-enter)".to_owned()
+        })?;
+        Ok(Self::new(binary, IdMap::of_this_user()?))
     }
 
     pub fn map(&self) -> IdMap {

@@ -17,13 +17,16 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The Debian packages the runtime needs, with a file that shows each is there.
-const PACKAGES: [(&str, &str); 4] = [
-    ("runc", "/usr/sbin/runc"),
-    ("uidmap", "/usr/bin/newuidmap"),
-    ("slirp4netns", "/usr/bin/slirp4netns"),
-    ("libseccomp2", "/usr/lib/x86_64-linux-gnu/libseccomp.so.2"),
-];
+/// The Debian packages the runtime needs.
+const PACKAGES: [&str; 4] = ["runc", "uidmap", "slirp4netns", "libseccomp2"];
+
+/// Whether dpkg has `package` installed.
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("install ok installed"))
+}
 
 /// The user a setup is for.
 #[derive(Debug, Clone)]
@@ -70,7 +73,7 @@ fn find_user(name: &str) -> Result<User> {
 }
 
 fn install_packages(changes: &mut Vec<String>) -> Result<()> {
-    let missing: Vec<&str> = PACKAGES.iter().filter(|(_, file)| !Path::new(file).exists()).map(|(p, _)| *p).collect();
+    let missing: Vec<&str> = PACKAGES.into_iter().filter(|p| !installed(p)).collect();
     if missing.is_empty() {
         return Ok(());
     }

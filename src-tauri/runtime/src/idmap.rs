@@ -3,8 +3,6 @@
 //! engine, or, for an engine run by root, a fixed high range of its own. Container root is
 //! then an ordinary host uid that owns nothing of the host's.
 
-use std::path::Path;
-
 /// How many ids a container has (0–65535).
 pub const SIZE: u32 = 65_536;
 
@@ -86,12 +84,9 @@ pub fn running_as_root() -> bool {
 
 /// Whether the shadow-utils helpers a rootless engine needs are installed.
 pub fn id_mappers_missing() -> Option<String> {
-    ["newuidmap", "newgidmap"]
-        .iter()
-        .find(|tool| !["/usr/bin", "/bin", "/usr/sbin", "/sbin"].iter().any(|d| Path::new(d).join(tool).exists()))
-        .map(|tool| {
-            format!("{tool} is not installed (apt-get install uidmap, or run `sudo hoodyd host-setup --user NAME`)")
-        })
+    ["newuidmap", "newgidmap"].iter().find(|tool| crate::enter::on_path(tool).is_none()).map(|tool| {
+        format!("{tool} is not installed (apt-get install uidmap, or run `sudo hoodyd host-setup --user NAME`)")
+    })
 }
 
 #[cfg(test)]

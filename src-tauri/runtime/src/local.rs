@@ -4,7 +4,6 @@ use crate::container_files::ContainerFiles;
 use crate::contract::{ContainerRuntime, RuntimeState};
 use crate::enter::{Enter, Overlay, Setup, View};
 use crate::error::{Result, RuntimeError};
-use crate::idmap::IdMap;
 use crate::images::ImageStore;
 use crate::layout::{Bundle, Layout};
 use crate::prepare::InitKind;
@@ -155,7 +154,7 @@ impl LocalRuntime {
     pub fn new(config: RuntimeConfig) -> Self {
         let layout = Layout::new(&config.data_dir, &config.run_dir);
         let runc_binary = config.runc.clone().or_else(Runc::find);
-        let enter = enter_for_this_user(config.enter.clone());
+        let enter = Enter::for_this_user(config.enter.clone());
         let mut unavailable = unavailable_reason(&config, runc_binary.as_deref(), &enter, &layout);
         if let (None, Ok(enter)) = (&unavailable, &enter) {
             match crate::shift::shift_once(layout.root(), enter.map()) {
@@ -448,14 +447,6 @@ impl LocalRuntime {
         })
         .await
     }
-}
-
-/// `hoody-enter` with this user's id map, or why there is none.
-fn enter_for_this_user(configured: Option<PathBuf>) -> std::result::Result<Enter, String> {
-    let binary = configured.or_else(crate::enter::find_helper).ok_or_else(|| {
-        "hoody-enter is not installed beside this program or on PATH (cargo build -p hoody-enter)".to_owned()
-    })?;
-    Ok(Enter::new(binary, IdMap::of_this_user()?))
 }
 
 fn unavailable_reason(

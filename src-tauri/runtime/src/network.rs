@@ -23,11 +23,7 @@ const READY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Finds `slirp4netns` on PATH (or the usual places).
 pub fn find_slirp4netns() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/bin".into(), "/bin".into()])
-        .map(|dir| dir.join("slirp4netns"))
-        .find(|p| p.is_file())
+    crate::enter::on_path("slirp4netns")
 }
 
 /// A network helper on its way up.

@@ -36,8 +36,7 @@ impl Runc {
 
     /// Finds `runc` on PATH.
     pub fn find() -> Option<PathBuf> {
-        let path = std::env::var_os("PATH")?;
-        std::env::split_paths(&path).map(|d| d.join("runc")).find(|p| p.is_file())
+        crate::enter::on_path("runc")
     }
 
     fn command(&self) -> Command {
