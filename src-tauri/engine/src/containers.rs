@@ -54,6 +54,12 @@ impl Engine {
         let comment = req.comment.as_deref().map(validate::comment).transpose()?;
         let realm_ids =
             self.container_realms(caller, &project.realm_ids, req.realm_ids.as_deref().unwrap_or_default()).await?;
+        // Refused before anything is recorded: a container that could never run is not made.
+        if let Some(reason) = self.inner.runtime.unavailable_reason() {
+            return Err(EngineError::RuntimeUnavailable(format!(
+                "creating a container needs the container runtime: {reason}"
+            )));
+        }
         let generated = matches!(req.name.as_deref(), None | Some(RANDOM_NAME));
         let now = crate::now();
         let mut container = Container {

@@ -13,6 +13,18 @@ const INITTAB: &str = "::sysinit:/etc/init.d/rcS\n::shutdown:/bin/sync\n";
 const RCS: &str =
     "#!/bin/sh\nmkdir -p /var/www\necho hello from $(hostname) > /var/www/index.html\nhttpd -p 8080 -h /var/www\n";
 
+/// The busybox image tarball, made once per process (in a directory that lives as long).
+pub fn shared_busybox_tarball() -> &'static Path {
+    static TARBALL: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
+    &TARBALL
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().expect("a directory for the busybox image");
+            let tarball = busybox_tarball(dir.path()).expect("the busybox image");
+            (dir, tarball)
+        })
+        .1
+}
+
 /// Writes `busybox.tar` into `dir` and returns its path.
 pub fn busybox_tarball(dir: &Path) -> Result<PathBuf> {
     let meta = std::fs::metadata(BUSYBOX)
@@ -59,6 +71,22 @@ pub fn unmount_after_reboot(runtime: &crate::LocalRuntime, id: &hoody_model::Con
     let _ = crate::mounts::unmount(&runtime.layout().slot(&slot).join("rootfs"));
     let _ = crate::mounts::unmount(&runtime.layout().ramdisk(&slot));
     crate::info::remove_leftover_cgroups(&runtime.config.cgroup_parent, &slot);
+}
+
+/// Removes every container of `runtime` — processes, mounts, cgroups, ramdisks, files — and
+/// its directory under /run: what a test's engine still runs when the test ends.
+pub async fn remove_everything(runtime: &crate::LocalRuntime) -> Result<()> {
+    if let Ok(entries) = std::fs::read_dir(runtime.layout().containers()) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_symlink()) {
+                let _ = std::fs::remove_file(entry.path()); // a claimed container's link to its slot
+                continue;
+            }
+            runtime.remove_slot(&entry.file_name().to_string_lossy()).await?;
+        }
+    }
+    let _ = std::fs::remove_dir_all(runtime.layout().run_dir());
+    Ok(())
 }
 
 /// A simplestreams tree like the LXC image servers publish, made from the busybox image:

@@ -1,9 +1,14 @@
 use hoody_client::HoodyClient;
-use hoody_engine::{Engine, EngineConfig, UnavailableRuntime};
-use hoody_model::{ContainerCreate, ContainerStatus, Project, ProjectCreate};
+use hoody_engine::{ContainerRuntime, Engine, EngineConfig, UnavailableRuntime};
+use hoody_model::{ContainerCreate, Project, ProjectCreate};
+use hoody_runtime::{LocalRuntime, RuntimeConfig};
+
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
+
+/// The image the tests' containers run (the host's static busybox); `create` picks it.
+pub const IMAGE: &str = "busybox/1";
 
 pub const SSH_KEY_A: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEI2D7MpSkdaP7fqsMPp73DFo6Qgp4w//pvKli5FLgaW alice@host";
@@ -14,14 +19,43 @@ pub struct TestServer {
     pub token: String,
     pub engine: Engine,
     stop: Option<oneshot::Sender<()>>,
+    /// The real runtime its containers run on (None: a server without one).
+    runtime: Option<Arc<LocalRuntime>>,
     _dir: tempfile::TempDir,
 }
 
 impl TestServer {
+    /// A server on this machine's container runtime, with [`IMAGE`] imported.
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let config = EngineConfig { data_dir: dir.path().to_owned(), server_name: "local".into() };
-        let engine = Engine::start(config, Arc::new(UnavailableRuntime::new("no runtime in this test"))).await.unwrap();
+        let data = dir.path().canonicalize().unwrap();
+        let mut config = RuntimeConfig::new(&data);
+        config.stop_grace = Duration::from_secs(5);
+        config.ramdisk_bytes = 16 << 20;
+        let runtime = Arc::new(LocalRuntime::new(config));
+        if let Some(reason) = runtime.unavailable_reason() {
+            panic!("the API tests run real containers: {reason}");
+        }
+        runtime
+            .image_store()
+            .import_tarball(IMAGE, hoody_runtime::testkit::shared_busybox_tarball(), "busybox")
+            .unwrap();
+        Self::on(dir, runtime.clone(), Some(runtime)).await
+    }
+
+    /// A server on a machine where containers cannot run.
+    pub async fn without_runtime() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self::on(dir, Arc::new(UnavailableRuntime::new("no runtime on this test server")), None).await
+    }
+
+    async fn on(
+        dir: tempfile::TempDir,
+        engine_runtime: Arc<dyn ContainerRuntime>,
+        runtime: Option<Arc<LocalRuntime>>,
+    ) -> Self {
+        let config = EngineConfig { data_dir: dir.path().canonicalize().unwrap(), server_name: "local".into() };
+        let engine = Engine::start(config, engine_runtime).await.unwrap();
         let admin = hoody_engine::issue_token(engine.store(), Some("admin".into()), vec![]).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -30,7 +64,7 @@ impl TestServer {
             let _ = stopped.await;
         }));
         let client = HoodyClient::new(format!("http://{addr}"), Some(admin.token.clone()));
-        Self { client, token: admin.token, engine, stop: Some(stop), _dir: dir }
+        Self { client, token: admin.token, engine, stop: Some(stop), runtime, _dir: dir }
     }
 
     /// Everything in the database, to compare before and after a refused request.
@@ -42,14 +76,14 @@ impl TestServer {
         self.client.create_project(&ProjectCreate { alias: alias.into(), ..Default::default() }).await.unwrap()
     }
 
-    /// Creates a container and waits until its creation has settled (with no runtime: failed).
+    /// Creates a container and waits until its creation has settled.
     pub async fn container(&self, project: &Project, req: ContainerCreate) -> hoody_model::Container {
         let c = self.client.create_container(project.id.as_str(), &req).await.unwrap();
         self.settled(c.id.as_str()).await
     }
 
     pub async fn settled(&self, id: &str) -> hoody_model::Container {
-        for _ in 0..200 {
+        for _ in 0..3000 {
             let c = self.client.container(id, false).await.unwrap();
             if !c.status.is_transitional() {
                 return c;
@@ -79,9 +113,21 @@ impl TestServer {
 }
 
 impl Drop for TestServer {
+    /// Stops serving and removes every container the test left (on a thread of its own: the
+    /// test's async runtime is the one being left).
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        if let Some(runtime) = self.runtime.take() {
+            let removed = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(hoody_runtime::testkit::remove_everything(&runtime))
+            })
+            .join();
+            if !std::thread::panicking() {
+                removed.expect("the cleanup ran").expect("the test's containers were removed");
+            }
         }
     }
 }
@@ -95,12 +141,10 @@ pub fn assert_error_shape(body: &serde_json::Value, status: u16, code: &str) {
     assert!(body.get("data").is_none(), "{body}");
 }
 
-pub fn create(json: serde_json::Value) -> ContainerCreate {
+/// A create request from JSON, on [`IMAGE`] unless it names an image.
+pub fn create(mut json: serde_json::Value) -> ContainerCreate {
+    if json.get("container_image").is_none() {
+        json["container_image"] = IMAGE.into();
+    }
     serde_json::from_value(json).unwrap()
-}
-
-pub fn failed_for_no_runtime(c: &hoody_model::Container) {
-    assert_eq!(c.status, ContainerStatus::Failed);
-    let error = c.error.as_deref().unwrap();
-    assert!(error.contains("runtime is not available"), "{error}");
 }

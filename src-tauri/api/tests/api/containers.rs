@@ -4,12 +4,13 @@ use reqwest::Method;
 use serde_json::json;
 
 #[tokio::test]
-async fn create_fills_the_platform_defaults_and_ends_failed_without_a_runtime() {
+async fn create_fills_the_platform_defaults_and_runs() {
     let s = TestServer::start().await;
     let p = s.project("defaults").await;
+    let path = format!("/projects/{}/containers", p.id);
     let r = s
         .client
-        .raw(Method::POST, &format!("/projects/{}/containers", p.id), Some(&json!({"name": "dev-environment"})))
+        .raw(Method::POST, &path, Some(&json!({"name": "dev-environment", "container_image": IMAGE})))
         .await
         .unwrap();
     assert_eq!(r.status, 201);
@@ -24,8 +25,8 @@ async fn create_fills_the_platform_defaults_and_ends_failed_without_a_runtime() 
         ("ai", json!(true)),
         ("cache", json!(true)),
         ("ramdisk", json!(true)),
+        ("network", json!(true)),
         ("prespawn", json!(false)),
-        ("container_image", json!("debian/13")),
         ("server_name", json!("local")),
         ("ssh_public_key", json!(null)),
         ("project_id", json!(p.id.as_str())),
@@ -35,15 +36,34 @@ async fn create_fills_the_platform_defaults_and_ends_failed_without_a_runtime() 
     let id = d["id"].as_str().unwrap();
     assert_eq!(id.len(), 24);
     assert!(id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
-    let settled = s.settled(id).await;
-    failed_for_no_runtime(&settled);
+    assert_eq!(s.settled(id).await.status, ContainerStatus::Running);
     let logs = s.client.status_logs(id).await.unwrap();
     let moves: Vec<_> = logs.iter().map(|l| (l.from_status, l.to_status)).collect();
     assert_eq!(
         moves,
-        vec![(None, ContainerStatus::Creating), (Some(ContainerStatus::Creating), ContainerStatus::Failed)]
+        vec![(None, ContainerStatus::Creating), (Some(ContainerStatus::Creating), ContainerStatus::Running)]
     );
-    assert!(logs[1].duration_ms.is_some() && logs[1].reason.as_deref().unwrap().contains("runtime"));
+    assert!(logs[1].duration_ms.is_some());
+
+    // The platform's default image; this server has none by that name, and says so.
+    let r = s.client.raw(Method::POST, &path, Some(&json!({"name": "default-image"}))).await.unwrap();
+    assert_eq!(r.status, 201);
+    assert_eq!(r.body["data"]["container_image"], "debian/13");
+    let failed = s.settled(r.body["data"]["id"].as_str().unwrap()).await;
+    assert_eq!(failed.status, ContainerStatus::Failed);
+    assert!(failed.error.as_deref().unwrap().contains("debian/13"), "{:?}", failed.error);
+}
+
+#[tokio::test]
+async fn without_a_runtime_a_create_is_refused_and_records_nothing() {
+    let s = TestServer::without_runtime().await;
+    let p = s.project("nowhere").await;
+    let path = format!("/projects/{}/containers", p.id);
+    let m = s.refused(Method::POST, &path, Some(json!({"name": "web"})), 503, "runtime_unavailable").await;
+    assert!(m.contains("creating a container needs the container runtime: no runtime on this test server"), "{m}");
+    // Bad input is still named first.
+    s.refused(Method::POST, &path, Some(json!({"name": "ab"})), 400, "invalid_name").await;
+    assert_eq!(s.client.list_containers("").await.unwrap().pagination.total, 0);
 }
 
 #[tokio::test]
@@ -171,6 +191,10 @@ async fn updates_follow_the_page_rules() {
     let c = s.container(&p, create(json!({"name": "before", "color": "#3498db", "ssh_public_key": SSH_KEY_A}))).await;
     s.container(&p, create(json!({"name": "taken", "ssh_public_key": SSH_KEY_B}))).await;
     let path = format!("/containers/{}", c.id);
+    // Some fields change only while it is stopped.
+    let m = s.refused(Method::PATCH, &path, Some(json!({"name": "renamed"})), 400, "container_must_be_stopped").await;
+    assert!(m.contains("name can only change while the container is stopped"), "{m}");
+    s.client.operate(c.id.as_str(), Operation::ForceStop).await.unwrap();
     // PATCH as the docs page shows it, and PUT too.
     let r = s
         .client
@@ -201,8 +225,7 @@ async fn updates_follow_the_page_rules() {
     assert_eq!(u.color, None);
     assert_eq!(u.comment.as_deref(), Some("hi"));
     // Permanent fields: the current value may be sent back, any other is refused.
-    let same =
-        json!({"container_image": "debian/13", "hoody_kit": true, "dev_kit": true, "server_id": c.server_id.as_str()});
+    let same = json!({"container_image": IMAGE, "hoody_kit": true, "dev_kit": true, "server_id": c.server_id.as_str()});
     assert_eq!(s.client.raw(Method::PATCH, &path, Some(&same)).await.unwrap().status, 200);
     for (field, value, words) in [
         ("container_image", json!("ubuntu/24.04"), "OS is permanent"),
@@ -225,25 +248,18 @@ async fn updates_follow_the_page_rules() {
 async fn lifecycle_operations_are_guarded_by_the_status_machine() {
     let s = TestServer::start().await;
     let p = s.project("lifecycle").await;
-    let c = s.container(&p, create(json!({"name": "broken"}))).await;
-    failed_for_no_runtime(&c);
+    // An image this server does not have: the create is accepted and fails with the reason.
+    let c = s.container(&p, create(json!({"name": "broken", "container_image": "nosuch/1"}))).await;
+    assert_eq!(c.status, ContainerStatus::Failed);
+    assert!(c.error.as_deref().unwrap().contains("nosuch/1"), "{:?}", c.error);
     for op in Operation::ALL {
         let m =
             s.refused(Method::POST, &format!("/containers/{}/{}", c.id, op.as_str()), None, 409, "wrong_state").await;
         assert!(m.contains("it is failed"), "{m}");
     }
     s.refused(Method::POST, &format!("/containers/{}/explode", c.id), None, 404, "not_found").await;
-    // Work that needs the runtime says so and creates nothing.
-    let m = s.refused(Method::POST, &format!("/containers/{}/copy", c.id), None, 503, "runtime_unavailable").await;
-    assert!(m.contains("copying a container needs the container runtime"), "{m}");
-    s.refused(
-        Method::POST,
-        &format!("/containers/{}/snapshots", c.id),
-        Some(json!({"alias": "before"})),
-        503,
-        "runtime_unavailable",
-    )
-    .await;
+    let m = s.refused(Method::POST, &format!("/containers/{}/copy", c.id), None, 409, "wrong_state").await;
+    assert!(m.contains("cannot copy a container that is failed"), "{m}");
     s.refused(Method::GET, &format!("/containers/{}/stats", c.id), None, 409, "wrong_state").await;
     assert!(s.client.snapshots(c.id.as_str()).await.unwrap().is_empty());
     // ?runtime=true on a container that is not running has no runtime_info to show.
@@ -255,4 +271,20 @@ async fn lifecycle_operations_are_guarded_by_the_status_machine() {
     assert_eq!(d.status, ContainerStatus::Deleted);
     s.refused(Method::GET, &format!("/containers/{}", c.id), None, 404, "not_found").await;
     s.refused(Method::DELETE, &format!("/containers/{}", c.id), None, 404, "not_found").await;
+
+    // A running one: each operation where the status machine allows it, refused where not.
+    let c = s.container(&p, create(json!({"name": "running"}))).await;
+    assert_eq!(c.status, ContainerStatus::Running);
+    let id = c.id.as_str();
+    let m = s.refused(Method::POST, &format!("/containers/{id}/start"), None, 409, "wrong_state").await;
+    assert!(m.contains("it is running"), "{m}");
+    assert_eq!(s.client.operate(id, Operation::Pause).await.unwrap().status, ContainerStatus::Paused);
+    s.refused(Method::POST, &format!("/containers/{id}/pause"), None, 409, "wrong_state").await;
+    assert_eq!(s.client.operate(id, Operation::Resume).await.unwrap().status, ContainerStatus::Running);
+    assert!(s.client.stats(id).await.unwrap().processes.iter().any(|p| p.pid == 1));
+    assert_eq!(s.client.operate(id, Operation::ForceStop).await.unwrap().status, ContainerStatus::Stopped);
+    s.refused(Method::POST, &format!("/containers/{id}/stop"), None, 409, "wrong_state").await;
+    s.refused(Method::GET, &format!("/containers/{id}/stats"), None, 409, "wrong_state").await;
+    assert_eq!(s.client.operate(id, Operation::Start).await.unwrap().status, ContainerStatus::Running);
+    assert_eq!(s.client.delete_container(id).await.unwrap().status, ContainerStatus::Deleted);
 }

@@ -41,8 +41,8 @@ async fn unknown_routes_and_methods_answer_in_the_platform_shape() {
 }
 
 #[tokio::test]
-async fn servers_and_rentals_describe_this_machine() {
-    let s = TestServer::start().await;
+async fn servers_and_rentals_describe_a_machine_without_a_runtime() {
+    let s = TestServer::without_runtime().await;
     let rentals = s.client.rentals().await.unwrap();
     assert_eq!(rentals.len(), 1);
     let servers = s.client.servers().await.unwrap();

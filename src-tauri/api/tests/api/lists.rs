@@ -30,8 +30,8 @@ async fn pagination_sorting_and_filters() {
     for c in s.client.list_containers("limit=200").await.unwrap().items {
         s.settled(c.id.as_str()).await;
     }
-    assert_eq!(s.client.list_containers("status=failed&limit=200").await.unwrap().pagination.total, 26);
-    assert_eq!(s.client.list_containers("status=running").await.unwrap().pagination.total, 0);
+    assert_eq!(s.client.list_containers("status=running&limit=200").await.unwrap().pagination.total, 26);
+    assert_eq!(s.client.list_containers("status=failed").await.unwrap().pagination.total, 0);
     let beyond = s.client.list_containers("page=9").await.unwrap();
     assert!(beyond.items.is_empty());
     assert_eq!(beyond.pagination.total, 26);

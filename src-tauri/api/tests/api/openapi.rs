@@ -41,6 +41,8 @@ async fn every_route_answers_as_documented() {
     let call = async |method: Method, template: &str, path: String, body: Option<Value>| {
         let r = s.client.raw(method.clone(), &path, body.as_ref()).await.unwrap();
         check(template, &method, r.status, &r.body);
+        // Every call here succeeds: the success shapes are what is checked.
+        assert!(r.status < 300, "{method} {path} → {}: {}", r.status, r.body);
         r
     };
     let realm =
@@ -54,7 +56,7 @@ async fn every_route_answers_as_documented() {
     call(Method::GET, "/projects/{id}", format!("/projects/{pid}"), None).await;
     call(Method::PUT, "/projects/{id}", format!("/projects/{pid}"), Some(json!({"color": "#abcdef"}))).await;
     call(Method::PATCH, "/projects/{id}", format!("/projects/{pid}"), Some(json!({"color": null}))).await;
-    let body = json!({"name": "web", "color": "#3498db", "environment_vars": {"A": "1"}, "ssh_public_key": SSH_KEY_A, "realm_ids": [realm]});
+    let body = json!({"name": "web", "container_image": IMAGE, "color": "#3498db", "environment_vars": {"A": "1"}, "ssh_public_key": SSH_KEY_A, "realm_ids": [realm]});
     let c = call(Method::POST, "/projects/{id}/containers", format!("/projects/{pid}/containers"), Some(body)).await;
     let cid = c.body["data"]["id"].as_str().unwrap().to_owned();
     s.settled(&cid).await;
@@ -62,9 +64,11 @@ async fn every_route_answers_as_documented() {
     call(Method::GET, "/containers/", "/containers/?sort_by=name&limit=5".into(), None).await;
     call(Method::GET, "/containers/{id}", format!("/containers/{cid}?runtime=true"), None).await;
     call(Method::PUT, "/containers/{id}", format!("/containers/{cid}"), Some(json!({"comment": "c"}))).await;
+    call(Method::POST, "/containers/{id}/{operation}", format!("/containers/{cid}/stop"), None).await;
     call(Method::PATCH, "/containers/{id}", format!("/containers/{cid}"), Some(json!({"name": "web2"}))).await;
     call(Method::POST, "/containers/{id}/{operation}", format!("/containers/{cid}/start"), None).await;
-    call(Method::POST, "/containers/{id}/copy", format!("/containers/{cid}/copy"), None).await;
+    let copy = call(Method::POST, "/containers/{id}/copy", format!("/containers/{cid}/copy"), None).await;
+    s.settled(copy.body["data"]["id"].as_str().unwrap()).await;
     call(Method::GET, "/containers/{id}/snapshots", format!("/containers/{cid}/snapshots"), None).await;
     call(
         Method::POST,
@@ -73,7 +77,9 @@ async fn every_route_answers_as_documented() {
         Some(json!({"alias": "s"})),
     )
     .await;
+    call(Method::POST, "/containers/{id}/{operation}", format!("/containers/{cid}/stop"), None).await;
     call(Method::PUT, "/containers/{id}/snapshots/{name}", format!("/containers/{cid}/snapshots/s"), None).await;
+    call(Method::POST, "/containers/{id}/{operation}", format!("/containers/{cid}/start"), None).await;
     call(Method::DELETE, "/containers/{id}/snapshots/{name}", format!("/containers/{cid}/snapshots/s"), None).await;
     call(Method::GET, "/containers/{id}/stats", format!("/containers/{cid}/stats"), None).await;
     call(Method::GET, "/containers/{id}/status-logs", format!("/containers/{cid}/status-logs"), None).await;
@@ -83,14 +89,21 @@ async fn every_route_answers_as_documented() {
     call(Method::GET, "/servers/{id}", format!("/servers/{server}"), None).await;
     call(Method::GET, "/images/public", "/images/public".into(), None).await;
     call(Method::POST, "/auth/tokens", "/auth/tokens".into(), Some(json!({"name": "ci", "realm_ids": [realm]}))).await;
-    call(Method::POST, "/projects/{id}/containers", format!("/projects/{pid}/containers"), Some(json!({"name": "x"})))
-        .await;
+    let x = call(
+        Method::POST,
+        "/projects/{id}/containers",
+        format!("/projects/{pid}/containers"),
+        Some(json!({"name": "extra", "container_image": IMAGE})),
+    )
+    .await;
+    s.settled(x.body["data"]["id"].as_str().unwrap()).await;
     call(Method::DELETE, "/containers/{id}", format!("/containers/{cid}"), None).await;
     call(Method::DELETE, "/projects/{id}", format!("/projects/{pid}"), None).await;
     // Errors too.
     let anon = s.client.with_token(None);
     let r = anon.raw(Method::GET, "/rentals", None).await.unwrap();
     check("/rentals", &Method::GET, r.status, &r.body);
+    assert_eq!(r.status, 401);
 }
 
 #[test]

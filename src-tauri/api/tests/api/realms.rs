@@ -79,7 +79,7 @@ async fn a_realm_token_sees_and_touches_only_its_realm() {
     // The admin filters by realm.
     let in_dev = s.client.list_containers(&format!("realm_id={}", dev.id)).await.unwrap();
     assert_eq!(in_dev.items.len(), 1);
-    assert_eq!(in_dev.items[0].status, ContainerStatus::Failed);
+    assert_eq!(in_dev.items[0].status, ContainerStatus::Running);
     // An admin can move containers between realms.
     let moved = s
         .client

@@ -13,23 +13,11 @@ use hoody_engine::{ContainerRuntime, Engine, EngineConfig, Principal, Scope};
 use hoody_model::{Container, ContainerCreate, ContainerId, ContainerStatus, ProjectCreate, ProjectId, TokenId};
 use hoody_runtime::{LocalRuntime, RuntimeConfig};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub fn admin() -> Principal {
     Principal { token_id: TokenId::generate(), scope: Scope::All }
-}
-
-/// The busybox image tarball, made once per test process.
-fn busybox_tarball() -> &'static Path {
-    static TARBALL: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &TARBALL
-        .get_or_init(|| {
-            let dir = tempfile::tempdir().unwrap();
-            let tarball = hoody_runtime::testkit::busybox_tarball(dir.path()).unwrap();
-            (dir, tarball)
-        })
-        .1
 }
 
 pub struct Local {
@@ -59,7 +47,10 @@ impl Local {
         configure(&mut config);
         let runtime = Arc::new(LocalRuntime::new(config));
         assert_eq!(runtime.unavailable_reason(), None, "these tests need root, runc and overlayfs");
-        runtime.image_store().import_tarball("busybox/1", busybox_tarball(), "busybox").unwrap();
+        runtime
+            .image_store()
+            .import_tarball("busybox/1", hoody_runtime::testkit::shared_busybox_tarball(), "busybox")
+            .unwrap();
         let engine = start_engine(&data, runtime.clone()).await;
         let project = engine
             .create_project(&admin(), ProjectCreate { alias: "p".into(), ..Default::default() })
