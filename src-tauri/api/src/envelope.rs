@@ -17,15 +17,7 @@ pub struct Envelope<T> {
 }
 
 /// A success response.
-pub(crate) fn ok<T: Serialize>(message: &str, data: T) -> Response {
-    reply(StatusCode::OK, message, data)
-}
-
-pub(crate) fn created<T: Serialize>(message: &str, data: T) -> Response {
-    reply(StatusCode::CREATED, message, data)
-}
-
-fn reply<T: Serialize>(status: StatusCode, message: &str, data: T) -> Response {
+pub(crate) fn reply<T: Serialize>(status: StatusCode, message: &str, data: T) -> Response {
     (status, Json(Envelope { status_code: status.as_u16(), message: message.to_owned(), data })).into_response()
 }
 

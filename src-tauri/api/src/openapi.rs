@@ -1,8 +1,9 @@
-//! The OpenAPI 3.1 document of the API. Schemas come from the model types (utoipa); the routes
-//! are one table here, next to which the router in `routes/mod.rs` must stay in step (a test
-//! calls every route and validates its answer against this document).
+//! The OpenAPI 3.1 document of the API. Schemas come from the model types (utoipa); the paths
+//! from the engine's declaration of the operations, the same table the router is built from
+//! (a test calls every route and validates its answer against this document).
 
 use crate::envelope::ApiError;
+use hoody_engine::server::{Data, Method, OPERATIONS, OperationSpec};
 use hoody_model::*;
 use serde_json::{Map, Value, json};
 use utoipa::OpenApi;
@@ -49,71 +50,6 @@ use utoipa::OpenApi;
 )))]
 struct Schemas;
 
-/// What `data` holds in a success answer.
-enum Data {
-    One(&'static str),
-    Many(&'static str),
-    /// `{ <key>: [<schema>], pagination }`
-    Page(&'static str, &'static str),
-}
-
-struct Route {
-    method: &'static str,
-    path: &'static str,
-    summary: &'static str,
-    body: Option<&'static str>,
-    status: u16,
-    data: Data,
-    errors: &'static [u16],
-    query: &'static [(&'static str, &'static str)],
-}
-
-const PAGE: &[(&str, &str)] = &[("page", "Page number, from 1"), ("limit", "Items per page, 1-200 (default 20)")];
-const LIST: &[(&str, &str)] = &[
-    ("page", "Page number, from 1"),
-    ("limit", "Items per page, 1-200 (default 20)"),
-    ("sort_by", "created_at | updated_at | name | status"),
-    ("sort_order", "asc | desc (default desc)"),
-    ("status", "Only containers in this status"),
-    ("name", "Only names containing this (case-insensitive)"),
-    ("project_id", "Only this project's containers"),
-    ("realm_id", "Only containers in this realm"),
-    ("runtime", "true: add runtime_info to running containers"),
-];
-const RUNTIME: &[(&str, &str)] = &[("runtime", "true: add runtime_info when the container runs")];
-
-#[rustfmt::skip]
-const ROUTES: &[Route] = &[
-    Route { method: "post", path: "/projects/", summary: "Create a project", body: Some("ProjectCreate"), status: 201, data: Data::One("Project"), errors: &[400, 401, 403], query: &[] },
-    Route { method: "get", path: "/projects", summary: "List projects", body: None, status: 200, data: Data::Page("projects", "Project"), errors: &[400, 401], query: PAGE },
-    Route { method: "get", path: "/projects/{id}", summary: "Get a project", body: None, status: 200, data: Data::One("Project"), errors: &[400, 401, 404], query: &[] },
-    Route { method: "put", path: "/projects/{id}", summary: "Update a project", body: Some("ProjectUpdate"), status: 200, data: Data::One("Project"), errors: &[400, 401, 403, 404], query: &[] },
-    Route { method: "patch", path: "/projects/{id}", summary: "Update a project", body: Some("ProjectUpdate"), status: 200, data: Data::One("Project"), errors: &[400, 401, 403, 404], query: &[] },
-    Route { method: "delete", path: "/projects/{id}", summary: "Delete a project and its containers", body: None, status: 200, data: Data::One("Project"), errors: &[400, 401, 404, 409, 503], query: &[] },
-    Route { method: "get", path: "/projects/{id}/containers", summary: "List a project's containers", body: None, status: 200, data: Data::Page("containers", "Container"), errors: &[400, 401, 404], query: LIST },
-    Route { method: "post", path: "/projects/{id}/containers", summary: "Create a container", body: Some("ContainerCreate"), status: 201, data: Data::One("Container"), errors: &[400, 401, 403, 404, 409], query: &[] },
-    Route { method: "get", path: "/containers/", summary: "List containers", body: None, status: 200, data: Data::Page("containers", "Container"), errors: &[400, 401], query: LIST },
-    Route { method: "get", path: "/containers/{id}", summary: "Get a container", body: None, status: 200, data: Data::One("Container"), errors: &[400, 401, 404, 503], query: RUNTIME },
-    Route { method: "put", path: "/containers/{id}", summary: "Update a container", body: Some("ContainerUpdate"), status: 200, data: Data::One("Container"), errors: &[400, 401, 403, 404, 409], query: &[] },
-    Route { method: "patch", path: "/containers/{id}", summary: "Update a container", body: Some("ContainerUpdate"), status: 200, data: Data::One("Container"), errors: &[400, 401, 403, 404, 409], query: &[] },
-    Route { method: "delete", path: "/containers/{id}", summary: "Delete a container (stopping it first)", body: None, status: 200, data: Data::One("Container"), errors: &[400, 401, 404, 409, 503], query: &[] },
-    Route { method: "post", path: "/containers/{id}/{operation}", summary: "start | stop | force-stop | restart | pause | resume", body: None, status: 200, data: Data::One("Container"), errors: &[400, 401, 404, 409, 500, 503], query: &[] },
-    Route { method: "post", path: "/containers/{id}/copy", summary: "Copy a container", body: None, status: 201, data: Data::One("Container"), errors: &[400, 401, 404, 409, 501, 503], query: &[] },
-    Route { method: "get", path: "/containers/{id}/snapshots", summary: "List snapshots", body: None, status: 200, data: Data::Many("Snapshot"), errors: &[400, 401, 404], query: &[] },
-    Route { method: "post", path: "/containers/{id}/snapshots", summary: "Take a snapshot", body: Some("SnapshotCreate"), status: 201, data: Data::One("Snapshot"), errors: &[400, 401, 404, 409, 501, 503], query: &[] },
-    Route { method: "put", path: "/containers/{id}/snapshots/{name}", summary: "Restore a snapshot", body: None, status: 200, data: Data::One("Container"), errors: &[400, 401, 404, 409, 501, 503], query: &[] },
-    Route { method: "delete", path: "/containers/{id}/snapshots/{name}", summary: "Delete a snapshot", body: None, status: 200, data: Data::One("Snapshot"), errors: &[400, 401, 404, 501, 503], query: &[] },
-    Route { method: "get", path: "/containers/{id}/stats", summary: "Live figures of a running container", body: None, status: 200, data: Data::One("RuntimeInfo"), errors: &[400, 401, 404, 409, 503], query: &[] },
-    Route { method: "get", path: "/containers/{id}/status-logs", summary: "Status changes of a container", body: None, status: 200, data: Data::Many("StatusLogEntry"), errors: &[400, 401, 404], query: &[] },
-    Route { method: "get", path: "/rentals", summary: "Servers to place containers on", body: None, status: 200, data: Data::Many("Rental"), errors: &[401], query: &[] },
-    Route { method: "get", path: "/servers", summary: "List servers", body: None, status: 200, data: Data::Many("Server"), errors: &[401], query: &[] },
-    Route { method: "get", path: "/servers/{id}", summary: "Get a server", body: None, status: 200, data: Data::One("Server"), errors: &[400, 401, 404], query: &[] },
-    Route { method: "get", path: "/images/public", summary: "Images in the local store", body: None, status: 200, data: Data::Many("Image"), errors: &[400, 401], query: &[("os", "Only images of this OS (debian, ubuntu, alpine…), any case")] },
-    Route { method: "get", path: "/realms/", summary: "List realms", body: None, status: 200, data: Data::Many("Realm"), errors: &[401], query: &[] },
-    Route { method: "post", path: "/realms/", summary: "Create a realm", body: Some("RealmCreate"), status: 201, data: Data::One("Realm"), errors: &[400, 401, 403, 409], query: &[] },
-    Route { method: "post", path: "/auth/tokens", summary: "Create an API token (optionally realm-scoped)", body: Some("TokenCreate"), status: 201, data: Data::One("CreatedToken"), errors: &[400, 401, 403], query: &[] },
-];
-
 fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
@@ -130,11 +66,9 @@ fn data_schema(data: &Data) -> Value {
     }
 }
 
-fn operation(r: &Route) -> Value {
+fn operation(r: &OperationSpec) -> Value {
     let mut params: Vec<Value> = r
-        .path
-        .split('/')
-        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .path_params()
         .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
         .collect();
     params.extend(r.query.iter().map(|(name, description)| {
@@ -151,7 +85,7 @@ fn operation(r: &Route) -> Value {
                 "properties": {
                     "statusCode": { "type": "integer", "const": r.status },
                     "message": { "type": "string" },
-                    "data": data_schema(&r.data),
+                    "data": data_schema(&(r.data)()),
                 },
             } } },
         }),
@@ -182,9 +116,11 @@ pub fn document() -> Value {
     doc["components"]["securitySchemes"] = json!({ "bearer": { "type": "http", "scheme": "bearer" } });
     doc["security"] = json!([{ "bearer": [] }]);
     let mut paths = Map::new();
-    for r in ROUTES {
+    for r in OPERATIONS {
         let entry = paths.entry(r.path).or_insert_with(|| json!({}));
-        entry[r.method] = operation(r);
+        for method in r.methods {
+            entry[Method::as_str(*method)] = operation(r);
+        }
     }
     doc["paths"] = Value::Object(paths);
     doc

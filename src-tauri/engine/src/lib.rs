@@ -17,6 +17,7 @@ mod locks;
 mod projects;
 mod realms;
 mod reconcile;
+pub mod server;
 mod servers;
 pub mod services;
 mod snapshots;

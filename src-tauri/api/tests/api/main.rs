@@ -9,3 +9,4 @@ mod lists;
 mod openapi;
 mod projects;
 mod realms;
+mod routes;

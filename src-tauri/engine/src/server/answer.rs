@@ -1,0 +1,94 @@
+//! What an operation answers, and where it sits in the envelope's `data`: one item, a list,
+//! or one page of a list under its own key (`{"containers": […], "pagination": …}`).
+
+use hoody_model::{
+    Container, CreatedToken, Image, Pagination, Project, Realm, Rental, RuntimeInfo, Snapshot, StatusLogEntry,
+};
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+/// The shape of `data`, named by the schemas of the OpenAPI document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Data {
+    One(&'static str),
+    Many(&'static str),
+    /// `{ <key>: [<schema>], pagination }`
+    Page(&'static str, &'static str),
+}
+
+/// An operation's answer.
+pub trait Answer: Serialize + Send {
+    fn data() -> Data;
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub pagination: Pagination,
+}
+
+impl<T> Page<T> {
+    pub fn new((items, pagination): (Vec<T>, Pagination)) -> Self {
+        Self { items, pagination }
+    }
+}
+
+/// A type listed page by page, under `KEY`.
+pub trait Listed {
+    const KEY: &'static str;
+    const SCHEMA: &'static str;
+}
+
+impl Listed for Project {
+    const KEY: &'static str = "projects";
+    const SCHEMA: &'static str = "Project";
+}
+
+impl Listed for Container {
+    const KEY: &'static str = "containers";
+    const SCHEMA: &'static str = "Container";
+}
+
+impl<T: Listed + Serialize> Serialize for Page<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry(T::KEY, &self.items)?;
+        map.serialize_entry("pagination", &self.pagination)?;
+        map.end()
+    }
+}
+
+impl<T: Listed + Serialize + Send> Answer for Page<T> {
+    fn data() -> Data {
+        Data::Page(T::KEY, T::SCHEMA)
+    }
+}
+
+macro_rules! answers {
+    ($($schema:ident),*) => {$(
+        impl Answer for $schema {
+            fn data() -> Data {
+                Data::One(stringify!($schema))
+            }
+        }
+        impl Answer for Vec<$schema> {
+            fn data() -> Data {
+                Data::Many(stringify!($schema))
+            }
+        }
+    )*};
+}
+answers!(Container, CreatedToken, Image, Project, Realm, Rental, RuntimeInfo, Snapshot, StatusLogEntry);
+
+impl Answer for hoody_model::Server {
+    fn data() -> Data {
+        Data::One("Server")
+    }
+}
+
+impl Answer for Vec<hoody_model::Server> {
+    fn data() -> Data {
+        Data::Many("Server")
+    }
+}

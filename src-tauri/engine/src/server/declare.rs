@@ -1,0 +1,77 @@
+//! The macro that turns the list of operations in `operations.rs` into everything derived from
+//! it: the [`Request`](super::Request) enum an HTTP request is parsed into, the
+//! [`Server`](super::Server) trait each kind of server implements (a missing operation does
+//! not compile), the dispatch from one to the other, and the [`OPERATIONS`](super::OPERATIONS)
+//! table the REST router and the OpenAPI document are built from.
+
+macro_rules! operations {
+    ($(
+        $summary:literal
+        $name:ident => $variant:ident: $($method:ident)|+ $path:literal { $($param:ident: $ptype:ty),* }
+            query: $query:ty, body: $body:ty,
+            answers $status:literal $message:literal $answer:ty,
+            errors [$($error:literal),*];
+    )*) => {
+        /// One call of an operation, with its inputs parsed.
+        #[derive(Debug)]
+        pub enum Request {
+            $(
+                #[doc = $summary]
+                $variant { $($param: $ptype,)* query: $query, body: $body },
+            )*
+        }
+
+        /// A server that answers the Hoody API: this machine's engine, or a remote endpoint.
+        #[async_trait::async_trait]
+        pub trait Server: Send + Sync {
+            $(
+                #[doc = $summary]
+                async fn $name(&self, $($param: $ptype,)* query: $query, body: $body) -> $crate::Result<$answer>;
+            )*
+        }
+
+        impl Request {
+            /// The operation's name (its row in [`OPERATIONS`]).
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Self::$variant { .. } => stringify!($name),)*
+                }
+            }
+
+            /// Has `server` do it; answers `data` as the envelope carries it.
+            pub async fn send_to<S: Server + ?Sized>(self, server: &S) -> $crate::Result<serde_json::Value> {
+                match self {
+                    $(Self::$variant { $($param,)* query, body } => {
+                        let answer = server.$name($($param,)* query, body).await?;
+                        Ok(serde_json::to_value(answer).expect("answers serialise to JSON"))
+                    })*
+                }
+            }
+        }
+
+        /// Every operation, in the order of the API's documentation.
+        pub const OPERATIONS: &[OperationSpec] = &[$(
+            OperationSpec {
+                name: stringify!($name),
+                methods: &[$(Method::$method),+],
+                path: $path,
+                summary: $summary,
+                status: $status,
+                message: $message,
+                errors: &[$($error),*],
+                query: <$query as QueryParams>::PARAMS,
+                body: <$body as RequestBody>::SCHEMA,
+                data: <$answer as Answer>::data,
+                parse: |input: HttpInput| {
+                    Ok(Request::$variant {
+                        $($param: <$ptype as PathParam>::from_param(input.param(stringify!($param))?)?,)*
+                        query: <$query as QueryParams>::from_query(&input.query)?,
+                        body: <$body as RequestBody>::from_json(input.body)?,
+                    })
+                },
+            },
+        )*];
+    };
+}
+
+pub(super) use operations;

@@ -1,0 +1,145 @@
+//! This machine's engine as a [`Server`], on behalf of one caller.
+
+use super::{ContainerView, ImageFilter, Page, Server};
+use crate::{Engine, Principal, Result};
+use hoody_model::{
+    Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerUpdate, CreatedToken, Image, Operation,
+    PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate, Realm, RealmCreate, Rental, RuntimeInfo, ServerId,
+    Snapshot, SnapshotCreate, StatusLogEntry, TokenCreate,
+};
+
+/// The engine, acting for `caller` (whose token decides what it sees and may do).
+#[derive(Clone)]
+pub struct LocalServer {
+    pub engine: Engine,
+    pub caller: Principal,
+}
+
+impl std::fmt::Debug for LocalServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalServer").field("caller", &self.caller).finish()
+    }
+}
+
+impl LocalServer {
+    pub fn new(engine: Engine, caller: Principal) -> Self {
+        Self { engine, caller }
+    }
+}
+
+#[async_trait::async_trait]
+impl Server for LocalServer {
+    async fn create_project(&self, _: (), body: ProjectCreate) -> Result<Project> {
+        self.engine.create_project(&self.caller, body).await
+    }
+
+    async fn list_projects(&self, page: PageRequest, _: ()) -> Result<Page<Project>> {
+        self.engine.list_projects(&self.caller, page).await.map(Page::new)
+    }
+
+    async fn get_project(&self, id: ProjectId, _: (), _: ()) -> Result<Project> {
+        self.engine.project(&self.caller, &id).await
+    }
+
+    async fn update_project(&self, id: ProjectId, _: (), body: ProjectUpdate) -> Result<Project> {
+        self.engine.update_project(&self.caller, &id, body).await
+    }
+
+    async fn delete_project(&self, id: ProjectId, _: (), _: ()) -> Result<Project> {
+        self.engine.delete_project(&self.caller, &id).await
+    }
+
+    async fn list_project_containers(
+        &self,
+        id: ProjectId,
+        mut query: ContainerListQuery,
+        _: (),
+    ) -> Result<Page<Container>> {
+        self.engine.project(&self.caller, &id).await?; // an unknown or hidden project is a 404
+        query.project_id = Some(id);
+        self.engine.list_containers(&self.caller, &query).await.map(Page::new)
+    }
+
+    async fn create_container(&self, id: ProjectId, _: (), body: ContainerCreate) -> Result<Container> {
+        self.engine.create_container(&self.caller, &id, body).await
+    }
+
+    async fn list_containers(&self, query: ContainerListQuery, _: ()) -> Result<Page<Container>> {
+        self.engine.list_containers(&self.caller, &query).await.map(Page::new)
+    }
+
+    async fn get_container(&self, id: ContainerId, view: ContainerView, _: ()) -> Result<Container> {
+        match view.with_runtime {
+            true => self.engine.container_with_runtime(&self.caller, &id).await,
+            false => self.engine.container(&self.caller, &id).await,
+        }
+    }
+
+    async fn update_container(&self, id: ContainerId, _: (), body: ContainerUpdate) -> Result<Container> {
+        self.engine.update_container(&self.caller, &id, body).await
+    }
+
+    async fn delete_container(&self, id: ContainerId, _: (), _: ()) -> Result<Container> {
+        self.engine.delete_container(&self.caller, &id).await
+    }
+
+    async fn operate(&self, id: ContainerId, operation: Operation, _: (), _: ()) -> Result<Container> {
+        self.engine.operate(&self.caller, &id, operation).await
+    }
+
+    async fn copy_container(&self, id: ContainerId, _: (), _: ()) -> Result<Container> {
+        self.engine.copy_container(&self.caller, &id).await
+    }
+
+    async fn list_snapshots(&self, id: ContainerId, _: (), _: ()) -> Result<Vec<Snapshot>> {
+        self.engine.snapshots(&self.caller, &id).await
+    }
+
+    async fn create_snapshot(&self, id: ContainerId, _: (), body: SnapshotCreate) -> Result<Snapshot> {
+        self.engine.create_snapshot(&self.caller, &id, body).await
+    }
+
+    async fn restore_snapshot(&self, id: ContainerId, name: String, _: (), _: ()) -> Result<Container> {
+        self.engine.restore_snapshot(&self.caller, &id, &name).await
+    }
+
+    async fn delete_snapshot(&self, id: ContainerId, name: String, _: (), _: ()) -> Result<Snapshot> {
+        self.engine.delete_snapshot(&self.caller, &id, &name).await
+    }
+
+    async fn container_stats(&self, id: ContainerId, _: (), _: ()) -> Result<RuntimeInfo> {
+        self.engine.stats(&self.caller, &id).await
+    }
+
+    async fn status_logs(&self, id: ContainerId, _: (), _: ()) -> Result<Vec<StatusLogEntry>> {
+        self.engine.status_logs(&self.caller, &id).await
+    }
+
+    async fn rentals(&self, _: (), _: ()) -> Result<Vec<Rental>> {
+        self.engine.rentals().await
+    }
+
+    async fn servers(&self, _: (), _: ()) -> Result<Vec<hoody_model::Server>> {
+        self.engine.servers().await
+    }
+
+    async fn get_server(&self, id: ServerId, _: (), _: ()) -> Result<hoody_model::Server> {
+        self.engine.server(&id).await
+    }
+
+    async fn images(&self, filter: ImageFilter, _: ()) -> Result<Vec<Image>> {
+        self.engine.images(filter.os.as_deref()).await
+    }
+
+    async fn realms(&self, _: (), _: ()) -> Result<Vec<Realm>> {
+        self.engine.list_realms(&self.caller).await
+    }
+
+    async fn create_realm(&self, _: (), body: RealmCreate) -> Result<Realm> {
+        self.engine.create_realm(&self.caller, body).await
+    }
+
+    async fn create_token(&self, _: (), body: TokenCreate) -> Result<CreatedToken> {
+        self.engine.create_token(&self.caller, body).await
+    }
+}

@@ -1,0 +1,283 @@
+//! The Hoody API's operations, each declared once (below): its method and path, inputs,
+//! answer, success status and message, and the error statuses it documents. From that list
+//! come the [`Request`] an HTTP request is parsed into, the [`Server`] trait that this
+//! machine's engine ([`LocalServer`]) implements, and the [`OPERATIONS`] table from which the
+//! REST router and the OpenAPI document are built.
+//!
+//! Adding an operation: one entry here, one method on each server kind.
+
+mod answer;
+mod declare;
+mod local;
+mod params;
+
+pub use answer::{Answer, Data, Listed, Page};
+pub use local::LocalServer;
+pub use params::{ContainerView, ImageFilter, PathParam, QueryParams, RequestBody};
+
+use crate::error::{EngineError, Result};
+use hoody_model::{
+    Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerUpdate, CreatedToken, ErrorCode, Image,
+    Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate, Realm, RealmCreate, Rental, RuntimeInfo,
+    ServerId, Snapshot, SnapshotCreate, StatusLogEntry, TokenCreate,
+};
+
+/// The HTTP methods operations use.
+#[allow(clippy::upper_case_acronyms)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    GET,
+    POST,
+    PUT,
+    PATCH,
+    DELETE,
+}
+
+impl Method {
+    /// Lower case, as OpenAPI writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::GET => "get",
+            Self::POST => "post",
+            Self::PUT => "put",
+            Self::PATCH => "patch",
+            Self::DELETE => "delete",
+        }
+    }
+}
+
+/// One operation as the API serves and documents it.
+#[derive(Debug, Clone, Copy)]
+pub struct OperationSpec {
+    pub name: &'static str,
+    /// More than one where the platform accepts either (PUT and PATCH for updates).
+    pub methods: &'static [Method],
+    /// Under `/api/v1`, with `{name}` segments for path parameters.
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub status: u16,
+    /// The envelope's `message`; `{name}` is replaced by that path parameter.
+    pub message: &'static str,
+    pub errors: &'static [u16],
+    pub query: &'static [(&'static str, &'static str)],
+    pub body: Option<&'static str>,
+    pub data: fn() -> Data,
+    pub parse: fn(HttpInput) -> Result<Request>,
+}
+
+impl OperationSpec {
+    /// The operation named `name`.
+    pub fn named(name: &str) -> Option<&'static OperationSpec> {
+        OPERATIONS.iter().find(|op| op.name == name)
+    }
+
+    /// Its path parameters, in order.
+    pub fn path_params(&self) -> impl Iterator<Item = &'static str> {
+        self.path.split('/').filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+    }
+
+    /// The success message, with path parameters filled in.
+    pub fn message_for(&self, params: &[(String, String)]) -> String {
+        params.iter().fold(self.message.to_owned(), |m, (k, v)| m.replace(&format!("{{{k}}}"), v))
+    }
+}
+
+/// What an HTTP request brings to an operation, decoded but not yet parsed.
+#[derive(Debug, Default)]
+pub struct HttpInput {
+    pub params: Vec<(String, String)>,
+    pub query: Vec<(String, String)>,
+    /// `null` when the operation takes no body.
+    pub body: serde_json::Value,
+}
+
+impl HttpInput {
+    fn param(&self, name: &str) -> Result<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| EngineError::rule(ErrorCode::InvalidRequest, format!("the path lacks its {name} segment")))
+    }
+}
+
+use declare::operations;
+
+operations! {
+    "Create a project"
+    create_project => CreateProject: POST "/projects/" {}
+        query: (), body: ProjectCreate,
+        answers 201 "Project created successfully" Project,
+        errors [400, 401, 403];
+    "List projects"
+    list_projects => ListProjects: GET "/projects" {}
+        query: PageRequest, body: (),
+        answers 200 "Projects retrieved successfully" Page<Project>,
+        errors [400, 401];
+    "Get a project"
+    get_project => GetProject: GET "/projects/{id}" { id: ProjectId }
+        query: (), body: (),
+        answers 200 "Project retrieved successfully" Project,
+        errors [400, 401, 404];
+    "Update a project"
+    update_project => UpdateProject: PUT | PATCH "/projects/{id}" { id: ProjectId }
+        query: (), body: ProjectUpdate,
+        answers 200 "Project updated successfully" Project,
+        errors [400, 401, 403, 404];
+    "Delete a project and its containers"
+    delete_project => DeleteProject: DELETE "/projects/{id}" { id: ProjectId }
+        query: (), body: (),
+        answers 200 "Project deleted successfully" Project,
+        errors [400, 401, 404, 409, 503];
+    "List a project's containers"
+    list_project_containers => ListProjectContainers: GET "/projects/{id}/containers" { id: ProjectId }
+        query: ContainerListQuery, body: (),
+        answers 200 "Containers retrieved successfully" Page<Container>,
+        errors [400, 401, 404];
+    "Create a container"
+    create_container => CreateContainer: POST "/projects/{id}/containers" { id: ProjectId }
+        query: (), body: ContainerCreate,
+        answers 201 "Container created successfully" Container,
+        errors [400, 401, 403, 404, 409, 503];
+    "List containers"
+    list_containers => ListContainers: GET "/containers/" {}
+        query: ContainerListQuery, body: (),
+        answers 200 "Containers retrieved successfully" Page<Container>,
+        errors [400, 401];
+    "Get a container"
+    get_container => GetContainer: GET "/containers/{id}" { id: ContainerId }
+        query: ContainerView, body: (),
+        answers 200 "Container retrieved successfully" Container,
+        errors [400, 401, 404, 503];
+    "Update a container"
+    update_container => UpdateContainer: PUT | PATCH "/containers/{id}" { id: ContainerId }
+        query: (), body: ContainerUpdate,
+        answers 200 "Container updated successfully" Container,
+        errors [400, 401, 403, 404, 409];
+    "Delete a container (stopping it first)"
+    delete_container => DeleteContainer: DELETE "/containers/{id}" { id: ContainerId }
+        query: (), body: (),
+        answers 200 "Container deleted successfully" Container,
+        errors [400, 401, 404, 409, 503];
+    "start | stop | force-stop | restart | pause | resume"
+    operate => Operate: POST "/containers/{id}/{operation}" { id: ContainerId, operation: Operation }
+        query: (), body: (),
+        answers 200 "Container {operation} successful" Container,
+        errors [400, 401, 404, 409, 500, 503];
+    "Copy a container"
+    copy_container => CopyContainer: POST "/containers/{id}/copy" { id: ContainerId }
+        query: (), body: (),
+        answers 201 "Container copy started" Container,
+        errors [400, 401, 404, 409, 501, 503];
+    "List snapshots"
+    list_snapshots => ListSnapshots: GET "/containers/{id}/snapshots" { id: ContainerId }
+        query: (), body: (),
+        answers 200 "Snapshots retrieved successfully" Vec<Snapshot>,
+        errors [400, 401, 404];
+    "Take a snapshot"
+    create_snapshot => CreateSnapshot: POST "/containers/{id}/snapshots" { id: ContainerId }
+        query: (), body: SnapshotCreate,
+        answers 201 "Snapshot created successfully" Snapshot,
+        errors [400, 401, 404, 409, 501, 503];
+    "Restore a snapshot"
+    restore_snapshot => RestoreSnapshot: PUT "/containers/{id}/snapshots/{name}" { id: ContainerId, name: String }
+        query: (), body: (),
+        answers 200 "Snapshot restored successfully" Container,
+        errors [400, 401, 404, 409, 501, 503];
+    "Delete a snapshot"
+    delete_snapshot => DeleteSnapshot: DELETE "/containers/{id}/snapshots/{name}" { id: ContainerId, name: String }
+        query: (), body: (),
+        answers 200 "Snapshot deleted successfully" Snapshot,
+        errors [400, 401, 404, 501, 503];
+    "Live figures of a running container"
+    container_stats => ContainerStats: GET "/containers/{id}/stats" { id: ContainerId }
+        query: (), body: (),
+        answers 200 "Container stats retrieved successfully" RuntimeInfo,
+        errors [400, 401, 404, 409, 503];
+    "Status changes of a container"
+    status_logs => StatusLogs: GET "/containers/{id}/status-logs" { id: ContainerId }
+        query: (), body: (),
+        answers 200 "Status logs retrieved successfully" Vec<StatusLogEntry>,
+        errors [400, 401, 404];
+    "Servers to place containers on"
+    rentals => Rentals: GET "/rentals" {}
+        query: (), body: (),
+        answers 200 "Rentals retrieved successfully" Vec<Rental>,
+        errors [401];
+    "List servers"
+    servers => Servers: GET "/servers" {}
+        query: (), body: (),
+        answers 200 "Servers retrieved successfully" Vec<hoody_model::Server>,
+        errors [401];
+    "Get a server"
+    get_server => GetServer: GET "/servers/{id}" { id: ServerId }
+        query: (), body: (),
+        answers 200 "Server retrieved successfully" hoody_model::Server,
+        errors [400, 401, 404];
+    "Images in the local store"
+    images => Images: GET "/images/public" {}
+        query: ImageFilter, body: (),
+        answers 200 "Images retrieved successfully" Vec<Image>,
+        errors [400, 401];
+    "List realms"
+    realms => Realms: GET "/realms/" {}
+        query: (), body: (),
+        answers 200 "Realms retrieved successfully" Vec<Realm>,
+        errors [401];
+    "Create a realm"
+    create_realm => CreateRealm: POST "/realms/" {}
+        query: (), body: RealmCreate,
+        answers 201 "Realm created successfully" Realm,
+        errors [400, 401, 403, 409];
+    "Create an API token (optionally realm-scoped)"
+    create_token => CreateToken: POST "/auth/tokens" {}
+        query: (), body: TokenCreate,
+        answers 201 "Token created successfully" CreatedToken,
+        errors [400, 401, 403];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_operation_is_declared_once_with_a_unique_route() {
+        let (mut names, mut routes) = (std::collections::HashSet::new(), std::collections::HashSet::new());
+        for op in OPERATIONS {
+            assert!(names.insert(op.name), "{} is declared twice", op.name);
+            for method in op.methods {
+                assert!(routes.insert(format!("{method:?} {}", op.path)), "{method:?} {} twice", op.path);
+            }
+            assert!(op.path.starts_with('/'), "{}", op.path);
+        }
+    }
+
+    #[test]
+    fn inputs_are_parsed_with_the_platforms_errors() {
+        let op = OperationSpec::named("operate").unwrap();
+        let input = |operation: &str| HttpInput {
+            params: vec![("id".into(), "aaaaaaaaaaaaaaaaaaaaaaaa".into()), ("operation".into(), operation.into())],
+            ..Default::default()
+        };
+        assert!(matches!((op.parse)(input("pause")), Ok(Request::Operate { operation: Operation::Pause, .. })));
+        let e = (op.parse)(input("explode")).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::NotFound);
+        assert!(e.to_string().contains("use one of start, stop"), "{e}");
+        assert_eq!(op.message_for(&[("operation".into(), "pause".into())]), "Container pause successful");
+
+        let list = OperationSpec::named("list_containers").unwrap();
+        let query = |q: &[(&str, &str)]| HttpInput {
+            query: q.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            ..Default::default()
+        };
+        assert_eq!((list.parse)(query(&[("limit", "abc")])).unwrap_err().code(), ErrorCode::InvalidPagination);
+        assert_eq!((list.parse)(query(&[("runtime", "maybe")])).unwrap_err().code(), ErrorCode::InvalidField);
+        assert!((list.parse)(query(&[("limit", "5"), ("unknown", "x")])).is_ok());
+
+        let create = OperationSpec::named("create_project").unwrap();
+        let body = |v| HttpInput { body: v, ..Default::default() };
+        let e = (create.parse)(body(serde_json::json!({"alias": "a", "nmae": 1}))).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidRequest);
+        assert!(e.to_string().contains("unknown field `nmae`"), "{e}");
+    }
+}

@@ -1,0 +1,174 @@
+//! How an operation's inputs come from an HTTP request: path segments, query parameters and a
+//! JSON body, each refused with the platform's error code when it does not parse. The same
+//! traits say what the OpenAPI document lists for them.
+
+use crate::error::{EngineError, Result};
+use hoody_model::{
+    ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, ErrorCode, Operation,
+    PageRequest, ProjectCreate, ProjectId, ProjectUpdate, RealmCreate, RealmId, ServerId, SnapshotCreate, SortField,
+    SortOrder, TokenCreate,
+};
+
+/// A value taken from one `{name}` segment of a path.
+pub trait PathParam: Sized {
+    fn from_param(raw: &str) -> Result<Self>;
+}
+
+macro_rules! id_params {
+    ($($id:ty),*) => {$(
+        impl PathParam for $id {
+            fn from_param(raw: &str) -> Result<Self> {
+                Ok(<$id>::parse(raw)?)
+            }
+        }
+    )*};
+}
+id_params!(ContainerId, ProjectId, ServerId);
+
+impl PathParam for String {
+    fn from_param(raw: &str) -> Result<Self> {
+        Ok(raw.to_owned())
+    }
+}
+
+impl PathParam for Operation {
+    fn from_param(raw: &str) -> Result<Self> {
+        Operation::parse(raw).ok_or_else(|| {
+            let names: Vec<_> = Operation::ALL.iter().map(|o| o.as_str()).collect();
+            EngineError::rule(
+                ErrorCode::NotFound,
+                format!("'{raw}' is not a container operation; use one of {}", names.join(", ")),
+            )
+        })
+    }
+}
+
+/// An operation's query parameters (unknown ones are ignored, as the platform does).
+pub trait QueryParams: Sized {
+    /// Name and description of each, for the OpenAPI document.
+    const PARAMS: &'static [(&'static str, &'static str)];
+    fn from_query(pairs: &[(String, String)]) -> Result<Self>;
+}
+
+/// The last value given for `name`.
+fn value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+fn number(name: &str, v: Option<&str>) -> Result<Option<i64>> {
+    v.map(|s| {
+        s.parse::<i64>().map_err(|_| {
+            EngineError::rule(ErrorCode::InvalidPagination, format!("{name} must be a whole number (got '{s}')"))
+        })
+    })
+    .transpose()
+}
+
+fn flag(name: &str, v: Option<&str>) -> Result<bool> {
+    match v {
+        None | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") | Some("") => Ok(true),
+        Some(other) => {
+            Err(EngineError::rule(ErrorCode::InvalidField, format!("{name} must be true or false (got '{other}')")))
+        }
+    }
+}
+
+impl QueryParams for () {
+    const PARAMS: &'static [(&'static str, &'static str)] = &[];
+    fn from_query(_: &[(String, String)]) -> Result<Self> {
+        Ok(())
+    }
+}
+
+impl QueryParams for PageRequest {
+    const PARAMS: &'static [(&'static str, &'static str)] =
+        &[("page", "Page number, from 1"), ("limit", "Items per page, 1-200 (default 20)")];
+    fn from_query(pairs: &[(String, String)]) -> Result<Self> {
+        Ok(PageRequest::new(number("page", value(pairs, "page"))?, number("limit", value(pairs, "limit"))?)?)
+    }
+}
+
+impl QueryParams for ContainerListQuery {
+    const PARAMS: &'static [(&'static str, &'static str)] = &[
+        ("page", "Page number, from 1"),
+        ("limit", "Items per page, 1-200 (default 20)"),
+        ("sort_by", "created_at | updated_at | name | status"),
+        ("sort_order", "asc | desc (default desc)"),
+        ("status", "Only containers in this status"),
+        ("name", "Only names containing this (case-insensitive)"),
+        ("project_id", "Only this project's containers"),
+        ("realm_id", "Only containers in this realm"),
+        ("runtime", "true: add runtime_info to running containers"),
+    ];
+    fn from_query(pairs: &[(String, String)]) -> Result<Self> {
+        let get = |name| value(pairs, name);
+        Ok(ContainerListQuery {
+            page: PageRequest::from_query(pairs)?,
+            sort_by: get("sort_by").map(SortField::parse).transpose()?.unwrap_or_default(),
+            sort_order: get("sort_order").map(SortOrder::parse).transpose()?.unwrap_or_default(),
+            realm_id: get("realm_id").map(RealmId::parse).transpose()?,
+            project_id: get("project_id").map(ProjectId::parse).transpose()?,
+            status: get("status").map(ContainerStatus::parse).transpose()?,
+            name: get("name").filter(|n| !n.is_empty()).map(str::to_owned),
+            with_runtime: flag("runtime", get("runtime"))?,
+        })
+    }
+}
+
+/// `GET /containers/{id}`'s options.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ContainerView {
+    /// Add `runtime_info` when the container runs (a look at its processes).
+    pub with_runtime: bool,
+}
+
+impl QueryParams for ContainerView {
+    const PARAMS: &'static [(&'static str, &'static str)] =
+        &[("runtime", "true: add runtime_info when the container runs")];
+    fn from_query(pairs: &[(String, String)]) -> Result<Self> {
+        Ok(Self { with_runtime: flag("runtime", value(pairs, "runtime"))? })
+    }
+}
+
+/// `GET /images/public`'s filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageFilter {
+    pub os: Option<String>,
+}
+
+impl QueryParams for ImageFilter {
+    const PARAMS: &'static [(&'static str, &'static str)] =
+        &[("os", "Only images of this OS (debian, ubuntu, alpine…), any case")];
+    fn from_query(pairs: &[(String, String)]) -> Result<Self> {
+        Ok(Self { os: value(pairs, "os").map(str::to_owned) })
+    }
+}
+
+/// An operation's JSON body; `()` for none.
+pub trait RequestBody: Sized {
+    /// Its schema in the OpenAPI document.
+    const SCHEMA: Option<&'static str>;
+    fn from_json(body: serde_json::Value) -> Result<Self>;
+}
+
+impl RequestBody for () {
+    const SCHEMA: Option<&'static str> = None;
+    fn from_json(_: serde_json::Value) -> Result<Self> {
+        Ok(())
+    }
+}
+
+macro_rules! bodies {
+    ($($body:ident),*) => {$(
+        impl RequestBody for $body {
+            const SCHEMA: Option<&'static str> = Some(stringify!($body));
+            fn from_json(body: serde_json::Value) -> Result<Self> {
+                serde_json::from_value(body).map_err(|e| {
+                    EngineError::rule(ErrorCode::InvalidRequest, format!("the body does not fit this request: {e}"))
+                })
+            }
+        }
+    )*};
+}
+bodies!(ProjectCreate, ProjectUpdate, ContainerCreate, ContainerUpdate, SnapshotCreate, RealmCreate, TokenCreate);
