@@ -114,6 +114,11 @@ impl HoodyClient {
         Ok(RawResponse { status, body })
     }
 
+    /// Sends a request and answers the `data` of its envelope, or the server's refusal.
+    pub async fn data(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
+        self.call(method, path, body).await
+    }
+
     async fn call<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&impl Serialize>) -> Result<T> {
         let mut req = self.request(method, path);
         if let Some(b) = body {

@@ -23,6 +23,9 @@ pub enum EngineError {
     NotImplemented(String),
     #[error("the engine's storage failed: {0}")]
     Store(StoreError),
+    /// Another server's answer: its refusal, or why it gave none.
+    #[error("{message}")]
+    Remote { code: ErrorCode, message: String },
 }
 
 impl EngineError {
@@ -36,6 +39,7 @@ impl EngineError {
             Self::Runtime(_) => ErrorCode::RuntimeFailed,
             Self::NotImplemented(_) => ErrorCode::NotImplemented,
             Self::Store(_) => ErrorCode::Internal,
+            Self::Remote { code, .. } => *code,
         }
     }
 

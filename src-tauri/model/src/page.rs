@@ -106,6 +106,13 @@ impl SortOrder {
             _ => Err(ModelError::new(ErrorCode::InvalidPagination, format!("sort_order '{s}' must be asc or desc"))),
         }
     }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Asc => "asc",
+            Self::Desc => "desc",
+        }
+    }
 }
 
 /// A validated `GET /containers` query.

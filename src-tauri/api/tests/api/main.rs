@@ -10,3 +10,4 @@ mod openapi;
 mod projects;
 mod realms;
 mod routes;
+mod servers;

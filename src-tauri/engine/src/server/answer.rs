@@ -4,8 +4,9 @@
 use hoody_model::{
     Container, CreatedToken, Image, Pagination, Project, Realm, Rental, RuntimeInfo, Snapshot, StatusLogEntry,
 };
-use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize};
 
 /// The shape of `data`, named by the schemas of the OpenAPI document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,8 +17,8 @@ pub enum Data {
     Page(&'static str, &'static str),
 }
 
-/// An operation's answer.
-pub trait Answer: Serialize + Send {
+/// An operation's answer (sent by a server, read back by a client).
+pub trait Answer: Serialize + DeserializeOwned + Send {
     fn data() -> Data;
 }
 
@@ -59,7 +60,18 @@ impl<T: Listed + Serialize> Serialize for Page<T> {
     }
 }
 
-impl<T: Listed + Serialize + Send> Answer for Page<T> {
+impl<'de, T: Listed + DeserializeOwned> Deserialize<'de> for Page<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        let mut take = |key: &str| map.remove(key).ok_or_else(|| D::Error::custom(format!("no `{key}` in the page")));
+        let items = serde_json::from_value(take(T::KEY)?).map_err(D::Error::custom)?;
+        let pagination = serde_json::from_value(take("pagination")?).map_err(D::Error::custom)?;
+        Ok(Self { items, pagination })
+    }
+}
+
+impl<T: Listed + Serialize + DeserializeOwned + Send> Answer for Page<T> {
     fn data() -> Data {
         Data::Page(T::KEY, T::SCHEMA)
     }

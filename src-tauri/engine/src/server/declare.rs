@@ -38,6 +38,18 @@ macro_rules! operations {
                 }
             }
 
+            /// The HTTP call that asks a server for it.
+            pub fn to_http(&self) -> HttpCall {
+                match self {
+                    $(Self::$variant { $($param,)* query, body } => HttpCall {
+                        spec: OperationSpec::named(stringify!($name)).expect("a declared operation"),
+                        params: vec![$((stringify!($param), PathParam::to_param($param)),)*],
+                        query: QueryParams::to_query(query),
+                        body: RequestBody::to_json(body),
+                    },)*
+                }
+            }
+
             /// Has `server` do it; answers `data` as the envelope carries it.
             pub async fn send_to<S: Server + ?Sized>(self, server: &S) -> $crate::Result<serde_json::Value> {
                 match self {
@@ -47,6 +59,17 @@ macro_rules! operations {
                     })*
                 }
             }
+        }
+
+        /// A server reached through a [`Transport`]: each operation is sent as its HTTP call.
+        #[async_trait::async_trait]
+        impl<T: Transport> Server for Remote<T> {
+            $(
+                async fn $name(&self, $($param: $ptype,)* query: $query, body: $body) -> $crate::Result<$answer> {
+                    let data = self.0.send(Request::$variant { $($param,)* query, body }.to_http()).await?;
+                    serde_json::from_value(data).map_err(|e| self.0.undecodable(stringify!($name), e))
+                }
+            )*
         }
 
         /// Every operation, in the order of the API's documentation.

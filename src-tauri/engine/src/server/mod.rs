@@ -1,15 +1,18 @@
 //! The Hoody API's operations, each declared once (below): its method and path, inputs,
 //! answer, success status and message, and the error statuses it documents. From that list
 //! come the [`Request`] an HTTP request is parsed into, the [`Server`] trait that this
-//! machine's engine ([`LocalServer`]) implements, and the [`OPERATIONS`] table from which the
-//! REST router and the OpenAPI document are built.
+//! machine's engine ([`LocalServer`]) implements, a remote endpoint's implementation over any
+//! [`Transport`] (`Remote(HoodyClient)`), and the [`OPERATIONS`] table from which the REST
+//! router and the OpenAPI document are built.
 //!
-//! Adding an operation: one entry here, one method on each server kind.
+//! Adding an operation: one entry here and its method on [`LocalServer`]; the remote side and
+//! the REST route follow from the entry.
 
 mod answer;
 mod declare;
 mod local;
 mod params;
+mod remote;
 
 pub use answer::{Answer, Data, Listed, Page};
 pub use local::LocalServer;
@@ -90,6 +93,62 @@ pub struct HttpInput {
     /// `null` when the operation takes no body.
     pub body: serde_json::Value,
 }
+
+/// An operation as an HTTP request to send.
+#[derive(Debug, Clone)]
+pub struct HttpCall {
+    pub spec: &'static OperationSpec,
+    pub params: Vec<(&'static str, String)>,
+    pub query: Vec<(String, String)>,
+    pub body: Option<serde_json::Value>,
+}
+
+impl HttpCall {
+    /// The operation's first method.
+    pub fn method(&self) -> Method {
+        self.spec.methods[0]
+    }
+
+    /// The path under `/api/v1` with the parameters filled in (each one percent-encoded as a
+    /// segment) and the query string.
+    pub fn path_and_query(&self) -> String {
+        let mut path = self.spec.path.to_owned();
+        for (name, value) in &self.params {
+            path = path.replace(&format!("{{{name}}}"), &encode(value));
+        }
+        let query: Vec<String> = self.query.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+        if !query.is_empty() {
+            path = format!("{path}?{}", query.join("&"));
+        }
+        path
+    }
+}
+
+/// Anything but letters, digits and `-_.~` percent-encoded.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Carries an operation's HTTP call to a server that speaks the Hoody API, and brings back the
+/// `data` of its answer (or its refusal, with the server's code).
+#[async_trait::async_trait]
+pub trait Transport: Send + Sync {
+    async fn send(&self, call: HttpCall) -> Result<serde_json::Value>;
+
+    /// The error for an answer that does not fit the operation.
+    fn undecodable(&self, operation: &str, e: serde_json::Error) -> EngineError {
+        EngineError::rule(ErrorCode::Internal, format!("the answer to {operation} does not fit the Hoody API: {e}"))
+    }
+}
+
+/// A server at the other end of a [`Transport`].
+#[derive(Debug, Clone)]
+pub struct Remote<T>(pub T);
 
 impl HttpInput {
     fn param(&self, name: &str) -> Result<&str> {

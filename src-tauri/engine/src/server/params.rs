@@ -9,9 +9,10 @@ use hoody_model::{
     SortOrder, TokenCreate,
 };
 
-/// A value taken from one `{name}` segment of a path.
+/// A value taken from one `{name}` segment of a path (and put back into one).
 pub trait PathParam: Sized {
     fn from_param(raw: &str) -> Result<Self>;
+    fn to_param(&self) -> String;
 }
 
 macro_rules! id_params {
@@ -19,6 +20,9 @@ macro_rules! id_params {
         impl PathParam for $id {
             fn from_param(raw: &str) -> Result<Self> {
                 Ok(<$id>::parse(raw)?)
+            }
+            fn to_param(&self) -> String {
+                self.as_str().to_owned()
             }
         }
     )*};
@@ -29,9 +33,15 @@ impl PathParam for String {
     fn from_param(raw: &str) -> Result<Self> {
         Ok(raw.to_owned())
     }
+    fn to_param(&self) -> String {
+        self.clone()
+    }
 }
 
 impl PathParam for Operation {
+    fn to_param(&self) -> String {
+        self.as_str().to_owned()
+    }
     fn from_param(raw: &str) -> Result<Self> {
         Operation::parse(raw).ok_or_else(|| {
             let names: Vec<_> = Operation::ALL.iter().map(|o| o.as_str()).collect();
@@ -48,6 +58,12 @@ pub trait QueryParams: Sized {
     /// Name and description of each, for the OpenAPI document.
     const PARAMS: &'static [(&'static str, &'static str)];
     fn from_query(pairs: &[(String, String)]) -> Result<Self>;
+    /// The pairs that [`Self::from_query`] reads back as `self` (defaults left out).
+    fn to_query(&self) -> Vec<(String, String)>;
+}
+
+fn pair(name: &str, value: impl ToString) -> (String, String) {
+    (name.to_owned(), value.to_string())
 }
 
 /// The last value given for `name`.
@@ -79,6 +95,9 @@ impl QueryParams for () {
     fn from_query(_: &[(String, String)]) -> Result<Self> {
         Ok(())
     }
+    fn to_query(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }
 
 impl QueryParams for PageRequest {
@@ -86,6 +105,9 @@ impl QueryParams for PageRequest {
         &[("page", "Page number, from 1"), ("limit", "Items per page, 1-200 (default 20)")];
     fn from_query(pairs: &[(String, String)]) -> Result<Self> {
         Ok(PageRequest::new(number("page", value(pairs, "page"))?, number("limit", value(pairs, "limit"))?)?)
+    }
+    fn to_query(&self) -> Vec<(String, String)> {
+        vec![pair("page", self.page), pair("limit", self.limit)]
     }
 }
 
@@ -114,6 +136,19 @@ impl QueryParams for ContainerListQuery {
             with_runtime: flag("runtime", get("runtime"))?,
         })
     }
+    fn to_query(&self) -> Vec<(String, String)> {
+        let mut pairs = self.page.to_query();
+        pairs.push(pair("sort_by", self.sort_by.as_str()));
+        pairs.push(pair("sort_order", self.sort_order.as_str()));
+        pairs.extend(self.realm_id.as_ref().map(|r| pair("realm_id", r)));
+        pairs.extend(self.project_id.as_ref().map(|p| pair("project_id", p)));
+        pairs.extend(self.status.map(|s| pair("status", s.as_str())));
+        pairs.extend(self.name.as_ref().map(|n| pair("name", n)));
+        if self.with_runtime {
+            pairs.push(pair("runtime", true));
+        }
+        pairs
+    }
 }
 
 /// `GET /containers/{id}`'s options.
@@ -129,6 +164,9 @@ impl QueryParams for ContainerView {
     fn from_query(pairs: &[(String, String)]) -> Result<Self> {
         Ok(Self { with_runtime: flag("runtime", value(pairs, "runtime"))? })
     }
+    fn to_query(&self) -> Vec<(String, String)> {
+        if self.with_runtime { vec![pair("runtime", true)] } else { Vec::new() }
+    }
 }
 
 /// `GET /images/public`'s filter.
@@ -143,6 +181,9 @@ impl QueryParams for ImageFilter {
     fn from_query(pairs: &[(String, String)]) -> Result<Self> {
         Ok(Self { os: value(pairs, "os").map(str::to_owned) })
     }
+    fn to_query(&self) -> Vec<(String, String)> {
+        self.os.iter().map(|os| pair("os", os)).collect()
+    }
 }
 
 /// An operation's JSON body; `()` for none.
@@ -150,12 +191,17 @@ pub trait RequestBody: Sized {
     /// Its schema in the OpenAPI document.
     const SCHEMA: Option<&'static str>;
     fn from_json(body: serde_json::Value) -> Result<Self>;
+    /// The body to send; None for `()`.
+    fn to_json(&self) -> Option<serde_json::Value>;
 }
 
 impl RequestBody for () {
     const SCHEMA: Option<&'static str> = None;
     fn from_json(_: serde_json::Value) -> Result<Self> {
         Ok(())
+    }
+    fn to_json(&self) -> Option<serde_json::Value> {
+        None
     }
 }
 
@@ -167,6 +213,9 @@ macro_rules! bodies {
                 serde_json::from_value(body).map_err(|e| {
                     EngineError::rule(ErrorCode::InvalidRequest, format!("the body does not fit this request: {e}"))
                 })
+            }
+            fn to_json(&self) -> Option<serde_json::Value> {
+                Some(serde_json::to_value(self).expect("request bodies serialise to JSON"))
             }
         }
     )*};
