@@ -1,17 +1,19 @@
 //! The desktop's engine and what the UI asks of it. The app starts one [`Desktop`]: the same
-//! engine as hoodyd, on this machine's container runtime, with the service proxy on loopback.
-//! Every method answers with the API's types or a [`CommandError`] carrying the API's code.
+//! engine as hoodyd, on this machine's container runtime, with the service proxy on loopback,
+//! in a [`Fleet`] with the remote endpoints the user added. Every command asks the fleet for
+//! the server concerned; it answers with the API's types or a [`CommandError`] carrying the
+//! API's code.
 
 use crate::CommandError;
 use crate::events::{self, DesktopEvent};
 use crate::local_api::LocalApi;
 use crate::relay::Relays;
-use crate::remotes::{RemoteEndpoint, Remotes, ServerEntry, remote_error};
+use crate::remotes::{RemoteEndpoint, Remotes, ServerEntry};
 use crate::secrets::{SecretStore, Secrets};
-use hoody_client::{ClientError, HoodyClient};
+use hoody_engine::fleet::Fleet;
+use hoody_engine::server::{ImageFilter, LocalServer};
 use hoody_engine::{Engine, EngineConfig, Principal, Scope};
-use hoody_model::page::{ContainerListQuery, PageRequest};
-use hoody_model::services::{Service, ServiceAddress};
+use hoody_model::services::Service;
 use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerStatus, ContainerUpdate, ErrorCode, Image, Operation, Project,
     ProjectCreate, ProjectId, Realm, RuntimeInfo, Snapshot, SnapshotCreate, StatusLogEntry, TokenId,
@@ -30,10 +32,12 @@ const START_WAIT: Duration = Duration::from_secs(60);
 #[derive(Clone)]
 pub struct Desktop {
     engine: Engine,
-    /// The desktop user owns the local engine.
-    principal: Principal,
+    /// This machine's engine (for the desktop user, who owns it) and the remote endpoints.
+    fleet: Arc<Fleet>,
     proxy_port: u16,
     remotes: Arc<Remotes>,
+    /// How this machine's proxy reaches each remote's services.
+    relays: Arc<Relays>,
     events: tokio::sync::broadcast::Sender<DesktopEvent>,
     secrets: Secrets,
     /// This machine's REST API, once served.
@@ -64,20 +68,28 @@ impl Desktop {
             .map_err(|e| format!("the service proxy cannot listen: {e}"))?;
         let proxy_port = listener.local_addr().map_err(|e| format!("the service proxy has no address: {e}"))?.port();
         let principal = Principal { token_id: TokenId::generate(), scope: Scope::All };
+        let fleet = Arc::new(Fleet::new(engine.server_name(), Arc::new(LocalServer::new(engine.clone(), principal))));
         let (events, _) = tokio::sync::broadcast::channel(1024);
         events::forward_local(engine.subscribe(), events.clone());
         let secrets = Secrets::new("hoody-desktop");
         let relays = Arc::new(Relays::new(proxy_port));
-        let remotes = Remotes::load(data_dir.join("remotes.json"), secrets.clone(), events.clone(), relays.clone())
-            .await
-            .map_err(|e| format!("the remote servers did not load: {e}"))?;
-        hoody_engine::services::serve_services(&engine, listener, std::future::pending(), Some(relays))
+        let remotes = Remotes::load(
+            data_dir.join("remotes.json"),
+            secrets.clone(),
+            events.clone(),
+            relays.clone(),
+            fleet.clone(),
+        )
+        .await
+        .map_err(|e| format!("the remote servers did not load: {e}"))?;
+        hoody_engine::services::serve_services(&engine, listener, std::future::pending(), Some(relays.clone()))
             .map_err(|e| format!("the service proxy did not start: {e}"))?;
         Ok(Self {
             engine,
-            principal,
+            fleet,
             proxy_port,
             remotes: Arc::new(remotes),
+            relays,
             events,
             secrets,
             api: Arc::default(),
@@ -139,83 +151,43 @@ impl Desktop {
         self.remotes.remove(name).await
     }
 
-    /// The remote holding container `id`, when it is not this machine's.
-    async fn remote(&self, id: &str) -> Option<(String, HoodyClient)> {
-        self.remotes.client_for(id).await
-    }
-
-    /// Every container on every server, with runtime details.
+    /// Every container on every server, with runtime details; a server that cannot be read
+    /// adds nothing (the servers list says why).
     pub async fn containers(&self) -> Result<Vec<Container>> {
-        let mut all = self.local_containers().await?;
-        all.extend(self.remotes.containers().await);
-        Ok(all)
-    }
-
-    async fn local_containers(&self) -> Result<Vec<Container>> {
         let mut all = Vec::new();
-        for page in 1.. {
-            let q = ContainerListQuery {
-                page: PageRequest { page, limit: hoody_model::page::MAX_LIMIT },
-                with_runtime: true,
-                ..Default::default()
-            };
-            let (batch, pagination) = self.engine.list_containers(&self.principal, &q).await?;
-            all.extend(batch);
-            if page >= pagination.total_pages {
-                break;
-            }
+        for (server, listed) in self.fleet.all_containers().await {
+            all.extend(listed.unwrap_or_default().into_iter().map(|c| self.shown(&server, c)));
         }
         Ok(all)
     }
 
     pub async fn container(&self, id: &str) -> Result<Container> {
-        if let Some((server, client)) = self.remote(id).await {
-            return self.remote_answer(&server, client.container(id, true).await);
-        }
-        Ok(self.engine.container_with_runtime(&self.principal, &ContainerId::parse(id)?).await?)
+        let (server, c) = self.fleet.container(id, true).await?;
+        Ok(self.shown(&server, c))
     }
 
-    /// The projects of one server (`None` or this machine's name: this machine), or of every
-    /// server with `all`.
+    /// The projects of one server (`None`: this machine), or of every server with `all`.
     pub async fn projects(&self, server: Option<&str>, all: bool) -> Result<Vec<Project>> {
-        if let Some((name, client)) = self.remote_named(server).await? {
-            return client.all_projects().await.map_err(|e| remote_error(name, e));
-        }
-        let mut projects = Vec::new();
-        for page in 1.. {
-            let request = PageRequest { page, limit: hoody_model::page::MAX_LIMIT };
-            let (batch, pagination) = self.engine.list_projects(&self.principal, request).await?;
-            projects.extend(batch);
-            if page >= pagination.total_pages {
-                break;
-            }
-        }
         if all {
-            projects.extend(self.remotes.projects().await);
+            return Ok(self.fleet.all_projects().await);
         }
-        Ok(projects)
+        Ok(self.fleet.projects_of(server).await?)
     }
 
     pub async fn create_project(&self, server: Option<&str>, req: ProjectCreate) -> Result<Project> {
-        if let Some((name, client)) = self.remote_named(server).await? {
-            return client.create_project(&req).await.map_err(|e| remote_error(name, e));
-        }
-        Ok(self.engine.create_project(&self.principal, req).await?)
+        let (name, server) = self.fleet.named(server)?;
+        let project = server.create_project((), req).await?;
+        self.fleet.place(project.id.as_str(), &name);
+        Ok(project)
     }
 
     /// The realms of one server (this machine when `None`).
     pub async fn realms(&self, server: Option<&str>) -> Result<Vec<Realm>> {
-        if let Some((name, client)) = self.remote_named(server).await? {
-            return client.realms().await.map_err(|e| remote_error(name, e));
-        }
-        Ok(self.engine.list_realms(&self.principal).await?)
+        Ok(self.fleet.named(server)?.1.realms((), ()).await?)
     }
 
     pub async fn images(&self, server: Option<&str>) -> Result<Vec<Image>> {
-        if let Some((name, client)) = self.remote_named(server).await? {
-            return client.images().await.map_err(|e| remote_error(name, e));
-        }
-        Ok(self.engine.images(None).await?)
+        Ok(self.fleet.named(server)?.1.images(ImageFilter::default(), ()).await?)
     }
 
     pub async fn create_container(
@@ -224,96 +196,61 @@ impl Desktop {
         project_id: &str,
         req: ContainerCreate,
     ) -> Result<Container> {
-        if let Some((name, client)) = self.remote_named(server).await? {
-            let created = client.create_container(project_id, &req).await.map_err(|e| remote_error(name, e))?;
-            self.remotes.remember(created.id.as_str(), name);
-            return Ok(self.remotes.localize(name, created));
-        }
-        Ok(self.engine.create_container(&self.principal, &ProjectId::parse(project_id)?, req).await?)
-    }
-
-    /// A named remote server and its client; None for this machine (no name, or its own).
-    async fn remote_named<'a>(&self, server: Option<&'a str>) -> Result<Option<(&'a str, HoodyClient)>> {
-        match server {
-            None => Ok(None),
-            Some(name) if name == self.engine.server_name() => Ok(None),
-            Some(name) => match self.remotes.client_named(name).await {
-                Some(client) => client.map(|c| Some((name, c))),
-                None => Err(CommandError::new(ErrorCode::NotFound, format!("there is no server called {name:?}"))),
-            },
-        }
+        let (name, server) = self.fleet.named(server)?;
+        let created = server.create_container(ProjectId::parse(project_id)?, (), req).await?;
+        self.fleet.place(created.id.as_str(), &name);
+        Ok(self.shown(&name, created))
     }
 
     pub async fn operate(&self, id: &str, op: Operation) -> Result<Container> {
-        if let Some((server, client)) = self.remote(id).await {
-            return self.remote_answer(&server, client.operate(id, op).await);
-        }
-        Ok(self.engine.operate(&self.principal, &ContainerId::parse(id)?, op).await?)
+        let (name, server) = self.fleet.holder(id);
+        let c = server.operate(ContainerId::parse(id)?, op, (), ()).await?;
+        Ok(self.shown(&name, c))
     }
 
     pub async fn delete_container(&self, id: &str) -> Result<Container> {
-        if let Some((server, client)) = self.remote(id).await {
-            return self.remote_answer(&server, client.delete_container(id).await);
-        }
-        Ok(self.engine.delete_container(&self.principal, &ContainerId::parse(id)?).await?)
+        let (name, server) = self.fleet.holder(id);
+        let c = server.delete_container(ContainerId::parse(id)?, (), ()).await?;
+        Ok(self.shown(&name, c))
     }
 
     pub async fn snapshot(&self, id: &str, req: SnapshotCreate) -> Result<Snapshot> {
-        if let Some((server, client)) = self.remote(id).await {
-            return client.create_snapshot(id, &req).await.map_err(|e| remote_error(&server, e));
-        }
-        Ok(self.engine.create_snapshot(&self.principal, &ContainerId::parse(id)?, req).await?)
+        Ok(self.fleet.holder(id).1.create_snapshot(ContainerId::parse(id)?, (), req).await?)
     }
 
     pub async fn update_container(&self, id: &str, req: ContainerUpdate) -> Result<Container> {
-        if let Some((server, client)) = self.remote(id).await {
-            return self.remote_answer(&server, client.update_container(id, &req).await);
-        }
-        Ok(self.engine.update_container(&self.principal, &ContainerId::parse(id)?, req).await?)
+        let (name, server) = self.fleet.holder(id);
+        let c = server.update_container(ContainerId::parse(id)?, (), req).await?;
+        Ok(self.shown(&name, c))
     }
 
     pub async fn snapshots(&self, id: &str) -> Result<Vec<Snapshot>> {
-        if let Some((server, client)) = self.remote(id).await {
-            return client.snapshots(id).await.map_err(|e| remote_error(&server, e));
-        }
-        Ok(self.engine.snapshots(&self.principal, &ContainerId::parse(id)?).await?)
+        Ok(self.fleet.holder(id).1.list_snapshots(ContainerId::parse(id)?, (), ()).await?)
     }
 
     pub async fn restore_snapshot(&self, id: &str, name: &str) -> Result<Container> {
-        if let Some((server, client)) = self.remote(id).await {
-            return self.remote_answer(&server, client.restore_snapshot(id, name).await);
-        }
-        Ok(self.engine.restore_snapshot(&self.principal, &ContainerId::parse(id)?, name).await?)
+        let (server_name, server) = self.fleet.holder(id);
+        let c = server.restore_snapshot(ContainerId::parse(id)?, name.to_owned(), (), ()).await?;
+        Ok(self.shown(&server_name, c))
     }
 
     pub async fn delete_snapshot(&self, id: &str, name: &str) -> Result<Snapshot> {
-        if let Some((server, client)) = self.remote(id).await {
-            return client.delete_snapshot(id, name).await.map_err(|e| remote_error(&server, e));
-        }
-        Ok(self.engine.delete_snapshot(&self.principal, &ContainerId::parse(id)?, name).await?)
+        Ok(self.fleet.holder(id).1.delete_snapshot(ContainerId::parse(id)?, name.to_owned(), (), ()).await?)
     }
 
     pub async fn status_logs(&self, id: &str) -> Result<Vec<StatusLogEntry>> {
-        if let Some((server, client)) = self.remote(id).await {
-            return client.status_logs(id).await.map_err(|e| remote_error(&server, e));
-        }
-        Ok(self.engine.status_logs(&self.principal, &ContainerId::parse(id)?).await?)
+        Ok(self.fleet.holder(id).1.status_logs(ContainerId::parse(id)?, (), ()).await?)
     }
 
     pub async fn stats(&self, id: &str) -> Result<RuntimeInfo> {
-        if let Some((server, client)) = self.remote(id).await {
-            return client.stats(id).await.map_err(|e| remote_error(&server, e));
-        }
-        Ok(self.engine.stats(&self.principal, &ContainerId::parse(id)?).await?)
+        Ok(self.fleet.holder(id).1.container_stats(ContainerId::parse(id)?, (), ()).await?)
     }
 
     pub async fn copy(&self, id: &str) -> Result<Container> {
-        if let Some((server, client)) = self.remote(id).await {
-            let copy = self.remote_answer(&server, client.copy_container(id).await)?;
-            self.remotes.remember(copy.id.as_str(), &server);
-            return Ok(copy);
-        }
-        Ok(self.engine.copy_container(&self.principal, &ContainerId::parse(id)?).await?)
+        let (name, server) = self.fleet.holder(id);
+        let copy = server.copy_container(ContainerId::parse(id)?, (), ()).await?;
+        self.fleet.place(copy.id.as_str(), &name);
+        Ok(self.shown(&name, copy))
     }
 
     /// The URL of a service of a container. A stopped container is started first when
@@ -343,23 +280,14 @@ impl Desktop {
                 format!("{} is {}; its {} opens when it runs", c.name, c.status, service.slug()),
             ));
         }
-        if self.remote(id).await.is_some() {
-            // A remote's URLs are in its answer with runtime details (through our proxy).
-            let c = self.container(id).await?;
-            return c.urls.get(&service.slug()).cloned().ok_or_else(|| {
-                CommandError::new(
-                    ErrorCode::NotFound,
-                    format!("{} on {} offers no {}", c.name, c.server_name, service.slug()),
-                )
-            });
-        }
-        let address = ServiceAddress {
-            project_id: c.project_id,
-            container_id: c.id,
-            service,
-            server_name: self.engine.server_name().to_owned(),
-        };
-        Ok(address.url(self.proxy_port))
+        // Its URLs come with its runtime details (a remote's through this machine's proxy).
+        let c = self.container(id).await?;
+        c.urls.get(&service.slug()).cloned().ok_or_else(|| {
+            CommandError::new(
+                ErrorCode::NotFound,
+                format!("{} on {} offers no {}", c.name, c.server_name, service.slug()),
+            )
+        })
     }
 
     /// Whether a container is stopped (so opening one of its services means starting it).
@@ -367,19 +295,18 @@ impl Desktop {
         Ok(self.status_of(id.as_str()).await?.status == ContainerStatus::Stopped)
     }
 
-    /// A remote's answer as the grid shows it (under its name here, its URLs through our
-    /// proxy), or its refusal.
-    fn remote_answer(&self, server: &str, answer: std::result::Result<Container, ClientError>) -> Result<Container> {
-        answer.map(|c| self.remotes.localize(server, c)).map_err(|e| remote_error(server, e))
+    /// A container as the grid shows it: under its server's name, its services' URLs through
+    /// this machine's proxy.
+    fn shown(&self, server: &str, mut c: Container) -> Container {
+        self.relays.localize(server, &mut c);
+        c
     }
 
     /// A container without its runtime details (which cost a look at its processes): enough to
     /// know its state.
     async fn status_of(&self, id: &str) -> Result<Container> {
-        if let Some((server, client)) = self.remote(id).await {
-            return self.remote_answer(&server, client.container(id, false).await);
-        }
-        Ok(self.engine.container(&self.principal, &ContainerId::parse(id)?).await?)
+        let (server, c) = self.fleet.container(id, false).await?;
+        Ok(self.shown(&server, c))
     }
 }
 

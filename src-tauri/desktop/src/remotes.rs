@@ -1,17 +1,19 @@
 //! Remote endpoints: other servers that speak the Hoody API (the Hoody cloud, a `hoodyd` on
 //! another machine), shown in the same grid as this machine's containers. Their names and URLs
 //! are saved in `remotes.json` in the data dir; their tokens are in the OS keyring, never there.
-//! Each remote's events are followed and merged into the desktop's own stream.
+//! Each one is a member of the desktop's [`Fleet`] (one without a token refuses everything,
+//! saying so), and its events are followed and merged into the desktop's own stream.
 
 use crate::CommandError;
 use crate::events::DesktopEvent;
 use crate::relay::Relays;
 use crate::secrets::{SecretStore, Secrets};
-use hoody_client::{ClientError, HoodyClient};
-use hoody_model::{Container, ErrorCode, Project};
-use std::collections::HashMap;
+use hoody_client::HoodyClient;
+use hoody_engine::fleet::Fleet;
+use hoody_engine::server::{Endpoint, Refusing, Remote, Server};
+use hoody_model::ErrorCode;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{RwLock, broadcast};
 use tokio::task::AbortHandle;
@@ -41,10 +43,9 @@ pub struct ServerEntry {
 /// How long a lost event stream waits before it connects again.
 const RECONNECT: Duration = Duration::from_secs(3);
 
-struct Remote {
+struct Saved {
     endpoint: RemoteEndpoint,
-    /// None when the keyring holds no token for it.
-    client: Option<HoodyClient>,
+    /// Why it cannot be asked anything (no token in the keyring).
     problem: Option<String>,
     follower: Option<AbortHandle>,
 }
@@ -53,11 +54,10 @@ pub struct Remotes {
     file: PathBuf,
     secrets: Secrets,
     events: broadcast::Sender<DesktopEvent>,
-    list: RwLock<Vec<Remote>>,
-    /// Which remote holds each container the grid has listed (container ids are unique).
-    routes: Mutex<HashMap<String, String>>,
+    list: RwLock<Vec<Saved>>,
     /// How this machine's proxy reaches each remote's services.
     relays: Arc<Relays>,
+    fleet: Arc<Fleet>,
 }
 
 impl std::fmt::Debug for Remotes {
@@ -73,6 +73,7 @@ impl Remotes {
         secrets: Secrets,
         events: broadcast::Sender<DesktopEvent>,
         relays: Arc<Relays>,
+        fleet: Arc<Fleet>,
     ) -> Result<Self, CommandError> {
         let saved: Vec<RemoteEndpoint> = match std::fs::read(&file) {
             Ok(bytes) => serde_json::from_slice(&bytes)
@@ -80,14 +81,27 @@ impl Remotes {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(internal(&format!("cannot read {}: {e}", file.display()))),
         };
-        let remotes = Self { file, secrets, events, list: RwLock::new(Vec::new()), routes: Mutex::default(), relays };
+        let remotes = Self { file, secrets, events, list: RwLock::new(Vec::new()), relays, fleet };
         for endpoint in saved {
             remotes.relays.register(&endpoint.name, &endpoint.url);
             let token = remotes.secrets.get(&endpoint.url).await?;
-            let problem = token.is_none().then(|| "no token in the keyring: add the server again".to_owned());
-            let client = token.map(|t| HoodyClient::new(&endpoint.url, Some(t)));
-            let follower = client.as_ref().map(|c| remotes.follow(c.clone()));
-            remotes.list.write().await.push(Remote { endpoint, client, problem, follower });
+            let (problem, follower) = match token {
+                Some(token) => {
+                    let client = HoodyClient::new(&endpoint.url, Some(token));
+                    remotes.fleet.join(&endpoint.name, member(&endpoint.name, client.clone()));
+                    (None, Some(remotes.follow(client)))
+                }
+                None => {
+                    let problem = "no token in the keyring: add the server again".to_owned();
+                    let refusal = Refusing {
+                        code: ErrorCode::Unauthorized,
+                        message: format!("{} has no token in the keyring: add it again", endpoint.name),
+                    };
+                    remotes.fleet.join(&endpoint.name, Arc::new(Remote(refusal)));
+                    (Some(problem), None)
+                }
+            };
+            remotes.list.write().await.push(Saved { endpoint, problem, follower });
         }
         Ok(remotes)
     }
@@ -102,18 +116,15 @@ impl Remotes {
             return Err(CommandError::new(ErrorCode::InvalidField, "the server's API token is missing"));
         }
         let client = HoodyClient::new(&url, Some(token.to_owned()));
-        client.servers().await.map_err(|e| remote_error(&name, e))?;
+        let server = member(&name, client.clone());
+        server.servers((), ()).await?;
         let store = self.secrets.set(&url, token).await?;
         let mut list = self.list.write().await;
         let replaced = list.iter().position(|r| r.endpoint.name == name).map(|i| list.remove(i));
-        let follower = Some(self.follow(client.clone()));
+        let follower = Some(self.follow(client));
         self.relays.register(&name, &url);
-        list.push(Remote {
-            endpoint: RemoteEndpoint { name, url: url.clone() },
-            client: Some(client),
-            problem: None,
-            follower,
-        });
+        self.fleet.join(&name, server);
+        list.push(Saved { endpoint: RemoteEndpoint { name, url: url.clone() }, problem: None, follower });
         self.save(&list)?;
         drop(list);
         if let Some(old) = replaced {
@@ -139,8 +150,8 @@ impl Remotes {
         drop(list);
         removed.follower.inspect(AbortHandle::abort);
         self.relays.forget(&removed.endpoint.name);
+        self.fleet.leave(&removed.endpoint.name);
         self.secrets.delete(&removed.endpoint.url).await?;
-        self.routes.lock().unwrap().retain(|_, server| *server != removed.endpoint.name);
         let _ = self.events.send(DesktopEvent::Resync);
         Ok(())
     }
@@ -155,77 +166,9 @@ impl Remotes {
                 name: r.endpoint.name.clone(),
                 url: Some(r.endpoint.url.clone()),
                 remote: true,
-                problem: r.problem.clone(),
+                problem: r.problem.clone().or_else(|| self.fleet.problem(&r.endpoint.name)),
             })
             .collect()
-    }
-
-    /// Every container of every remote that answers, named by its remote's name; a remote that
-    /// does not answer keeps its problem for the servers list and adds nothing.
-    pub async fn containers(&self) -> Vec<Container> {
-        let clients: Vec<(String, HoodyClient)> = self
-            .list
-            .read()
-            .await
-            .iter()
-            .filter_map(|r| r.client.clone().map(|c| (r.endpoint.name.clone(), c)))
-            .collect();
-        let mut all = Vec::new();
-        for (name, client) in clients {
-            let (containers, problem) = match client.all_containers("runtime=true").await {
-                Ok(containers) => (containers, None),
-                Err(e) => (Vec::new(), Some(remote_error(&name, e).message)),
-            };
-            if let Some(remote) = self.list.write().await.iter_mut().find(|r| r.endpoint.name == name) {
-                remote.problem = problem;
-            }
-            let mut routes = self.routes.lock().unwrap();
-            for mut c in containers {
-                routes.insert(c.id.as_str().to_owned(), name.clone());
-                self.relays.localize(&name, &mut c);
-                all.push(c);
-            }
-        }
-        all
-    }
-
-    /// The client of remote `name`, when it is one of the remotes and has a token.
-    pub async fn client_named(&self, name: &str) -> Option<Result<HoodyClient, CommandError>> {
-        let list = self.list.read().await;
-        let remote = list.iter().find(|r| r.endpoint.name == name)?;
-        Some(remote.client.clone().ok_or_else(|| {
-            CommandError::new(ErrorCode::Unauthorized, format!("{name} has no token in the keyring: add it again"))
-        }))
-    }
-
-    /// Every project of every remote that answers (for naming their containers' projects).
-    pub async fn projects(&self) -> Vec<Project> {
-        let clients: Vec<HoodyClient> = self.list.read().await.iter().filter_map(|r| r.client.clone()).collect();
-        let mut all = Vec::new();
-        for client in clients {
-            all.extend(client.all_projects().await.unwrap_or_default());
-        }
-        all
-    }
-
-    /// A container of remote `server` as the grid shows it (its name, its URLs through this
-    /// machine's proxy).
-    pub fn localize(&self, server: &str, mut c: Container) -> Container {
-        self.relays.localize(server, &mut c);
-        c
-    }
-
-    /// Records that container `id` lives on remote `server` (one just created or copied there).
-    pub fn remember(&self, id: &str, server: &str) {
-        self.routes.lock().unwrap().insert(id.to_owned(), server.to_owned());
-    }
-
-    /// The remote that holds container `id` (with its name), if one does.
-    pub async fn client_for(&self, id: &str) -> Option<(String, HoodyClient)> {
-        let server = self.routes.lock().unwrap().get(id).cloned()?;
-        let list = self.list.read().await;
-        let remote = list.iter().find(|r| r.endpoint.name == server)?;
-        remote.client.clone().map(|c| (server, c))
     }
 
     /// Follows a remote's events into the desktop's stream; each (re)connection asks the UI to
@@ -247,7 +190,7 @@ impl Remotes {
         .abort_handle()
     }
 
-    fn save(&self, list: &[Remote]) -> Result<(), CommandError> {
+    fn save(&self, list: &[Saved]) -> Result<(), CommandError> {
         let endpoints: Vec<&RemoteEndpoint> = list.iter().map(|r| &r.endpoint).collect();
         let text = serde_json::to_vec_pretty(&endpoints).map_err(|e| internal(&e.to_string()))?;
         let tmp = self.file.with_extension("json.tmp");
@@ -257,21 +200,9 @@ impl Remotes {
     }
 }
 
-/// A remote's refusal keeps its status and code; an unreachable remote says so.
-pub(crate) fn remote_error(server: &str, e: ClientError) -> CommandError {
-    match e {
-        ClientError::Api { status, code, message } => CommandError {
-            status,
-            code: code.unwrap_or(ErrorCode::Internal).as_str().to_owned(),
-            message: if status == 401 { format!("{server} refused the token: {message}") } else { message },
-        },
-        ClientError::Transport(e) => {
-            CommandError::new(ErrorCode::RuntimeUnavailable, format!("{server} does not answer: {e}"))
-        }
-        ClientError::Decode(e) => {
-            CommandError::new(ErrorCode::Internal, format!("{server} answered outside the Hoody API: {e}"))
-        }
-    }
+/// A remote endpoint as a member of the fleet, its errors naming it.
+fn member(name: &str, client: HoodyClient) -> Arc<dyn Server> {
+    Arc::new(Remote(Endpoint { name: name.to_owned(), client }))
 }
 
 fn check_name(name: &str) -> Result<String, CommandError> {

@@ -12,6 +12,7 @@ mod copy;
 mod error;
 mod events;
 mod exits;
+pub mod fleet;
 mod lifecycle;
 mod locks;
 mod projects;

@@ -13,6 +13,7 @@ mod declare;
 mod local;
 mod params;
 mod remote;
+pub use remote::{Endpoint, Refusing};
 
 pub use answer::{Answer, Data, Listed, Page};
 pub use local::LocalServer;

@@ -2,5 +2,6 @@
 //! logic: which calls arrive, which fail); `local` with the real runtime: runc containers on a
 //! busybox image, as root.
 
+mod fleet;
 mod lifecycle;
 mod local;

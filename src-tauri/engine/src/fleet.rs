@@ -1,0 +1,168 @@
+//! Every server a host works with — this machine's engine and remote endpoints — under one
+//! roof: each is a [`Server`] under its name; the fleet knows which one holds each container
+//! and project it has seen, walks their lists page by page, and remembers why a server could
+//! not be read. Its callers (the desktop's commands, the tray, deep links) never ask whether a
+//! server is this machine or another.
+
+use crate::error::{EngineError, Result};
+use crate::server::{ContainerView, Page, Server};
+use hoody_model::{Container, ContainerListQuery, ErrorCode, PageRequest, Project};
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::{Arc, Mutex, RwLock};
+
+/// A server and its name in the fleet.
+pub type Member = (String, Arc<dyn Server>);
+
+pub struct Fleet {
+    /// The server a container or project is looked for on when no other is known to hold it.
+    home: Member,
+    others: RwLock<BTreeMap<String, Arc<dyn Server>>>,
+    /// Which server holds each container and project id seen (ids are unique across servers).
+    placement: Mutex<HashMap<String, String>>,
+    /// Why each server could not be read the last time (absent: it answered).
+    problems: Mutex<HashMap<String, String>>,
+}
+
+impl std::fmt::Debug for Fleet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fleet").field("home", &self.home.0).field("others", &self.names()).finish()
+    }
+}
+
+impl Fleet {
+    /// A fleet of one: `home` (this machine's engine, normally) under `name`.
+    pub fn new(name: &str, home: Arc<dyn Server>) -> Self {
+        Self {
+            home: (name.to_owned(), home),
+            others: RwLock::default(),
+            placement: Mutex::default(),
+            problems: Mutex::default(),
+        }
+    }
+
+    /// Every member's name, the home server's first.
+    pub fn names(&self) -> Vec<String> {
+        let others = self.others.read().expect("fleet lock");
+        std::iter::once(self.home.0.clone()).chain(others.keys().cloned()).collect()
+    }
+
+    /// Adds `server` as `name`, or puts it in place of the one of that name.
+    pub fn join(&self, name: &str, server: Arc<dyn Server>) {
+        self.others.write().expect("fleet lock").insert(name.to_owned(), server);
+    }
+
+    /// Removes member `name` and forgets what it held.
+    pub fn leave(&self, name: &str) {
+        self.others.write().expect("fleet lock").remove(name);
+        self.placement.lock().expect("fleet lock").retain(|_, server| server != name);
+        self.problems.lock().expect("fleet lock").remove(name);
+    }
+
+    /// The server called `name` (None: the home server).
+    pub fn named(&self, name: Option<&str>) -> Result<Member> {
+        match name {
+            None => Ok(self.home.clone()),
+            Some(name) if name == self.home.0 => Ok(self.home.clone()),
+            Some(name) => {
+                let others = self.others.read().expect("fleet lock");
+                let server = others.get(name).cloned().ok_or_else(|| {
+                    EngineError::rule(ErrorCode::NotFound, format!("there is no server called {name:?}"))
+                })?;
+                Ok((name.to_owned(), server))
+            }
+        }
+    }
+
+    /// The server holding container or project `id`: the one it was seen on, else home.
+    pub fn holder(&self, id: &str) -> Member {
+        let placed = self.placement.lock().expect("fleet lock").get(id).cloned();
+        placed.and_then(|name| self.named(Some(&name)).ok()).unwrap_or_else(|| self.home.clone())
+    }
+
+    /// Records that `id` (a container or project) is on server `name`.
+    pub fn place(&self, id: &str, name: &str) {
+        self.placement.lock().expect("fleet lock").insert(id.to_owned(), name.to_owned());
+    }
+
+    /// Why server `name` could not be read the last time, if it could not.
+    pub fn problem(&self, name: &str) -> Option<String> {
+        self.problems.lock().expect("fleet lock").get(name).cloned()
+    }
+
+    /// Every container of every member (with runtime details), each server's list or why it
+    /// could not be read; the servers are asked at once.
+    pub async fn all_containers(&self) -> Vec<(String, Result<Vec<Container>>)> {
+        let members = self.members();
+        let lists = members.iter().map(|(name, server)| async move {
+            let query = |page| ContainerListQuery { page, with_runtime: true, ..Default::default() };
+            let listed = every_page(|page| server.list_containers(query(page), ())).await;
+            (name.clone(), self.note(name, listed, |c: &Container| c.id.to_string()))
+        });
+        futures_util::future::join_all(lists).await
+    }
+
+    /// Every project of member `name` (None: home).
+    pub async fn projects_of(&self, name: Option<&str>) -> Result<Vec<Project>> {
+        let (name, server) = self.named(name)?;
+        let listed = every_page(|page| server.list_projects(page, ())).await;
+        self.note(&name, listed, |p: &Project| p.id.to_string())
+    }
+
+    /// Every project of every member that answers.
+    pub async fn all_projects(&self) -> Vec<Project> {
+        let mut all = Vec::new();
+        for name in self.names() {
+            all.extend(self.projects_of(Some(&name)).await.unwrap_or_default());
+        }
+        all
+    }
+
+    /// Container `id` as its server has it, with runtime details when `with_runtime`.
+    pub async fn container(&self, id: &str, with_runtime: bool) -> Result<(String, Container)> {
+        let (name, server) = self.holder(id);
+        let id = hoody_model::ContainerId::parse(id)?;
+        let c = server.get_container(id, ContainerView { with_runtime }, ()).await?;
+        Ok((name, c))
+    }
+
+    fn members(&self) -> Vec<Member> {
+        let others = self.others.read().expect("fleet lock");
+        std::iter::once(self.home.clone()).chain(others.iter().map(|(n, s)| (n.clone(), s.clone()))).collect()
+    }
+
+    /// Records where what a read of server `name` found lives, or why the read failed.
+    fn note<T>(&self, name: &str, listed: Result<Vec<T>>, id: impl Fn(&T) -> String) -> Result<Vec<T>> {
+        match &listed {
+            Ok(items) => {
+                self.problems.lock().expect("fleet lock").remove(name);
+                let mut placement = self.placement.lock().expect("fleet lock");
+                for item in items {
+                    placement.insert(id(item), name.to_owned());
+                }
+            }
+            Err(e) => {
+                self.problems.lock().expect("fleet lock").insert(name.to_owned(), e.to_string());
+            }
+        }
+        listed
+    }
+}
+
+/// Every page of a list, the largest pages the API gives.
+async fn every_page<T, F, Fut>(mut list: F) -> Result<Vec<T>>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: Future<Output = Result<Page<T>>>,
+{
+    let mut all = Vec::new();
+    for page in 1.. {
+        let request = PageRequest { page, limit: hoody_model::page::MAX_LIMIT };
+        let batch = list(request).await?;
+        all.extend(batch.items);
+        if page >= batch.pagination.total_pages {
+            break;
+        }
+    }
+    Ok(all)
+}

@@ -1,0 +1,52 @@
+//! The fleet's bookkeeping over a real engine (SQLite store, no runtime needed: projects only)
+//! and a member that refuses everything: which server a name or an id leads to, what a read of
+//! every server brings, and what is remembered about a server that could not be read.
+
+use hoody_engine::fleet::Fleet;
+use hoody_engine::server::{LocalServer, Refusing, Remote};
+use hoody_engine::{Engine, EngineConfig, Principal, Scope, UnavailableRuntime};
+use hoody_model::{ErrorCode, ProjectCreate, TokenId};
+use std::sync::Arc;
+
+#[tokio::test]
+async fn the_fleet_finds_each_server_by_name_and_by_what_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = EngineConfig { data_dir: dir.path().to_owned(), server_name: "local".into() };
+    let engine = Engine::start(config, Arc::new(UnavailableRuntime::new("not needed"))).await.unwrap();
+    let caller = Principal { token_id: TokenId::generate(), scope: Scope::All };
+    let fleet = Fleet::new("local", Arc::new(LocalServer::new(engine, caller)));
+
+    let (home, server) = fleet.named(None).unwrap();
+    assert_eq!(home, "local");
+    let project =
+        server.create_project((), ProjectCreate { alias: "here".into(), ..Default::default() }).await.unwrap();
+    let Err(e) = fleet.named(Some("edge")) else { panic!("no server is called edge yet") };
+    assert_eq!(e.code(), ErrorCode::NotFound);
+    assert!(e.to_string().contains("there is no server called \"edge\""), "{e}");
+
+    let refusal = Refusing { code: ErrorCode::Unauthorized, message: "edge has no token".into() };
+    fleet.join("edge", Arc::new(Remote(refusal)));
+    assert_eq!(fleet.names(), ["local", "edge"]);
+    let listed = fleet.all_containers().await;
+    assert_eq!(listed.len(), 2);
+    assert!(listed[0].1.as_ref().unwrap().is_empty());
+    assert_eq!(listed[1].1.as_ref().unwrap_err().code(), ErrorCode::Unauthorized);
+    assert_eq!(fleet.problem("edge").as_deref(), Some("edge has no token"));
+    assert_eq!(fleet.problem("local"), None);
+    // Projects: each server's own; every server's skips the one that cannot be read.
+    assert_eq!(fleet.projects_of(Some("edge")).await.unwrap_err().code(), ErrorCode::Unauthorized);
+    let all: Vec<_> = fleet.all_projects().await.into_iter().map(|p| p.id).collect();
+    assert_eq!(all, std::slice::from_ref(&project.id));
+
+    // An id leads to the server it was seen on, and home otherwise.
+    assert_eq!(fleet.holder(project.id.as_str()).0, "local");
+    fleet.place("aaaaaaaaaaaaaaaaaaaaaaaa", "edge");
+    let (name, edge) = fleet.holder("aaaaaaaaaaaaaaaaaaaaaaaa");
+    assert_eq!(name, "edge");
+    assert_eq!(edge.rentals((), ()).await.unwrap_err().code(), ErrorCode::Unauthorized);
+    // A server that leaves takes what it held with it.
+    fleet.leave("edge");
+    assert_eq!(fleet.holder("aaaaaaaaaaaaaaaaaaaaaaaa").0, "local");
+    assert_eq!(fleet.problem("edge"), None);
+    assert_eq!(fleet.names(), ["local"]);
+}
