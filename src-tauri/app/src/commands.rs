@@ -1,6 +1,7 @@
 //! The commands the UI invokes (its Tauri transport): each one a call into the desktop core,
 //! answering the API's types or its `{status, code, message}` error.
 
+use hoody_desktop_core::commands::RpcCall;
 use hoody_desktop_core::remotes::{RemoteEndpoint, ServerEntry};
 use hoody_desktop_core::secrets::SecretStore;
 use hoody_desktop_core::sshkeys::GeneratedSshKey;
@@ -13,6 +14,12 @@ use hoody_model::{
 use tauri::State;
 
 type Answer<T> = Result<T, CommandError>;
+
+/// Any operation of the Hoody API, as the UI's one list names it (see [`RpcCall`]).
+#[tauri::command]
+pub async fn rpc(desktop: State<'_, Desktop>, call: RpcCall) -> Answer<serde_json::Value> {
+    desktop.rpc(call).await
+}
 
 #[tauri::command]
 pub async fn containers(desktop: State<'_, Desktop>) -> Answer<Vec<Container>> {

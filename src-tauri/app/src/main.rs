@@ -54,6 +54,7 @@ fn main() {
             }
         })
         .invoke_handler(tauri::generate_handler![
+            commands::rpc,
             commands::containers,
             commands::container,
             commands::projects,

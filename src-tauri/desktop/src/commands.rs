@@ -11,7 +11,7 @@ use crate::relay::Relays;
 use crate::remotes::{RemoteEndpoint, Remotes, ServerEntry};
 use crate::secrets::{SecretStore, Secrets};
 use hoody_engine::fleet::Fleet;
-use hoody_engine::server::{ImageFilter, LocalServer};
+use hoody_engine::server::{HttpInput, ImageFilter, LocalServer};
 use hoody_engine::{Engine, EngineConfig, Principal, Scope};
 use hoody_model::services::Service;
 use hoody_model::{
@@ -26,6 +26,26 @@ use std::time::Duration;
 
 type Result<T> = std::result::Result<T, CommandError>;
 
+/// One operation of the Hoody API as the UI sends it to the desktop: by its declared name,
+/// with its path parameters, query and body as an HTTP request would carry them.
+#[derive(Debug, Clone, serde::Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct RpcCall {
+    /// The server to ask; absent: the one holding the container or project `params.id` names,
+    /// else this machine.
+    #[serde(default)]
+    #[ts(optional)]
+    pub server: Option<String>,
+    pub op: String,
+    #[serde(default)]
+    pub params: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub query: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    #[ts(optional, type = "unknown")]
+    pub body: Option<serde_json::Value>,
+}
+
 /// How long opening a service of a stopped container waits for it to run.
 const START_WAIT: Duration = Duration::from_secs(60);
 
@@ -36,8 +56,6 @@ pub struct Desktop {
     fleet: Arc<Fleet>,
     proxy_port: u16,
     remotes: Arc<Remotes>,
-    /// How this machine's proxy reaches each remote's services.
-    relays: Arc<Relays>,
     events: tokio::sync::broadcast::Sender<DesktopEvent>,
     secrets: Secrets,
     /// This machine's REST API, once served.
@@ -82,14 +100,13 @@ impl Desktop {
         )
         .await
         .map_err(|e| format!("the remote servers did not load: {e}"))?;
-        hoody_engine::services::serve_services(&engine, listener, std::future::pending(), Some(relays.clone()))
+        hoody_engine::services::serve_services(&engine, listener, std::future::pending(), Some(relays))
             .map_err(|e| format!("the service proxy did not start: {e}"))?;
         Ok(Self {
             engine,
             fleet,
             proxy_port,
             remotes: Arc::new(remotes),
-            relays,
             events,
             secrets,
             api: Arc::default(),
@@ -151,19 +168,29 @@ impl Desktop {
         self.remotes.remove(name).await
     }
 
+    /// Any declared operation on the server it concerns (see [`RpcCall`]). Answers `data` as
+    /// the REST API would.
+    pub async fn rpc(&self, call: RpcCall) -> Result<serde_json::Value> {
+        let input = HttpInput {
+            params: call.params.into_iter().collect(),
+            query: call.query.into_iter().collect(),
+            body: call.body.unwrap_or(serde_json::Value::Null),
+        };
+        Ok(self.fleet.call(call.server.as_deref(), &call.op, input).await?)
+    }
+
     /// Every container on every server, with runtime details; a server that cannot be read
     /// adds nothing (the servers list says why).
     pub async fn containers(&self) -> Result<Vec<Container>> {
         let mut all = Vec::new();
-        for (server, listed) in self.fleet.all_containers().await {
-            all.extend(listed.unwrap_or_default().into_iter().map(|c| self.shown(&server, c)));
+        for (_, listed) in self.fleet.all_containers().await {
+            all.extend(listed.unwrap_or_default());
         }
         Ok(all)
     }
 
     pub async fn container(&self, id: &str) -> Result<Container> {
-        let (server, c) = self.fleet.container(id, true).await?;
-        Ok(self.shown(&server, c))
+        Ok(self.fleet.container(id, true).await?.1)
     }
 
     /// The projects of one server (`None`: this machine), or of every server with `all`.
@@ -199,19 +226,15 @@ impl Desktop {
         let (name, server) = self.fleet.named(server)?;
         let created = server.create_container(ProjectId::parse(project_id)?, (), req).await?;
         self.fleet.place(created.id.as_str(), &name);
-        Ok(self.shown(&name, created))
+        Ok(created)
     }
 
     pub async fn operate(&self, id: &str, op: Operation) -> Result<Container> {
-        let (name, server) = self.fleet.holder(id);
-        let c = server.operate(ContainerId::parse(id)?, op, (), ()).await?;
-        Ok(self.shown(&name, c))
+        Ok(self.fleet.holder(id).1.operate(ContainerId::parse(id)?, op, (), ()).await?)
     }
 
     pub async fn delete_container(&self, id: &str) -> Result<Container> {
-        let (name, server) = self.fleet.holder(id);
-        let c = server.delete_container(ContainerId::parse(id)?, (), ()).await?;
-        Ok(self.shown(&name, c))
+        Ok(self.fleet.holder(id).1.delete_container(ContainerId::parse(id)?, (), ()).await?)
     }
 
     pub async fn snapshot(&self, id: &str, req: SnapshotCreate) -> Result<Snapshot> {
@@ -219,9 +242,7 @@ impl Desktop {
     }
 
     pub async fn update_container(&self, id: &str, req: ContainerUpdate) -> Result<Container> {
-        let (name, server) = self.fleet.holder(id);
-        let c = server.update_container(ContainerId::parse(id)?, (), req).await?;
-        Ok(self.shown(&name, c))
+        Ok(self.fleet.holder(id).1.update_container(ContainerId::parse(id)?, (), req).await?)
     }
 
     pub async fn snapshots(&self, id: &str) -> Result<Vec<Snapshot>> {
@@ -229,9 +250,7 @@ impl Desktop {
     }
 
     pub async fn restore_snapshot(&self, id: &str, name: &str) -> Result<Container> {
-        let (server_name, server) = self.fleet.holder(id);
-        let c = server.restore_snapshot(ContainerId::parse(id)?, name.to_owned(), (), ()).await?;
-        Ok(self.shown(&server_name, c))
+        Ok(self.fleet.holder(id).1.restore_snapshot(ContainerId::parse(id)?, name.to_owned(), (), ()).await?)
     }
 
     pub async fn delete_snapshot(&self, id: &str, name: &str) -> Result<Snapshot> {
@@ -250,7 +269,7 @@ impl Desktop {
         let (name, server) = self.fleet.holder(id);
         let copy = server.copy_container(ContainerId::parse(id)?, (), ()).await?;
         self.fleet.place(copy.id.as_str(), &name);
-        Ok(self.shown(&name, copy))
+        Ok(copy)
     }
 
     /// The URL of a service of a container. A stopped container is started first when
@@ -295,18 +314,10 @@ impl Desktop {
         Ok(self.status_of(id.as_str()).await?.status == ContainerStatus::Stopped)
     }
 
-    /// A container as the grid shows it: under its server's name, its services' URLs through
-    /// this machine's proxy.
-    fn shown(&self, server: &str, mut c: Container) -> Container {
-        self.relays.localize(server, &mut c);
-        c
-    }
-
     /// A container without its runtime details (which cost a look at its processes): enough to
     /// know its state.
     async fn status_of(&self, id: &str) -> Result<Container> {
-        let (server, c) = self.fleet.container(id, false).await?;
-        Ok(self.shown(&server, c))
+        Ok(self.fleet.container(id, false).await?.1)
     }
 }
 

@@ -10,7 +10,7 @@ use crate::relay::Relays;
 use crate::secrets::{SecretStore, Secrets};
 use hoody_client::HoodyClient;
 use hoody_engine::fleet::Fleet;
-use hoody_engine::server::{Endpoint, Refusing, Remote, Server};
+use hoody_engine::server::{Endpoint, Presented, Refusing, Remote, Server};
 use hoody_model::ErrorCode;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -88,7 +88,7 @@ impl Remotes {
             let (problem, follower) = match token {
                 Some(token) => {
                     let client = HoodyClient::new(&endpoint.url, Some(token));
-                    remotes.fleet.join(&endpoint.name, member(&endpoint.name, client.clone()));
+                    remotes.fleet.join(&endpoint.name, member(&endpoint.name, client.clone(), &remotes.relays));
                     (None, Some(remotes.follow(client)))
                 }
                 None => {
@@ -116,7 +116,7 @@ impl Remotes {
             return Err(CommandError::new(ErrorCode::InvalidField, "the server's API token is missing"));
         }
         let client = HoodyClient::new(&url, Some(token.to_owned()));
-        let server = member(&name, client.clone());
+        let server = member(&name, client.clone(), &self.relays);
         server.servers((), ()).await?;
         let store = self.secrets.set(&url, token).await?;
         let mut list = self.list.write().await;
@@ -200,9 +200,14 @@ impl Remotes {
     }
 }
 
-/// A remote endpoint as a member of the fleet, its errors naming it.
-fn member(name: &str, client: HoodyClient) -> Arc<dyn Server> {
-    Arc::new(Remote(Endpoint { name: name.to_owned(), client }))
+/// A remote endpoint as a member of the fleet: its errors name it, and its containers come
+/// under its name here, their services' URLs through this machine's proxy.
+fn member(name: &str, client: HoodyClient, relays: &Arc<Relays>) -> Arc<dyn Server> {
+    let (relays, shown_as) = (relays.clone(), name.to_owned());
+    Arc::new(Presented {
+        server: Remote(Endpoint { name: name.to_owned(), client }),
+        present: Arc::new(move |c| relays.localize(&shown_as, c)),
+    })
 }
 
 fn check_name(name: &str) -> Result<String, CommandError> {

@@ -6,6 +6,7 @@
 mod support;
 
 use hoody_client::testkit::Hoodyd;
+use hoody_desktop_core::commands::RpcCall;
 use hoody_desktop_core::remotes::RemoteEndpoint;
 use hoody_desktop_core::{Desktop, DesktopEvent};
 use hoody_model::services::Service;
@@ -141,6 +142,28 @@ async fn a_remote_hoodyd_joins_the_grid() {
     assert_eq!(desktop.snapshots(&id).await.unwrap()[0].name, snapshot.name);
     assert!(desktop.status_logs(&id).await.unwrap().iter().any(|l| l.to_status == ContainerStatus::Stopped));
     assert_eq!(desktop.container(&id).await.unwrap().server_name, "edge");
+
+    // Any operation through the one rpc: routed by the container it names, or to a server by name.
+    let call = |op: &str, server: Option<&str>, params: &[(&str, &str)]| RpcCall {
+        server: server.map(str::to_owned),
+        op: op.into(),
+        params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        query: Default::default(),
+        body: None,
+    };
+    let started = desktop.rpc(call("operate", None, &[("id", &id), ("operation", "start")])).await.unwrap();
+    assert_eq!((started["status"].as_str(), started["server_name"].as_str()), (Some("running"), Some("edge")));
+    let far_page = desktop.rpc(call("list_projects", Some("edge"), &[])).await.unwrap();
+    assert_eq!(far_page["projects"][0]["alias"], "far");
+    let here = desktop.rpc(call("list_projects", None, &[])).await.unwrap();
+    assert_eq!(here["pagination"]["total"], 0, "this machine has no projects");
+    let e = desktop.rpc(call("explode", None, &[])).await.unwrap_err();
+    assert_eq!((e.status, e.code.as_str()), (404, "not_found"));
+    let e = desktop.rpc(call("operate", None, &[("id", &id), ("operation", "explode")])).await.unwrap_err();
+    assert_eq!((e.status, e.code.as_str()), (404, "not_found"), "{e:?}");
+    let e = desktop.rpc(call("get_container", None, &[("id", "not-an-id")])).await.unwrap_err();
+    assert_eq!((e.status, e.code.as_str()), (400, "invalid_id"), "{e:?}");
+    desktop.operate(&id, Operation::Stop).await.unwrap();
 
     // The token is in the keyring, not in the data dir; a restarted desktop finds it there.
     support::assert_nowhere_under(&desktop_data, &token);

@@ -5,7 +5,7 @@
 //! server is this machine or another.
 
 use crate::error::{EngineError, Result};
-use crate::server::{ContainerView, Page, Server};
+use crate::server::{ContainerView, HttpInput, OperationSpec, Page, Server};
 use hoody_model::{Container, ContainerListQuery, ErrorCode, PageRequest, Project};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -88,6 +88,26 @@ impl Fleet {
     /// Why server `name` could not be read the last time, if it could not.
     pub fn problem(&self, name: &str) -> Option<String> {
         self.problems.lock().expect("fleet lock").get(name).cloned()
+    }
+
+    /// Operation `op` (by its declared name) with inputs as an HTTP request would bring them,
+    /// on the server it concerns: server `name` when given, else the one holding the container
+    /// or project its `{id}` names, else home. Answers `data` as the envelope carries it.
+    pub async fn call(&self, name: Option<&str>, op: &str, input: HttpInput) -> Result<serde_json::Value> {
+        let spec = OperationSpec::named(op)
+            .ok_or_else(|| EngineError::rule(ErrorCode::NotFound, format!("there is no operation called {op:?}")))?;
+        let id = input.params.iter().find(|(k, _)| k == "id").map(|(_, v)| v.clone());
+        let holds_id = spec.path.starts_with("/containers/") || spec.path.starts_with("/projects/");
+        let (name, server) = match (name, id) {
+            (None, Some(id)) if holds_id => self.holder(&id),
+            (name, _) => self.named(name)?,
+        };
+        let data = (spec.parse)(input)?.send_to(server.as_ref()).await?;
+        // What it made (a project, a container, a copy) is on that server.
+        if let Some(made) = data.get("id").and_then(|v| v.as_str()) {
+            self.place(made, &name);
+        }
+        Ok(data)
     }
 
     /// Every container of every member (with runtime details), each server's list or why it

@@ -20,6 +20,9 @@ pub enum Data {
 /// An operation's answer (sent by a server, read back by a client).
 pub trait Answer: Serialize + DeserializeOwned + Send {
     fn data() -> Data;
+
+    /// Calls `f` on each container the answer holds.
+    fn each_container(&mut self, _f: &mut dyn FnMut(&mut Container)) {}
 }
 
 /// One page of a list.
@@ -71,9 +74,33 @@ impl<'de, T: Listed + DeserializeOwned> Deserialize<'de> for Page<T> {
     }
 }
 
-impl<T: Listed + Serialize + DeserializeOwned + Send> Answer for Page<T> {
+impl<T: Listed + Answer> Answer for Page<T> {
     fn data() -> Data {
         Data::Page(T::KEY, T::SCHEMA)
+    }
+
+    fn each_container(&mut self, f: &mut dyn FnMut(&mut Container)) {
+        self.items.iter_mut().for_each(|item| item.each_container(f));
+    }
+}
+
+impl Answer for Container {
+    fn data() -> Data {
+        Data::One("Container")
+    }
+
+    fn each_container(&mut self, f: &mut dyn FnMut(&mut Container)) {
+        f(self)
+    }
+}
+
+impl Answer for Vec<Container> {
+    fn data() -> Data {
+        Data::Many("Container")
+    }
+
+    fn each_container(&mut self, f: &mut dyn FnMut(&mut Container)) {
+        self.iter_mut().for_each(f)
     }
 }
 
@@ -91,7 +118,7 @@ macro_rules! answers {
         }
     )*};
 }
-answers!(Container, CreatedToken, Image, Project, Realm, Rental, RuntimeInfo, Snapshot, StatusLogEntry);
+answers!(CreatedToken, Image, Project, Realm, Rental, RuntimeInfo, Snapshot, StatusLogEntry);
 
 impl Answer for hoody_model::Server {
     fn data() -> Data {

@@ -72,6 +72,19 @@ macro_rules! operations {
             )*
         }
 
+        /// A server whose answers are shown differently here: each container in them passes
+        /// through `present` (a remote's under the name and URLs it has on this machine).
+        #[async_trait::async_trait]
+        impl<S: Server> Server for Presented<S> {
+            $(
+                async fn $name(&self, $($param: $ptype,)* query: $query, body: $body) -> $crate::Result<$answer> {
+                    let mut answer = self.server.$name($($param,)* query, body).await?;
+                    Answer::each_container(&mut answer, &mut |c| (self.present)(c));
+                    Ok(answer)
+                }
+            )*
+        }
+
         /// Every operation, in the order of the API's documentation.
         pub const OPERATIONS: &[OperationSpec] = &[$(
             OperationSpec {

@@ -151,6 +151,21 @@ pub trait Transport: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct Remote<T>(pub T);
 
+/// How a host shows a container it got from a server.
+pub type Presenter = std::sync::Arc<dyn Fn(&mut Container) + Send + Sync>;
+
+/// `server`, its answers' containers passed through `present`.
+pub struct Presented<S> {
+    pub server: S,
+    pub present: Presenter,
+}
+
+impl<S> std::fmt::Debug for Presented<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Presented").finish_non_exhaustive()
+    }
+}
+
 impl HttpInput {
     fn param(&self, name: &str) -> Result<&str> {
         self.params
