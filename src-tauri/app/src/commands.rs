@@ -1,4 +1,6 @@
-//! The commands the UI invokes (its Tauri transport): each one a call into the desktop core,
+//! The commands the UI invokes (its Tauri transport): `rpc` for every operation of the Hoody
+//! API (routed by the desktop's fleet), and what only the desktop does (lists across servers,
+//! remote endpoints, keys, opening URLs, quitting). Each is a call into the desktop core,
 //! answering the API's types or its `{status, code, message}` error.
 
 use hoody_desktop_core::commands::RpcCall;
@@ -7,10 +9,7 @@ use hoody_desktop_core::secrets::SecretStore;
 use hoody_desktop_core::sshkeys::GeneratedSshKey;
 use hoody_desktop_core::{CommandError, Desktop};
 use hoody_model::services::Service;
-use hoody_model::{
-    Container, ContainerCreate, ContainerId, ContainerUpdate, ErrorCode, Image, Operation, Project, ProjectCreate,
-    Realm, RuntimeInfo, Snapshot, SnapshotCreate, StatusLogEntry,
-};
+use hoody_model::{Container, ContainerId, ErrorCode, Operation, Project};
 use tauri::State;
 
 type Answer<T> = Result<T, CommandError>;
@@ -27,92 +26,8 @@ pub async fn containers(desktop: State<'_, Desktop>) -> Answer<Vec<Container>> {
 }
 
 #[tauri::command]
-pub async fn container(desktop: State<'_, Desktop>, id: String) -> Answer<Container> {
-    desktop.container(&id).await
-}
-
-#[tauri::command]
 pub async fn projects(desktop: State<'_, Desktop>, server: Option<String>, all: Option<bool>) -> Answer<Vec<Project>> {
     desktop.projects(server.as_deref(), all.unwrap_or(false)).await
-}
-
-#[tauri::command]
-pub async fn create_project(
-    desktop: State<'_, Desktop>,
-    server: Option<String>,
-    req: ProjectCreate,
-) -> Answer<Project> {
-    desktop.create_project(server.as_deref(), req).await
-}
-
-#[tauri::command]
-pub async fn realms(desktop: State<'_, Desktop>, server: Option<String>) -> Answer<Vec<Realm>> {
-    desktop.realms(server.as_deref()).await
-}
-
-#[tauri::command]
-pub async fn images(desktop: State<'_, Desktop>, server: Option<String>) -> Answer<Vec<Image>> {
-    desktop.images(server.as_deref()).await
-}
-
-#[tauri::command]
-pub async fn create_container(
-    desktop: State<'_, Desktop>,
-    server: Option<String>,
-    project_id: String,
-    req: ContainerCreate,
-) -> Answer<Container> {
-    desktop.create_container(server.as_deref(), &project_id, req).await
-}
-
-#[tauri::command]
-pub async fn operate(desktop: State<'_, Desktop>, id: String, op: Operation) -> Answer<Container> {
-    desktop.operate(&id, op).await
-}
-
-#[tauri::command]
-pub async fn delete_container(desktop: State<'_, Desktop>, id: String) -> Answer<Container> {
-    desktop.delete_container(&id).await
-}
-
-#[tauri::command]
-pub async fn snapshot(desktop: State<'_, Desktop>, id: String, req: SnapshotCreate) -> Answer<Snapshot> {
-    desktop.snapshot(&id, req).await
-}
-
-#[tauri::command]
-pub async fn update_container(desktop: State<'_, Desktop>, id: String, req: ContainerUpdate) -> Answer<Container> {
-    desktop.update_container(&id, req).await
-}
-
-#[tauri::command]
-pub async fn snapshots(desktop: State<'_, Desktop>, id: String) -> Answer<Vec<Snapshot>> {
-    desktop.snapshots(&id).await
-}
-
-#[tauri::command]
-pub async fn restore_snapshot(desktop: State<'_, Desktop>, id: String, name: String) -> Answer<Container> {
-    desktop.restore_snapshot(&id, &name).await
-}
-
-#[tauri::command]
-pub async fn delete_snapshot(desktop: State<'_, Desktop>, id: String, name: String) -> Answer<Snapshot> {
-    desktop.delete_snapshot(&id, &name).await
-}
-
-#[tauri::command]
-pub async fn status_logs(desktop: State<'_, Desktop>, id: String) -> Answer<Vec<StatusLogEntry>> {
-    desktop.status_logs(&id).await
-}
-
-#[tauri::command]
-pub async fn stats(desktop: State<'_, Desktop>, id: String) -> Answer<RuntimeInfo> {
-    desktop.stats(&id).await
-}
-
-#[tauri::command]
-pub async fn copy(desktop: State<'_, Desktop>, id: String) -> Answer<Container> {
-    desktop.copy(&id).await
 }
 
 /// This machine and the remote endpoints, with what went wrong reading each.

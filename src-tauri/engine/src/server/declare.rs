@@ -91,6 +91,7 @@ macro_rules! operations {
                 name: stringify!($name),
                 methods: &[$(Method::$method),+],
                 path: $path,
+                params: &[$((stringify!($param), <$ptype as PathParam>::TS)),*],
                 summary: $summary,
                 status: $status,
                 message: $message,

@@ -13,6 +13,8 @@ mod declare;
 mod local;
 mod params;
 mod remote;
+#[cfg(test)]
+mod typescript;
 pub use remote::{Endpoint, Refusing};
 
 pub use answer::{Answer, Data, Listed, Page};
@@ -58,6 +60,8 @@ pub struct OperationSpec {
     pub methods: &'static [Method],
     /// Under `/api/v1`, with `{name}` segments for path parameters.
     pub path: &'static str,
+    /// Each path parameter's name and its type in the UI's TypeScript.
+    pub params: &'static [(&'static str, &'static str)],
     pub summary: &'static str,
     pub status: u16,
     /// The envelope's `message`; `{name}` is replaced by that path parameter.
@@ -77,7 +81,7 @@ impl OperationSpec {
 
     /// Its path parameters, in order.
     pub fn path_params(&self) -> impl Iterator<Item = &'static str> {
-        self.path.split('/').filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        self.params.iter().map(|(name, _)| *name)
     }
 
     /// The success message, with path parameters filled in.

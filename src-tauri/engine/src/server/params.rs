@@ -11,6 +11,8 @@ use hoody_model::{
 
 /// A value taken from one `{name}` segment of a path (and put back into one).
 pub trait PathParam: Sized {
+    /// Its type in the UI's TypeScript.
+    const TS: &'static str = "string";
     fn from_param(raw: &str) -> Result<Self>;
     fn to_param(&self) -> String;
 }
@@ -39,6 +41,7 @@ impl PathParam for String {
 }
 
 impl PathParam for Operation {
+    const TS: &'static str = "Operation";
     fn to_param(&self) -> String {
         self.as_str().to_owned()
     }

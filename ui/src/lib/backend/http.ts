@@ -1,26 +1,19 @@
 // The HTTP transport: hoodyd's REST API (`{statusCode, message, data}` envelopes) and its
-// server-sent events.
+// server-sent events. Each operation's request comes from the one list (./operations).
 import type { Backend, Listener } from "./backend";
 import { BackendError } from "./backend";
-import type { Container } from "../bindings/Container";
 import type { ContainerEvent } from "../bindings/ContainerEvent";
-import type { Image } from "../bindings/Image";
-import type { Pagination } from "../bindings/Pagination";
-import type { Project } from "../bindings/Project";
-import type { Realm } from "../bindings/Realm";
-import type { RuntimeInfo } from "../bindings/RuntimeInfo";
-import type { Snapshot } from "../bindings/Snapshot";
-import type { StatusLogEntry } from "../bindings/StatusLogEntry";
+import type { OperationName } from "../bindings/operations";
+import { type Answer, type Call, OperationsBackend, PAGE, everyPage, httpRequest } from "./operations";
 
-/** The largest page the API gives; the grid reads every page. */
-const PAGE = 200;
-
-export class HttpBackend implements Backend {
+export class HttpBackend extends OperationsBackend implements Backend {
   constructor(
     private readonly base: string,
     private readonly token: string,
     private readonly fetcher: typeof fetch = (...args) => fetch(...args),
-  ) {}
+  ) {
+    super();
+  }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     let response: Response;
@@ -49,83 +42,19 @@ export class HttpBackend implements Backend {
     return envelope.data as T;
   }
 
-  /** Every page of a list route (`{<key>: [...], pagination}`). */
-  private async all<T>(path: string, key: string): Promise<T[]> {
-    const items: T[] = [];
-    const joiner = path.includes("?") ? "&" : "?";
-    for (let page = 1; ; page++) {
-      const data = await this.call<Record<string, unknown>>("GET", `${path}${joiner}limit=${PAGE}&page=${page}`);
-      items.push(...(data[key] as T[]));
-      if (page >= (data.pagination as Pagination).totalPages) return items;
-    }
+  protected send<N extends OperationName>(op: N, call: Call<N>): Promise<Answer<N>> {
+    const { method, path } = httpRequest(op, call);
+    return this.call<Answer<N>>(method, path, call.body);
   }
 
   containers() {
-    return this.all<Container>("/containers/?runtime=true", "containers");
-  }
-
-  container(id: string) {
-    return this.call<Container>("GET", `/containers/${id}?runtime=true`);
+    const read = (page: number) =>
+      this.send("list_containers", { query: { runtime: "true", page: `${page}`, limit: `${PAGE}` } });
+    return everyPage(read, (data) => (data as Answer<"list_containers">).containers);
   }
 
   projects() {
-    return this.all<Project>("/projects", "projects");
-  }
-
-  createProject(req: Parameters<Backend["createProject"]>[0]) {
-    return this.call<Project>("POST", "/projects/", req);
-  }
-
-  images() {
-    return this.call<Image[]>("GET", "/images/public");
-  }
-
-  realms() {
-    return this.call<Realm[]>("GET", "/realms/");
-  }
-
-  createContainer(projectId: string, req: Parameters<Backend["createContainer"]>[1]) {
-    return this.call<Container>("POST", `/projects/${projectId}/containers`, req);
-  }
-
-  operate(id: string, op: Parameters<Backend["operate"]>[1]) {
-    return this.call<Container>("POST", `/containers/${id}/${op}`);
-  }
-
-  async deleteContainer(id: string) {
-    await this.call<unknown>("DELETE", `/containers/${id}`);
-  }
-
-  snapshot(id: string, req: Parameters<Backend["snapshot"]>[1]) {
-    return this.call<Snapshot>("POST", `/containers/${id}/snapshots`, req);
-  }
-
-  copy(id: string) {
-    return this.call<Container>("POST", `/containers/${id}/copy`, {});
-  }
-
-  updateContainer(id: string, req: Parameters<Backend["updateContainer"]>[1]) {
-    return this.call<Container>("PATCH", `/containers/${id}`, req);
-  }
-
-  snapshots(id: string) {
-    return this.call<Snapshot[]>("GET", `/containers/${id}/snapshots`);
-  }
-
-  restoreSnapshot(id: string, name: string) {
-    return this.call<Container>("PUT", `/containers/${id}/snapshots/${encodeURIComponent(name)}`);
-  }
-
-  deleteSnapshot(id: string, name: string) {
-    return this.call<Snapshot>("DELETE", `/containers/${id}/snapshots/${encodeURIComponent(name)}`);
-  }
-
-  statusLogs(id: string) {
-    return this.call<StatusLogEntry[]>("GET", `/containers/${id}/status-logs`);
-  }
-
-  stats(id: string) {
-    return this.call<RuntimeInfo>("GET", `/containers/${id}/stats`);
+    return this.projectsOf();
   }
 
   async openUrl(url: string) {

@@ -1,21 +1,15 @@
-// The Tauri transport: the desktop app's own engine, through its commands and events.
+// The Tauri transport: the desktop app's fleet (its own engine and the remote endpoints), each
+// operation of the one list (./operations) through the `rpc` command, and its events.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type { Backend, DesktopHandlers, Listener } from "./backend";
 import { BackendError } from "./backend";
+import { type Answer, type Call, OperationsBackend } from "./operations";
 import type { Container } from "../bindings/Container";
-import type { ContainerCreate } from "../bindings/ContainerCreate";
 import type { ContainerEvent } from "../bindings/ContainerEvent";
-import type { Image } from "../bindings/Image";
-import type { Operation } from "../bindings/Operation";
+import type { OperationName } from "../bindings/operations";
 import type { Project } from "../bindings/Project";
-import type { Realm } from "../bindings/Realm";
-import type { ProjectCreate } from "../bindings/ProjectCreate";
-import type { Snapshot } from "../bindings/Snapshot";
-import type { SnapshotCreate } from "../bindings/SnapshotCreate";
-import type { ContainerUpdate } from "../bindings/ContainerUpdate";
-import type { RuntimeInfo } from "../bindings/RuntimeInfo";
-import type { StatusLogEntry } from "../bindings/StatusLogEntry";
+import type { RpcCall } from "../bindings/RpcCall";
 import type { GeneratedSshKey } from "../bindings/GeneratedSshKey";
 import type { SecretStore } from "../bindings/SecretStore";
 import type { ServerEntry } from "../bindings/ServerEntry";
@@ -30,25 +24,15 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   }
 }
 
-export class TauriBackend implements Backend {
+export class TauriBackend extends OperationsBackend implements Backend {
+  protected send<N extends OperationName>(op: N, c: Call<N>, server?: string): Promise<Answer<N>> {
+    const rpc: RpcCall = { op, server, params: c.params ?? {}, query: c.query ?? {}, body: c.body };
+    return call<Answer<N>>("rpc", { call: rpc });
+  }
+
+  // Across every server the desktop knows (its fleet), not one.
   containers = () => call<Container[]>("containers");
-  container = (id: string) => call<Container>("container", { id });
   projects = (server?: string, all?: boolean) => call<Project[]>("projects", { server, all });
-  createProject = (req: ProjectCreate, server?: string) => call<Project>("create_project", { req, server });
-  images = (server?: string) => call<Image[]>("images", { server });
-  realms = (server?: string) => call<Realm[]>("realms", { server });
-  createContainer = (projectId: string, req: ContainerCreate, server?: string) =>
-    call<Container>("create_container", { projectId, req, server });
-  operate = (id: string, op: Operation) => call<Container>("operate", { id, op });
-  deleteContainer = async (id: string) => void (await call<Container>("delete_container", { id }));
-  snapshot = (id: string, req: SnapshotCreate) => call<Snapshot>("snapshot", { id, req });
-  copy = (id: string) => call<Container>("copy", { id });
-  updateContainer = (id: string, req: ContainerUpdate) => call<Container>("update_container", { id, req });
-  snapshots = (id: string) => call<Snapshot[]>("snapshots", { id });
-  restoreSnapshot = (id: string, name: string) => call<Container>("restore_snapshot", { id, name });
-  deleteSnapshot = (id: string, name: string) => call<Snapshot>("delete_snapshot", { id, name });
-  statusLogs = (id: string) => call<StatusLogEntry[]>("status_logs", { id });
-  stats = (id: string) => call<RuntimeInfo>("stats", { id });
   openUrl = async (url: string) => void (await call<void>("open_url", { url }));
   openService = (id: string, service: string, start: boolean) => call<string>("open_service", { id, service, start });
   generateSshKey = (name: string) => call<GeneratedSshKey>("generate_ssh_key", { name });

@@ -1,0 +1,118 @@
+// The operations of the Hoody API as both transports send them: one list, generated from the
+// engine's declaration (../bindings/operations.ts), with typed inputs and answers, and the
+// Backend methods that are one operation on one server, written once for both.
+import { OPERATIONS, type OperationName, type OperationTypes } from "../bindings/operations";
+import type { ContainerCreate } from "../bindings/ContainerCreate";
+import type { ContainerUpdate } from "../bindings/ContainerUpdate";
+import type { Operation } from "../bindings/Operation";
+import type { Pagination } from "../bindings/Pagination";
+import type { ProjectCreate } from "../bindings/ProjectCreate";
+import type { SnapshotCreate } from "../bindings/SnapshotCreate";
+
+/** An operation's inputs, as an HTTP request carries them. */
+export interface Call<N extends OperationName> {
+  params?: OperationTypes[N]["params"];
+  query?: OperationTypes[N]["query"];
+  body?: OperationTypes[N]["body"];
+}
+
+export type Answer<N extends OperationName> = OperationTypes[N]["answer"];
+
+/** The largest page the API gives; lists are read page by page. */
+export const PAGE = 200;
+
+/** An operation's HTTP request: its first method, and its path under /api/v1 with the
+ * parameters filled in (each encoded as one segment) and the query string. */
+export function httpRequest<N extends OperationName>(op: N, call: Call<N>): { method: string; path: string } {
+  const spec = OPERATIONS[op];
+  const params = (call.params ?? {}) as Record<string, string>;
+  let path: string = spec.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    if (params[name] === undefined) throw new Error(`${op} needs its ${name}`);
+    return encodeURIComponent(params[name]);
+  });
+  const query = new URLSearchParams((call.query ?? {}) as Record<string, string>).toString();
+  if (query) path += `?${query}`;
+  return { method: spec.methods[0], path };
+}
+
+/** Every item of a paged list, reading `read(page)` until the last page. */
+export async function everyPage<T>(read: (page: number) => Promise<{ pagination: Pagination }>, items: (page: unknown) => T[]) {
+  const all: T[] = [];
+  for (let page = 1; ; page++) {
+    const data = await read(page);
+    all.push(...items(data));
+    if (page >= data.pagination.totalPages) return all;
+  }
+}
+
+/** The Backend methods that are one operation on one server, over a transport's `send`
+ * (`server`: the one to ask; absent, the one concerned). */
+export abstract class OperationsBackend {
+  protected abstract send<N extends OperationName>(op: N, call: Call<N>, server?: string): Promise<Answer<N>>;
+
+  container(id: string) {
+    return this.send("get_container", { params: { id }, query: { runtime: "true" } });
+  }
+
+  createProject(req: ProjectCreate, server?: string) {
+    return this.send("create_project", { body: req }, server);
+  }
+
+  images(server?: string) {
+    return this.send("images", {}, server);
+  }
+
+  realms(server?: string) {
+    return this.send("realms", {}, server);
+  }
+
+  createContainer(projectId: string, req: ContainerCreate, server?: string) {
+    return this.send("create_container", { params: { id: projectId }, body: req }, server);
+  }
+
+  operate(id: string, op: Operation) {
+    return this.send("operate", { params: { id, operation: op } });
+  }
+
+  async deleteContainer(id: string) {
+    await this.send("delete_container", { params: { id } });
+  }
+
+  snapshot(id: string, req: SnapshotCreate) {
+    return this.send("create_snapshot", { params: { id }, body: req });
+  }
+
+  copy(id: string) {
+    return this.send("copy_container", { params: { id } });
+  }
+
+  updateContainer(id: string, req: ContainerUpdate) {
+    return this.send("update_container", { params: { id }, body: req });
+  }
+
+  snapshots(id: string) {
+    return this.send("list_snapshots", { params: { id } });
+  }
+
+  restoreSnapshot(id: string, name: string) {
+    return this.send("restore_snapshot", { params: { id, name } });
+  }
+
+  deleteSnapshot(id: string, name: string) {
+    return this.send("delete_snapshot", { params: { id, name } });
+  }
+
+  statusLogs(id: string) {
+    return this.send("status_logs", { params: { id } });
+  }
+
+  stats(id: string) {
+    return this.send("container_stats", { params: { id } });
+  }
+
+  /** Every project of one server. */
+  projectsOf(server?: string) {
+    const read = (page: number) => this.send("list_projects", { query: { page: `${page}`, limit: `${PAGE}` } }, server);
+    return everyPage(read, (data) => (data as Answer<"list_projects">).projects);
+  }
+}
