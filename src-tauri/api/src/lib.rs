@@ -1,11 +1,13 @@
-//! The Hoody REST API over the engine: paths, fields, status codes and the
-//! `{statusCode, message, data}` envelope of the Hoody platform, under `/api/v1`.
-//! Handlers parse the request into one engine call and wrap its answer; nothing else.
+//! The engine's faces on the network. The Hoody REST API: paths, fields, status codes and
+//! the `{statusCode, message, data}` envelope of the Hoody platform, under `/api/v1`, its
+//! routes derived from the engine's declaration of the operations. And the kit's service proxy
+//! wired to the engine ([`services`]).
 
 mod envelope;
 mod extract;
 pub mod openapi;
 mod routes;
+pub mod services;
 
 pub use envelope::{ApiError, Envelope};
 

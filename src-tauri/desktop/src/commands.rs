@@ -100,7 +100,7 @@ impl Desktop {
         )
         .await
         .map_err(|e| format!("the remote servers did not load: {e}"))?;
-        hoody_engine::services::serve_services(&engine, listener, std::future::pending(), Some(relays))
+        hoody_api::services::serve_services(&engine, listener, std::future::pending(), Some(relays))
             .map_err(|e| format!("the service proxy did not start: {e}"))?;
         Ok(Self {
             engine,

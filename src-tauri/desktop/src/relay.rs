@@ -5,7 +5,7 @@
 //! remote's API, on the port its URLs carry), under the name that proxy knows. Other URLs (a
 //! cloud's public ones) are left as they are.
 
-use hoody_engine::services::{Upstream, Upstreams};
+use hoody_api::services::{Upstream, Upstreams};
 use hoody_model::Container;
 use hoody_model::services::ServiceAddress;
 use std::collections::HashMap;

@@ -20,7 +20,7 @@ mod realms;
 mod reconcile;
 pub mod server;
 mod servers;
-pub mod services;
+
 mod snapshots;
 
 pub use auth::{Principal, Scope, issue_token};

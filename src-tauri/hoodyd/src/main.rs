@@ -205,7 +205,7 @@ async fn serve(listen: Listen, data_dir: &Path, server_name: String, runtime: Ru
     let stopped = async move {
         let _ = proxy_stopped.await;
     };
-    hoody_engine::services::serve_services(&engine, proxy_listener, stopped, None)?;
+    hoody_api::services::serve_services(&engine, proxy_listener, stopped, None)?;
     // Tests and scripts read this line to learn the ports.
     println!(
         "hoodyd listening on http://{addr} (admin token in {}), services on http://*.{server_name}.localhost:{}",

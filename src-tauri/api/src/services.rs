@@ -1,10 +1,11 @@
-//! The service proxy in front of the engine's containers: the engine as the proxy's directory
+//! The service proxy in front of the engine's containers, wired here so that neither knows the
+//! other: the engine as the proxy's directory
 //! (which container a service host name means, whether it runs, its init's pid), and the proxy
 //! as the engine's report of what runs for each container. Directory answers are cached and
 //! dropped on every status event of the container, so a request costs a map lookup and a /proc
 //! check, not a store and runc call.
 
-use crate::{Engine, EngineError, KitReport, Principal, Scope};
+use hoody_engine::{Engine, EngineError, KitReport, Principal, Scope};
 use hoody_kit::{Directory, Lookup};
 pub use hoody_kit::{Upstream, Upstreams};
 use hoody_model::{ContainerId, ContainerStatus, ProjectId, TokenId};
