@@ -3,7 +3,7 @@
 
 use hoody_desktop_core::Desktop;
 use hoody_desktop_core::tray::{TrayAction, TrayMenu};
-use hoody_model::{ContainerEvent, ContainerStatus};
+use hoody_model::{ContainerEvent, ContainerStatus, Trigger};
 use tauri::menu::{IconMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Emitter, Manager};
@@ -108,8 +108,8 @@ async fn act(app: &AppHandle, action: TrayAction) {
 
 /// A container that fails, or stops with an error, is worth a notification.
 pub async fn notify_if_unexpected(app: &AppHandle, desktop: &Desktop, event: &ContainerEvent) {
-    let unexpected =
-        event.to == ContainerStatus::Failed || (event.to == ContainerStatus::Stopped && event.reason.is_some());
+    let unasked = event.trigger.is_some_and(|t| t != Trigger::User);
+    let unexpected = event.to == ContainerStatus::Failed || (event.to == ContainerStatus::Stopped && unasked);
     if !unexpected {
         return;
     }

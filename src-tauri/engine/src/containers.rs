@@ -111,7 +111,7 @@ impl Engine {
                 other => break other?,
             }
         };
-        self.emit(EventKind::Status, &created, None, created.status, None);
+        self.emit(EventKind::Status, &created, None, created.status, None, Some(Trigger::User));
         if created.status == ContainerStatus::Claiming {
             return self.claim(created).await;
         }
@@ -340,7 +340,7 @@ impl Engine {
         c.network = req.network.unwrap_or(c.network);
         c.updated_at = crate::now();
         let updated = self.inner.store.update_container(&c, fingerprint.as_deref()).await?;
-        self.emit(EventKind::Updated, &updated, Some(updated.status), updated.status, None);
+        self.emit(EventKind::Updated, &updated, Some(updated.status), updated.status, None, None);
         Ok(updated)
     }
 
@@ -399,7 +399,7 @@ impl Engine {
         now.status = to;
         now.error = error.clone();
         now.updated_at = change.at;
-        self.emit(EventKind::Status, &now, Some(c.status), to, error);
+        self.emit(EventKind::Status, &now, Some(c.status), to, error, Some(trigger));
         if to == ContainerStatus::Running && c.status != ContainerStatus::Paused {
             self.watch_exit(&c.id);
         }

@@ -60,7 +60,7 @@ impl Engine {
                 other => break other?,
             }
         };
-        self.emit(EventKind::Status, &created, None, ContainerStatus::Copying, None);
+        self.emit(EventKind::Status, &created, None, ContainerStatus::Copying, None, Some(Trigger::User));
         let engine = self.clone();
         let (source_id, copy_id) = (source.id.clone(), created.id.clone());
         self.inner.tasks.spawn(async move { engine.fill_copy(&source_id, &copy_id).await });

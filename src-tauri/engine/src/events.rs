@@ -1,6 +1,6 @@
 use crate::Engine;
 use crate::auth::Principal;
-use hoody_model::{Container, ContainerEvent, ContainerId, ContainerStatus, EventKind, WorkProgress};
+use hoody_model::{Container, ContainerEvent, ContainerId, ContainerStatus, EventKind, Trigger, WorkProgress};
 use tokio::sync::broadcast;
 
 impl Engine {
@@ -22,6 +22,7 @@ impl Engine {
         from: Option<ContainerStatus>,
         to: ContainerStatus,
         reason: Option<String>,
+        trigger: Option<Trigger>,
     ) {
         // No subscriber is fine: nobody is listening.
         let _ = self.inner.events.send(ContainerEvent {
@@ -32,6 +33,7 @@ impl Engine {
             from,
             to,
             reason,
+            trigger,
             at: crate::now(),
             progress: None,
         });
@@ -56,6 +58,7 @@ impl Engine {
                     from: Some(c.status),
                     to: c.status,
                     reason: None,
+                    trigger: None,
                     at: crate::now(),
                     progress: Some(progress),
                 });

@@ -8,7 +8,7 @@ use hoody_model::{ContainerId, ContainerStatus, Trigger};
 use hoody_runtime::RuntimeState;
 use std::sync::Weak;
 
-/// The reason a container that stopped by itself carries (the UI and tray look for "unexpectedly").
+/// The reason a container that stopped by itself carries (its event's trigger says `system`).
 pub const STOPPED_UNEXPECTEDLY: &str = "stopped unexpectedly: its init exited";
 
 impl Engine {

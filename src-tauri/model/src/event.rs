@@ -40,6 +40,11 @@ pub struct ContainerEvent {
     pub from: Option<ContainerStatus>,
     pub to: ContainerStatus,
     pub reason: Option<String>,
+    /// Who caused a status change (`kind: status` only): a user stopping it, or the engine
+    /// finding that it stopped by itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub trigger: Option<crate::Trigger>,
     #[ts(type = "string")]
     pub at: DateTime<Utc>,
     /// With `kind: progress` only.

@@ -102,8 +102,9 @@ export class Fleet {
     }
     if (before && event.kind === "status") {
       this.containers.set(event.container_id, { ...before, status: event.to, error: event.reason });
-      // A container that stops without being asked is news.
-      if (event.to === "failed" || (event.from === "running" && event.to === "stopped" && event.reason?.includes("unexpected"))) {
+      // A container that stops without being asked is news (the engine, not a user, stopped it).
+      const unasked = event.trigger !== undefined && event.trigger !== "user";
+      if (event.to === "failed" || (event.from === "running" && event.to === "stopped" && unasked)) {
         this.notify("error", `${before.name} ${event.to}${event.reason ? `: ${event.reason}` : ""}`);
       }
     }

@@ -113,3 +113,15 @@ describe("the fleet under late answers", () => {
     expect(fleet.progress.has("a")).toBe(false);
   });
 });
+
+describe("news of a container", () => {
+  it("is told when the engine stopped it, by its event's trigger, not when a user did", async () => {
+    const { backend, fleet } = await fleetWith([container("a", "running"), container("b", "running")]);
+    const stopped = (id: string, trigger: string, reason: string | null) =>
+      ({ kind: "status", container_id: id, from: "running", to: "stopped", reason, trigger }) as unknown as ContainerEvent;
+    backend.listener!.event(stopped("a", "user", null));
+    backend.listener!.event(stopped("b", "system", "its init exited"));
+    await settle();
+    expect(fleet.notices.map((n) => n.text)).toEqual(["b stopped: its init exited"]);
+  });
+});

@@ -4,12 +4,18 @@ import type { ContainerStatus } from "./ContainerStatus";
 import type { EventKind } from "./EventKind";
 import type { ProjectId } from "./ProjectId";
 import type { RealmId } from "./RealmId";
+import type { Trigger } from "./Trigger";
 import type { WorkProgress } from "./WorkProgress";
 
 /**
  * What `GET /api/v1/events` streams: one event per change of a container.
  */
-export type ContainerEvent = { kind: EventKind, container_id: ContainerId, project_id: ProjectId, realm_ids: Array<RealmId>, from: ContainerStatus | null, to: ContainerStatus, reason: string | null, at: string, 
+export type ContainerEvent = { kind: EventKind, container_id: ContainerId, project_id: ProjectId, realm_ids: Array<RealmId>, from: ContainerStatus | null, to: ContainerStatus, reason: string | null, 
+/**
+ * Who caused a status change (`kind: status` only): a user stopping it, or the engine
+ * finding that it stopped by itself.
+ */
+trigger?: Trigger, at: string, 
 /**
  * With `kind: progress` only.
  */
