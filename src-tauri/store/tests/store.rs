@@ -87,7 +87,7 @@ async fn what_is_stored_survives_a_reopen() {
     let digest = store.content_digest().await.unwrap();
     store.close().await;
 
-    let (store, server) = open(dir.path()).await;
+    let store = Store::open(dir.path()).await.unwrap();
     assert_eq!(store.content_digest().await.unwrap(), digest);
     assert_eq!(store.container(&c.id).await.unwrap().unwrap().name, "web");
     assert_eq!(store.project(&p.id).await.unwrap().unwrap().container_count, 1);
