@@ -8,6 +8,24 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
+use std::time::Duration;
+
+/// Asks `check` again (every 20 ms) until it answers `Some`, for at most `within`; the test
+/// fails naming `what` otherwise. For what happens in its own time: a container booting, a
+/// process ending, a server starting to listen.
+pub async fn eventually<T, F>(what: &str, within: Duration, mut check: impl FnMut() -> F) -> T
+where
+    F: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{what} did not happen within {within:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
 
 /// A running `hoodyd serve` on 127.0.0.1 (killed when dropped).
 #[derive(Debug)]

@@ -93,12 +93,9 @@ async fn a_remote_hoodyd_joins_the_grid() {
         ContainerCreate { name: Some("far-1".into()), container_image: Some("busybox/1".into()), ..Default::default() };
     let created = client.create_container(project.id.as_str(), &req).await.unwrap();
     let id = created.id.as_str().to_owned();
-    for _ in 0..300 {
-        if client.container(&id, false).await.unwrap().status == ContainerStatus::Running {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let running =
+        || async { (client.container(&id, false).await.unwrap().status == ContainerStatus::Running).then_some(()) };
+    hoody_client::testkit::eventually("the remote's container running", Duration::from_secs(30), running).await;
     let listed = desktop.containers().await.unwrap();
     let far = listed.iter().find(|c| c.id.as_str() == id).expect("the remote's container is listed");
     assert_eq!((far.server_name.as_str(), far.status), ("edge", ContainerStatus::Running));

@@ -83,14 +83,11 @@ impl TestServer {
     }
 
     pub async fn settled(&self, id: &str) -> hoody_model::Container {
-        for _ in 0..3000 {
+        let settled = || async {
             let c = self.client.container(id, false).await.unwrap();
-            if !c.status.is_transitional() {
-                return c;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("container {id} stayed in a transitional state");
+            (!c.status.is_transitional()).then_some(c)
+        };
+        hoody_client::testkit::eventually(&format!("{id} settling"), Duration::from_secs(30), settled).await
     }
 
     /// Sends raw JSON and checks the answer is an error in the platform's shape with this

@@ -84,14 +84,11 @@ async fn lifecycle(server: &dyn Server, tag: &str) {
 
 /// Waits until a container leaves its transitional state.
 async fn settle(server: &dyn Server, id: &ContainerId) {
-    for _ in 0..600 {
+    let settled = || async {
         let c = server.get_container(id.clone(), ContainerView::default(), ()).await.unwrap();
-        if !c.status.is_transitional() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{id} stayed transitional");
+        (!c.status.is_transitional()).then_some(())
+    };
+    hoody_client::testkit::eventually(&format!("{id} settling"), Duration::from_secs(30), settled).await
 }
 
 #[tokio::test]

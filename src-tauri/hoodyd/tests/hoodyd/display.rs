@@ -32,15 +32,13 @@ pub(crate) async fn running_debian(name: &str) -> (tempfile::TempDir, Hoodyd, Va
     let body = json!({"name": name, "container_image": "debian/13"});
     let r = d.client.raw(Method::POST, &format!("/projects/{project}/containers"), Some(&body)).await.unwrap();
     let id = r.body["data"]["id"].as_str().unwrap().to_owned();
-    for _ in 0..500 {
+    let running = || async {
         let c = d.client.raw(Method::GET, &format!("/containers/{id}?runtime=true"), None).await.unwrap().body["data"]
             .clone();
-        if c["status"] == "running" {
-            return (dir, d, c);
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{name} never ran");
+        (c["status"] == "running").then_some(c)
+    };
+    let c = hoody_client::testkit::eventually(&format!("{name} running"), Duration::from_secs(30), running).await;
+    (dir, d, c)
 }
 
 #[tokio::test]
@@ -127,12 +125,8 @@ async fn a_gui_program_inside_the_container_appears_on_its_display() {
     d.client.raw(Method::POST, &format!("/containers/{id}/stop"), None).await.unwrap();
     // systemd halts at once: no kit process holds it back (its grace period is 15 s).
     assert!(stopped.elapsed() < Duration::from_secs(10), "the stop took {:?}", stopped.elapsed());
-    for _ in 0..100 {
-        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let gone = || async { (!std::path::Path::new(&format!("/proc/{pid}")).exists()).then_some(()) };
+    hoody_client::testkit::eventually("the X server ending with its container", Duration::from_secs(5), gone).await;
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     assert!(status.is_empty(), "the X server outlived its container: {status}");
     // Nor do its socket, log and X socket directory stay on the host.

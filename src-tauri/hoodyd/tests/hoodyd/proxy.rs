@@ -40,16 +40,14 @@ pub(crate) async fn running(d: &Hoodyd, project: &str, name: &str) -> Value {
 
 /// The busybox container `id` once it runs and its web server listens (with runtime details).
 pub(crate) async fn wait_running(d: &Hoodyd, id: &str) -> Value {
-    for _ in 0..500 {
+    let serving = || async {
         let c = d.client.raw(Method::GET, &format!("/containers/{id}?runtime=true"), None).await.unwrap().body;
         // Running, and its web server (started by its rc script) listening.
-        if c["data"]["urls"]["http-8080"].is_string() {
-            return c["data"].clone();
-        }
         assert!(matches!(c["data"]["status"].as_str(), Some("creating" | "copying" | "running")), "{c}");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("{id} never served on 8080");
+        c["data"]["urls"]["http-8080"].is_string().then(|| c["data"].clone())
+    };
+    hoody_client::testkit::eventually(&format!("{id} serving on 8080"), std::time::Duration::from_secs(30), serving)
+        .await
 }
 
 #[tokio::test]

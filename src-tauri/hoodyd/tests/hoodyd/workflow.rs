@@ -107,12 +107,9 @@ async fn the_docs_page_workflow() {
 }
 
 async fn settled(d: &Hoodyd, id: &str) -> Value {
-    for _ in 0..500 {
+    let created = || async {
         let r = d.client.raw(Method::GET, &format!("/containers/{id}"), None).await.unwrap();
-        if r.body["data"]["status"] != "creating" {
-            return r.body["data"].clone();
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("still creating");
+        (r.body["data"]["status"] != "creating").then(|| r.body["data"].clone())
+    };
+    hoody_client::testkit::eventually(&format!("{id} created"), std::time::Duration::from_secs(30), created).await
 }

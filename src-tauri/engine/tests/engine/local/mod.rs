@@ -139,13 +139,11 @@ pub fn in_container(pid: u32, path: &str) -> PathBuf {
     PathBuf::from(format!("/proc/{pid}/root{path}"))
 }
 
-/// Polls until `check` holds (the container's own init works asynchronously).
+/// Waits until `check` holds (the container's own init works asynchronously).
 pub async fn eventually<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
-    for _ in 0..200 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("timed out waiting for {what}");
+    let check = || {
+        let holds = check();
+        async move { holds.await.then_some(()) }
+    };
+    hoody_client::testkit::eventually(what, Duration::from_secs(5), check).await
 }
