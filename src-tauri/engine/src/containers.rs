@@ -376,7 +376,8 @@ impl Engine {
         Ok(deleted)
     }
 
-    /// Moves `c` to `to`, logs it, tells subscribers, and returns the container as it is now.
+    /// Moves `c` to `to`, logs it, tells subscribers, and returns the container as it is now;
+    /// `error` is its error from now on and the log's reason.
     pub(crate) async fn record_status(
         &self,
         c: &Container,
@@ -384,12 +385,24 @@ impl Engine {
         error: Option<String>,
         trigger: Trigger,
     ) -> Result<Container> {
+        self.record_move(c, to, error.clone(), error, trigger).await
+    }
+
+    /// [`Self::record_status`] with a reason of its own for the log (how a stop went).
+    pub(crate) async fn record_move(
+        &self,
+        c: &Container,
+        to: ContainerStatus,
+        error: Option<String>,
+        reason: Option<String>,
+        trigger: Trigger,
+    ) -> Result<Container> {
         let change = StatusChange {
             id: c.id.clone(),
             from: c.status,
             to,
             error: error.clone(),
-            reason: error.clone(),
+            reason,
             trigger,
             at: crate::now(),
         };

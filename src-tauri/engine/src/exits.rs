@@ -69,7 +69,7 @@ impl Engine {
         }
         // Clear what the runtime still holds (mounts, runc state), as a stop does.
         let (to, reason) = match self.inner.runtime.stop(&c, true).await {
-            Ok(()) => (ContainerStatus::Stopped, STOPPED_UNEXPECTEDLY.to_owned()),
+            Ok(_) => (ContainerStatus::Stopped, STOPPED_UNEXPECTEDLY.to_owned()),
             Err(e) => (ContainerStatus::Failed, format!("{STOPPED_UNEXPECTEDLY}, and cleaning up failed: {e}")),
         };
         tracing::warn!(container = %id, "{reason}");

@@ -6,6 +6,7 @@ use crate::Engine;
 use crate::auth::Principal;
 use crate::error::{EngineError, Result};
 use hoody_model::{Container, ContainerId, ContainerStatus, Operation, Trigger};
+use hoody_runtime::Halt;
 
 impl Engine {
     pub async fn operate(&self, caller: &Principal, id: &ContainerId, op: Operation) -> Result<Container> {
@@ -13,19 +14,20 @@ impl Engine {
         let c = self.container(caller, id).await?;
         op.check(c.status)?;
         let runtime = &self.inner.runtime;
+        // What the log says of how it went: how a stop ended the init.
         let outcome = match op {
-            Operation::Start => runtime.start(&c).await,
-            Operation::Stop => runtime.stop(&c, false).await,
-            Operation::ForceStop => runtime.stop(&c, true).await,
+            Operation::Start => runtime.start(&c).await.map(|()| None),
+            Operation::Stop => runtime.stop(&c, false).await.map(Halt::describe),
+            Operation::ForceStop => runtime.stop(&c, true).await.map(Halt::describe),
             Operation::Restart => match runtime.stop(&c, false).await {
-                Ok(()) => runtime.start(&c).await,
+                Ok(halt) => runtime.start(&c).await.map(|()| halt.describe()),
                 Err(e) => Err(e),
             },
-            Operation::Pause => runtime.pause(&c).await,
-            Operation::Resume => runtime.resume(&c).await,
+            Operation::Pause => runtime.pause(&c).await.map(|()| None),
+            Operation::Resume => runtime.resume(&c).await.map(|()| None),
         };
         match outcome.map_err(EngineError::from) {
-            Ok(()) => self.record_status(&c, op.target(), None, Trigger::User).await,
+            Ok(how) => self.record_move(&c, op.target(), None, how, Trigger::User).await,
             // Nothing was done, so nothing changed.
             Err(e @ EngineError::RuntimeUnavailable(_)) => Err(e),
             Err(e) => {

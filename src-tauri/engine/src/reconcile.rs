@@ -87,7 +87,7 @@ impl Engine {
             (Running | Paused, RuntimeState::Stopped) if rebooted && c.autostart => start().await,
             // Its init is gone; clear what the runtime still holds (mounts, runc state).
             (Running | Paused, RuntimeState::Stopped) => match runtime.stop(c, true).await {
-                Ok(()) => Some((Stopped, None)),
+                Ok(_) => Some((Stopped, None)),
                 Err(e) => Some((Failed, Some(format!("cleaning up after the container stopped failed: {e}")))),
             },
             // Nothing to change, but a crash mid-stop may have left a mount or runc state.

@@ -16,6 +16,35 @@ pub enum RuntimeState {
     Absent,
 }
 
+/// How a stop ended the container's init.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Halt {
+    /// Nothing of it was running.
+    AlreadyDown,
+    /// It halted on its init's own signal, within the grace period.
+    OnSignal,
+    /// It was killed: at once when forced, else once the grace period (`Some`) ran out.
+    Killed { grace: Option<std::time::Duration> },
+}
+
+impl Halt {
+    /// What the status log says of it.
+    pub fn describe(self) -> Option<String> {
+        match self {
+            Self::AlreadyDown => None,
+            Self::OnSignal => Some("its init halted on its signal".into()),
+            Self::Killed { grace: None } => Some("killed at once (force-stop)".into()),
+            Self::Killed { grace: Some(grace) } => {
+                let grace = match grace.subsec_millis() {
+                    0 => format!("{} s", grace.as_secs()),
+                    _ => format!("{} ms", grace.as_millis()),
+                };
+                Some(format!("killed: its init did not halt within the {grace} grace period"))
+            }
+        }
+    }
+}
+
 /// Where a runtime reports how far long work on a container has got.
 pub type ProgressSink = std::sync::Arc<dyn Fn(&ContainerId, WorkProgress) + Send + Sync>;
 
@@ -46,8 +75,9 @@ pub trait ContainerRuntime: Send + Sync + 'static {
         Ok(())
     }
     async fn start(&self, container: &Container) -> Result<()>;
-    /// Stops the container: its init's halt signal and a grace period, or at once when `force`.
-    async fn stop(&self, container: &Container, force: bool) -> Result<()>;
+    /// Stops the container: its init's halt signal and a grace period, or at once when `force`;
+    /// answers how it ended.
+    async fn stop(&self, container: &Container, force: bool) -> Result<Halt>;
     async fn pause(&self, container: &Container) -> Result<()>;
     async fn resume(&self, container: &Container) -> Result<()>;
     /// Removes everything the runtime holds for the container (stopped first by the caller).
@@ -102,7 +132,7 @@ impl ContainerRuntime for UnavailableRuntime {
     async fn start(&self, _: &Container) -> Result<()> {
         self.err()
     }
-    async fn stop(&self, _: &Container, _: bool) -> Result<()> {
+    async fn stop(&self, _: &Container, _: bool) -> Result<Halt> {
         self.err()
     }
     async fn pause(&self, _: &Container) -> Result<()> {

@@ -30,7 +30,7 @@ mod spec;
 pub mod testkit;
 
 pub use container_files::ContainerFiles;
-pub use contract::{ContainerRuntime, ProgressSink, RuntimeState, UnavailableRuntime};
+pub use contract::{ContainerRuntime, Halt, ProgressSink, RuntimeState, UnavailableRuntime};
 pub use debootstrap::{DEFAULT_MIRROR, build_debian_tarball};
 pub use error::{Result, RuntimeError};
 pub use host_setup::host_setup;

@@ -1,7 +1,7 @@
 //! [`LocalRuntime`]: the container lifecycle on this machine.
 
 use crate::container_files::ContainerFiles;
-use crate::contract::{ContainerRuntime, RuntimeState};
+use crate::contract::{ContainerRuntime, Halt, RuntimeState};
 use crate::enter::{Enter, Overlay, Setup, View};
 use crate::error::{Result, RuntimeError};
 use crate::images::ImageStore;
@@ -398,7 +398,8 @@ impl LocalRuntime {
 
     /// Halts a slot (or kills it when `force`), then removes its runc state, cgroups and root
     /// mount. The ramdisk stays: its data survives restarts.
-    pub(crate) async fn halt(&self, slot: &str, force: bool) -> Result<()> {
+    pub(crate) async fn halt(&self, slot: &str, force: bool) -> Result<Halt> {
+        let mut halt = Halt::AlreadyDown;
         if let Some(state) = self.runc.state(slot).await? {
             if state.status == "paused" {
                 self.runc.resume(slot).await?;
@@ -408,8 +409,12 @@ impl LocalRuntime {
                 let init = self.instance(slot).map(|i| i.init).unwrap_or(InitKind::Other);
                 signal(state.pid, init.halt_signal())?;
                 gone = wait_for_exit(state.pid, self.config.stop_grace).await;
+                halt = if gone { Halt::OnSignal } else { Halt::Killed { grace: Some(self.config.stop_grace) } };
             }
             if !gone {
+                if force {
+                    halt = Halt::Killed { grace: None };
+                }
                 signal(state.pid, 9)?;
                 if !wait_for_exit(state.pid, Duration::from_secs(5)).await {
                     return Err(RuntimeError::Failed(format!(
@@ -428,7 +433,8 @@ impl LocalRuntime {
             Ok(())
         })
         .await?;
-        mounts::unmount(&self.bundle(slot).rootfs())
+        mounts::unmount(&self.bundle(slot).rootfs())?;
+        Ok(halt)
     }
 
     /// Removes everything of a slot: processes, mounts, ramdisk, files, cgroups.
@@ -593,7 +599,7 @@ impl ContainerRuntime for LocalRuntime {
         self.boot(&self.slot(&c.id), &BootSpec::of(c)).await
     }
 
-    async fn stop(&self, c: &Container, force: bool) -> Result<()> {
+    async fn stop(&self, c: &Container, force: bool) -> Result<Halt> {
         self.ensure_available()?;
         self.halt(&self.slot(&c.id), force).await
     }

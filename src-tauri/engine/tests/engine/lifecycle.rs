@@ -4,6 +4,7 @@ use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerStatus, ContainerUpdate, ErrorCode, Image, Operation,
     ProjectCreate, RuntimeInfo, SnapshotId, TokenId,
 };
+use hoody_runtime::Halt;
 use std::sync::{Arc, Mutex};
 
 /// Records every call; fails the operations named in `failing`.
@@ -37,8 +38,9 @@ impl ContainerRuntime for ScriptedRuntime {
     async fn start(&self, _: &Container) -> Result<(), RuntimeError> {
         self.call("start")
     }
-    async fn stop(&self, _: &Container, force: bool) -> Result<(), RuntimeError> {
-        self.call(if force { "kill" } else { "stop" })
+    async fn stop(&self, _: &Container, force: bool) -> Result<Halt, RuntimeError> {
+        self.call(if force { "kill" } else { "stop" })?;
+        Ok(if force { Halt::Killed { grace: None } } else { Halt::OnSignal })
     }
     async fn pause(&self, _: &Container) -> Result<(), RuntimeError> {
         self.call("pause")
