@@ -79,6 +79,7 @@ async fn every_route_answers_as_documented() {
     .await;
     call(Method::POST, "/containers/{id}/{operation}", format!("/containers/{cid}/stop"), None).await;
     call(Method::PUT, "/containers/{id}/snapshots/{name}", format!("/containers/{cid}/snapshots/s"), None).await;
+    call(Method::PATCH, "/containers/{id}/snapshots/{name}", format!("/containers/{cid}/snapshots/s"), None).await;
     call(Method::POST, "/containers/{id}/{operation}", format!("/containers/{cid}/start"), None).await;
     call(Method::DELETE, "/containers/{id}/snapshots/{name}", format!("/containers/{cid}/snapshots/s"), None).await;
     call(Method::GET, "/containers/{id}/stats", format!("/containers/{cid}/stats"), None).await;

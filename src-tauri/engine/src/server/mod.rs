@@ -259,7 +259,7 @@ operations! {
         answers 201 "Snapshot created successfully" Snapshot,
         errors [400, 401, 404, 409, 501, 503];
     "Restore a snapshot"
-    restore_snapshot => RestoreSnapshot: PUT "/containers/{id}/snapshots/{name}" { id: ContainerId, name: String }
+    restore_snapshot => RestoreSnapshot: PATCH | PUT "/containers/{id}/snapshots/{name}" { id: ContainerId, name: String }
         query: (), body: (),
         answers 200 "Snapshot restored successfully" Container,
         errors [400, 401, 404, 409, 501, 503];

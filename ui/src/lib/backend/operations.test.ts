@@ -9,8 +9,9 @@ describe("the one list of operations", () => {
       method: "POST",
       path: "/containers/abc/force-stop",
     });
+    // The platform's method first (PATCH; PUT is served too).
     expect(httpRequest("restore_snapshot", { params: { id: "abc", name: "v1 before/after" } })).toEqual({
-      method: "PUT",
+      method: "PATCH",
       path: "/containers/abc/snapshots/v1%20before%2Fafter",
     });
     expect(httpRequest("list_containers", { query: { runtime: "true", page: "2" } })).toEqual({

@@ -37,7 +37,7 @@ export const OPERATIONS = {
   copy_container: { methods: ["POST"], path: "/containers/{id}/copy" },
   list_snapshots: { methods: ["GET"], path: "/containers/{id}/snapshots" },
   create_snapshot: { methods: ["POST"], path: "/containers/{id}/snapshots" },
-  restore_snapshot: { methods: ["PUT"], path: "/containers/{id}/snapshots/{name}" },
+  restore_snapshot: { methods: ["PATCH", "PUT"], path: "/containers/{id}/snapshots/{name}" },
   delete_snapshot: { methods: ["DELETE"], path: "/containers/{id}/snapshots/{name}" },
   container_stats: { methods: ["GET"], path: "/containers/{id}/stats" },
   status_logs: { methods: ["GET"], path: "/containers/{id}/status-logs" },
