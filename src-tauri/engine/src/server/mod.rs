@@ -10,47 +10,25 @@
 
 mod answer;
 mod declare;
+mod http;
 mod local;
 mod params;
 mod remote;
 #[cfg(test)]
 mod typescript;
-pub use remote::{Endpoint, Refusing};
 
 pub use answer::{Answer, Data, Listed, Page};
+pub use http::{HttpCall, HttpInput, Method};
 pub use local::LocalServer;
 pub use params::{ContainerView, ImageFilter, PathParam, QueryParams, RequestBody};
+pub use remote::{Endpoint, Presented, Presenter, Refusing, Remote, Transport};
 
-use crate::error::{EngineError, Result};
+use crate::error::Result;
 use hoody_model::{
-    Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerUpdate, CreatedToken, ErrorCode, Image,
-    Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate, Realm, RealmCreate, Rental, RuntimeInfo,
-    ServerId, Snapshot, SnapshotCreate, StatusLogEntry, TokenCreate,
+    Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerUpdate, CreatedToken, Image, Operation,
+    PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate, Realm, RealmCreate, Rental, RuntimeInfo, ServerId,
+    Snapshot, SnapshotCreate, StatusLogEntry, TokenCreate,
 };
-
-/// The HTTP methods operations use.
-#[allow(clippy::upper_case_acronyms)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    GET,
-    POST,
-    PUT,
-    PATCH,
-    DELETE,
-}
-
-impl Method {
-    /// Lower case, as OpenAPI writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::GET => "get",
-            Self::POST => "post",
-            Self::PUT => "put",
-            Self::PATCH => "patch",
-            Self::DELETE => "delete",
-        }
-    }
-}
 
 /// One operation as the API serves and documents it.
 #[derive(Debug, Clone, Copy)]
@@ -87,96 +65,6 @@ impl OperationSpec {
     /// The success message, with path parameters filled in.
     pub fn message_for(&self, params: &[(String, String)]) -> String {
         params.iter().fold(self.message.to_owned(), |m, (k, v)| m.replace(&format!("{{{k}}}"), v))
-    }
-}
-
-/// What an HTTP request brings to an operation, decoded but not yet parsed.
-#[derive(Debug, Default)]
-pub struct HttpInput {
-    pub params: Vec<(String, String)>,
-    pub query: Vec<(String, String)>,
-    /// `null` when the operation takes no body.
-    pub body: serde_json::Value,
-}
-
-/// An operation as an HTTP request to send.
-#[derive(Debug, Clone)]
-pub struct HttpCall {
-    pub spec: &'static OperationSpec,
-    pub params: Vec<(&'static str, String)>,
-    pub query: Vec<(String, String)>,
-    pub body: Option<serde_json::Value>,
-}
-
-impl HttpCall {
-    /// The operation's first method.
-    pub fn method(&self) -> Method {
-        self.spec.methods[0]
-    }
-
-    /// The path under `/api/v1` with the parameters filled in (each one percent-encoded as a
-    /// segment) and the query string.
-    pub fn path_and_query(&self) -> String {
-        let mut path = self.spec.path.to_owned();
-        for (name, value) in &self.params {
-            path = path.replace(&format!("{{{name}}}"), &encode(value));
-        }
-        let query: Vec<String> = self.query.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
-        if !query.is_empty() {
-            path = format!("{path}?{}", query.join("&"));
-        }
-        path
-    }
-}
-
-/// Anything but letters, digits and `-_.~` percent-encoded.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// Carries an operation's HTTP call to a server that speaks the Hoody API, and brings back the
-/// `data` of its answer (or its refusal, with the server's code).
-#[async_trait::async_trait]
-pub trait Transport: Send + Sync {
-    async fn send(&self, call: HttpCall) -> Result<serde_json::Value>;
-
-    /// The error for an answer that does not fit the operation.
-    fn undecodable(&self, operation: &str, e: serde_json::Error) -> EngineError {
-        EngineError::rule(ErrorCode::Internal, format!("the answer to {operation} does not fit the Hoody API: {e}"))
-    }
-}
-
-/// A server at the other end of a [`Transport`].
-#[derive(Debug, Clone)]
-pub struct Remote<T>(pub T);
-
-/// How a host shows a container it got from a server.
-pub type Presenter = std::sync::Arc<dyn Fn(&mut Container) + Send + Sync>;
-
-/// `server`, its answers' containers passed through `present`.
-pub struct Presented<S> {
-    pub server: S,
-    pub present: Presenter,
-}
-
-impl<S> std::fmt::Debug for Presented<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Presented").finish_non_exhaustive()
-    }
-}
-
-impl HttpInput {
-    fn param(&self, name: &str) -> Result<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .ok_or_else(|| EngineError::rule(ErrorCode::InvalidRequest, format!("the path lacks its {name} segment")))
     }
 }
 
@@ -318,6 +206,7 @@ operations! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hoody_model::ErrorCode;
 
     #[test]
     fn each_operation_is_declared_once_with_a_unique_route() {

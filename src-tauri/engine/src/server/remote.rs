@@ -1,11 +1,44 @@
-//! The REST client as the [`Transport`] of a remote server: any endpoint that speaks the Hoody
-//! API (the Hoody cloud, another hoodyd) is then a [`Server`](super::Server) as
-//! `Remote(client)`, or `Remote(Endpoint)` to have its errors name it as the user does.
+//! Servers at the other end of a wire. Any [`Transport`] makes a [`Server`](super::Server) as
+//! `Remote(transport)` (the operations are derived from the declaration): the REST client for
+//! an endpoint that speaks the Hoody API (the Hoody cloud, another hoodyd), an [`Endpoint`] to
+//! have its errors name it as the user does, or [`Refusing`] for one that cannot be asked.
+//! [`Presented`] shows a server's containers as this host does.
 
-use super::{HttpCall, Method, Transport};
+use super::{HttpCall, Method};
 use crate::error::{EngineError, Result};
 use hoody_client::{ClientError, HoodyClient};
-use hoody_model::ErrorCode;
+use hoody_model::{Container, ErrorCode};
+
+/// Carries an operation's HTTP call to a server that speaks the Hoody API, and brings back the
+/// `data` of its answer (or its refusal, with the server's code).
+#[async_trait::async_trait]
+pub trait Transport: Send + Sync {
+    async fn send(&self, call: HttpCall) -> Result<serde_json::Value>;
+
+    /// The error for an answer that does not fit the operation.
+    fn undecodable(&self, operation: &str, e: serde_json::Error) -> EngineError {
+        EngineError::rule(ErrorCode::Internal, format!("the answer to {operation} does not fit the Hoody API: {e}"))
+    }
+}
+
+/// A server at the other end of a [`Transport`].
+#[derive(Debug, Clone)]
+pub struct Remote<T>(pub T);
+
+/// How a host shows a container it got from a server.
+pub type Presenter = std::sync::Arc<dyn Fn(&mut Container) + Send + Sync>;
+
+/// `server`, its answers' containers passed through `present`.
+pub struct Presented<S> {
+    pub server: S,
+    pub present: Presenter,
+}
+
+impl<S> std::fmt::Debug for Presented<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Presented").finish_non_exhaustive()
+    }
+}
 
 /// A remote endpoint under the name its user gave it.
 #[derive(Debug, Clone)]
