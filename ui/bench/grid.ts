@@ -32,6 +32,7 @@ const containers: Container[] = Array.from({ length: COUNT }, (_, i) => {
 
 const refused = () => Promise.reject(new Error("the benchmark's backend only lists"));
 const backend: Backend = {
+  operation: refused,
   containers: async () => containers,
   container: async (id) => containers.find((c) => c.id === id)!,
   projects: async () => Array.from({ length: 7 }, (_, i) => ({ id: `p${i}`.padStart(24, "0"), alias: `project-${i}` }) as never),

@@ -17,8 +17,13 @@ import type { StatusLogEntry } from "../bindings/StatusLogEntry";
 import type { GeneratedSshKey } from "../bindings/GeneratedSshKey";
 import type { SecretStore } from "../bindings/SecretStore";
 import type { ServerEntry } from "../bindings/ServerEntry";
+import type { OperationName } from "../bindings/operations";
+import type { Answer, Call } from "./operations";
 
 export interface Backend {
+  /** Any operation of the Hoody API by its declared name (../bindings/operations.ts), on `server`
+   * (absent: the one holding what it names, else this one). */
+  operation<N extends OperationName>(op: N, call: Call<N>, server?: string): Promise<Answer<N>>;
   /** Every container the caller may see, with runtime details (urls, processes). */
   containers(): Promise<Container[]>;
   container(id: string): Promise<Container>;

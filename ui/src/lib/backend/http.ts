@@ -42,14 +42,14 @@ export class HttpBackend extends OperationsBackend implements Backend {
     return envelope.data as T;
   }
 
-  protected send<N extends OperationName>(op: N, call: Call<N>): Promise<Answer<N>> {
+  operation<N extends OperationName>(op: N, call: Call<N>): Promise<Answer<N>> {
     const { method, path } = httpRequest(op, call);
     return this.call<Answer<N>>(method, path, call.body);
   }
 
   containers() {
     const read = (page: number) =>
-      this.send("list_containers", { query: { runtime: "true", page: `${page}`, limit: `${PAGE}` } });
+      this.operation("list_containers", { query: { runtime: "true", page: `${page}`, limit: `${PAGE}` } });
     return everyPage(read, (data) => (data as Answer<"list_containers">).containers);
   }
 

@@ -45,74 +45,75 @@ export async function everyPage<T>(read: (page: number) => Promise<{ pagination:
   }
 }
 
-/** The Backend methods that are one operation on one server, over a transport's `send`
+/** The Backend methods that are one operation on one server, over a transport's `operation`
  * (`server`: the one to ask; absent, the one concerned). */
 export abstract class OperationsBackend {
-  protected abstract send<N extends OperationName>(op: N, call: Call<N>, server?: string): Promise<Answer<N>>;
+  /** Any operation of the list, on `server` (absent: the one concerned). */
+  abstract operation<N extends OperationName>(op: N, call: Call<N>, server?: string): Promise<Answer<N>>;
 
   container(id: string) {
-    return this.send("get_container", { params: { id }, query: { runtime: "true" } });
+    return this.operation("get_container", { params: { id }, query: { runtime: "true" } });
   }
 
   createProject(req: ProjectCreate, server?: string) {
-    return this.send("create_project", { body: req }, server);
+    return this.operation("create_project", { body: req }, server);
   }
 
   images(server?: string) {
-    return this.send("images", {}, server);
+    return this.operation("images", {}, server);
   }
 
   realms(server?: string) {
-    return this.send("realms", {}, server);
+    return this.operation("realms", {}, server);
   }
 
   createContainer(projectId: string, req: ContainerCreate, server?: string) {
-    return this.send("create_container", { params: { id: projectId }, body: req }, server);
+    return this.operation("create_container", { params: { id: projectId }, body: req }, server);
   }
 
   operate(id: string, op: Operation) {
-    return this.send("operate", { params: { id, operation: op } });
+    return this.operation("operate", { params: { id, operation: op } });
   }
 
   async deleteContainer(id: string) {
-    await this.send("delete_container", { params: { id } });
+    await this.operation("delete_container", { params: { id } });
   }
 
   snapshot(id: string, req: SnapshotCreate) {
-    return this.send("create_snapshot", { params: { id }, body: req });
+    return this.operation("create_snapshot", { params: { id }, body: req });
   }
 
   copy(id: string) {
-    return this.send("copy_container", { params: { id } });
+    return this.operation("copy_container", { params: { id } });
   }
 
   updateContainer(id: string, req: ContainerUpdate) {
-    return this.send("update_container", { params: { id }, body: req });
+    return this.operation("update_container", { params: { id }, body: req });
   }
 
   snapshots(id: string) {
-    return this.send("list_snapshots", { params: { id } });
+    return this.operation("list_snapshots", { params: { id } });
   }
 
   restoreSnapshot(id: string, name: string) {
-    return this.send("restore_snapshot", { params: { id, name } });
+    return this.operation("restore_snapshot", { params: { id, name } });
   }
 
   deleteSnapshot(id: string, name: string) {
-    return this.send("delete_snapshot", { params: { id, name } });
+    return this.operation("delete_snapshot", { params: { id, name } });
   }
 
   statusLogs(id: string) {
-    return this.send("status_logs", { params: { id } });
+    return this.operation("status_logs", { params: { id } });
   }
 
   stats(id: string) {
-    return this.send("container_stats", { params: { id } });
+    return this.operation("container_stats", { params: { id } });
   }
 
   /** Every project of one server. */
   projectsOf(server?: string) {
-    const read = (page: number) => this.send("list_projects", { query: { page: `${page}`, limit: `${PAGE}` } }, server);
+    const read = (page: number) => this.operation("list_projects", { query: { page: `${page}`, limit: `${PAGE}` } }, server);
     return everyPage(read, (data) => (data as Answer<"list_projects">).projects);
   }
 }

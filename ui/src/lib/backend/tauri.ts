@@ -25,7 +25,7 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 }
 
 export class TauriBackend extends OperationsBackend implements Backend {
-  protected send<N extends OperationName>(op: N, c: Call<N>, server?: string): Promise<Answer<N>> {
+  operation<N extends OperationName>(op: N, c: Call<N>, server?: string): Promise<Answer<N>> {
     const rpc: RpcCall = { op, server, params: c.params ?? {}, query: c.query ?? {}, body: c.body };
     return call<Answer<N>>("rpc", { call: rpc });
   }
