@@ -16,13 +16,14 @@ impl Engine {
     pub async fn servers(&self) -> Result<Vec<Server>> {
         let runtime = &self.inner.runtime;
         let reason = runtime.unavailable_reason();
+        let host = hoody_runtime::host::facts();
         Ok(vec![Server {
             id: self.inner.server.id.clone(),
             name: self.inner.server.name.clone(),
             status: ServerStatus::Ready,
-            hostname: read_trimmed("/proc/sys/kernel/hostname").unwrap_or_else(|| "localhost".into()),
-            cpu_count: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
-            memory_bytes: total_memory_bytes().unwrap_or(0),
+            hostname: host.hostname,
+            cpu_count: host.cpu_count,
+            memory_bytes: host.memory_bytes,
             runtime: reason.is_none().then(|| runtime.name().to_owned()),
             runtime_unavailable_reason: reason,
             container_count: self.inner.store.count_containers().await?,
@@ -58,15 +59,4 @@ impl Engine {
         }
         Ok(images)
     }
-}
-
-fn read_trimmed(path: &str) -> Option<String> {
-    std::fs::read_to_string(path).ok().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
-fn total_memory_bytes() -> Option<u64> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }
