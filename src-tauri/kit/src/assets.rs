@@ -2,7 +2,7 @@
 //! binary so a server needs nothing beside it. `build.rs` checks that `ui/node_modules`
 //! holds them (`npm ci --prefix ui`, which `.ci/install-deps` runs).
 
-use crate::files::error;
+use crate::error::refuse;
 use crate::proxy::{Body, with_type};
 use bytes::Bytes;
 use hyper::{Response, StatusCode};
@@ -26,7 +26,7 @@ pub fn terminal_page(path: &str, n: u16) -> Response<Body> {
         "/assets/xterm.js" => (Bytes::from_static(npm!("@xterm/xterm/lib/xterm.js")), JS),
         "/assets/xterm.css" => (Bytes::from_static(npm!("@xterm/xterm/css/xterm.css")), "text/css"),
         "/assets/addon-fit.js" => (Bytes::from_static(npm!("@xterm/addon-fit/lib/addon-fit.js")), JS),
-        _ => return error(StatusCode::NOT_FOUND, &format!("no asset {path}")),
+        _ => return refuse(StatusCode::NOT_FOUND, &format!("no asset {path}")),
     };
     with_type(StatusCode::OK, bytes, content_type)
 }
@@ -43,7 +43,7 @@ pub fn display_page(path: &str, n: u16) -> Response<Body> {
         .and_then(|rel| NOVNC.get_file(rel));
     match file {
         Some(file) if path.ends_with(".js") => with_type(StatusCode::OK, Bytes::from_static(file.contents()), JS),
-        _ => error(StatusCode::NOT_FOUND, &format!("no asset {path}")),
+        _ => refuse(StatusCode::NOT_FOUND, &format!("no asset {path}")),
     }
 }
 

@@ -6,7 +6,7 @@
 //! the sysexits codes 64 → 400, 66 → 404, 69 → 503, 77 → 403, anything else → 500 (with its
 //! stderr). `GET /api/v1/exec/list` and `GET /api/v1/exec/health` describe the service.
 
-use crate::files::error;
+use crate::error::refuse;
 use crate::proxy::{Body, json};
 use bytes::Bytes;
 use hoody_runtime::rootdir::RootDir;
@@ -29,7 +29,7 @@ pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
     let path = req.uri().path().to_owned();
     let root = match RootDir::open(std::path::Path::new(&format!("/proc/{init_pid}/root"))) {
         Ok(root) => root,
-        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, &format!("the container is not reachable: {e}")),
+        Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &format!("the container is not reachable: {e}")),
     };
     match path.as_str() {
         "/api/v1/exec/health" => {
@@ -43,7 +43,7 @@ pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 json(StatusCode::OK, &serde_json::json!({ "scripts_dir": SCRIPTS_DIR, "scripts": [] }))
             }
-            Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+            Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
         },
         _ => {
             let (script, path_info) = split_script(&path);
@@ -51,13 +51,13 @@ pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
                 && !script.starts_with('.')
                 && script.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
             if !valid {
-                return error(StatusCode::NOT_FOUND, &format!("no script for {path}; scripts answer at /NAME"));
+                return refuse(StatusCode::NOT_FOUND, &format!("no script for {path}; scripts answer at /NAME"));
             }
             let rel = format!("{SCRIPTS_DIR}/{script}");
             match root.stat(&rel) {
                 Ok(entry) if entry.kind == "file" && executable(&entry.mode) => {}
-                Ok(_) => return error(StatusCode::NOT_FOUND, &format!("{rel} is not an executable file")),
-                Err(_) => return error(StatusCode::NOT_FOUND, &format!("there is no script {rel} in the container")),
+                Ok(_) => return refuse(StatusCode::NOT_FOUND, &format!("{rel} is not an executable file")),
+                Err(_) => return refuse(StatusCode::NOT_FOUND, &format!("there is no script {rel} in the container")),
             }
             run(req, init_pid, &rel, path_info).await
         }
@@ -96,7 +96,7 @@ async fn run(req: Request<Incoming>, init_pid: u32, script: &str, path_info: Str
     let input = match Limited::new(req.into_body(), MAX_INPUT).collect().await {
         Ok(body) => body.to_bytes(),
         Err(_) => {
-            return error(
+            return refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &format!("request bodies are limited to {} MiB", MAX_INPUT >> 20),
             );
@@ -119,7 +119,7 @@ async fn run(req: Request<Incoming>, init_pid: u32, script: &str, path_info: Str
     });
     let mut child = match child {
         Ok(child) => child,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, &format!("cannot start {script}: {e}")),
+        Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, &format!("cannot start {script}: {e}")),
     };
     if let Some(mut stdin) = child.stdin.take() {
         tokio::spawn(async move {
@@ -128,9 +128,9 @@ async fn run(req: Request<Incoming>, init_pid: u32, script: &str, path_info: Str
     }
     let out = match tokio::time::timeout(TIMEOUT, child.wait_with_output()).await {
         Ok(Ok(out)) => out,
-        Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, &format!("{script} failed: {e}")),
+        Ok(Err(e)) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, &format!("{script} failed: {e}")),
         Err(_) => {
-            return error(StatusCode::GATEWAY_TIMEOUT, &format!("{script} ran longer than {}s", TIMEOUT.as_secs()));
+            return refuse(StatusCode::GATEWAY_TIMEOUT, &format!("{script} ran longer than {}s", TIMEOUT.as_secs()));
         }
     };
     let status = match out.status.code() {
@@ -142,7 +142,7 @@ async fn run(req: Request<Incoming>, init_pid: u32, script: &str, path_info: Str
         code => {
             let stderr = String::from_utf8_lossy(&out.stderr);
             let how = code.map_or("was killed by a signal".to_owned(), |c| format!("exited with {c}"));
-            return error(StatusCode::INTERNAL_SERVER_ERROR, &format!("{script} {how}: {}", stderr.trim()));
+            return refuse(StatusCode::INTERNAL_SERVER_ERROR, &format!("{script} {how}: {}", stderr.trim()));
         }
     };
     let mut resp = Response::new(Full::new(Bytes::from(out.stdout)).map_err(|never| match never {}).boxed());

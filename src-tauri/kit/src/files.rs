@@ -10,6 +10,7 @@
 //! made, absolute or not, and a directory swapped for a link mid-request all stay inside it.
 //! `..` is refused outright.
 
+use crate::error::refuse;
 use crate::proxy::{Body, escape, html_page, json};
 use bytes::Bytes;
 use hoody_runtime::rootdir::{Entry, RootDir};
@@ -58,11 +59,11 @@ pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
     } else if path == "/" {
         ("browse", "/")
     } else {
-        return error(StatusCode::NOT_FOUND, &format!("no files route {path}; use {API}/PATH"));
+        return refuse(StatusCode::NOT_FOUND, &format!("no files route {path}; use {API}/PATH"));
     };
     let rel = match decode(raw) {
         Ok(rel) => rel,
-        Err((status, why)) => return error(status, why),
+        Err((status, why)) => return refuse(status, why),
     };
     let mut input = Bytes::new();
     let op = match (req.method().clone(), route) {
@@ -75,12 +76,12 @@ pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
             let permissions = match mode.map(|m| u32::from_str_radix(m, 8)) {
                 None => None,
                 Some(Ok(bits)) if bits <= 0o7777 => Some(bits),
-                Some(_) => return error(StatusCode::BAD_REQUEST, "mode must be octal permission bits, like 755"),
+                Some(_) => return refuse(StatusCode::BAD_REQUEST, "mode must be octal permission bits, like 755"),
             };
             input = match Limited::new(req.into_body(), MAX_UPLOAD).collect().await {
                 Ok(body) => body.to_bytes(),
                 Err(_) => {
-                    return error(
+                    return refuse(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         &format!("uploads are limited to {} MiB", MAX_UPLOAD >> 20),
                     );
@@ -90,11 +91,11 @@ pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
         }
         (Method::POST, "files") if flag("mkdir") => FileOp::Mkdir(rel),
         (Method::DELETE, "files") => FileOp::Remove(rel),
-        (method, _) => return error(StatusCode::METHOD_NOT_ALLOWED, &format!("{method} {path} is not a files route")),
+        (method, _) => return refuse(StatusCode::METHOD_NOT_ALLOWED, &format!("{method} {path} is not a files route")),
     };
     match crate::inside::run(init_pid, "files", &op, input, TIMEOUT).await {
         Ok((reply, body)) => crate::inside::reply_to_response(reply, body),
-        Err(why) => error(StatusCode::SERVICE_UNAVAILABLE, &format!("the container's files are not reachable: {why}")),
+        Err(why) => refuse(StatusCode::SERVICE_UNAVAILABLE, &format!("the container's files are not reachable: {why}")),
     }
 }
 
@@ -103,8 +104,8 @@ pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
 pub(crate) fn execute_inside(request: &[u8], input: Vec<u8>) -> (crate::inside::Reply, Vec<u8>) {
     let response = match (serde_json::from_slice::<FileOp>(request), RootDir::open(std::path::Path::new("/"))) {
         (Ok(op), Ok(root)) => execute(&root, op, input).unwrap_or_else(|e| io_error(&e)),
-        (Err(e), _) => error(StatusCode::BAD_REQUEST, &format!("a malformed files operation: {e}")),
-        (_, Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, &format!("the container's root is not reachable: {e}")),
+        (Err(e), _) => refuse(StatusCode::BAD_REQUEST, &format!("a malformed files operation: {e}")),
+        (_, Err(e)) => refuse(StatusCode::SERVICE_UNAVAILABLE, &format!("the container's root is not reachable: {e}")),
     };
     crate::inside::response_to_reply(response)
 }
@@ -196,14 +197,7 @@ fn io_error(e: &io::Error) -> Response<Body> {
         _ if e.raw_os_error() == Some(40) => StatusCode::BAD_REQUEST, // ELOOP: a symlink as the last component
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    error(status, &e.to_string())
-}
-
-pub(crate) fn error(status: StatusCode, message: &str) -> Response<Body> {
-    json(
-        status,
-        &serde_json::json!({ "statusCode": status.as_u16(), "error": status.canonical_reason(), "message": message }),
-    )
+    refuse(status, &e.to_string())
 }
 
 #[cfg(test)]

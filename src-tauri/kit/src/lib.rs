@@ -4,6 +4,7 @@
 mod assets;
 mod display;
 mod enter;
+pub mod error;
 mod exec;
 mod files;
 pub mod inside;

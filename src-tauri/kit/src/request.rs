@@ -1,25 +1,10 @@
 //! Reading what a client sent: query parameters, percent-escapes and size-limited bodies.
 
-use crate::proxy::Body;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use hyper::{Response, StatusCode};
+
 use std::collections::HashMap;
-
-/// A request a service turns down: the status and a message that says why.
-#[derive(Debug)]
-pub struct Refusal(pub StatusCode, pub String);
-
-impl Refusal {
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self(status, message.into())
-    }
-
-    pub fn answer(self) -> Response<Body> {
-        crate::files::error(self.0, &self.1)
-    }
-}
 
 /// Decodes `%XX` escapes (and `+` as a space when `plus_is_space`); None when an escape is
 /// malformed or the result is not UTF-8.

@@ -10,7 +10,8 @@
 //! to it, and nothing of the host is reachable. A statement that runs longer than
 //! [`TIMEOUT`] is interrupted.
 
-use crate::proxy::{Body, json};
+use crate::error::{KitCode, KitError};
+use crate::proxy::Body;
 use crate::request::{Query, body};
 use base64::Engine as _;
 use bytes::Bytes;
@@ -36,34 +37,24 @@ pub const MAX_ROWS: usize = 10_000;
 const MAX_WORKERS: usize = 16;
 const API: &str = "/api/v1/sqlite";
 
-/// A refusal: status, the platform's error code and a message.
-#[derive(Debug)]
-struct Fail(StatusCode, &'static str, String);
-
-impl Fail {
-    fn bad(code: &'static str, message: impl Into<String>) -> Self {
-        Self(StatusCode::BAD_REQUEST, code, message.into())
-    }
-}
-
-impl From<rusqlite::Error> for Fail {
+impl From<rusqlite::Error> for KitError {
     fn from(e: rusqlite::Error) -> Self {
         use rusqlite::ErrorCode::*;
-        let (status, code) = match e.sqlite_error_code() {
-            Some(NotADatabase) => (StatusCode::BAD_REQUEST, "INVALID_SQLITE_HEADER"),
-            Some(ConstraintViolation) => (StatusCode::CONFLICT, "CONSTRAINT_VIOLATION"),
-            Some(DatabaseBusy | DatabaseLocked) => (StatusCode::SERVICE_UNAVAILABLE, "DATABASE_BUSY"),
-            Some(OperationInterrupted) => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
-            Some(ReadOnly) => (StatusCode::FORBIDDEN, "READ_ONLY"),
-            Some(CannotOpen | PermissionDenied) => (StatusCode::BAD_REQUEST, "INVALID_DB_PATH"),
-            Some(DiskFull) => (StatusCode::INSUFFICIENT_STORAGE, "DISK_FULL"),
-            _ => (StatusCode::BAD_REQUEST, "SQL_ERROR"),
+        let code = match e.sqlite_error_code() {
+            Some(NotADatabase) => KitCode::InvalidSqliteHeader,
+            Some(ConstraintViolation) => KitCode::ConstraintViolation,
+            Some(DatabaseBusy | DatabaseLocked) => KitCode::DatabaseBusy,
+            Some(OperationInterrupted) => KitCode::Timeout,
+            Some(ReadOnly) => KitCode::ReadOnly,
+            Some(CannotOpen | PermissionDenied) => KitCode::InvalidDbPath,
+            Some(DiskFull) => KitCode::DiskFull,
+            _ => KitCode::SqlError,
         };
         let message = match code {
-            "TIMEOUT" => format!("the statement ran longer than {}s and was interrupted", TIMEOUT.as_secs()),
+            KitCode::Timeout => format!("the statement ran longer than {}s and was interrupted", TIMEOUT.as_secs()),
             _ => e.to_string(),
         };
-        Self(status, code, message)
+        Self::new(code, message)
     }
 }
 
@@ -75,12 +66,10 @@ struct Answer {
     headers: Vec<(&'static str, String)>,
 }
 
-impl Fail {
-    fn into_reply(self) -> (crate::inside::Reply, Vec<u8>) {
-        let Fail(status, code, message) = self;
-        let body = json!({ "statusCode": status.as_u16(), "error": code, "message": message });
-        (crate::inside::Reply::new(status, "application/json"), serde_json::to_vec(&body).expect("JSON serialises"))
-    }
+/// A refusal as the container's side sends it back.
+fn refusal(e: KitError) -> (crate::inside::Reply, Vec<u8>) {
+    let body = serde_json::to_vec(&e.body()).expect("JSON serialises");
+    (crate::inside::Reply::new(e.status(), "application/json"), body)
 }
 
 impl Answer {
@@ -101,15 +90,13 @@ impl Answer {
 pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
     let (reply, body) = match route(req, init_pid).await {
         Ok(done) => done,
-        Err(Fail(status, code, message)) => {
-            return json(status, &json!({ "statusCode": status.as_u16(), "error": code, "message": message }));
-        }
+        Err(e) => return e.into_response(),
     };
     crate::inside::reply_to_response(reply, body)
 }
 
-async fn route(req: Request<Incoming>, init_pid: u32) -> Result<(crate::inside::Reply, Bytes), Fail> {
-    let query = Query::parse(req.uri().query()).map_err(|e| Fail::bad("INVALID_PARAMETERS", e))?;
+async fn route(req: Request<Incoming>, init_pid: u32) -> Result<(crate::inside::Reply, Bytes), KitError> {
+    let query = Query::parse(req.uri().query()).map_err(|e| KitError::new(KitCode::InvalidParameters, e))?;
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
     if path == format!("{API}/health") {
@@ -117,30 +104,25 @@ async fn route(req: Request<Incoming>, init_pid: u32) -> Result<(crate::inside::
         return Ok((reply, Bytes::from(body)));
     }
     let Some(rest) = path.strip_prefix(API) else {
-        return Err(Fail(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            format!("no sqlite route {path}; the API is under {API}"),
-        ));
+        return Err(KitError::new(KitCode::NotFound, format!("no sqlite route {path}; the API is under {API}")));
     };
     let rest = rest.to_owned();
     let db_param = if rest == "/db/create" { "path" } else { "db" };
     let db = query.get(db_param).map(resolve_db).transpose()?;
-    let db = || db.clone().ok_or_else(|| Fail::bad("INVALID_DB_PATH", format!("{db_param} is required")));
+    let db = || db.clone().ok_or_else(|| KitError::new(KitCode::InvalidDbPath, format!("{db_param} is required")));
     let create = query.flag("create_db_if_missing");
     let table = kv_table(query.get("table"))?;
     let op = match (method, rest.as_str()) {
         (Method::POST, "/db/create") => Op::Create { db: db()?, init_kv: query.flag("init_kv").then_some(table) },
         (Method::POST, "/db") => {
-            let raw = body(req.into_body(), MAX_BODY)
-                .await
-                .map_err(|e| Fail(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", e))?;
-            let tx: Transaction = serde_json::from_slice(&raw)
-                .map_err(|e| Fail::bad("INVALID_PARAMETERS", format!("the body is not a transaction: {e}")))?;
+            let raw = body(req.into_body(), MAX_BODY).await.map_err(|e| KitError::new(KitCode::PayloadTooLarge, e))?;
+            let tx: Transaction = serde_json::from_slice(&raw).map_err(|e| {
+                KitError::new(KitCode::InvalidParameters, format!("the body is not a transaction: {e}"))
+            })?;
             Op::Transaction { db: db()?, create, steps: tx.transaction }
         }
         (Method::GET, "/query") => {
-            let sql = query.get("sql").ok_or_else(|| Fail::bad("INVALID_PARAMETERS", "sql is required"))?;
+            let sql = query.get("sql").ok_or_else(|| KitError::new(KitCode::InvalidParameters, "sql is required"))?;
             let sql = decode_sql(sql)?;
             Op::Query { db: db()?, sql }
         }
@@ -148,37 +130,33 @@ async fn route(req: Request<Incoming>, init_pid: u32) -> Result<(crate::inside::
         (method, kv) if kv.starts_with("/kv/") => {
             let key = crate::request::percent_decode(&kv["/kv/".len()..], false)
                 .filter(|k| !k.is_empty())
-                .ok_or_else(|| Fail::bad("INVALID_PARAMETERS", "the key is empty or badly escaped"))?;
+                .ok_or_else(|| KitError::new(KitCode::InvalidParameters, "the key is empty or badly escaped"))?;
             match method {
                 Method::GET | Method::HEAD => Op::KvGet { db: db()?, table, key },
                 Method::DELETE => Op::KvDelete { db: db()?, table, key },
                 Method::PUT => {
                     let raw = body(req.into_body(), MAX_BODY)
                         .await
-                        .map_err(|e| Fail(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", e))?;
+                        .map_err(|e| KitError::new(KitCode::PayloadTooLarge, e))?;
                     let value: Value = serde_json::from_slice(&raw)
-                        .map_err(|e| Fail::bad("INVALID_JSON", format!("the value must be JSON: {e}")))?;
+                        .map_err(|e| KitError::new(KitCode::InvalidJson, format!("the value must be JSON: {e}")))?;
                     Op::KvPut { db: db()?, table, key, value, create }
                 }
                 other => {
-                    return Err(Fail(
-                        StatusCode::METHOD_NOT_ALLOWED,
-                        "METHOD_NOT_ALLOWED",
-                        format!("{other} is not a KV method"),
-                    ));
+                    return Err(KitError::new(KitCode::MethodNotAllowed, format!("{other} is not a KV method")));
                 }
             }
         }
         (method, _) => {
-            return Err(Fail(StatusCode::NOT_FOUND, "NOT_FOUND", format!("no sqlite route {method} {path}")));
+            return Err(KitError::new(KitCode::NotFound, format!("no sqlite route {method} {path}")));
         }
     };
     run(init_pid, op).await
 }
 
 /// `app` or `./app` → `/hoody/databases/app.db`; absolute paths stay as they are.
-fn resolve_db(raw: &str) -> Result<String, Fail> {
-    let invalid = |why: &str| Fail::bad("INVALID_DB_PATH", format!("invalid database path {raw:?}: {why}"));
+fn resolve_db(raw: &str) -> Result<String, KitError> {
+    let invalid = |why: &str| KitError::new(KitCode::InvalidDbPath, format!("invalid database path {raw:?}: {why}"));
     if raw.contains('\0') {
         return Err(invalid("it contains a NUL byte"));
     }
@@ -200,7 +178,7 @@ fn resolve_db(raw: &str) -> Result<String, Fail> {
 }
 
 /// The KV table name: `kv_store` unless `table=` names another plain identifier.
-fn kv_table(raw: Option<&str>) -> Result<String, Fail> {
+fn kv_table(raw: Option<&str>) -> Result<String, KitError> {
     let name = raw.unwrap_or("kv_store");
     let valid = name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
@@ -208,18 +186,18 @@ fn kv_table(raw: Option<&str>) -> Result<String, Fail> {
     if valid {
         Ok(name.to_owned())
     } else {
-        Err(Fail::bad("INVALID_PARAMETERS", format!("{name:?} is not a table name")))
+        Err(KitError::new(KitCode::InvalidParameters, format!("{name:?} is not a table name")))
     }
 }
 
 /// Shareable queries carry their SQL base64-encoded (standard or URL-safe alphabet).
-fn decode_sql(raw: &str) -> Result<String, Fail> {
+fn decode_sql(raw: &str) -> Result<String, KitError> {
     let raw = raw.trim_end_matches('=');
     let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
         .decode(raw)
         .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw))
-        .map_err(|_| Fail::bad("INVALID_PARAMETERS", "sql must be base64-encoded SQL"))?;
-    String::from_utf8(bytes).map_err(|_| Fail::bad("INVALID_PARAMETERS", "sql must decode to UTF-8 text"))
+        .map_err(|_| KitError::new(KitCode::InvalidParameters, "sql must be base64-encoded SQL"))?;
+    String::from_utf8(bytes).map_err(|_| KitError::new(KitCode::InvalidParameters, "sql must decode to UTF-8 text"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -252,30 +230,30 @@ enum Op {
     KvDelete { db: String, table: String, key: String },
 }
 
-async fn run(init_pid: u32, op: Op) -> Result<(crate::inside::Reply, Bytes), Fail> {
+async fn run(init_pid: u32, op: Op) -> Result<(crate::inside::Reply, Bytes), KitError> {
     static WORKERS: Semaphore = Semaphore::const_new(MAX_WORKERS);
     let _permit = WORKERS.acquire().await.expect("the semaphore is never closed");
     // Beyond the statement's own limit: the helper's start and the answer's way back.
     let limit = TIMEOUT + Duration::from_secs(10);
     crate::inside::run(init_pid, "sqlite", &op, Bytes::new(), limit)
         .await
-        .map_err(|e| Fail(StatusCode::SERVICE_UNAVAILABLE, "CONTAINER_UNREACHABLE", e))
+        .map_err(|e| KitError::new(KitCode::ContainerUnreachable, e))
 }
 
 /// Inside the container: one operation (a line of JSON) executed, as a reply and its body.
 pub(crate) fn execute_inside(request: &[u8]) -> (crate::inside::Reply, Vec<u8>) {
     let op: Op = match serde_json::from_slice(request) {
         Ok(op) => op,
-        Err(e) => return Fail::bad("INVALID_PARAMETERS", format!("a malformed operation: {e}")).into_reply(),
+        Err(e) => return refusal(KitError::new(KitCode::InvalidParameters, format!("a malformed operation: {e}"))),
     };
     match execute(op) {
         Ok(answer) => answer.into_reply(),
-        Err(fail) => fail.into_reply(),
+        Err(e) => refusal(e),
     }
 }
 
 /// Runs inside the container.
-fn execute(op: Op) -> Result<Answer, Fail> {
+fn execute(op: Op) -> Result<Answer, KitError> {
     match op {
         Op::Create { db, init_kv } => {
             let existed = Path::new(&db).exists();
@@ -291,7 +269,7 @@ fn execute(op: Op) -> Result<Answer, Fail> {
             let conn = open(&db, false, true)?;
             let mut stmt = conn.prepare(&sql)?;
             if !stmt.readonly() {
-                return Err(Fail(StatusCode::FORBIDDEN, "READ_ONLY", "shareable queries may only read".into()));
+                return Err(KitError::new(KitCode::ReadOnly, "shareable queries may only read"));
             }
             let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
             let mut rows = stmt.query([])?;
@@ -335,7 +313,7 @@ fn execute(op: Op) -> Result<Answer, Fail> {
                 None
             };
             let Some((value, created, updated)) = found else {
-                return Err(Fail(StatusCode::NOT_FOUND, "KEY_NOT_FOUND", format!("there is no key {key:?} in {db}")));
+                return Err(KitError::new(KitCode::KeyNotFound, format!("there is no key {key:?} in {db}")));
             };
             Ok(Answer {
                 status: StatusCode::OK,
@@ -362,7 +340,7 @@ fn execute(op: Op) -> Result<Answer, Fail> {
             let deleted = table_exists(&conn, &table)?
                 && conn.execute(&format!("DELETE FROM \"{table}\" WHERE key = ?1"), [&key])? > 0;
             if !deleted {
-                return Err(Fail(StatusCode::NOT_FOUND, "KEY_NOT_FOUND", format!("there is no key {key:?} in {db}")));
+                return Err(KitError::new(KitCode::KeyNotFound, format!("there is no key {key:?} in {db}")));
             }
             Ok(Answer::json(StatusCode::OK, &json!({ "success": true, "key": key, "deleted": true })))
         }
@@ -370,24 +348,23 @@ fn execute(op: Op) -> Result<Answer, Fail> {
 }
 
 /// Opens `db`: a missing database is created only when `create` is set (with its directory).
-fn open(db: &str, create: bool, read_only: bool) -> Result<Connection, Fail> {
+fn open(db: &str, create: bool, read_only: bool) -> Result<Connection, KitError> {
     let path = Path::new(db);
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => {
-            return Err(Fail::bad("PATH_IS_DIRECTORY", format!("{db} is a directory, not a database")));
+            return Err(KitError::new(KitCode::PathIsDirectory, format!("{db} is a directory, not a database")));
         }
         Ok(_) => {}
         Err(_) if create => {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| {
-                    Fail::bad("INVALID_DB_PATH", format!("cannot make the directory {}: {e}", dir.display()))
+                    KitError::new(KitCode::InvalidDbPath, format!("cannot make the directory {}: {e}", dir.display()))
                 })?;
             }
         }
         Err(_) => {
-            return Err(Fail(
-                StatusCode::NOT_FOUND,
-                "DB_NOT_FOUND",
+            return Err(KitError::new(
+                KitCode::DbNotFound,
                 format!("there is no database {db}; create it, or pass create_db_if_missing=true"),
             ));
         }
@@ -406,7 +383,7 @@ fn open(db: &str, create: bool, read_only: bool) -> Result<Connection, Fail> {
     Ok(conn)
 }
 
-fn ensure_kv(conn: &Connection, table: &str) -> Result<(), Fail> {
+fn ensure_kv(conn: &Connection, table: &str) -> Result<(), KitError> {
     conn.execute_batch(&format!(
         "CREATE TABLE IF NOT EXISTS \"{table}\" (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL, \
          created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)"
@@ -414,41 +391,43 @@ fn ensure_kv(conn: &Connection, table: &str) -> Result<(), Fail> {
     Ok(())
 }
 
-fn table_exists(conn: &Connection, table: &str) -> Result<bool, Fail> {
+fn table_exists(conn: &Connection, table: &str) -> Result<bool, KitError> {
     Ok(conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", [table], |r| {
         r.get::<_, i64>(0)
     })? > 0)
 }
 
-fn transaction(conn: &mut Connection, steps: Vec<Step>) -> Result<Answer, Fail> {
+fn transaction(conn: &mut Connection, steps: Vec<Step>) -> Result<Answer, KitError> {
     if steps.is_empty() {
-        return Err(Fail::bad("INVALID_PARAMETERS", "the transaction has no steps"));
+        return Err(KitError::new(KitCode::InvalidParameters, "the transaction has no steps"));
     }
     let tx = conn.transaction()?;
     let mut results = Vec::with_capacity(steps.len());
     for (i, step) in steps.into_iter().enumerate() {
-        let at = |fail: Fail| Fail(fail.0, fail.1, format!("step {}: {}", i + 1, fail.2));
+        let at = |e: KitError| KitError::new(e.code, format!("step {}: {}", i + 1, e.message));
         results.push(run_step(&tx, step).map_err(at)?);
     }
     tx.commit()?;
     Ok(Answer::json(StatusCode::OK, &json!({ "success": true, "results": results })))
 }
 
-fn run_step(tx: &rusqlite::Transaction<'_>, step: Step) -> Result<Value, Fail> {
+fn run_step(tx: &rusqlite::Transaction<'_>, step: Step) -> Result<Value, KitError> {
     let (sql, returns_rows) = match (step.statement, step.query) {
         (Some(sql), None) => (sql, false),
         (None, Some(sql)) => (sql, true),
-        _ => return Err(Fail::bad("INVALID_PARAMETERS", "each step has either a statement or a query")),
+        _ => return Err(KitError::new(KitCode::InvalidParameters, "each step has either a statement or a query")),
     };
     let mut stmt = tx.prepare(&sql)?;
     let batch = match (step.values, step.values_batch) {
-        (Some(_), Some(_)) => return Err(Fail::bad("INVALID_PARAMETERS", "give values or valuesBatch, not both")),
+        (Some(_), Some(_)) => {
+            return Err(KitError::new(KitCode::InvalidParameters, "give values or valuesBatch, not both"));
+        }
         (values, None) => vec![values.unwrap_or(Value::Null)],
         (None, Some(batch)) => batch,
     };
     if returns_rows {
         let [values] = <[Value; 1]>::try_from(batch)
-            .map_err(|_| Fail::bad("INVALID_PARAMETERS", "a query takes values, not valuesBatch"))?;
+            .map_err(|_| KitError::new(KitCode::InvalidParameters, "a query takes values, not valuesBatch"))?;
         let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
         let mut rows = bind(&mut stmt, &values)?.raw_query();
         let mut out = Vec::new();
@@ -475,14 +454,14 @@ fn run_step(tx: &rusqlite::Transaction<'_>, step: Step) -> Result<Value, Fail> {
 fn bind<'a, 'b>(
     stmt: &'a mut rusqlite::Statement<'b>,
     values: &Value,
-) -> Result<&'a mut rusqlite::Statement<'b>, Fail> {
+) -> Result<&'a mut rusqlite::Statement<'b>, KitError> {
     stmt.clear_bindings();
     match values {
         Value::Null => {}
         Value::Array(items) => {
             if items.len() != stmt.parameter_count() {
-                return Err(Fail::bad(
-                    "INVALID_PARAMETERS",
+                return Err(KitError::new(
+                    KitCode::InvalidParameters,
                     format!("the statement takes {} values, {} given", stmt.parameter_count(), items.len()),
                 ));
             }
@@ -493,12 +472,15 @@ fn bind<'a, 'b>(
         Value::Object(named) => {
             for (name, item) in named {
                 let Some(index) = stmt.parameter_index(name)? else {
-                    return Err(Fail::bad("INVALID_PARAMETERS", format!("the statement has no parameter {name}")));
+                    return Err(KitError::new(
+                        KitCode::InvalidParameters,
+                        format!("the statement has no parameter {name}"),
+                    ));
                 };
                 stmt.raw_bind_parameter(index, to_sql(item))?;
             }
         }
-        _ => return Err(Fail::bad("INVALID_PARAMETERS", "values must be an array or an object")),
+        _ => return Err(KitError::new(KitCode::InvalidParameters, "values must be an array or an object")),
     }
     Ok(stmt)
 }
@@ -515,7 +497,7 @@ fn to_sql(value: &Value) -> SqlValue {
     }
 }
 
-fn to_json(value: rusqlite::Result<ValueRef<'_>>) -> Result<Value, Fail> {
+fn to_json(value: rusqlite::Result<ValueRef<'_>>) -> Result<Value, KitError> {
     Ok(match value? {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(i) => json!(i),
@@ -525,8 +507,8 @@ fn to_json(value: rusqlite::Result<ValueRef<'_>>) -> Result<Value, Fail> {
     })
 }
 
-fn too_many_rows() -> Fail {
-    Fail::bad("TOO_MANY_ROWS", format!("the answer has more than {MAX_ROWS} rows; add a LIMIT"))
+fn too_many_rows() -> KitError {
+    KitError::new(KitCode::TooManyRows, format!("the answer has more than {MAX_ROWS} rows; add a LIMIT"))
 }
 
 fn unix_now() -> i64 {
@@ -543,7 +525,7 @@ mod tests {
         assert_eq!(resolve_db("./app.db").unwrap(), "/hoody/databases/app.db");
         assert_eq!(resolve_db("/data/x.sqlite").unwrap(), "/data/x.sqlite");
         for bad in ["", "../x", "a/b", ".hidden", "/data/", "x\0y"] {
-            assert_eq!(resolve_db(bad).unwrap_err().1, "INVALID_DB_PATH", "{bad:?}");
+            assert_eq!(resolve_db(bad).unwrap_err().code, crate::error::KitCode::InvalidDbPath, "{bad:?}");
         }
         assert_eq!(kv_table(None).unwrap(), "kv_store");
         assert!(kv_table(Some("t1")).is_ok() && kv_table(Some("x\"; drop")).is_err() && kv_table(Some("1a")).is_err());

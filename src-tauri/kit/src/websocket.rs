@@ -1,6 +1,6 @@
 //! Accepting a WebSocket on a request the proxy answers itself (terminal and display).
 
-use crate::files::error;
+use crate::error::refuse;
 use crate::proxy::{Body, empty};
 use hyper::body::Incoming;
 use hyper::header::{
@@ -26,7 +26,7 @@ where
     let is_websocket =
         req.headers().get(UPGRADE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     let Some(key) = req.headers().get(SEC_WEBSOCKET_KEY).filter(|_| is_websocket).cloned() else {
-        return error(StatusCode::BAD_REQUEST, "this address takes a WebSocket connection");
+        return refuse(StatusCode::BAD_REQUEST, "this address takes a WebSocket connection");
     };
     // noVNC offers "binary"; the answer may only name a protocol the client offered.
     let protocol = req

@@ -17,8 +17,9 @@ mod rfb;
 mod xsetup;
 mod xwd;
 
+use crate::error::KitError;
 use crate::proxy::{Body, json, with_type};
-use crate::request::{Query, Refusal, body};
+use crate::request::{Query, body};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Deserialize;
@@ -135,7 +136,7 @@ impl Displays {
     }
 
     /// Display `n` of the container, started if it is not running.
-    async fn ensure(&self, container: &str, init_pid: u32, n: u16, size: (u16, u16)) -> Result<Arc<Display>, Refusal> {
+    async fn ensure(&self, container: &str, init_pid: u32, n: u16, size: (u16, u16)) -> Result<Arc<Display>, KitError> {
         let mut sets = self.0.lock().await;
         let set = sets.entry(container.to_owned()).or_insert_with(|| Set { init_pid, by_n: BTreeMap::new() });
         if set.init_pid != init_pid {
@@ -146,7 +147,7 @@ impl Displays {
             return Ok(display.clone());
         }
         if set.by_n.len() >= MAX_DISPLAYS {
-            return Err(Refusal::new(
+            return Err(KitError::of_status(
                 StatusCode::TOO_MANY_REQUESTS,
                 format!("a container may run {MAX_DISPLAYS} displays; {n} would be one more"),
             ));
@@ -158,8 +159,8 @@ impl Displays {
 }
 
 /// Starts `Xvnc :n` inside the container (or adopts one already running there).
-async fn start(init_pid: u32, n: u16, size: (u16, u16)) -> Result<Display, Refusal> {
-    let unavailable = |why: String| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, why);
+async fn start(init_pid: u32, n: u16, size: (u16, u16)) -> Result<Display, KitError> {
+    let unavailable = |why: String| KitError::of_status(StatusCode::SERVICE_UNAVAILABLE, why);
     if let Some(pid) = find_server(init_pid, n) {
         return Ok(Display::new(n, pid, init_pid, size));
     }
@@ -275,7 +276,7 @@ pub async fn handle(
 ) -> Response<Body> {
     let query = match Query::parse(req.uri().query()) {
         Ok(q) => q,
-        Err(e) => return Refusal::new(StatusCode::BAD_REQUEST, e).answer(),
+        Err(e) => return KitError::of_status(StatusCode::BAD_REQUEST, e).into_response(),
     };
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
@@ -299,7 +300,7 @@ pub async fn handle(
     );
     let display = match displays.ensure(container, init_pid, n, size).await {
         Ok(display) => display,
-        Err(refusal) => return refusal.answer(),
+        Err(refusal) => return refusal.into_response(),
     };
     let route = path.strip_prefix(API).unwrap_or(&path).to_owned();
     match (method, route.as_str()) {
@@ -308,7 +309,7 @@ pub async fn handle(
         (Method::POST, "/resize") => {
             let raw = match body(req.into_body(), 4 << 10).await {
                 Ok(raw) => raw,
-                Err(e) => return Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, e).answer(),
+                Err(e) => return KitError::of_status(StatusCode::PAYLOAD_TOO_LARGE, e).into_response(),
             };
             let size = match serde_json::from_slice::<Resize>(&raw) {
                 Ok(r) if WIDTHS.contains(&r.width) && HEIGHTS.contains(&r.height) => (r.width, r.height),
@@ -322,11 +323,11 @@ pub async fn handle(
                         HEIGHTS.start(),
                         HEIGHTS.end()
                     );
-                    return Refusal::new(StatusCode::BAD_REQUEST, why).answer();
+                    return KitError::of_status(StatusCode::BAD_REQUEST, why).into_response();
                 }
                 Err(e) => {
                     let why = format!("the body is not {{\"width\", \"height\"}}: {e}");
-                    return Refusal::new(StatusCode::BAD_REQUEST, why).answer();
+                    return KitError::of_status(StatusCode::BAD_REQUEST, why).into_response();
                 }
             };
             let resized = async {
@@ -337,27 +338,28 @@ pub async fn handle(
                 Ok(Ok((width, height))) => {
                     json(StatusCode::OK, &json!({ "success": true, "width": width, "height": height }))
                 }
-                Ok(Err(e)) => Refusal::new(StatusCode::BAD_GATEWAY, e).answer(),
-                Err(_) => Refusal::new(StatusCode::GATEWAY_TIMEOUT, "the display did not answer the resize").answer(),
+                Ok(Err(e)) => KitError::of_status(StatusCode::BAD_GATEWAY, e).into_response(),
+                Err(_) => KitError::of_status(StatusCode::GATEWAY_TIMEOUT, "the display did not answer the resize")
+                    .into_response(),
             }
         }
         (Method::GET, "/screenshot") => match x_tool(init_pid, n, "xwd", &["-root", "-silent"]).await {
             Ok(dump) => match tokio::task::spawn_blocking(move || xwd::to_png(&dump)).await {
                 Ok(Ok(png)) => with_type(StatusCode::OK, png.into(), "image/png"),
-                Ok(Err(e)) => Refusal::new(StatusCode::BAD_GATEWAY, e.to_string()).answer(),
-                Err(e) => Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).answer(),
+                Ok(Err(e)) => KitError::of_status(StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+                Err(e) => KitError::of_status(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
             },
-            Err(refusal) => refusal.answer(),
+            Err(refusal) => refusal.into_response(),
         },
         (Method::POST, action @ ("/keyboard/type" | "/keyboard/key" | "/mouse/click")) => {
             let raw = match body(req.into_body(), 64 << 10).await {
                 Ok(raw) => raw,
-                Err(e) => return Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, e).answer(),
+                Err(e) => return KitError::of_status(StatusCode::PAYLOAD_TOO_LARGE, e).into_response(),
             };
             let bad = |e: serde_json::Error| {
-                Refusal::new(StatusCode::BAD_REQUEST, format!("the body does not fit {action}: {e}"))
+                KitError::of_status(StatusCode::BAD_REQUEST, format!("the body does not fit {action}: {e}"))
             };
-            let args: Result<Vec<String>, Refusal> = match action {
+            let args: Result<Vec<String>, KitError> = match action {
                 "/keyboard/type" => serde_json::from_slice::<TypeText>(&raw).map_err(bad).map(|t| {
                     vec!["type".into(), "--delay".into(), t.delay_ms.min(1000).to_string(), "--".into(), t.text]
                 }),
@@ -370,7 +372,7 @@ pub async fn handle(
                 }),
                 _ => serde_json::from_slice::<Click>(&raw).map_err(bad).and_then(|c| {
                     if !(1..=9).contains(&c.button) {
-                        return Err(Refusal::new(StatusCode::BAD_REQUEST, "button is 1 (left) to 9"));
+                        return Err(KitError::of_status(StatusCode::BAD_REQUEST, "button is 1 (left) to 9"));
                     }
                     let mut args = vec!["mousemove".into(), c.x.to_string(), c.y.to_string(), "click".into()];
                     if c.double {
@@ -382,25 +384,26 @@ pub async fn handle(
             };
             let args = match args {
                 Ok(args) => args,
-                Err(refusal) => return refusal.answer(),
+                Err(refusal) => return refusal.into_response(),
             };
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             match x_tool(init_pid, n, "xdotool", &args).await {
                 Ok(_) => json(StatusCode::OK, &json!({ "success": true })),
-                Err(refusal) => refusal.answer(),
+                Err(refusal) => refusal.into_response(),
             }
         }
         (method, route) => {
-            Refusal::new(StatusCode::NOT_FOUND, format!("no display route {method} {API}{route}")).answer()
+            KitError::of_status(StatusCode::NOT_FOUND, format!("no display route {method} {API}{route}"))
+                .into_response()
         }
     }
 }
 
 /// Runs an X client of the container's (xwd, xdotool) against its display `:n`, inside it
 /// like every kit process; returns stdout.
-async fn x_tool(init_pid: u32, n: u16, tool: &str, args: &[&str]) -> Result<Vec<u8>, Refusal> {
-    let mut command =
-        crate::enter::contained(init_pid).map_err(|e| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+async fn x_tool(init_pid: u32, n: u16, tool: &str, args: &[&str]) -> Result<Vec<u8>, KitError> {
+    let mut command = crate::enter::contained(init_pid)
+        .map_err(|e| KitError::of_status(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
     let run = command
         .arg("--")
         .arg(tool)
@@ -413,16 +416,16 @@ async fn x_tool(init_pid: u32, n: u16, tool: &str, args: &[&str]) -> Result<Vec<
         .output();
     match tokio::time::timeout(TOOL_TIMEOUT, run).await {
         Ok(Ok(out)) if out.status.success() => Ok(out.stdout),
-        Ok(Ok(out)) if out.status.code() == Some(127) => Err(Refusal::new(
+        Ok(Ok(out)) if out.status.code() == Some(127) => Err(KitError::of_status(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("this container has no {tool}: install it in the container (apt-get install xdotool x11-apps)"),
         )),
-        Ok(Ok(out)) => Err(Refusal::new(
+        Ok(Ok(out)) => Err(KitError::of_status(
             StatusCode::BAD_GATEWAY,
             format!("{tool} failed on :{n}: {}", String::from_utf8_lossy(&out.stderr).trim()),
         )),
-        Ok(Err(e)) => Err(Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("{tool} did not run: {e}"))),
-        Err(_) => Err(Refusal::new(
+        Ok(Err(e)) => Err(KitError::of_status(StatusCode::SERVICE_UNAVAILABLE, format!("{tool} did not run: {e}"))),
+        Err(_) => Err(KitError::of_status(
             StatusCode::GATEWAY_TIMEOUT,
             format!("{tool} took longer than {}s", TOOL_TIMEOUT.as_secs()),
         )),

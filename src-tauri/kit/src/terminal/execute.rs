@@ -9,7 +9,7 @@
 //! the terminal (an editor, say) would receive the typed text instead.
 
 use super::{EPHEMERAL_IDS, Session, Terminals};
-use crate::files::error;
+use crate::error::refuse;
 use crate::proxy::{Body, json};
 use crate::request::Query;
 use bytes::Bytes;
@@ -67,7 +67,7 @@ impl Results {
         match self.0.lock().expect("results lock").get(id) {
             Some((_, Some(result))) => json(StatusCode::OK, result),
             Some((_, None)) => json(StatusCode::OK, &json!({ "command_id": id, "status": "running" })),
-            None => error(StatusCode::NOT_FOUND, &format!("there is no command {id}")),
+            None => refuse(StatusCode::NOT_FOUND, &format!("there is no command {id}")),
         }
     }
 }
@@ -81,10 +81,10 @@ pub async fn handle(
 ) -> Response<Body> {
     let request: Request = match serde_json::from_slice(raw) {
         Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &format!("the body must be {{\"command\": \"…\"}}: {e}")),
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &format!("the body must be {{\"command\": \"…\"}}: {e}")),
     };
     if request.command.trim().is_empty() {
-        return error(StatusCode::BAD_REQUEST, "the command is empty");
+        return refuse(StatusCode::BAD_REQUEST, "the command is empty");
     }
     let wait = request.wait || query.flag("wait");
     let timeout = request.timeout_ms.map_or(DEFAULT_TIMEOUT, Duration::from_millis).min(MAX_TIMEOUT);
@@ -95,13 +95,13 @@ pub async fn handle(
         let id = match super::terminal_id(query, &super::Params::default()) {
             Ok(Some(id)) => id,
             Ok(None) => {
-                return error(StatusCode::BAD_REQUEST, "name a session with terminal_id=N, or pass ephemeral=true");
+                return refuse(StatusCode::BAD_REQUEST, "name a session with terminal_id=N, or pass ephemeral=true");
             }
-            Err(refusal) => return refusal.answer(),
+            Err(refusal) => return refusal.into_response(),
         };
         let session = match terminals.open(container, init_pid, Some(id), (80, 24)) {
             Ok((session, _)) => session,
-            Err(refusal) => return refusal.answer(),
+            Err(refusal) => return refusal.into_response(),
         };
         Box::pin(in_session(session, request.command, timeout))
     };

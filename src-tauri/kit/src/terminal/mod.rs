@@ -13,9 +13,10 @@ mod execute;
 mod session;
 mod socket;
 
-use crate::files::error;
+use crate::error::KitError;
+use crate::error::refuse;
 use crate::proxy::{Body, json};
-use crate::request::{Query, Refusal, body};
+use crate::request::{Query, body};
 use hoody_runtime::rootdir::RootDir;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
@@ -100,7 +101,7 @@ impl Terminals {
         init_pid: u32,
         id: Option<u16>,
         size: (u16, u16),
-    ) -> Result<(Arc<Session>, bool), Refusal> {
+    ) -> Result<(Arc<Session>, bool), KitError> {
         let mut containers = self.containers.lock().expect("terminals lock");
         let sessions =
             containers.entry(container.to_owned()).or_insert_with(|| Sessions { init_pid, by_id: BTreeMap::new() });
@@ -113,19 +114,19 @@ impl Terminals {
             Some(id) => id,
             None => (1..*EPHEMERAL_IDS.start())
                 .find(|id| !sessions.by_id.contains_key(id))
-                .ok_or_else(|| Refusal::new(StatusCode::CONFLICT, "every session id is taken"))?,
+                .ok_or_else(|| KitError::of_status(StatusCode::CONFLICT, "every session id is taken"))?,
         };
         if let Some(session) = sessions.by_id.get(&id) {
             return Ok((session.clone(), false));
         }
         if sessions.by_id.len() >= MAX_SESSIONS {
-            return Err(Refusal::new(
+            return Err(KitError::of_status(
                 StatusCode::TOO_MANY_REQUESTS,
                 format!("a container may have {MAX_SESSIONS} terminal sessions; delete one first"),
             ));
         }
         let launch = launch(init_pid, id, size).map_err(|e| {
-            Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("the container cannot start a shell: {e}"))
+            KitError::of_status(StatusCode::SERVICE_UNAVAILABLE, format!("the container cannot start a shell: {e}"))
         })?;
         let hub: Weak<Self> = Arc::downgrade(self);
         let key = container.to_owned();
@@ -137,7 +138,9 @@ impl Terminals {
                 }
             }
         })
-        .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, format!("the terminal did not start: {e}")))?;
+        .map_err(|e| {
+            KitError::of_status(StatusCode::INTERNAL_SERVER_ERROR, format!("the terminal did not start: {e}"))
+        })?;
         sessions.by_id.insert(id, started.clone());
         Ok((started, true))
     }
@@ -184,7 +187,7 @@ struct Params {
     data: Option<String>,
 }
 
-fn terminal_id(query: &Query, params: &Params) -> Result<Option<u16>, Refusal> {
+fn terminal_id(query: &Query, params: &Params) -> Result<Option<u16>, KitError> {
     let raw = match (&params.terminal_id, query.get("terminal_id")) {
         (Some(serde_json::Value::Number(n)), _) => n.to_string(),
         (Some(serde_json::Value::String(s)), _) => s.clone(),
@@ -194,7 +197,7 @@ fn terminal_id(query: &Query, params: &Params) -> Result<Option<u16>, Refusal> {
     match raw.parse::<u32>() {
         Ok(0) => Ok(None), // the platform's "no id"
         Ok(id @ 1..=65_535) => Ok(Some(id as u16)),
-        _ => Err(Refusal::new(
+        _ => Err(KitError::of_status(
             StatusCode::BAD_REQUEST,
             format!("terminal_id must be a number from 1 to 65535, not {raw:?}"),
         )),
@@ -210,7 +213,7 @@ pub async fn handle(
 ) -> Response<Body> {
     let query = match Query::parse(req.uri().query()) {
         Ok(q) => q,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &e),
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
     };
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
@@ -218,7 +221,7 @@ pub async fn handle(
         return crate::assets::terminal_page(&path, service_n);
     }
     let Some(route) = path.strip_prefix(API).map(str::to_owned) else {
-        return error(StatusCode::NOT_FOUND, &format!("no terminal route {path}; the API is under {API}"));
+        return refuse(StatusCode::NOT_FOUND, &format!("no terminal route {path}; the API is under {API}"));
     };
     let is_json = req
         .headers()
@@ -237,11 +240,11 @@ pub async fn handle(
             let params = Params::default();
             let id = match terminal_id(&query, &params) {
                 Ok(id) => id.unwrap_or(service_n),
-                Err(refusal) => return refusal.answer(),
+                Err(refusal) => return refusal.into_response(),
             };
             match terminals.open(container, init_pid, Some(id), size(&params)) {
                 Ok((session, _)) => crate::websocket::accept(req, move |ws| socket::serve(ws, session)),
-                Err(refusal) => refusal.answer(),
+                Err(refusal) => refusal.into_response(),
             }
         }
         (Method::GET, "/sessions") => {
@@ -250,7 +253,7 @@ pub async fn handle(
         (Method::GET, "/raw") => {
             let id = match terminal_id(&query, &Params::default()) {
                 Ok(id) => id.unwrap_or(service_n),
-                Err(refusal) => return refusal.answer(),
+                Err(refusal) => return refusal.into_response(),
             };
             match terminals.find(container, init_pid, id) {
                 Some(session) => crate::proxy::with_type(
@@ -267,19 +270,19 @@ pub async fn handle(
         (Method::POST, "/execute") => {
             let raw = match body(req.into_body(), MAX_BODY).await {
                 Ok(raw) => raw,
-                Err(e) => return error(StatusCode::PAYLOAD_TOO_LARGE, &e),
+                Err(e) => return refuse(StatusCode::PAYLOAD_TOO_LARGE, &e),
             };
             execute::handle(terminals, &query, &raw, container, init_pid).await
         }
         (method @ (Method::POST | Method::DELETE), route) => {
             let raw = match body(req.into_body(), MAX_BODY).await {
                 Ok(raw) => raw,
-                Err(e) => return error(StatusCode::PAYLOAD_TOO_LARGE, &e),
+                Err(e) => return refuse(StatusCode::PAYLOAD_TOO_LARGE, &e),
             };
             let params: Params = if is_json && !raw.is_empty() {
                 match serde_json::from_slice(&raw) {
                     Ok(p) => p,
-                    Err(e) => return error(StatusCode::BAD_REQUEST, &format!("the body is not valid JSON: {e}")),
+                    Err(e) => return refuse(StatusCode::BAD_REQUEST, &format!("the body is not valid JSON: {e}")),
                 }
             } else {
                 Params::default()
@@ -288,7 +291,7 @@ pub async fn handle(
                 (Method::DELETE, Some(id)) => Some(id),
                 _ => match terminal_id(&query, &params) {
                     Ok(id) => id,
-                    Err(refusal) => return refusal.answer(),
+                    Err(refusal) => return refusal.into_response(),
                 },
             };
             match (method, route) {
@@ -301,11 +304,11 @@ pub async fn handle(
                             &json!({ "success": true, "terminal_id": session.id, "pid": pid, "created": created }),
                         )
                     }
-                    Err(refusal) => refusal.answer(),
+                    Err(refusal) => refusal.into_response(),
                 },
                 (Method::DELETE, _) => {
                     let Some(id) = id else {
-                        return error(StatusCode::BAD_REQUEST, "name the session: DELETE /api/v1/terminal/{id}");
+                        return refuse(StatusCode::BAD_REQUEST, "name the session: DELETE /api/v1/terminal/{id}");
                     };
                     match terminals.remove(container, init_pid, id) {
                         Some(session) => {
@@ -323,7 +326,7 @@ pub async fn handle(
                         Ok(()) => {
                             json(StatusCode::OK, &json!({ "success": true, "terminal_id": id, "bytes": data.len() }))
                         }
-                        Err(e) => error(StatusCode::BAD_GATEWAY, &format!("the terminal did not take the input: {e}")),
+                        Err(e) => refuse(StatusCode::BAD_GATEWAY, &format!("the terminal did not take the input: {e}")),
                     }
                 }
                 (Method::POST, "/resize") => {
@@ -332,16 +335,16 @@ pub async fn handle(
                     let (cols, rows) = size(&params);
                     match session.resize(cols, rows) {
                         Ok(()) => json(StatusCode::OK, &json!({ "success": true, "cols": cols, "rows": rows })),
-                        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+                        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
                     }
                 }
-                (method, route) => error(StatusCode::NOT_FOUND, &format!("no terminal route {method} {API}{route}")),
+                (method, route) => refuse(StatusCode::NOT_FOUND, &format!("no terminal route {method} {API}{route}")),
             }
         }
-        (method, route) => error(StatusCode::NOT_FOUND, &format!("no terminal route {method} {API}{route}")),
+        (method, route) => refuse(StatusCode::NOT_FOUND, &format!("no terminal route {method} {API}{route}")),
     }
 }
 
 fn no_session(id: u16) -> Response<Body> {
-    error(StatusCode::NOT_FOUND, &format!("there is no terminal session {id}; create it first"))
+    refuse(StatusCode::NOT_FOUND, &format!("there is no terminal session {id}; create it first"))
 }
