@@ -1,41 +1,16 @@
-//! The sqlite service (`sqlite-1`): SQLite databases inside the container, over HTTP, at the
-//! platform's paths. `POST /api/v1/sqlite/db?db=` runs a transaction of statements (with
-//! parameters), `GET /api/v1/sqlite/query?db=&sql=BASE64` runs one read-only query, and
-//! `/api/v1/sqlite/kv[/{key}]?db=` is a key-value store of JSON values in table `kv_store`.
-//!
-//! `db` is an absolute path in the container, or a bare name (`app`, `./app.db`) kept in
-//! [`DATABASES_DIR`]. Every request is parsed here into an [`Op`] and executed inside the
-//! container ([`crate::inside`]), as its root with exactly its rights, so paths and symlinks
-//! resolve exactly as they would for a program in the container, the files written belong
-//! to it, and nothing of the host is reachable. A statement that runs longer than
-//! [`TIMEOUT`] is interrupted.
+//! The container's half: an [`Op`] carried out inside the container, as its root, with
+//! exactly its rights (see [`crate::inside`]).
 
+use super::op::{Op, Step};
+use super::{MAX_ROWS, TIMEOUT};
 use crate::error::{KitCode, KitError};
-use crate::proxy::Body;
-use crate::request::{Query, body};
 use base64::Engine as _;
-use bytes::Bytes;
-use hyper::body::Incoming;
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::StatusCode;
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OpenFlags};
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
-use tokio::sync::Semaphore;
-
-/// Where bare database names live inside the container.
-pub const DATABASES_DIR: &str = "/hoody/databases";
-/// The longest one request may keep a database busy.
-pub const TIMEOUT: Duration = Duration::from_secs(30);
-/// The largest request body (a transaction or a KV value).
-pub const MAX_BODY: usize = 8 << 20;
-/// The most rows one query answers with.
-pub const MAX_ROWS: usize = 10_000;
-/// Databases open at the same time across all containers.
-const MAX_WORKERS: usize = 16;
-const API: &str = "/api/v1/sqlite";
 
 impl From<rusqlite::Error> for KitError {
     fn from(e: rusqlite::Error) -> Self {
@@ -59,7 +34,7 @@ impl From<rusqlite::Error> for KitError {
 }
 
 /// What a database operation answers: status, body and extra headers.
-struct Answer {
+pub(super) struct Answer {
     status: StatusCode,
     content_type: &'static str,
     body: Vec<u8>,
@@ -73,7 +48,7 @@ fn refusal(e: KitError) -> (crate::inside::Reply, Vec<u8>) {
 }
 
 impl Answer {
-    fn into_reply(self) -> (crate::inside::Reply, Vec<u8>) {
+    pub(super) fn into_reply(self) -> (crate::inside::Reply, Vec<u8>) {
         let mut reply = crate::inside::Reply::new(self.status, self.content_type);
         reply.headers = self.headers.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         (reply, self.body)
@@ -81,163 +56,10 @@ impl Answer {
 }
 
 impl Answer {
-    fn json(status: StatusCode, value: &Value) -> Self {
+    pub(super) fn json(status: StatusCode, value: &Value) -> Self {
         let body = serde_json::to_vec(value).expect("JSON values serialise");
         Self { status, content_type: "application/json", body, headers: vec![] }
     }
-}
-
-pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
-    let (reply, body) = match route(req, init_pid).await {
-        Ok(done) => done,
-        Err(e) => return e.into_response(),
-    };
-    crate::inside::reply_to_response(reply, body)
-}
-
-async fn route(req: Request<Incoming>, init_pid: u32) -> Result<(crate::inside::Reply, Bytes), KitError> {
-    let query = Query::parse(req.uri().query()).map_err(|e| KitError::new(KitCode::InvalidParameters, e))?;
-    let path = req.uri().path().to_owned();
-    let method = req.method().clone();
-    if path == format!("{API}/health") {
-        let (reply, body) = Answer::json(StatusCode::OK, &json!({ "status": "ok", "service": "sqlite" })).into_reply();
-        return Ok((reply, Bytes::from(body)));
-    }
-    let Some(rest) = path.strip_prefix(API) else {
-        return Err(KitError::new(KitCode::NotFound, format!("no sqlite route {path}; the API is under {API}")));
-    };
-    let rest = rest.to_owned();
-    let db_param = if rest == "/db/create" { "path" } else { "db" };
-    let db = query.get(db_param).map(resolve_db).transpose()?;
-    let db = || db.clone().ok_or_else(|| KitError::new(KitCode::InvalidDbPath, format!("{db_param} is required")));
-    let create = query.flag("create_db_if_missing");
-    let table = kv_table(query.get("table"))?;
-    let op = match (method, rest.as_str()) {
-        (Method::POST, "/db/create") => Op::Create { db: db()?, init_kv: query.flag("init_kv").then_some(table) },
-        (Method::POST, "/db") => {
-            let raw = body(req.into_body(), MAX_BODY).await.map_err(|e| KitError::new(KitCode::PayloadTooLarge, e))?;
-            let tx: Transaction = serde_json::from_slice(&raw).map_err(|e| {
-                KitError::new(KitCode::InvalidParameters, format!("the body is not a transaction: {e}"))
-            })?;
-            Op::Transaction { db: db()?, create, steps: tx.transaction }
-        }
-        (Method::GET, "/query") => {
-            let sql = query.get("sql").ok_or_else(|| KitError::new(KitCode::InvalidParameters, "sql is required"))?;
-            let sql = decode_sql(sql)?;
-            Op::Query { db: db()?, sql }
-        }
-        (Method::GET, "/kv") => Op::KvList { db: db()?, table, prefix: query.get("prefix").unwrap_or("").to_owned() },
-        (method, kv) if kv.starts_with("/kv/") => {
-            let key = crate::request::percent_decode(&kv["/kv/".len()..], false)
-                .filter(|k| !k.is_empty())
-                .ok_or_else(|| KitError::new(KitCode::InvalidParameters, "the key is empty or badly escaped"))?;
-            match method {
-                Method::GET | Method::HEAD => Op::KvGet { db: db()?, table, key },
-                Method::DELETE => Op::KvDelete { db: db()?, table, key },
-                Method::PUT => {
-                    let raw = body(req.into_body(), MAX_BODY)
-                        .await
-                        .map_err(|e| KitError::new(KitCode::PayloadTooLarge, e))?;
-                    let value: Value = serde_json::from_slice(&raw)
-                        .map_err(|e| KitError::new(KitCode::InvalidJson, format!("the value must be JSON: {e}")))?;
-                    Op::KvPut { db: db()?, table, key, value, create }
-                }
-                other => {
-                    return Err(KitError::new(KitCode::MethodNotAllowed, format!("{other} is not a KV method")));
-                }
-            }
-        }
-        (method, _) => {
-            return Err(KitError::new(KitCode::NotFound, format!("no sqlite route {method} {path}")));
-        }
-    };
-    run(init_pid, op).await
-}
-
-/// `app` or `./app` → `/hoody/databases/app.db`; absolute paths stay as they are.
-fn resolve_db(raw: &str) -> Result<String, KitError> {
-    let invalid = |why: &str| KitError::new(KitCode::InvalidDbPath, format!("invalid database path {raw:?}: {why}"));
-    if raw.contains('\0') {
-        return Err(invalid("it contains a NUL byte"));
-    }
-    if raw.starts_with('/') {
-        if raw.ends_with('/') {
-            return Err(invalid("it names a directory"));
-        }
-        return Ok(raw.to_owned());
-    }
-    let name = raw.strip_prefix("./").unwrap_or(raw);
-    let valid = !name.is_empty()
-        && !name.starts_with('.')
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if !valid {
-        return Err(invalid("use an absolute path, or a bare name of letters, digits, '.', '_' and '-'"));
-    }
-    let file = if name.ends_with(".db") { name.to_owned() } else { format!("{name}.db") };
-    Ok(format!("{DATABASES_DIR}/{file}"))
-}
-
-/// The KV table name: `kv_store` unless `table=` names another plain identifier.
-fn kv_table(raw: Option<&str>) -> Result<String, KitError> {
-    let name = raw.unwrap_or("kv_store");
-    let valid = name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        && name.len() <= 64;
-    if valid {
-        Ok(name.to_owned())
-    } else {
-        Err(KitError::new(KitCode::InvalidParameters, format!("{name:?} is not a table name")))
-    }
-}
-
-/// Shareable queries carry their SQL base64-encoded (standard or URL-safe alphabet).
-fn decode_sql(raw: &str) -> Result<String, KitError> {
-    let raw = raw.trim_end_matches('=');
-    let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
-        .decode(raw)
-        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw))
-        .map_err(|_| KitError::new(KitCode::InvalidParameters, "sql must be base64-encoded SQL"))?;
-    String::from_utf8(bytes).map_err(|_| KitError::new(KitCode::InvalidParameters, "sql must decode to UTF-8 text"))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Transaction {
-    transaction: Vec<Step>,
-}
-
-/// One step of a transaction: a `statement` (changes rows) or a `query` (returns rows), with
-/// positional (`[…]`) or named (`{":name": …}`) `values`, or `valuesBatch` to repeat it.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Step {
-    statement: Option<String>,
-    query: Option<String>,
-    values: Option<Value>,
-    #[serde(rename = "valuesBatch")]
-    values_batch: Option<Vec<Value>>,
-}
-
-/// A database operation, as parsed from a request and executed inside the container.
-#[derive(Debug, Serialize, Deserialize)]
-enum Op {
-    Create { db: String, init_kv: Option<String> },
-    Transaction { db: String, create: bool, steps: Vec<Step> },
-    Query { db: String, sql: String },
-    KvList { db: String, table: String, prefix: String },
-    KvGet { db: String, table: String, key: String },
-    KvPut { db: String, table: String, key: String, value: Value, create: bool },
-    KvDelete { db: String, table: String, key: String },
-}
-
-async fn run(init_pid: u32, op: Op) -> Result<(crate::inside::Reply, Bytes), KitError> {
-    static WORKERS: Semaphore = Semaphore::const_new(MAX_WORKERS);
-    let _permit = WORKERS.acquire().await.expect("the semaphore is never closed");
-    // Beyond the statement's own limit: the helper's start and the answer's way back.
-    let limit = TIMEOUT + Duration::from_secs(10);
-    crate::inside::run(init_pid, "sqlite", &op, Bytes::new(), limit)
-        .await
-        .map_err(|e| KitError::new(KitCode::ContainerUnreachable, e))
 }
 
 /// Inside the container: one operation (a line of JSON) executed, as a reply and its body.
@@ -513,24 +335,4 @@ fn too_many_rows() -> KitError {
 
 fn unix_now() -> i64 {
     SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{decode_sql, kv_table, resolve_db};
-
-    #[test]
-    fn database_paths_and_names() {
-        assert_eq!(resolve_db("app").unwrap(), "/hoody/databases/app.db");
-        assert_eq!(resolve_db("./app.db").unwrap(), "/hoody/databases/app.db");
-        assert_eq!(resolve_db("/data/x.sqlite").unwrap(), "/data/x.sqlite");
-        for bad in ["", "../x", "a/b", ".hidden", "/data/", "x\0y"] {
-            assert_eq!(resolve_db(bad).unwrap_err().code, crate::error::KitCode::InvalidDbPath, "{bad:?}");
-        }
-        assert_eq!(kv_table(None).unwrap(), "kv_store");
-        assert!(kv_table(Some("t1")).is_ok() && kv_table(Some("x\"; drop")).is_err() && kv_table(Some("1a")).is_err());
-        assert_eq!(decode_sql("U0VMRUNUIDE=").unwrap(), "SELECT 1");
-        assert_eq!(decode_sql("U0VMRUNUIDE").unwrap(), "SELECT 1");
-        assert!(decode_sql("!!").is_err());
-    }
 }
