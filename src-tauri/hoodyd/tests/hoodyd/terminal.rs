@@ -235,4 +235,6 @@ async fn cross_site_pages_cannot_drive_the_terminal_or_the_display() {
         .unwrap();
     request.headers_mut().insert("Origin", terminal.trim_end_matches('/').parse().unwrap());
     tokio_tungstenite::client_async(request, stream).await.expect("its own page's WebSocket opens");
+    let id = c["id"].as_str().unwrap();
+    d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
 }
