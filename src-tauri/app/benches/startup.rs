@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 const RUNS: usize = 5;
 
-#[path = "../tests/support/session.rs"]
+#[path = "../../../tests/app/support/session.rs"]
 mod session;
 
 fn main() {

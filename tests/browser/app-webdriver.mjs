@@ -4,7 +4,7 @@
 // deleted with a snapshot first. Screenshots go to SCREENSHOT_DIR.
 // Then a remote hoodyd is added in the Servers dialog and its container, shown under the
 // remote's name, has its Terminal opened and is stopped from its card.
-// Usage: node ui/tests/app-webdriver.mjs DRIVER_URL APP IMAGE SCREENSHOT_DIR REMOTE_URL REMOTE_TOKEN
+// Usage: node tests/browser/app-webdriver.mjs DRIVER_URL APP IMAGE SCREENSHOT_DIR REMOTE_URL REMOTE_TOKEN
 import { writeFile } from "node:fs/promises";
 
 const [driver, application, image, shots, remoteUrl, remoteToken] = process.argv.slice(2);

@@ -75,9 +75,8 @@ async fn a_gui_program_inside_the_container_appears_on_its_display() {
         let png = http.get(format!("{api}/screenshot")).send().await.unwrap().bytes().await.unwrap();
         white = white_pixels(&png).2;
         if white > 100_000 {
-            std::fs::create_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/screenshots")).unwrap();
-            std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/screenshots/display-xlogo.png"), &png)
-                .unwrap();
+            std::fs::create_dir_all(hoody_e2e::root().join("target/screenshots")).unwrap();
+            std::fs::write(hoody_e2e::root().join("target/screenshots/display-xlogo.png"), &png).unwrap();
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -35,7 +35,7 @@ impl Hoodyd {
     fn command(user: Option<&hoody_client::testkit::TestUser>) -> Command {
         match user {
             Some(user) => user.command(&user.program("hoodyd")),
-            None => Command::new(env!("CARGO_BIN_EXE_hoodyd")),
+            None => Command::new(hoody_e2e::program("hoodyd")),
         }
     }
 
@@ -89,9 +89,9 @@ impl Hoodyd {
 
     /// Imports the debootstrapped Debian 13 image `.ci/build-test-images` made (systemd, X clients).
     pub fn import_debian(&self) {
-        let tarball = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/test-images/debian-13.tar");
-        assert!(std::path::Path::new(tarball).exists(), "{tarball} is missing: run .ci/build-test-images");
-        let printed = self.cli(&["image", "import", "debian/13", tarball]);
+        let tarball = hoody_e2e::root().join("target/test-images/debian-13.tar");
+        assert!(tarball.exists(), "{} is missing: run .ci/build-test-images", tarball.display());
+        let printed = self.cli(&["image", "import", "debian/13", tarball.to_str().unwrap()]);
         assert!(printed.starts_with("debian/13 "), "{printed}");
     }
 
@@ -147,7 +147,7 @@ async fn token_create_issues_realm_scoped_tokens_while_the_server_runs() {
     let dir = tempfile::tempdir().unwrap();
     let d = Hoodyd::start(dir.path());
     let realm = d.client.create_realm("ops").await.unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_hoodyd"))
+    let out = Command::new(hoody_e2e::program("hoodyd"))
         .args(["token", "create", "--realm", realm.id.as_str(), "--data-dir"])
         .arg(&d.data_dir)
         .output()
@@ -159,7 +159,7 @@ async fn token_create_issues_realm_scoped_tokens_while_the_server_runs() {
     assert_eq!(scoped.realms().await.unwrap().len(), 1);
     assert_eq!(scoped.create_realm("another").await.unwrap_err().status(), Some(403));
     // An unknown realm is refused, and nothing is printed.
-    let out = Command::new(env!("CARGO_BIN_EXE_hoodyd"))
+    let out = Command::new(hoody_e2e::program("hoodyd"))
         .args(["token", "create", "--realm", "aaaaaaaaaaaaaaaaaaaaaaaa", "--data-dir"])
         .arg(&d.data_dir)
         .output()

@@ -13,7 +13,7 @@ async fn images_come_from_a_simplestreams_server() {
 
     // The CLI, on a data directory of its own.
     let other = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hoodyd"))
+    let out = std::process::Command::new(hoody_e2e::program("hoodyd"))
         .args(["image", "pull", "busybox/1.36", "--server", &url, "--data-dir"])
         .arg(other.path())
         .output()

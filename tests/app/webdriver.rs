@@ -4,17 +4,19 @@
 //! refuses a bad name, a container is created and runs, stops and starts, its Terminal chip
 //! opens its terminal URL, and it is deleted with a snapshot first; a remote hoodyd is added in
 //! the Servers dialog (token into a gnome-keyring on that bus), its container's Terminal opens
-//! through the app's proxy, and it is stopped (`ui/tests/app-webdriver.mjs` drives the window).
+//! through the app's proxy, and it is stopped (`tests/browser/app-webdriver.mjs` drives the window).
 
 use hoody_client::testkit::{Hoodyd, test_user};
 use hoody_model::{ContainerCreate, ContainerStatus, ProjectCreate};
 use session::Guard;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const APP: &str = env!("CARGO_BIN_EXE_hoody-desktop");
+fn app() -> std::path::PathBuf {
+    hoody_e2e::program("hoody-desktop")
+}
 
 #[path = "support/session.rs"]
 mod session;
@@ -34,7 +36,7 @@ fn free_port() -> u16 {
 
 #[test]
 fn the_window_creates_runs_and_deletes_a_container() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = hoody_e2e::root();
     let user = test_user();
     let desktop = session::Session::start(300, user);
     let (_scratch, dirs) = desktop.dirs(&["data", "home", "bin"]);
@@ -75,7 +77,7 @@ fn the_window_creates_runs_and_deletes_a_container() {
     // tauri-driver starts the app as it runs: as the user.
     let (port, native) = (free_port(), free_port());
     let driver = user.provide(&tauri_driver());
-    let app = user.provide(Path::new(APP));
+    let app = user.provide(&app());
     let _driver = Guard(
         desktop
             .command(&driver, &home, &bin)
@@ -97,7 +99,7 @@ fn the_window_creates_runs_and_deletes_a_container() {
     let shots = root.join("target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let out = Command::new("node")
-        .arg(root.join("ui/tests/app-webdriver.mjs"))
+        .arg(root.join("tests/browser/app-webdriver.mjs"))
         .arg(format!("http://127.0.0.1:{port}"))
         .arg(&app)
         .arg("busybox/1")

@@ -1,12 +1,12 @@
 //! The web UI, served by hoodyd itself (`--ui-dir ui/dist`), in Debian's chromium driven by
-//! playwright-core (`ui/tests/ui-grid.mjs`) against real containers.
+//! playwright-core (`tests/browser/ui-grid.mjs`) against real containers.
 
 use crate::process::Hoodyd;
 use reqwest::Method;
 
 #[tokio::test]
 async fn the_ui_creates_runs_and_deletes_a_container() {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let root = hoody_e2e::root().display().to_string();
     let dist = format!("{root}/ui/dist");
     assert!(
         std::path::Path::new(&dist).join("index.html").exists(),
@@ -20,7 +20,7 @@ async fn the_ui_creates_runs_and_deletes_a_container() {
     let shots = format!("{root}/target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let out = tokio::process::Command::new("node")
-        .arg(format!("{root}/ui/tests/ui-grid.mjs"))
+        .arg(format!("{root}/tests/browser/ui-grid.mjs"))
         .args([d.client.base().trim_end_matches("/api/v1"), token.trim(), "busybox/1", &shots])
         .output()
         .await

@@ -1,5 +1,5 @@
 //! The kit's terminal and display pages in a real browser (Debian's chromium driven by
-//! playwright-core, `ui/tests/kit-pages.mjs`), against a real Debian container through the
+//! playwright-core, `tests/browser/kit-pages.mjs`), against a real Debian container through the
 //! proxy. Screenshots go to target/screenshots.
 
 use crate::proxy::browser;
@@ -26,11 +26,11 @@ async fn terminal_and_display_pages_work_in_chromium() {
         .unwrap();
     assert_eq!(r["exit_code"], 0, "{r}");
 
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let root = hoody_e2e::root().display().to_string();
     let shots = format!("{root}/target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let out = tokio::process::Command::new("node")
-        .arg(format!("{root}/ui/tests/kit-pages.mjs"))
+        .arg(format!("{root}/tests/browser/kit-pages.mjs"))
         .args([&terminal, &display, &shots])
         .output()
         .await

@@ -8,10 +8,12 @@ use hoody_client::testkit::{Hoodyd, TestUser, test_user};
 use hoody_model::{ContainerCreate, ContainerStatus, ProjectCreate};
 use session::Guard;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-const APP: &str = env!("CARGO_BIN_EXE_hoody-desktop");
+fn app() -> std::path::PathBuf {
+    hoody_e2e::program("hoody-desktop")
+}
 
 #[path = "support/session.rs"]
 mod session;
@@ -52,13 +54,6 @@ fn container_left_running(user: &TestUser, data: &Path) -> (String, String) {
 }
 
 #[test]
-fn run_as_root_it_refuses() {
-    let out = Command::new(APP).output().unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("never as root"), "{out:?}");
-}
-
-#[test]
 fn deep_links_reach_the_running_app() {
     let user = test_user();
     let desktop = session::Session::start(60, user);
@@ -69,7 +64,7 @@ fn deep_links_reach_the_running_app() {
     // A recording xdg-open, an X server and the user's session bus.
     let opened = scratch.0.join("opened.txt");
     session::recording_xdg_open(bin, &opened);
-    let app_binary = user.provide(Path::new(APP));
+    let app_binary = user.provide(&app());
     let app = |args: &[&str]| {
         desktop
             .command(&app_binary, home, bin)

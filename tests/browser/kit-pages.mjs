@@ -2,8 +2,10 @@
 // terminal page runs a typed command and shows its output, keeps the session over a reload;
 // the display page connects, resizes the display to its window and draws the container's screen
 // on its canvas.
-// Usage: node ui/tests/kit-pages.mjs TERMINAL_URL DISPLAY_URL SCREENSHOT_DIR
-import { chromium } from "playwright-core";
+// Usage: node tests/browser/kit-pages.mjs TERMINAL_URL DISPLAY_URL SCREENSHOT_DIR
+import { createRequire } from "node:module";
+// playwright-core is one of the UI package's development dependencies (ui/node_modules).
+const { chromium } = createRequire(new URL("../../ui/package.json", import.meta.url))("playwright-core");
 
 const [terminalUrl, displayUrl, shots] = process.argv.slice(2);
 if (!shots) throw new Error("usage: kit-pages.mjs TERMINAL_URL DISPLAY_URL SCREENSHOT_DIR");

@@ -3,8 +3,10 @@
 // container is created, its coloured card turns running, stops and starts again; its Terminal
 // chip opens the terminal URL; it is deleted with a snapshot first. Screenshots of the grid
 // (light and dark) and of the dialog go to SCREENSHOT_DIR.
-// Usage: node ui/tests/ui-grid.mjs UI_URL TOKEN IMAGE SCREENSHOT_DIR
-import { chromium } from "playwright-core";
+// Usage: node tests/browser/ui-grid.mjs UI_URL TOKEN IMAGE SCREENSHOT_DIR
+import { createRequire } from "node:module";
+// playwright-core is one of the UI package's development dependencies (ui/node_modules).
+const { chromium } = createRequire(new URL("../../ui/package.json", import.meta.url))("playwright-core");
 
 const [url, token, image, shots] = process.argv.slice(2);
 if (!shots) throw new Error("usage: ui-grid.mjs UI_URL TOKEN IMAGE SCREENSHOT_DIR");
