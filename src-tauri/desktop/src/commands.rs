@@ -5,7 +5,7 @@
 //! API's code.
 
 use crate::CommandError;
-use crate::events::{self, DesktopEvent};
+use crate::DesktopEvent;
 use crate::local_api::LocalApi;
 use crate::relay::Relays;
 use crate::remotes::{RemoteEndpoint, Remotes, ServerEntry};
@@ -56,7 +56,6 @@ pub struct Desktop {
     fleet: Arc<Fleet>,
     proxy_port: u16,
     remotes: Arc<Remotes>,
-    events: tokio::sync::broadcast::Sender<DesktopEvent>,
     secrets: Secrets,
     /// This machine's REST API, once served.
     api: Arc<std::sync::OnceLock<LocalApi>>,
@@ -87,19 +86,12 @@ impl Desktop {
         let proxy_port = listener.local_addr().map_err(|e| format!("the service proxy has no address: {e}"))?.port();
         let principal = Principal { token_id: TokenId::generate(), scope: Scope::All };
         let fleet = Arc::new(Fleet::new(engine.server_name(), Arc::new(LocalServer::new(engine.clone(), principal))));
-        let (events, _) = tokio::sync::broadcast::channel(1024);
-        events::forward_local(engine.subscribe(), events.clone());
+        fleet.follow_engine(engine.server_name(), &engine);
         let secrets = Secrets::new("hoody-desktop");
         let relays = Arc::new(Relays::new(proxy_port));
-        let remotes = Remotes::load(
-            data_dir.join("remotes.json"),
-            secrets.clone(),
-            events.clone(),
-            relays.clone(),
-            fleet.clone(),
-        )
-        .await
-        .map_err(|e| format!("the remote servers did not load: {e}"))?;
+        let remotes = Remotes::load(data_dir.join("remotes.json"), secrets.clone(), relays.clone(), fleet.clone())
+            .await
+            .map_err(|e| format!("the remote servers did not load: {e}"))?;
         hoody_api::services::serve_services(&engine, listener, std::future::pending(), Some(relays))
             .map_err(|e| format!("the service proxy did not start: {e}"))?;
         Ok(Self {
@@ -107,7 +99,6 @@ impl Desktop {
             fleet,
             proxy_port,
             remotes: Arc::new(remotes),
-            events,
             secrets,
             api: Arc::default(),
             data_dir: data_dir.to_owned(),
@@ -144,7 +135,7 @@ impl Desktop {
 
     /// Changes of containers on every server, and requests to read everything again.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<DesktopEvent> {
-        self.events.subscribe()
+        self.fleet.subscribe()
     }
 
     /// This machine and the remote endpoints, with what went wrong reading each.

@@ -5,7 +5,6 @@
 pub mod commands;
 pub mod deeplink;
 pub mod error;
-pub mod events;
 mod listen;
 pub mod local_api;
 pub mod relay;
@@ -30,4 +29,6 @@ pub fn refusal_to_run() -> Option<String> {
 }
 pub use deeplink::DeepLink;
 pub use error::CommandError;
-pub use events::DesktopEvent;
+/// What the desktop's one stream of changes carries: the fleet's (every server's container
+/// changes, and requests to read everything again).
+pub use hoody_engine::fleet::FleetEvent as DesktopEvent;

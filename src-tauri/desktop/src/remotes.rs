@@ -2,10 +2,9 @@
 //! another machine), shown in the same grid as this machine's containers. Their names and URLs
 //! are saved in `remotes.json` in the data dir; their tokens are in the OS keyring, never there.
 //! Each one is a member of the desktop's [`Fleet`] (one without a token refuses everything,
-//! saying so), and its events are followed and merged into the desktop's own stream.
+//! saying so), which follows its events into the desktop's one stream.
 
 use crate::CommandError;
-use crate::events::DesktopEvent;
 use crate::relay::Relays;
 use crate::secrets::{SecretStore, Secrets};
 use hoody_client::HoodyClient;
@@ -14,9 +13,7 @@ use hoody_engine::server::{Endpoint, Presented, Refusing, Remote, Server};
 use hoody_model::ErrorCode;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::{RwLock, broadcast};
-use tokio::task::AbortHandle;
+use tokio::sync::RwLock;
 
 /// A remote endpoint as saved (without its token).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
@@ -40,20 +37,15 @@ pub struct ServerEntry {
     pub problem: Option<String>,
 }
 
-/// How long a lost event stream waits before it connects again.
-const RECONNECT: Duration = Duration::from_secs(3);
-
 struct Saved {
     endpoint: RemoteEndpoint,
     /// Why it cannot be asked anything (no token in the keyring).
     problem: Option<String>,
-    follower: Option<AbortHandle>,
 }
 
 pub struct Remotes {
     file: PathBuf,
     secrets: Secrets,
-    events: broadcast::Sender<DesktopEvent>,
     list: RwLock<Vec<Saved>>,
     /// How this machine's proxy reaches each remote's services.
     relays: Arc<Relays>,
@@ -71,7 +63,6 @@ impl Remotes {
     pub async fn load(
         file: PathBuf,
         secrets: Secrets,
-        events: broadcast::Sender<DesktopEvent>,
         relays: Arc<Relays>,
         fleet: Arc<Fleet>,
     ) -> Result<Self, CommandError> {
@@ -81,15 +72,16 @@ impl Remotes {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(internal(&format!("cannot read {}: {e}", file.display()))),
         };
-        let remotes = Self { file, secrets, events, list: RwLock::new(Vec::new()), relays, fleet };
+        let remotes = Self { file, secrets, list: RwLock::new(Vec::new()), relays, fleet };
         for endpoint in saved {
             remotes.relays.register(&endpoint.name, &endpoint.url);
             let token = remotes.secrets.get(&endpoint.url).await?;
-            let (problem, follower) = match token {
+            let problem = match token {
                 Some(token) => {
                     let client = HoodyClient::new(&endpoint.url, Some(token));
                     remotes.fleet.join(&endpoint.name, member(&endpoint.name, client.clone(), &remotes.relays));
-                    (None, Some(remotes.follow(client)))
+                    remotes.fleet.follow_remote(&endpoint.name, client);
+                    None
                 }
                 None => {
                     let problem = "no token in the keyring: add the server again".to_owned();
@@ -98,10 +90,10 @@ impl Remotes {
                         message: format!("{} has no token in the keyring: add it again", endpoint.name),
                     };
                     remotes.fleet.join(&endpoint.name, Arc::new(Remote(refusal)));
-                    (Some(problem), None)
+                    Some(problem)
                 }
             };
-            remotes.list.write().await.push(Saved { endpoint, problem, follower });
+            remotes.list.write().await.push(Saved { endpoint, problem });
         }
         Ok(remotes)
     }
@@ -121,20 +113,19 @@ impl Remotes {
         let store = self.secrets.set(&url, token).await?;
         let mut list = self.list.write().await;
         let replaced = list.iter().position(|r| r.endpoint.name == name).map(|i| list.remove(i));
-        let follower = Some(self.follow(client));
         self.relays.register(&name, &url);
         self.fleet.join(&name, server);
-        list.push(Saved { endpoint: RemoteEndpoint { name, url: url.clone() }, problem: None, follower });
+        self.fleet.follow_remote(&name, client);
+        list.push(Saved { endpoint: RemoteEndpoint { name, url: url.clone() }, problem: None });
         self.save(&list)?;
         drop(list);
         if let Some(old) = replaced {
-            old.follower.inspect(AbortHandle::abort);
             // The same name at another address: the old address's token goes.
             if old.endpoint.url != url {
                 self.secrets.delete(&old.endpoint.url).await?;
             }
         }
-        let _ = self.events.send(DesktopEvent::Resync);
+        self.fleet.resync();
         Ok(store)
     }
 
@@ -148,11 +139,10 @@ impl Remotes {
         let removed = list.remove(index);
         self.save(&list)?;
         drop(list);
-        removed.follower.inspect(AbortHandle::abort);
         self.relays.forget(&removed.endpoint.name);
         self.fleet.leave(&removed.endpoint.name);
         self.secrets.delete(&removed.endpoint.url).await?;
-        let _ = self.events.send(DesktopEvent::Resync);
+        self.fleet.resync();
         Ok(())
     }
 
@@ -169,25 +159,6 @@ impl Remotes {
                 problem: r.problem.clone().or_else(|| self.fleet.problem(&r.endpoint.name)),
             })
             .collect()
-    }
-
-    /// Follows a remote's events into the desktop's stream; each (re)connection asks the UI to
-    /// read everything again, since changes may have been missed while away.
-    fn follow(&self, client: HoodyClient) -> AbortHandle {
-        let events = self.events.clone();
-        tokio::spawn(async move {
-            loop {
-                if let Ok(mut stream) = client.events().await {
-                    let _ = events.send(DesktopEvent::Resync);
-                    while let Ok(Some(event)) = stream.next().await {
-                        let _ = events.send(DesktopEvent::Container(event));
-                    }
-                    let _ = events.send(DesktopEvent::Resync);
-                }
-                tokio::time::sleep(RECONNECT).await;
-            }
-        })
-        .abort_handle()
     }
 
     fn save(&self, list: &[Saved]) -> Result<(), CommandError> {

@@ -44,6 +44,11 @@ async fn the_fleet_finds_each_server_by_name_and_by_what_it_holds() {
     let (name, edge) = fleet.holder("aaaaaaaaaaaaaaaaaaaaaaaa");
     assert_eq!(name, "edge");
     assert_eq!(edge.rentals((), ()).await.unwrap_err().code(), ErrorCode::Unauthorized);
+    // What the fleet holds changed: its subscribers are asked to read everything again.
+    let mut events = fleet.subscribe();
+    fleet.resync();
+    assert!(matches!(events.recv().await.unwrap(), hoody_engine::fleet::FleetEvent::Resync));
+
     // A server that leaves takes what it held with it.
     fleet.leave("edge");
     assert_eq!(fleet.holder("aaaaaaaaaaaaaaaaaaaaaaaa").0, "local");

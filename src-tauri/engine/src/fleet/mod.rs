@@ -1,8 +1,13 @@
 //! Every server a host works with — this machine's engine and remote endpoints — under one
 //! roof: each is a [`Server`] under its name; the fleet knows which one holds each container
-//! and project it has seen, walks their lists page by page, and remembers why a server could
-//! not be read. Its callers (the desktop's commands, the tray, deep links) never ask whether a
-//! server is this machine or another.
+//! and project it has seen, walks their lists page by page, merges their changes into one
+//! stream ([`events`]), and remembers why a server could not be read. Its callers (the
+//! desktop's commands, the tray, deep links) never ask whether a server is this machine or
+//! another.
+
+mod events;
+
+pub use events::FleetEvent;
 
 use crate::error::{EngineError, Result};
 use crate::server::{ContainerView, HttpInput, OperationSpec, Page, Server};
@@ -10,6 +15,8 @@ use hoody_model::{Container, ContainerListQuery, ErrorCode, PageRequest, Project
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex, RwLock};
+use tokio::sync::broadcast;
+use tokio::task::AbortHandle;
 
 /// A server and its name in the fleet.
 pub type Member = (String, Arc<dyn Server>);
@@ -22,11 +29,23 @@ pub struct Fleet {
     placement: Mutex<HashMap<String, String>>,
     /// Why each server could not be read the last time (absent: it answered).
     problems: Mutex<HashMap<String, String>>,
+    events: broadcast::Sender<FleetEvent>,
+    /// What follows each member's changes, by name.
+    followers: Mutex<HashMap<String, AbortHandle>>,
 }
 
 impl std::fmt::Debug for Fleet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Fleet").field("home", &self.home.0).field("others", &self.names()).finish()
+    }
+}
+
+/// What follows the members' changes ends with the fleet.
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        for follower in self.followers.lock().expect("fleet lock").values() {
+            follower.abort();
+        }
     }
 }
 
@@ -38,6 +57,34 @@ impl Fleet {
             others: RwLock::default(),
             placement: Mutex::default(),
             problems: Mutex::default(),
+            events: broadcast::channel(1024).0,
+            followers: Mutex::default(),
+        }
+    }
+
+    /// Every member's container changes from now on, and requests to read everything again.
+    pub fn subscribe(&self) -> broadcast::Receiver<FleetEvent> {
+        self.events.subscribe()
+    }
+
+    /// Asks every subscriber to read everything again (what the fleet holds has changed).
+    pub fn resync(&self) {
+        let _ = self.events.send(FleetEvent::Resync);
+    }
+
+    /// Follows the changes of member `name` from `engine` (this machine's).
+    pub fn follow_engine(&self, name: &str, engine: &crate::Engine) {
+        self.follow(name, events::follow_engine(engine, self.events.clone()));
+    }
+
+    /// Follows the changes of member `name` from a remote endpoint's event stream.
+    pub fn follow_remote(&self, name: &str, client: hoody_client::HoodyClient) {
+        self.follow(name, events::follow_remote(client, self.events.clone()));
+    }
+
+    fn follow(&self, name: &str, follower: AbortHandle) {
+        if let Some(old) = self.followers.lock().expect("fleet lock").insert(name.to_owned(), follower) {
+            old.abort();
         }
     }
 
@@ -52,9 +99,12 @@ impl Fleet {
         self.others.write().expect("fleet lock").insert(name.to_owned(), server);
     }
 
-    /// Removes member `name` and forgets what it held.
+    /// Removes member `name`, stops following it, and forgets what it held.
     pub fn leave(&self, name: &str) {
         self.others.write().expect("fleet lock").remove(name);
+        if let Some(follower) = self.followers.lock().expect("fleet lock").remove(name) {
+            follower.abort();
+        }
         self.placement.lock().expect("fleet lock").retain(|_, server| server != name);
         self.problems.lock().expect("fleet lock").remove(name);
     }
