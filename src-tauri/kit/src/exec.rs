@@ -9,7 +9,6 @@
 use crate::error::refuse;
 use crate::proxy::{Body, json};
 use bytes::Bytes;
-use hoody_runtime::rootdir::RootDir;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
@@ -27,7 +26,7 @@ pub const MAX_INPUT: usize = 16 << 20;
 
 pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
     let path = req.uri().path().to_owned();
-    let root = match RootDir::open(std::path::Path::new(&format!("/proc/{init_pid}/root"))) {
+    let root = match hoody_runtime::procfs::root(init_pid) {
         Ok(root) => root,
         Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &format!("the container is not reachable: {e}")),
     };

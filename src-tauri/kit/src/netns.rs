@@ -69,7 +69,7 @@ fn namespaces() -> &'static Mutex<HashMap<u64, Namespace>> {
 
 /// Connects to 127.0.0.1:`port` in the network namespace of host process `pid`.
 pub async fn connect(pid: u32, port: u16) -> io::Result<tokio::net::TcpStream> {
-    let ns_path = format!("/proc/{pid}/ns/net");
+    let ns_path = hoody_runtime::procfs::net_namespace(pid);
     let inode = std::fs::metadata(&ns_path)?.ino();
     let socket = match take_socket(inode, pid, Kind::Tcp)? {
         Ok(socket) => socket,
@@ -87,7 +87,7 @@ pub async fn connect(pid: u32, port: u16) -> io::Result<tokio::net::TcpStream> {
 /// Connects to the abstract unix socket `name` (without its leading NUL) in the network
 /// namespace of host process `pid`: an X server's `@/tmp/.X11-unix/XN`, say.
 pub async fn connect_abstract(pid: u32, name: &str) -> io::Result<tokio::net::UnixStream> {
-    let inode = std::fs::metadata(format!("/proc/{pid}/ns/net"))?.ino();
+    let inode = std::fs::metadata(hoody_runtime::procfs::net_namespace(pid))?.ino();
     let socket = match take_socket(inode, pid, Kind::Unix)? {
         Ok(socket) => socket,
         Err(made) => made.await.map_err(|_| io::Error::other("the namespace helper thread died"))??,
@@ -282,7 +282,7 @@ mod tests {
                 .expect("unshare (as root) and busybox"),
         );
         let pid = ns.0.id();
-        let inode = std::fs::metadata(format!("/proc/{pid}/ns/net")).unwrap().ino();
+        let inode = std::fs::metadata(hoody_runtime::procfs::net_namespace(pid)).unwrap().ino();
         let mut connected = None;
         for _ in 0..200 {
             if let Ok(stream) = connect(pid, 8080).await {

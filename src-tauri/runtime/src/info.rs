@@ -2,6 +2,7 @@
 //! processes (host PIDs), /proc gives each one's in-container PID and command, the init's
 //! network namespace lists the listening ports, and the cgroup controllers give CPU and memory.
 
+use crate::procfs;
 use hoody_model::{ProcessInfo, RuntimeInfo};
 use std::path::PathBuf;
 
@@ -27,14 +28,8 @@ pub fn read(init_pid: u32, started_at: chrono::DateTime<chrono::Utc>, cgroup: &s
         .lines()
         .filter_map(|l| l.trim().parse::<u32>().ok())
         .filter_map(|host_pid| {
-            let status = std::fs::read_to_string(format!("/proc/{host_pid}/status")).ok()?;
-            let pid = status
-                .lines()
-                .find_map(|l| l.strip_prefix("NSpid:"))
-                .and_then(|ids| ids.split_whitespace().last()?.parse().ok())
-                .unwrap_or(0);
-            let cmdline = std::fs::read(format!("/proc/{host_pid}/cmdline")).unwrap_or_default();
-            let command = String::from_utf8_lossy(&cmdline).replace('\0', " ").trim().to_owned();
+            let pid = procfs::pid_inside(host_pid)?;
+            let command = procfs::args(host_pid).join(" ");
             Some(ProcessInfo { host_pid, pid, command })
         })
         .collect();
@@ -66,7 +61,7 @@ pub fn read(init_pid: u32, started_at: chrono::DateTime<chrono::Utc>, cgroup: &s
 pub fn listening_ports(pid: u32) -> Vec<u16> {
     let mut ports: Vec<u16> = ["tcp", "tcp6"]
         .iter()
-        .filter_map(|f| std::fs::read_to_string(format!("/proc/{pid}/net/{f}")).ok())
+        .map(|table| procfs::net_table(pid, table))
         .flat_map(|table| parse_listeners(&table))
         .collect();
     ports.sort_unstable();
@@ -87,22 +82,11 @@ fn parse_listeners(table: &str) -> Vec<u16> {
         .collect()
 }
 
-/// Alive: exists and is not a zombie waiting to be reaped.
-pub fn is_alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => {
-            let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next());
-            !matches!(state, Some("Z" | "X") | None)
-        }
-        Err(_) => false,
-    }
-}
-
 /// The `cgroup.procs` files of every cgroup the container's init is in (one per v1 hierarchy,
 /// or the one of cgroup2): a process written there is counted, limited and frozen with the
 /// container.
 pub fn cgroup_procs_files(init_pid: u32) -> Vec<PathBuf> {
-    let table = std::fs::read_to_string(format!("/proc/{init_pid}/cgroup")).unwrap_or_default();
+    let table = procfs::cgroups(init_pid);
     table
         .lines()
         .filter_map(|line| {
@@ -201,7 +185,7 @@ fn kill_everything_in(cgroups: &[PathBuf]) {
             .iter()
             .filter_map(|dir| std::fs::read_to_string(dir.join("cgroup.procs")).ok())
             .flat_map(|text| text.lines().filter_map(|l| l.trim().parse().ok()).collect::<Vec<u32>>())
-            .filter(|pid| is_alive(*pid))
+            .filter(|pid| procfs::is_alive(*pid))
             .collect()
     };
     if procs().is_empty() {

@@ -536,7 +536,7 @@ fn signal(pid: u32, signal: i32) -> Result<()> {
 async fn wait_for_exit(pid: u32, within: Duration) -> bool {
     let deadline = tokio::time::Instant::now() + within;
     loop {
-        if !info::is_alive(pid) {
+        if !crate::procfs::is_alive(pid) {
             return true;
         }
         if tokio::time::Instant::now() >= deadline {

@@ -99,8 +99,7 @@ pub fn detach(pid_file: &Path) {
     let Some(helper) = std::fs::read_to_string(pid_file).ok().and_then(|p| p.trim().parse::<i32>().ok()) else {
         return;
     };
-    let cmdline = std::fs::read(format!("/proc/{helper}/cmdline")).unwrap_or_default();
-    let is_ours = cmdline.split(|b| *b == 0).next().is_some_and(|argv0| argv0.ends_with(b"slirp4netns"));
+    let is_ours = crate::procfs::args(helper as u32).first().is_some_and(|argv0| argv0.ends_with("slirp4netns"));
     if is_ours && let Some(helper) = rustix::process::Pid::from_raw(helper) {
         let _ = rustix::process::kill_process(helper, rustix::process::Signal::TERM);
     }
@@ -109,6 +108,8 @@ pub fn detach(pid_file: &Path) {
 
 /// Whether the network namespace of `pid` has a default route (the helper has configured it).
 fn has_default_route(pid: u32) -> bool {
-    let routes = std::fs::read_to_string(format!("/proc/{pid}/net/route")).unwrap_or_default();
-    routes.lines().skip(1).any(|line| line.split_whitespace().nth(1) == Some("00000000"))
+    crate::procfs::net_table(pid, "route")
+        .lines()
+        .skip(1)
+        .any(|line| line.split_whitespace().nth(1) == Some("00000000"))
 }

@@ -59,7 +59,7 @@ impl LocalRuntime {
         }
         let Ok(image) = self.images.resolve(&c.container_image) else { return Ok(false) };
         let Some(Member { slot, pid }) = self.pools.take(&image) else { return Ok(false) };
-        if !crate::info::is_alive(pid) {
+        if !crate::procfs::is_alive(pid) {
             // It died while waiting; the caller creates the container the slow way.
             self.remove_slot(&slot).await?;
             return Ok(false);

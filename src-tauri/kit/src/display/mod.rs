@@ -220,9 +220,8 @@ fn find_server(init_pid: u32, n: u16) -> Option<u32> {
     let display = format!(":{n}");
     hoody_runtime::cgroup_procs_files(init_pid).into_iter().find_map(|file| {
         std::fs::read_to_string(file).ok()?.lines().filter_map(|p| p.trim().parse::<u32>().ok()).find(|pid| {
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            let mut args = cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned());
-            args.next().is_some_and(|program| program.ends_with("Xvnc")) && args.next().as_deref() == Some(&display)
+            let args = hoody_runtime::procfs::args(*pid);
+            args.first().is_some_and(|program| program.ends_with("Xvnc")) && args.get(1) == Some(&display)
         })
     })
 }

@@ -17,7 +17,6 @@ use crate::error::KitError;
 use crate::error::refuse;
 use crate::proxy::{Body, json};
 use crate::request::{Query, body};
-use hoody_runtime::rootdir::RootDir;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Deserialize;
@@ -155,7 +154,7 @@ impl Terminals {
 /// The shell and environment of a new session: root's login shell from the container's
 /// /etc/passwd (or /bin/sh), the init's environment, and the terminal's own variables.
 fn launch(init_pid: u32, id: u16, (cols, rows): (u16, u16)) -> std::io::Result<Launch> {
-    let root = RootDir::open(std::path::Path::new(&format!("/proc/{init_pid}/root")))?;
+    let root = hoody_runtime::procfs::root(init_pid)?;
     let shell = root
         .read("etc/passwd")
         .ok()
