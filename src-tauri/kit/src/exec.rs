@@ -5,8 +5,11 @@
 //! body on stdin — and its stdout is the answer. The exit code picks the status: 0 → 200,
 //! the sysexits codes 64 → 400, 66 → 404, 69 → 503, 77 → 403, anything else → 500 (with its
 //! stderr). `GET /api/v1/exec/list` and `GET /api/v1/exec/health` describe the service.
+//!
+//! Two halves: [`parse`] reads a request into an [`ExecOp`] on the host (refusing a bad name
+//! or an oversized body before the container is reached), [`execute`] does it in the container.
 
-use crate::error::refuse;
+use crate::error::{KitCode, KitError};
 use crate::proxy::{Body, json};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -24,41 +27,89 @@ pub const TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest request body passed to a script.
 pub const MAX_INPUT: usize = 16 << 20;
 
+/// What a request asks of the service, parsed on the host before the container is reached.
+#[derive(Debug)]
+enum ExecOp {
+    Health,
+    List,
+    /// Runs `script` (a path in the container) CGI-style with this environment and input.
+    Run {
+        script: String,
+        env: Vec<(String, String)>,
+        input: Bytes,
+    },
+}
+
 pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
-    let path = req.uri().path().to_owned();
-    let root = match hoody_runtime::procfs::root(init_pid) {
-        Ok(root) => root,
-        Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &format!("the container is not reachable: {e}")),
+    let done = match parse(req).await {
+        Ok(op) => execute(op, init_pid).await,
+        Err(e) => Err(e),
     };
+    done.unwrap_or_else(KitError::into_response)
+}
+
+/// The parse half: the route, the script's name, its CGI environment and the body.
+async fn parse(req: Request<Incoming>) -> Result<ExecOp, KitError> {
+    let path = req.uri().path().to_owned();
     match path.as_str() {
-        "/api/v1/exec/health" => {
-            json(StatusCode::OK, &serde_json::json!({ "status": "ok", "scripts_dir": SCRIPTS_DIR }))
+        "/api/v1/exec/health" => return Ok(ExecOp::Health),
+        "/api/v1/exec/list" => return Ok(ExecOp::List),
+        _ => {}
+    }
+    let (script, path_info) = split_script(&path);
+    let valid = !script.is_empty()
+        && !script.starts_with('.')
+        && script.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if !valid {
+        return Err(KitError::new(KitCode::NotFound, format!("no script for {path}; scripts answer at /NAME")));
+    }
+    let script = format!("{SCRIPTS_DIR}/{script}");
+    let mut env: Vec<(String, String)> = vec![
+        ("PATH".into(), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()),
+        ("REQUEST_METHOD".into(), req.method().to_string()),
+        ("QUERY_STRING".into(), req.uri().query().unwrap_or("").into()),
+        ("PATH_INFO".into(), path_info),
+        ("SCRIPT_NAME".into(), script.clone()),
+    ];
+    for (name, value) in req.headers() {
+        let Ok(value) = value.to_str() else { continue };
+        let key = name.as_str().to_ascii_uppercase().replace('-', "_");
+        match key.as_str() {
+            "CONTENT_TYPE" | "CONTENT_LENGTH" => env.push((key, value.into())),
+            _ => env.push((format!("HTTP_{key}"), value.into())),
         }
-        "/api/v1/exec/list" => match root.list(SCRIPTS_DIR) {
-            Ok(entries) => {
-                let scripts: Vec<_> = entries.into_iter().filter(|e| e.kind == "file" && executable(&e.mode)).collect();
-                json(StatusCode::OK, &serde_json::json!({ "scripts_dir": SCRIPTS_DIR, "scripts": scripts }))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                json(StatusCode::OK, &serde_json::json!({ "scripts_dir": SCRIPTS_DIR, "scripts": [] }))
-            }
-            Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
-        },
-        _ => {
-            let (script, path_info) = split_script(&path);
-            let valid = !script.is_empty()
-                && !script.starts_with('.')
-                && script.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-            if !valid {
-                return refuse(StatusCode::NOT_FOUND, &format!("no script for {path}; scripts answer at /NAME"));
-            }
-            let rel = format!("{SCRIPTS_DIR}/{script}");
-            match root.stat(&rel) {
+    }
+    let input = Limited::new(req.into_body(), MAX_INPUT).collect().await.map(|body| body.to_bytes()).map_err(|_| {
+        KitError::new(KitCode::PayloadTooLarge, format!("request bodies are limited to {} MiB", MAX_INPUT >> 20))
+    })?;
+    Ok(ExecOp::Run { script, env, input })
+}
+
+/// The execute half: the operation done in the container whose init is `init_pid`.
+async fn execute(op: ExecOp, init_pid: u32) -> Result<Response<Body>, KitError> {
+    let unreachable = |e| KitError::new(KitCode::ContainerUnreachable, format!("the container is not reachable: {e}"));
+    match op {
+        ExecOp::Health => Ok(json(StatusCode::OK, &serde_json::json!({ "status": "ok", "scripts_dir": SCRIPTS_DIR }))),
+        ExecOp::List => {
+            let scripts: Vec<_> = match hoody_runtime::procfs::root(init_pid).map_err(unreachable)?.list(SCRIPTS_DIR) {
+                Ok(entries) => entries.into_iter().filter(|e| e.kind == "file" && executable(&e.mode)).collect(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+                Err(e) => return Err(KitError::new(KitCode::Internal, e.to_string())),
+            };
+            Ok(json(StatusCode::OK, &serde_json::json!({ "scripts_dir": SCRIPTS_DIR, "scripts": scripts })))
+        }
+        ExecOp::Run { script, env, input } => {
+            match hoody_runtime::procfs::root(init_pid).map_err(unreachable)?.stat(&script) {
                 Ok(entry) if entry.kind == "file" && executable(&entry.mode) => {}
-                Ok(_) => return refuse(StatusCode::NOT_FOUND, &format!("{rel} is not an executable file")),
-                Err(_) => return refuse(StatusCode::NOT_FOUND, &format!("there is no script {rel} in the container")),
+                Ok(_) => return Err(KitError::new(KitCode::NotFound, format!("{script} is not an executable file"))),
+                Err(_) => {
+                    return Err(KitError::new(
+                        KitCode::NotFound,
+                        format!("there is no script {script} in the container"),
+                    ));
+                }
             }
-            run(req, init_pid, &rel, path_info).await
+            run(init_pid, &script, env, input).await
         }
     }
 }
@@ -76,38 +127,17 @@ fn executable(mode: &str) -> bool {
     u32::from_str_radix(mode, 8).is_ok_and(|m| m & 0o111 != 0)
 }
 
-async fn run(req: Request<Incoming>, init_pid: u32, script: &str, path_info: String) -> Response<Body> {
-    let mut env: Vec<(String, String)> = vec![
-        ("PATH".into(), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()),
-        ("REQUEST_METHOD".into(), req.method().to_string()),
-        ("QUERY_STRING".into(), req.uri().query().unwrap_or("").into()),
-        ("PATH_INFO".into(), path_info),
-        ("SCRIPT_NAME".into(), script.into()),
-    ];
-    for (name, value) in req.headers() {
-        let Ok(value) = value.to_str() else { continue };
-        let key = name.as_str().to_ascii_uppercase().replace('-', "_");
-        match key.as_str() {
-            "CONTENT_TYPE" | "CONTENT_LENGTH" => env.push((key, value.into())),
-            _ => env.push((format!("HTTP_{key}"), value.into())),
-        }
-    }
-    let input = match Limited::new(req.into_body(), MAX_INPUT).collect().await {
-        Ok(body) => body.to_bytes(),
-        Err(_) => {
-            return refuse(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &format!("request bodies are limited to {} MiB", MAX_INPUT >> 20),
-            );
-        }
-    };
-    // The script runs inside the container as its root, with exactly the container's rights.
-    let child = crate::enter::contained(init_pid).map(|mut command| {
-        command.args(["--", script]);
+/// Runs the script inside the container as its root, with exactly the container's rights;
+/// its exit code picks the answer's status.
+async fn run(
+    init_pid: u32,
+    script: &str,
+    env: Vec<(String, String)>,
+    input: Bytes,
+) -> Result<Response<Body>, KitError> {
+    let child = crate::enter::contained(init_pid).and_then(|mut command| {
         command
-    });
-    let child = child.and_then(|mut command| {
-        command
+            .args(["--", script])
             .env_clear()
             .envs(env)
             .stdin(Stdio::piped())
@@ -116,10 +146,7 @@ async fn run(req: Request<Incoming>, init_pid: u32, script: &str, path_info: Str
             .kill_on_drop(true)
             .spawn()
     });
-    let mut child = match child {
-        Ok(child) => child,
-        Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, &format!("cannot start {script}: {e}")),
-    };
+    let mut child = child.map_err(|e| KitError::new(KitCode::Internal, format!("cannot start {script}: {e}")))?;
     if let Some(mut stdin) = child.stdin.take() {
         tokio::spawn(async move {
             let _ = stdin.write_all(&input).await;
@@ -127,9 +154,9 @@ async fn run(req: Request<Incoming>, init_pid: u32, script: &str, path_info: Str
     }
     let out = match tokio::time::timeout(TIMEOUT, child.wait_with_output()).await {
         Ok(Ok(out)) => out,
-        Ok(Err(e)) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, &format!("{script} failed: {e}")),
+        Ok(Err(e)) => return Err(KitError::new(KitCode::Internal, format!("{script} failed: {e}"))),
         Err(_) => {
-            return refuse(StatusCode::GATEWAY_TIMEOUT, &format!("{script} ran longer than {}s", TIMEOUT.as_secs()));
+            return Err(KitError::new(KitCode::Timeout, format!("{script} ran longer than {}s", TIMEOUT.as_secs())));
         }
     };
     let status = match out.status.code() {
@@ -141,13 +168,13 @@ async fn run(req: Request<Incoming>, init_pid: u32, script: &str, path_info: Str
         code => {
             let stderr = String::from_utf8_lossy(&out.stderr);
             let how = code.map_or("was killed by a signal".to_owned(), |c| format!("exited with {c}"));
-            return refuse(StatusCode::INTERNAL_SERVER_ERROR, &format!("{script} {how}: {}", stderr.trim()));
+            return Err(KitError::new(KitCode::Internal, format!("{script} {how}: {}", stderr.trim())));
         }
     };
     let mut resp = Response::new(Full::new(Bytes::from(out.stdout)).map_err(|never| match never {}).boxed());
     *resp.status_mut() = status;
     resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-    resp
+    Ok(resp)
 }
 
 #[cfg(test)]
