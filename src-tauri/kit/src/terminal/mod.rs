@@ -13,8 +13,7 @@ mod execute;
 mod session;
 mod socket;
 
-use crate::error::KitError;
-use crate::error::refuse;
+use crate::error::{KitCode, KitError};
 use crate::proxy::{Body, json};
 use crate::request::{Query, body};
 use hyper::body::Incoming;
@@ -203,6 +202,49 @@ fn terminal_id(query: &Query, params: &Params) -> Result<Option<u16>, KitError> 
     }
 }
 
+/// What a request asks of the terminal service, parsed before any session is touched.
+#[derive(Debug)]
+enum TerminalOp {
+    /// The page (`/`) or one of its assets, for session `n`.
+    Page {
+        path: String,
+        n: u16,
+    },
+    Health,
+    /// The WebSocket of session `id` (opened when missing).
+    Socket {
+        id: u16,
+        size: (u16, u16),
+    },
+    Sessions,
+    /// Session `id`'s scrollback as text.
+    Scrollback {
+        id: u16,
+    },
+    /// A command's result, by its id.
+    Result(String),
+    Execute {
+        query: Query,
+        body: bytes::Bytes,
+    },
+    /// Session `id` (or a new number), opened when missing.
+    Create {
+        id: Option<u16>,
+        size: (u16, u16),
+    },
+    Close {
+        id: u16,
+    },
+    Write {
+        id: u16,
+        data: Vec<u8>,
+    },
+    Resize {
+        id: u16,
+        size: (u16, u16),
+    },
+}
+
 pub async fn handle(
     terminals: &Arc<Terminals>,
     req: Request<Incoming>,
@@ -210,140 +252,139 @@ pub async fn handle(
     init_pid: u32,
     service_n: u16,
 ) -> Response<Body> {
-    let query = match Query::parse(req.uri().query()) {
-        Ok(q) => q,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
+    let done = match parse(req, service_n).await {
+        Ok((op, upgrade)) => execute(terminals, op, upgrade, container, init_pid).await,
+        Err(e) => Err(e),
     };
+    done.unwrap_or_else(KitError::into_response)
+}
+
+/// The parse half: the route, the session it names, sizes and bodies. A WebSocket's request
+/// comes back with its operation, to be upgraded.
+async fn parse(req: Request<Incoming>, service_n: u16) -> Result<(TerminalOp, Option<Request<Incoming>>), KitError> {
+    let query = Query::parse(req.uri().query()).map_err(|e| KitError::new(KitCode::InvalidParameters, e))?;
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
     if method == Method::GET && (path == "/" || path.starts_with("/assets/")) {
-        return crate::assets::terminal_page(&path, service_n);
+        return Ok((TerminalOp::Page { path, n: service_n }, None));
     }
     let Some(route) = path.strip_prefix(API).map(str::to_owned) else {
-        return refuse(StatusCode::NOT_FOUND, &format!("no terminal route {path}; the API is under {API}"));
+        return Err(KitError::new(KitCode::NotFound, format!("no terminal route {path}; the API is under {API}")));
     };
-    let is_json = req
-        .headers()
-        .get(hyper::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
     let size = |p: &Params| {
         (
             p.cols.or(query.get("cols").and_then(|c| c.parse().ok())).unwrap_or(80),
             p.rows.or(query.get("rows").and_then(|r| r.parse().ok())).unwrap_or(24),
         )
     };
-    match (method, route.as_str()) {
-        (Method::GET, "/health") => json(StatusCode::OK, &json!({ "status": "ok", "service": "terminal" })),
+    let no_route = |method: &Method, route: &str| {
+        KitError::new(KitCode::NotFound, format!("no terminal route {method} {API}{route}"))
+    };
+    let op = match (method.clone(), route.as_str()) {
+        (Method::GET, "/health") => TerminalOp::Health,
         (Method::GET, "/ws") => {
             let params = Params::default();
-            let id = match terminal_id(&query, &params) {
-                Ok(id) => id.unwrap_or(service_n),
-                Err(refusal) => return refusal.into_response(),
-            };
-            match terminals.open(container, init_pid, Some(id), size(&params)) {
-                Ok((session, _)) => crate::websocket::accept(req, move |ws| socket::serve(ws, session)),
-                Err(refusal) => refusal.into_response(),
-            }
+            let id = terminal_id(&query, &params)?.unwrap_or(service_n);
+            return Ok((TerminalOp::Socket { id, size: size(&params) }, Some(req)));
         }
-        (Method::GET, "/sessions") => {
-            json(StatusCode::OK, &json!({ "sessions": terminals.sessions(container, init_pid) }))
-        }
+        (Method::GET, "/sessions") => TerminalOp::Sessions,
         (Method::GET, "/raw") => {
-            let id = match terminal_id(&query, &Params::default()) {
-                Ok(id) => id.unwrap_or(service_n),
-                Err(refusal) => return refusal.into_response(),
-            };
-            match terminals.find(container, init_pid, id) {
-                Some(session) => crate::proxy::with_type(
-                    StatusCode::OK,
-                    bytes::Bytes::from(session.scrollback()),
-                    "text/plain; charset=utf-8",
-                ),
-                None => no_session(id),
-            }
+            TerminalOp::Scrollback { id: terminal_id(&query, &Params::default())?.unwrap_or(service_n) }
         }
         (Method::GET, result) if result.starts_with("/result/") => {
-            terminals.results.answer(&result["/result/".len()..])
+            TerminalOp::Result(result["/result/".len()..].to_owned())
         }
-        (Method::POST, "/execute") => {
-            let raw = match body(req.into_body(), MAX_BODY).await {
-                Ok(raw) => raw,
-                Err(e) => return refuse(StatusCode::PAYLOAD_TOO_LARGE, &e),
+        (Method::POST | Method::DELETE, _) => {
+            let is_json = req
+                .headers()
+                .get(hyper::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/json"));
+            let raw = body(req.into_body(), MAX_BODY).await.map_err(|e| KitError::new(KitCode::PayloadTooLarge, e))?;
+            if (&method, route.as_str()) == (&Method::POST, "/execute") {
+                return Ok((TerminalOp::Execute { query, body: raw }, None));
+            }
+            let params: Params = match is_json && !raw.is_empty() {
+                true => serde_json::from_slice(&raw)
+                    .map_err(|e| KitError::new(KitCode::InvalidJson, format!("the body is not valid JSON: {e}")))?,
+                false => Params::default(),
             };
-            execute::handle(terminals, &query, &raw, container, init_pid).await
-        }
-        (method @ (Method::POST | Method::DELETE), route) => {
-            let raw = match body(req.into_body(), MAX_BODY).await {
-                Ok(raw) => raw,
-                Err(e) => return refuse(StatusCode::PAYLOAD_TOO_LARGE, &e),
+            let id = match (&method, route.strip_prefix('/').and_then(|r| r.parse::<u16>().ok())) {
+                (&Method::DELETE, Some(id)) => Some(id),
+                _ => terminal_id(&query, &params)?,
             };
-            let params: Params = if is_json && !raw.is_empty() {
-                match serde_json::from_slice(&raw) {
-                    Ok(p) => p,
-                    Err(e) => return refuse(StatusCode::BAD_REQUEST, &format!("the body is not valid JSON: {e}")),
-                }
-            } else {
-                Params::default()
-            };
-            let id = match (method.clone(), route.strip_prefix('/').and_then(|r| r.parse::<u16>().ok())) {
-                (Method::DELETE, Some(id)) => Some(id),
-                _ => match terminal_id(&query, &params) {
-                    Ok(id) => id,
-                    Err(refusal) => return refusal.into_response(),
-                },
-            };
-            match (method, route) {
-                (Method::POST, "/create") => match terminals.open(container, init_pid, id, size(&params)) {
-                    Ok((session, created)) => {
-                        let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-                        let pid = session.started().await;
-                        json(
-                            status,
-                            &json!({ "success": true, "terminal_id": session.id, "pid": pid, "created": created }),
-                        )
-                    }
-                    Err(refusal) => refusal.into_response(),
-                },
+            match (method, route.as_str()) {
+                (Method::POST, "/create") => TerminalOp::Create { id, size: size(&params) },
                 (Method::DELETE, _) => {
-                    let Some(id) = id else {
-                        return refuse(StatusCode::BAD_REQUEST, "name the session: DELETE /api/v1/terminal/{id}");
-                    };
-                    match terminals.remove(container, init_pid, id) {
-                        Some(session) => {
-                            session.end().await;
-                            json(StatusCode::OK, &json!({ "success": true, "terminal_id": id }))
-                        }
-                        None => no_session(id),
-                    }
+                    let id = id.ok_or_else(|| {
+                        KitError::new(KitCode::InvalidParameters, "name the session: DELETE /api/v1/terminal/{id}")
+                    })?;
+                    TerminalOp::Close { id }
                 }
                 (Method::POST, "/write") => {
-                    let id = id.unwrap_or(service_n);
-                    let data = if is_json { params.data.unwrap_or_default().into_bytes() } else { raw.to_vec() };
-                    let Some(session) = terminals.find(container, init_pid, id) else { return no_session(id) };
-                    match session.write(&data).await {
-                        Ok(()) => {
-                            json(StatusCode::OK, &json!({ "success": true, "terminal_id": id, "bytes": data.len() }))
-                        }
-                        Err(e) => refuse(StatusCode::BAD_GATEWAY, &format!("the terminal did not take the input: {e}")),
-                    }
+                    let data =
+                        if is_json { params.data.clone().unwrap_or_default().into_bytes() } else { raw.to_vec() };
+                    TerminalOp::Write { id: id.unwrap_or(service_n), data }
                 }
-                (Method::POST, "/resize") => {
-                    let id = id.unwrap_or(service_n);
-                    let Some(session) = terminals.find(container, init_pid, id) else { return no_session(id) };
-                    let (cols, rows) = size(&params);
-                    match session.resize(cols, rows) {
-                        Ok(()) => json(StatusCode::OK, &json!({ "success": true, "cols": cols, "rows": rows })),
-                        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
-                    }
-                }
-                (method, route) => refuse(StatusCode::NOT_FOUND, &format!("no terminal route {method} {API}{route}")),
+                (Method::POST, "/resize") => TerminalOp::Resize { id: id.unwrap_or(service_n), size: size(&params) },
+                (method, route) => return Err(no_route(&method, route)),
             }
         }
-        (method, route) => refuse(StatusCode::NOT_FOUND, &format!("no terminal route {method} {API}{route}")),
-    }
+        (method, route) => return Err(no_route(&method, route)),
+    };
+    Ok((op, None))
 }
 
-fn no_session(id: u16) -> Response<Body> {
-    refuse(StatusCode::NOT_FOUND, &format!("there is no terminal session {id}; create it first"))
+/// The execute half: the operation done on the container's sessions.
+async fn execute(
+    terminals: &Arc<Terminals>,
+    op: TerminalOp,
+    upgrade: Option<Request<Incoming>>,
+    container: &str,
+    init_pid: u32,
+) -> Result<Response<Body>, KitError> {
+    let find = |id: u16| terminals.find(container, init_pid, id).ok_or_else(|| no_session(id));
+    Ok(match op {
+        TerminalOp::Page { path, n } => crate::assets::terminal_page(&path, n),
+        TerminalOp::Health => json(StatusCode::OK, &json!({ "status": "ok", "service": "terminal" })),
+        TerminalOp::Socket { id, size } => {
+            let (session, _) = terminals.open(container, init_pid, Some(id), size)?;
+            let req = upgrade.expect("a WebSocket's request comes with its operation");
+            crate::websocket::accept(req, move |ws| socket::serve(ws, session))
+        }
+        TerminalOp::Sessions => json(StatusCode::OK, &json!({ "sessions": terminals.sessions(container, init_pid) })),
+        TerminalOp::Scrollback { id } => crate::proxy::with_type(
+            StatusCode::OK,
+            bytes::Bytes::from(find(id)?.scrollback()),
+            "text/plain; charset=utf-8",
+        ),
+        TerminalOp::Result(command) => terminals.results.answer(&command),
+        TerminalOp::Execute { query, body } => execute::handle(terminals, &query, &body, container, init_pid).await,
+        TerminalOp::Create { id, size } => {
+            let (session, created) = terminals.open(container, init_pid, id, size)?;
+            let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+            let pid = session.started().await;
+            json(status, &json!({ "success": true, "terminal_id": session.id, "pid": pid, "created": created }))
+        }
+        TerminalOp::Close { id } => {
+            let session = terminals.remove(container, init_pid, id).ok_or_else(|| no_session(id))?;
+            session.end().await;
+            json(StatusCode::OK, &json!({ "success": true, "terminal_id": id }))
+        }
+        TerminalOp::Write { id, data } => {
+            find(id)?
+                .write(&data)
+                .await
+                .map_err(|e| KitError::new(KitCode::BadGateway, format!("the terminal did not take the input: {e}")))?;
+            json(StatusCode::OK, &json!({ "success": true, "terminal_id": id, "bytes": data.len() }))
+        }
+        TerminalOp::Resize { id, size: (cols, rows) } => {
+            find(id)?.resize(cols, rows).map_err(|e| KitError::new(KitCode::Internal, e.to_string()))?;
+            json(StatusCode::OK, &json!({ "success": true, "cols": cols, "rows": rows }))
+        }
+    })
+}
+
+fn no_session(id: u16) -> KitError {
+    KitError::new(KitCode::NotFound, format!("there is no terminal session {id}; create it first"))
 }
