@@ -17,7 +17,7 @@ mod rfb;
 mod xsetup;
 mod xwd;
 
-use crate::error::KitError;
+use crate::error::{KitCode, KitError};
 use crate::proxy::{Body, json, with_type};
 use crate::request::{Query, body};
 use hyper::body::Incoming;
@@ -266,6 +266,30 @@ fn left() -> u8 {
     1
 }
 
+/// What a request asks of the display service, parsed before the display is started.
+#[derive(Debug)]
+enum DisplayOp {
+    /// The page (`/`) or one of its assets.
+    Page(String),
+    Health,
+    /// Something done on the running display (started first when it is not).
+    OnDisplay(DisplayAction),
+}
+
+#[derive(Debug)]
+enum DisplayAction {
+    /// The VNC WebSocket.
+    Socket,
+    Info,
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    Screenshot,
+    /// An `xdotool` command line (typing, keys, a click).
+    Input(Vec<String>),
+}
+
 pub async fn handle(
     displays: &Arc<Displays>,
     req: Request<Incoming>,
@@ -273,18 +297,19 @@ pub async fn handle(
     init_pid: u32,
     n: u16,
 ) -> Response<Body> {
-    let query = match Query::parse(req.uri().query()) {
-        Ok(q) => q,
-        Err(e) => return KitError::of_status(StatusCode::BAD_REQUEST, e).into_response(),
+    let done = match parse(req).await {
+        Ok((op, size, upgrade)) => execute(displays, op, size, upgrade, container, init_pid, n).await,
+        Err(e) => Err(e),
     };
+    done.unwrap_or_else(KitError::into_response)
+}
+
+/// The parse half: the route, the geometry a display starts with (`width`, `height`), and
+/// the body. A WebSocket's request comes back with its operation, to be upgraded.
+async fn parse(req: Request<Incoming>) -> Result<(DisplayOp, (u16, u16), Option<Request<Incoming>>), KitError> {
+    let query = Query::parse(req.uri().query()).map_err(|e| KitError::new(KitCode::InvalidParameters, e))?;
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
-    if method == Method::GET && (path == "/" || path.starts_with("/assets/")) {
-        return crate::assets::display_page(&path, n);
-    }
-    if (method.clone(), path.as_str()) == (Method::GET, "/api/v1/display/health") {
-        return json(StatusCode::OK, &json!({ "status": "ok", "service": "display" }));
-    }
     let size = (
         query
             .get("width")
@@ -297,105 +322,131 @@ pub async fn handle(
             .unwrap_or(DEFAULT_GEOMETRY.1)
             .clamp(*HEIGHTS.start(), *HEIGHTS.end()),
     );
-    let display = match displays.ensure(container, init_pid, n, size).await {
-        Ok(display) => display,
-        Err(refusal) => return refusal.into_response(),
-    };
+    if method == Method::GET && (path == "/" || path.starts_with("/assets/")) {
+        return Ok((DisplayOp::Page(path), size, None));
+    }
     let route = path.strip_prefix(API).unwrap_or(&path).to_owned();
-    match (method, route.as_str()) {
-        (Method::GET, "/ws" | "/websockify") => crate::websocket::accept(req, move |ws| bridge(ws, display)),
-        (Method::GET, "/info") => json(StatusCode::OK, &display.info().await),
+    if (&method, route.as_str()) == (&Method::GET, "/health") {
+        return Ok((DisplayOp::Health, size, None));
+    }
+    let action = match (method, route.as_str()) {
+        (Method::GET, "/ws" | "/websockify") => {
+            return Ok((DisplayOp::OnDisplay(DisplayAction::Socket), size, Some(req)));
+        }
+        (Method::GET, "/info") => DisplayAction::Info,
+        (Method::GET, "/screenshot") => DisplayAction::Screenshot,
         (Method::POST, "/resize") => {
-            let raw = match body(req.into_body(), 4 << 10).await {
-                Ok(raw) => raw,
-                Err(e) => return KitError::of_status(StatusCode::PAYLOAD_TOO_LARGE, e).into_response(),
-            };
-            let size = match serde_json::from_slice::<Resize>(&raw) {
-                Ok(r) if WIDTHS.contains(&r.width) && HEIGHTS.contains(&r.height) => (r.width, r.height),
+            let raw = body(req.into_body(), 4 << 10).await.map_err(|e| KitError::new(KitCode::PayloadTooLarge, e))?;
+            match serde_json::from_slice::<Resize>(&raw) {
+                Ok(r) if WIDTHS.contains(&r.width) && HEIGHTS.contains(&r.height) => {
+                    DisplayAction::Resize { width: r.width, height: r.height }
+                }
                 Ok(r) => {
+                    let (w, h) = (WIDTHS, HEIGHTS);
                     let why = format!(
                         "{}x{} is out of range: width {}-{}, height {}-{}",
                         r.width,
                         r.height,
-                        WIDTHS.start(),
-                        WIDTHS.end(),
-                        HEIGHTS.start(),
-                        HEIGHTS.end()
+                        w.start(),
+                        w.end(),
+                        h.start(),
+                        h.end()
                     );
-                    return KitError::of_status(StatusCode::BAD_REQUEST, why).into_response();
+                    return Err(KitError::new(KitCode::InvalidParameters, why));
                 }
                 Err(e) => {
                     let why = format!("the body is not {{\"width\", \"height\"}}: {e}");
-                    return KitError::of_status(StatusCode::BAD_REQUEST, why).into_response();
+                    return Err(KitError::new(KitCode::InvalidParameters, why));
                 }
-            };
+            }
+        }
+        (Method::POST, action @ ("/keyboard/type" | "/keyboard/key" | "/mouse/click")) => {
+            let raw = body(req.into_body(), 64 << 10).await.map_err(|e| KitError::new(KitCode::PayloadTooLarge, e))?;
+            DisplayAction::Input(input_args(action, &raw)?)
+        }
+        (method, route) => {
+            return Err(KitError::new(KitCode::NotFound, format!("no display route {method} {API}{route}")));
+        }
+    };
+    Ok((DisplayOp::OnDisplay(action), size, None))
+}
+
+/// The `xdotool` arguments of an input action's body.
+fn input_args(action: &str, raw: &[u8]) -> Result<Vec<String>, KitError> {
+    let bad = |e: serde_json::Error| {
+        KitError::new(KitCode::InvalidParameters, format!("the body does not fit {action}: {e}"))
+    };
+    match action {
+        "/keyboard/type" => serde_json::from_slice::<TypeText>(raw)
+            .map_err(bad)
+            .map(|t| vec!["type".into(), "--delay".into(), t.delay_ms.min(1000).to_string(), "--".into(), t.text]),
+        "/keyboard/key" => serde_json::from_slice::<Keys>(raw).map_err(bad).map(|k| {
+            ["key", "--"].into_iter().map(String::from).chain(k.keys.split_whitespace().map(String::from)).collect()
+        }),
+        _ => serde_json::from_slice::<Click>(raw).map_err(bad).and_then(|c| {
+            if !(1..=9).contains(&c.button) {
+                return Err(KitError::new(KitCode::InvalidParameters, "button is 1 (left) to 9"));
+            }
+            let mut args = vec!["mousemove".into(), c.x.to_string(), c.y.to_string(), "click".into()];
+            if c.double {
+                args.extend(["--repeat".into(), "2".into()]);
+            }
+            args.push(c.button.to_string());
+            Ok(args)
+        }),
+    }
+}
+
+/// The execute half: the container's display `:n` (started at `size` when it is not running
+/// yet), and the operation done on it.
+async fn execute(
+    displays: &Arc<Displays>,
+    op: DisplayOp,
+    size: (u16, u16),
+    upgrade: Option<Request<Incoming>>,
+    container: &str,
+    init_pid: u32,
+    n: u16,
+) -> Result<Response<Body>, KitError> {
+    let action = match op {
+        DisplayOp::Page(path) => return Ok(crate::assets::display_page(&path, n)),
+        DisplayOp::Health => return Ok(json(StatusCode::OK, &json!({ "status": "ok", "service": "display" }))),
+        DisplayOp::OnDisplay(action) => action,
+    };
+    let display = displays.ensure(container, init_pid, n, size).await?;
+    Ok(match action {
+        DisplayAction::Socket => {
+            let req = upgrade.expect("a WebSocket's request comes with its operation");
+            crate::websocket::accept(req, move |ws| bridge(ws, display))
+        }
+        DisplayAction::Info => json(StatusCode::OK, &display.info().await),
+        DisplayAction::Resize { width, height } => {
             let resized = async {
                 let vnc = display.vnc().await.map_err(|e| format!("cannot reach the VNC server: {e}"))?;
-                rfb::set_desktop_size(vnc, size.0, size.1).await
+                rfb::set_desktop_size(vnc, width, height).await
             };
             match tokio::time::timeout(TOOL_TIMEOUT, resized).await {
                 Ok(Ok((width, height))) => {
                     json(StatusCode::OK, &json!({ "success": true, "width": width, "height": height }))
                 }
-                Ok(Err(e)) => KitError::of_status(StatusCode::BAD_GATEWAY, e).into_response(),
-                Err(_) => KitError::of_status(StatusCode::GATEWAY_TIMEOUT, "the display did not answer the resize")
-                    .into_response(),
+                Ok(Err(e)) => return Err(KitError::new(KitCode::BadGateway, e)),
+                Err(_) => return Err(KitError::new(KitCode::Timeout, "the display did not answer the resize")),
             }
         }
-        (Method::GET, "/screenshot") => match x_tool(init_pid, n, "xwd", &["-root", "-silent"]).await {
-            Ok(dump) => match tokio::task::spawn_blocking(move || xwd::to_png(&dump)).await {
+        DisplayAction::Screenshot => {
+            let dump = x_tool(init_pid, n, "xwd", &["-root", "-silent"]).await?;
+            match tokio::task::spawn_blocking(move || xwd::to_png(&dump)).await {
                 Ok(Ok(png)) => with_type(StatusCode::OK, png.into(), "image/png"),
-                Ok(Err(e)) => KitError::of_status(StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
-                Err(e) => KitError::of_status(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-            },
-            Err(refusal) => refusal.into_response(),
-        },
-        (Method::POST, action @ ("/keyboard/type" | "/keyboard/key" | "/mouse/click")) => {
-            let raw = match body(req.into_body(), 64 << 10).await {
-                Ok(raw) => raw,
-                Err(e) => return KitError::of_status(StatusCode::PAYLOAD_TOO_LARGE, e).into_response(),
-            };
-            let bad = |e: serde_json::Error| {
-                KitError::of_status(StatusCode::BAD_REQUEST, format!("the body does not fit {action}: {e}"))
-            };
-            let args: Result<Vec<String>, KitError> = match action {
-                "/keyboard/type" => serde_json::from_slice::<TypeText>(&raw).map_err(bad).map(|t| {
-                    vec!["type".into(), "--delay".into(), t.delay_ms.min(1000).to_string(), "--".into(), t.text]
-                }),
-                "/keyboard/key" => serde_json::from_slice::<Keys>(&raw).map_err(bad).map(|k| {
-                    ["key", "--"]
-                        .into_iter()
-                        .map(String::from)
-                        .chain(k.keys.split_whitespace().map(String::from))
-                        .collect()
-                }),
-                _ => serde_json::from_slice::<Click>(&raw).map_err(bad).and_then(|c| {
-                    if !(1..=9).contains(&c.button) {
-                        return Err(KitError::of_status(StatusCode::BAD_REQUEST, "button is 1 (left) to 9"));
-                    }
-                    let mut args = vec!["mousemove".into(), c.x.to_string(), c.y.to_string(), "click".into()];
-                    if c.double {
-                        args.extend(["--repeat".into(), "2".into()]);
-                    }
-                    args.push(c.button.to_string());
-                    Ok(args)
-                }),
-            };
-            let args = match args {
-                Ok(args) => args,
-                Err(refusal) => return refusal.into_response(),
-            };
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            match x_tool(init_pid, n, "xdotool", &args).await {
-                Ok(_) => json(StatusCode::OK, &json!({ "success": true })),
-                Err(refusal) => refusal.into_response(),
+                Ok(Err(e)) => return Err(KitError::new(KitCode::BadGateway, e.to_string())),
+                Err(e) => return Err(KitError::new(KitCode::Internal, e.to_string())),
             }
         }
-        (method, route) => {
-            KitError::of_status(StatusCode::NOT_FOUND, format!("no display route {method} {API}{route}"))
-                .into_response()
+        DisplayAction::Input(args) => {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            x_tool(init_pid, n, "xdotool", &args).await?;
+            json(StatusCode::OK, &json!({ "success": true }))
         }
-    }
+    })
 }
 
 /// Runs an X client of the container's (xwd, xdotool) against its display `:n`, inside it
