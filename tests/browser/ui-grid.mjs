@@ -63,6 +63,15 @@ try {
   await page.keyboard.press("s");
   await card.and(page.locator('[data-status="stopped"]')).waitFor({ timeout: 30000 });
   step("stopped from the keyboard (command palette, then s)");
+  // At a glance: a stopped card is no longer filled, but framed in its colour.
+  const stopped = await card.evaluate((el) => {
+    const style = getComputedStyle(el);
+    return { background: style.backgroundColor, frame: style.borderTopColor, width: style.borderTopWidth };
+  });
+  if (stopped.background === fill) throw new Error(`a stopped card looks like a running one: ${stopped.background}`);
+  if (stopped.frame !== fill || stopped.width !== "3px") throw new Error(`a stopped card lost its colour: ${JSON.stringify(stopped)}`);
+  await card.screenshot({ path: `${shots}/ui-card-stopped.png` });
+  step(`stopped card framed in ${stopped.frame} on ${stopped.background}`);
   await card.getByRole("button", { name: "Start", exact: true }).click();
   await card.and(page.locator('[data-status="running"]')).waitFor({ timeout: 30000 });
   step("started again");
