@@ -72,9 +72,25 @@ try {
   if (stopped.frame !== fill || stopped.width !== "3px") throw new Error(`a stopped card lost its colour: ${JSON.stringify(stopped)}`);
   await card.screenshot({ path: `${shots}/ui-card-stopped.png` });
   step(`stopped card framed in ${stopped.frame} on ${stopped.background}`);
-  await card.getByRole("button", { name: "Start", exact: true }).click();
+  // Steady controls: where Start was, after the click, there is never an action that loses work.
+  const startButton = card.getByRole("button", { name: "Start", exact: true });
+  const box = await startButton.boundingBox();
+  await startButton.click();
   await card.and(page.locator('[data-status="running"]')).waitFor({ timeout: 30000 });
-  step("started again");
+  const under = await page.evaluate(([x, y]) => document.elementFromPoint(x, y)?.textContent?.trim() ?? "", [
+    box.x + box.width / 2,
+    box.y + box.height / 2,
+  ]);
+  if (["Force stop", "Delete"].includes(under)) throw new Error(`after Start, "${under}" is under the pointer`);
+  step(`started again; "${under}" is where Start was`);
+  // A force stop asks first, and offers the graceful stop.
+  await card.getByRole("button", { name: "Force stop", exact: true }).click();
+  const ask = page.getByRole("dialog", { name: "Force-stop web-1?" });
+  await ask.waitFor();
+  await ask.getByRole("button", { name: "Cancel", exact: true }).click();
+  await ask.waitFor({ state: "detached" });
+  if ((await card.getAttribute("data-status")) !== "running") throw new Error("a cancelled force stop stopped it");
+  step("force stop asked first; cancelled, still running");
 
   await page.screenshot({ path: `${shots}/ui-grid-light.png` });
   await page.emulateMedia({ colorScheme: "dark" });

@@ -46,6 +46,13 @@ export function allowedActions(status: ContainerStatus): Action[] {
   return ACTIONS.filter((action) => allows(status, action));
 }
 
+/** Actions that lose work or the container: kept apart from the others, and they ask first. */
+export const DESTRUCTIVE: readonly Action[] = ["force-stop", "delete"];
+
+export function isDestructive(action: Action): boolean {
+  return DESTRUCTIVE.includes(action);
+}
+
 /** The engine is moving the container between states; actions wait for it. */
 export function isTransitional(status: ContainerStatus): boolean {
   return rules.transitional.includes(status);
