@@ -61,6 +61,8 @@ try {
   await page.keyboard.press("Enter");
   await page.waitForFunction(() => document.activeElement?.getAttribute("data-container") === "web-1");
   await page.keyboard.press("s");
+  // At once, before the engine answers (busybox takes seconds to halt): the card says so.
+  await card.getByText("stopping…", { exact: true }).waitFor({ timeout: 2000 });
   await card.and(page.locator('[data-status="stopped"]')).waitFor({ timeout: 30000 });
   step("stopped from the keyboard (command palette, then s)");
   // At a glance: a stopped card is no longer filled, but framed in its colour.

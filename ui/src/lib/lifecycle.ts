@@ -46,6 +46,18 @@ export function allowedActions(status: ContainerStatus): Action[] {
   return ACTIONS.filter((action) => allows(status, action));
 }
 
+/** What a card's badge says while an action is under way. */
+export const PENDING_LABELS: Partial<Record<Action, string>> = {
+  start: "starting…",
+  stop: "stopping…",
+  restart: "restarting…",
+  pause: "pausing…",
+  resume: "resuming…",
+  "force-stop": "stopping…",
+  snapshot: "saving…",
+  copy: "copying…",
+};
+
 /** Actions that lose work or the container: kept apart from the others, and they ask first. */
 export const DESTRUCTIVE: readonly Action[] = ["force-stop", "delete"];
 
