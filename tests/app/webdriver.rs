@@ -123,7 +123,7 @@ fn the_window_creates_runs_and_deletes_a_container() {
     // The remote server was added with its token in the Secret Service, and its container was
     // stopped there from its card.
     assert!(stdout.contains("step: remote added: edge added; its token is in the Secret Service"), "{stdout}");
-    assert!(stdout.contains("step: remote card: busybox/1 · edge"), "{stdout}");
+    assert!(stdout.contains("step: remote card: far · busybox/1 · edge"), "{stdout}");
     let tokio = tokio::runtime::Runtime::new().unwrap();
     let far = tokio.block_on(remote.client().container(&far_id, false)).unwrap();
     assert_eq!(far.status, ContainerStatus::Stopped);
