@@ -7,6 +7,7 @@
 // container never comes back.
 import { SvelteMap } from "svelte/reactivity";
 import type { Backend } from "./backend/backend";
+import { messageFor } from "./messages";
 import { BackendError } from "./backend/backend";
 import type { Container } from "./bindings/Container";
 import type { ContainerEvent } from "./bindings/ContainerEvent";
@@ -125,7 +126,7 @@ export class Fleet {
       const c = await this.backend.container(id);
       if (current()) this.containers.set(id, c);
     } catch (e) {
-      if (current() && e instanceof BackendError && e.status === 404) this.forget(id);
+      if (current() && e instanceof BackendError && e.code === "not_found") this.forget(id);
     } finally {
       if (this.newestRead.get(id) === sent) this.newestRead.delete(id);
     }
@@ -148,6 +149,7 @@ export class Fleet {
   }
 }
 
+/** What to tell the user of a failure (see ./messages). */
 export function describe(e: unknown): string {
-  return e instanceof BackendError ? e.message : String(e);
+  return messageFor(e);
 }
