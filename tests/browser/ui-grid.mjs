@@ -54,6 +54,14 @@ try {
   step(`terminal chip opened ${opened.at(-1)}`);
   // The terminal page stays open through stop, start and delete, as a user would leave it.
 
+  // "?" lists the keys.
+  await page.locator("body").press("?");
+  const keys = page.getByRole("dialog", { name: "Keyboard" });
+  await keys.getByText("start or stop it").waitFor();
+  await keys.getByRole("button", { name: "Close" }).click();
+  await keys.waitFor({ state: "detached" });
+  step("? lists the keys");
+
   // Keyboard first: Ctrl+K, a few letters, Enter focuses the card; "s" stops it.
   await page.keyboard.press("Control+k");
   await page.getByRole("combobox", { name: "command" }).fill("web-1");
