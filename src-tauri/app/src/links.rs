@@ -36,15 +36,15 @@ pub async fn open(app: &AppHandle, link: &str) {
         Ok(parsed) => parsed,
         Err(why) => return refuse(app, &why),
     };
-    match desktop.is_stopped(&parsed.container).await {
-        Ok(true) => {
+    match desktop.waking_needed(&parsed.container).await {
+        Ok(Some(op)) => {
             crate::show(app);
             let _ = app.emit(
                 "deep-link-confirm",
-                json!({ "id": parsed.container.as_str(), "service": parsed.service.slug(), "link": link }),
+                json!({ "id": parsed.container.as_str(), "service": parsed.service.slug(), "link": link, "wake": op.as_str() }),
             );
         }
-        Ok(false) => match desktop.service_url(&parsed.container, parsed.service, false).await {
+        Ok(None) => match desktop.service_url(&parsed.container, parsed.service, false).await {
             Ok(url) => {
                 if let Err(e) = hoody_desktop_core::commands::open_url(&url) {
                     refuse(app, &e.message);

@@ -263,19 +263,20 @@ impl Desktop {
         Ok(copy)
     }
 
-    /// The URL of a service of a container. A stopped container is started first when
-    /// `start_if_stopped` is set (the caller asked the user), and the URL is given once it runs.
-    pub async fn service_url(&self, id: &ContainerId, service: Service, start_if_stopped: bool) -> Result<String> {
+    /// The URL of a service of a container. A stopped container is started (a paused one
+    /// resumed) first when `wake` is set (the caller asked the user), and the URL is given once
+    /// it runs.
+    pub async fn service_url(&self, id: &ContainerId, service: Service, wake: bool) -> Result<String> {
         let id = id.as_str();
         let mut c = self.status_of(id).await?;
-        if c.status == ContainerStatus::Stopped {
-            if !start_if_stopped {
+        if let Some(op) = waking(c.status) {
+            if !wake {
                 return Err(CommandError::new(
                     ErrorCode::WrongState,
-                    format!("{} is stopped; start it to open its {}", c.name, service.slug()),
+                    format!("{} is {}; {} it to open its {}", c.name, c.status, op.as_str(), service.slug()),
                 ));
             }
-            c = self.operate(id, Operation::Start).await?;
+            c = self.operate(id, op).await?;
         }
         let deadline = tokio::time::Instant::now() + START_WAIT;
         while matches!(c.status, ContainerStatus::Creating | ContainerStatus::Claiming | ContainerStatus::Copying)
@@ -300,15 +301,25 @@ impl Desktop {
         })
     }
 
-    /// Whether a container is stopped (so opening one of its services means starting it).
-    pub async fn is_stopped(&self, id: &ContainerId) -> Result<bool> {
-        Ok(self.status_of(id.as_str()).await?.status == ContainerStatus::Stopped)
+    /// What opening one of a container's services would first do to it (start a stopped one,
+    /// resume a paused one), so the user can be asked; None when it can open as it is.
+    pub async fn waking_needed(&self, id: &ContainerId) -> Result<Option<Operation>> {
+        Ok(waking(self.status_of(id.as_str()).await?.status))
     }
 
     /// A container without its runtime details (which cost a look at its processes): enough to
     /// know its state.
     async fn status_of(&self, id: &str) -> Result<Container> {
         Ok(self.fleet.container(id, false).await?.1)
+    }
+}
+
+/// What wakes a container in `status` so its services open: start, resume, or nothing.
+fn waking(status: ContainerStatus) -> Option<Operation> {
+    match status {
+        ContainerStatus::Stopped => Some(Operation::Start),
+        ContainerStatus::Paused => Some(Operation::Resume),
+        _ => None,
     }
 }
 

@@ -105,6 +105,13 @@ async fn a_remote_hoodyd_joins_the_grid() {
     let host = files.trim_start_matches("http://");
     assert!(host.ends_with(&format!(".edge.localhost:{}", desktop.proxy_port())), "{files}");
     assert_eq!(desktop.service_url(&far.id, Service::Files, false).await.unwrap(), files);
+    // A paused container's service opens after a resume, when the user agreed to one.
+    desktop.operate(&id, Operation::Pause).await.unwrap();
+    assert_eq!(desktop.waking_needed(&far.id).await.unwrap(), Some(Operation::Resume));
+    let e = desktop.service_url(&far.id, Service::Files, false).await.unwrap_err();
+    assert!(e.message.contains("is paused; resume it"), "{e:?}");
+    assert_eq!(desktop.service_url(&far.id, Service::Files, true).await.unwrap(), files);
+    assert_eq!(desktop.container(&id).await.unwrap().status, ContainerStatus::Running);
     let (status, body) = get(desktop.proxy_port(), host, "/api/v1/files/etc/hostname").await;
     assert_eq!((status, body.trim()), (200, "far-1"), "the remote container's own file");
     // WebSockets too: the remote's terminal answers the upgrade and sends its shell's output.

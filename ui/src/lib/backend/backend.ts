@@ -70,8 +70,8 @@ export interface Backend {
 }
 
 export interface DesktopHandlers {
-  /** A deep link names a stopped container: ask before starting it. */
-  confirmStart(request: { id: string; service: string; link: string }): void;
+  /** A deep link names a stopped (or paused) container: ask before starting (resuming) it. */
+  confirmStart(request: { id: string; service: string; link: string; wake?: "start" | "resume" }): void;
   /** A deep link was malformed or cannot be opened: say why. */
   refused(message: string): void;
   /** Quit was chosen while containers run: ask whether to stop them. */

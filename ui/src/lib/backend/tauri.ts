@@ -54,7 +54,9 @@ export class TauriBackend extends OperationsBackend implements Backend {
 
   onDesktop(handlers: DesktopHandlers) {
     const stops = [
-      listen<{ id: string; service: string; link: string }>("deep-link-confirm", (e) => handlers.confirmStart(e.payload)),
+      listen<{ id: string; service: string; link: string; wake?: "start" | "resume" }>("deep-link-confirm", (e) =>
+        handlers.confirmStart(e.payload),
+      ),
       listen<{ message: string }>("deep-link-refused", (e) => handlers.refused(e.payload.message)),
       listen("quit-requested", () => handlers.quitRequested()),
     ];
