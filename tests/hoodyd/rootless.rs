@@ -90,7 +90,7 @@ async fn an_ordinary_user_runs_the_whole_lifecycle_without_root() {
     d.client.restore_snapshot(&id, "before").await.unwrap();
     assert!(upper.join("root/up.txt").exists(), "the snapshot's files are back");
     assert_eq!(d.client.operate(&id, Operation::Start).await.unwrap().status, ContainerStatus::Running);
-    for c in d.client.all_containers("").await.unwrap() {
+    for c in d.client.list_containers("limit=200").await.unwrap().items {
         d.client.delete_container(c.id.as_str()).await.unwrap();
     }
 

@@ -148,30 +148,6 @@ impl HoodyClient {
         })
     }
 
-    /// Every page of a list route (`query` without `page`/`limit`), the largest pages the API gives.
-    async fn every_page<T: DeserializeOwned>(&self, path: &str, query: &str, key: &str) -> Result<Vec<T>> {
-        let mut all = Vec::new();
-        for page in 1.. {
-            let paged = format!("{query}{}limit={PAGE_LIMIT}&page={page}", if query.is_empty() { "" } else { "&" });
-            let batch = self.page::<T>(&format!("{path}?{paged}"), key).await?;
-            all.extend(batch.items);
-            if page >= batch.pagination.total_pages {
-                break;
-            }
-        }
-        Ok(all)
-    }
-
-    /// Every project, all pages.
-    pub async fn all_projects(&self) -> Result<Vec<Project>> {
-        self.every_page("/projects", "", "projects").await
-    }
-
-    /// Every container, all pages (`query` as for [`Self::list_containers`], without paging).
-    pub async fn all_containers(&self, query: &str) -> Result<Vec<Container>> {
-        self.every_page("/containers/", query, "containers").await
-    }
-
     pub async fn create_project(&self, req: &ProjectCreate) -> Result<Project> {
         self.call(Method::POST, "/projects/", Some(req)).await
     }
@@ -296,9 +272,6 @@ fn path_segment(name: &str) -> String {
         })
         .collect()
 }
-
-/// The largest page the API gives (`limit`).
-const PAGE_LIMIT: u32 = 200;
 
 fn q(query: &str) -> String {
     if query.is_empty() { String::new() } else { format!("?{query}") }

@@ -84,7 +84,7 @@ impl KitCode {
 
 /// A refusal as a response: the general code of `status` (see [`KitCode::of_status`]).
 pub(crate) fn refuse(status: StatusCode, message: &str) -> Response<Body> {
-    KitError::new(KitCode::of_status(status), message).into_response()
+    KitError::of_status(status, message).into_response()
 }
 
 /// A kit service's refusal.
