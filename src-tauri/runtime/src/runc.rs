@@ -102,7 +102,11 @@ impl Runc {
         });
         let pid_file = log.with_file_name("init.pid");
         let _ = std::fs::remove_file(&pid_file);
-        cmd.arg("--log").arg(log).args(["--log-format", "json", "create", "--bundle", "."]);
+        // No session keyring per container: runc would make one owned by the container's root,
+        // and every container of a range shares that host uid, whose kernel key quota (200 keys)
+        // then runs out ("disk quota exceeded") when containers come and go faster than the keys'
+        // garbage collection. The seccomp filter refuses the keyring calls inside anyway.
+        cmd.arg("--log").arg(log).args(["--log-format", "json", "create", "--no-new-keyring", "--bundle", "."]);
         cmd.arg("--pid-file").arg(&pid_file).arg(id);
         cmd.stdout(console.try_clone().map_err(|e| RuntimeError::io("console log", e))?).stderr(console);
         let mut child =
