@@ -100,7 +100,8 @@ try {
   step("stopped and started");
   await shot("app-grid");
 
-  await click(`${card} .action-delete`);
+  await click(`${card} .more`);
+  await click('[role="menu"] .action-delete');
   await until("the delete dialog", async () => (await textOf("dialog")).includes("Deleting loses"));
   await click("dialog button.danger");
   await until("the card leaving", async () => !(await run(`return !!document.querySelector(arguments[0])`, card)));

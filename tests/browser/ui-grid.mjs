@@ -1,8 +1,9 @@
 // The UI in a real browser (Debian's chromium, driven by playwright-core) against a running
 // hoodyd that serves it: a bad name is refused in the dialog and nothing is created; a
 // container is created, its coloured card turns running, stops and starts again; its Terminal
-// chip opens the terminal URL; it is deleted with a snapshot first. Screenshots of the grid
-// (light and dark) and of the dialog go to SCREENSHOT_DIR.
+// chip opens the terminal URL; its menu ("⋯" and right click) copies it and asks before a
+// force stop; the grid is one Tab stop; it is deleted with a snapshot first. Screenshots of the
+// grid (light and dark), the menu and the dialog go to SCREENSHOT_DIR.
 // Usage: node tests/browser/ui-grid.mjs UI_URL TOKEN IMAGE SCREENSHOT_DIR
 import { createRequire } from "node:module";
 // playwright-core is one of the UI package's development dependencies (ui/node_modules).
@@ -91,10 +92,41 @@ try {
     box.x + box.width / 2,
     box.y + box.height / 2,
   ]);
-  if (["Force stop", "Delete"].includes(under)) throw new Error(`after Start, "${under}" is under the pointer`);
-  step(`started again; "${under}" is where Start was`);
-  // A force stop asks first, and offers the graceful stop.
-  await card.getByRole("button", { name: "Force stop", exact: true }).click();
+  if (under !== "Stop") throw new Error(`after Start, "${under}" is under the pointer, not Stop`);
+  const destructiveOnCard = await card.getByRole("button", { name: /Force stop|Delete/ }).count();
+  if (destructiveOnCard) throw new Error("a destructive action is on the card itself");
+  step(`started again; "${under}" is where Start was, and nothing destructive is on the card`);
+  // The rest is in the card's menu: safe actions, then apart the ones that lose work.
+  await card.getByRole("button", { name: "more actions for web-1" }).click();
+  const menu = page.getByRole("menu", { name: "web-1 actions" });
+  const items = (await menu.getByRole("menuitem").allTextContents()).map((t) => t.trim());
+  await page.screenshot({ path: `${shots}/ui-card-menu.png` });
+  step(`menu: ${items.join(" | ")}`);
+  // Copy from it: a second card appears, running.
+  await menu.getByRole("menuitem", { name: "Copy", exact: true }).click();
+  const copyCard = page.locator('[data-container]:not([data-container="web-1"])');
+  await copyCard.and(page.locator('[data-status="running"]')).waitFor({ timeout: 30000 });
+  const copyName = await copyCard.getAttribute("data-container");
+  step(`copied from the menu to ${copyName}`);
+  // The grid is one Tab stop: only one card's controls take the focus by Tab; arrows move it.
+  const tabbable = () =>
+    page.evaluate(() => {
+      const grid = document.querySelector('[role="grid"]');
+      const stops = [...grid.querySelectorAll("button, input, [tabindex]")].filter((e) => e.tabIndex >= 0 && !e.disabled);
+      return [...new Set(stops.map((e) => e.closest("[data-container]")?.getAttribute("data-container")))];
+    });
+  const before = await tabbable();
+  if (before.length !== 1) throw new Error(`Tab stops in ${before.length} cards: ${before}`);
+  const order = await page.locator("[data-container]").evaluateAll((cards) => cards.map((c) => c.getAttribute("data-container")));
+  const arrow = order[0] === before[0] ? "ArrowRight" : "ArrowLeft";
+  await page.locator(`[data-container="${before[0]}"]`).focus();
+  await page.keyboard.press(arrow);
+  const after = await tabbable();
+  if (after.length !== 1 || after[0] === before[0]) throw new Error(`the arrow did not move the Tab stop: ${before} → ${after}`);
+  step(`one Tab stop in the grid (${before[0]}); ${arrow} moved it to ${after[0]}`);
+  // A right click opens the same menu; a force stop asks first, and offers the graceful stop.
+  await card.click({ button: "right", position: { x: 60, y: 50 } });
+  await menu.getByRole("menuitem", { name: "Force stop…" }).click();
   const ask = page.getByRole("dialog", { name: "Force-stop web-1?" });
   await ask.waitFor();
   await ask.getByRole("button", { name: "Cancel", exact: true }).click();
@@ -134,7 +166,8 @@ try {
   await renamed.and(page.locator('[data-status="running"]')).waitFor({ timeout: 30000 });
   step("renamed to web-2 through stop, save and start");
 
-  await renamed.getByRole("button", { name: "Delete", exact: true }).click();
+  await renamed.click({ button: "right", position: { x: 60, y: 50 } });
+  await page.getByRole("menu", { name: "web-2 actions" }).getByRole("menuitem", { name: "Delete…" }).click();
   const confirm = page.getByRole("dialog");
   await confirm.getByText("Deleting loses").waitFor();
   await confirm.getByLabel("Take a snapshot first").check();
@@ -143,6 +176,11 @@ try {
   const errors = await page.locator(".notice-error").allTextContents();
   if (errors.length) throw new Error(`the UI reported errors: ${errors.join(" / ")}`);
   step("deleted with a snapshot first");
+  await copyCard.click({ button: "right", position: { x: 60, y: 50 } });
+  await page.getByRole("menu", { name: `${copyName} actions` }).getByRole("menuitem", { name: "Delete…" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Delete", exact: true }).click();
+  await copyCard.waitFor({ state: "detached", timeout: 30000 });
+  step(`${copyName} deleted from its menu`);
 } finally {
   await browser.close();
 }

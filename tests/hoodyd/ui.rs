@@ -37,6 +37,12 @@ async fn the_ui_creates_runs_and_deletes_a_container() {
     assert!(opened.starts_with("http://") && opened.ends_with(&pattern), "{opened}");
     assert!(stdout.contains("step: grouped under its realm, team-a"), "{stdout}");
     assert!(stdout.contains("step: renamed to web-2"), "{stdout}");
+    // The card's menu holds the rest, what loses work last; the grid is one Tab stop.
+    assert!(
+        stdout.contains("step: menu: Restart | Pause | Snapshot | Copy | Details i | Edit… e | Force stop… | Delete…"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("step: one Tab stop in the grid"), "{stdout}");
     assert!(stdout.contains("step: deleted with a snapshot first"), "{stdout}");
     // Nothing is left, and the bad name created nothing: the one container was deleted.
     let left = d.client.raw(Method::GET, "/containers/", None).await.unwrap().body;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allowedActions, allows, isTransitional } from "./lifecycle";
+import { allowedActions, allows, isTransitional, menuActions, primaryAction } from "./lifecycle";
 
 describe("lifecycle rules from the engine", () => {
   it("offers only what each state allows", () => {
@@ -15,5 +15,15 @@ describe("lifecycle rules from the engine", () => {
     expect(isTransitional("creating") && isTransitional("copying") && isTransitional("deleting")).toBe(true);
     expect(isTransitional("running")).toBe(false);
     expect(allows("running", "start")).toBe(false);
+  });
+
+  it("gives each state one safe primary action and keeps the rest in the menu", () => {
+    expect(primaryAction("running")).toBe("stop");
+    expect(primaryAction("paused")).toBe("resume");
+    expect(primaryAction("stopped")).toBe("start");
+    expect(primaryAction("failed")).toBeNull();
+    expect(menuActions("running")).toEqual({ safe: ["restart", "pause", "snapshot", "copy"], destructive: ["force-stop", "delete"] });
+    expect(menuActions("paused")).toEqual({ safe: ["stop", "snapshot", "copy"], destructive: ["force-stop", "delete"] });
+    expect(menuActions("failed")).toEqual({ safe: ["snapshot"], destructive: ["delete"] });
   });
 });

@@ -46,6 +46,20 @@ export function allowedActions(status: ContainerStatus): Action[] {
   return ACTIONS.filter((action) => allows(status, action));
 }
 
+/** The one action a card shows as a button, in a slot of its own that never moves: start a
+ *  stopped container, stop a running one, resume a paused one. Never destructive. */
+export function primaryAction(status: ContainerStatus): Action | null {
+  return (["resume", "stop", "start"] as const).find((action) => allows(status, action)) ?? null;
+}
+
+/** The rest of what the state allows, for the card's menu: safe actions first, in their fixed
+ *  order, then (apart) the ones that lose work. */
+export function menuActions(status: ContainerStatus): { safe: Action[]; destructive: Action[] } {
+  const primary = primaryAction(status);
+  const rest = allowedActions(status).filter((action) => action !== primary);
+  return { safe: rest.filter((a) => !isDestructive(a)), destructive: rest.filter(isDestructive) };
+}
+
 /** What a card's badge says while an action is under way. */
 export const PENDING_LABELS: Partial<Record<Action, string>> = {
   start: "starting…",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BackendError } from "./backend/backend";
-import { messageFor } from "./messages";
+import { failureHeadline, messageFor } from "./messages";
 
 describe("messages from codes", () => {
   it("says what to do, chosen by the code, not the server's text", () => {
@@ -18,5 +18,11 @@ describe("messages from codes", () => {
   it("shows what it does not know as it came", () => {
     expect(messageFor(new BackendError(418, "teapot", "short and stout"))).toBe("short and stout");
     expect(messageFor(new Error("offline"))).toBe("offline");
+  });
+
+  it("puts a failed container's reason in brief", () => {
+    expect(failureHeadline("creation failed: the container runtime failed: runc create: no such image")).toBe("Creation failed");
+    expect(failureHeadline("cleaning up after the container stopped failed: EBUSY")).toBe("Cleaning up after the container stopped failed");
+    expect(failureHeadline("something odd")).toBe("Failed");
   });
 });

@@ -41,3 +41,10 @@ export function messageFor(e: unknown): string {
   if (RULES.includes(e.code)) return e.message;
   return SENTENCES[e.code as ErrorCode] ?? e.message;
 }
+
+/** A failed container's reason, in brief for its card: "Creation failed" from the engine's
+ *  "creation failed: the container runtime failed: …" (the detail view shows it whole). */
+export function failureHeadline(reason: string): string {
+  const what = /^(.+?) failed(?:[:,]|$)/.exec(reason)?.[1];
+  return what && what.length <= 40 ? `${what[0].toUpperCase()}${what.slice(1)} failed` : "Failed";
+}

@@ -6,6 +6,7 @@ export const SHORTCUTS: readonly (readonly [string, string])[] = [
   ["Arrows", "move between cards"],
   ["Enter or i", "details of the card in focus"],
   ["e", "edit it"],
+  ["Menu or Shift+F10", "its menu of actions (also a right click)"],
   ["s", "start or stop it"],
   ["r", "restart it"],
   ["p", "pause or resume it"],
