@@ -1,14 +1,16 @@
-// The kit's pages in a real browser (Debian's chromium, driven by playwright-core): the
-// terminal page runs a typed command and shows its output, keeps the session over a reload;
-// the display page connects, resizes the display to its window and draws the container's screen
-// on its canvas.
-// Usage: node tests/browser/kit-pages.mjs TERMINAL_URL DISPLAY_URL SCREENSHOT_DIR
+// The kit's pages in a real browser (Debian's chromium, driven by playwright-core): each carries
+// its container's name, project and colour (title, favicon, frame); the terminal page runs a
+// typed command and shows its output, keeps the session over a reload; the display page says
+// what it waits for, resizes the display to its window and draws the container's screen on its
+// canvas; the exec page lists scripts and runs one; the sqlite page creates a table, lists it
+// and shows its rows.
+// Usage: node tests/browser/kit-pages.mjs TERMINAL_URL DISPLAY_URL EXEC_URL SQLITE_URL SCREENSHOT_DIR
 import { createRequire } from "node:module";
 // playwright-core is one of the UI package's development dependencies (ui/node_modules).
 const { chromium } = createRequire(new URL("../../ui/package.json", import.meta.url))("playwright-core");
 
-const [terminalUrl, displayUrl, shots] = process.argv.slice(2);
-if (!shots) throw new Error("usage: kit-pages.mjs TERMINAL_URL DISPLAY_URL SCREENSHOT_DIR");
+const [terminalUrl, displayUrl, execUrl, sqliteUrl, shots] = process.argv.slice(2);
+if (!shots) throw new Error("usage: kit-pages.mjs TERMINAL_URL DISPLAY_URL EXEC_URL SQLITE_URL SCREENSHOT_DIR");
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -21,6 +23,13 @@ try {
   page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
   page.on("requestfailed", (request) => console.error(`request failed: ${request.url()} ${request.failure()?.errorText}`));
   const terminalText = () => page.evaluate(() => document.querySelector(".xterm-rows")?.textContent ?? "");
+  // Whose page it is: its title, the frame's colour (computed) and the favicon.
+  const identity = (what) =>
+    page.evaluate((what) => {
+      const frame = document.getElementById("hoody-frame");
+      const icon = document.querySelector("link[rel=icon]")?.getAttribute("href") ?? "";
+      return `${what}: title "${document.title}", frame ${getComputedStyle(frame).borderLeftColor}, icon ${icon.startsWith("data:image/svg+xml") ? "svg" : "none"}`;
+    }, what);
 
   await page.goto(terminalUrl);
   await page.waitForSelector(".xterm-rows");
@@ -41,9 +50,12 @@ try {
     { timeout: 30000 },
   );
   console.log(`terminal: ${(await terminalText()).match(/from-the-browser-42 browsed/)[0]}`);
+  console.log(await identity("terminal page"));
 
   await page.goto(displayUrl);
   await page.waitForFunction(() => window.hoodyDisplayConnected === true, null, { timeout: 30000 });
+  console.log(`display says: ${await page.locator("#status").textContent()}`);
+  console.log(await identity("display page"));
   // The container's xlogo window (white) shows up on the canvas noVNC draws.
   const white = await page.waitForFunction(
     () => {
@@ -59,10 +71,43 @@ try {
   );
   const size = await page.evaluate(() => {
     const c = document.querySelector("#screen canvas");
-    return `${c.width}x${c.height}`;
+    const screen = document.getElementById("screen");
+    return `${c.width}x${c.height} in a ${screen.clientWidth}x${screen.clientHeight} screen`;
   });
   await page.screenshot({ path: `${shots}/display.png` });
   console.log(`display: canvas ${size}, ${await white.jsonValue()} white pixels`);
+
+  // Exec: the scripts in /hoody/exec, each run from its row.
+  await page.goto(execUrl);
+  const row = page.locator('tr[data-script="hello"]');
+  await row.waitFor();
+  await page.getByLabel("input for hello").fill("from the page");
+  await page.getByRole("button", { name: "run hello" }).click();
+  const output = page.getByLabel("output of hello");
+  await output.filter({ hasText: "200" }).waitFor({ timeout: 15000 });
+  console.log(`exec page ran hello: ${(await output.textContent()).replace(/\s+/g, " ").trim()}`);
+  console.log(await identity("exec page"));
+  await page.screenshot({ path: `${shots}/exec.png` });
+
+  // SQLite: a statement creates a table; the table list offers it; a click shows its rows.
+  await page.goto(sqliteUrl);
+  await page.getByLabel("Database").fill("pagetest");
+  await page.getByLabel("SQL").fill("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)");
+  await page.getByRole("button", { name: "Run statement (changes data)" }).click();
+  await page.getByRole("status").filter({ hasText: "changed" }).waitFor();
+  await page.getByLabel("SQL").fill("INSERT INTO notes (body) VALUES ('written from the page'), (NULL)");
+  await page.getByRole("button", { name: "Run statement (changes data)" }).click();
+  await page.getByRole("status").filter({ hasText: "2 rows changed" }).waitFor();
+  await page.getByRole("button", { name: "notes", exact: true }).click();
+  await page.getByRole("status").filter({ hasText: /^2 rows$/ }).waitFor();
+  const cells = await page.locator("#result td").allTextContents();
+  console.log(`sqlite page rows: ${cells.join(" | ")}`);
+  // A write through the read-only query is refused, and says so.
+  await page.getByLabel("SQL").fill("DELETE FROM notes");
+  await page.getByRole("button", { name: "Run query (read only)" }).click();
+  console.log(`sqlite page refused: ${await page.getByRole("alert").textContent()}`);
+  console.log(await identity("sqlite page"));
+  await page.screenshot({ path: `${shots}/sqlite.png` });
 } finally {
   await browser.close();
 }

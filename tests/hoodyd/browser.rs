@@ -1,13 +1,14 @@
-//! The kit's terminal and display pages in a real browser (Debian's chromium driven by
-//! playwright-core, `tests/browser/kit-pages.mjs`), against a real Debian container through the
-//! proxy. Screenshots go to target/screenshots.
+//! The kit's pages (terminal, display, exec, sqlite) in a real browser (Debian's chromium driven
+//! by playwright-core, `tests/browser/kit-pages.mjs`), against a real Debian container through
+//! the proxy: each works, and each carries the container's name, project and colour.
+//! Screenshots go to target/screenshots.
 
 use crate::proxy::browser;
+use crate::terminal::run_in_session;
 use reqwest::Method;
-use serde_json::{Value, json};
 
 #[tokio::test]
-async fn terminal_and_display_pages_work_in_chromium() {
+async fn kit_pages_work_in_chromium_and_say_whose_they_are() {
     let (_dir, d, c) = crate::display::running_debian("browsed").await;
     let id = c["id"].as_str().unwrap().to_owned();
     let terminal = c["urls"]["terminal-1"].as_str().unwrap().to_owned();
@@ -15,30 +16,44 @@ async fn terminal_and_display_pages_work_in_chromium() {
     // Something to see on the display (it starts on first use): xlogo, from terminal session 2.
     let info = browser(&d, &display).get(format!("{display}/api/v1/display/info")).send().await.unwrap();
     assert_eq!(info.status(), 200);
-    let r: Value = browser(&d, &terminal)
-        .post(format!("{terminal}/api/v1/terminal/execute?terminal_id=2"))
-        .json(&json!({"command": "DISPLAY=:1 xlogo -geometry 400x400+50+50 &", "wait": true}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = run_in_session(&d, &terminal, 2, "DISPLAY=:1 xlogo -geometry 400x400+50+50 &").await;
     assert_eq!(r["exit_code"], 0, "{r}");
+    // A script for the exec page to list and run: it echoes its input back.
+    let script = "mkdir -p /hoody/exec && printf '#!/bin/sh\\necho got: $(cat)\\n' > /hoody/exec/hello && chmod +x /hoody/exec/hello";
+    let r = run_in_session(&d, &terminal, 2, script).await;
+    assert_eq!(r["exit_code"], 0, "{r}");
+    let exec = c["urls"]["exec-1"].as_str().unwrap().to_owned();
+    let sqlite = c["urls"]["sqlite-1"].as_str().unwrap().to_owned();
 
     let root = hoody_e2e::root().display().to_string();
     let shots = format!("{root}/target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let out = tokio::process::Command::new("node")
         .arg(format!("{root}/tests/browser/kit-pages.mjs"))
-        .args([&terminal, &display, &shots])
+        .args([&terminal, &display, &exec, &sqlite, &shots])
         .output()
         .await
         .expect("node runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "the browser test failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("terminal: from-the-browser-42 browsed"), "{stdout}");
-    // The display (started at 1280x800) took the size of the page's 1000x640 window.
-    assert!(stdout.contains("display: canvas 1000x640"), "{stdout}");
+    // The display (started at 1280x800) took the size of the page's 1000x640 window, less the
+    // frame in the container's colour (24 px above, 3 px on the other sides).
+    assert!(stdout.contains("display: canvas 994x613 in a 994x613 screen"), "{stdout}");
+    assert!(stdout.contains("display says: Display :1 is connected. It stays black until a program draws"), "{stdout}");
+    // Every page says whose it is: "browsed (its project) · Terminal 1", framed in its colour
+    // (none was given: the app's gray, #555753).
+    let project = d.client.raw(Method::GET, &format!("/projects/{}", c["project_id"].as_str().unwrap()), None).await;
+    let project = project.unwrap().body["data"]["alias"].as_str().unwrap().to_owned();
+    for (page, service) in
+        [("terminal", "Terminal 1"), ("display", "Display :1"), ("exec", "Exec"), ("sqlite", "SQLite")]
+    {
+        let expected =
+            format!("{page} page: title \"browsed ({project}) · {service}\", frame rgb(85, 87, 83), icon svg");
+        assert!(stdout.contains(&expected), "{expected}\n{stdout}");
+    }
+    assert!(stdout.contains("exec page ran hello: 200 OK got: from the page"), "{stdout}");
+    assert!(stdout.contains("sqlite page rows: 1 | written from the page | 2 | NULL"), "{stdout}");
+    assert!(stdout.contains("sqlite page refused: shareable queries may only read"), "{stdout}");
     d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
 }

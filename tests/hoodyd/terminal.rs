@@ -20,6 +20,14 @@ pub async fn websocket(d: &Hoodyd, url: &str) -> Ws {
     tokio_tungstenite::client_async(request, stream).await.expect("the WebSocket opens").0
 }
 
+/// Runs `command` in terminal session `session` of the container whose terminal is at `terminal`
+/// (waiting for it to finish) and answers the service's JSON (`exit_code`, `stdout`, …).
+pub async fn run_in_session(d: &Hoodyd, terminal: &str, session: u16, command: &str) -> Value {
+    let url = format!("{terminal}/api/v1/terminal/execute?terminal_id={session}");
+    let answer = browser(d, terminal).post(url).json(&json!({"command": command, "wait": true})).send().await.unwrap();
+    answer.json().await.unwrap()
+}
+
 /// Reads terminal output until it contains `needle`; returns all of it.
 pub async fn read_until(ws: &mut Ws, needle: &str) -> String {
     let mut seen = String::new();

@@ -6,7 +6,7 @@
 //! check, not a store and runc call.
 
 use hoody_engine::{Engine, EngineError, KitReport, Principal, Scope};
-use hoody_kit::{Directory, Lookup};
+use hoody_kit::{Directory, Identity, Lookup};
 pub use hoody_kit::{Upstream, Upstreams};
 use hoody_model::{ContainerId, ContainerStatus, ProjectId, TokenId};
 use std::collections::HashMap;
@@ -54,9 +54,18 @@ impl EngineDirectory {
             }
         };
         let init = c.runtime_info.as_ref().and_then(|i| i.processes.iter().find(|p| p.pid == 1)).map(|p| p.host_pid);
+        // Its pages show whose they are: the container's name, its project's, its colour.
+        let project = match self.engine.project(&self.principal, &c.project_id).await {
+            Ok(p) => p.alias,
+            Err(e) => {
+                tracing::warn!(container = %container, "proxy lookup of its project: {e}");
+                c.project_id.to_string()
+            }
+        };
+        let identity = Identity { name: c.name, project, color: c.color };
         let lookup = match (c.status, init) {
-            (ContainerStatus::Running, Some(init_pid)) => Lookup::Up { name: c.name, init_pid },
-            (status, _) => Lookup::Down { name: c.name, status: status.to_string() },
+            (ContainerStatus::Running, Some(init_pid)) => Lookup::Up { identity, init_pid },
+            (status, _) => Lookup::Down { identity, status: status.to_string() },
         };
         (c.project_id, lookup)
     }

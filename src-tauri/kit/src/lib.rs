@@ -7,6 +7,7 @@ mod enter;
 pub mod error;
 mod exec;
 mod files;
+mod frame;
 pub mod inside;
 mod netns;
 mod origin;
@@ -17,5 +18,6 @@ mod terminal;
 mod websocket;
 
 pub use exec::SCRIPTS_DIR;
+pub use frame::Identity;
 pub use netns::{connect as connect_in_container, connect_abstract as connect_abstract_in_container};
 pub use proxy::{Body, Directory, Lookup, Proxy, Upstream, Upstreams};

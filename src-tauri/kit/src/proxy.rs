@@ -9,6 +9,7 @@
 //! host naming such a server is passed to that server's proxy, under the name it knows.
 
 use crate::display::Displays;
+use crate::frame::Identity;
 use crate::netns;
 use crate::terminal::Terminals;
 use bytes::Bytes;
@@ -34,9 +35,9 @@ pub enum Lookup {
     /// No such container in that project (or it is deleted).
     Unknown,
     /// It exists but does not run.
-    Down { name: String, status: String },
+    Down { identity: Identity, status: String },
     /// It runs; its init's host pid gives the way into its network namespace.
-    Up { name: String, init_pid: u32 },
+    Up { identity: Identity, init_pid: u32 },
 }
 
 #[async_trait::async_trait]
@@ -196,7 +197,7 @@ impl Proxy {
                 &format!("this proxy serves the server {}, and {host} names {}", self.server_name, address.server_name),
             );
         }
-        let (name, init_pid) = match self.directory.find(&address.project_id, &address.container_id).await {
+        let (identity, init_pid) = match self.directory.find(&address.project_id, &address.container_id).await {
             Lookup::Unknown => {
                 return page(
                     StatusCode::NOT_FOUND,
@@ -204,15 +205,21 @@ impl Proxy {
                     &format!("there is no container {} in project {}", address.container_id, address.project_id),
                 );
             }
-            Lookup::Down { name, status } => {
+            Lookup::Down { identity, status } => {
                 return page(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "Container not running",
-                    &format!("container {name} is {status}; start it to reach {}", address.service.slug()),
+                    &format!("container {} is {status}; start it to reach {}", identity.name, address.service.slug()),
                 );
             }
-            Lookup::Up { name, init_pid } => (name, init_pid),
+            Lookup::Up { identity, init_pid } => (identity, init_pid),
         };
+        if req.method() == hyper::Method::GET
+            && let Some(answer) = crate::assets::page(address.service, req.uri().path(), &identity)
+        {
+            return answer;
+        }
+        let name = identity.name;
         match address.service {
             Service::Http(port) => {
                 let target = Target::Container { name, init_pid, port, tls: false };

@@ -269,8 +269,6 @@ fn left() -> u8 {
 /// What a request asks of the display service, parsed before the display is started.
 #[derive(Debug)]
 enum DisplayOp {
-    /// The page (`/`) or one of its assets.
-    Page(String),
     Health,
     /// Something done on the running display (started first when it is not).
     OnDisplay(DisplayAction),
@@ -322,9 +320,6 @@ async fn parse(req: Request<Incoming>) -> Result<(DisplayOp, (u16, u16), Option<
             .unwrap_or(DEFAULT_GEOMETRY.1)
             .clamp(*HEIGHTS.start(), *HEIGHTS.end()),
     );
-    if method == Method::GET && (path == "/" || path.starts_with("/assets/")) {
-        return Ok((DisplayOp::Page(path), size, None));
-    }
     let route = path.strip_prefix(API).unwrap_or(&path).to_owned();
     if (&method, route.as_str()) == (&Method::GET, "/health") {
         return Ok((DisplayOp::Health, size, None));
@@ -409,7 +404,6 @@ async fn execute(
     n: u16,
 ) -> Result<Response<Body>, KitError> {
     let action = match op {
-        DisplayOp::Page(path) => return Ok(crate::assets::display_page(&path, n)),
         DisplayOp::Health => return Ok(json(StatusCode::OK, &json!({ "status": "ok", "service": "display" }))),
         DisplayOp::OnDisplay(action) => action,
     };

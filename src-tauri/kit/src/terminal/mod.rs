@@ -205,11 +205,6 @@ fn terminal_id(query: &Query, params: &Params) -> Result<Option<u16>, KitError> 
 /// What a request asks of the terminal service, parsed before any session is touched.
 #[derive(Debug)]
 enum TerminalOp {
-    /// The page (`/`) or one of its assets, for session `n`.
-    Page {
-        path: String,
-        n: u16,
-    },
     Health,
     /// The WebSocket of session `id` (opened when missing).
     Socket {
@@ -265,9 +260,6 @@ async fn parse(req: Request<Incoming>, service_n: u16) -> Result<(TerminalOp, Op
     let query = Query::parse(req.uri().query()).map_err(|e| KitError::new(KitCode::InvalidParameters, e))?;
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
-    if method == Method::GET && (path == "/" || path.starts_with("/assets/")) {
-        return Ok((TerminalOp::Page { path, n: service_n }, None));
-    }
     let Some(route) = path.strip_prefix(API).map(str::to_owned) else {
         return Err(KitError::new(KitCode::NotFound, format!("no terminal route {path}; the API is under {API}")));
     };
@@ -345,7 +337,6 @@ async fn execute(
 ) -> Result<Response<Body>, KitError> {
     let find = |id: u16| terminals.find(container, init_pid, id).ok_or_else(|| no_session(id));
     Ok(match op {
-        TerminalOp::Page { path, n } => crate::assets::terminal_page(&path, n),
         TerminalOp::Health => json(StatusCode::OK, &json!({ "status": "ok", "service": "terminal" })),
         TerminalOp::Socket { id, size } => {
             let (session, _) = terminals.open(container, init_pid, Some(id), size)?;
