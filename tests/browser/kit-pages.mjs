@@ -3,14 +3,14 @@
 // typed command and shows its output, keeps the session over a reload; the display page says
 // what it waits for, resizes the display to its window and draws the container's screen on its
 // canvas; the exec page lists scripts and runs one; the sqlite page creates a table, lists it
-// and shows its rows.
-// Usage: node tests/browser/kit-pages.mjs TERMINAL_URL DISPLAY_URL EXEC_URL SQLITE_URL SCREENSHOT_DIR
+// and shows its rows; the files page browses, makes a folder, uploads, downloads and deletes.
+// Usage: node tests/browser/kit-pages.mjs TERMINAL_URL DISPLAY_URL EXEC_URL SQLITE_URL FILES_URL SCREENSHOT_DIR
 import { createRequire } from "node:module";
 // playwright-core is one of the UI package's development dependencies (ui/node_modules).
 const { chromium } = createRequire(new URL("../../ui/package.json", import.meta.url))("playwright-core");
 
-const [terminalUrl, displayUrl, execUrl, sqliteUrl, shots] = process.argv.slice(2);
-if (!shots) throw new Error("usage: kit-pages.mjs TERMINAL_URL DISPLAY_URL EXEC_URL SQLITE_URL SCREENSHOT_DIR");
+const [terminalUrl, displayUrl, execUrl, sqliteUrl, filesUrl, shots] = process.argv.slice(2);
+if (!shots) throw new Error("usage: kit-pages.mjs TERMINAL_URL DISPLAY_URL EXEC_URL SQLITE_URL FILES_URL SCREENSHOT_DIR");
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -108,6 +108,29 @@ try {
   console.log(`sqlite page refused: ${await page.getByRole("alert").textContent()}`);
   console.log(await identity("sqlite page"));
   await page.screenshot({ path: `${shots}/sqlite.png` });
+
+  // Files: from the root into /hoody/exec (the script is there), a folder made, a file uploaded
+  // into it, read back, deleted.
+  page.on("dialog", (dialog) => dialog.accept());
+  await page.goto(filesUrl);
+  await page.locator('tr[data-name="hoody"] a').click();
+  await page.locator('tr[data-name="exec"] a').click();
+  await page.locator('tr[data-name="hello"]').waitFor();
+  console.log(`files page at ${new URL(page.url()).pathname}: ${(await page.locator("#entries tr").allTextContents()).length} entries`);
+  await page.getByLabel("new folder name").fill("made here");
+  await page.getByRole("button", { name: "Make folder" }).click();
+  await page.locator('tr[data-name="made here"] a').click();
+  await page.waitForURL(/made%20here\/$/);
+  await page.locator("#upload").setInputFiles({ name: "note.txt", mimeType: "text/plain", buffer: Buffer.from("uploaded from the page\n") });
+  await page.getByRole("status").filter({ hasText: "note.txt uploaded" }).waitFor();
+  const link = page.locator('tr[data-name="note.txt"] a');
+  const back = await page.evaluate(async (href) => (await fetch(href)).text(), await link.getAttribute("href"));
+  console.log(`files page read back: ${back.trim()}`);
+  console.log(await identity("files page"));
+  await page.screenshot({ path: `${shots}/files.png` });
+  await page.getByRole("button", { name: "delete note.txt" }).click();
+  await page.getByRole("status").filter({ hasText: "note.txt deleted" }).waitFor();
+  console.log(`files page deleted note.txt: ${await page.locator('tr[data-name="note.txt"]').count() === 0}`);
 } finally {
   await browser.close();
 }

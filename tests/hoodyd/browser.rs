@@ -1,4 +1,4 @@
-//! The kit's pages (terminal, display, exec, sqlite) in a real browser (Debian's chromium driven
+//! The kit's pages (terminal, display, exec, sqlite, files) in a real browser (Debian's chromium driven
 //! by playwright-core, `tests/browser/kit-pages.mjs`), against a real Debian container through
 //! the proxy: each works, and each carries the container's name, project and colour.
 //! Screenshots go to target/screenshots.
@@ -24,13 +24,14 @@ async fn kit_pages_work_in_chromium_and_say_whose_they_are() {
     assert_eq!(r["exit_code"], 0, "{r}");
     let exec = c["urls"]["exec-1"].as_str().unwrap().to_owned();
     let sqlite = c["urls"]["sqlite-1"].as_str().unwrap().to_owned();
+    let files = c["urls"]["files-1"].as_str().unwrap().to_owned();
 
     let root = hoody_e2e::root().display().to_string();
     let shots = format!("{root}/target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let out = tokio::process::Command::new("node")
         .arg(format!("{root}/tests/browser/kit-pages.mjs"))
-        .args([&terminal, &display, &exec, &sqlite, &shots])
+        .args([&terminal, &display, &exec, &sqlite, &files, &shots])
         .output()
         .await
         .expect("node runs");
@@ -45,9 +46,13 @@ async fn kit_pages_work_in_chromium_and_say_whose_they_are() {
     // (none was given: the app's gray, #555753).
     let project = d.client.raw(Method::GET, &format!("/projects/{}", c["project_id"].as_str().unwrap()), None).await;
     let project = project.unwrap().body["data"]["alias"].as_str().unwrap().to_owned();
-    for (page, service) in
-        [("terminal", "Terminal 1"), ("display", "Display :1"), ("exec", "Exec"), ("sqlite", "SQLite")]
-    {
+    for (page, service) in [
+        ("terminal", "Terminal 1"),
+        ("display", "Display :1"),
+        ("exec", "Exec"),
+        ("sqlite", "SQLite"),
+        ("files", "Files"),
+    ] {
         let expected =
             format!("{page} page: title \"browsed ({project}) · {service}\", frame rgb(85, 87, 83), icon svg");
         assert!(stdout.contains(&expected), "{expected}\n{stdout}");
@@ -55,5 +60,11 @@ async fn kit_pages_work_in_chromium_and_say_whose_they_are() {
     assert!(stdout.contains("exec page ran hello: 200 OK got: from the page"), "{stdout}");
     assert!(stdout.contains("sqlite page rows: 1 | written from the page | 2 | NULL"), "{stdout}");
     assert!(stdout.contains("sqlite page refused: shareable queries may only read"), "{stdout}");
+    assert!(stdout.contains("files page at /browse/hoody/exec/"), "{stdout}");
+    assert!(stdout.contains("files page read back: uploaded from the page"), "{stdout}");
+    assert!(stdout.contains("files page deleted note.txt: true"), "{stdout}");
+    // What the page uploaded is the container's, in the folder it made.
+    let listed = run_in_session(&d, &terminal, 2, "ls -d '/hoody/exec/made here'").await;
+    assert_eq!(listed["exit_code"], 0, "{listed}");
     d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
 }

@@ -20,6 +20,7 @@ const TERMINAL_PAGE: &str = include_str!("../pages/terminal.html");
 const DISPLAY_PAGE: &str = include_str!("../pages/display.html");
 const EXEC_PAGE: &str = include_str!("../pages/exec.html");
 const SQLITE_PAGE: &str = include_str!("../pages/sqlite.html");
+const FILES_PAGE: &str = include_str!("../pages/files.html");
 /// noVNC's ES modules, served as they are (`core/rfb.js` and what it imports).
 static NOVNC: include_dir::Dir<'_> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../ui/node_modules/@novnc/novnc");
@@ -41,6 +42,10 @@ pub(crate) fn page(service: Service, path: &str, identity: &Identity) -> Option<
         (Service::Display(_), asset) if asset.starts_with("/assets/") => novnc_asset(asset),
         (Service::Exec, "/") => html(EXEC_PAGE.to_owned(), "Exec"),
         (Service::Sqlite, "/") => html(SQLITE_PAGE.to_owned(), "SQLite"),
+        // The page reads the directory from its own address: /browse/PATH/.
+        (Service::Files, page) if page == "/" || page == "/browse" || page.starts_with("/browse/") => {
+            html(FILES_PAGE.to_owned(), "Files")
+        }
         _ => return None,
     })
 }

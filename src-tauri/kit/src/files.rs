@@ -1,7 +1,8 @@
 //! The files service (`files-1`): a container's files over HTTP, at the platform's paths.
 //! `GET /api/v1/files/{path}` lists a directory (JSON) or downloads a file, `PUT` uploads
 //! (`?append` appends, `?mode=755` sets permissions), `POST ?mkdir` makes a directory, `DELETE` removes, and
-//! `GET /api/v1/files/stat/{path}` describes one entry; `/` is a plain browsable page.
+//! `GET /api/v1/files/stat/{path}` describes one entry. Its page (`/`, `/browse/{path}/`) is
+//! served with the other kit pages (`crate::assets`) and works on this API.
 //!
 //! A request is parsed here into a [`FileOp`] and done inside the container
 //! ([`crate::inside`]), as its root with exactly its rights: what is uploaded belongs to the
@@ -11,9 +12,9 @@
 //! `..` is refused outright.
 
 use crate::error::refuse;
-use crate::proxy::{Body, escape, html_page, json};
+use crate::proxy::{Body, json};
 use bytes::Bytes;
-use hoody_runtime::rootdir::{Entry, RootDir};
+use hoody_runtime::rootdir::RootDir;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
@@ -30,7 +31,6 @@ const API: &str = "/api/v1/files";
 #[derive(Debug, Serialize, Deserialize)]
 enum FileOp {
     Stat(String),
-    Browse(String),
     /// Lists a directory or reads a file.
     Read(String),
     /// Writes the request's body to the file.
@@ -54,10 +54,6 @@ pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
         ("stat", rest)
     } else if let Some(rest) = path.strip_prefix(API) {
         ("files", rest)
-    } else if let Some(rest) = path.strip_prefix("/browse") {
-        ("browse", rest)
-    } else if path == "/" {
-        ("browse", "/")
     } else {
         return refuse(StatusCode::NOT_FOUND, &format!("no files route {path}; use {API}/PATH"));
     };
@@ -68,7 +64,6 @@ pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
     let mut input = Bytes::new();
     let op = match (req.method().clone(), route) {
         (Method::GET, "stat") => FileOp::Stat(rel),
-        (Method::GET, "browse") => FileOp::Browse(rel),
         (Method::GET, "files") => FileOp::Read(rel),
         (Method::PUT, "files") => {
             let append = flag("append");
@@ -113,7 +108,6 @@ pub(crate) fn execute_inside(request: &[u8], input: Vec<u8>) -> (crate::inside::
 fn execute(root: &RootDir, op: FileOp, input: Vec<u8>) -> io::Result<Response<Body>> {
     match op {
         FileOp::Stat(rel) => root.stat(&rel).map(|entry| json(StatusCode::OK, &entry)),
-        FileOp::Browse(rel) => browse(root, &rel),
         FileOp::Read(rel) => read(root, &rel),
         FileOp::Put { path, append, permissions } => {
             root.put(&path, &input, append, permissions)?;
@@ -162,28 +156,6 @@ fn read(root: &RootDir, rel: &str) -> io::Result<Response<Body>> {
     let mut resp = Response::new(Full::new(Bytes::from(bytes)).map_err(|never| match never {}).boxed());
     resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
     Ok(resp)
-}
-
-fn browse(root: &RootDir, rel: &str) -> io::Result<Response<Body>> {
-    let entries: Vec<Entry> = root.list(rel)?;
-    let here = if rel.is_empty() { String::new() } else { format!("/{rel}") };
-    let mut rows = String::new();
-    if !rel.is_empty() {
-        let up = here.rsplit_once('/').map_or("", |(u, _)| u);
-        rows.push_str(&format!("<li><a href=\"/browse{up}/\">..</a></li>"));
-    }
-    for e in entries {
-        let target =
-            if e.kind == "dir" { format!("/browse{here}/{}/", e.name) } else { format!("{API}{here}/{}", e.name) };
-        rows.push_str(&format!(
-            "<li><a href=\"{}\">{}</a> <small>{} · {} bytes</small></li>",
-            escape(&target),
-            escape(&e.name),
-            e.kind,
-            e.size
-        ));
-    }
-    Ok(html_page(StatusCode::OK, &format!("Files: {}/", escape(&here)), &format!("<ul>{rows}</ul>")))
 }
 
 fn io_error(e: &io::Error) -> Response<Body> {

@@ -371,7 +371,7 @@ fn page(status: StatusCode, title: &str, message: &str) -> Response<Body> {
 }
 
 /// An HTML page around `body_html` (already escaped).
-pub(crate) fn html_page(status: StatusCode, title: &str, body_html: &str) -> Response<Body> {
+fn html_page(status: StatusCode, title: &str, body_html: &str) -> Response<Body> {
     let html = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
          <body><h1>{title}</h1>{body_html}</body></html>\n"
