@@ -60,3 +60,94 @@ async fn images_come_from_a_simplestreams_server() {
     assert_eq!(images["data"][0]["fingerprint"], fingerprint.as_str());
     assert_eq!(c.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
 }
+
+/// The images a server holds and can download, through the API: listed with what the image
+/// server offers, downloaded in the background (a failed download says why and can be retried),
+/// refused for deletion while a container is made from it, deleted from the disk after.
+#[tokio::test]
+async fn images_are_listed_pulled_and_deleted_through_the_api() {
+    let www = tempfile::tempdir().unwrap();
+    let fingerprint = hoody_runtime::testkit::simplestreams_tree(www.path()).unwrap();
+    let url = hoody_runtime::testkit::serve_files(www.path());
+    let dir = tempfile::tempdir().unwrap();
+    let d = Hoodyd::start_with(dir.path(), &["--image-server", &url]);
+    let c = &d.client;
+    let get = |path: &'static str| async move { c.raw(Method::GET, path, None).await.unwrap().body };
+
+    // Offered, not held.
+    let public = get("/images/public").await;
+    let offered = public["data"].as_array().unwrap().iter().find(|i| i["alias"] == "busybox/1.36").expect("offered");
+    assert_eq!(
+        (offered["status"].as_str(), offered["fingerprint"].as_str()),
+        (Some("available"), Some(fingerprint.as_str()))
+    );
+    assert!(offered["size_bytes"].as_u64().unwrap() > 0, "{offered}");
+    assert_eq!(get("/images/user").await["data"], json!([]));
+
+    // Refused before anything starts: a malformed alias, one the image server lacks.
+    let r = c.raw(Method::POST, "/images/import/busybox", None).await.unwrap();
+    assert_eq!((r.status, r.body["code"].as_str()), (400, Some("invalid_image")), "{}", r.body);
+    let r = c.raw(Method::POST, "/images/import/nothing%2F1", None).await.unwrap();
+    assert_eq!((r.status, r.body["code"].as_str()), (404, Some("not_found")), "{}", r.body);
+
+    // A download that fails (the rootfs went from the image server) says why; nothing is held.
+    let rootfs = walk(www.path()).into_iter().filter(|p| p.ends_with("root.tar.xz")).max().unwrap();
+    std::fs::rename(&rootfs, rootfs.with_extension("gone")).unwrap();
+    let r = c.raw(Method::POST, "/images/import/busybox%2F1.36", None).await.unwrap();
+    assert_eq!((r.status, r.body["data"]["status"].as_str()), (202, Some("downloading")), "{}", r.body);
+    let failed = until_image(c, "failed").await;
+    assert!(failed["error"].as_str().unwrap().contains("root.tar.xz"), "{failed}");
+    assert!(std::fs::read_dir(dir.path().join("runtime/images")).map_or(0, |d| d.count()) <= 1, "only the lock");
+
+    // Retried once the file is back: held, and listed once (held, not offered) by /public.
+    std::fs::rename(rootfs.with_extension("gone"), &rootfs).unwrap();
+    let r = c.raw(Method::POST, "/images/import/busybox%2F1.36", None).await.unwrap();
+    assert_eq!(r.status, 202, "{}", r.body);
+    let ready = until_image(c, "ready").await;
+    assert_eq!((ready["fingerprint"].as_str(), ready["used_by"].as_u64()), (Some(fingerprint.as_str()), Some(0)));
+    let public = get("/images/public").await;
+    let listed: Vec<_> = public["data"].as_array().unwrap().iter().filter(|i| i["alias"] == "busybox/1.36").collect();
+    assert_eq!((listed.len(), listed[0]["status"].as_str()), (1, Some("ready")), "{public}");
+
+    // In use: refused, naming the container; deleted once the container is.
+    let r = c.raw(Method::POST, "/projects/", Some(&json!({"alias": "imgs"}))).await.unwrap();
+    let project = r.body["data"]["id"].as_str().unwrap().to_owned();
+    let body = json!({"name": "uses-it", "container_image": "busybox/1.36"});
+    let r = c.raw(Method::POST, &format!("/projects/{project}/containers"), Some(&body)).await.unwrap();
+    let id = r.body["data"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(until_image(c, "ready").await["used_by"], 1);
+    let r = c.raw(Method::DELETE, "/images/user/busybox%2F1.36", None).await.unwrap();
+    assert_eq!((r.status, r.body["code"].as_str()), (409, Some("image_in_use")), "{}", r.body);
+    assert!(r.body["message"].as_str().unwrap().contains("uses-it"), "{}", r.body);
+    assert_eq!(c.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
+    let r = c.raw(Method::DELETE, "/images/user/busybox%2F1.36", None).await.unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(get("/images/user").await["data"], json!([]));
+    assert!(!dir.path().join("runtime/images").join(&fingerprint).exists(), "the image's files are gone");
+    let r = c.raw(Method::DELETE, "/images/user/busybox%2F1.36", None).await.unwrap();
+    assert_eq!(r.status, 404, "{}", r.body);
+
+    // A server without an image server says so.
+    let bare_dir = tempfile::tempdir().unwrap();
+    let bare = Hoodyd::start_with(bare_dir.path(), &[]);
+    let r = bare.client.raw(Method::POST, "/images/import/busybox%2F1.36", None).await.unwrap();
+    assert_eq!((r.status, r.body["code"].as_str()), (409, Some("no_image_server")), "{}", r.body);
+}
+
+/// busybox/1.36 in `GET /images/user`, once it has `status`.
+async fn until_image(c: &hoody_client::HoodyClient, status: &str) -> serde_json::Value {
+    hoody_client::testkit::eventually(&format!("busybox/1.36 {status}"), std::time::Duration::from_secs(60), || async {
+        let images = c.raw(Method::GET, "/images/user", None).await.unwrap().body;
+        images["data"].as_array()?.iter().find(|i| i["alias"] == "busybox/1.36" && i["status"] == status).cloned()
+    })
+    .await
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() { files.extend(walk(&path)) } else { files.push(path) }
+    }
+    files
+}

@@ -90,6 +90,8 @@ impl From<RuntimeError> for EngineError {
             RuntimeError::Failed(reason) => Self::Runtime(reason),
             RuntimeError::UnknownImage(reason) => Self::Rule(ModelError::new(ErrorCode::InvalidImage, reason)),
             RuntimeError::Invalid(reason) => Self::Rule(ModelError::new(ErrorCode::InvalidField, reason)),
+            RuntimeError::ImageInUse(reason) => Self::Rule(ModelError::new(ErrorCode::ImageInUse, reason)),
+            RuntimeError::NoImageServer(reason) => Self::Rule(ModelError::new(ErrorCode::NoImageServer, reason)),
         }
     }
 }

@@ -13,6 +13,7 @@ mod error;
 mod events;
 mod exits;
 pub mod fleet;
+mod images;
 mod lifecycle;
 mod locks;
 mod projects;
@@ -70,6 +71,8 @@ struct Inner {
     kit: std::sync::OnceLock<Arc<dyn KitReport>>,
     /// One task per running container, waiting for its init to exit (exits.rs).
     exit_watchers: std::sync::Mutex<std::collections::HashMap<ContainerId, tokio::task::AbortHandle>>,
+    /// Image downloads under way or failed (images.rs).
+    pulls: images::Pulls,
 }
 
 /// How often expired snapshots are looked for.
@@ -104,6 +107,7 @@ impl Engine {
                 proxy_port: std::sync::OnceLock::new(),
                 kit: std::sync::OnceLock::new(),
                 exit_watchers: std::sync::Mutex::default(),
+                pulls: images::Pulls::default(),
             }),
         };
         engine.forward_progress();

@@ -2,7 +2,7 @@
 
 use crate::Engine;
 use crate::error::Result;
-use hoody_model::{Id, Image, Rental, Server, ServerId, ServerStatus};
+use hoody_model::{Id, Rental, Server, ServerId, ServerStatus};
 
 impl Engine {
     pub fn server_id(&self) -> &ServerId {
@@ -49,14 +49,5 @@ impl Engine {
             status: ServerStatus::Ready,
             created_at: s.created_at,
         }])
-    }
-
-    /// The images containers can be created from, all or those of one OS (any case).
-    pub async fn images(&self, os: Option<&str>) -> Result<Vec<Image>> {
-        let mut images = self.inner.runtime.images().await?;
-        if let Some(os) = os {
-            images.retain(|i| i.os.eq_ignore_ascii_case(os));
-        }
-        Ok(images)
     }
 }

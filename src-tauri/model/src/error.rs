@@ -24,6 +24,10 @@ pub enum ErrorCode {
     DuplicateName,
     DuplicateSshKey,
     WrongState,
+    /// An image containers (or their snapshots) are made from cannot be deleted.
+    ImageInUse,
+    /// This server has no image server to download images from.
+    NoImageServer,
     NotFound,
     Unauthorized,
     ForbiddenRealm,
@@ -53,7 +57,7 @@ impl ErrorCode {
             | ImmutableField
             | ContainerMustBeStopped
             | ProjectQuotaExceeded => 400,
-            DuplicateName | DuplicateSshKey | WrongState => 409,
+            DuplicateName | DuplicateSshKey | WrongState | ImageInUse | NoImageServer => 409,
             NotFound => 404,
             Unauthorized => 401,
             ForbiddenRealm => 403,
@@ -81,6 +85,8 @@ impl ErrorCode {
             Self::DuplicateName => "duplicate_name",
             Self::DuplicateSshKey => "duplicate_ssh_key",
             Self::WrongState => "wrong_state",
+            Self::ImageInUse => "image_in_use",
+            Self::NoImageServer => "no_image_server",
             Self::NotFound => "not_found",
             Self::Unauthorized => "unauthorized",
             Self::ForbiddenRealm => "forbidden_realm",

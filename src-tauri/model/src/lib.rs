@@ -23,7 +23,7 @@ pub use container::{Container, ContainerCreate, ContainerUpdate, KitServiceInfo,
 pub use error::{ErrorCode, ModelError};
 pub use event::{ContainerEvent, EventKind, WorkProgress};
 pub use ids::{ContainerId, Id, ProjectId, RealmId, ServerId, SnapshotId, TokenId};
-pub use image::Image;
+pub use image::{Image, ImageStatus};
 pub use page::{ContainerListQuery, PageRequest, Pagination, SortField, SortOrder};
 pub use project::{Project, ProjectCreate, ProjectUpdate};
 pub use realm::{Realm, RealmCreate};

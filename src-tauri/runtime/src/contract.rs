@@ -92,6 +92,22 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     async fn info(&self, container: &Container) -> Result<RuntimeInfo>;
     /// The images containers can be created from.
     async fn images(&self) -> Result<Vec<Image>>;
+    /// Images the configured image server offers (none without one), status `available`.
+    async fn catalog(&self) -> Result<Vec<Image>> {
+        Ok(Vec::new())
+    }
+    /// What the image server offers under `alias` (an error when there is none, or it lacks it).
+    async fn find_offered(&self, alias: &str) -> Result<Image> {
+        Err(RuntimeError::NoImageServer(format!("{} has no image server to download {alias} from", self.name())))
+    }
+    /// Downloads `alias` from the image server into the store, reporting how far it is.
+    async fn pull_image(&self, alias: &str, _progress: Box<dyn FnMut(WorkProgress) + Send>) -> Result<Image> {
+        Err(RuntimeError::NoImageServer(format!("{} has no image server to download {alias} from", self.name())))
+    }
+    /// Deletes `alias` from the store (and the image when nothing else names or uses it).
+    async fn remove_image(&self, alias: &str) -> Result<()> {
+        Err(RuntimeError::UnknownImage(format!("image {alias} is not in this server's image store")))
+    }
     /// Saves the container's filesystem changes; returns the snapshot's size in bytes.
     async fn snapshot(&self, container: &Container, snapshot: &SnapshotId) -> Result<u64>;
     /// Puts the container's filesystem back to the snapshot (the container is stopped).

@@ -6,6 +6,12 @@ pub enum RuntimeError {
     /// An image alias the local store does not hold.
     #[error("{0}")]
     UnknownImage(String),
+    /// An image that containers or snapshots are made from (the message names them).
+    #[error("{0}")]
+    ImageInUse(String),
+    /// No image server is configured to download images from.
+    #[error("{0}")]
+    NoImageServer(String),
     /// A request the runtime refuses (a bad tarball, a missing snapshot…); nothing changed.
     #[error("{0}")]
     Invalid(String),

@@ -77,6 +77,10 @@ impl ImageStore {
                         size_bytes: r.size_bytes,
                         description: r.description.clone(),
                         created_at: r.created_at,
+                        status: hoody_model::ImageStatus::Ready,
+                        progress: None,
+                        error: None,
+                        used_by: 0,
                     }
                 })
             })
@@ -203,6 +207,37 @@ impl ImageStore {
                 write_record(&self.layout.image(&record.fingerprint), &record)?;
             }
         }
+        Ok(())
+    }
+
+    /// Drops `alias`. The image it named goes from the disk too when no other alias names it;
+    /// while anything is made from it (`users` of its fingerprint: containers, snapshots,
+    /// warm prespawn slots) it is refused and nothing changes. Blocking.
+    pub fn remove(&self, alias: &str, users: impl FnOnce(&str) -> Vec<String>) -> Result<()> {
+        let _lock = StoreLock::take(&self.layout.images())?;
+        let mut record =
+            self.records()?.into_iter().find(|r| r.aliases.iter().any(|a| a == alias)).ok_or_else(|| {
+                RuntimeError::UnknownImage(format!("image {alias} is not in this server's image store"))
+            })?;
+        let dir = self.layout.image(&record.fingerprint);
+        if record.aliases.len() > 1 {
+            record.aliases.retain(|a| a != alias);
+            return write_record(&dir, &record);
+        }
+        let users = users(&record.fingerprint);
+        if !users.is_empty() {
+            return Err(RuntimeError::ImageInUse(format!(
+                "image {alias} cannot be deleted: {} made from it ({}); delete those first",
+                if users.len() == 1 { "1 container or snapshot is" } else { "containers or snapshots are" },
+                users.join(", ")
+            )));
+        }
+        // Out of the store by one rename (a crash midway leaves it in staging, never half an
+        // image in the store), then off the disk.
+        let doomed = self.layout.staging().join(format!("removed-{}", record.fingerprint));
+        std::fs::create_dir_all(self.layout.staging()).map_err(|e| RuntimeError::io("staging", e))?;
+        std::fs::rename(&dir, &doomed).map_err(|e| RuntimeError::io(format!("cannot remove image {alias}"), e))?;
+        self.discard(&doomed);
         Ok(())
     }
 

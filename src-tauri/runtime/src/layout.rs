@@ -53,8 +53,12 @@ impl Layout {
         self.containers().join(slot)
     }
 
+    pub fn snapshots(&self) -> PathBuf {
+        self.data.join("snapshots")
+    }
+
     pub fn snapshot(&self, id: &SnapshotId) -> PathBuf {
-        self.data.join("snapshots").join(id.as_str())
+        self.snapshots().join(id.as_str())
     }
 
     /// This data directory's state under /run (runc's root and the ramdisks).

@@ -258,6 +258,17 @@ impl LocalRuntime {
         Ok((image, init))
     }
 
+    /// The configured image server, to download `alias` from.
+    fn image_server(&self, alias: &str) -> Result<crate::ImageServer> {
+        match &self.config.image_server {
+            Some(server) => crate::ImageServer::new(server),
+            None => Err(RuntimeError::NoImageServer(format!(
+                "this server has no image server to download {alias} from (start it with --image-server URL); \
+                 import the image instead (`hoodyd image import {alias} ROOTFS.tar`)"
+            ))),
+        }
+    }
+
     /// The engine's progress sink, once it gave one.
     pub(crate) fn progress_sink(&self) -> Option<crate::contract::ProgressSink> {
         self.progress.0.get().cloned()
@@ -547,6 +558,24 @@ async fn wait_for_exit(pid: u32, within: Duration) -> bool {
 }
 
 /// Runs blocking file work off the async runtime.
+/// The slots (containers, warm prespawn slots) and snapshots whose layers sit on the image
+/// `fingerprint`, by their directory names.
+fn made_from(layout: &Layout, fingerprint: &str) -> Vec<String> {
+    let mut users = Vec::new();
+    for dir in [layout.containers(), layout.snapshots()] {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let record = std::fs::read(entry.path().join("instance.json")).ok();
+            let instance = record.and_then(|r| serde_json::from_slice::<Instance>(&r).ok());
+            if instance.is_some_and(|i| i.image == fingerprint) {
+                users.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    users.sort();
+    users
+}
+
 pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
@@ -675,6 +704,32 @@ impl ContainerRuntime for LocalRuntime {
     async fn images(&self) -> Result<Vec<Image>> {
         let images = self.images.clone();
         blocking(move || images.list()).await
+    }
+
+    async fn catalog(&self) -> Result<Vec<Image>> {
+        let Some(server) = &self.config.image_server else { return Ok(Vec::new()) };
+        Ok(crate::ImageServer::new(server)?.catalog().await?.iter().map(crate::RemoteImage::offered).collect())
+    }
+
+    async fn find_offered(&self, alias: &str) -> Result<Image> {
+        Ok(self.image_server(alias)?.find(alias).await?.offered())
+    }
+
+    async fn pull_image(&self, alias: &str, mut progress: Box<dyn FnMut(WorkProgress) + Send>) -> Result<Image> {
+        let server = self.image_server(alias)?;
+        // One download at a time: a create needing the same image waits for this one.
+        let _one_pull = self.pulls.lock().await;
+        let stage = |file: &str| format!("downloading {alias} ({file})");
+        server
+            .pull(&self.images, alias, |p| {
+                progress(WorkProgress { stage: stage(p.file), done: p.done, total: p.total })
+            })
+            .await
+    }
+
+    async fn remove_image(&self, alias: &str) -> Result<()> {
+        let (images, layout, alias) = (self.images.clone(), self.layout.clone(), alias.to_owned());
+        blocking(move || images.remove(&alias, |fingerprint| made_from(&layout, fingerprint))).await
     }
 
     async fn snapshot(&self, c: &Container, snapshot: &SnapshotId) -> Result<u64> {

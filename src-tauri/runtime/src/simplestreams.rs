@@ -7,7 +7,7 @@
 use crate::error::{Result, RuntimeError};
 use crate::images::ImageStore;
 use futures_util::StreamExt;
-use hoody_model::Image;
+use hoody_model::{Image, validate};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -80,6 +80,35 @@ pub struct RemoteImage {
     rootfs: Item,
 }
 
+impl RemoteImage {
+    /// What downloading it takes (its rootfs and metadata tarballs).
+    pub fn download_bytes(&self) -> u64 {
+        self.meta.size + self.rootfs.size
+    }
+
+    /// As an image the server offers: `available`, its size the download's, its date the
+    /// version's (`20241101_05:24`).
+    pub fn offered(&self) -> Image {
+        let (os, release) = self.alias.split_once('/').unwrap_or((&self.alias, ""));
+        let created_at = chrono::NaiveDateTime::parse_from_str(&self.version, "%Y%m%d_%H:%M")
+            .map(|t| t.and_utc())
+            .unwrap_or(chrono::DateTime::UNIX_EPOCH);
+        Image {
+            alias: self.alias.clone(),
+            os: os.to_owned(),
+            release: release.to_owned(),
+            fingerprint: self.fingerprint.clone(),
+            size_bytes: self.download_bytes(),
+            description: self.description.clone(),
+            created_at,
+            status: hoody_model::ImageStatus::Available,
+            progress: None,
+            error: None,
+            used_by: 0,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ImageServer {
     base: String,
@@ -114,8 +143,8 @@ impl ImageServer {
             .map_err(|e| RuntimeError::Failed(format!("{url} is not a simplestreams file: {e}")))
     }
 
-    /// The newest version of `alias` for this architecture (variant `default` preferred).
-    pub async fn find(&self, alias: &str) -> Result<RemoteImage> {
+    /// The image products this server offers for this machine's architecture.
+    async fn products(&self) -> Result<Vec<Product>> {
         let index: Index = self.json("streams/v1/index.json").await?;
         let images = index
             .index
@@ -124,15 +153,41 @@ impl ImageServer {
             .ok_or_else(|| RuntimeError::Failed(format!("{} lists no image downloads", self.base)))?;
         let products: Products = self.json(&images.path).await?;
         let arch = server_arch();
-        let mut matching: Vec<&Product> = products
-            .products
-            .values()
-            .filter(|p| p.arch == arch && p.aliases.split(',').any(|a| a.trim() == alias))
-            .collect();
+        Ok(products.products.into_values().filter(|p| p.arch == arch).collect())
+    }
+
+    /// The newest version of `alias` for this architecture (variant `default` preferred).
+    pub async fn find(&self, alias: &str) -> Result<RemoteImage> {
+        let mut matching: Vec<Product> =
+            self.products().await?.into_iter().filter(|p| p.aliases.split(',').any(|a| a.trim() == alias)).collect();
         matching.sort_by_key(|p| p.variant != "default");
         let product = matching.first().ok_or_else(|| {
-            RuntimeError::UnknownImage(format!("the image server {} has no {alias} for {arch}", self.base))
+            RuntimeError::UnknownImage(format!("the image server {} has no {alias} for {}", self.base, server_arch()))
         })?;
+        self.newest(product, alias)
+    }
+
+    /// Every image this server offers for this architecture (the `default` variant of each
+    /// product, under its first alias of the form containers are created with, `os/release`),
+    /// sorted by alias.
+    pub async fn catalog(&self) -> Result<Vec<RemoteImage>> {
+        let mut images: Vec<RemoteImage> = self
+            .products()
+            .await?
+            .iter()
+            .filter(|p| p.variant.is_empty() || p.variant == "default")
+            .filter_map(|p| {
+                let alias = p.aliases.split(',').map(str::trim).find(|a| validate::container_image(a).is_ok())?;
+                self.newest(p, alias).ok()
+            })
+            .collect();
+        images.sort_by(|a, b| a.alias.cmp(&b.alias));
+        images.dedup_by(|a, b| a.alias == b.alias);
+        Ok(images)
+    }
+
+    /// A product's newest version that has a container rootfs.
+    fn newest(&self, product: &Product, alias: &str) -> Result<RemoteImage> {
         // Versions are named by date (20241101_05:24): the greatest is the newest.
         let (version, files) =
             product.versions.iter().rev().find_map(|(name, v)| Some((name, pick_files(v)?))).ok_or_else(|| {

@@ -265,6 +265,20 @@ impl Store {
             .collect()
     }
 
+    /// The names of the living containers made from each image alias, by alias.
+    pub async fn image_users(&self) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
+        let rows = sqlx::query!(
+            r#"SELECT container_image, name FROM containers WHERE status <> 'deleted' ORDER BY container_image, name"#
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        let mut users = std::collections::BTreeMap::<String, Vec<String>>::new();
+        for r in rows {
+            users.entry(r.container_image).or_default().push(r.name);
+        }
+        Ok(users)
+    }
+
     /// Ids of the living containers of a project.
     pub async fn project_container_ids(&self, project: &ProjectId) -> Result<Vec<ContainerId>> {
         let project = project.as_str();

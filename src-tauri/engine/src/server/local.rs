@@ -131,6 +131,18 @@ impl Server for LocalServer {
         self.engine.images(filter.os.as_deref()).await
     }
 
+    async fn user_images(&self, _: (), _: ()) -> Result<Vec<Image>> {
+        self.engine.user_images().await
+    }
+
+    async fn pull_image(&self, alias: String, _: (), _: ()) -> Result<Image> {
+        self.engine.pull_image(&self.caller, &alias).await
+    }
+
+    async fn delete_image(&self, alias: String, _: (), _: ()) -> Result<Image> {
+        self.engine.delete_image(&self.caller, &alias).await
+    }
+
     async fn realms(&self, _: (), _: ()) -> Result<Vec<Realm>> {
         self.engine.list_realms(&self.caller).await
     }

@@ -181,11 +181,26 @@ operations! {
         query: (), body: (),
         answers 200 "Server retrieved successfully" hoody_model::Server,
         errors [400, 401, 404];
-    "Images in the local store"
+    "Images containers can be created from: held, then offered by the image server"
     images => Images: GET "/images/public" {}
         query: ImageFilter, body: (),
         answers 200 "Images retrieved successfully" Vec<Image>,
         errors [400, 401];
+    "Images this server holds, and its downloads under way or failed"
+    user_images => UserImages: GET "/images/user" {}
+        query: (), body: (),
+        answers 200 "Images retrieved successfully" Vec<Image>,
+        errors [401];
+    "Download an image from the image server (in the background)"
+    pull_image => PullImage: POST "/images/import/{id}" { id: String }
+        query: (), body: (),
+        answers 202 "Image download started" Image,
+        errors [400, 401, 403, 404, 409];
+    "Delete an image this server holds (or dismiss a failed download)"
+    delete_image => DeleteImage: DELETE "/images/user/{id}" { id: String }
+        query: (), body: (),
+        answers 200 "Image deleted successfully" Image,
+        errors [401, 403, 404, 409];
     "List realms"
     realms => Realms: GET "/realms/" {}
         query: (), body: (),

@@ -4,4 +4,4 @@
  * A stable machine code carried by every error that reaches the UI or REST. Clients branch on
  * this code, never on the message text, so a variant's spelling never changes once shipped.
  */
-export type ErrorCode = "invalid_request" | "invalid_id" | "invalid_name" | "invalid_color" | "invalid_ssh_key" | "invalid_image" | "invalid_environment" | "invalid_field" | "invalid_pagination" | "unknown_realm" | "immutable_field" | "container_must_be_stopped" | "project_quota_exceeded" | "duplicate_name" | "duplicate_ssh_key" | "wrong_state" | "not_found" | "unauthorized" | "forbidden_realm" | "runtime_unavailable" | "runtime_failed" | "not_implemented" | "internal";
+export type ErrorCode = "invalid_request" | "invalid_id" | "invalid_name" | "invalid_color" | "invalid_ssh_key" | "invalid_image" | "invalid_environment" | "invalid_field" | "invalid_pagination" | "unknown_realm" | "immutable_field" | "container_must_be_stopped" | "project_quota_exceeded" | "duplicate_name" | "duplicate_ssh_key" | "wrong_state" | "image_in_use" | "no_image_server" | "not_found" | "unauthorized" | "forbidden_realm" | "runtime_unavailable" | "runtime_failed" | "not_implemented" | "internal";

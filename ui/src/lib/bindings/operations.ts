@@ -45,6 +45,9 @@ export const OPERATIONS = {
   servers: { methods: ["GET"], path: "/servers" },
   get_server: { methods: ["GET"], path: "/servers/{id}" },
   images: { methods: ["GET"], path: "/images/public" },
+  user_images: { methods: ["GET"], path: "/images/user" },
+  pull_image: { methods: ["POST"], path: "/images/import/{id}" },
+  delete_image: { methods: ["DELETE"], path: "/images/user/{id}" },
   realms: { methods: ["GET"], path: "/realms/" },
   create_realm: { methods: ["POST"], path: "/realms/" },
   create_token: { methods: ["POST"], path: "/auth/tokens" },
@@ -77,6 +80,9 @@ export interface OperationTypes {
   servers: { params: Record<string, never>; query: Record<string, never>; body: undefined; answer: Server[] };
   get_server: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Server };
   images: { params: Record<string, never>; query: { os?: string }; body: undefined; answer: Image[] };
+  user_images: { params: Record<string, never>; query: Record<string, never>; body: undefined; answer: Image[] };
+  pull_image: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Image };
+  delete_image: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Image };
   realms: { params: Record<string, never>; query: Record<string, never>; body: undefined; answer: Realm[] };
   create_realm: { params: Record<string, never>; query: Record<string, never>; body: RealmCreate; answer: Realm };
   create_token: { params: Record<string, never>; query: Record<string, never>; body: TokenCreate; answer: CreatedToken };
