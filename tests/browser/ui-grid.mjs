@@ -25,9 +25,28 @@ try {
   await page.getByText("No containers yet").waitFor();
   step("the grid is empty");
 
+  // Images: what the server holds and what its image server offers; one downloaded, then deleted.
+  await page.getByRole("button", { name: "Images", exact: true }).click();
+  const images = page.getByRole("dialog", { name: "Images" });
+  await images.locator(`table.held tr[data-image="${image}"][data-status="ready"]`).waitFor();
+  await images.getByRole("button", { name: "download busybox/1.36" }).click();
+  await images.locator('table.held tr[data-image="busybox/1.36"][data-status="ready"]').waitFor({ timeout: 60000 });
+  const held = await images.locator("table.held tr[data-image]").evaluateAll((rows) => rows.map((r) => r.dataset.image));
+  await page.screenshot({ path: `${shots}/ui-images.png` });
+  step(`images view holds ${held.join(", ")}`);
+  await images.getByRole("button", { name: "delete busybox/1.36" }).click();
+  await images.locator('table.offered tr[data-image="busybox/1.36"]').waitFor();
+  await images.getByRole("status").filter({ hasText: "busybox/1.36 deleted" }).waitFor();
+  step("busybox/1.36 downloaded from the Images view, then deleted (offered again)");
+  await images.getByRole("button", { name: "Close" }).click();
+  await images.waitFor({ state: "detached" });
+
   // A bad name: the dialog says why, and nothing is created.
   await page.keyboard.press("n");
   const dialog = page.getByRole("dialog");
+  await dialog.locator("select[name=image] option").first().waitFor({ state: "attached" });
+  const offeredImages = await dialog.locator("select[name=image] option").allTextContents();
+  step(`the create dialog offers ${offeredImages.join(" | ")}`);
   await dialog.getByLabel("Name", { exact: true }).fill("bad name!");
   await dialog.locator("select[name=image]").selectOption(image);
   await dialog.getByRole("button", { name: "green" }).click();

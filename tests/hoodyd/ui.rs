@@ -13,7 +13,11 @@ async fn the_ui_creates_runs_and_deletes_a_container() {
         "{dist} is missing: run `npm run build --prefix ui`"
     );
     let dir = tempfile::tempdir().unwrap();
-    let d = Hoodyd::start_with(dir.path(), &["--ui-dir", &dist]);
+    // An image server on loopback, for the Images view to download from.
+    let www = tempfile::tempdir().unwrap();
+    hoody_runtime::testkit::simplestreams_tree(www.path()).unwrap();
+    let images = hoody_runtime::testkit::serve_files(www.path());
+    let d = Hoodyd::start_with(dir.path(), &["--ui-dir", &dist, "--image-server", &images]);
     d.import_busybox();
     d.client.create_realm("team-a").await.unwrap();
     let token = std::fs::read_to_string(dir.path().join("admin.token")).unwrap();
@@ -36,6 +40,12 @@ async fn the_ui_creates_runs_and_deletes_a_container() {
     let pattern = format!("-terminal-1.local.localhost:{}/", d.proxy_port);
     assert!(opened.starts_with("http://") && opened.ends_with(&pattern), "{opened}");
     assert!(stdout.contains("step: grouped under its realm, team-a"), "{stdout}");
+    // Images: held and downloaded in the view; the create dialog offers only what is there or
+    // can be downloaded (never debian/13, which is neither).
+    assert!(stdout.contains("step: images view holds busybox/1, busybox/1.36"), "{stdout}");
+    assert!(stdout.contains("step: busybox/1.36 downloaded from the Images view, then deleted"), "{stdout}");
+    let offered = stdout.lines().find_map(|l| l.strip_prefix("step: the create dialog offers ")).unwrap();
+    assert!(offered.starts_with("busybox/1 | busybox/1.36 (") && offered.ends_with(" download)"), "{offered}");
     assert!(stdout.contains("step: renamed to web-2"), "{stdout}");
     // The card's menu holds the rest, what loses work last; the grid is one Tab stop.
     assert!(

@@ -28,8 +28,9 @@ describe("the command palette", () => {
     expect(titles("web").indexOf("my-web")).toBeGreaterThan(titles("web").indexOf("web-1: open Terminal"));
     expect(titles("web term")).toEqual(["web-1: open Terminal", "my-web: open Terminal"]);
     expect(titles("db start")).toEqual(["db: start"]);
+    expect(titles("images")).toEqual(["Images: download and delete"]);
     expect(titles("nothing here")).toEqual([]);
-    expect(titles("")).toEqual(["New container", "web-1", "db", "my-web"]);
+    expect(titles("")).toEqual(["New container", "Images: download and delete", "web-1", "db", "my-web"]);
   });
 
   it("finds one command among those of 2,000 containers", () => {

@@ -8,9 +8,12 @@ export type Command =
   | { kind: "go"; key: string; title: string; detail: string; container: Container }
   | { kind: "open"; key: string; title: string; detail: string; container: Container; url: string }
   | { kind: "act"; key: string; title: string; detail: string; container: Container; action: Action }
-  | { kind: "app"; key: string; title: string; detail: string; command: "create" };
+  | { kind: "app"; key: string; title: string; detail: string; command: "create" | "images" };
 
-const APP_COMMANDS: Command[] = [{ kind: "app", key: "app:create", title: "New container", detail: "n", command: "create" }];
+const APP_COMMANDS: Command[] = [
+  { kind: "app", key: "app:create", title: "New container", detail: "n", command: "create" },
+  { kind: "app", key: "app:images", title: "Images: download and delete", detail: "", command: "images" },
+];
 
 export function commandsFor(containers: Container[]): Command[] {
   const commands: Command[] = [...APP_COMMANDS];
