@@ -130,6 +130,7 @@ try {
   await page.screenshot({ path: `${shots}/files.png` });
   await page.getByRole("button", { name: "delete note.txt" }).click();
   await page.getByRole("status").filter({ hasText: "note.txt deleted" }).waitFor();
+  await page.locator('tr[data-name="note.txt"]').waitFor({ state: "detached" });
   console.log(`files page deleted note.txt: ${await page.locator('tr[data-name="note.txt"]').count() === 0}`);
 } finally {
   await browser.close();

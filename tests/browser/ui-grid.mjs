@@ -166,6 +166,21 @@ try {
   await detail.getByRole("cell", { name: "stopped → running" }).waitFor();
   await detail.getByRole("button", { name: "Take snapshot" }).click();
   await detail.getByText("Snapshots (1)").waitFor();
+  // Its logs: busybox has no journal, and the view says why.
+  await detail.getByRole("tab", { name: "Journal" }).click();
+  await detail.getByText("No journal: its init is not systemd").waitFor();
+  await detail.getByRole("tab", { name: "Console" }).click();
+  await detail.getByRole("log").waitFor();
+  // Its terminal, in the view: typed into, it answers.
+  await detail.getByRole("button", { name: "Open here" }).click();
+  const embedded = page.frameLocator('iframe[title="terminal of web-1"]');
+  await embedded.locator(".xterm-rows").waitFor({ timeout: 20000 });
+  await embedded.locator(".xterm-helper-textarea").pressSequentially("echo embedded-$((6*7))\n");
+  await embedded.locator(".xterm-rows").filter({ hasText: "embedded-42" }).waitFor({ timeout: 20000 }).catch(async (e) => {
+    await page.screenshot({ path: `${shots}/ui-detail-terminal-failed.png` });
+    throw e;
+  });
+  step("detail view: its journal explained, its console shown, its terminal embedded and typed into");
   await page.screenshot({ path: `${shots}/ui-detail.png` });
   const cpu = await detail.locator("dd").filter({ hasText: "%" }).first().textContent({ timeout: 5000 }).catch(() => "none");
   step(`detail view: status log, snapshot taken, cpu ${cpu}`);

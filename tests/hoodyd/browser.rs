@@ -66,5 +66,9 @@ async fn kit_pages_work_in_chromium_and_say_whose_they_are() {
     // What the page uploaded is the container's, in the folder it made.
     let listed = run_in_session(&d, &terminal, 2, "ls -d '/hoody/exec/made here'").await;
     assert_eq!(listed["exit_code"], 0, "{listed}");
+    // A systemd container's journal is read (inside it) with its console.
+    let logs = d.client.raw(Method::GET, &format!("/containers/{id}/logs?lines=30"), None).await.unwrap().body;
+    let journal = logs["data"]["journal"].as_array().unwrap_or_else(|| panic!("{logs}"));
+    assert!(!journal.is_empty() && journal.len() <= 30, "{logs}");
     d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
 }

@@ -46,6 +46,10 @@ async fn the_ui_creates_runs_and_deletes_a_container() {
     assert!(stdout.contains("step: busybox/1.36 downloaded from the Images view, then deleted"), "{stdout}");
     let offered = stdout.lines().find_map(|l| l.strip_prefix("step: the create dialog offers ")).unwrap();
     assert!(offered.starts_with("busybox/1 | busybox/1.36 (") && offered.ends_with(" download)"), "{offered}");
+    assert!(
+        stdout.contains("step: detail view: its journal explained, its console shown, its terminal embedded"),
+        "{stdout}"
+    );
     assert!(stdout.contains("step: renamed to web-2"), "{stdout}");
     // The card's menu holds the rest, what loses work last; the grid is one Tab stop.
     assert!(

@@ -253,6 +253,12 @@ impl Engine {
         Ok(self.inner.runtime.info(&c).await?)
     }
 
+    /// The last `lines` of what the container wrote (its console, its journal), in any state.
+    pub async fn logs(&self, caller: &Principal, id: &ContainerId, lines: usize) -> Result<hoody_model::ContainerLogs> {
+        let c = self.container(caller, id).await?;
+        Ok(self.inner.runtime.logs(&c, lines).await?)
+    }
+
     pub async fn list_containers(
         &self,
         caller: &Principal,

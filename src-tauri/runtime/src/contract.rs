@@ -3,7 +3,7 @@
 
 use crate::error::{Result, RuntimeError};
 use async_trait::async_trait;
-use hoody_model::{Container, ContainerId, Image, RuntimeInfo, SnapshotId, WorkProgress};
+use hoody_model::{Container, ContainerId, ContainerLogs, Image, RuntimeInfo, SnapshotId, WorkProgress};
 
 /// What the runtime sees of a container, for reconciling the store after a restart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +91,11 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     }
     async fn info(&self, container: &Container) -> Result<RuntimeInfo>;
     /// The images containers can be created from.
+    /// What the container wrote: the last `lines` of its console and, when it has one to
+    /// read, of its journal.
+    async fn logs(&self, container: &Container, _lines: usize) -> Result<ContainerLogs> {
+        Err(RuntimeError::Unavailable(format!("{} keeps no logs of {}", self.name(), container.name)))
+    }
     async fn images(&self) -> Result<Vec<Image>>;
     /// Images the configured image server offers (none without one), status `available`.
     async fn catalog(&self) -> Result<Vec<Image>> {

@@ -19,6 +19,7 @@ mod info;
 mod layers;
 mod layout;
 mod local;
+mod logs;
 mod mounts;
 mod network;
 mod pool;

@@ -12,7 +12,7 @@ use crate::runc::Runc;
 use crate::spec::{self, Limits, SpecInput};
 use crate::{info, layers, mounts, network};
 use async_trait::async_trait;
-use hoody_model::{Container, ContainerId, Image, RuntimeInfo, SnapshotId, WorkProgress};
+use hoody_model::{Container, ContainerId, ContainerLogs, Image, RuntimeInfo, SnapshotId, WorkProgress};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -699,6 +699,28 @@ impl ContainerRuntime for LocalRuntime {
             }
             _ => RuntimeInfo::default(),
         })
+    }
+
+    async fn logs(&self, c: &Container, lines: usize) -> Result<ContainerLogs> {
+        self.ensure_available()?;
+        let slot = self.slot(&c.id);
+        let console_log = self.bundle(&slot).console_log();
+        let files = [console_log.with_extension("log.1"), console_log];
+        let console = blocking(move || Ok(crate::logs::tail(&files, lines))).await?;
+        let systemd = self.instance(&slot).is_ok_and(|i| i.init == InitKind::Systemd);
+        let state = self.runc.state(&slot).await?;
+        let (journal, journal_missing) = match state {
+            _ if !systemd => {
+                (None, Some("its init is not systemd: what its programs print is on the console".to_owned()))
+            }
+            Some(s) if s.status == "running" => match crate::logs::journal(self.files.enter()?, s.pid, lines).await {
+                Ok(journal) => (Some(journal), None),
+                Err(why) => (None, Some(why)),
+            },
+            Some(s) if s.status == "paused" => (None, Some("it is paused: resume it to read its journal".to_owned())),
+            _ => (None, Some("it is not running: its journal is read from the running container".to_owned())),
+        };
+        Ok(ContainerLogs { console, journal, journal_missing })
     }
 
     async fn images(&self) -> Result<Vec<Image>> {

@@ -84,11 +84,13 @@ async fn every_route_answers_as_documented() {
     call(Method::DELETE, "/containers/{id}/snapshots/{name}", format!("/containers/{cid}/snapshots/s"), None).await;
     call(Method::GET, "/containers/{id}/stats", format!("/containers/{cid}/stats"), None).await;
     call(Method::GET, "/containers/{id}/status-logs", format!("/containers/{cid}/status-logs"), None).await;
+    call(Method::GET, "/containers/{id}/logs", format!("/containers/{cid}/logs?lines=50"), None).await;
     let rentals = call(Method::GET, "/rentals", "/rentals".into(), None).await;
     call(Method::GET, "/servers", "/servers".into(), None).await;
     let server = rentals.body["data"][0]["server_id"].as_str().unwrap().to_owned();
     call(Method::GET, "/servers/{id}", format!("/servers/{server}"), None).await;
     call(Method::GET, "/images/public", "/images/public".into(), None).await;
+    call(Method::GET, "/images/user", "/images/user".into(), None).await;
     call(Method::POST, "/auth/tokens", "/auth/tokens".into(), Some(json!({"name": "ci", "realm_ids": [realm]}))).await;
     let x = call(
         Method::POST,
@@ -98,6 +100,14 @@ async fn every_route_answers_as_documented() {
     )
     .await;
     s.settled(x.body["data"]["id"].as_str().unwrap()).await;
+    // Refusals of the image routes, as documented: the image is in use; no image server here.
+    let image = IMAGE.replace('/', "%2F");
+    let r = s.client.raw(Method::DELETE, &format!("/images/user/{image}"), None).await.unwrap();
+    check("/images/user/{id}", &Method::DELETE, r.status, &r.body);
+    assert_eq!((r.status, r.body["code"].as_str()), (409, Some("image_in_use")), "{}", r.body);
+    let r = s.client.raw(Method::POST, &format!("/images/import/{image}"), None).await.unwrap();
+    check("/images/import/{id}", &Method::POST, r.status, &r.body);
+    assert_eq!((r.status, r.body["code"].as_str()), (409, Some("no_image_server")), "{}", r.body);
     call(Method::DELETE, "/containers/{id}", format!("/containers/{cid}"), None).await;
     call(Method::DELETE, "/projects/{id}", format!("/projects/{pid}"), None).await;
     // Errors too.

@@ -2,7 +2,8 @@
 //! or one page of a list under its own key (`{"containers": […], "pagination": …}`).
 
 use hoody_model::{
-    Container, CreatedToken, Image, Pagination, Project, Realm, Rental, RuntimeInfo, Snapshot, StatusLogEntry,
+    Container, ContainerLogs, CreatedToken, Image, Pagination, Project, Realm, Rental, RuntimeInfo, Snapshot,
+    StatusLogEntry,
 };
 use serde::de::DeserializeOwned;
 use serde::ser::SerializeMap;
@@ -118,7 +119,7 @@ macro_rules! answers {
         }
     )*};
 }
-answers!(CreatedToken, Image, Project, Realm, Rental, RuntimeInfo, Snapshot, StatusLogEntry);
+answers!(ContainerLogs, CreatedToken, Image, Project, Realm, Rental, RuntimeInfo, Snapshot, StatusLogEntry);
 
 impl Answer for hoody_model::Server {
     fn data() -> Data {

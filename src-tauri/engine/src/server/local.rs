@@ -1,11 +1,11 @@
 //! This machine's engine as a [`Server`], on behalf of one caller.
 
-use super::{ContainerView, ImageFilter, Page, Server};
+use super::{ContainerView, ImageFilter, LogsQuery, Page, Server};
 use crate::{Engine, Principal, Result};
 use hoody_model::{
-    Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerUpdate, CreatedToken, Image, Operation,
-    PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate, Realm, RealmCreate, Rental, RuntimeInfo, ServerId,
-    Snapshot, SnapshotCreate, StatusLogEntry, TokenCreate,
+    Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken, Image,
+    Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate, Realm, RealmCreate, Rental, RuntimeInfo,
+    ServerId, Snapshot, SnapshotCreate, StatusLogEntry, TokenCreate,
 };
 
 /// The engine, acting for `caller` (whose token decides what it sees and may do).
@@ -109,6 +109,10 @@ impl Server for LocalServer {
 
     async fn container_stats(&self, id: ContainerId, _: (), _: ()) -> Result<RuntimeInfo> {
         self.engine.stats(&self.caller, &id).await
+    }
+
+    async fn container_logs(&self, id: ContainerId, query: LogsQuery, _: ()) -> Result<ContainerLogs> {
+        self.engine.logs(&self.caller, &id, query.lines).await
     }
 
     async fn status_logs(&self, id: ContainerId, _: (), _: ()) -> Result<Vec<StatusLogEntry>> {

@@ -20,14 +20,14 @@ mod typescript;
 pub use answer::{Answer, Data, Listed, Page};
 pub use http::{HttpCall, HttpInput, Method};
 pub use local::LocalServer;
-pub use params::{ContainerView, ImageFilter, PathParam, QueryParams, RequestBody};
+pub use params::{ContainerView, ImageFilter, LogsQuery, PathParam, QueryParams, RequestBody};
 pub use remote::{Endpoint, Presented, Presenter, Refusing, Remote, Transport};
 
 use crate::error::Result;
 use hoody_model::{
-    Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerUpdate, CreatedToken, Image, Operation,
-    PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate, Realm, RealmCreate, Rental, RuntimeInfo, ServerId,
-    Snapshot, SnapshotCreate, StatusLogEntry, TokenCreate,
+    Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken, Image,
+    Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate, Realm, RealmCreate, Rental, RuntimeInfo,
+    ServerId, Snapshot, SnapshotCreate, StatusLogEntry, TokenCreate,
 };
 
 /// One operation as the API serves and documents it.
@@ -161,6 +161,11 @@ operations! {
         query: (), body: (),
         answers 200 "Container stats retrieved successfully" RuntimeInfo,
         errors [400, 401, 404, 409, 503];
+    "What a container wrote: its console and, for systemd, its journal"
+    container_logs => ContainerLogs: GET "/containers/{id}/logs" { id: ContainerId }
+        query: LogsQuery, body: (),
+        answers 200 "Container logs retrieved successfully" ContainerLogs,
+        errors [400, 401, 404, 503];
     "Status changes of a container"
     status_logs => StatusLogs: GET "/containers/{id}/status-logs" { id: ContainerId }
         query: (), body: (),

@@ -189,6 +189,41 @@ impl QueryParams for ImageFilter {
     }
 }
 
+/// `GET /containers/{id}/logs`: how many of the last lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogsQuery {
+    pub lines: usize,
+}
+
+impl LogsQuery {
+    pub const DEFAULT_LINES: usize = 200;
+    pub const MAX_LINES: usize = 5000;
+}
+
+impl Default for LogsQuery {
+    fn default() -> Self {
+        Self { lines: Self::DEFAULT_LINES }
+    }
+}
+
+impl QueryParams for LogsQuery {
+    const PARAMS: &'static [(&'static str, &'static str)] =
+        &[("lines", "How many of the last lines (1-5000, default 200)")];
+    fn from_query(pairs: &[(String, String)]) -> Result<Self> {
+        let Some(raw) = value(pairs, "lines") else { return Ok(Self::default()) };
+        match raw.parse::<usize>() {
+            Ok(lines) if (1..=Self::MAX_LINES).contains(&lines) => Ok(Self { lines }),
+            _ => Err(EngineError::rule(
+                ErrorCode::InvalidField,
+                format!("lines must be a whole number from 1 to {} (got '{raw}')", Self::MAX_LINES),
+            )),
+        }
+    }
+    fn to_query(&self) -> Vec<(String, String)> {
+        vec![pair("lines", self.lines)]
+    }
+}
+
 /// An operation's JSON body; `()` for none.
 pub trait RequestBody: Sized {
     /// Its schema in the OpenAPI document.

@@ -2,6 +2,7 @@
 // operations (src-tauri/engine/src/server/mod.rs). Do not edit.
 import type { Container } from "./Container";
 import type { ContainerCreate } from "./ContainerCreate";
+import type { ContainerLogs } from "./ContainerLogs";
 import type { ContainerUpdate } from "./ContainerUpdate";
 import type { CreatedToken } from "./CreatedToken";
 import type { Image } from "./Image";
@@ -40,6 +41,7 @@ export const OPERATIONS = {
   restore_snapshot: { methods: ["PATCH", "PUT"], path: "/containers/{id}/snapshots/{name}" },
   delete_snapshot: { methods: ["DELETE"], path: "/containers/{id}/snapshots/{name}" },
   container_stats: { methods: ["GET"], path: "/containers/{id}/stats" },
+  container_logs: { methods: ["GET"], path: "/containers/{id}/logs" },
   status_logs: { methods: ["GET"], path: "/containers/{id}/status-logs" },
   rentals: { methods: ["GET"], path: "/rentals" },
   servers: { methods: ["GET"], path: "/servers" },
@@ -75,6 +77,7 @@ export interface OperationTypes {
   restore_snapshot: { params: { id: string; name: string }; query: Record<string, never>; body: undefined; answer: Container };
   delete_snapshot: { params: { id: string; name: string }; query: Record<string, never>; body: undefined; answer: Snapshot };
   container_stats: { params: { id: string }; query: Record<string, never>; body: undefined; answer: RuntimeInfo };
+  container_logs: { params: { id: string }; query: { lines?: string }; body: undefined; answer: ContainerLogs };
   status_logs: { params: { id: string }; query: Record<string, never>; body: undefined; answer: StatusLogEntry[] };
   rentals: { params: Record<string, never>; query: Record<string, never>; body: undefined; answer: Rental[] };
   servers: { params: Record<string, never>; query: Record<string, never>; body: undefined; answer: Server[] };

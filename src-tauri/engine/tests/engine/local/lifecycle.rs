@@ -37,6 +37,13 @@ async fn a_busybox_container_through_its_whole_lifecycle() {
     let key_users = std::fs::read_to_string("/proc/key-users").unwrap();
     let owner = format!("{host_root}:");
     assert!(!key_users.lines().any(|l| l.trim_start().starts_with(&owner)), "{host_root} owns keys:\n{key_users}");
+    // What its init writes to its console is its log; busybox has no journal, and says so.
+    use std::io::Write;
+    let mut console = std::fs::OpenOptions::new().append(true).open(format!("/proc/{pid}/fd/1")).unwrap();
+    console.write_all(b"\x1b[1mwritten to the console\x1b[0m\n").unwrap();
+    let logs = local.engine.logs(&admin(), &c.id, 20).await.unwrap();
+    assert_eq!(logs.console.last().map(String::as_str), Some("written to the console"), "{logs:?}");
+    assert!(logs.journal.is_none() && logs.journal_missing.unwrap().contains("not systemd"));
     let stats = local.engine.stats(&admin(), &c.id).await.unwrap();
     assert!(stats.memory_bytes > 0 && stats.cpu_usage_ns > 0, "{stats:?}");
 
@@ -57,6 +64,9 @@ async fn a_busybox_container_through_its_whole_lifecycle() {
     // Start, restart and force-stop; each start is a new init.
     assert_eq!(local.engine.operate(&who, &c.id, Operation::Start).await.unwrap().status, ContainerStatus::Running);
     let second = local.init_pid(&c.id).await;
+    // The console of the start before is kept beside this one's (and only that one).
+    let logs = local.engine.logs(&admin(), &c.id, 1000).await.unwrap();
+    assert!(logs.console.iter().any(|l| l == "written to the console"), "{logs:?}");
     assert_ne!(second, pid);
     assert_eq!(local.engine.operate(&who, &c.id, Operation::Restart).await.unwrap().status, ContainerStatus::Running);
     let third = local.init_pid(&c.id).await;
