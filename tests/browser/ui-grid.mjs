@@ -215,6 +215,35 @@ try {
   await page.getByRole("dialog").getByRole("button", { name: "Delete", exact: true }).click();
   await copyCard.waitFor({ state: "detached", timeout: 30000 });
   step(`${copyName} deleted from its menu`);
+
+  // A failed container (its image is nowhere) is created again, with an image that exists.
+  const api = (path, init = {}) =>
+    page.evaluate(
+      async ([path, init, token]) => {
+        const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+        return (await fetch(`/api/v1${path}`, { ...init, headers })).json();
+      },
+      [path, init, token],
+    );
+  const project = (await api("/projects")).data.projects[0].id;
+  await api(`/projects/${project}/containers`, { method: "POST", body: JSON.stringify({ name: "broken", container_image: "busybox/9" }) });
+  const broken = page.locator('[data-container="broken"]');
+  await broken.and(page.locator('[data-status="failed"]')).waitFor({ timeout: 30000 });
+  const headline = (await broken.getByRole("alert").textContent()).trim();
+  // The notice says it in a sentence too, not in the engine's words.
+  const notice = (await page.locator(".notice-error").filter({ hasText: "broken" }).first().textContent()).trim();
+  await broken.getByRole("button", { name: "Create again…" }).click();
+  const again = page.getByRole("dialog", { name: "Create broken again" });
+  await again.locator("select[name=image] option").first().waitFor({ state: "attached" });
+  await page.screenshot({ path: `${shots}/ui-create-again.png` });
+  const chosen = await again.locator("select[name=image]").inputValue();
+  await again.getByRole("button", { name: "Delete and create again" }).click();
+  await again.waitFor({ state: "detached", timeout: 30000 });
+  await broken.and(page.locator('[data-status="running"]')).waitFor({ timeout: 30000 });
+  step(`the failed card said "${headline}"; created again from ${chosen}, running`);
+  step(`the failure's notice: ${notice}`);
+  await api(`/containers/${await broken.getAttribute("data-id")}`, { method: "DELETE" });
+  await broken.waitFor({ state: "detached", timeout: 30000 });
 } finally {
   await browser.close();
 }

@@ -50,6 +50,11 @@ async fn the_ui_creates_runs_and_deletes_a_container() {
         stdout.contains("step: detail view: its journal explained, its console shown, its terminal embedded"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("step: the failed card said \"Creation failed: its details say why.\"; created again from busybox/1, running"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("step: the failure's notice: broken: Creation failed; its details say why."), "{stdout}");
     assert!(stdout.contains("step: renamed to web-2"), "{stdout}");
     // The card's menu holds the rest, what loses work last; the grid is one Tab stop.
     assert!(

@@ -7,7 +7,7 @@
 // container never comes back.
 import { SvelteMap } from "svelte/reactivity";
 import type { Backend } from "./backend/backend";
-import { messageFor } from "./messages";
+import { failureHeadline, messageFor } from "./messages";
 import { BackendError } from "./backend/backend";
 import type { Container } from "./bindings/Container";
 import type { ContainerEvent } from "./bindings/ContainerEvent";
@@ -105,8 +105,10 @@ export class Fleet {
       this.containers.set(event.container_id, { ...before, status: event.to, error: event.reason });
       // A container that stops without being asked is news (the engine, not a user, stopped it).
       const unasked = event.trigger !== undefined && event.trigger !== "user";
-      if (event.to === "failed" || (event.from === "running" && event.to === "stopped" && unasked)) {
-        this.notify("error", `${before.name} ${event.to}${event.reason ? `: ${event.reason}` : ""}`);
+      if (event.to === "failed") {
+        this.notify("error", `${before.name}: ${failureHeadline(event.reason ?? "")}; its details say why.`);
+      } else if (event.from === "running" && event.to === "stopped" && unasked) {
+        this.notify("error", `${before.name} stopped on its own${event.reason ? `: ${event.reason}` : ""}`);
       }
     }
     void this.refresh(event.container_id);

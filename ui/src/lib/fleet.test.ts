@@ -122,6 +122,6 @@ describe("news of a container", () => {
     backend.listener!.event(stopped("a", "user", null));
     backend.listener!.event(stopped("b", "system", "its init exited"));
     await settle();
-    expect(fleet.notices.map((n) => n.text)).toEqual(["b stopped: its init exited"]);
+    expect(fleet.notices.map((n) => n.text)).toEqual(["b stopped on its own: its init exited"]);
   });
 });

@@ -6,7 +6,7 @@ describe("lifecycle rules from the engine", () => {
     expect(allowedActions("running")).toEqual(["stop", "restart", "pause", "force-stop", "snapshot", "copy", "delete"]);
     expect(allowedActions("paused")).toEqual(["stop", "resume", "force-stop", "snapshot", "copy", "delete"]);
     expect(allowedActions("stopped")).toEqual(["start", "snapshot", "copy", "delete"]);
-    expect(allowedActions("failed")).toEqual(["snapshot", "delete"]);
+    expect(allowedActions("failed")).toEqual(["retry", "snapshot", "delete"]);
     expect(allowedActions("creating")).toEqual([]);
     expect(allowedActions("deleted")).toEqual([]);
   });
@@ -21,7 +21,8 @@ describe("lifecycle rules from the engine", () => {
     expect(primaryAction("running")).toBe("stop");
     expect(primaryAction("paused")).toBe("resume");
     expect(primaryAction("stopped")).toBe("start");
-    expect(primaryAction("failed")).toBeNull();
+    expect(primaryAction("failed")).toBe("retry");
+    expect(primaryAction("creating")).toBeNull();
     expect(menuActions("running")).toEqual({ safe: ["restart", "pause", "snapshot", "copy"], destructive: ["force-stop", "delete"] });
     expect(menuActions("paused")).toEqual({ safe: ["stop", "snapshot", "copy"], destructive: ["force-stop", "delete"] });
     expect(menuActions("failed")).toEqual({ safe: ["snapshot"], destructive: ["delete"] });

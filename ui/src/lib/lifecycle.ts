@@ -5,9 +5,12 @@ import rules from "./bindings/rules.json";
 import type { ContainerStatus } from "./bindings/ContainerStatus";
 import type { Operation } from "./bindings/Operation";
 
-export type Action = Operation | "snapshot" | "copy" | "delete";
+/** "retry": what the platform advises for a failed container — delete it and create it again
+ *  (the create dialog opens with its settings, its image changeable). */
+export type Action = Operation | "snapshot" | "copy" | "delete" | "retry";
 
 export const ACTIONS: readonly Action[] = [
+  "retry",
   "start",
   "stop",
   "restart",
@@ -29,6 +32,7 @@ export const ACTION_LABELS: Record<Action, string> = {
   snapshot: "Snapshot",
   copy: "Copy",
   delete: "Delete",
+  retry: "Create again…",
 };
 
 const allowedFrom: Record<Action, readonly string[]> = {
@@ -36,6 +40,7 @@ const allowedFrom: Record<Action, readonly string[]> = {
   snapshot: rules.snapshot,
   copy: rules.copy,
   delete: rules.delete,
+  retry: ["failed"],
 };
 
 export function allows(status: ContainerStatus, action: Action): boolean {
@@ -47,9 +52,10 @@ export function allowedActions(status: ContainerStatus): Action[] {
 }
 
 /** The one action a card shows as a button, in a slot of its own that never moves: start a
- *  stopped container, stop a running one, resume a paused one. Never destructive. */
+ *  stopped container, stop a running one, resume a paused one, create a failed one again.
+ *  Never destructive. */
 export function primaryAction(status: ContainerStatus): Action | null {
-  return (["resume", "stop", "start"] as const).find((action) => allows(status, action)) ?? null;
+  return (["resume", "stop", "start", "retry"] as const).find((action) => allows(status, action)) ?? null;
 }
 
 /** The rest of what the state allows, for the card's menu: safe actions first, in their fixed
