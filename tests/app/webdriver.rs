@@ -129,6 +129,10 @@ fn the_window_creates_runs_and_deletes_a_container() {
     assert_eq!(far.status, ContainerStatus::Stopped);
     tokio.block_on(remote.client().delete_container(&far_id)).unwrap();
 
+    // Start at login: an XDG autostart entry in the user's ~/.config that starts this app hidden.
+    assert!(stdout.contains("step: start at login ticked in Settings"), "{stdout}");
+    let entry = std::fs::read_to_string(home.join(".config/autostart/hoody-desktop.desktop")).unwrap();
+    assert!(entry.contains("hoody-desktop\" --hidden\n") && entry.contains("Exec=\""), "{entry}");
     // The generated key pair: the private half 0600 in ~/.ssh, the public half what the form got.
     let generated =
         stdout.lines().find_map(|l| l.strip_prefix("step: generated key ")).unwrap_or_else(|| panic!("{stdout}"));

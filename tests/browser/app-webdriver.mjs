@@ -2,7 +2,7 @@
 // refused in the create dialog; a container is created with a generated SSH key, its card turns running, stops and
 // starts; its Terminal chip opens the URL (the caller checks what xdg-open received); it is
 // deleted with a snapshot first. Screenshots go to SCREENSHOT_DIR.
-// Then a remote hoodyd is added in the Servers dialog and its container, shown under the
+// Settings make it start at login. Then a remote hoodyd is added in the Servers dialog and its container, shown under the
 // remote's name, has its Terminal opened and is stopped from its card.
 // Usage: node tests/browser/app-webdriver.mjs DRIVER_URL APP IMAGE SCREENSHOT_DIR REMOTE_URL REMOTE_TOKEN
 import { writeFile } from "node:fs/promises";
@@ -108,6 +108,14 @@ try {
   const errors = await run(`return [...document.querySelectorAll(".notice-error")].map((n) => n.textContent)`);
   if (errors.length) throw new Error(`the UI reported errors: ${errors.join(" / ")}`);
   step("deleted with a snapshot first");
+
+  // Settings: start at login (the caller checks the autostart entry in HOME).
+  await click("header .settings");
+  await click("dialog input[name=start-at-login]");
+  await until("the login setting", () => run(`return document.querySelector("dialog input[name=start-at-login]")?.checked`));
+  await shot("app-settings");
+  await click("dialog .buttons button");
+  step("start at login ticked in Settings");
 
   await click("header .servers");
   await type("dialog input[name=server-name]", "edge");

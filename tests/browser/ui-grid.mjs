@@ -157,6 +157,21 @@ try {
   await page.emulateMedia({ colorScheme: "dark" });
   await page.screenshot({ path: `${shots}/ui-grid-dark.png` });
   await page.emulateMedia({ colorScheme: "light" });
+  // Settings: a theme chosen there holds over the system's, also after a reload.
+  await page.getByRole("button", { name: "Settings", exact: true }).click();
+  const settings = page.getByRole("dialog", { name: "Settings" });
+  await settings.getByLabel("Dark").check();
+  await settings.getByLabel("Image proposed first").selectOption("busybox/1");
+  await page.screenshot({ path: `${shots}/ui-settings-dark.png` });
+  await settings.getByRole("button", { name: "Close" }).click();
+  await page.reload();
+  await card.waitFor();
+  const dark = await page.evaluate(() => [document.documentElement.dataset.theme, getComputedStyle(document.body).backgroundColor]);
+  await page.getByRole("button", { name: "Settings", exact: true }).click();
+  await settings.getByLabel("As the system").check();
+  await settings.getByRole("button", { name: "Close" }).click();
+  const system = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  step(`settings: dark theme kept over a reload (${dark.join(" on ")}), back to the system's (${system})`);
 
   // The detail view: live figures, the status log, a snapshot taken from it.
   await card.getByRole("button", { name: "web-1", exact: true }).click();

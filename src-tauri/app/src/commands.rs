@@ -96,6 +96,20 @@ pub async fn quit(app: tauri::AppHandle, desktop: State<'_, Desktop>, stop_runni
     Ok(())
 }
 
+/// Whether the app starts at login (an XDG autostart entry).
+#[tauri::command]
+pub fn start_at_login() -> Answer<bool> {
+    Ok(hoody_desktop_core::autostart::enabled(&hoody_desktop_core::autostart::user_config_dir()?))
+}
+
+/// Makes the app start at login, in the tray (`--hidden`), or not.
+#[tauri::command]
+pub fn set_start_at_login(on: bool) -> Answer<()> {
+    let program = std::env::current_exe()
+        .map_err(|e| CommandError::new(ErrorCode::Internal, format!("where this app is cannot be told: {e}")))?;
+    hoody_desktop_core::autostart::set(&hoody_desktop_core::autostart::user_config_dir()?, on, &program)
+}
+
 /// The UI has drawn its first screen (logged, so start-up can be measured from outside).
 #[tauri::command]
 pub fn ui_ready() {

@@ -44,6 +44,12 @@ fn main() {
             tray::install(app.handle())?;
             links::install(app.handle())?;
             follow_events(app.handle().clone(), desktop);
+            // Started at login: in the tray, the window a click away.
+            if std::env::args().any(|a| a == "--hidden")
+                && let Some(window) = app.get_webview_window("main")
+            {
+                let _ = window.hide();
+            }
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -66,6 +72,8 @@ fn main() {
             commands::open_service,
             commands::quit,
             commands::ui_ready,
+            commands::start_at_login,
+            commands::set_start_at_login,
         ])
         .run(tauri::generate_context!("../../tauri.conf.json"))
         .expect("Hoody Desktop runs");

@@ -2,6 +2,7 @@
 //! runs (engine, runtime, service proxy), the commands the UI calls, the tray menu's model and
 //! `hoody://` deep links, and SSH keys generated for containers. `src-tauri/app` only wires them to Tauri.
 
+pub mod autostart;
 pub mod commands;
 pub mod deeplink;
 pub mod error;

@@ -30,7 +30,7 @@ describe("the command palette", () => {
     expect(titles("db start")).toEqual(["db: start"]);
     expect(titles("images")).toEqual(["Images: download and delete"]);
     expect(titles("nothing here")).toEqual([]);
-    expect(titles("")).toEqual(["New container", "Images: download and delete", "web-1", "db", "my-web"]);
+    expect(titles("")).toEqual(["New container", "Images: download and delete", "Settings", "web-1", "db", "my-web"]);
   });
 
   it("finds one command among those of 2,000 containers", () => {

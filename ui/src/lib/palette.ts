@@ -8,11 +8,12 @@ export type Command =
   | { kind: "go"; key: string; title: string; detail: string; container: Container }
   | { kind: "open"; key: string; title: string; detail: string; container: Container; url: string }
   | { kind: "act"; key: string; title: string; detail: string; container: Container; action: Action }
-  | { kind: "app"; key: string; title: string; detail: string; command: "create" | "images" };
+  | { kind: "app"; key: string; title: string; detail: string; command: "create" | "images" | "settings" };
 
 const APP_COMMANDS: Command[] = [
   { kind: "app", key: "app:create", title: "New container", detail: "n", command: "create" },
   { kind: "app", key: "app:images", title: "Images: download and delete", detail: "", command: "images" },
+  { kind: "app", key: "app:settings", title: "Settings", detail: "theme, new containers, start at login", command: "settings" },
 ];
 
 export function commandsFor(containers: Container[]): Command[] {

@@ -61,6 +61,10 @@ export interface Backend {
   removeRemote?(name: string): Promise<void>;
   /** Desktop only: the token of this machine's REST API (kept in the OS keyring). */
   localApiToken?(): Promise<string>;
+  /** Desktop only: whether the app starts at login. */
+  startAtLogin?(): Promise<boolean>;
+  /** Desktop only: makes the app start at login (in the tray), or not. */
+  setStartAtLogin?(on: boolean): Promise<void>;
   /** Desktop only: quit the app, stopping running containers first or not. */
   quit?(stopRunning: boolean): Promise<void>;
   /** Desktop only: tells the shell the first screen is drawn. */

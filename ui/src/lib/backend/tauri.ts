@@ -37,6 +37,8 @@ export class TauriBackend extends OperationsBackend implements Backend {
   openService = (id: string, service: string, start: boolean) => call<string>("open_service", { id, service, start });
   generateSshKey = (name: string) => call<GeneratedSshKey>("generate_ssh_key", { name });
   servers = () => call<ServerEntry[]>("servers");
+  startAtLogin = () => call<boolean>("start_at_login");
+  setStartAtLogin = async (on: boolean) => void (await call<void>("set_start_at_login", { on }));
   addRemote = (name: string, url: string, token: string) => call<SecretStore>("add_remote", { name, url, token });
   localApiToken = () => call<string>("local_api_token");
   removeRemote = async (name: string) => void (await call<void>("remove_remote", { name }));
