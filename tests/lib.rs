@@ -14,3 +14,24 @@ pub fn program(name: &str) -> PathBuf {
     assert!(path.exists(), "{} is missing: cargo build -p {name}", path.display());
     path
 }
+
+/// Where the suites' screenshots go: `target/screenshots` (made when missing).
+pub fn screenshots() -> String {
+    let dir = root().join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("target/screenshots can be made");
+    dir.display().to_string()
+}
+
+/// Runs the browser spec `tests/browser/SPEC` with node and `args`; answers what it printed,
+/// once it succeeded (a failure panics with its output).
+pub async fn browser_spec(spec: &str, args: &[&str]) -> String {
+    let out = tokio::process::Command::new("node")
+        .arg(root().join("tests/browser").join(spec))
+        .args(args)
+        .output()
+        .await
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{spec} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}

@@ -26,17 +26,8 @@ async fn kit_pages_work_in_chromium_and_say_whose_they_are() {
     let sqlite = c["urls"]["sqlite-1"].as_str().unwrap().to_owned();
     let files = c["urls"]["files-1"].as_str().unwrap().to_owned();
 
-    let root = hoody_e2e::root().display().to_string();
-    let shots = format!("{root}/target/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let out = tokio::process::Command::new("node")
-        .arg(format!("{root}/tests/browser/kit-pages.mjs"))
-        .args([&terminal, &display, &exec, &sqlite, &files, &shots])
-        .output()
-        .await
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "the browser test failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let shots = hoody_e2e::screenshots();
+    let stdout = hoody_e2e::browser_spec("kit-pages.mjs", &[&terminal, &display, &exec, &sqlite, &files, &shots]).await;
     assert!(stdout.contains("terminal: from-the-browser-42 browsed"), "{stdout}");
     // The display (started at 1280x800) took the size of the page's 1000x640 window, less the
     // frame in the container's colour (24 px above, 3 px on the other sides).

@@ -1,17 +1,19 @@
 //! The web UI, served by hoodyd itself (`--ui-dir ui/dist`), in Debian's chromium driven by
-//! playwright-core (`tests/browser/ui-grid.mjs`) against real containers.
+//! playwright-core (`tests/browser/ui-grid.mjs`, `first-run.mjs`) against real containers.
 
 use crate::process::Hoodyd;
 use reqwest::Method;
 
+/// The built UI, which hoodyd serves.
+fn ui_dist() -> String {
+    let dist = hoody_e2e::root().join("ui/dist");
+    assert!(dist.join("index.html").exists(), "{} is missing: run `npm run build --prefix ui`", dist.display());
+    dist.display().to_string()
+}
+
 #[tokio::test]
 async fn the_ui_creates_runs_and_deletes_a_container() {
-    let root = hoody_e2e::root().display().to_string();
-    let dist = format!("{root}/ui/dist");
-    assert!(
-        std::path::Path::new(&dist).join("index.html").exists(),
-        "{dist} is missing: run `npm run build --prefix ui`"
-    );
+    let dist = ui_dist();
     let dir = tempfile::tempdir().unwrap();
     // An image server on loopback, for the Images view to download from.
     let www = tempfile::tempdir().unwrap();
@@ -21,16 +23,9 @@ async fn the_ui_creates_runs_and_deletes_a_container() {
     d.import_busybox();
     d.client.create_realm("team-a").await.unwrap();
     let token = std::fs::read_to_string(dir.path().join("admin.token")).unwrap();
-    let shots = format!("{root}/target/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let out = tokio::process::Command::new("node")
-        .arg(format!("{root}/tests/browser/ui-grid.mjs"))
-        .args([d.client.base().trim_end_matches("/api/v1"), token.trim(), "busybox/1", &shots])
-        .output()
-        .await
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "the UI test failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let ui = d.client.base().trim_end_matches("/api/v1").to_owned();
+    let stdout =
+        hoody_e2e::browser_spec("ui-grid.mjs", &[&ui, token.trim(), "busybox/1", &hoody_e2e::screenshots()]).await;
     // The card's fill is the green preset; the chip opened the container's terminal URL.
     assert!(stdout.contains("filled rgb(115, 210, 22)"), "{stdout}");
     let opened = stdout
@@ -68,4 +63,23 @@ async fn the_ui_creates_runs_and_deletes_a_container() {
     // Nothing is left, and the bad name created nothing: the one container was deleted.
     let left = d.client.raw(Method::GET, "/containers/", None).await.unwrap().body;
     assert_eq!(left["data"]["containers"].as_array().unwrap().len(), 0, "{left}");
+}
+
+/// A first run: the server holds no image; the empty grid downloads one from the image server
+/// (`tests/browser/first-run.mjs`), and the create dialog then proposes it.
+#[tokio::test]
+async fn a_first_run_downloads_an_image_from_the_empty_grid() {
+    let dist = ui_dist();
+    let www = tempfile::tempdir().unwrap();
+    hoody_runtime::testkit::simplestreams_tree(www.path()).unwrap();
+    let images = hoody_runtime::testkit::serve_files(www.path());
+    let dir = tempfile::tempdir().unwrap();
+    let d = Hoodyd::start_with(dir.path(), &["--ui-dir", &dist, "--image-server", &images]);
+    let token = std::fs::read_to_string(dir.path().join("admin.token")).unwrap();
+    let ui = d.client.base().trim_end_matches("/api/v1").to_owned();
+    let stdout = hoody_e2e::browser_spec("first-run.mjs", &[&ui, token.trim(), &hoody_e2e::screenshots()]).await;
+    assert!(stdout.contains("step: the empty grid offers: Download busybox/1.36 ("), "{stdout}");
+    assert!(stdout.contains("step: the create dialog proposes busybox/1.36"), "{stdout}");
+    let held = d.client.raw(Method::GET, "/images/user", None).await.unwrap().body;
+    assert_eq!(held["data"][0]["status"], "ready", "{held}");
 }
