@@ -2,6 +2,7 @@
 // image yet offers to download one; the download shows its progress, and then the first
 // container can be created. Usage: node tests/browser/first-run.mjs UI_URL TOKEN SCREENSHOT_DIR
 import { createRequire } from "node:module";
+import { shoot } from "./shots.mjs";
 // playwright-core is one of the UI package's development dependencies (ui/node_modules).
 const { chromium } = createRequire(new URL("../../ui/package.json", import.meta.url))("playwright-core");
 
@@ -18,7 +19,7 @@ try {
   await start.getByText("no image to create them from").waitFor();
   const offer = start.getByRole("button", { name: /^Download / });
   step(`the empty grid offers: ${(await offer.textContent()).trim()}`);
-  await page.screenshot({ path: `${shots}/ui-first-run.png` });
+  await shoot(page, shots, "ui-first-run");
   await offer.click();
   await start.getByRole("button", { name: "Create one" }).waitFor({ timeout: 60000 });
   step("downloaded; the first container can be created");

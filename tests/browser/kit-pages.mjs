@@ -6,6 +6,7 @@
 // and shows its rows; the files page browses, makes a folder, uploads, downloads and deletes.
 // Usage: node tests/browser/kit-pages.mjs TERMINAL_URL DISPLAY_URL EXEC_URL SQLITE_URL FILES_URL SCREENSHOT_DIR
 import { createRequire } from "node:module";
+import { shoot } from "./shots.mjs";
 // playwright-core is one of the UI package's development dependencies (ui/node_modules).
 const { chromium } = createRequire(new URL("../../ui/package.json", import.meta.url))("playwright-core");
 
@@ -40,7 +41,7 @@ try {
     null,
     { timeout: 30000 },
   );
-  await page.screenshot({ path: `${shots}/terminal.png` });
+  await shoot(page, shots, "terminal");
 
   // A reload re-attaches to the same shell and re-draws what it showed.
   await page.reload();
@@ -74,7 +75,7 @@ try {
     const screen = document.getElementById("screen");
     return `${c.width}x${c.height} in a ${screen.clientWidth}x${screen.clientHeight} screen`;
   });
-  await page.screenshot({ path: `${shots}/display.png` });
+  await shoot(page, shots, "display");
   console.log(`display: canvas ${size}, ${await white.jsonValue()} white pixels`);
 
   // Exec: the scripts in /hoody/exec, each run from its row.
@@ -87,7 +88,7 @@ try {
   await output.filter({ hasText: "200" }).waitFor({ timeout: 15000 });
   console.log(`exec page ran hello: ${(await output.textContent()).replace(/\s+/g, " ").trim()}`);
   console.log(await identity("exec page"));
-  await page.screenshot({ path: `${shots}/exec.png` });
+  await shoot(page, shots, "exec");
 
   // SQLite: a statement creates a table; the table list offers it; a click shows its rows.
   await page.goto(sqliteUrl);
@@ -107,7 +108,7 @@ try {
   await page.getByRole("button", { name: "Run query (read only)" }).click();
   console.log(`sqlite page refused: ${await page.getByRole("alert").textContent()}`);
   console.log(await identity("sqlite page"));
-  await page.screenshot({ path: `${shots}/sqlite.png` });
+  await shoot(page, shots, "sqlite");
 
   // Files: from the root into /hoody/exec (the script is there), a folder made, a file uploaded
   // into it, read back, deleted.
@@ -127,7 +128,7 @@ try {
   const back = await page.evaluate(async (href) => (await fetch(href)).text(), await link.getAttribute("href"));
   console.log(`files page read back: ${back.trim()}`);
   console.log(await identity("files page"));
-  await page.screenshot({ path: `${shots}/files.png` });
+  await shoot(page, shots, "files");
   await page.getByRole("button", { name: "delete note.txt" }).click();
   await page.getByRole("status").filter({ hasText: "note.txt deleted" }).waitFor();
   await page.locator('tr[data-name="note.txt"]').waitFor({ state: "detached" });

@@ -3,9 +3,10 @@
 // container is created, its coloured card turns running, stops and starts again; its Terminal
 // chip opens the terminal URL; its menu ("⋯" and right click) copies it and asks before a
 // force stop; the grid is one Tab stop; it is deleted with a snapshot first. Screenshots of the
-// grid (light and dark), the menu and the dialog go to SCREENSHOT_DIR.
+// views, light and dark, go to SCREENSHOT_DIR.
 // Usage: node tests/browser/ui-grid.mjs UI_URL TOKEN IMAGE SCREENSHOT_DIR
 import { createRequire } from "node:module";
+import { shoot } from "./shots.mjs";
 // playwright-core is one of the UI package's development dependencies (ui/node_modules).
 const { chromium } = createRequire(new URL("../../ui/package.json", import.meta.url))("playwright-core");
 
@@ -32,7 +33,7 @@ try {
   await images.getByRole("button", { name: "download busybox/1.36" }).click();
   await images.locator('table.held tr[data-image="busybox/1.36"][data-status="ready"]').waitFor({ timeout: 60000 });
   const held = await images.locator("table.held tr[data-image]").evaluateAll((rows) => rows.map((r) => r.dataset.image));
-  await page.screenshot({ path: `${shots}/ui-images.png` });
+  await shoot(page, shots, "ui-images");
   step(`images view holds ${held.join(", ")}`);
   await images.getByRole("button", { name: "delete busybox/1.36" }).click();
   await images.locator('table.offered tr[data-image="busybox/1.36"]').waitFor();
@@ -52,7 +53,7 @@ try {
   await dialog.getByRole("button", { name: "green" }).click();
   await dialog.getByRole("button", { name: "Create", exact: true }).click();
   await dialog.getByText("must be 3-100 characters").waitFor();
-  await page.screenshot({ path: `${shots}/ui-create-dialog.png` });
+  await shoot(page, shots, "ui-create-dialog");
   step("a bad name is refused in the dialog");
 
   await dialog.getByLabel("Name", { exact: true }).fill("web-1");
@@ -85,7 +86,7 @@ try {
   // Keyboard first: Ctrl+K, a few letters, Enter focuses the card; "s" stops it.
   await page.keyboard.press("Control+k");
   await page.getByRole("combobox", { name: "command" }).fill("web-1");
-  await page.screenshot({ path: `${shots}/ui-palette.png` });
+  await shoot(page, shots, "ui-palette");
   await page.keyboard.press("Enter");
   await page.waitForFunction(() => document.activeElement?.getAttribute("data-container") === "web-1");
   await page.keyboard.press("s");
@@ -119,7 +120,7 @@ try {
   await card.getByRole("button", { name: "more actions for web-1" }).click();
   const menu = page.getByRole("menu", { name: "web-1 actions" });
   const items = (await menu.getByRole("menuitem").allTextContents()).map((t) => t.trim());
-  await page.screenshot({ path: `${shots}/ui-card-menu.png` });
+  await shoot(page, shots, "ui-card-menu");
   step(`menu: ${items.join(" | ")}`);
   // Copy from it: a second card appears, running.
   await menu.getByRole("menuitem", { name: "Copy", exact: true }).click();
@@ -153,10 +154,7 @@ try {
   if ((await card.getAttribute("data-status")) !== "running") throw new Error("a cancelled force stop stopped it");
   step("force stop asked first; cancelled, still running");
 
-  await page.screenshot({ path: `${shots}/ui-grid-light.png` });
-  await page.emulateMedia({ colorScheme: "dark" });
-  await page.screenshot({ path: `${shots}/ui-grid-dark.png` });
-  await page.emulateMedia({ colorScheme: "light" });
+  await shoot(page, shots, "ui-grid");
   // Settings: a theme chosen there holds over the system's, also after a reload.
   await page.getByRole("button", { name: "Settings", exact: true }).click();
   const settings = page.getByRole("dialog", { name: "Settings" });
@@ -196,7 +194,7 @@ try {
     throw e;
   });
   step("detail view: its journal explained, its console shown, its terminal embedded and typed into");
-  await page.screenshot({ path: `${shots}/ui-detail.png` });
+  await shoot(page, shots, "ui-detail");
   const cpu = await detail.locator("dd").filter({ hasText: "%" }).first().textContent({ timeout: 5000 }).catch(() => "none");
   step(`detail view: status log, snapshot taken, cpu ${cpu}`);
 
@@ -250,7 +248,7 @@ try {
   await broken.getByRole("button", { name: "Create again…" }).click();
   const again = page.getByRole("dialog", { name: "Create broken again" });
   await again.locator("select[name=image] option").first().waitFor({ state: "attached" });
-  await page.screenshot({ path: `${shots}/ui-create-again.png` });
+  await shoot(page, shots, "ui-create-again");
   const chosen = await again.locator("select[name=image]").inputValue();
   await again.getByRole("button", { name: "Delete and create again" }).click();
   await again.waitFor({ state: "detached", timeout: 30000 });
