@@ -129,7 +129,7 @@ fn log(data: &Path) -> String {
     entries.flatten().map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect()
 }
 
-/// PSS of `pid` and all its descendants, in KiB.
+/// PSS of `pid` and all its descendants, in KiB (each process's on stderr, to see where it goes).
 fn pss_kib_of_tree(pid: u32) -> u64 {
     let children: Vec<u32> = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
         .unwrap_or_default()
@@ -142,5 +142,7 @@ fn pss_kib_of_tree(pid: u32) -> u64 {
         .find_map(|l| l.strip_prefix("Pss:"))
         .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
         .unwrap_or(0);
+    let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    eprintln!("  {pid} {}: {} MB", name.trim(), own / 1024);
     own + children.into_iter().map(pss_kib_of_tree).sum::<u64>()
 }
