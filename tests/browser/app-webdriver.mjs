@@ -99,6 +99,21 @@ try {
   await find(`${card}[data-status="running"]`);
   step("stopped and started");
   await shot("app-grid");
+  // The menu holds what is not the primary action; Images lists what the engine holds.
+  await click(`${card} .more`);
+  const items = await until("the card's menu", async () => {
+    const texts = await run(`return [...document.querySelectorAll('[role="menu"] [role="menuitem"]')].map((i) => i.textContent.trim())`);
+    return texts.length ? texts : null;
+  });
+  step(`menu: ${items.join(" | ")}`);
+  await run(`document.querySelector('[role="menu"]').dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }))`);
+  await click("header .images");
+  const held = await until("the images", () =>
+    run(`const r = document.querySelector('table.held tr[data-image]'); return r ? r.dataset.image + " used by " + r.children[2].textContent.trim() : null`),
+  );
+  await shot("app-images");
+  step(`images: ${held}`);
+  await click("dialog .buttons button");
 
   await click(`${card} .more`);
   await click('[role="menu"] .action-delete');

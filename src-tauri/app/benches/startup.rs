@@ -119,7 +119,10 @@ fn stop_containers(data: &Path) {
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let client = hoodyd.client();
         for c in client.list_containers("limit=200").await.unwrap().items {
-            let _ = client.delete_container(c.id.as_str()).await;
+            // Killed first (a graceful stop is seconds each); a failure stops the bench rather
+            // than leaving containers running.
+            client.operate(c.id.as_str(), hoody_model::Operation::ForceStop).await.unwrap();
+            client.delete_container(c.id.as_str()).await.unwrap();
         }
     });
 }
