@@ -13,10 +13,14 @@ const ELEMENT = "element-6066-11e4-a52f-4a5c6b3f3d3e";
 const step = (text) => console.log(`step: ${text}`);
 
 async function wd(method, path, body) {
+  // A call the window never answers fails the test, naming it, instead of hanging it.
   const response = await fetch(`${driver}${path}`, {
     method,
     headers: { "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(path === "/session" ? 120000 : 30000),
+  }).catch((e) => {
+    throw new Error(`${method} ${path} ${body === undefined ? "" : JSON.stringify(body).slice(0, 200)}: ${e.message}`);
   });
   const json = await response.json();
   if (!response.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json.value)}`);

@@ -14,7 +14,6 @@ pub static STARTED: std::sync::LazyLock<std::time::Instant> = std::sync::LazyLoc
 
 fn main() {
     std::sync::LazyLock::force(&STARTED);
-    draw_without_compositing();
     if let Some(why) = hoody_desktop_core::refusal_to_run() {
         eprintln!("{why}");
         std::process::exit(1);
@@ -78,18 +77,6 @@ fn main() {
         ])
         .run(tauri::generate_context!("../../tauri.conf.json"))
         .expect("Hoody Desktop runs");
-}
-
-/// WebKit's accelerated compositing costs its web process ~80 MB (measured under Xvfb: 186 →
-/// 106 MB PSS) for a UI of cards and dialogs that paints fast without it: off, unless the user's
-/// environment already sets `WEBKIT_DISABLE_COMPOSITING_MODE` itself.
-#[allow(unsafe_code)]
-fn draw_without_compositing() {
-    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
-        // SAFETY: the first thing main does, while this process has a single thread; WebKit
-        // reads it later, when the window is made.
-        unsafe { std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1") };
-    }
 }
 
 /// `HOODY_DATA_DIR`, else `$XDG_DATA_HOME/hoody-desktop` (`~/.local/share/hoody-desktop`).
