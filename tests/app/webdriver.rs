@@ -130,7 +130,10 @@ fn the_window_creates_runs_and_deletes_a_container() {
     tokio.block_on(remote.client().delete_container(&far_id)).unwrap();
 
     // Start at login: an XDG autostart entry in the user's ~/.config that starts this app hidden.
-    assert!(stdout.contains("step: menu: Restart | Pause | Snapshot | Copy | Details i | Edit… e | Force stop… | Delete…"), "{stdout}");
+    assert!(
+        stdout.contains("step: menu: Restart | Pause | Snapshot | Copy | Details i | Edit… e | Force stop… | Delete…"),
+        "{stdout}"
+    );
     assert!(stdout.contains("step: images: busybox/1 used by 1 container"), "{stdout}");
     assert!(stdout.contains("step: start at login ticked in Settings"), "{stdout}");
     let entry = std::fs::read_to_string(home.join(".config/autostart/hoody-desktop.desktop")).unwrap();
