@@ -194,6 +194,10 @@ try {
     throw e;
   });
   step("detail view: its journal explained, its console shown, its terminal embedded and typed into");
+  const spark = detail.getByRole("img", { name: "memory over the last two minutes" });
+  await spark.waitFor({ timeout: 10000 });
+  const points = (await spark.locator("polyline").getAttribute("points")).split(" ").length;
+  step(`detail view: a memory sparkline of ${points > 1 ? "several" : "one"} samples`);
   await shoot(page, shots, "ui-detail");
   const cpu = await detail.locator("dd").filter({ hasText: "%" }).first().textContent({ timeout: 5000 }).catch(() => "none");
   step(`detail view: status log, snapshot taken, cpu ${cpu}`);

@@ -52,6 +52,7 @@ async fn the_ui_creates_runs_and_deletes_a_container() {
     assert!(stdout.contains("step: the failure's notice: broken: Creation failed; its details say why."), "{stdout}");
     // The app's background: #18181a dark, #f6f6f4 light.
     assert!(stdout.contains("step: settings: dark theme kept over a reload (dark on rgb(24, 24, 26)), back to the system's (rgb(246, 246, 244))"), "{stdout}");
+    assert!(stdout.contains("step: detail view: a memory sparkline of several samples"), "{stdout}");
     assert!(stdout.contains("step: renamed to web-2"), "{stdout}");
     // The card's menu holds the rest, what loses work last; the grid is one Tab stop.
     assert!(

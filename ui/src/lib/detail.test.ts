@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { cpuPercent, formatBytes, formatDuration } from "./detail";
+import { HISTORY, cpuPercent, formatBytes, formatDuration, remember, sparkline } from "./detail";
 
 it("measures CPU use between two samples", () => {
   expect(cpuPercent(null, { cpuNs: 5e9, atMs: 1000 })).toBeNull();
@@ -16,4 +16,15 @@ it("words sizes and durations", () => {
   expect(formatDuration(42_000)).toBe("42 s");
   expect(formatDuration(3_723_000)).toBe("1 h 2 min");
   expect(formatDuration(90_061_000)).toBe("1 d 1 h");
+});
+
+it("draws the last two minutes as a sparkline, newest at the right", () => {
+  expect(sparkline([0, 50, 100], 118, 20, 100)).toBe("114,20 116,10 118,0");
+  expect(sparkline([5], 118, 20)).toBe("118,0");
+  expect(sparkline([250], 118, 20, 100)).toBe("118,0");
+  let history: number[] = [];
+  for (let i = 0; i < HISTORY + 5; i++) history = remember(history, i);
+  expect(history).toHaveLength(HISTORY);
+  expect(history[0]).toBe(5);
+  expect(sparkline(history, 118, 20).split(" ")[0]).toBe("0,18.4"); // 5 of 64
 });

@@ -39,3 +39,26 @@ export function formatDuration(ms: number | bigint): string {
   }
   return parts.slice(0, 2).join(" ");
 }
+
+/** How many samples a sparkline keeps (two minutes at one every two seconds). */
+export const HISTORY = 60;
+
+/** `values` appended with `next`, the oldest dropped beyond `HISTORY`. */
+export function remember(values: readonly number[], next: number): number[] {
+  return [...values, next].slice(-HISTORY);
+}
+
+/** An SVG polyline's points for `values` in a `width`×`height` box: the newest at the right
+ *  edge, `HISTORY` samples across, the top at `max` (the largest value when absent, at least 1). */
+export function sparkline(values: readonly number[], width: number, height: number, max?: number): string {
+  const top = max ?? Math.max(1, ...values);
+  const step = width / (HISTORY - 1);
+  const first = width - (values.length - 1) * step;
+  return values
+    .map((v, i) => {
+      const x = first + i * step;
+      const y = height - (Math.min(Math.max(v, 0), top) / top) * height;
+      return `${+x.toFixed(1)},${+y.toFixed(1)}`;
+    })
+    .join(" ");
+}
