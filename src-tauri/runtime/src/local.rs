@@ -123,6 +123,11 @@ impl BootSpec {
     }
 }
 
+/// How long the image server's offer is kept, and how long one that could not be read is not
+/// asked again.
+const CATALOG_FRESH: Duration = Duration::from_secs(600);
+const CATALOG_RETRY: Duration = Duration::from_secs(60);
+
 #[derive(Debug)]
 pub struct LocalRuntime {
     pub(crate) layout: Layout,
@@ -134,6 +139,8 @@ pub struct LocalRuntime {
     pub(crate) pools: crate::pool::Pools,
     /// One image pull at a time, so concurrent creates of a new image download it once.
     pulls: tokio::sync::Mutex<()>,
+    /// The image server's offer, when it was read (or why it could not be).
+    catalog: tokio::sync::Mutex<Option<(std::time::Instant, Result<Vec<Image>>)>>,
     progress: ProgressSlot,
     unavailable: Option<String>,
     rebooted: bool,
@@ -179,6 +186,7 @@ impl LocalRuntime {
             config,
             pools: Default::default(),
             pulls: Default::default(),
+            catalog: Default::default(),
             progress: Default::default(),
             unavailable,
             rebooted,
@@ -557,7 +565,6 @@ async fn wait_for_exit(pid: u32, within: Duration) -> bool {
     }
 }
 
-/// Runs blocking file work off the async runtime.
 /// The slots (containers, warm prespawn slots) and snapshots whose layers sit on the image
 /// `fingerprint`, by their directory names.
 fn made_from(layout: &Layout, fingerprint: &str) -> Vec<String> {
@@ -576,6 +583,7 @@ fn made_from(layout: &Layout, fingerprint: &str) -> Vec<String> {
     users
 }
 
+/// Runs blocking file work off the async runtime.
 pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
@@ -730,7 +738,21 @@ impl ContainerRuntime for LocalRuntime {
 
     async fn catalog(&self) -> Result<Vec<Image>> {
         let Some(server) = &self.config.image_server else { return Ok(Vec::new()) };
-        Ok(crate::ImageServer::new(server)?.catalog().await?.iter().map(crate::RemoteImage::offered).collect())
+        // The image server's lists are megabytes and change daily: read once in a while, and a
+        // server that did not answer is not asked again at every listing.
+        let mut cached = self.catalog.lock().await;
+        if let Some((at, answer)) = cached.as_ref() {
+            let fresh = if answer.is_ok() { CATALOG_FRESH } else { CATALOG_RETRY };
+            if at.elapsed() < fresh {
+                return answer.clone();
+            }
+        }
+        let answer = match crate::ImageServer::new(server)?.catalog().await {
+            Ok(offered) => Ok(offered.iter().map(crate::RemoteImage::offered).collect()),
+            Err(e) => Err(e),
+        };
+        *cached = Some((std::time::Instant::now(), answer.clone()));
+        answer
     }
 
     async fn find_offered(&self, alias: &str) -> Result<Image> {
