@@ -4,14 +4,15 @@
 // chip opens the terminal URL; its menu ("⋯" and right click) copies it and asks before a
 // force stop; the grid is one Tab stop; it is deleted with a snapshot first. Screenshots of the
 // views, light and dark, go to SCREENSHOT_DIR.
-// Usage: node tests/browser/ui-grid.mjs UI_URL TOKEN IMAGE SCREENSHOT_DIR
+// Usage: node tests/browser/ui-grid.mjs UI_URL TOKEN IMAGE SCREENSHOT_DIR TARBALL (a rootfs
+// tarball on the server, imported from the Images view)
 import { createRequire } from "node:module";
 import { shoot } from "./shots.mjs";
 // playwright-core is one of the UI package's development dependencies (ui/node_modules).
 const { chromium } = createRequire(new URL("../../ui/package.json", import.meta.url))("playwright-core");
 
-const [url, token, image, shots] = process.argv.slice(2);
-if (!shots) throw new Error("usage: ui-grid.mjs UI_URL TOKEN IMAGE SCREENSHOT_DIR");
+const [url, token, image, shots, tarball] = process.argv.slice(2);
+if (!tarball) throw new Error("usage: ui-grid.mjs UI_URL TOKEN IMAGE SCREENSHOT_DIR TARBALL");
 const step = (text) => console.log(`step: ${text}`);
 
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
@@ -39,6 +40,18 @@ try {
   await images.locator('table.offered tr[data-image="busybox/1.36"]').waitFor();
   await images.getByRole("status").filter({ hasText: "busybox/1.36 deleted" }).waitFor();
   step("busybox/1.36 downloaded from the Images view, then deleted (offered again)");
+  // A tarball on the server imported from the view: a relative path is refused in the form.
+  await images.getByLabel("image name").fill("mine/1");
+  await images.getByLabel("tarball path").fill("rootfs.tar");
+  await images.getByRole("button", { name: "Import", exact: true }).click();
+  const refused = await images.getByRole("alert").textContent();
+  await images.getByLabel("tarball path").fill(tarball);
+  await images.getByRole("button", { name: "Import", exact: true }).click();
+  await images.locator('table.held tr[data-image="mine/1"][data-status="ready"]').waitFor({ timeout: 60000 });
+  await images.getByRole("status").filter({ hasText: "mine/1 is imported" }).waitFor();
+  step(`imported mine/1 from the Images view (a relative path first: "${refused}")`);
+  await images.getByRole("button", { name: "delete mine/1" }).click();
+  await images.locator('table.held tr[data-image="mine/1"]').waitFor({ state: "detached" });
   await images.getByRole("button", { name: "Close" }).click();
   await images.waitFor({ state: "detached" });
 

@@ -24,8 +24,9 @@ async fn the_ui_creates_runs_and_deletes_a_container() {
     d.client.create_realm("team-a").await.unwrap();
     let token = std::fs::read_to_string(dir.path().join("admin.token")).unwrap();
     let ui = d.client.base().trim_end_matches("/api/v1").to_owned();
-    let stdout =
-        hoody_e2e::browser_spec("ui-grid.mjs", &[&ui, token.trim(), "busybox/1", &hoody_e2e::screenshots()]).await;
+    let tarball = hoody_runtime::testkit::shared_busybox_tarball().display().to_string();
+    let args = [ui.as_str(), token.trim(), "busybox/1", &hoody_e2e::screenshots(), &tarball];
+    let stdout = hoody_e2e::browser_spec("ui-grid.mjs", &args).await;
     // The card's fill is the green preset; the chip opened the container's terminal URL.
     assert!(stdout.contains("filled rgb(115, 210, 22)"), "{stdout}");
     let opened = stdout
@@ -39,6 +40,12 @@ async fn the_ui_creates_runs_and_deletes_a_container() {
     // can be downloaded (never debian/13, which is neither).
     assert!(stdout.contains("step: images view holds busybox/1, busybox/1.36"), "{stdout}");
     assert!(stdout.contains("step: busybox/1.36 downloaded from the Images view, then deleted"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "step: imported mine/1 from the Images view (a relative path first: \"Give the tarball's absolute path"
+        ),
+        "{stdout}"
+    );
     let offered = stdout.lines().find_map(|l| l.strip_prefix("step: the create dialog offers ")).unwrap();
     assert!(offered.starts_with("busybox/1 | busybox/1.36 (") && offered.ends_with(" download)"), "{offered}");
     assert!(

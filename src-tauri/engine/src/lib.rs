@@ -72,7 +72,7 @@ struct Inner {
     /// One task per running container, waiting for its init to exit (exits.rs).
     exit_watchers: std::sync::Mutex<std::collections::HashMap<ContainerId, tokio::task::AbortHandle>>,
     /// Image downloads under way or failed (images.rs).
-    pulls: images::Pulls,
+    image_jobs: images::ImageJobs,
 }
 
 /// How often expired snapshots are looked for.
@@ -107,7 +107,7 @@ impl Engine {
                 proxy_port: std::sync::OnceLock::new(),
                 kit: std::sync::OnceLock::new(),
                 exit_watchers: std::sync::Mutex::default(),
-                pulls: images::Pulls::default(),
+                image_jobs: images::ImageJobs::default(),
             }),
         };
         engine.forward_progress();

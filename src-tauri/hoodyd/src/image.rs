@@ -16,8 +16,8 @@ pub enum ImageCommand {
         #[command(flatten)]
         data: DataDir,
     },
-    /// Build debian/11, debian/12 or debian/13 with debootstrap and import it (or, with
-    /// --output, write it as a rootfs tarball instead).
+    /// Build debian/11, debian/12 or debian/13 (debootstrap as root, mmdebstrap as an ordinary
+    /// user) and import it (or, with --output, write it as a rootfs tarball instead).
     Build {
         alias: String,
         #[arg(long, default_value = hoody_runtime::DEFAULT_MIRROR)]
@@ -61,7 +61,10 @@ impl ImageCommand {
             Self::Build { alias, mirror, output: None, data } => {
                 let store = store(data)?;
                 eprintln!("building {alias} with debootstrap from {mirror} (about a minute)…");
-                tokio::task::spawn_blocking(move || store.build_debian(&alias, &mirror)).await??
+                tokio::task::spawn_blocking(move || {
+                    store.build_debian(&alias, &mirror, &mut |step| eprintln!("{step}"))
+                })
+                .await??
             }
             Self::Pull { alias, server, data } => {
                 let store = store(data)?;

@@ -24,7 +24,7 @@ pub use container::{Container, ContainerCreate, ContainerUpdate, KitServiceInfo,
 pub use error::{ErrorCode, ModelError};
 pub use event::{ContainerEvent, EventKind, WorkProgress};
 pub use ids::{ContainerId, Id, ProjectId, RealmId, ServerId, SnapshotId, TokenId};
-pub use image::{Image, ImageStatus};
+pub use image::{Image, ImageBuild, ImageImport, ImageStatus, ImageWork};
 pub use logs::ContainerLogs;
 pub use page::{ContainerListQuery, PageRequest, Pagination, SortField, SortOrder};
 pub use project::{Project, ProjectCreate, ProjectUpdate};

@@ -109,6 +109,25 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     async fn pull_image(&self, alias: &str, _progress: Box<dyn FnMut(WorkProgress) + Send>) -> Result<Image> {
         Err(RuntimeError::NoImageServer(format!("{} has no image server to download {alias} from", self.name())))
     }
+    /// Why `alias` cannot be built here, if it cannot (asked before a build starts).
+    fn check_build(&self, alias: &str) -> Result<()> {
+        Err(RuntimeError::Unavailable(format!("{} cannot build {alias}: it builds no images", self.name())))
+    }
+    /// Builds `alias` (debian/N) from the Debian mirror `mirror` into the store, reporting its
+    /// steps (`done` and `total` 0: a build cannot tell how far it is).
+    async fn build_image(
+        &self,
+        alias: &str,
+        _mirror: &str,
+        _progress: Box<dyn FnMut(WorkProgress) + Send>,
+    ) -> Result<Image> {
+        self.check_build(alias)?;
+        Err(RuntimeError::Unavailable(format!("{} builds no images", self.name())))
+    }
+    /// Imports the rootfs tarball at `tarball` (a file on this machine) as `alias`.
+    async fn import_image(&self, alias: &str, _tarball: &std::path::Path, _description: &str) -> Result<Image> {
+        Err(RuntimeError::Unavailable(format!("{} cannot import {alias}: it imports no images", self.name())))
+    }
     /// Deletes `alias` from the store (and the image when nothing else names or uses it).
     async fn remove_image(&self, alias: &str) -> Result<()> {
         Err(RuntimeError::UnknownImage(format!("image {alias} is not in this server's image store")))

@@ -81,6 +81,7 @@ impl ImageStore {
                         progress: None,
                         error: None,
                         used_by: 0,
+                        work: None,
                     }
                 })
             })

@@ -771,6 +771,31 @@ impl ContainerRuntime for LocalRuntime {
             .await
     }
 
+    fn check_build(&self, alias: &str) -> Result<()> {
+        crate::debootstrap::check_buildable(alias)
+    }
+
+    async fn build_image(
+        &self,
+        alias: &str,
+        mirror: &str,
+        mut progress: Box<dyn FnMut(WorkProgress) + Send>,
+    ) -> Result<Image> {
+        let (images, alias, mirror) = (self.images.clone(), alias.to_owned(), mirror.to_owned());
+        blocking(move || {
+            let mut step =
+                |what: &str| progress(WorkProgress { stage: format!("building {alias}: {what}"), done: 0, total: 0 });
+            images.build_debian(&alias, &mirror, &mut step)
+        })
+        .await
+    }
+
+    async fn import_image(&self, alias: &str, tarball: &std::path::Path, description: &str) -> Result<Image> {
+        let (images, alias, tarball, description) =
+            (self.images.clone(), alias.to_owned(), tarball.to_owned(), description.to_owned());
+        blocking(move || images.import_tarball(&alias, &tarball, &description)).await
+    }
+
     async fn remove_image(&self, alias: &str) -> Result<()> {
         let (images, layout, alias) = (self.images.clone(), self.layout.clone(), alias.to_owned());
         blocking(move || images.remove(&alias, |fingerprint| made_from(&layout, fingerprint))).await

@@ -105,6 +105,7 @@ impl RemoteImage {
             progress: None,
             error: None,
             used_by: 0,
+            work: None,
         }
     }
 }

@@ -49,6 +49,14 @@ fn filter(method: Method) -> MethodFilter {
     }
 }
 
+/// A request that sends no body: no content type, and a length of 0 or none.
+fn without_body(parts: &axum::http::request::Parts) -> bool {
+    let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    header(axum::http::header::CONTENT_TYPE).is_none()
+        && header(axum::http::header::CONTENT_LENGTH).is_none_or(|len| len.trim() == "0")
+        && header(axum::http::header::TRANSFER_ENCODING).is_none()
+}
+
 /// Authenticates, parses the path, query and body into the operation, has the engine do it.
 async fn serve(state: AppState, spec: &'static OperationSpec, request: Request) -> ApiResult {
     let (mut parts, body) = request.into_parts();
@@ -61,6 +69,8 @@ async fn serve(state: AppState, spec: &'static OperationSpec, request: Request) 
     };
     let query = super::query(Query::<Vec<(String, String)>>::from_request_parts(&mut parts, &state).await)?;
     let body = match spec.body {
+        // No body at all is `null`: an operation whose body fields all have defaults takes it.
+        Some(_) if without_body(&parts) => serde_json::Value::Null,
         Some(_) => Body::<serde_json::Value>::from_request(Request::from_parts(parts, body), &state).await?.0,
         None => serde_json::Value::Null,
     };

@@ -4,8 +4,8 @@ use super::{ContainerView, ImageFilter, LogsQuery, Page, Server};
 use crate::{Engine, Principal, Result};
 use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken, Image,
-    Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate, Realm, RealmCreate, Rental, RuntimeInfo,
-    ServerId, Snapshot, SnapshotCreate, StatusLogEntry, TokenCreate,
+    ImageBuild, ImageImport, Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate, Realm,
+    RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotCreate, StatusLogEntry, TokenCreate,
 };
 
 /// The engine, acting for `caller` (whose token decides what it sees and may do).
@@ -141,6 +141,14 @@ impl Server for LocalServer {
 
     async fn pull_image(&self, alias: String, _: (), _: ()) -> Result<Image> {
         self.engine.pull_image(&self.caller, &alias).await
+    }
+
+    async fn build_image(&self, alias: String, _: (), body: ImageBuild) -> Result<Image> {
+        self.engine.build_image(&self.caller, &alias, body).await
+    }
+
+    async fn import_image(&self, alias: String, _: (), body: ImageImport) -> Result<Image> {
+        self.engine.import_image(&self.caller, &alias, body).await
     }
 
     async fn delete_image(&self, alias: String, _: (), _: ()) -> Result<Image> {

@@ -26,8 +26,8 @@ pub use remote::{Endpoint, Presented, Presenter, Refusing, Remote, Transport};
 use crate::error::Result;
 use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken, Image,
-    Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate, Realm, RealmCreate, Rental, RuntimeInfo,
-    ServerId, Snapshot, SnapshotCreate, StatusLogEntry, TokenCreate,
+    ImageBuild, ImageImport, Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate, Realm,
+    RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotCreate, StatusLogEntry, TokenCreate,
 };
 
 /// One operation as the API serves and documents it.
@@ -201,7 +201,17 @@ operations! {
         query: (), body: (),
         answers 202 "Image download started" Image,
         errors [400, 401, 403, 404, 409];
-    "Delete an image this server holds (or dismiss a failed download)"
+    "Build a Debian image (debian/11, 12 or 13) on the server with debootstrap (in the background)"
+    build_image => BuildImage: POST "/images/build/{id}" { id: String }
+        query: (), body: ImageBuild,
+        answers 202 "Image build started" Image,
+        errors [400, 401, 403, 503];
+    "Import a rootfs tarball that is on the server (in the background)"
+    import_image => ImportImage: POST "/images/user/{id}" { id: String }
+        query: (), body: ImageImport,
+        answers 202 "Image import started" Image,
+        errors [400, 401, 403, 503];
+    "Delete an image this server holds (or dismiss a failed download, build or import)"
     delete_image => DeleteImage: DELETE "/images/user/{id}" { id: String }
         query: (), body: (),
         answers 200 "Image deleted successfully" Image,

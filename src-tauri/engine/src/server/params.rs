@@ -4,9 +4,9 @@
 
 use crate::error::{EngineError, Result};
 use hoody_model::{
-    ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, ErrorCode, Operation,
-    PageRequest, ProjectCreate, ProjectId, ProjectUpdate, RealmCreate, RealmId, ServerId, SnapshotCreate, SortField,
-    SortOrder, TokenCreate,
+    ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, ErrorCode, ImageBuild,
+    ImageImport, Operation, PageRequest, ProjectCreate, ProjectId, ProjectUpdate, RealmCreate, RealmId, ServerId,
+    SnapshotCreate, SortField, SortOrder, TokenCreate,
 };
 
 /// A value taken from one `{name}` segment of a path (and put back into one).
@@ -243,11 +243,26 @@ impl RequestBody for () {
     }
 }
 
+/// Bodies read as JSON; those after `;` may also be left out (every field has a default).
 macro_rules! bodies {
-    ($($body:ident),*) => {$(
+    ($($body:ident),* ; $($optional:ident),*) => {
+        bodies!(@impl false, $($body),*);
+        bodies!(@impl true, $($optional),*);
+    };
+    (@impl $optional:literal, $($body:ident),*) => {$(
         impl RequestBody for $body {
             const SCHEMA: Option<&'static str> = Some(stringify!($body));
             fn from_json(body: serde_json::Value) -> Result<Self> {
+                let body = match body {
+                    serde_json::Value::Null if $optional => serde_json::json!({}),
+                    serde_json::Value::Null => {
+                        return Err(EngineError::rule(
+                            ErrorCode::InvalidRequest,
+                            concat!("this request needs a JSON body (", stringify!($body), ") sent with \"Content-Type: application/json\"").to_owned(),
+                        ));
+                    }
+                    body => body,
+                };
                 serde_json::from_value(body).map_err(|e| {
                     EngineError::rule(ErrorCode::InvalidRequest, format!("the body does not fit this request: {e}"))
                 })
@@ -258,4 +273,7 @@ macro_rules! bodies {
         }
     )*};
 }
-bodies!(ProjectCreate, ProjectUpdate, ContainerCreate, ContainerUpdate, SnapshotCreate, RealmCreate, TokenCreate);
+bodies!(
+    ProjectCreate, ProjectUpdate, ContainerCreate, ContainerUpdate, SnapshotCreate, RealmCreate, TokenCreate, ImageImport;
+    ImageBuild
+);

@@ -6,6 +6,8 @@ import type { ContainerLogs } from "./ContainerLogs";
 import type { ContainerUpdate } from "./ContainerUpdate";
 import type { CreatedToken } from "./CreatedToken";
 import type { Image } from "./Image";
+import type { ImageBuild } from "./ImageBuild";
+import type { ImageImport } from "./ImageImport";
 import type { Operation } from "./Operation";
 import type { Pagination } from "./Pagination";
 import type { Project } from "./Project";
@@ -49,6 +51,8 @@ export const OPERATIONS = {
   images: { methods: ["GET"], path: "/images/public" },
   user_images: { methods: ["GET"], path: "/images/user" },
   pull_image: { methods: ["POST"], path: "/images/import/{id}" },
+  build_image: { methods: ["POST"], path: "/images/build/{id}" },
+  import_image: { methods: ["POST"], path: "/images/user/{id}" },
   delete_image: { methods: ["DELETE"], path: "/images/user/{id}" },
   realms: { methods: ["GET"], path: "/realms/" },
   create_realm: { methods: ["POST"], path: "/realms/" },
@@ -85,6 +89,8 @@ export interface OperationTypes {
   images: { params: Record<string, never>; query: { os?: string }; body: undefined; answer: Image[] };
   user_images: { params: Record<string, never>; query: Record<string, never>; body: undefined; answer: Image[] };
   pull_image: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Image };
+  build_image: { params: { id: string }; query: Record<string, never>; body: ImageBuild; answer: Image };
+  import_image: { params: { id: string }; query: Record<string, never>; body: ImageImport; answer: Image };
   delete_image: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Image };
   realms: { params: Record<string, never>; query: Record<string, never>; body: undefined; answer: Realm[] };
   create_realm: { params: Record<string, never>; query: Record<string, never>; body: RealmCreate; answer: Realm };
