@@ -168,6 +168,26 @@ try {
   step("force stop asked first; cancelled, still running");
 
   await shoot(page, shots, "ui-grid");
+  // The list view: a line per container with live figures; a column head sorts, twice turns it.
+  await page.getByRole("button", { name: "List", exact: true }).click();
+  const line = page.locator('.line[data-container="web-1"][data-status="running"]');
+  await line.waitFor();
+  await line.getByRole("img", { name: "memory of web-1" }).waitFor({ timeout: 15000 });
+  const memory = await line.locator('[data-figure="memory"] .value').textContent();
+  await page.waitForFunction(() => [...document.querySelectorAll('.line [data-figure="memory"]')].every((e) => e.dataset.bytes));
+  await page.getByRole("button", { name: /^sort by Memory/ }).click();
+  const sorted = await page.locator('.heads [data-sorted]:not([data-sorted="none"])').evaluate((b) => `${b.textContent.trim()} ${b.dataset.sorted}`);
+  // Busiest first: each line's memory (as drawn, in bytes) at most the one above's.
+  const lines = await page.locator(".line[data-container]").evaluateAll((rows) =>
+    rows.map((r) => [r.getAttribute("data-container"), Number(r.querySelector('[data-figure="memory"]').dataset.bytes)]),
+  );
+  for (let i = 1; i < lines.length; i++) {
+    if (!(lines[i][1] <= lines[i - 1][1])) throw new Error(`not busiest first: ${JSON.stringify(lines)}`);
+  }
+  await shoot(page, shots, "ui-list");
+  await page.getByRole("button", { name: "Grid", exact: true }).click();
+  await card.waitFor();
+  step(`list view: web-1 uses ${memory} with a sparkline; sorted by ${sorted}: ${lines.map(([name]) => name).join(", ")}`);
   // Settings: a theme chosen there holds over the system's, also after a reload.
   await page.getByRole("button", { name: "Settings", exact: true }).click();
   const settings = page.getByRole("dialog", { name: "Settings" });

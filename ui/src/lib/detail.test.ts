@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { HISTORY, cpuPercent, formatBytes, formatDuration, remember, sparkline } from "./detail";
+import { HISTORY, cpuPercent, formatBytes, formatDuration, nextFigures, remember, sparkline } from "./detail";
 
 it("measures CPU use between two samples", () => {
   expect(cpuPercent(null, { cpuNs: 5e9, atMs: 1000 })).toBeNull();
@@ -27,4 +27,12 @@ it("draws the last two minutes as a sparkline, newest at the right", () => {
   expect(history).toHaveLength(HISTORY);
   expect(history[0]).toBe(5);
   expect(sparkline(history, 118, 20).split(" ")[0]).toBe("0,18.4"); // 5 of 64
+});
+
+it("follows a container's figures from one reading to the next", () => {
+  const info = (cpuNs: number, memory: number) => ({ cpu_usage_ns: cpuNs, memory_bytes: memory }) as never;
+  const first = nextFigures(undefined, info(0, 100), 0);
+  expect([first.cpu, first.memory, first.cpuHistory, first.memoryHistory]).toEqual([null, 100, [], [100]]);
+  const second = nextFigures(first, info(500e6, 200), 1000);
+  expect([second.cpu, second.cpuHistory, second.memoryHistory]).toEqual([50, [50], [100, 200]]);
 });

@@ -62,3 +62,27 @@ export function sparkline(values: readonly number[], width: number, height: numb
     })
     .join(" ");
 }
+
+/** A running container's figures over time: its last sample, the CPU use and memory it gave,
+ *  and the histories the sparklines draw. */
+export interface Figures {
+  previous: Sample;
+  cpu: number | null;
+  memory: number;
+  cpuHistory: number[];
+  memoryHistory: number[];
+}
+
+/** `before` with the stats read at `atMs` added. */
+export function nextFigures(before: Figures | undefined, info: RuntimeInfo, atMs: number): Figures {
+  const sample = sampleOf(info, atMs);
+  const cpu = cpuPercent(before?.previous ?? null, sample);
+  const memory = Number(info.memory_bytes);
+  return {
+    previous: sample,
+    cpu,
+    memory,
+    cpuHistory: cpu === null ? (before?.cpuHistory ?? []) : remember(before?.cpuHistory ?? [], cpu),
+    memoryHistory: remember(before?.memoryHistory ?? [], memory),
+  };
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Container } from "./bindings/Container";
-import { EMPTY_VIEW, arrange } from "./grid";
+import { EMPTY_VIEW, arrange, sortedBy } from "./grid";
 import { sampleContainer } from "./sample";
 
 const container = sampleContainer;
@@ -25,6 +25,29 @@ describe("arranging the grid", () => {
     expect(one({ status: "stopped" })).toEqual(["db"]);
     expect(one({ project: "p2" })).toEqual(["db"]);
     expect(one({ color: "red", sortBy: "status" })).toEqual(["web", "cache"]);
+  });
+
+  it("sorts by the list's columns, either way, live figures busiest first", () => {
+    const names = (view: Partial<typeof EMPTY_VIEW>, latest?: Parameters<typeof arrange>[4]) =>
+      arrange(all, { ...EMPTY_VIEW, ...view }, (id) => (id === "p1" ? "alpha" : "beta"), undefined, latest)[0].containers.map((c) => c.name);
+    expect(names({ sortBy: "project" })).toEqual(["cache", "web", "db"]);
+    expect(names({ sortBy: "project", descending: true })).toEqual(["db", "web", "cache"]);
+    const figures = new Map([
+      ["web", { cpu: 3, memory: 10 }],
+      ["cache", { cpu: null, memory: 50 }],
+    ]);
+    const latest = (id: string) => figures.get(all.find((c) => c.id === id)!.name);
+    expect(names({ sortBy: "cpu", descending: true }, latest)).toEqual(["web", "db", "cache"]);
+    expect(names({ sortBy: "memory", descending: true }, latest)).toEqual(["cache", "web", "db"]);
+    expect(names({ sortBy: "memory" }, latest)).toEqual(["db", "web", "cache"]);
+  });
+
+  it("starts figures busiest first and turns a column around when it is chosen again", () => {
+    const memory = sortedBy(EMPTY_VIEW, "memory");
+    expect([memory.sortBy, memory.descending]).toEqual(["memory", true]);
+    expect(sortedBy(memory, "memory").descending).toBe(false);
+    expect(sortedBy(memory, "name").descending).toBe(false);
+    expect(sortedBy(sortedBy(memory, "name"), "name").descending).toBe(true);
   });
 
   it("groups, with project names and containers in several realms", () => {
