@@ -135,6 +135,8 @@ fn the_window_creates_runs_and_deletes_a_container() {
         "{stdout}"
     );
     assert!(stdout.contains("step: images: busybox/1 used by 1 container"), "{stdout}");
+    assert!(stdout.contains("step: detail view: console and journal, the terminal embedded from terminal-1"), "{stdout}");
+    assert!(stdout.contains("step: list view: web-1 uses memory"), "{stdout}");
     assert!(stdout.contains("step: start at login ticked in Settings"), "{stdout}");
     let entry = std::fs::read_to_string(home.join(".config/autostart/hoody-desktop.desktop")).unwrap();
     assert!(entry.contains("hoody-desktop\" --hidden\n") && entry.contains("Exec=\""), "{entry}");

@@ -119,6 +119,29 @@ try {
   step(`images: ${held}`);
   await click("dialog .buttons button");
 
+  // The detail view in the window: its console, its journal explained, its terminal embedded.
+  await click(`${card} button.name`);
+  await until("the console", async () => (await run(`return document.querySelector('dialog.detail [role="log"]')?.getAttribute("aria-label")`)) === "console of web-1");
+  const tab = (name) => run(`[...document.querySelectorAll('dialog.detail [role="tab"]')].find((t) => t.textContent.trim() === arguments[0]).click()`, name);
+  await tab("Journal");
+  await until("the journal's reason", async () => (await textOf("dialog.detail")).includes("No journal"));
+  await tab("Console");
+  await run(`[...document.querySelectorAll("dialog.detail button")].find((b) => b.textContent.trim() === "Open here").click()`);
+  const embedded = await until("the embedded terminal", () => run(`return document.querySelector('iframe[title="terminal of web-1"]')?.src`));
+  await until("the memory sparkline", () => run(`return !!document.querySelector('dialog.detail [aria-label="memory over the last two minutes"]')`));
+  await shot("app-detail");
+  step(`detail view: console and journal, the terminal embedded from ${new URL(embedded).hostname.split(".")[0].split("-").slice(-2).join("-")}`);
+  await click("dialog.detail button.close");
+  // The list view: its line, with live figures.
+  await click(".toolbar .layout button:last-child");
+  const bytes = await until("the list's figures", () =>
+    run(`return document.querySelector('.line[data-container="web-1"] [data-figure="memory"]')?.dataset.bytes`),
+  );
+  await shot("app-list");
+  step(`list view: web-1 ${Number(bytes) > 0 ? "uses memory" : "uses none"}`);
+  await click(".toolbar .layout button:first-child");
+  await find(`.card${card}`);
+
   await click(`${card} .more`);
   await click('[role="menu"] .action-delete');
   await until("the delete dialog", async () => (await textOf("dialog")).includes("Deleting loses"));
