@@ -99,6 +99,7 @@ fn the_window_creates_runs_and_deletes_a_container() {
     let shots = root.join("target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let out = Command::new("node")
+        .env("DISPLAY", &desktop.display)
         .arg(root.join("tests/browser/app-webdriver.mjs"))
         .arg(format!("http://127.0.0.1:{port}"))
         .arg(&app)
@@ -135,7 +136,10 @@ fn the_window_creates_runs_and_deletes_a_container() {
         "{stdout}"
     );
     assert!(stdout.contains("step: images: busybox/1 used by 1 container"), "{stdout}");
-    assert!(stdout.contains("step: detail view: console and journal, the terminal embedded from terminal-1"), "{stdout}");
+    assert!(
+        stdout.contains("step: detail view: console and journal, the terminal embedded from terminal-1"),
+        "{stdout}"
+    );
     assert!(stdout.contains("step: list view: web-1 uses memory"), "{stdout}");
     assert!(stdout.contains("step: start at login ticked in Settings"), "{stdout}");
     let entry = std::fs::read_to_string(home.join(".config/autostart/hoody-desktop.desktop")).unwrap();

@@ -5,7 +5,7 @@
 // Settings make it start at login. Then a remote hoodyd is added in the Servers dialog and its container, shown under the
 // remote's name, has its Terminal opened and is stopped from its card.
 // Usage: node tests/browser/app-webdriver.mjs DRIVER_URL APP IMAGE SCREENSHOT_DIR REMOTE_URL REMOTE_TOKEN
-import { writeFile } from "node:fs/promises";
+import { screenshot } from "./xshot.mjs";
 
 const [driver, application, image, shots, remoteUrl, remoteToken] = process.argv.slice(2);
 if (!remoteToken) throw new Error("usage: app-webdriver.mjs DRIVER_URL APP IMAGE SCREENSHOT_DIR REMOTE_URL REMOTE_TOKEN");
@@ -57,7 +57,9 @@ const type = async (css, text) => {
   await s("POST", `/element/${id}/value`, { text });
 };
 const textOf = (css) => run(`return document.querySelector(arguments[0])?.textContent ?? ""`, css);
-const shot = async (name) => writeFile(`${shots}/${name}.png`, Buffer.from(await s("GET", "/screenshot"), "base64"));
+// The screen's pixels where the window is (what a person's screenshot tool takes), not
+// WebKitWebDriver's redrawing, which never answers for some dialogs (see xshot.mjs).
+const shot = async (name) => screenshot(process.env.DISPLAY, `${shots}/${name}.png`, await s("GET", "/window/rect"));
 
 try {
   await until("the grid", () => run(`return document.body.innerText.includes("No containers yet")`));

@@ -67,7 +67,10 @@ async fn the_ui_creates_runs_and_deletes_a_container() {
         "{stdout}"
     );
     assert!(stdout.contains("step: one Tab stop in the grid"), "{stdout}");
-    let list = stdout.lines().find_map(|l| l.strip_prefix("step: list view: web-1 uses ")).unwrap_or_else(|| panic!("{stdout}"));
+    let list = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("step: list view: web-1 uses "))
+        .unwrap_or_else(|| panic!("{stdout}"));
     assert!(list.contains(" with a sparkline; sorted by Memory ▼ descending: "), "{list}");
     assert_eq!(list.rsplit(": ").next().unwrap().split(", ").count(), 2, "both containers listed: {list}");
     assert!(stdout.contains("step: deleted with a snapshot first"), "{stdout}");
