@@ -26,6 +26,8 @@ try {
   await page.goto(`${url}/#token=${token}`);
   await page.getByText("No containers yet").waitFor();
   step("the grid is empty");
+  const disk = await page.getByRole("status", { name: "disk" }).textContent();
+  step(`the header shows the disk: ${disk.trim()}`);
 
   // Images: what the server holds and what its image server offers; one downloaded, then deleted.
   await page.getByRole("button", { name: "Images", exact: true }).click();
@@ -218,7 +220,7 @@ try {
   await detail.getByRole("tab", { name: "Console" }).click();
   await detail.getByRole("log").waitFor();
   // Its terminal, in the view: typed into, it answers.
-  await detail.getByRole("button", { name: "Open here" }).click();
+  await detail.getByRole("button", { name: "open the terminal here" }).click();
   const embedded = page.frameLocator('iframe[title="terminal of web-1"]');
   await embedded.locator(".xterm-rows").waitFor({ timeout: 20000 });
   await embedded.locator(".xterm-helper-textarea").pressSequentially("echo embedded-$((6*7))\n");
@@ -227,6 +229,12 @@ try {
     throw e;
   });
   step("detail view: its journal explained, its console shown, its terminal embedded and typed into");
+  // Its files, in the view too: the root's folders listed.
+  await detail.getByRole("button", { name: "open the files here" }).click();
+  const files = page.frameLocator('iframe[title="files of web-1"]');
+  await files.locator('tr[data-name="etc"]').waitFor({ timeout: 20000 });
+  step(`detail view: its files embedded (${await files.locator("#entries tr").count()} entries at /)`);
+  await detail.getByRole("button", { name: "hide the files here" }).click();
   const spark = detail.getByRole("img", { name: "memory over the last two minutes" });
   await spark.waitFor({ timeout: 10000 });
   const points = (await spark.locator("polyline").getAttribute("points")).split(" ").length;

@@ -3,6 +3,7 @@
 
 mod browser;
 mod crash;
+mod disk_full;
 mod display;
 mod escape;
 mod images;

@@ -36,6 +36,8 @@ async fn the_ui_creates_runs_and_deletes_a_container() {
     let pattern = format!("-terminal-1.local.localhost:{}/", d.proxy_port);
     assert!(opened.starts_with("http://") && opened.ends_with(&pattern), "{opened}");
     assert!(stdout.contains("step: grouped under its realm, team-a"), "{stdout}");
+    let disk = stdout.lines().find_map(|l| l.strip_prefix("step: the header shows the disk: ")).unwrap();
+    assert!(disk.contains(" free of "), "{disk}");
     // Images: held and downloaded in the view; the create dialog offers only what is there or
     // can be downloaded (never debian/13, which is neither).
     assert!(stdout.contains("step: images view holds busybox/1, busybox/1.36"), "{stdout}");
@@ -60,6 +62,7 @@ async fn the_ui_creates_runs_and_deletes_a_container() {
     // The app's background: #18181a dark, #f6f6f4 light.
     assert!(stdout.contains("step: settings: dark theme kept over a reload (dark on rgb(24, 24, 26)), back to the system's (rgb(246, 246, 244))"), "{stdout}");
     assert!(stdout.contains("step: detail view: a memory sparkline of several samples"), "{stdout}");
+    assert!(stdout.contains("step: detail view: its files embedded ("), "{stdout}");
     assert!(stdout.contains("step: renamed to web-2"), "{stdout}");
     // The card's menu holds the rest, what loses work last; the grid is one Tab stop.
     assert!(

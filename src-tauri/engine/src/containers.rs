@@ -54,7 +54,9 @@ impl Engine {
         let comment = req.comment.as_deref().map(validate::comment).transpose()?;
         let realm_ids =
             self.container_realms(caller, &project.realm_ids, req.realm_ids.as_deref().unwrap_or_default()).await?;
-        // Refused before anything is recorded: a container that could never run is not made.
+        // Refused before anything is recorded: a container that could never run is not made,
+        // nor one the disk has no room for.
+        self.inner.space.check(&format!("creating {name}"), 0)?;
         if let Some(reason) = self.inner.runtime.unavailable_reason() {
             return Err(EngineError::RuntimeUnavailable(format!(
                 "creating a container needs the container runtime: {reason}"
@@ -367,6 +369,8 @@ impl Engine {
             ));
         }
         let runtime = &self.inner.runtime;
+        // A delete frees room; on a full disk its records need the reserve's.
+        self.inner.space.make_room();
         if matches!(c.status, ContainerStatus::Running | ContainerStatus::Paused) {
             runtime.stop(&c, true).await?;
         }
@@ -379,6 +383,7 @@ impl Engine {
         }
         let deleted = self.record_status(&c, ContainerStatus::Deleted, None, Trigger::User).await?;
         self.inner.store.unlink_copies(id).await?;
+        self.inner.space.replenish();
         Ok(deleted)
     }
 

@@ -24,6 +24,7 @@ impl Engine {
                 format!("cannot copy a container that is {}; it must be running, paused or stopped", source.status),
             ));
         }
+        self.inner.space.check(&format!("a copy of {}", source.name), 0)?;
         let project = self
             .inner
             .store

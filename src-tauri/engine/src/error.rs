@@ -9,7 +9,7 @@ pub enum EngineError {
     /// A rule of the API was broken: bad input, a duplicate, a wrong state. The code says which.
     #[error(transparent)]
     Rule(#[from] ModelError),
-    #[error("{what} {id} not found")]
+    #[error("{what}{}{id} not found", if id.is_empty() { "" } else { " " })]
     NotFound { what: &'static str, id: String },
     #[error("{0}")]
     Unauthorized(String),
@@ -23,6 +23,10 @@ pub enum EngineError {
     NotImplemented(String),
     #[error("the engine's storage failed: {0}")]
     Store(StoreError),
+    /// The data directory's disk has no room: what could not be written (the engine's
+    /// [`explain`](crate::Engine::explain) adds where and how much is missing).
+    #[error("{0}")]
+    NoSpace(String),
     /// Another server's answer: its refusal, or why it gave none.
     #[error("{message}")]
     Remote { code: ErrorCode, message: String },
@@ -39,6 +43,7 @@ impl EngineError {
             Self::Runtime(_) => ErrorCode::RuntimeFailed,
             Self::NotImplemented(_) => ErrorCode::NotImplemented,
             Self::Store(_) => ErrorCode::Internal,
+            Self::NoSpace(_) => ErrorCode::InsufficientStorage,
             Self::Remote { code, .. } => *code,
         }
     }
@@ -78,6 +83,7 @@ impl From<StoreError> for EngineError {
                 format!("the container changed to {actual} while this request ran; look again and retry"),
             ),
             StoreError::NotFound { what } => Self::NotFound { what, id: String::new() },
+            full if full.is_full() => Self::NoSpace(format!("the engine's database could not be written ({full})")),
             other => Self::Store(other),
         }
     }
@@ -87,6 +93,7 @@ impl From<RuntimeError> for EngineError {
     fn from(e: RuntimeError) -> Self {
         match e {
             RuntimeError::Unavailable(reason) => Self::RuntimeUnavailable(reason),
+            RuntimeError::Failed(reason) if crate::space::says_disk_full(&reason) => Self::NoSpace(reason),
             RuntimeError::Failed(reason) => Self::Runtime(reason),
             RuntimeError::UnknownImage(reason) => Self::Rule(ModelError::new(ErrorCode::InvalidImage, reason)),
             RuntimeError::Invalid(reason) => Self::Rule(ModelError::new(ErrorCode::InvalidField, reason)),

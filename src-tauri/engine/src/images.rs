@@ -50,6 +50,9 @@ impl ImageJobs {
     }
 }
 
+/// The room a Debian build takes at its largest (its tarball and the unpacked image).
+const BUILD_ROOM: u64 = 1 << 30;
+
 /// Reports a job's progress.
 type Progress = Box<dyn FnMut(WorkProgress) + Send>;
 
@@ -111,6 +114,8 @@ impl Engine {
             return Ok(under_way);
         }
         let offered = self.inner.runtime.find_offered(&alias).await.map_err(|e| unknown_is_not_found(e, &alias))?;
+        // Its download and the files unpacked from it.
+        self.inner.space.check(&format!("downloading {alias}"), offered.size_bytes.saturating_mul(4))?;
         let started = Image {
             status: ImageStatus::Downloading,
             progress: Some(WorkProgress { stage: format!("downloading {alias}"), done: 0, total: offered.size_bytes }),
@@ -143,6 +148,7 @@ impl Engine {
             return Ok(under_way);
         }
         self.inner.runtime.check_build(&alias)?;
+        self.inner.space.check(&format!("building {alias}"), BUILD_ROOM)?;
         let started = job_image(&alias, ImageStatus::Building, ImageWork::Build, format!("building {alias}"));
         let engine = self.clone();
         Ok(self.start_job(started, move |progress| async move {
@@ -175,6 +181,9 @@ impl Engine {
         if let Some(under_way) = self.inner.image_jobs.under_way(&alias) {
             return Ok(under_way);
         }
+        let size = std::fs::metadata(&tarball).map_or(0, |m| m.len());
+        // Compressed tarballs unpack to several times their size.
+        self.inner.space.check(&format!("importing {}", tarball.display()), size.saturating_mul(4))?;
         let name = tarball.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let description = body.description.unwrap_or_else(|| format!("imported from {name}"));
         let started = job_image(&alias, ImageStatus::Importing, ImageWork::Import, format!("importing {name}"));
@@ -241,7 +250,9 @@ impl Engine {
                 ),
             ));
         }
+        self.inner.space.make_room();
         self.inner.runtime.remove_image(alias).await.map_err(|e| unknown_is_not_found(e, alias))?;
+        self.inner.space.replenish();
         self.inner.image_jobs.remove(alias);
         Ok(image)
     }

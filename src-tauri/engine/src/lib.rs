@@ -23,6 +23,7 @@ pub mod server;
 mod servers;
 
 mod snapshots;
+mod space;
 
 pub use auth::{Principal, Scope, issue_token};
 pub use error::{EngineError, Result};
@@ -73,6 +74,8 @@ struct Inner {
     exit_watchers: std::sync::Mutex<std::collections::HashMap<ContainerId, tokio::task::AbortHandle>>,
     /// Image downloads under way or failed (images.rs).
     image_jobs: images::ImageJobs,
+    /// The data directory's disk: its room and reserve (space.rs).
+    space: space::Space,
 }
 
 /// How often expired snapshots are looked for.
@@ -91,8 +94,16 @@ impl Engine {
     /// Opens the store in the data directory, registers this machine as the local server and
     /// reconciles the store with the runtime.
     pub async fn start(config: EngineConfig, runtime: Arc<dyn ContainerRuntime>) -> Result<Self> {
-        let store = Store::open(&config.data_dir).await?;
-        let server = store.local_server(&config.server_name, now()).await?;
+        let space = space::Space::new(&config.data_dir);
+        // On a full disk the reserve makes room for opening the database and for the records
+        // of the start: the engine starts, reads and deletes work, writes answer 507.
+        space.make_room();
+        let full = |e: EngineError| match e {
+            EngineError::NoSpace(detail) => EngineError::NoSpace(space.explain(&detail)),
+            other => other,
+        };
+        let store = Store::open(&config.data_dir).await.map_err(|e| full(e.into()))?;
+        let server = store.local_server(&config.server_name, now()).await.map_err(|e| full(e.into()))?;
         let (events, _) = broadcast::channel(1024);
         let engine = Self {
             inner: Arc::new(Inner {
@@ -108,6 +119,7 @@ impl Engine {
                 kit: std::sync::OnceLock::new(),
                 exit_watchers: std::sync::Mutex::default(),
                 image_jobs: images::ImageJobs::default(),
+                space,
             }),
         };
         engine.forward_progress();
@@ -115,7 +127,17 @@ impl Engine {
         engine.watch_running().await?;
         engine.spawn_snapshot_expiry();
         engine.spawn_refill();
+        engine.inner.space.replenish();
         Ok(engine)
+    }
+
+    /// `error` told with what the engine knows of its cause: a full disk names the data
+    /// directory, its free space and what is missing.
+    pub fn explain(&self, error: EngineError) -> EngineError {
+        match error {
+            EngineError::NoSpace(detail) => EngineError::NoSpace(self.inner.space.explain(&detail)),
+            other => other,
+        }
     }
 
     /// Tells the engine where the service proxy listens, so containers carry their `urls`,

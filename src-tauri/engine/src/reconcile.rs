@@ -4,7 +4,7 @@
 //! (a create, a copy, a delete) is finished or marked failed.
 
 use crate::Engine;
-use crate::error::Result;
+use crate::error::{EngineError, Result};
 use hoody_model::{Container, ContainerStatus, Trigger};
 use hoody_runtime::RuntimeState;
 
@@ -24,7 +24,11 @@ impl Engine {
                 tracing::warn!(container = %id, "cannot reconcile it with the runtime: {e}");
                 if status.is_transitional() {
                     let error = format!("the engine could not finish its work on the container after a restart: {e}");
-                    self.record_status(&c, ContainerStatus::Failed, Some(error), Trigger::Reconcile).await?;
+                    match self.record_status(&c, ContainerStatus::Failed, Some(error), Trigger::Reconcile).await {
+                        // A full disk keeps the record for the next start, not the engine down.
+                        Err(EngineError::NoSpace(why)) => tracing::warn!(container = %id, "not recorded: {why}"),
+                        other => drop(other?),
+                    }
                 }
             }
         }

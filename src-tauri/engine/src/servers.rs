@@ -17,6 +17,7 @@ impl Engine {
         let runtime = &self.inner.runtime;
         let reason = runtime.unavailable_reason();
         let host = hoody_runtime::host::facts();
+        let room = self.inner.space.room();
         Ok(vec![Server {
             id: self.inner.server.id.clone(),
             name: self.inner.server.name.clone(),
@@ -27,6 +28,8 @@ impl Engine {
             runtime: reason.is_none().then(|| runtime.name().to_owned()),
             runtime_unavailable_reason: reason,
             container_count: self.inner.store.count_containers().await?,
+            disk_free_bytes: room.map(|r| r.free),
+            disk_total_bytes: room.map(|r| r.total),
             created_at: self.inner.server.created_at,
         }])
     }

@@ -41,6 +41,7 @@ impl Engine {
         if self.snapshots(caller, id).await?.iter().any(|s| s.name == name) {
             return Err(hoody_store::StoreError::DuplicateSnapshot { name }.into());
         }
+        self.inner.space.check(&format!("a snapshot of {}", c.name), 0)?;
         let snapshot_id = SnapshotId::generate();
         let size_bytes = self.inner.runtime.snapshot(&c, &snapshot_id).await?;
         let snapshot =
@@ -70,8 +71,10 @@ impl Engine {
 
     pub async fn delete_snapshot(&self, caller: &Principal, id: &ContainerId, name: &str) -> Result<Snapshot> {
         let snapshot = self.snapshot_named(caller, id, name).await?;
+        self.inner.space.make_room();
         self.inner.runtime.delete_snapshot(&snapshot.id).await?;
         self.inner.store.delete_snapshot(&snapshot.id).await?;
+        self.inner.space.replenish();
         Ok(snapshot)
     }
 

@@ -165,6 +165,14 @@ fn io_error(e: &io::Error) -> Response<Body> {
         PermissionDenied => StatusCode::FORBIDDEN,
         AlreadyExists | DirectoryNotEmpty => StatusCode::CONFLICT,
         FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        StorageFull | QuotaExceeded => {
+            return refuse(
+                StatusCode::INSUFFICIENT_STORAGE,
+                &format!(
+                    "no room for it: the disk that holds the container's files is full ({e}); nothing was written. Delete files, or containers, snapshots or images on its server, and try again"
+                ),
+            );
+        }
         InvalidInput | IsADirectory | NotADirectory => StatusCode::BAD_REQUEST,
         _ if e.raw_os_error() == Some(40) => StatusCode::BAD_REQUEST, // ELOOP: a symlink as the last component
         _ => StatusCode::INTERNAL_SERVER_ERROR,

@@ -35,6 +35,9 @@ pub enum ErrorCode {
     RuntimeFailed,
     /// The route exists but this build cannot do it yet; the message says what is missing.
     NotImplemented,
+    /// The data directory's disk has no room for the work; the message names the directory
+    /// and the space missing. Nothing was changed; it works again once space is freed.
+    InsufficientStorage,
     Internal,
 }
 
@@ -63,6 +66,7 @@ impl ErrorCode {
             ForbiddenRealm => 403,
             RuntimeUnavailable => 503,
             NotImplemented => 501,
+            InsufficientStorage => 507,
             RuntimeFailed | Internal => 500,
         }
     }
@@ -93,6 +97,7 @@ impl ErrorCode {
             Self::RuntimeUnavailable => "runtime_unavailable",
             Self::RuntimeFailed => "runtime_failed",
             Self::NotImplemented => "not_implemented",
+            Self::InsufficientStorage => "insufficient_storage",
             Self::Internal => "internal",
         }
     }

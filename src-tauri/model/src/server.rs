@@ -26,6 +26,15 @@ pub struct Server {
     /// Why containers cannot run here, when `runtime` is null.
     pub runtime_unavailable_reason: Option<String>,
     pub container_count: u32,
+    /// Free room on the disk of its data directory (for its unprivileged users), when it
+    /// tells: containers, snapshots and images live there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub disk_free_bytes: Option<u64>,
+    /// The size of that disk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub disk_total_bytes: Option<u64>,
     #[ts(type = "string")]
     pub created_at: DateTime<Utc>,
 }

@@ -154,19 +154,68 @@ impl RootDir {
     /// Writes `bytes` to the file (created if missing; its directory must exist), replacing
     /// its contents or appending. A symlink as the last component is refused.
     /// `permissions` (like 0o755) are applied when given.
+    ///
+    /// A write that fails (a full disk) leaves nothing behind: a replacement is written beside
+    /// the file under a temporary name and renamed over it (keeping its owner and mode), and an
+    /// append is cut back to the file's length before it.
     pub fn put(&self, rel: &str, bytes: &[u8], append: bool, permissions: Option<u32>) -> io::Result<()> {
+        use rustix::fs::{AtFlags, FileType};
         let (parent, name) = self.existing_parent(rel)?;
-        let mode = if append { OFlags::APPEND } else { OFlags::TRUNC };
+        let existing = match rustix::fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => Some(stat),
+            Err(rustix::io::Errno::NOENT) => None,
+            Err(e) => return Err(e.into()),
+        };
+        match existing.map(|st| FileType::from_raw_mode(st.st_mode)) {
+            Some(FileType::Symlink) => return Err(io::Error::from_raw_os_error(40)), // ELOOP, as O_NOFOLLOW says it
+            Some(FileType::Directory) => return Err(io::Error::from(io::ErrorKind::IsADirectory)),
+            _ => {}
+        }
+        if append && existing.is_some() {
+            let fd = rustix::fs::openat(
+                &parent,
+                name,
+                OFlags::WRONLY | OFlags::APPEND | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            )?;
+            let before = rustix::fs::fstat(&fd)?.st_size as u64;
+            if let Some(bits) = permissions {
+                rustix::fs::fchmod(&fd, Mode::from_raw_mode(bits & 0o7777))?;
+            }
+            let mut file = std::fs::File::from(fd);
+            return file.write_all(bytes).inspect_err(|_| {
+                let _ = file.set_len(before);
+            });
+        }
+        let temp = format!(".{name}.{}.partial", hoody_model::ids::random_hex(4));
         let fd = rustix::fs::openat(
             &parent,
-            name,
-            OFlags::WRONLY | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC | mode,
+            temp.as_str(),
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
             Mode::from_raw_mode(0o644),
         )?;
-        if let Some(bits) = permissions {
-            rustix::fs::fchmod(&fd, Mode::from_raw_mode(bits & 0o7777))?;
+        let written = (|| {
+            if let Some(old) = &existing {
+                // The file it replaces keeps its owner and mode.
+                rustix::fs::fchown(
+                    &fd,
+                    Some(rustix::fs::Uid::from_raw(old.st_uid)),
+                    Some(rustix::fs::Gid::from_raw(old.st_gid)),
+                )?;
+                rustix::fs::fchmod(&fd, Mode::from_raw_mode(old.st_mode & 0o7777))?;
+            }
+            if let Some(bits) = permissions {
+                rustix::fs::fchmod(&fd, Mode::from_raw_mode(bits & 0o7777))?;
+            }
+            let mut file = std::fs::File::from(fd);
+            file.write_all(bytes)?;
+            rustix::fs::renameat(&parent, temp.as_str(), &parent, name)?;
+            Ok::<(), io::Error>(())
+        })();
+        if written.is_err() {
+            let _ = rustix::fs::unlinkat(&parent, temp.as_str(), AtFlags::empty());
         }
-        std::fs::File::from(fd).write_all(bytes)
+        written
     }
 
     /// Makes one directory (its parent must exist).

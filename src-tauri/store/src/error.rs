@@ -7,7 +7,10 @@ pub enum StoreError {
     #[error("cannot create the data directory {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+    /// The database's disk is full (SQLITE_FULL, ENOSPC, EDQUOT): nothing was written.
+    #[error("the database cannot grow: {0}")]
+    Full(String),
     #[error("cannot bring the database schema up to date: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// A row holds a value the model refuses; the file was edited by hand or is damaged.
@@ -28,7 +31,32 @@ pub enum StoreError {
     StatusChanged { actual: hoody_model::ContainerStatus },
 }
 
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if disk_full(&e) { Self::Full(e.to_string()) } else { Self::Database(e) }
+    }
+}
+
+/// Whether SQLite failed for want of space (its code 13, SQLITE_FULL, or an I/O error of a
+/// full disk or quota).
+fn disk_full(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| code == "13"),
+        sqlx::Error::Io(io) => matches!(io.raw_os_error(), Some(28 | 122)),
+        _ => false,
+    }
+}
+
 impl StoreError {
+    /// Whether the error is a full disk.
+    pub fn is_full(&self) -> bool {
+        match self {
+            Self::Full(_) => true,
+            Self::Migrate(sqlx::migrate::MigrateError::Execute(e)) => disk_full(e),
+            _ => false,
+        }
+    }
+
     pub(crate) fn corrupt(what: &'static str, detail: impl std::fmt::Display) -> Self {
         Self::Corrupt { what, detail: detail.to_string() }
     }
@@ -47,5 +75,5 @@ pub(crate) fn container_conflict(err: sqlx::Error, name: &str) -> StoreError {
             return StoreError::DuplicateName { name: name.to_owned() };
         }
     }
-    StoreError::Database(err)
+    StoreError::from(err)
 }

@@ -35,7 +35,10 @@ impl Store {
             }
         };
         // The name may be changed by configuration between runs; the id never changes.
-        sqlx::query!("UPDATE servers SET name = ? WHERE id = ?", name, server_id).execute(&mut *tx).await?;
+        // Only when it changed: a start on a full disk writes nothing here.
+        sqlx::query!("UPDATE servers SET name = ? WHERE id = ? AND name <> ?", name, server_id, name)
+            .execute(&mut *tx)
+            .await?;
         let row = sqlx::query!("SELECT id, name, created_at FROM servers WHERE id = ?", server_id)
             .fetch_one(&mut *tx)
             .await?;

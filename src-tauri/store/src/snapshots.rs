@@ -47,7 +47,7 @@ impl Store {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::DuplicateSnapshot { name: s.name.clone() }
             }
-            _ => StoreError::Database(e),
+            _ => StoreError::from(e),
         })?;
         Ok(())
     }

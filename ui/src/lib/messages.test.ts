@@ -15,6 +15,11 @@ describe("messages from codes", () => {
     expect(messageFor(e)).toBe(e.message);
   });
 
+  it("says where the disk is full and how much room is missing, as the server measured it", () => {
+    const e = new BackendError(507, "insufficient_storage", "creating web needs about 3 MiB on the data directory /d, which has 1 MiB free of 64 MiB: 2 MiB more is needed.");
+    expect(messageFor(e)).toBe(e.message);
+  });
+
   it("shows what it does not know as it came", () => {
     expect(messageFor(new BackendError(418, "teapot", "short and stout"))).toBe("short and stout");
     expect(messageFor(new Error("offline"))).toBe("offline");

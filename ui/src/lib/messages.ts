@@ -4,7 +4,8 @@
 import type { ErrorCode } from "./bindings/ErrorCode";
 import { BackendError } from "./backend/backend";
 
-/** Codes whose server message is the rule the input broke, shown as it is. */
+/** Codes whose server message is shown as it is: the rule the input broke, or (a full disk)
+ *  which data directory has how much room, how much more is needed and what to delete. */
 const RULES: readonly string[] = [
   "invalid_request",
   "invalid_id",
@@ -17,6 +18,7 @@ const RULES: readonly string[] = [
   "invalid_pagination",
   "unknown_realm",
   "immutable_field",
+  "insufficient_storage",
 ];
 
 /** For every other code: what happened, and what to do. */

@@ -28,6 +28,12 @@ macro_rules! operations {
                 #[doc = $summary]
                 async fn $name(&self, $($param: $ptype,)* query: $query, body: $body) -> $crate::Result<$answer>;
             )*
+
+            /// An error of any operation, told with what this server knows of its cause (a
+            /// full disk names the data directory and the space missing).
+            fn explain(&self, error: $crate::EngineError) -> $crate::EngineError {
+                error
+            }
         }
 
         impl Request {
@@ -54,7 +60,7 @@ macro_rules! operations {
             pub async fn send_to<S: Server + ?Sized>(self, server: &S) -> $crate::Result<serde_json::Value> {
                 match self {
                     $(Self::$variant { $($param,)* query, body } => {
-                        let answer = server.$name($($param,)* query, body).await?;
+                        let answer = server.$name($($param,)* query, body).await.map_err(|e| server.explain(e))?;
                         Ok(serde_json::to_value(answer).expect("answers serialise to JSON"))
                     })*
                 }

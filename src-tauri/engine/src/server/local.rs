@@ -29,6 +29,10 @@ impl LocalServer {
 
 #[async_trait::async_trait]
 impl Server for LocalServer {
+    fn explain(&self, error: crate::EngineError) -> crate::EngineError {
+        self.engine.explain(error)
+    }
+
     async fn create_project(&self, _: (), body: ProjectCreate) -> Result<Project> {
         self.engine.create_project(&self.caller, body).await
     }

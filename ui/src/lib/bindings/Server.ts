@@ -13,4 +13,13 @@ runtime: string | null,
 /**
  * Why containers cannot run here, when `runtime` is null.
  */
-runtime_unavailable_reason: string | null, container_count: number, created_at: string, };
+runtime_unavailable_reason: string | null, container_count: number, 
+/**
+ * Free room on the disk of its data directory (for its unprivileged users), when it
+ * tells: containers, snapshots and images live there.
+ */
+disk_free_bytes?: number, 
+/**
+ * The size of that disk.
+ */
+disk_total_bytes?: number, created_at: string, };
