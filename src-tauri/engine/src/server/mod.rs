@@ -105,7 +105,7 @@ operations! {
     create_container => CreateContainer: POST "/projects/{id}/containers" { id: ProjectId }
         query: (), body: ContainerCreate,
         answers 201 "Container created successfully" Container,
-        errors [400, 401, 403, 404, 409, 503];
+        errors [400, 401, 403, 404, 409, 503, 507];
     "List containers"
     list_containers => ListContainers: GET "/containers/" {}
         query: ContainerListQuery, body: (),
@@ -135,7 +135,7 @@ operations! {
     copy_container => CopyContainer: POST "/containers/{id}/copy" { id: ContainerId }
         query: (), body: (),
         answers 201 "Container copy started" Container,
-        errors [400, 401, 404, 409, 501, 503];
+        errors [400, 401, 404, 409, 501, 503, 507];
     "List snapshots"
     list_snapshots => ListSnapshots: GET "/containers/{id}/snapshots" { id: ContainerId }
         query: (), body: (),
@@ -145,7 +145,7 @@ operations! {
     create_snapshot => CreateSnapshot: POST "/containers/{id}/snapshots" { id: ContainerId }
         query: (), body: SnapshotCreate,
         answers 201 "Snapshot created successfully" Snapshot,
-        errors [400, 401, 404, 409, 501, 503];
+        errors [400, 401, 404, 409, 501, 503, 507];
     "Restore a snapshot"
     restore_snapshot => RestoreSnapshot: PATCH | PUT "/containers/{id}/snapshots/{name}" { id: ContainerId, name: String }
         query: (), body: (),
@@ -200,17 +200,17 @@ operations! {
     pull_image => PullImage: POST "/images/import/{id}" { id: String }
         query: (), body: (),
         answers 202 "Image download started" Image,
-        errors [400, 401, 403, 404, 409];
+        errors [400, 401, 403, 404, 409, 507];
     "Build a Debian image (debian/11, 12 or 13) on the server with debootstrap (in the background)"
     build_image => BuildImage: POST "/images/build/{id}" { id: String }
         query: (), body: ImageBuild,
         answers 202 "Image build started" Image,
-        errors [400, 401, 403, 503];
+        errors [400, 401, 403, 503, 507];
     "Import a rootfs tarball that is on the server (in the background)"
     import_image => ImportImage: POST "/images/user/{id}" { id: String }
         query: (), body: ImageImport,
         answers 202 "Image import started" Image,
-        errors [400, 401, 403, 503];
+        errors [400, 401, 403, 503, 507];
     "Delete an image this server holds (or dismiss a failed download, build or import)"
     delete_image => DeleteImage: DELETE "/images/user/{id}" { id: String }
         query: (), body: (),
