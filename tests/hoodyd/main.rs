@@ -9,6 +9,7 @@ mod escape;
 mod images;
 mod process;
 mod proxy;
+mod recover;
 mod rootless;
 mod sqlite;
 mod terminal;

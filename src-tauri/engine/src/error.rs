@@ -27,6 +27,9 @@ pub enum EngineError {
     /// [`explain`](crate::Engine::explain) adds where and how much is missing).
     #[error("{0}")]
     NoSpace(String),
+    /// The database is missing or damaged; the message gives both ways back (`hoodyd recover`).
+    #[error("{0}")]
+    NeedsRecovery(String),
     /// Another server's answer: its refusal, or why it gave none.
     #[error("{message}")]
     Remote { code: ErrorCode, message: String },
@@ -44,6 +47,7 @@ impl EngineError {
             Self::NotImplemented(_) => ErrorCode::NotImplemented,
             Self::Store(_) => ErrorCode::Internal,
             Self::NoSpace(_) => ErrorCode::InsufficientStorage,
+            Self::NeedsRecovery(_) => ErrorCode::Internal,
             Self::Remote { code, .. } => *code,
         }
     }

@@ -24,6 +24,8 @@ impl Engine {
         reason: Option<String>,
         trigger: Option<Trigger>,
     ) {
+        // Every change of a container passes here: its record on disk follows it.
+        self.inner.records.container(c);
         // No subscriber is fine: nobody is listening.
         let _ = self.inner.events.send(ContainerEvent {
             kind,

@@ -7,6 +7,7 @@
 //! operation with a clear "runtime unavailable" error.
 
 mod auth;
+pub mod backups;
 mod containers;
 mod copy;
 mod error;
@@ -19,6 +20,8 @@ mod locks;
 mod projects;
 mod realms;
 mod reconcile;
+pub mod records;
+pub mod recover;
 pub mod server;
 mod servers;
 
@@ -76,6 +79,10 @@ struct Inner {
     image_jobs: images::ImageJobs,
     /// The data directory's disk: its room and reserve (space.rs).
     space: space::Space,
+    /// The database's contents as files, for `hoodyd recover` (records.rs).
+    records: records::Records,
+    /// Held while the engine lives: one engine per data directory.
+    _lock: recover::DataDirLock,
 }
 
 /// How often expired snapshots are looked for.
@@ -94,6 +101,9 @@ impl Engine {
     /// Opens the store in the data directory, registers this machine as the local server and
     /// reconciles the store with the runtime.
     pub async fn start(config: EngineConfig, runtime: Arc<dyn ContainerRuntime>) -> Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| EngineError::Runtime(format!("cannot create {}: {e}", config.data_dir.display())))?;
+        let lock = recover::DataDirLock::take(&config.data_dir)?;
         let space = space::Space::new(&config.data_dir);
         // On a full disk the reserve makes room for opening the database and for the records
         // of the start: the engine starts, reads and deletes work, writes answer 507.
@@ -102,8 +112,26 @@ impl Engine {
             EngineError::NoSpace(detail) => EngineError::NoSpace(space.explain(&detail)),
             other => other,
         };
-        let store = Store::open(&config.data_dir).await.map_err(|e| full(e.into()))?;
+        let records = records::Records::new(&config.data_dir);
+        let db = config.data_dir.join(hoody_store::DB_FILE);
+        if !db.exists() && records.exist() {
+            let what =
+                format!("{} is missing, but the data directory holds the records of its containers", db.display());
+            return Err(EngineError::NeedsRecovery(recover::ways_back(&config.data_dir, &what)));
+        }
+        let store = match Store::open(&config.data_dir).await {
+            Ok(store) => store,
+            Err(e) if e.is_damaged() => {
+                let what = format!("{} is damaged ({e})", db.display());
+                return Err(EngineError::NeedsRecovery(recover::ways_back(&config.data_dir, &what)));
+            }
+            Err(e) => return Err(full(e.into())),
+        };
         let server = store.local_server(&config.server_name, now()).await.map_err(|e| full(e.into()))?;
+        if !records.exist() {
+            records::write_all(&store, &records).await?;
+        }
+        records.server(&server);
         let (events, _) = broadcast::channel(1024);
         let engine = Self {
             inner: Arc::new(Inner {
@@ -120,12 +148,14 @@ impl Engine {
                 exit_watchers: std::sync::Mutex::default(),
                 image_jobs: images::ImageJobs::default(),
                 space,
+                records,
+                _lock: lock,
             }),
         };
         engine.forward_progress();
         engine.reconcile().await?;
         engine.watch_running().await?;
-        engine.spawn_snapshot_expiry();
+        engine.spawn_housekeeping();
         engine.spawn_refill();
         engine.inner.space.replenish();
         Ok(engine)
@@ -160,15 +190,24 @@ impl Engine {
         self.inner.tasks.wait().await;
     }
 
-    /// Deletes expired snapshots now and then every [`EXPIRY_SWEEP`].
-    fn spawn_snapshot_expiry(&self) {
+    /// The engine's chores, now and then on their clocks: expired snapshots deleted every
+    /// [`EXPIRY_SWEEP`], a backup of the database every [`backups::EVERY`].
+    fn spawn_housekeeping(&self) {
         let engine = self.clone();
         let sweeper = tokio::spawn(async move {
             let mut every = tokio::time::interval(EXPIRY_SWEEP);
+            let mut last_backup: Option<std::time::Instant> = None;
             loop {
                 every.tick().await;
                 if let Err(e) = engine.expire_snapshots().await {
                     tracing::warn!("snapshot expiry: {e}");
+                }
+                if last_backup.is_none_or(|at| at.elapsed() >= backups::EVERY) {
+                    last_backup = Some(std::time::Instant::now());
+                    match engine.backup().await {
+                        Ok(path) => tracing::debug!("database backed up to {}", path.display()),
+                        Err(e) => tracing::warn!("no backup of the database this time: {e}"),
+                    }
                 }
             }
         });

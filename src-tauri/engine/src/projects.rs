@@ -29,7 +29,9 @@ impl Engine {
             created_at: now,
             updated_at: now,
         };
-        Ok(self.inner.store.insert_project(&project).await?)
+        let project = self.inner.store.insert_project(&project).await?;
+        self.inner.records.project(&project);
+        Ok(project)
     }
 
     /// The project, if it exists and the caller may see it (else NotFound: a scoped caller
@@ -68,7 +70,9 @@ impl Engine {
             }
         }
         project.updated_at = crate::now();
-        Ok(self.inner.store.update_project(&project).await?)
+        let project = self.inner.store.update_project(&project).await?;
+        self.inner.records.project(&project);
+        Ok(project)
     }
 
     /// Deletes the project and, first, each of its containers (stopping running ones).
@@ -78,6 +82,7 @@ impl Engine {
             self.delete_container_unchecked(&container).await?;
         }
         self.inner.store.delete_project(id, crate::now()).await?;
+        self.inner.records.project_gone(id);
         Ok(project)
     }
 }

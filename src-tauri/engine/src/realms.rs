@@ -12,6 +12,7 @@ impl Engine {
         }
         let realm = Realm { id: RealmId::generate(), name, created_at: crate::now() };
         self.inner.store.insert_realm(&realm).await?;
+        self.inner.records.realm(&realm);
         Ok(realm)
     }
 

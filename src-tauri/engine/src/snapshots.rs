@@ -50,6 +50,7 @@ impl Engine {
             let _ = self.inner.runtime.delete_snapshot(&snapshot.id).await;
             return Err(e.into());
         }
+        self.inner.records.snapshot(&snapshot);
         Ok(snapshot)
     }
 
@@ -74,6 +75,7 @@ impl Engine {
         self.inner.space.make_room();
         self.inner.runtime.delete_snapshot(&snapshot.id).await?;
         self.inner.store.delete_snapshot(&snapshot.id).await?;
+        self.inner.records.snapshot_gone(&snapshot);
         self.inner.space.replenish();
         Ok(snapshot)
     }
@@ -97,6 +99,7 @@ impl Engine {
         for id in &expired {
             self.inner.runtime.delete_snapshot(id).await?;
             self.inner.store.delete_snapshot(id).await?;
+            self.inner.records.snapshot_id_gone(id);
             tracing::info!(snapshot = %id, "expired");
         }
         Ok(expired.len())

@@ -59,6 +59,16 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Rebuild a lost or damaged database of a data directory (with no engine running on it):
+    /// from the records of its projects, containers and snapshots, or from a backup. The old
+    /// database is kept aside.
+    Recover {
+        #[command(flatten)]
+        data: DataDir,
+        /// Put back a backup instead: `latest`, or a file from DIR/backups.
+        #[arg(long, value_name = "FILE|latest")]
+        from_backup: Option<String>,
+    },
     /// As root, once: what an engine run by USER needs (packages, a subordinate id range, a
     /// runtime directory, cgroups of its own). Idempotent; prints what it changes.
     HostSetup {
@@ -165,6 +175,7 @@ fn main() -> Result<()> {
             Command::Token { command: TokenCommand::Create { realms, name, data } } => {
                 create_token(&data.resolve()?, realms, name).await
             }
+            Command::Recover { data, from_backup } => recover(&data.resolve()?, from_backup).await,
             Command::HostSetup { user } => {
                 let changes = hoody_runtime::host_setup(&user)?;
                 if changes.is_empty() {
@@ -177,6 +188,32 @@ fn main() -> Result<()> {
             }
         }
     })
+}
+
+async fn recover(data_dir: &Path, from_backup: Option<String>) -> Result<()> {
+    match from_backup {
+        None => {
+            let report = hoody_engine::recover::recover(data_dir).await?;
+            println!("{report}");
+        }
+        Some(which) => {
+            let backup = match which.as_str() {
+                "latest" => hoody_engine::backups::backups(data_dir)
+                    .into_iter()
+                    .next()
+                    .with_context(|| format!("{} holds no backup", data_dir.join("backups").display()))?,
+                file => PathBuf::from(file),
+            };
+            if let Some(aside) = hoody_engine::recover::restore_backup(data_dir, &backup)? {
+                println!("the old database is kept as {}", aside.display());
+            }
+            println!(
+                "the database is the backup {} again: what changed after it was taken is not in it (`hoodyd recover` without --from-backup rebuilds from the records instead)",
+                backup.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 struct Listen {

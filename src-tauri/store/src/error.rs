@@ -47,7 +47,20 @@ fn disk_full(e: &sqlx::Error) -> bool {
     }
 }
 
+/// Whether SQLite found the file damaged or not a database at all (SQLITE_CORRUPT, SQLITE_NOTADB).
+fn damaged(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|code| code == "11" || code == "26"))
+}
+
 impl StoreError {
+    /// Whether the database file is damaged (or not a database): it needs `hoodyd recover`.
+    pub fn is_damaged(&self) -> bool {
+        match self {
+            Self::Database(e) | Self::Migrate(sqlx::migrate::MigrateError::Execute(e)) => damaged(e),
+            _ => false,
+        }
+    }
+
     /// Whether the error is a full disk.
     pub fn is_full(&self) -> bool {
         match self {

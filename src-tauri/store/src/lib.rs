@@ -65,6 +65,14 @@ impl Store {
         Ok(Self { writer, reader, path })
     }
 
+    /// Writes a consistent copy of the live database to `to` (SQLite's `VACUUM INTO`: one
+    /// read snapshot, writers not held up). `to` must not exist.
+    pub async fn backup_to(&self, to: &Path) -> Result<()> {
+        let target = to.to_str().ok_or_else(|| StoreError::corrupt("backup path", "not UTF-8"))?;
+        sqlx::query("VACUUM INTO ?").bind(target).execute(&self.reader).await?;
+        Ok(())
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -4,7 +4,7 @@ use crate::rows::{id, ms, time};
 use chrono::{DateTime, Utc};
 use hoody_model::ServerId;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ServerRecord {
     pub id: ServerId,
     pub name: String,
@@ -14,6 +14,20 @@ pub struct ServerRecord {
 const LOCAL_SERVER_KEY: &str = "local_server_id";
 
 impl Store {
+    /// Makes `server` this engine's server (rebuilding a database: the id containers name).
+    pub async fn adopt_server(&self, server: &ServerRecord) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        let (id, created) = (server.id.as_str(), ms(server.created_at));
+        sqlx::query!("INSERT INTO servers (id, name, created_at) VALUES (?, ?, ?)", id, server.name, created)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query!("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", LOCAL_SERVER_KEY, id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The server this engine runs on, created with `name` on first use.
     pub async fn local_server(&self, name: &str, now: DateTime<Utc>) -> Result<ServerRecord> {
         let mut tx = self.writer.begin().await?;
