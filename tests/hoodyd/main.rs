@@ -7,6 +7,7 @@ mod disk_full;
 mod display;
 mod escape;
 mod images;
+mod kill;
 mod process;
 mod proxy;
 mod recover;

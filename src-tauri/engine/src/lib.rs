@@ -154,6 +154,9 @@ impl Engine {
         };
         engine.forward_progress();
         engine.reconcile().await?;
+        if let Err(e) = engine.tidy().await {
+            tracing::warn!("cannot tidy what interrupted work left: {e}");
+        }
         engine.watch_running().await?;
         engine.spawn_housekeeping();
         engine.spawn_refill();

@@ -35,6 +35,29 @@ impl Engine {
         Ok(())
     }
 
+    /// Removes what interrupted work left that no record names (half-made imports, the files
+    /// of a container or snapshot whose record never came or is gone), so that store, runtime
+    /// and disk agree. A database that never recorded a container beside container files is
+    /// not a reason to delete them (it is a new or replaced database: `hoodyd recover`).
+    pub(crate) async fn tidy(&self) -> Result<()> {
+        let store = &self.inner.store;
+        let containers: std::collections::HashSet<_> =
+            store.container_statuses().await?.into_iter().map(|(id, _)| id).collect();
+        let snapshots = store.snapshot_ids().await?.into_iter().collect();
+        let has_files = std::fs::read_dir(self.inner.data_dir.join("runtime/containers"))
+            .is_ok_and(|mut d| d.any(|e| e.is_ok_and(|e| !e.file_name().to_string_lossy().starts_with("pool-"))));
+        if !store.ever_had_containers().await? && has_files {
+            tracing::warn!(
+                "container files without any record in the database: left alone (hoodyd recover rebuilds it)"
+            );
+            return Ok(());
+        }
+        for removed in self.inner.runtime.tidy(&containers, &snapshots).await? {
+            tracing::info!("after a restart: removed {removed}");
+        }
+        Ok(())
+    }
+
     async fn reconcile_one(&self, c: &Container, rebooted: bool) -> Result<()> {
         let runtime = &self.inner.runtime;
         if c.status == ContainerStatus::Deleting {

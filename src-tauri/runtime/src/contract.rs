@@ -128,6 +128,16 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     async fn import_image(&self, alias: &str, _tarball: &std::path::Path, _description: &str) -> Result<Image> {
         Err(RuntimeError::Unavailable(format!("{} cannot import {alias}: it imports no images", self.name())))
     }
+    /// After a restart: removes what an interrupted operation left and no record names —
+    /// half-made imports, container files whose container is not in `containers`, snapshot
+    /// files not in `snapshots`. Answers what it removed, in words.
+    async fn tidy(
+        &self,
+        _containers: &std::collections::HashSet<ContainerId>,
+        _snapshots: &std::collections::HashSet<SnapshotId>,
+    ) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
     /// Deletes `alias` from the store (and the image when nothing else names or uses it).
     async fn remove_image(&self, alias: &str) -> Result<()> {
         Err(RuntimeError::UnknownImage(format!("image {alias} is not in this server's image store")))

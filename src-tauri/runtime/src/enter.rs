@@ -57,6 +57,9 @@ pub struct Setup<'a> {
     pub overlay: Option<Overlay<'a>>,
     /// Shows the bundle at `MOUNTPOINT/bundle` and runs the program there (see hoody-enter).
     pub bundle: Option<(&'a Path, &'a Path)>,
+    /// The program is killed when the engine's thread that runs it dies (file work a blocked
+    /// thread waits for: never a process that must outlive the call).
+    pub die_with_parent: bool,
 }
 
 /// An overlay the namespace mounts for the program (its mount is gone with the namespace).
@@ -93,7 +96,7 @@ impl Enter {
     /// Runs `program` as the containers' root: what it creates belongs to container root,
     /// and it may read, change and remove any container file.
     pub fn as_container_root(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        self.userns(View::ContainerRoot, &Setup::default(), program)
+        self.userns(View::ContainerRoot, &Setup { die_with_parent: true, ..Setup::default() }, program)
     }
 
     /// Runs `program` in a fresh namespace of the given view, set up first as `setup` says.
@@ -121,6 +124,9 @@ impl Enter {
         if let Some(o) = &setup.overlay {
             command.arg("--overlay-lower").arg(o.lower).arg("--overlay-upper").arg(o.upper);
             command.arg("--overlay-work").arg(o.work).arg("--overlay-target").arg(o.target);
+        }
+        if setup.die_with_parent {
+            command.arg("--die-with-parent");
         }
         if let Some((bundle, mountpoint)) = setup.bundle {
             command.arg("--bundle").arg(bundle).arg("--bundle-mountpoint").arg(mountpoint);

@@ -369,7 +369,7 @@ impl LocalRuntime {
     async fn write_identity(&self, overlay: &Overlay<'_>, init: InitKind, boot: &BootSpec) -> Result<()> {
         let mut command = self.files.enter()?.userns(
             View::ContainerRoot,
-            &Setup { own: vec![overlay.upper], overlay: Some(overlay.clone()), bundle: None },
+            &Setup { own: vec![overlay.upper], overlay: Some(overlay.clone()), ..Setup::default() },
             self.files.enter()?.binary(),
         );
         command.arg("identity").arg("--root").arg(overlay.target).args(["--init", init.as_str()]);
@@ -584,6 +584,13 @@ fn made_from(layout: &Layout, fingerprint: &str) -> Vec<String> {
 }
 
 /// Runs blocking file work off the async runtime.
+/// The names in `dir` (none when it does not exist).
+fn dir_names(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|d| d.flatten().filter_map(|e| e.file_name().into_string().ok()).collect())
+        .unwrap_or_default()
+}
+
 pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
@@ -794,6 +801,36 @@ impl ContainerRuntime for LocalRuntime {
         let (images, alias, tarball, description) =
             (self.images.clone(), alias.to_owned(), tarball.to_owned(), description.to_owned());
         blocking(move || images.import_tarball(&alias, &tarball, &description)).await
+    }
+
+    async fn tidy(
+        &self,
+        containers: &std::collections::HashSet<ContainerId>,
+        snapshots: &std::collections::HashSet<SnapshotId>,
+    ) -> Result<Vec<String>> {
+        let mut removed = Vec::new();
+        let files = self.files.clone();
+        let staging = self.layout.staging();
+        if std::fs::read_dir(&staging).is_ok_and(|mut d| d.next().is_some()) {
+            blocking(move || files.remove_tree(&staging)).await?;
+            removed.push("half-made imports (staging)".to_owned());
+        }
+        for name in dir_names(&self.layout.containers()) {
+            // Warm pool members belong to the pool, which refills and reaps them.
+            let Ok(id) = ContainerId::parse(&name) else { continue };
+            if !containers.contains(&id) {
+                self.destroy(&id).await?;
+                removed.push(format!("the files of container {id}, which no record names"));
+            }
+        }
+        for name in dir_names(&self.layout.snapshots()) {
+            let Ok(id) = SnapshotId::parse(&name) else { continue };
+            if !snapshots.contains(&id) {
+                self.delete_snapshot(&id).await?;
+                removed.push(format!("the files of snapshot {id}, which no record names"));
+            }
+        }
+        Ok(removed)
     }
 
     async fn remove_image(&self, alias: &str) -> Result<()> {

@@ -70,6 +70,18 @@ impl Store {
 }
 
 impl Store {
+    /// Every snapshot's id, of any container.
+    pub async fn snapshot_ids(&self) -> Result<Vec<SnapshotId>> {
+        let rows = sqlx::query_scalar!("SELECT id FROM snapshots").fetch_all(&self.reader).await?;
+        rows.iter().map(|r| id("snapshot id", r)).collect()
+    }
+
+    /// Whether any container was ever recorded (deleted ones included).
+    pub async fn ever_had_containers(&self) -> Result<bool> {
+        let n = sqlx::query_scalar!(r#"SELECT COUNT(*) AS "n!: i64" FROM containers"#).fetch_one(&self.reader).await?;
+        Ok(n > 0)
+    }
+
     pub async fn count_containers(&self) -> Result<u32> {
         let n = sqlx::query_scalar!(r#"SELECT COUNT(*) AS "n!: i64" FROM containers WHERE status <> 'deleted'"#)
             .fetch_one(&self.reader)
