@@ -108,3 +108,34 @@ fn deep_links_reach_the_running_app() {
     let deleted = tokio::runtime::Runtime::new().unwrap().block_on(serve.client().delete_container(&id));
     assert_eq!(deleted.unwrap().status, ContainerStatus::Deleted);
 }
+
+/// A damaged database: the app does not vanish; its window says the engine did not start and
+/// gives both ways back (the UI reports what it shows), and closing it quits the app.
+#[test]
+fn a_damaged_database_is_told_in_the_window_with_the_ways_back() {
+    let user = test_user();
+    let desktop = session::Session::start(130, user);
+    let (_scratch, dirs) = desktop.dirs(&["data", "home", "bin"]);
+    let (data, home, bin) = (&dirs[0], &dirs[1], &dirs[2]);
+    std::fs::write(data.join("hoody.db"), b"overwritten: this is no database any more").unwrap();
+    user.give(&data.join("hoody.db"));
+    let app_binary = user.provide(&app());
+    let mut app = Guard(
+        desktop
+            .command(&app_binary, home, bin)
+            .env("HOODY_DATA_DIR", data)
+            .env("HOODY_PROXY_LISTEN", "127.0.0.1:0")
+            .env("HOODY_API_LISTEN", "127.0.0.1:0")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("the window showing the failure", Duration::from_secs(60), || {
+        log_text(data).contains("showing=\"the engine's failure\"")
+    });
+    let log = log_text(data);
+    assert!(log.contains("the engine did not start") && log.contains("is damaged"), "{log}");
+    assert!(log.contains("hoodyd recover --data-dir"), "the way back is named: {log}");
+    assert!(app.0.try_wait().unwrap().is_none(), "the app stays open to say so");
+}

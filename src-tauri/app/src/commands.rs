@@ -112,6 +112,16 @@ pub fn set_start_at_login(on: bool) -> Answer<()> {
 
 /// The UI has drawn its first screen (logged, so start-up can be measured from outside).
 #[tauri::command]
-pub fn ui_ready() {
-    tracing::info!(since_start_ms = crate::STARTED.elapsed().as_millis() as u64, "ui ready");
+pub fn ui_ready(showing: Option<String>) {
+    let showing = showing.as_deref().unwrap_or("the grid");
+    tracing::info!(since_start_ms = crate::STARTED.elapsed().as_millis() as u64, showing, "ui ready");
+}
+
+/// Why the engine did not start, when it did not (the window says so and what to do).
+pub struct StartFailure(pub String);
+
+#[tauri::command]
+pub fn start_failure(app: tauri::AppHandle) -> Option<String> {
+    use tauri::Manager;
+    app.try_state::<StartFailure>().map(|failure| failure.0.clone())
 }

@@ -45,7 +45,16 @@ fn main() {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(move |app| {
             let proxy = listen_address("HOODY_PROXY_LISTEN", 8701);
-            let desktop = tauri::async_runtime::block_on(Desktop::start(&data_dir, proxy))?;
+            let desktop = match tauri::async_runtime::block_on(Desktop::start(&data_dir, proxy)) {
+                Ok(desktop) => desktop,
+                Err(e) => {
+                    // The window still opens, to say why and what to do (a damaged database:
+                    // the two ways back), instead of an app that vanishes.
+                    tracing::error!("the engine did not start: {e}");
+                    app.manage(commands::StartFailure(e.to_string()));
+                    return Ok(());
+                }
+            };
             tracing::info!(data_dir = %data_dir.display(), proxy_port = desktop.proxy_port(), "engine started");
             // This machine's REST API, for the platform's CLI and SDK. Its token comes from the
             // keyring, which may take a while: the window does not wait for it.
@@ -70,8 +79,11 @@ fn main() {
             Ok(())
         })
         .on_window_event(|window, event| {
-            // Closing the window keeps the app (and its containers) in the tray.
-            if let WindowEvent::CloseRequested { api, .. } = event {
+            // Closing the window keeps the app (and its containers) in the tray; an app whose
+            // engine did not start has no tray, and quits.
+            if let WindowEvent::CloseRequested { api, .. } = event
+                && window.try_state::<commands::StartFailure>().is_none()
+            {
                 api.prevent_close();
                 let _ = window.hide();
             }
@@ -89,6 +101,7 @@ fn main() {
             commands::open_service,
             commands::quit,
             commands::ui_ready,
+            commands::start_failure,
             commands::start_at_login,
             commands::set_start_at_login,
         ])

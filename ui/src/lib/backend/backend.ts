@@ -68,7 +68,9 @@ export interface Backend {
   /** Desktop only: quit the app, stopping running containers first or not. */
   quit?(stopRunning: boolean): Promise<void>;
   /** Desktop only: tells the shell the first screen is drawn. */
-  ready?(): Promise<void>;
+  ready?(showing?: string): Promise<void>;
+  /** Why the desktop's engine did not start (a damaged database…), or null when it runs. */
+  startFailure?(): Promise<string | null>;
   /** Desktop only: what the shell asks of the window (deep links, quitting). */
   onDesktop?(handlers: DesktopHandlers): () => void;
 }

@@ -43,7 +43,8 @@ export class TauriBackend extends OperationsBackend implements Backend {
   localApiToken = () => call<string>("local_api_token");
   removeRemote = async (name: string) => void (await call<void>("remove_remote", { name }));
   quit = (stopRunning: boolean) => call<void>("quit", { stopRunning });
-  ready = () => call<void>("ui_ready");
+  ready = (showing?: string) => call<void>("ui_ready", { showing });
+  startFailure = () => call<string | null>("start_failure");
 
   subscribe(listener: Listener) {
     const stops = [
