@@ -1,6 +1,7 @@
 //! `cargo bench -p hoodyd --bench soak` (as root, after `cargo build --release -p hoody-enter`):
 //! 1,000 cycles (HOODY_SOAK_CYCLES) of create → running → stop → start → delete of a busybox
-//! container against one hoodyd. Every 100 cycles it prints the engine's open files, threads
+//! container against one hoodyd. The stop is a forced one (busybox's own shutdown sleeps
+//! seconds; the graceful path differs only in the signal it sends first). Every 100 cycles it prints the engine's open files, threads
 //! and resident memory, and at the end what is left behind: mounts of the data directory,
 //! container cgroups, container and snapshot directories, runc's containers. Long runs must
 //! stay flat: what it prints is the measurement (no assertion on figures).
@@ -98,7 +99,7 @@ async fn run() {
         }
     };
 
-    println!("\nsoak: {cycles} cycles of create → running → stop → start → delete (busybox), hoodyd pid {pid}\n");
+    println!("\nsoak: {cycles} cycles of create → running → force stop → start → delete (busybox), hoodyd pid {pid}\n");
     println!("| cycles | open files | threads | RSS | cycles/s since last row |\n|---:|---:|---:|---:|---:|");
     let (fds, threads, rss) = figures(pid);
     println!("| 0 | {fds} | {threads} | {:.1} MiB | |", rss as f64 / 1024.0);
@@ -111,7 +112,7 @@ async fn run() {
         };
         let id = client.create_container(project.id.as_str(), &req).await.unwrap().id.to_string();
         running(id.clone()).await;
-        client.operate(&id, hoody_model::Operation::Stop).await.unwrap();
+        client.operate(&id, hoody_model::Operation::ForceStop).await.unwrap();
         client.operate(&id, hoody_model::Operation::Start).await.unwrap();
         running(id.clone()).await;
         client.delete_container(&id).await.unwrap();
