@@ -57,11 +57,35 @@ fn fill(file: &Path) -> u64 {
     std::fs::metadata(file).unwrap().len()
 }
 
+/// Free bytes on the disk of `path` (as `stat -f` tells).
+fn free(path: &Path) -> u64 {
+    let out = Command::new("stat").args(["-f", "-c", "%a %S"]).arg(path).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (blocks, size) = text.trim().split_once(' ').unwrap();
+    blocks.parse::<u64>().unwrap() * size.parse::<u64>().unwrap()
+}
+
+/// Fills the disk of `file` until about `leave` bytes are free.
+fn fill_leaving(file: &Path, leave: u64) {
+    let mut out = std::fs::OpenOptions::new().create(true).append(true).open(file).unwrap();
+    let chunk = vec![0x5a_u8; 256 << 10];
+    while free(file.parent().unwrap()) > leave + chunk.len() as u64 {
+        out.write_all(&chunk).unwrap();
+    }
+    out.sync_all().unwrap();
+}
+
 fn assert_507(r: &hoody_client::RawResponse, data_dir: &Path, what: &str) {
     assert_eq!((r.status, r.body["code"].as_str()), (507, Some("insufficient_storage")), "{what}: {}", r.body);
     let message = r.body["message"].as_str().unwrap();
     assert!(message.contains(&data_dir.display().to_string()), "{what} names the data directory: {message}");
     assert!(message.contains("more is needed"), "{what} says how much room is missing: {message}");
+}
+
+async fn snapshot_names(d: &Hoodyd, id: &str) -> Vec<String> {
+    let r = d.client.raw(Method::GET, &format!("/containers/{id}/snapshots"), None).await.unwrap().body;
+    let list = r["data"]["snapshots"].as_array().or(r["data"].as_array()).cloned().unwrap_or_default();
+    list.iter().map(|s| s["name"].as_str().unwrap().to_owned()).collect()
 }
 
 async fn count(d: &Hoodyd) -> usize {
@@ -137,6 +161,47 @@ async fn a_full_disk_is_an_answer_not_damage() {
     let r = http.put(format!("{files}/api/v1/files/root/big.bin")).body(vec![7u8; 8 << 20]).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
     assert!(data.join(".reserve").exists(), "the reserve is put back");
+
+    // Work that starts with room and runs out of it midway fails cleanly: 507 (a copy, which
+    // runs in the background, fails saying why), and nothing it wrote is left.
+    let r = d
+        .client
+        .raw(Method::POST, &format!("/containers/{kept_id}/snapshots"), Some(&json!({"alias": "big"})))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 201, "a snapshot holding the 8 MiB file: {}", r.body);
+    let snapshot_dirs = || std::fs::read_dir(data.join("runtime/snapshots")).unwrap().count();
+    let (snapshots_before, listed_before) = (snapshot_dirs(), snapshot_names(&d, &kept_id).await);
+    fill_leaving(&filler, (64 << 20) / 20 + (4 << 20));
+    let r = d.client.raw(Method::POST, &format!("/containers/{kept_id}/snapshots"), Some(&json!({}))).await.unwrap();
+    assert_507(&r, &data, "a snapshot that runs out of room");
+    println!("a snapshot that ran out of room: {}", r.body["message"]);
+    assert_eq!(
+        (snapshot_dirs(), snapshot_names(&d, &kept_id).await),
+        (snapshots_before, listed_before),
+        "no partial snapshot"
+    );
+    let r = d.client.raw(Method::POST, &format!("/containers/{kept_id}/copy"), None).await.unwrap();
+    assert_eq!(r.status, 201, "{}", r.body);
+    let copy_id = r.body["data"]["id"].as_str().unwrap().to_owned();
+    let failed = hoody_client::testkit::eventually("the copy failing", std::time::Duration::from_secs(30), || async {
+        let c = d.client.raw(Method::GET, &format!("/containers/{copy_id}"), None).await.unwrap().body;
+        (c["data"]["status"] == "failed").then(|| c["data"]["error"].as_str().unwrap_or_default().to_owned())
+    })
+    .await;
+    assert!(failed.contains("No space left on device"), "{failed}");
+    assert!(
+        !data.join("runtime/containers").join(&copy_id).join("upper").exists(),
+        "the cut-short copy's files are gone"
+    );
+    assert_eq!(d.client.raw(Method::POST, &format!("/containers/{kept_id}/stop"), None).await.unwrap().status, 200);
+    let r = d.client.raw(Method::PATCH, &format!("/containers/{kept_id}/snapshots/big"), None).await.unwrap();
+    assert_507(&r, &data, "a restore that runs out of room");
+    let bundle = data.join("runtime/containers").join(&kept_id);
+    assert!(!bundle.join("upper.restoring").exists(), "no partial restore");
+    assert!(bundle.join("upper/root/big.bin").exists(), "the container keeps its files");
+    std::fs::remove_file(&filler).unwrap();
+    assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{copy_id}"), None).await.unwrap().status, 200);
 
     for id in [kept_id.as_str(), again["id"].as_str().unwrap()] {
         assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);

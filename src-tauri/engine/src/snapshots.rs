@@ -65,6 +65,8 @@ impl Engine {
                 format!("a snapshot can only be restored into a stopped container (it is {}): stop it first", c.status),
             ));
         }
+        // Its files are copied in beside the container's before they replace them.
+        self.inner.space.check(&format!("restoring {} into {}", snapshot.name, c.name), snapshot.size_bytes)?;
         self.inner.runtime.restore(&c, &snapshot.id).await?;
         tracing::info!(container = %id, snapshot = %snapshot.name, "restored");
         self.container(caller, id).await

@@ -54,7 +54,11 @@ pub async fn restore(rt: &LocalRuntime, slot: &str, snapshot: &SnapshotId) -> Re
         let incoming = sibling(&upper, "upper.restoring");
         let outgoing = sibling(&upper, "upper.replaced");
         files.remove_tree(&incoming)?;
-        files.copy_tree(&saved, &incoming)?;
+        if let Err(e) = files.copy_tree(&saved, &incoming) {
+            // A copy cut short (a full disk) leaves nothing: the container keeps its files.
+            let _ = files.remove_tree(&incoming);
+            return Err(e);
+        }
         files.rename(&upper, &outgoing)?;
         files.rename(&incoming, &upper)?;
         // overlayfs' work dir must be empty and belong to the same upper layer.
@@ -93,7 +97,13 @@ pub async fn copy(rt: &LocalRuntime, source: &str, target: &ContainerId) -> Resu
     });
     let copied = frozen(rt, source, move || {
         files.remove_tree(&to)?;
-        files.copy_tree(&from, &to)
+        let copied = files.copy_tree(&from, &to);
+        if copied.is_err() {
+            // What a cut-short copy wrote goes (a full disk gets its room back); the failed
+            // copy is left without a layer until it is deleted.
+            let _ = files.remove_tree(&to);
+        }
+        copied
     })
     .await;
     if let Some(report) = report {
