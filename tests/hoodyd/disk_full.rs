@@ -79,7 +79,7 @@ fn assert_507(r: &hoody_client::RawResponse, data_dir: &Path, what: &str) {
     assert_eq!((r.status, r.body["code"].as_str()), (507, Some("insufficient_storage")), "{what}: {}", r.body);
     let message = r.body["message"].as_str().unwrap();
     assert!(message.contains(&data_dir.display().to_string()), "{what} names the data directory: {message}");
-    assert!(message.contains("more is needed"), "{what} says how much room is missing: {message}");
+    assert!(message.contains(" free of 64 MiB"), "{what} says how much room there is: {message}");
 }
 
 async fn snapshot_names(d: &Hoodyd, id: &str) -> Vec<String> {

@@ -124,18 +124,28 @@ impl Space {
         }
     }
 
-    /// `detail` (what could not be written) with where and how much room is missing, and what
-    /// to do: the message of a 507.
+    /// A write that found the disk full (`detail`, as the tool or the database said it, which
+    /// goes to the log) told for people: where, how much room there is now, what to do. The
+    /// message of a 507.
     pub(crate) fn explain(&self, detail: &str) -> String {
+        tracing::warn!("the data directory {} ran out of room: {detail}", self.dir.display());
         let Some(room) = self.room() else {
-            return format!("{detail}: the data directory {} is full", self.dir.display());
+            return format!(
+                "The disk filled up while this was being written (nothing of it is kept): the data directory {} is full. {WHAT_TO_DO}",
+                self.dir.display()
+            );
+        };
+        let wanted = self.reserve(room).saturating_mul(2);
+        let short = if room.free < wanted {
+            format!(", at least {} more is needed", bytes(wanted - room.free))
+        } else {
+            ", which was not enough for it".to_owned()
         };
         format!(
-            "{detail}: the data directory {} has {} free of {}, at least {} more is needed. {WHAT_TO_DO}",
+            "The disk filled up while this was being written (nothing of it is kept): the data directory {} has {} free of {}{short}. {WHAT_TO_DO}",
             self.dir.display(),
             bytes(room.free),
             bytes(room.total),
-            bytes(self.reserve(room).saturating_mul(2).saturating_sub(room.free).max(1 << 20)),
         )
     }
 }
