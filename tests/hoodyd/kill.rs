@@ -1,5 +1,5 @@
-//! Every long operation survives a kill: create, copy, snapshot, restore, delete and image
-//! import, each interrupted by `kill -9` of hoodyd at a random point, N times (30 unless
+//! Every long operation survives a kill: create, copy, snapshot, restore, delete, image
+//! import and image download (from a simplestreams server on loopback), each interrupted by `kill -9` of hoodyd at a random point, N times (30 unless
 //! HOODY_KILLS says; the seed is printed, HOODY_KILL_SEED replays it). After each restart the
 //! store, the runtime and the disk agree: no container is left half-way (a failed one says
 //! why), every container's
@@ -25,7 +25,7 @@ impl Dice {
     }
 }
 
-const OPERATIONS: [&str; 6] = ["create", "copy", "snapshot", "restore", "delete", "import"];
+const OPERATIONS: [&str; 7] = ["create", "copy", "snapshot", "restore", "delete", "import", "pull"];
 
 fn query(db: &Path, sql: &str) -> Vec<String> {
     let out = std::process::Command::new("sqlite3").arg("-readonly").arg(db).arg(sql).output().unwrap();
@@ -116,7 +116,11 @@ async fn kills_at_random_points_leave_store_runtime_and_disk_agreeing() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_owned();
     let tarball = hoody_runtime::testkit::shared_busybox_tarball().display().to_string();
-    let mut servers = vec![Hoodyd::start(&data)];
+    let www = tempfile::tempdir().unwrap();
+    hoody_runtime::testkit::simplestreams_tree(www.path()).unwrap();
+    let image_server = hoody_runtime::testkit::serve_files(www.path());
+    let start = || Hoodyd::start_with(&data, &["--image-server", &image_server]);
+    let mut servers = vec![start()];
     servers[0].import_busybox();
     let r = servers[0].client.raw(Method::POST, "/projects/", Some(&json!({"alias": "kills"}))).await.unwrap();
     let project = r.body["data"]["id"].as_str().unwrap().to_owned();
@@ -166,7 +170,12 @@ async fn kills_at_random_points_leave_store_runtime_and_disk_agreeing() {
                 (Method::PATCH, format!("/containers/{id}/snapshots/r-{kill}"), None)
             }
             "delete" => (Method::DELETE, format!("/containers/{}", some(d, "running", &mut dice).await.unwrap()), None),
-            _ => (Method::POST, format!("/images/user/k{kill}%2F1"), Some(json!({"tarball": tarball}))),
+            "import" => (Method::POST, format!("/images/user/k{kill}%2F1"), Some(json!({"tarball": tarball}))),
+            _ => {
+                // Downloaded again from scratch each time.
+                let _ = d.client.raw(Method::DELETE, "/images/user/busybox%2F1.36", None).await.unwrap();
+                (Method::POST, "/images/import/busybox%2F1.36".to_owned(), None)
+            }
         };
         let client = d.client.clone();
         let request = tokio::spawn(async move { client.raw(method, &path, body.as_ref()).await.map(|r| r.status) });
@@ -179,7 +188,7 @@ async fn kills_at_random_points_leave_store_runtime_and_disk_agreeing() {
         let answered = request.await.unwrap().ok();
         *tally.entry(op).or_default() += 1;
 
-        let restarted = Hoodyd::start(&data);
+        let restarted = start();
         let wrong = disagreements(&data);
         println!(
             "kill {:2}: {op:8} after {:3} ms ({}): {}",

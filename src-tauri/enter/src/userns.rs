@@ -1,11 +1,11 @@
 //! `hoody-enter userns --uid-map I:O:C… --gid-map I:O:C… [--own DIR]… [--overlay-lower L
 //! --overlay-upper U --overlay-work W --overlay-target T] [--bundle B --bundle-mountpoint M]
-//! [--cwd DIR] [--die-with-parent] -- PROGRAM ARGS…`
+//! [--cwd DIR] [--die-with-parent PID] -- PROGRAM ARGS…`
 //!
 //! Unshares a user and a mount namespace, has them mapped (see [`crate::mapper`]), becomes
 //! the namespace's root, gives it the `--own` directories, optionally mounts an overlay (seen by this namespace only, gone with
-//! it), and executes PROGRAM in its place. With `--die-with-parent` PROGRAM is killed when
-//! the engine that ran it dies (its file work — tar, cp, rm — must not go on writing into the
+//! it), and executes PROGRAM in its place. With `--die-with-parent PID` (the engine's pid)
+//! PROGRAM is killed when the engine that ran it dies, and not run if it is gone already (its file work — tar, cp, rm — must not go on writing into the
 //! data directory after a `kill -9` and the next engine's tidying).
 //!
 //! `--bundle` shows directory B at `M/bundle` (a tmpfs over M, in this namespace only) and
@@ -20,7 +20,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitCode};
 
 pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
-    let args = Args::parse(raw, &["die-with-parent"])?;
+    let args = Args::parse(raw, &[])?;
     let uids = MapLine::all(&args, "uid-map")?;
     let gids = MapLine::all(&args, "gid-map")?;
     let (program, program_args) = args.program.split_first().ok_or("no program to run after --")?;
@@ -88,12 +88,13 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
     if let Some(dir) = args.one("cwd") {
         std::env::set_current_dir(dir).map_err(|e| format!("cannot change to {}: {e}", dir.to_string_lossy()))?;
     }
-    if args.switch("die-with-parent") {
+    if let Some(engine) = args.text("die-with-parent")? {
         // Set last: becoming root above changed the credentials, which clears it.
         rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
             .map_err(|e| format!("cannot tie it to its parent's life: {e}"))?;
-        if rustix::process::getppid().is_none() {
-            return Err("the engine that ran it is gone".into());
+        // The engine may have died before that: then this has another parent already.
+        if std::os::unix::process::parent_id().to_string() != engine {
+            return Err(format!("the engine that ran it (pid {engine}) is gone"));
         }
     }
     let error = Command::new(program).args(program_args).exec();

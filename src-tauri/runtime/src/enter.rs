@@ -126,7 +126,7 @@ impl Enter {
             command.arg("--overlay-work").arg(o.work).arg("--overlay-target").arg(o.target);
         }
         if setup.die_with_parent {
-            command.arg("--die-with-parent");
+            command.arg("--die-with-parent").arg(std::process::id().to_string());
         }
         if let Some((bundle, mountpoint)) = setup.bundle {
             command.arg("--bundle").arg(bundle).arg("--bundle-mountpoint").arg(mountpoint);
