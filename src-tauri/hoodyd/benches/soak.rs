@@ -100,9 +100,18 @@ async fn run() {
     };
 
     println!("\nsoak: {cycles} cycles of create → running → force stop → start → delete (busybox), hoodyd pid {pid}\n");
-    println!("| cycles | open files | threads | RSS | cycles/s since last row |\n|---:|---:|---:|---:|---:|");
+    // The database grows with every cycle (a deleted container keeps its row and status log),
+    // and SQLite's page cache with it: printed beside the RSS.
+    let db_size = || {
+        ["hoody.db", "hoody.db-wal"].iter().map(|f| std::fs::metadata(data.join(f)).map_or(0, |m| m.len())).sum::<u64>()
+            as f64
+            / 1048576.0
+    };
+    println!(
+        "| cycles | open files | threads | RSS | database + WAL | cycles/s since last row |\n|---:|---:|---:|---:|---:|---:|"
+    );
     let (fds, threads, rss) = figures(pid);
-    println!("| 0 | {fds} | {threads} | {:.1} MiB | |", rss as f64 / 1024.0);
+    println!("| 0 | {fds} | {threads} | {:.1} MiB | {:.1} MiB | |", rss as f64 / 1024.0, db_size());
     let mut since = Instant::now();
     for cycle in 1..=cycles {
         let req = hoody_model::ContainerCreate {
@@ -119,7 +128,11 @@ async fn run() {
         if cycle % 100 == 0 {
             let (fds, threads, rss) = figures(pid);
             let rate = 100.0 / since.elapsed().as_secs_f64();
-            println!("| {cycle} | {fds} | {threads} | {:.1} MiB | {rate:.1} |", rss as f64 / 1024.0);
+            println!(
+                "| {cycle} | {fds} | {threads} | {:.1} MiB | {:.1} MiB | {rate:.1} |",
+                rss as f64 / 1024.0,
+                db_size()
+            );
             since = Instant::now();
         }
     }
