@@ -5,6 +5,7 @@ mod browser;
 mod crash;
 mod disk_full;
 mod display;
+mod env;
 mod escape;
 mod images;
 mod kill;

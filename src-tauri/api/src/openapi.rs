@@ -24,6 +24,8 @@ use utoipa::OpenApi;
     Image,
     ImageStatus,
     ImageWork,
+    EnvVarsText,
+    EnvVarValue,
     ImageBuild,
     ImageImport,
     Operation,

@@ -354,6 +354,20 @@ impl Engine {
 
     /// Deletes a container: stops it if it runs, removes what the runtime holds, marks it deleted.
     /// Its snapshots are kept; copies keep running with their source link broken.
+    /// Changes the container's environment variables with `edit` (checked as any update: the
+    /// container must be stopped, for a running one has them baked in).
+    pub async fn edit_env(
+        &self,
+        caller: &Principal,
+        id: &ContainerId,
+        edit: impl FnOnce(&mut std::collections::BTreeMap<String, String>),
+    ) -> Result<Container> {
+        let mut env = self.container(caller, id).await?.environment_vars;
+        edit(&mut env);
+        let update = ContainerUpdate { environment_vars: Some(env), ..Default::default() };
+        self.update_container(caller, id, update).await
+    }
+
     pub async fn delete_container(&self, caller: &Principal, id: &ContainerId) -> Result<Container> {
         self.container(caller, id).await?;
         self.delete_container_unchecked(id).await

@@ -3,6 +3,7 @@
 //! codes that cross to the UI and REST. This crate does no I/O beyond reading the OS random source.
 
 pub mod container;
+pub mod env;
 pub mod error;
 pub mod event;
 pub mod ids;
@@ -21,6 +22,7 @@ pub mod token;
 pub mod validate;
 
 pub use container::{Container, ContainerCreate, ContainerUpdate, KitServiceInfo, ProcessInfo, RuntimeInfo};
+pub use env::{EnvVarValue, EnvVarsText};
 pub use error::{ErrorCode, ModelError};
 pub use event::{ContainerEvent, EventKind, WorkProgress};
 pub use ids::{ContainerId, Id, ProjectId, RealmId, ServerId, SnapshotId, TokenId};

@@ -3,9 +3,10 @@
 use super::{ContainerView, ImageFilter, LogsQuery, Page, Server};
 use crate::{Engine, Principal, Result};
 use hoody_model::{
-    Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken, Image,
-    ImageBuild, ImageImport, Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate, Realm,
-    RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotCreate, StatusLogEntry, TokenCreate,
+    Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken,
+    EnvVarValue, EnvVarsText, Image, ImageBuild, ImageImport, Operation, PageRequest, Project, ProjectCreate,
+    ProjectId, ProjectUpdate, Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotCreate,
+    StatusLogEntry, TokenCreate,
 };
 
 /// The engine, acting for `caller` (whose token decides what it sees and may do).
@@ -153,6 +154,28 @@ impl Server for LocalServer {
 
     async fn import_image(&self, alias: String, _: (), body: ImageImport) -> Result<Image> {
         self.engine.import_image(&self.caller, &alias, body).await
+    }
+
+    async fn container_env(&self, id: ContainerId, _: (), _: ()) -> Result<Container> {
+        self.engine.container(&self.caller, &id).await
+    }
+
+    async fn set_container_env(&self, id: ContainerId, _: (), body: EnvVarsText) -> Result<Container> {
+        let vars = hoody_model::env::parse_env_text(&body.body)?;
+        self.engine.edit_env(&self.caller, &id, |env| *env = vars).await
+    }
+
+    async fn set_container_env_var(&self, id: ContainerId, key: String, _: (), body: EnvVarValue) -> Result<Container> {
+        self.engine.edit_env(&self.caller, &id, |env| drop(env.insert(key, body.value))).await
+    }
+
+    async fn delete_container_env_var(&self, id: ContainerId, key: String, _: (), _: ()) -> Result<Container> {
+        let gone = key.clone();
+        let c = self.engine.container(&self.caller, &id).await?;
+        if !c.environment_vars.contains_key(&key) {
+            return Err(crate::EngineError::not_found("environment variable", gone));
+        }
+        self.engine.edit_env(&self.caller, &id, |env| drop(env.remove(&key))).await
     }
 
     async fn delete_image(&self, alias: String, _: (), _: ()) -> Result<Image> {

@@ -25,9 +25,10 @@ pub use remote::{Endpoint, Presented, Presenter, Refusing, Remote, Transport};
 
 use crate::error::Result;
 use hoody_model::{
-    Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken, Image,
-    ImageBuild, ImageImport, Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate, Realm,
-    RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotCreate, StatusLogEntry, TokenCreate,
+    Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken,
+    EnvVarValue, EnvVarsText, Image, ImageBuild, ImageImport, Operation, PageRequest, Project, ProjectCreate,
+    ProjectId, ProjectUpdate, Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotCreate,
+    StatusLogEntry, TokenCreate,
 };
 
 /// One operation as the API serves and documents it.
@@ -121,6 +122,26 @@ operations! {
         query: (), body: ContainerUpdate,
         answers 200 "Container updated successfully" Container,
         errors [400, 401, 403, 404, 409];
+    "A container's environment variables (the container, `environment_vars` holding them)"
+    container_env => ContainerEnv: GET "/containers/{id}/env" { id: ContainerId }
+        query: (), body: (),
+        answers 200 "Environment variables retrieved successfully" Container,
+        errors [400, 401, 404];
+    "Replace every environment variable with those of `.env` text (the container stopped)"
+    set_container_env => SetContainerEnv: PATCH "/containers/{id}/env" { id: ContainerId }
+        query: (), body: EnvVarsText,
+        answers 200 "Environment variables updated successfully" Container,
+        errors [400, 401, 404, 409];
+    "Set one environment variable (the container stopped)"
+    set_container_env_var => SetContainerEnvVar: PATCH "/containers/{id}/env/{key}" { id: ContainerId, key: String }
+        query: (), body: EnvVarValue,
+        answers 200 "Environment variable {key} set successfully" Container,
+        errors [400, 401, 404, 409];
+    "Remove one environment variable (the container stopped)"
+    delete_container_env_var => DeleteContainerEnvVar: DELETE "/containers/{id}/env/{key}" { id: ContainerId, key: String }
+        query: (), body: (),
+        answers 200 "Environment variable {key} deleted successfully" Container,
+        errors [400, 401, 404, 409];
     "Delete a container (stopping it first)"
     delete_container => DeleteContainer: DELETE "/containers/{id}" { id: ContainerId }
         query: (), body: (),

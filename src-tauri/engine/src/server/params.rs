@@ -4,9 +4,9 @@
 
 use crate::error::{EngineError, Result};
 use hoody_model::{
-    ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, ErrorCode, ImageBuild,
-    ImageImport, Operation, PageRequest, ProjectCreate, ProjectId, ProjectUpdate, RealmCreate, RealmId, ServerId,
-    SnapshotCreate, SortField, SortOrder, TokenCreate,
+    ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, EnvVarValue, EnvVarsText,
+    ErrorCode, ImageBuild, ImageImport, Operation, PageRequest, ProjectCreate, ProjectId, ProjectUpdate, RealmCreate,
+    RealmId, ServerId, SnapshotCreate, SortField, SortOrder, TokenCreate,
 };
 
 /// A value taken from one `{name}` segment of a path (and put back into one).
@@ -274,6 +274,7 @@ macro_rules! bodies {
     )*};
 }
 bodies!(
-    ProjectCreate, ProjectUpdate, ContainerCreate, ContainerUpdate, SnapshotCreate, RealmCreate, TokenCreate, ImageImport;
+    ProjectCreate, ProjectUpdate, ContainerCreate, ContainerUpdate, SnapshotCreate, RealmCreate, TokenCreate, ImageImport,
+    EnvVarsText, EnvVarValue;
     ImageBuild
 );

@@ -5,6 +5,8 @@ import type { ContainerCreate } from "./ContainerCreate";
 import type { ContainerLogs } from "./ContainerLogs";
 import type { ContainerUpdate } from "./ContainerUpdate";
 import type { CreatedToken } from "./CreatedToken";
+import type { EnvVarValue } from "./EnvVarValue";
+import type { EnvVarsText } from "./EnvVarsText";
 import type { Image } from "./Image";
 import type { ImageBuild } from "./ImageBuild";
 import type { ImageImport } from "./ImageImport";
@@ -35,6 +37,10 @@ export const OPERATIONS = {
   list_containers: { methods: ["GET"], path: "/containers/" },
   get_container: { methods: ["GET"], path: "/containers/{id}" },
   update_container: { methods: ["PUT", "PATCH"], path: "/containers/{id}" },
+  container_env: { methods: ["GET"], path: "/containers/{id}/env" },
+  set_container_env: { methods: ["PATCH"], path: "/containers/{id}/env" },
+  set_container_env_var: { methods: ["PATCH"], path: "/containers/{id}/env/{key}" },
+  delete_container_env_var: { methods: ["DELETE"], path: "/containers/{id}/env/{key}" },
   delete_container: { methods: ["DELETE"], path: "/containers/{id}" },
   operate: { methods: ["POST"], path: "/containers/{id}/{operation}" },
   copy_container: { methods: ["POST"], path: "/containers/{id}/copy" },
@@ -73,6 +79,10 @@ export interface OperationTypes {
   list_containers: { params: Record<string, never>; query: { page?: string; limit?: string; sort_by?: string; sort_order?: string; status?: string; name?: string; project_id?: string; realm_id?: string; runtime?: string }; body: undefined; answer: { containers: Container[]; pagination: Pagination } };
   get_container: { params: { id: string }; query: { runtime?: string }; body: undefined; answer: Container };
   update_container: { params: { id: string }; query: Record<string, never>; body: ContainerUpdate; answer: Container };
+  container_env: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Container };
+  set_container_env: { params: { id: string }; query: Record<string, never>; body: EnvVarsText; answer: Container };
+  set_container_env_var: { params: { id: string; key: string }; query: Record<string, never>; body: EnvVarValue; answer: Container };
+  delete_container_env_var: { params: { id: string; key: string }; query: Record<string, never>; body: undefined; answer: Container };
   delete_container: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Container };
   operate: { params: { id: string; operation: Operation }; query: Record<string, never>; body: undefined; answer: Container };
   copy_container: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Container };
