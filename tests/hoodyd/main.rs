@@ -3,6 +3,7 @@
 
 mod browser;
 mod crash;
+mod create_fields;
 mod disk_full;
 mod display;
 mod env;

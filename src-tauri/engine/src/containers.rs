@@ -47,6 +47,11 @@ impl Engine {
                 "dev_kit needs hoody_kit: the developer services run on top of the Hoody Kit",
             ));
         }
+        for (field, wanted) in [("kvm", req.kvm), ("dev_kvm", req.dev_kvm)] {
+            if wanted == Some(true) {
+                return Err(EngineError::rule(ErrorCode::InvalidField, kvm_refusal(field)));
+            }
+        }
         let environment_vars = req.environment_vars.unwrap_or_default();
         validate::environment_vars(&environment_vars)?;
         let ssh = req.ssh_public_key.as_deref().map(validate::ssh_public_key).transpose()?;
@@ -473,5 +478,16 @@ fn check_permanent(req: &ContainerUpdate, c: &Container) -> Result<()> {
             format!("{field} cannot be changed after creation: {why}"),
         )),
         None => Ok(()),
+    }
+}
+
+/// Why a container cannot have `/dev/kvm` here.
+fn kvm_refusal(field: &str) -> String {
+    if std::path::Path::new("/dev/kvm").exists() {
+        format!(
+            "{field}: this server does not pass /dev/kvm into containers yet (it confines their devices); create it without {field}"
+        )
+    } else {
+        format!("{field}: this server has no /dev/kvm (no hardware virtualisation here); create it without {field}")
     }
 }

@@ -161,6 +161,20 @@ pub struct ContainerCreate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub bypass_prespawn: Option<bool>,
+    /// Keep the image in the server's store for the next create. This server keeps every image
+    /// it holds until it is deleted (Images), so either value is what it does already.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub cache_image: Option<bool>,
+    /// Hardware virtualisation (`/dev/kvm`) inside the container: refused, saying why, where
+    /// this server cannot give it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub kvm: Option<bool>,
+    /// The developer kit's KVM tools: as `kvm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub dev_kvm: Option<bool>,
 }
 
 /// `PUT|PATCH /containers/{id}`. Absent fields stay as they are; `null` clears a nullable field.

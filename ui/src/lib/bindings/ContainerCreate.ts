@@ -24,4 +24,18 @@ network?: boolean,
 /**
  * Skip the warm pool and create the container from scratch.
  */
-bypass_prespawn?: boolean, };
+bypass_prespawn?: boolean, 
+/**
+ * Keep the image in the server's store for the next create. This server keeps every image
+ * it holds until it is deleted (Images), so either value is what it does already.
+ */
+cache_image?: boolean, 
+/**
+ * Hardware virtualisation (`/dev/kvm`) inside the container: refused, saying why, where
+ * this server cannot give it.
+ */
+kvm?: boolean, 
+/**
+ * The developer kit's KVM tools: as `kvm`.
+ */
+dev_kvm?: boolean, };
