@@ -14,6 +14,7 @@ mod process;
 mod proxy;
 mod recover;
 mod rootless;
+mod snapshot_alias;
 mod sqlite;
 mod terminal;
 mod ui;

@@ -43,6 +43,7 @@ use utoipa::OpenApi;
     ServerStatus,
     Snapshot,
     SnapshotCreate,
+    SnapshotAlias,
     StatusLogEntry,
     Token,
     TokenCreate,

@@ -6,7 +6,7 @@ use crate::Engine;
 use crate::auth::Principal;
 use crate::error::{EngineError, Result};
 use hoody_model::validate;
-use hoody_model::{Container, ContainerId, ErrorCode, Snapshot, SnapshotCreate, SnapshotId};
+use hoody_model::{Container, ContainerId, ErrorCode, Snapshot, SnapshotAlias, SnapshotCreate, SnapshotId};
 
 impl Engine {
     /// The container's snapshots that have not expired, oldest first. They outlive the
@@ -44,8 +44,15 @@ impl Engine {
         self.inner.space.check(&format!("a snapshot of {}", c.name), 0)?;
         let snapshot_id = SnapshotId::generate();
         let size_bytes = self.inner.runtime.snapshot(&c, &snapshot_id).await?;
-        let snapshot =
-            Snapshot { id: snapshot_id, container_id: c.id.clone(), name, created_at: now, expires_at, size_bytes };
+        let snapshot = Snapshot {
+            id: snapshot_id,
+            container_id: c.id.clone(),
+            alias: name.clone(),
+            name,
+            created_at: now,
+            expires_at,
+            size_bytes,
+        };
         if let Err(e) = self.inner.store.insert_snapshot(&snapshot).await {
             let _ = self.inner.runtime.delete_snapshot(&snapshot.id).await;
             return Err(e.into());
@@ -70,6 +77,29 @@ impl Engine {
         self.inner.runtime.restore(&c, &snapshot.id).await?;
         tracing::info!(container = %id, snapshot = %snapshot.name, "restored");
         self.container(caller, id).await
+    }
+
+    /// Renames a snapshot (the platform calls its name its alias).
+    pub async fn rename_snapshot(
+        &self,
+        caller: &Principal,
+        id: &ContainerId,
+        name: &str,
+        to: SnapshotAlias,
+    ) -> Result<Snapshot> {
+        let _guard = self.inner.locks.lock(id).await;
+        let Some(alias) = to.alias else {
+            return Err(EngineError::rule(
+                ErrorCode::InvalidField,
+                "alias must be a name: a snapshot is always reached by its name",
+            ));
+        };
+        let alias = validate::snapshot_alias(&alias)?;
+        let snapshot = self.snapshot_named(caller, id, name).await?;
+        self.inner.store.rename_snapshot(&snapshot.id, &alias).await?;
+        let renamed = Snapshot { name: alias.clone(), alias, ..snapshot };
+        self.inner.records.snapshot(&renamed);
+        Ok(renamed)
     }
 
     pub async fn delete_snapshot(&self, caller: &Principal, id: &ContainerId, name: &str) -> Result<Snapshot> {

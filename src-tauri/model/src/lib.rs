@@ -32,7 +32,7 @@ pub use page::{ContainerListQuery, PageRequest, Pagination, SortField, SortOrder
 pub use project::{Project, ProjectCreate, ProjectUpdate};
 pub use realm::{Realm, RealmCreate};
 pub use server::{Rental, Server, ServerStatus};
-pub use snapshot::{Snapshot, SnapshotCreate};
+pub use snapshot::{Snapshot, SnapshotAlias, SnapshotCreate};
 pub use status::{ContainerStatus, Operation, Trigger};
 pub use status_log::StatusLogEntry;
 pub use token::{CreatedToken, Token, TokenCreate};

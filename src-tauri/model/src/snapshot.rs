@@ -9,6 +9,9 @@ pub struct Snapshot {
     pub id: SnapshotId,
     pub container_id: ContainerId,
     pub name: String,
+    /// The name again, under the platform's word for it (its clients read `alias`).
+    #[serde(default)]
+    pub alias: String,
     #[ts(type = "string")]
     pub created_at: DateTime<Utc>,
     #[ts(type = "string | null")]
@@ -26,4 +29,13 @@ pub struct SnapshotCreate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub expiry_days: Option<u32>,
+}
+
+/// `PATCH /containers/{id}/snapshots/{name}/alias`: the snapshot's new name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct SnapshotAlias {
+    /// Required; `null` is refused (a snapshot is always reached by its name).
+    pub alias: Option<String>,
 }

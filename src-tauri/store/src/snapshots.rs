@@ -17,6 +17,7 @@ impl Store {
         rows.into_iter()
             .map(|r| {
                 Ok(Snapshot {
+                    alias: r.name.clone(),
                     id: id("snapshot id", &r.id)?,
                     container_id: id("container id", &r.container_id)?,
                     name: r.name,
@@ -49,6 +50,20 @@ impl Store {
             }
             _ => StoreError::from(e),
         })?;
+        Ok(())
+    }
+
+    /// Gives the snapshot `id` the name `name` (unique among its container's snapshots).
+    pub async fn rename_snapshot(&self, id: &SnapshotId, name: &str) -> Result<()> {
+        let id = id.as_str();
+        sqlx::query!("UPDATE snapshots SET name = ? WHERE id = ?", name, id).execute(&self.writer).await.map_err(
+            |e| match &e {
+                sqlx::Error::Database(db) if db.is_unique_violation() => {
+                    StoreError::DuplicateSnapshot { name: name.to_owned() }
+                }
+                _ => StoreError::from(e),
+            },
+        )?;
         Ok(())
     }
 

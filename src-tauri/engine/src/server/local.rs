@@ -5,8 +5,8 @@ use crate::{Engine, Principal, Result};
 use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken,
     EnvVarValue, EnvVarsText, Image, ImageBuild, ImageImport, Operation, PageRequest, Project, ProjectCreate,
-    ProjectId, ProjectUpdate, Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotCreate,
-    StatusLogEntry, TokenCreate,
+    ProjectId, ProjectUpdate, Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotAlias,
+    SnapshotCreate, StatusLogEntry, TokenCreate,
 };
 
 /// The engine, acting for `caller` (whose token decides what it sees and may do).
@@ -176,6 +176,10 @@ impl Server for LocalServer {
             return Err(crate::EngineError::not_found("environment variable", gone));
         }
         self.engine.edit_env(&self.caller, &id, |env| drop(env.remove(&key))).await
+    }
+
+    async fn rename_snapshot(&self, id: ContainerId, name: String, _: (), body: SnapshotAlias) -> Result<Snapshot> {
+        self.engine.rename_snapshot(&self.caller, &id, &name, body).await
     }
 
     async fn delete_image(&self, alias: String, _: (), _: ()) -> Result<Image> {

@@ -27,8 +27,8 @@ use crate::error::Result;
 use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken,
     EnvVarValue, EnvVarsText, Image, ImageBuild, ImageImport, Operation, PageRequest, Project, ProjectCreate,
-    ProjectId, ProjectUpdate, Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotCreate,
-    StatusLogEntry, TokenCreate,
+    ProjectId, ProjectUpdate, Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotAlias,
+    SnapshotCreate, StatusLogEntry, TokenCreate,
 };
 
 /// One operation as the API serves and documents it.
@@ -172,6 +172,11 @@ operations! {
         query: (), body: (),
         answers 200 "Snapshot restored successfully" Container,
         errors [400, 401, 404, 409, 501, 503];
+    "Rename a snapshot (the platform's alias)"
+    rename_snapshot => RenameSnapshot: PATCH "/containers/{id}/snapshots/{name}/alias" { id: ContainerId, name: String }
+        query: (), body: SnapshotAlias,
+        answers 200 "Snapshot alias updated successfully" Snapshot,
+        errors [400, 401, 404, 409];
     "Delete a snapshot"
     delete_snapshot => DeleteSnapshot: DELETE "/containers/{id}/snapshots/{name}" { id: ContainerId, name: String }
         query: (), body: (),

@@ -6,7 +6,7 @@ use crate::error::{EngineError, Result};
 use hoody_model::{
     ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, EnvVarValue, EnvVarsText,
     ErrorCode, ImageBuild, ImageImport, Operation, PageRequest, ProjectCreate, ProjectId, ProjectUpdate, RealmCreate,
-    RealmId, ServerId, SnapshotCreate, SortField, SortOrder, TokenCreate,
+    RealmId, ServerId, SnapshotAlias, SnapshotCreate, SortField, SortOrder, TokenCreate,
 };
 
 /// A value taken from one `{name}` segment of a path (and put back into one).
@@ -275,6 +275,6 @@ macro_rules! bodies {
 }
 bodies!(
     ProjectCreate, ProjectUpdate, ContainerCreate, ContainerUpdate, SnapshotCreate, RealmCreate, TokenCreate, ImageImport,
-    EnvVarsText, EnvVarValue;
+    EnvVarsText, EnvVarValue, SnapshotAlias;
     ImageBuild
 );

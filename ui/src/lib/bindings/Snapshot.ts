@@ -2,4 +2,8 @@
 import type { ContainerId } from "./ContainerId";
 import type { SnapshotId } from "./SnapshotId";
 
-export type Snapshot = { id: SnapshotId, container_id: ContainerId, name: string, created_at: string, expires_at: string | null, size_bytes: bigint, };
+export type Snapshot = { id: SnapshotId, container_id: ContainerId, name: string, 
+/**
+ * The name again, under the platform's word for it (its clients read `alias`).
+ */
+alias: string, created_at: string, expires_at: string | null, size_bytes: bigint, };

@@ -21,6 +21,7 @@ import type { Rental } from "./Rental";
 import type { RuntimeInfo } from "./RuntimeInfo";
 import type { Server } from "./Server";
 import type { Snapshot } from "./Snapshot";
+import type { SnapshotAlias } from "./SnapshotAlias";
 import type { SnapshotCreate } from "./SnapshotCreate";
 import type { StatusLogEntry } from "./StatusLogEntry";
 import type { TokenCreate } from "./TokenCreate";
@@ -47,6 +48,7 @@ export const OPERATIONS = {
   list_snapshots: { methods: ["GET"], path: "/containers/{id}/snapshots" },
   create_snapshot: { methods: ["POST"], path: "/containers/{id}/snapshots" },
   restore_snapshot: { methods: ["PATCH", "PUT"], path: "/containers/{id}/snapshots/{name}" },
+  rename_snapshot: { methods: ["PATCH"], path: "/containers/{id}/snapshots/{name}/alias" },
   delete_snapshot: { methods: ["DELETE"], path: "/containers/{id}/snapshots/{name}" },
   container_stats: { methods: ["GET"], path: "/containers/{id}/stats" },
   container_logs: { methods: ["GET"], path: "/containers/{id}/logs" },
@@ -89,6 +91,7 @@ export interface OperationTypes {
   list_snapshots: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Snapshot[] };
   create_snapshot: { params: { id: string }; query: Record<string, never>; body: SnapshotCreate; answer: Snapshot };
   restore_snapshot: { params: { id: string; name: string }; query: Record<string, never>; body: undefined; answer: Container };
+  rename_snapshot: { params: { id: string; name: string }; query: Record<string, never>; body: SnapshotAlias; answer: Snapshot };
   delete_snapshot: { params: { id: string; name: string }; query: Record<string, never>; body: undefined; answer: Snapshot };
   container_stats: { params: { id: string }; query: Record<string, never>; body: undefined; answer: RuntimeInfo };
   container_logs: { params: { id: string }; query: { lines?: string }; body: undefined; answer: ContainerLogs };
