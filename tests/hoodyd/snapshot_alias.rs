@@ -1,5 +1,5 @@
-//! Snapshots as the platform's client reads and renames them: each answers its `alias` (its
-//! name), `PATCH …/snapshots/{name}/alias` renames it (a taken name, `null` or an unknown
+//! Snapshots as the platform's client reads and renames them: listed at `data.snapshots`, each
+//! answering its `alias` (its name), `PATCH …/snapshots/{name}/alias` renames it (a taken name, `null` or an unknown
 //! snapshot refused), and it is restored under its new name.
 
 use crate::proxy::server_with;
@@ -33,7 +33,7 @@ async fn snapshots_are_renamed_by_their_alias() {
     assert_eq!(r.status, 404, "the old name is gone: {}", r.body);
     let listed = call(Method::GET, "/snapshots".into(), None).await.body;
     let mut aliases: Vec<&str> =
-        listed["data"].as_array().unwrap().iter().map(|s| s["alias"].as_str().unwrap()).collect();
+        listed["data"]["snapshots"].as_array().unwrap().iter().map(|s| s["alias"].as_str().unwrap()).collect();
     aliases.sort();
     assert_eq!(aliases, ["renamed", "second"]);
     assert_eq!(call(Method::POST, "/stop".into(), None).await.status, 200);

@@ -203,8 +203,9 @@ impl HoodyClient {
         self.call(Method::GET, &format!("/containers/{id}/status-logs"), None::<&()>).await
     }
 
+    /// A container's snapshots (the platform keeps them at `data.snapshots`).
     pub async fn snapshots(&self, id: &str) -> Result<Vec<Snapshot>> {
-        self.call(Method::GET, &format!("/containers/{id}/snapshots"), None::<&()>).await
+        Ok(self.page(&format!("/containers/{id}/snapshots"), "snapshots").await?.items)
     }
 
     pub async fn create_snapshot(&self, id: &str, req: &SnapshotCreate) -> Result<Snapshot> {

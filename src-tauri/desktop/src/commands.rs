@@ -237,7 +237,7 @@ impl Desktop {
     }
 
     pub async fn snapshots(&self, id: &str) -> Result<Vec<Snapshot>> {
-        Ok(self.fleet.holder(id).1.list_snapshots(ContainerId::parse(id)?, (), ()).await?)
+        Ok(self.fleet.holder(id).1.list_snapshots(ContainerId::parse(id)?, (), ()).await?.items)
     }
 
     pub async fn restore_snapshot(&self, id: &str, name: &str) -> Result<Container> {

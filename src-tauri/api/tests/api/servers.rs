@@ -48,7 +48,7 @@ async fn lifecycle(server: &dyn Server, tag: &str) {
         .create_snapshot(id.clone(), (), SnapshotCreate { alias: Some(alias.clone()), ..Default::default() })
         .await
         .unwrap();
-    assert_eq!(server.list_snapshots(id.clone(), (), ()).await.unwrap()[0].id, snapshot.id);
+    assert_eq!(server.list_snapshots(id.clone(), (), ()).await.unwrap().items[0].id, snapshot.id);
     assert_eq!(server.restore_snapshot(id.clone(), alias.clone(), (), ()).await.unwrap().id, id);
     assert_eq!(server.delete_snapshot(id.clone(), alias, (), ()).await.unwrap().id, snapshot.id);
     let logs = server.status_logs(id.clone(), (), ()).await.unwrap();

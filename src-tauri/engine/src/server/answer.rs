@@ -37,6 +37,13 @@ impl<T> Page<T> {
     pub fn new((items, pagination): (Vec<T>, Pagination)) -> Self {
         Self { items, pagination }
     }
+
+    /// A whole list as its one page (a list the platform keys but does not page).
+    pub fn whole(items: Vec<T>) -> Self {
+        let n = items.len();
+        let page = hoody_model::PageRequest { page: 1, limit: u32::try_from(n.max(1)).unwrap_or(u32::MAX) };
+        Self { items, pagination: Pagination::new(n as u64, page) }
+    }
 }
 
 /// A type listed page by page, under `KEY`.
@@ -55,6 +62,11 @@ impl Listed for Container {
     const SCHEMA: &'static str = "Container";
 }
 
+impl Listed for Snapshot {
+    const KEY: &'static str = "snapshots";
+    const SCHEMA: &'static str = "Snapshot";
+}
+
 impl<T: Listed + Serialize> Serialize for Page<T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(2))?;
@@ -69,9 +81,15 @@ impl<'de, T: Listed + DeserializeOwned> Deserialize<'de> for Page<T> {
         use serde::de::Error;
         let mut map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
         let mut take = |key: &str| map.remove(key).ok_or_else(|| D::Error::custom(format!("no `{key}` in the page")));
-        let items = serde_json::from_value(take(T::KEY)?).map_err(D::Error::custom)?;
-        let pagination = serde_json::from_value(take("pagination")?).map_err(D::Error::custom)?;
-        Ok(Self { items, pagination })
+        let items: Vec<T> = serde_json::from_value(take(T::KEY)?).map_err(D::Error::custom)?;
+        // A server that keys a list without paging it (the platform's snapshots) sends no
+        // pagination: the list is then its one page.
+        match map.remove("pagination") {
+            Some(pagination) => {
+                Ok(Self { items, pagination: serde_json::from_value(pagination).map_err(D::Error::custom)? })
+            }
+            None => Ok(Self::whole(items)),
+        }
     }
 }
 

@@ -96,8 +96,8 @@ impl Server for LocalServer {
         self.engine.copy_container(&self.caller, &id).await
     }
 
-    async fn list_snapshots(&self, id: ContainerId, _: (), _: ()) -> Result<Vec<Snapshot>> {
-        self.engine.snapshots(&self.caller, &id).await
+    async fn list_snapshots(&self, id: ContainerId, _: (), _: ()) -> Result<Page<Snapshot>> {
+        self.engine.snapshots(&self.caller, &id).await.map(Page::whole)
     }
 
     async fn create_snapshot(&self, id: ContainerId, _: (), body: SnapshotCreate) -> Result<Snapshot> {

@@ -160,7 +160,7 @@ operations! {
     "List snapshots"
     list_snapshots => ListSnapshots: GET "/containers/{id}/snapshots" { id: ContainerId }
         query: (), body: (),
-        answers 200 "Snapshots retrieved successfully" Vec<Snapshot>,
+        answers 200 "Snapshots retrieved successfully" Page<Snapshot>,
         errors [400, 401, 404];
     "Take a snapshot"
     create_snapshot => CreateSnapshot: POST "/containers/{id}/snapshots" { id: ContainerId }

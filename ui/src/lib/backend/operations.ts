@@ -92,7 +92,7 @@ export abstract class OperationsBackend {
   }
 
   snapshots(id: string) {
-    return this.operation("list_snapshots", { params: { id } });
+    return this.operation("list_snapshots", { params: { id } }).then((page) => page.snapshots);
   }
 
   restoreSnapshot(id: string, name: string) {

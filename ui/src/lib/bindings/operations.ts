@@ -88,7 +88,7 @@ export interface OperationTypes {
   delete_container: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Container };
   operate: { params: { id: string; operation: Operation }; query: Record<string, never>; body: undefined; answer: Container };
   copy_container: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Container };
-  list_snapshots: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Snapshot[] };
+  list_snapshots: { params: { id: string }; query: Record<string, never>; body: undefined; answer: { snapshots: Snapshot[]; pagination: Pagination } };
   create_snapshot: { params: { id: string }; query: Record<string, never>; body: SnapshotCreate; answer: Snapshot };
   restore_snapshot: { params: { id: string; name: string }; query: Record<string, never>; body: undefined; answer: Container };
   rename_snapshot: { params: { id: string; name: string }; query: Record<string, never>; body: SnapshotAlias; answer: Snapshot };
