@@ -10,6 +10,7 @@ mod auth;
 pub mod backups;
 mod containers;
 mod copy;
+pub mod data_lock;
 mod error;
 mod events;
 mod exits;
@@ -82,7 +83,7 @@ struct Inner {
     /// The database's contents as files, for `hoodyd recover` (records.rs).
     records: records::Records,
     /// Held while the engine lives: one engine per data directory.
-    _lock: recover::DataDirLock,
+    _lock: data_lock::DataDirLock,
 }
 
 /// How often expired snapshots are looked for.
@@ -103,7 +104,7 @@ impl Engine {
     pub async fn start(config: EngineConfig, runtime: Arc<dyn ContainerRuntime>) -> Result<Self> {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| EngineError::Runtime(format!("cannot create {}: {e}", config.data_dir.display())))?;
-        let lock = recover::DataDirLock::take(&config.data_dir)?;
+        let lock = data_lock::DataDirLock::take(&config.data_dir)?;
         let space = space::Space::new(&config.data_dir);
         // On a full disk the reserve makes room for opening the database and for the records
         // of the start: the engine starts, reads and deletes work, writes answer 507.

@@ -41,45 +41,6 @@ impl std::fmt::Display for Recovery {
     }
 }
 
-/// The lock an engine holds on its data directory while it runs: an engine or a recovery in
-/// another process is refused instead of fighting over the same containers and database. In
-/// one process (an engine started again while the old one's tasks wind down) the lock is shared.
-#[derive(Debug, Clone)]
-pub struct DataDirLock {
-    _file: std::sync::Arc<std::fs::File>,
-}
-
-type HeldLocks = std::sync::Mutex<std::collections::HashMap<PathBuf, std::sync::Weak<std::fs::File>>>;
-static HELD: std::sync::LazyLock<HeldLocks> = std::sync::LazyLock::new(Default::default);
-
-impl DataDirLock {
-    pub fn take(data_dir: &Path) -> Result<Self> {
-        let path = data_dir.join("engine.lock");
-        let mut held = HELD.lock().expect("data dir locks");
-        if let Some(file) = held.get(&path).and_then(std::sync::Weak::upgrade) {
-            return Ok(Self { _file: file });
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| EngineError::Runtime(format!("cannot open {}: {e}", path.display())))?;
-        match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
-            Ok(()) => {
-                let file = std::sync::Arc::new(file);
-                held.insert(path, std::sync::Arc::downgrade(&file));
-                Ok(Self { _file: file })
-            }
-            Err(rustix::io::Errno::WOULDBLOCK) => Err(EngineError::rule(
-                hoody_model::ErrorCode::WrongState,
-                format!("an engine (hoodyd or the desktop app) is running on {}: stop it first", data_dir.display()),
-            )),
-            Err(e) => Err(EngineError::Runtime(format!("cannot lock {}: {e}", path.display()))),
-        }
-    }
-}
-
 /// `what` went wrong with the database of `data_dir`, and the two ways back.
 pub fn ways_back(data_dir: &Path, what: &str) -> String {
     let dir = data_dir.display();
@@ -97,7 +58,7 @@ pub fn ways_back(data_dir: &Path, what: &str) -> String {
 
 /// Puts the backup `backup` in place of the database of `data_dir` (moved aside first).
 pub fn restore_backup(data_dir: &Path, backup: &Path) -> Result<Option<PathBuf>> {
-    let _lock = DataDirLock::take(data_dir)?;
+    let _lock = crate::data_lock::DataDirLock::take(data_dir)?;
     if !backup.is_file() {
         return Err(EngineError::NotFound { what: "backup", id: backup.display().to_string() });
     }
@@ -130,7 +91,7 @@ pub(crate) fn move_aside(data_dir: &Path) -> Result<Option<PathBuf>> {
 
 /// Rebuilds the database of `data_dir` from its records. The engine must not be running on it.
 pub async fn recover(data_dir: &Path) -> Result<Recovery> {
-    let _lock = DataDirLock::take(data_dir)?;
+    let _lock = crate::data_lock::DataDirLock::take(data_dir)?;
     let found = Records::new(data_dir).read();
     let Some(server) = found.server else {
         return Err(EngineError::NotFound {
