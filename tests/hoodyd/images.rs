@@ -57,7 +57,7 @@ async fn images_come_from_a_simplestreams_server() {
     let last = reports.iter().rfind(|p| p.stage == "downloading busybox/1.36 (rootfs)").expect("rootfs progress");
     assert!(last.total > 0 && last.done == last.total, "{reports:?}");
     let images = c.raw(Method::GET, "/images/public", None).await.unwrap().body;
-    assert_eq!(images["data"][0]["fingerprint"], fingerprint.as_str());
+    assert_eq!(images["data"]["images"][0]["fingerprint"], fingerprint.as_str());
     assert_eq!(c.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
 }
 
@@ -76,13 +76,14 @@ async fn images_are_listed_pulled_and_deleted_through_the_api() {
 
     // Offered, not held.
     let public = get("/images/public").await;
-    let offered = public["data"].as_array().unwrap().iter().find(|i| i["alias"] == "busybox/1.36").expect("offered");
+    let offered =
+        public["data"]["images"].as_array().unwrap().iter().find(|i| i["alias"] == "busybox/1.36").expect("offered");
     assert_eq!(
         (offered["status"].as_str(), offered["fingerprint"].as_str()),
         (Some("available"), Some(fingerprint.as_str()))
     );
     assert!(offered["size_bytes"].as_u64().unwrap() > 0, "{offered}");
-    assert_eq!(get("/images/user").await["data"], json!([]));
+    assert_eq!(get("/images/user").await["data"]["images"], json!([]));
 
     // Refused before anything starts: a malformed alias, one the image server lacks.
     let r = c.raw(Method::POST, "/images/import/busybox", None).await.unwrap();
@@ -106,7 +107,8 @@ async fn images_are_listed_pulled_and_deleted_through_the_api() {
     let ready = until_image(c, "busybox/1.36", "ready").await;
     assert_eq!((ready["fingerprint"].as_str(), ready["used_by"].as_u64()), (Some(fingerprint.as_str()), Some(0)));
     let public = get("/images/public").await;
-    let listed: Vec<_> = public["data"].as_array().unwrap().iter().filter(|i| i["alias"] == "busybox/1.36").collect();
+    let listed: Vec<_> =
+        public["data"]["images"].as_array().unwrap().iter().filter(|i| i["alias"] == "busybox/1.36").collect();
     assert_eq!((listed.len(), listed[0]["status"].as_str()), (1, Some("ready")), "{public}");
 
     // In use: refused, naming the container; deleted once the container is.
@@ -122,7 +124,7 @@ async fn images_are_listed_pulled_and_deleted_through_the_api() {
     assert_eq!(c.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
     let r = c.raw(Method::DELETE, "/images/user/busybox%2F1.36", None).await.unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(get("/images/user").await["data"], json!([]));
+    assert_eq!(get("/images/user").await["data"]["images"], json!([]));
     assert!(!dir.path().join("runtime/images").join(&fingerprint).exists(), "the image's files are gone");
     let r = c.raw(Method::DELETE, "/images/user/busybox%2F1.36", None).await.unwrap();
     assert_eq!(r.status, 404, "{}", r.body);
@@ -226,7 +228,7 @@ async fn images_are_built_with_debootstrap_by_the_servers_user() {
     let steps = std::sync::Mutex::new(std::collections::BTreeSet::new());
     let ready = hoody_client::testkit::eventually("debian/13 built", std::time::Duration::from_secs(600), || async {
         let images = c.raw(Method::GET, "/images/user", None).await.unwrap().body;
-        let image = images["data"].as_array()?.iter().find(|i| i["alias"] == "debian/13")?.clone();
+        let image = images["data"]["images"].as_array()?.iter().find(|i| i["alias"] == "debian/13")?.clone();
         if let Some(stage) = image["progress"]["stage"].as_str() {
             steps.lock().unwrap().insert(stage.to_owned());
         }
@@ -252,7 +254,7 @@ async fn images_are_built_with_debootstrap_by_the_servers_user() {
 async fn until_image(c: &hoody_client::HoodyClient, alias: &str, status: &str) -> serde_json::Value {
     hoody_client::testkit::eventually(&format!("{alias} {status}"), std::time::Duration::from_secs(60), || async {
         let images = c.raw(Method::GET, "/images/user", None).await.unwrap().body;
-        images["data"].as_array()?.iter().find(|i| i["alias"] == alias && i["status"] == status).cloned()
+        images["data"]["images"].as_array()?.iter().find(|i| i["alias"] == alias && i["status"] == status).cloned()
     })
     .await
 }

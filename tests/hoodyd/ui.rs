@@ -98,5 +98,5 @@ async fn a_first_run_downloads_an_image_from_the_empty_grid() {
     assert!(stdout.contains("step: the empty grid offers: Download busybox/1.36 ("), "{stdout}");
     assert!(stdout.contains("step: the create dialog proposes busybox/1.36"), "{stdout}");
     let held = d.client.raw(Method::GET, "/images/user", None).await.unwrap().body;
-    assert_eq!(held["data"][0]["status"], "ready", "{held}");
+    assert_eq!(held["data"]["images"][0]["status"], "ready", "{held}");
 }

@@ -26,14 +26,14 @@ async fn the_docs_page_workflow() {
     assert_eq!(r.body["data"][0]["runtime"], "runc", "{}", r.body);
 
     // An image arrives while the server runs: `hoodyd image import` on the same data dir.
-    assert_eq!(c.raw(Method::GET, "/images/public", None).await.unwrap().body["data"], json!([]));
+    assert_eq!(c.raw(Method::GET, "/images/public", None).await.unwrap().body["data"]["images"], json!([]));
     d.import_busybox();
     let images = c.raw(Method::GET, "/images/public", None).await.unwrap().body;
-    assert_eq!(images["data"][0]["alias"], "busybox/1", "{images}");
+    assert_eq!(images["data"]["images"][0]["alias"], "busybox/1", "{images}");
     let busybox = c.raw(Method::GET, "/images/public?os=BusyBox", None).await.unwrap().body;
-    assert_eq!(busybox["data"].as_array().unwrap().len(), 1, "the os filter ignores case");
+    assert_eq!(busybox["data"]["images"].as_array().unwrap().len(), 1, "the os filter ignores case");
     let debian = c.raw(Method::GET, "/images/public?os=debian", None).await.unwrap().body;
-    assert_eq!(debian["data"], json!([]));
+    assert_eq!(debian["data"]["images"], json!([]));
 
     // 3. Create a container.
     let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEI2D7MpSkdaP7fqsMPp73DFo6Qgp4w//pvKli5FLgaW alice@host";

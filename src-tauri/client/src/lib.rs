@@ -236,8 +236,9 @@ impl HoodyClient {
         self.call(Method::GET, "/servers", None::<&()>).await
     }
 
+    /// The images containers can be made from (the platform keeps them at `data.images`).
     pub async fn images(&self) -> Result<Vec<Image>> {
-        self.call(Method::GET, "/images/public", None::<&()>).await
+        Ok(self.page("/images/public", "images").await?.items)
     }
 
     pub async fn realms(&self) -> Result<Vec<Realm>> {

@@ -205,7 +205,7 @@ impl Desktop {
     }
 
     pub async fn images(&self, server: Option<&str>) -> Result<Vec<Image>> {
-        Ok(self.fleet.named(server)?.1.images(ImageFilter::default(), ()).await?)
+        Ok(self.fleet.named(server)?.1.images(ImageFilter::default(), ()).await?.items)
     }
 
     pub async fn create_container(

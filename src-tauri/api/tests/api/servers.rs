@@ -54,7 +54,13 @@ async fn lifecycle(server: &dyn Server, tag: &str) {
     let logs = server.status_logs(id.clone(), (), ()).await.unwrap();
     assert!(logs.iter().any(|l| l.to_status == ContainerStatus::Paused));
     assert!(
-        server.images(ImageFilter { os: Some("BUSYBOX".into()) }, ()).await.unwrap().iter().any(|i| i.alias == IMAGE)
+        server
+            .images(ImageFilter { os: Some("BUSYBOX".into()) }, ())
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .any(|i| i.alias == IMAGE)
     );
     let servers = server.servers((), ()).await.unwrap();
     assert_eq!(server.get_server(servers[0].id.clone(), (), ()).await.unwrap().id, servers[0].id);

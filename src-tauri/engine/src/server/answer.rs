@@ -62,6 +62,11 @@ impl Listed for Container {
     const SCHEMA: &'static str = "Container";
 }
 
+impl Listed for Image {
+    const KEY: &'static str = "images";
+    const SCHEMA: &'static str = "Image";
+}
+
 impl Listed for Snapshot {
     const KEY: &'static str = "snapshots";
     const SCHEMA: &'static str = "Snapshot";

@@ -136,12 +136,12 @@ impl Server for LocalServer {
         self.engine.server(&id).await
     }
 
-    async fn images(&self, filter: ImageFilter, _: ()) -> Result<Vec<Image>> {
-        self.engine.images(filter.os.as_deref()).await
+    async fn images(&self, filter: ImageFilter, _: ()) -> Result<Page<Image>> {
+        self.engine.images(filter.os.as_deref()).await.map(Page::whole)
     }
 
-    async fn user_images(&self, _: (), _: ()) -> Result<Vec<Image>> {
-        self.engine.user_images().await
+    async fn user_images(&self, _: (), _: ()) -> Result<Page<Image>> {
+        self.engine.user_images().await.map(Page::whole)
     }
 
     async fn pull_image(&self, alias: String, _: (), _: ()) -> Result<Image> {

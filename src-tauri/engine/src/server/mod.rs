@@ -215,12 +215,12 @@ operations! {
     "Images containers can be created from: held, then offered by the image server"
     images => Images: GET "/images/public" {}
         query: ImageFilter, body: (),
-        answers 200 "Images retrieved successfully" Vec<Image>,
+        answers 200 "Images retrieved successfully" Page<Image>,
         errors [400, 401];
     "Images this server holds, and its downloads under way or failed"
     user_images => UserImages: GET "/images/user" {}
         query: (), body: (),
-        answers 200 "Images retrieved successfully" Vec<Image>,
+        answers 200 "Images retrieved successfully" Page<Image>,
         errors [401];
     "Download an image from the image server (in the background)"
     pull_image => PullImage: POST "/images/import/{id}" { id: String }

@@ -60,7 +60,7 @@ export abstract class OperationsBackend {
   }
 
   images(server?: string) {
-    return this.operation("images", {}, server);
+    return this.operation("images", {}, server).then((page) => page.images);
   }
 
   realms(server?: string) {

@@ -99,8 +99,8 @@ export interface OperationTypes {
   rentals: { params: Record<string, never>; query: Record<string, never>; body: undefined; answer: Rental[] };
   servers: { params: Record<string, never>; query: Record<string, never>; body: undefined; answer: Server[] };
   get_server: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Server };
-  images: { params: Record<string, never>; query: { os?: string }; body: undefined; answer: Image[] };
-  user_images: { params: Record<string, never>; query: Record<string, never>; body: undefined; answer: Image[] };
+  images: { params: Record<string, never>; query: { os?: string }; body: undefined; answer: { images: Image[]; pagination: Pagination } };
+  user_images: { params: Record<string, never>; query: Record<string, never>; body: undefined; answer: { images: Image[]; pagination: Pagination } };
   pull_image: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Image };
   build_image: { params: { id: string }; query: Record<string, never>; body: ImageBuild; answer: Image };
   import_image: { params: { id: string }; query: Record<string, never>; body: ImageImport; answer: Image };
