@@ -26,6 +26,26 @@ fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
     }
 }
 
+/// The app as the session's user, on `dirs` (data, home, bin), with `args`; its output dropped.
+fn launch(
+    desktop: &session::Session,
+    binary: &Path,
+    dirs: &[std::path::PathBuf],
+    args: &[&str],
+) -> std::process::Child {
+    let (data, home, bin) = (&dirs[0], &dirs[1], &dirs[2]);
+    desktop
+        .command(binary, home, bin)
+        .args(args)
+        .env("HOODY_DATA_DIR", data)
+        .env("HOODY_PROXY_LISTEN", "127.0.0.1:0")
+        .env("HOODY_API_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 fn log_text(data: &Path) -> String {
     let Ok(entries) = std::fs::read_dir(data.join("logs")) else { return String::new() };
     entries.flatten().map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect()
@@ -65,18 +85,7 @@ fn deep_links_reach_the_running_app() {
     let opened = scratch.0.join("opened.txt");
     session::recording_xdg_open(bin, &opened);
     let app_binary = user.provide(&app());
-    let app = |args: &[&str]| {
-        desktop
-            .command(&app_binary, home, bin)
-            .args(args)
-            .env("HOODY_DATA_DIR", data)
-            .env("HOODY_PROXY_LISTEN", "127.0.0.1:0")
-            .env("HOODY_API_LISTEN", "127.0.0.1:0")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    };
+    let app = |args: &[&str]| launch(&desktop, &app_binary, dirs.as_slice(), args);
 
     let first = Guard(app(&[]));
     wait_for("the engine starting", Duration::from_secs(60), || log_text(data).contains("engine started"));
@@ -116,21 +125,11 @@ fn a_damaged_database_is_told_in_the_window_with_the_ways_back() {
     let user = test_user();
     let desktop = session::Session::start(130, user);
     let (_scratch, dirs) = desktop.dirs(&["data", "home", "bin"]);
-    let (data, home, bin) = (&dirs[0], &dirs[1], &dirs[2]);
+    let data = &dirs[0];
     std::fs::write(data.join("hoody.db"), b"overwritten: this is no database any more").unwrap();
     user.give(&data.join("hoody.db"));
     let app_binary = user.provide(&app());
-    let mut app = Guard(
-        desktop
-            .command(&app_binary, home, bin)
-            .env("HOODY_DATA_DIR", data)
-            .env("HOODY_PROXY_LISTEN", "127.0.0.1:0")
-            .env("HOODY_API_LISTEN", "127.0.0.1:0")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut app = Guard(launch(&desktop, &app_binary, dirs.as_slice(), &[]));
     wait_for("the window showing the failure", Duration::from_secs(60), || {
         log_text(data).contains("showing=\"the engine's failure\"")
     });

@@ -109,10 +109,7 @@ impl Engine {
         // On a full disk the reserve makes room for opening the database and for the records
         // of the start: the engine starts, reads and deletes work, writes answer 507.
         space.make_room();
-        let full = |e: EngineError| match e {
-            EngineError::NoSpace(detail) => EngineError::NoSpace(space.explain(&detail)),
-            other => other,
-        };
+        let full = |e: EngineError| space.explain_error(e);
         let records = records::Records::new(&config.data_dir);
         let db = config.data_dir.join(hoody_store::DB_FILE);
         if !db.exists() && records.exist() {
@@ -168,10 +165,7 @@ impl Engine {
     /// `error` told with what the engine knows of its cause: a full disk names the data
     /// directory, its free space and what is missing.
     pub fn explain(&self, error: EngineError) -> EngineError {
-        match error {
-            EngineError::NoSpace(detail) => EngineError::NoSpace(self.inner.space.explain(&detail)),
-            other => other,
-        }
+        self.inner.space.explain_error(error)
     }
 
     /// Tells the engine where the service proxy listens, so containers carry their `urls`,

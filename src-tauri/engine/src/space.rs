@@ -124,6 +124,14 @@ impl Space {
         }
     }
 
+    /// `error` told for people when it is a full disk (see [`Self::explain`]), else as it is.
+    pub(crate) fn explain_error(&self, error: EngineError) -> EngineError {
+        match error {
+            EngineError::NoSpace(detail) => EngineError::NoSpace(self.explain(&detail)),
+            other => other,
+        }
+    }
+
     /// A write that found the disk full (`detail`, as the tool or the database said it, which
     /// goes to the log) told for people: where, how much room there is now, what to do. The
     /// message of a 507.

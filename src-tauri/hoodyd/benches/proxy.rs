@@ -7,13 +7,14 @@
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 
 const CLIENTS: [usize; 2] = [1, 8];
 const PER_CLIENT: usize = 400;
+
+#[path = "support/server.rs"]
+mod server;
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -21,31 +22,9 @@ fn main() {
 }
 
 async fn run() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().canonicalize().unwrap();
-    let hoodyd = env!("CARGO_BIN_EXE_hoodyd");
-    let tarball = hoody_runtime::testkit::busybox_tarball(&data).unwrap();
-    let imported = Command::new(hoodyd)
-        .args(["image", "import", "busybox/1"])
-        .arg(&tarball)
-        .arg("--data-dir")
-        .arg(&data)
-        .status()
-        .unwrap();
-    assert!(imported.success());
-    let mut child = Command::new(hoodyd)
-        .args(["serve", "--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data)
-        .env("HOODY_LOG", "error")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let api = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_owned();
-    let proxy_port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
-    let token = std::fs::read_to_string(data.join("admin.token")).unwrap().trim().to_owned();
-    let client = hoody_client::HoodyClient::new(api, Some(token));
+    // Kept whole to its end: its data directory goes with it.
+    let mut served = server::serve_busybox();
+    let (client, proxy_port, data) = (served.client.clone(), served.proxy_port, served.data.clone());
     let project = client
         .create_project(&hoody_model::ProjectCreate { alias: "bench".into(), ..Default::default() })
         .await
@@ -104,8 +83,8 @@ async fn run() {
     let terminal = client.container(c.id.as_str(), true).await.unwrap().urls["terminal-1"].clone();
     let mut echo = keystroke_echo(proxy_port, &terminal).await;
     client.delete_container(c.id.as_str()).await.unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
+    let _ = served.child.kill();
+    let _ = served.child.wait();
     let layout = hoody_runtime::Layout::new(&data, std::path::Path::new("/run/hoody"));
     let _ = std::fs::remove_dir_all(layout.run_dir());
 

@@ -6,10 +6,12 @@
 //! container cgroups, container and snapshot directories, runc's containers. Long runs must
 //! stay flat: what it prints is the measurement (no assertion on figures).
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
+
+#[path = "support/server.rs"]
+mod server;
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -58,27 +60,12 @@ fn leftovers(data: &Path) -> (usize, usize, usize, usize, usize) {
 
 async fn run() {
     let cycles: usize = std::env::var("HOODY_SOAK_CYCLES").ok().and_then(|n| n.parse().ok()).unwrap_or(1000);
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().canonicalize().unwrap();
-    let hoodyd = env!("CARGO_BIN_EXE_hoodyd");
-    let tarball = hoody_runtime::testkit::busybox_tarball(&data).unwrap();
-    let imported =
-        Command::new(hoodyd).args(["image", "import", "busybox/1"]).arg(&tarball).arg("--data-dir").arg(&data).status();
-    assert!(imported.unwrap().success());
+    // Kept whole to its end: its data directory goes with it.
+    let mut served = server::serve_busybox();
+    let (client, data) = (served.client.clone(), served.data.clone());
+    // Before any container: what the host had already.
     let before = leftovers(&data);
-    let mut child = Command::new(hoodyd)
-        .args(["serve", "--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data)
-        .env("HOODY_LOG", "error")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let api = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_owned();
-    let token = std::fs::read_to_string(data.join("admin.token")).unwrap().trim().to_owned();
-    let client = hoody_client::HoodyClient::new(api, Some(token));
+    let pid = served.child.id();
     let project = client
         .create_project(&hoody_model::ProjectCreate { alias: "soak".into(), ..Default::default() })
         .await
@@ -137,7 +124,7 @@ async fn run() {
         }
     }
     let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
-    let _ = child.wait();
+    let _ = served.child.wait();
     let after = leftovers(&data);
     println!(
         "\nleft on the host (mounts of the data dir, hoody cgroups, container dirs, snapshot dirs, runc containers):"
