@@ -8,6 +8,7 @@ mod disk_full;
 mod display;
 mod env;
 mod escape;
+mod event_log;
 mod images;
 mod kill;
 mod process;

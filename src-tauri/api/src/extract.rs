@@ -28,11 +28,18 @@ impl FromRequestParts<AppState> for Caller {
                     ApiError::new(ErrorCode::Unauthorized, "the Authorization header must be \"Bearer <token>\"")
                 })?
                 .to_owned(),
-            None if parts.uri.path().ends_with("/events") => query_token(parts).ok_or_else(missing)?,
+            // An `EventSource` cannot send headers: the live stream takes the token in the query.
+            None if wants_stream(parts) => query_token(parts).ok_or_else(missing)?,
             None => return Err(missing()),
         };
         Ok(Self(state.engine.authenticate(&secret).await?))
     }
+}
+
+fn wants_stream(parts: &Parts) -> bool {
+    let path = parts.uri.path().trim_end_matches('/');
+    let accept = parts.headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    path.ends_with("/events/stream") || (path.ends_with("/events") && accept.contains("text/event-stream"))
 }
 
 fn missing() -> ApiError {

@@ -26,7 +26,7 @@ pub(crate) struct AppState {
 
 /// The API's router over `engine`. `shutdown` ends the event streams when it flips to true.
 pub fn router(engine: Engine, shutdown: watch::Receiver<bool>) -> Router {
-    routes::router().with_state(AppState { engine, shutdown })
+    routes::router(AppState { engine, shutdown })
 }
 
 /// Serves the API on `listener` until `signal` resolves, then drains open requests.

@@ -1,4 +1,4 @@
-//! A minimal server-sent-events reader for `GET /api/v1/events`.
+//! A minimal server-sent-events reader for the live stream (`GET /api/v1/events`, asked as a stream).
 
 use crate::{ClientError, Result};
 use futures_util::StreamExt;

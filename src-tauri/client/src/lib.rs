@@ -253,9 +253,12 @@ impl HoodyClient {
         self.call(Method::POST, "/auth/tokens", Some(req)).await
     }
 
-    /// Subscribes to `GET /events`; the first item arrives once the subscription is live.
+    /// Subscribes to the live stream; the first item arrives once the subscription is live.
+    /// It is asked of `/events` as a stream (`Accept: text/event-stream`), which servers with
+    /// the paged event log at `/events` and those from before it both answer.
     pub async fn events(&self) -> Result<EventStream> {
-        let resp = self.request(Method::GET, "/events").send().await?;
+        let resp =
+            self.request(Method::GET, "/events").header(reqwest::header::ACCEPT, "text/event-stream").send().await?;
         let status = resp.status();
         if !status.is_success() {
             let bytes = resp.bytes().await?;

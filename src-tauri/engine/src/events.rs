@@ -26,6 +26,7 @@ impl Engine {
     ) {
         // Every change of a container passes here: its record on disk follows it.
         self.inner.records.container(c);
+        self.log_entry(crate::event_log::container_entry(kind, c, from, to, reason.as_deref(), trigger));
         // No subscriber is fine: nobody is listening.
         let _ = self.inner.events.send(ContainerEvent {
             kind,

@@ -12,6 +12,7 @@ mod containers;
 mod copy;
 pub mod data_lock;
 mod error;
+mod event_log;
 mod events;
 mod exits;
 pub mod fleet;
@@ -82,6 +83,8 @@ struct Inner {
     space: space::Space,
     /// The database's contents as files, for `hoodyd recover` (records.rs).
     records: records::Records,
+    /// The writer of the event log (event_log.rs).
+    event_log: event_log::EventLog,
     /// Held while the engine lives: one engine per data directory.
     _lock: data_lock::DataDirLock,
 }
@@ -131,6 +134,7 @@ impl Engine {
         }
         records.server(&server);
         let (events, _) = broadcast::channel(1024);
+        let event_log = event_log::EventLog::start(store.clone());
         let engine = Self {
             inner: Arc::new(Inner {
                 store,
@@ -147,6 +151,7 @@ impl Engine {
                 image_jobs: images::ImageJobs::default(),
                 space,
                 records,
+                event_log,
                 _lock: lock,
             }),
         };
@@ -183,9 +188,11 @@ impl Engine {
         &self.inner.store
     }
 
-    /// Waits until the background work started so far (container creation) has finished.
+    /// Waits until the background work started so far (container creation) has finished and
+    /// the event log holds everything that happened until then.
     pub async fn settle(&self) {
         self.inner.tasks.wait().await;
+        self.inner.event_log.flush().await;
     }
 
     /// The engine's chores, now and then on their clocks: expired snapshots deleted every

@@ -31,6 +31,7 @@ impl Engine {
         };
         let project = self.inner.store.insert_project(&project).await?;
         self.inner.records.project(&project);
+        self.log_project("created", &project);
         Ok(project)
     }
 
@@ -72,6 +73,7 @@ impl Engine {
         project.updated_at = crate::now();
         let project = self.inner.store.update_project(&project).await?;
         self.inner.records.project(&project);
+        self.log_project("updated", &project);
         Ok(project)
     }
 
@@ -83,6 +85,7 @@ impl Engine {
         }
         self.inner.store.delete_project(id, crate::now()).await?;
         self.inner.records.project_gone(id);
+        self.log_project("deleted", &project);
         Ok(project)
     }
 }

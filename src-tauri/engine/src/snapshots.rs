@@ -58,6 +58,7 @@ impl Engine {
             return Err(e.into());
         }
         self.inner.records.snapshot(&snapshot);
+        self.log_snapshot("created", &snapshot, Some(&c));
         Ok(snapshot)
     }
 
@@ -76,6 +77,7 @@ impl Engine {
         self.inner.space.check(&format!("restoring {} into {}", snapshot.name, c.name), snapshot.size_bytes)?;
         self.inner.runtime.restore(&c, &snapshot.id).await?;
         tracing::info!(container = %id, snapshot = %snapshot.name, "restored");
+        self.log_snapshot("restored", &snapshot, Some(&c));
         self.container(caller, id).await
     }
 
@@ -99,6 +101,7 @@ impl Engine {
         self.inner.store.rename_snapshot(&snapshot.id, &alias).await?;
         let renamed = Snapshot { name: alias.clone(), alias, ..snapshot };
         self.inner.records.snapshot(&renamed);
+        self.log_snapshot("renamed", &renamed, self.snapshot_owner(id).await.as_ref());
         Ok(renamed)
     }
 
@@ -109,7 +112,13 @@ impl Engine {
         self.inner.store.delete_snapshot(&snapshot.id).await?;
         self.inner.records.snapshot_gone(&snapshot);
         self.inner.space.replenish();
+        self.log_snapshot("deleted", &snapshot, self.snapshot_owner(id).await.as_ref());
         Ok(snapshot)
+    }
+
+    /// The container a snapshot was taken of, unless it is deleted (the log's entries name it).
+    async fn snapshot_owner(&self, id: &ContainerId) -> Option<Container> {
+        self.inner.store.container(id).await.ok().flatten()
     }
 
     async fn snapshot_named(&self, caller: &Principal, id: &ContainerId, name: &str) -> Result<Snapshot> {

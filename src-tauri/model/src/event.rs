@@ -29,7 +29,7 @@ pub struct WorkProgress {
     pub total: u64,
 }
 
-/// What `GET /api/v1/events` streams: one event per change of a container.
+/// What the live stream (`GET /api/v1/events/stream`) sends: one event per change of a container.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct ContainerEvent {

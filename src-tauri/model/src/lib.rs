@@ -6,6 +6,7 @@ pub mod container;
 pub mod env;
 pub mod error;
 pub mod event;
+pub mod event_log;
 pub mod ids;
 pub mod image;
 pub mod logs;
@@ -25,6 +26,7 @@ pub use container::{Container, ContainerCreate, ContainerUpdate, KitServiceInfo,
 pub use env::{EnvVarValue, EnvVarsText};
 pub use error::{ErrorCode, ModelError};
 pub use event::{ContainerEvent, EventKind, WorkProgress};
+pub use event_log::{EventFilter, EventListQuery, EventStats, EventsCleanup, EventsRemoved, LoggedEvent};
 pub use ids::{ContainerId, Id, ProjectId, RealmId, ServerId, SnapshotId, TokenId};
 pub use image::{Image, ImageBuild, ImageImport, ImageStatus, ImageWork};
 pub use logs::ContainerLogs;

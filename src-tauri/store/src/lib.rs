@@ -8,6 +8,7 @@
 mod containers;
 mod digest;
 mod error;
+mod event_log;
 mod meta;
 mod projects;
 mod realms;

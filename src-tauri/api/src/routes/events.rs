@@ -1,15 +1,48 @@
-//! `GET /api/v1/events`: server-sent events of container changes the caller may see.
+//! The live stream of container changes the caller may see, as server-sent events, at
+//! `GET /api/v1/events/stream`. `GET /api/v1/events` is the platform's paged event log; a client
+//! that asks it for a stream (`Accept: text/event-stream`, as every `EventSource` does) is given
+//! the stream there too.
 
 use crate::AppState;
 use crate::extract::Caller;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::{Method, header};
+use axum::middleware::Next;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 use std::convert::Infallible;
 use std::time::Duration;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::{BroadcastStream, WatchStream};
+
+/// The stream's own path, under `/api/v1`.
+pub(crate) const STREAM: &str = "/events/stream";
+
+/// Whether the request asks `/events` for the live stream rather than the log.
+fn asks_for_stream(request: &Request) -> bool {
+    request.method() == Method::GET
+        && request.uri().path().trim_end_matches('/').ends_with("/events")
+        && request
+            .headers()
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|accept| accept.contains("text/event-stream"))
+}
+
+/// Serves the live stream to a request of `/events` that asks for it; passes the rest on.
+pub(crate) async fn stream_when_asked(State(s): State<AppState>, request: Request, next: Next) -> Response {
+    if !asks_for_stream(&request) {
+        return next.run(request).await;
+    }
+    let (mut parts, _) = request.into_parts();
+    match Caller::from_request_parts(&mut parts, &s).await {
+        Ok(caller) => stream(State(s), caller).await.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
 
 pub(crate) async fn stream(
     State(s): State<AppState>,

@@ -10,14 +10,21 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use hoody_model::ErrorCode;
 
-/// Every declared operation, the event stream and the OpenAPI document, under `/api/v1`.
-pub(crate) fn router() -> Router<AppState> {
+/// Every declared operation, the live event stream and the OpenAPI document, under `/api/v1`.
+pub(crate) fn router(state: AppState) -> Router {
     let mut api = Router::new();
     for (path, methods) in operations::routes() {
         api = api.route(&path, methods);
     }
-    let api = api.route("/events", get(events::stream)).route("/openapi.json", get(openapi));
-    Router::new().nest("/api/v1", api).fallback(not_found).method_not_allowed_fallback(method_not_allowed)
+    let api = api
+        .route(events::STREAM, get(events::stream))
+        .route("/openapi.json", get(openapi))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), events::stream_when_asked));
+    Router::new()
+        .nest("/api/v1", api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
 }
 
 /// The OpenAPI document of this server (public: it holds no data).

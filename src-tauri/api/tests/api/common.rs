@@ -69,6 +69,7 @@ impl TestServer {
 
     /// Everything in the database, to compare before and after a refused request.
     pub async fn db(&self) -> String {
+        self.engine.settle().await;
         self.engine.store().content_digest().await.unwrap()
     }
 

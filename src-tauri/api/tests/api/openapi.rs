@@ -110,6 +110,13 @@ async fn every_route_answers_as_documented() {
     assert_eq!((r.status, r.body["code"].as_str()), (409, Some("no_image_server")), "{}", r.body);
     call(Method::DELETE, "/containers/{id}", format!("/containers/{cid}"), None).await;
     call(Method::DELETE, "/projects/{id}", format!("/projects/{pid}"), None).await;
+    let log = call(Method::GET, "/events", format!("/events?container_id={cid}&limit=5"), None).await;
+    let event = log.body["data"]["events"][0]["id"].as_str().expect("the container's changes are logged").to_owned();
+    call(Method::GET, "/events/{id}", format!("/events/{event}"), None).await;
+    call(Method::GET, "/events/stats", "/events/stats?start_date=2000-01-01".into(), None).await;
+    call(Method::DELETE, "/events/{id}", format!("/events/{event}"), None).await;
+    call(Method::DELETE, "/events", "/events?resource_type=snapshot".into(), None).await;
+    call(Method::POST, "/events/cleanup", "/events/cleanup".into(), Some(json!({"retention_days": 7}))).await;
     // Errors too.
     let anon = s.client.with_token(None);
     let r = anon.raw(Method::GET, "/rentals", None).await.unwrap();

@@ -2,8 +2,8 @@
 //! or one page of a list under its own key (`{"containers": […], "pagination": …}`).
 
 use hoody_model::{
-    Container, ContainerLogs, CreatedToken, Image, Pagination, Project, Realm, Rental, RuntimeInfo, Snapshot,
-    StatusLogEntry,
+    Container, ContainerLogs, CreatedToken, EventStats, EventsRemoved, Image, LoggedEvent, Pagination, Project, Realm,
+    Rental, RuntimeInfo, Snapshot, StatusLogEntry,
 };
 use serde::de::DeserializeOwned;
 use serde::ser::SerializeMap;
@@ -65,6 +65,11 @@ impl Listed for Container {
 impl Listed for Image {
     const KEY: &'static str = "images";
     const SCHEMA: &'static str = "Image";
+}
+
+impl Listed for LoggedEvent {
+    const KEY: &'static str = "events";
+    const SCHEMA: &'static str = "LoggedEvent";
 }
 
 impl Listed for Snapshot {
@@ -142,7 +147,20 @@ macro_rules! answers {
         }
     )*};
 }
-answers!(ContainerLogs, CreatedToken, Image, Project, Realm, Rental, RuntimeInfo, Snapshot, StatusLogEntry);
+answers!(
+    ContainerLogs,
+    CreatedToken,
+    EventStats,
+    EventsRemoved,
+    Image,
+    LoggedEvent,
+    Project,
+    Realm,
+    Rental,
+    RuntimeInfo,
+    Snapshot,
+    StatusLogEntry
+);
 
 impl Answer for hoody_model::Server {
     fn data() -> Data {

@@ -4,9 +4,10 @@ use super::{ContainerView, ImageFilter, LogsQuery, Page, Server};
 use crate::{Engine, Principal, Result};
 use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken,
-    EnvVarValue, EnvVarsText, Image, ImageBuild, ImageImport, Operation, PageRequest, Project, ProjectCreate,
-    ProjectId, ProjectUpdate, Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotAlias,
-    SnapshotCreate, StatusLogEntry, TokenCreate,
+    EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats, EventsCleanup, EventsRemoved, Id, Image,
+    ImageBuild, ImageImport, LoggedEvent, Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate,
+    Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry,
+    TokenCreate,
 };
 
 /// The engine, acting for `caller` (whose token decides what it sees and may do).
@@ -192,6 +193,30 @@ impl Server for LocalServer {
 
     async fn create_realm(&self, _: (), body: RealmCreate) -> Result<Realm> {
         self.engine.create_realm(&self.caller, body).await
+    }
+
+    async fn list_events(&self, query: EventListQuery, _: ()) -> Result<Page<LoggedEvent>> {
+        self.engine.list_events(&self.caller, &query).await.map(Page::new)
+    }
+
+    async fn delete_events(&self, filter: EventFilter, _: ()) -> Result<EventsRemoved> {
+        self.engine.delete_events(&self.caller, &filter).await
+    }
+
+    async fn clean_up_events(&self, _: (), body: EventsCleanup) -> Result<EventsRemoved> {
+        self.engine.clean_up_events(&self.caller, &body).await
+    }
+
+    async fn event_stats(&self, filter: EventFilter, _: ()) -> Result<EventStats> {
+        self.engine.event_stats(&self.caller, &filter).await
+    }
+
+    async fn get_event(&self, id: Id, _: (), _: ()) -> Result<LoggedEvent> {
+        self.engine.event(&self.caller, &id).await
+    }
+
+    async fn delete_event(&self, id: Id, _: (), _: ()) -> Result<LoggedEvent> {
+        self.engine.delete_event(&self.caller, &id).await
     }
 
     async fn create_token(&self, _: (), body: TokenCreate) -> Result<CreatedToken> {

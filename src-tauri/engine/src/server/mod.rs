@@ -26,9 +26,10 @@ pub use remote::{Endpoint, Presented, Presenter, Refusing, Remote, Transport};
 use crate::error::Result;
 use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken,
-    EnvVarValue, EnvVarsText, Image, ImageBuild, ImageImport, Operation, PageRequest, Project, ProjectCreate,
-    ProjectId, ProjectUpdate, Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotAlias,
-    SnapshotCreate, StatusLogEntry, TokenCreate,
+    EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats, EventsCleanup, EventsRemoved, Id, Image,
+    ImageBuild, ImageImport, LoggedEvent, Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate,
+    Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry,
+    TokenCreate,
 };
 
 /// One operation as the API serves and documents it.
@@ -252,6 +253,36 @@ operations! {
         query: (), body: RealmCreate,
         answers 201 "Realm created successfully" Realm,
         errors [400, 401, 403, 409];
+    "The event log: what happened to containers, projects and snapshots, newest first"
+    list_events => ListEvents: GET "/events" {}
+        query: EventListQuery, body: (),
+        answers 200 "Events retrieved successfully" Page<LoggedEvent>,
+        errors [400, 401];
+    "Remove the log's entries that match (every one, without a filter)"
+    delete_events => DeleteEvents: DELETE "/events" {}
+        query: EventFilter, body: (),
+        answers 200 "Events deleted successfully" EventsRemoved,
+        errors [400, 401];
+    "Remove the log's entries older than `retention_days` days"
+    clean_up_events => CleanUpEvents: POST "/events/cleanup" {}
+        query: (), body: EventsCleanup,
+        answers 200 "Old events cleaned up successfully" EventsRemoved,
+        errors [400, 401];
+    "How many entries the log holds, by type and by resource"
+    event_stats => EventStatistics: GET "/events/stats" {}
+        query: EventFilter, body: (),
+        answers 200 "Event statistics retrieved successfully" EventStats,
+        errors [400, 401];
+    "One entry of the event log"
+    get_event => GetEvent: GET "/events/{id}" { id: Id }
+        query: (), body: (),
+        answers 200 "Event retrieved successfully" LoggedEvent,
+        errors [400, 401, 404];
+    "Remove one entry of the event log"
+    delete_event => DeleteEvent: DELETE "/events/{id}" { id: Id }
+        query: (), body: (),
+        answers 200 "Event deleted successfully" LoggedEvent,
+        errors [400, 401, 404];
     "Create an API token (optionally realm-scoped)"
     create_token => CreateToken: POST "/auth/tokens" {}
         query: (), body: TokenCreate,

@@ -3,10 +3,12 @@
 //! traits say what the OpenAPI document lists for them.
 
 use crate::error::{EngineError, Result};
+use hoody_model::event_log::{parse_moment, parse_resource_type};
 use hoody_model::{
     ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, EnvVarValue, EnvVarsText,
-    ErrorCode, ImageBuild, ImageImport, Operation, PageRequest, ProjectCreate, ProjectId, ProjectUpdate, RealmCreate,
-    RealmId, ServerId, SnapshotAlias, SnapshotCreate, SortField, SortOrder, TokenCreate,
+    ErrorCode, EventFilter, EventListQuery, EventsCleanup, Id, ImageBuild, ImageImport, Operation, PageRequest,
+    ProjectCreate, ProjectId, ProjectUpdate, RealmCreate, RealmId, ServerId, SnapshotAlias, SnapshotCreate, SortField,
+    SortOrder, TokenCreate,
 };
 
 /// A value taken from one `{name}` segment of a path (and put back into one).
@@ -29,7 +31,7 @@ macro_rules! id_params {
         }
     )*};
 }
-id_params!(ContainerId, ProjectId, ServerId);
+id_params!(ContainerId, ProjectId, ServerId, Id);
 
 impl PathParam for String {
     fn from_param(raw: &str) -> Result<Self> {
@@ -150,6 +152,101 @@ impl QueryParams for ContainerListQuery {
         if self.with_runtime {
             pairs.push(pair("runtime", true));
         }
+        pairs
+    }
+}
+
+/// The event log's filter parameters, after `extra` ones (a const list cannot be joined).
+macro_rules! event_filter_params {
+    ($($extra:expr),* $(,)?) => {
+        &[
+            $($extra,)*
+            ("event_type", "Only entries of this type (container.running, project.created, snapshot.restored…)"),
+            ("resource_type", "Only entries of container, project or snapshot"),
+            ("resource_id", "Only entries of this resource"),
+            ("project_id", "Only entries of this project and its containers"),
+            ("container_id", "Only entries of this container and its snapshots"),
+            ("realm_id", "Only entries of resources in this realm"),
+            ("start_date", "From this day or RFC 3339 time on"),
+            ("end_date", "Up to this day (inclusive) or RFC 3339 time"),
+            ("before_date", "Before this day or RFC 3339 time"),
+        ]
+    };
+}
+
+impl QueryParams for EventFilter {
+    const PARAMS: &'static [(&'static str, &'static str)] = event_filter_params!();
+    fn from_query(pairs: &[(String, String)]) -> Result<Self> {
+        let get = |name| value(pairs, name).filter(|v| !v.is_empty());
+        let moment = |name| get(name).map(|raw| parse_moment(name, raw)).transpose();
+        // An end day counts whole: the entries before the next day's start.
+        let end = match get("end_date") {
+            Some(raw) if raw.len() == 10 => moment("end_date")?.map(|t| t + chrono::Duration::days(1)),
+            _ => moment("end_date")?.map(|t| t + chrono::Duration::milliseconds(1)),
+        };
+        let before = [end, moment("before_date")?].into_iter().flatten().min();
+        Ok(EventFilter {
+            event_type: get("event_type").map(str::to_owned),
+            resource_type: get("resource_type").map(parse_resource_type).transpose()?,
+            resource_id: get("resource_id").map(str::to_owned),
+            project_id: get("project_id").map(ProjectId::parse).transpose()?,
+            container_id: get("container_id").map(ContainerId::parse).transpose()?,
+            realm_id: get("realm_id").map(RealmId::parse).transpose()?,
+            since: moment("start_date")?,
+            before,
+        })
+    }
+    fn to_query(&self) -> Vec<(String, String)> {
+        let mut pairs = Vec::new();
+        pairs.extend(self.event_type.as_ref().map(|t| pair("event_type", t)));
+        pairs.extend(self.resource_type.as_ref().map(|t| pair("resource_type", t)));
+        pairs.extend(self.resource_id.as_ref().map(|r| pair("resource_id", r)));
+        pairs.extend(self.project_id.as_ref().map(|p| pair("project_id", p)));
+        pairs.extend(self.container_id.as_ref().map(|c| pair("container_id", c)));
+        pairs.extend(self.realm_id.as_ref().map(|r| pair("realm_id", r)));
+        pairs.extend(self.since.map(|t| pair("start_date", t.to_rfc3339())));
+        pairs.extend(self.before.map(|t| pair("before_date", t.to_rfc3339())));
+        pairs
+    }
+}
+
+impl QueryParams for EventListQuery {
+    const PARAMS: &'static [(&'static str, &'static str)] = event_filter_params!(
+        ("limit", "Entries per answer, 1-1000 (default 100)"),
+        ("offset", "Entries to skip (default 0)"),
+        ("sort_by", "created_at (the only order the log keeps)"),
+        ("sort_order", "asc | desc (default desc)"),
+    );
+    fn from_query(pairs: &[(String, String)]) -> Result<Self> {
+        let get = |name| value(pairs, name);
+        let limit = number("limit", get("limit"))?.unwrap_or(i64::from(EventListQuery::DEFAULT_LIMIT));
+        if !(1..=i64::from(EventListQuery::MAX_LIMIT)).contains(&limit) {
+            return Err(EngineError::rule(
+                ErrorCode::InvalidPagination,
+                format!("limit must be between 1 and {} (got {limit})", EventListQuery::MAX_LIMIT),
+            ));
+        }
+        let offset = number("offset", get("offset"))?.unwrap_or(0);
+        let offset = u64::try_from(offset).map_err(|_| {
+            EngineError::rule(ErrorCode::InvalidPagination, format!("offset must be 0 or more (got {offset})"))
+        })?;
+        if let Some(by) = get("sort_by").filter(|by| *by != "created_at") {
+            return Err(EngineError::rule(
+                ErrorCode::InvalidPagination,
+                format!("sort_by '{by}' is not an order of the event log: it is kept by created_at"),
+            ));
+        }
+        Ok(EventListQuery {
+            filter: EventFilter::from_query(pairs)?,
+            limit: limit as u32,
+            offset,
+            sort_order: get("sort_order").map(SortOrder::parse).transpose()?.unwrap_or_default(),
+        })
+    }
+    fn to_query(&self) -> Vec<(String, String)> {
+        let mut pairs =
+            vec![pair("limit", self.limit), pair("offset", self.offset), pair("sort_order", self.sort_order.as_str())];
+        pairs.extend(self.filter.to_query());
         pairs
     }
 }
@@ -275,6 +372,6 @@ macro_rules! bodies {
 }
 bodies!(
     ProjectCreate, ProjectUpdate, ContainerCreate, ContainerUpdate, SnapshotCreate, RealmCreate, TokenCreate, ImageImport,
-    EnvVarsText, EnvVarValue, SnapshotAlias;
+    EnvVarsText, EnvVarValue, SnapshotAlias, EventsCleanup;
     ImageBuild
 );

@@ -62,7 +62,7 @@ export class HttpBackend extends OperationsBackend implements Backend {
   }
 
   subscribe(listener: Listener) {
-    const source = new EventSource(`${this.base}/api/v1/events?token=${encodeURIComponent(this.token)}`);
+    const source = new EventSource(`${this.base}/api/v1/events/stream?token=${encodeURIComponent(this.token)}`);
     // "ready" opens every (re)connection: whatever happened while away is read again.
     source.addEventListener("ready", () => {
       listener.connected(true);

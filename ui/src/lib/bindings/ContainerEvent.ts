@@ -8,7 +8,7 @@ import type { Trigger } from "./Trigger";
 import type { WorkProgress } from "./WorkProgress";
 
 /**
- * What `GET /api/v1/events` streams: one event per change of a container.
+ * What the live stream (`GET /api/v1/events/stream`) sends: one event per change of a container.
  */
 export type ContainerEvent = { kind: EventKind, container_id: ContainerId, project_id: ProjectId, realm_ids: Array<RealmId>, from: ContainerStatus | null, to: ContainerStatus, reason: string | null, 
 /**

@@ -7,9 +7,13 @@ import type { ContainerUpdate } from "./ContainerUpdate";
 import type { CreatedToken } from "./CreatedToken";
 import type { EnvVarValue } from "./EnvVarValue";
 import type { EnvVarsText } from "./EnvVarsText";
+import type { EventStats } from "./EventStats";
+import type { EventsCleanup } from "./EventsCleanup";
+import type { EventsRemoved } from "./EventsRemoved";
 import type { Image } from "./Image";
 import type { ImageBuild } from "./ImageBuild";
 import type { ImageImport } from "./ImageImport";
+import type { LoggedEvent } from "./LoggedEvent";
 import type { Operation } from "./Operation";
 import type { Pagination } from "./Pagination";
 import type { Project } from "./Project";
@@ -64,6 +68,12 @@ export const OPERATIONS = {
   delete_image: { methods: ["DELETE"], path: "/images/user/{id}" },
   realms: { methods: ["GET"], path: "/realms/" },
   create_realm: { methods: ["POST"], path: "/realms/" },
+  list_events: { methods: ["GET"], path: "/events" },
+  delete_events: { methods: ["DELETE"], path: "/events" },
+  clean_up_events: { methods: ["POST"], path: "/events/cleanup" },
+  event_stats: { methods: ["GET"], path: "/events/stats" },
+  get_event: { methods: ["GET"], path: "/events/{id}" },
+  delete_event: { methods: ["DELETE"], path: "/events/{id}" },
   create_token: { methods: ["POST"], path: "/auth/tokens" },
 } as const;
 
@@ -107,5 +117,11 @@ export interface OperationTypes {
   delete_image: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Image };
   realms: { params: Record<string, never>; query: Record<string, never>; body: undefined; answer: Realm[] };
   create_realm: { params: Record<string, never>; query: Record<string, never>; body: RealmCreate; answer: Realm };
+  list_events: { params: Record<string, never>; query: { limit?: string; offset?: string; sort_by?: string; sort_order?: string; event_type?: string; resource_type?: string; resource_id?: string; project_id?: string; container_id?: string; realm_id?: string; start_date?: string; end_date?: string; before_date?: string }; body: undefined; answer: { events: LoggedEvent[]; pagination: Pagination } };
+  delete_events: { params: Record<string, never>; query: { event_type?: string; resource_type?: string; resource_id?: string; project_id?: string; container_id?: string; realm_id?: string; start_date?: string; end_date?: string; before_date?: string }; body: undefined; answer: EventsRemoved };
+  clean_up_events: { params: Record<string, never>; query: Record<string, never>; body: EventsCleanup; answer: EventsRemoved };
+  event_stats: { params: Record<string, never>; query: { event_type?: string; resource_type?: string; resource_id?: string; project_id?: string; container_id?: string; realm_id?: string; start_date?: string; end_date?: string; before_date?: string }; body: undefined; answer: EventStats };
+  get_event: { params: { id: string }; query: Record<string, never>; body: undefined; answer: LoggedEvent };
+  delete_event: { params: { id: string }; query: Record<string, never>; body: undefined; answer: LoggedEvent };
   create_token: { params: Record<string, never>; query: Record<string, never>; body: TokenCreate; answer: CreatedToken };
 }
