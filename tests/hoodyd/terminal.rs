@@ -246,3 +246,69 @@ async fn cross_site_pages_cannot_drive_the_terminal_or_the_display() {
     let id = c["id"].as_str().unwrap();
     d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
 }
+
+/// Input as the platform's client sends it over HTTP: `write {"input", "enter"}` types (it
+/// used to answer 200 and type nothing), `paste` and `press` (named keys), `raw?tail`; what is
+/// documented but not honoured is a 501 naming it, what is malformed a 400.
+#[tokio::test]
+async fn terminal_input_as_the_platform_sends_it() {
+    let (_dir, d, _, c) = server_with("typing").await;
+    let url = c["urls"]["terminal-1"].as_str().expect("a terminal URL").to_owned();
+    let api = format!("{url}/api/v1/terminal");
+    let http = browser(&d, &url);
+    let post = |route: &str, body: Value| {
+        let (http, url) = (http.clone(), format!("{api}/{route}"));
+        async move {
+            let r = http.post(url).json(&body).send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let raw = |query: &str| {
+        let (http, url) = (http.clone(), format!("{api}/raw?terminal_id=2{query}"));
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let shows = |needle: &'static str| {
+        async move {
+            let seen = || async { raw("").await.1.contains(needle).then_some(()) };
+            hoody_client::testkit::eventually(needle, Duration::from_secs(10), seen).await
+        }
+    };
+    assert_eq!(post("create", json!({"terminal_id": 2})).await.0, 201);
+    let (status, body) = post("write?terminal_id=2", json!({"input": "echo $((6*7))-typed", "enter": true})).await;
+    assert_eq!(status, 200, "{body}");
+    shows("42-typed").await;
+    assert_eq!(post("paste?terminal_id=2", json!({"text": "echo pasted-$((1+1))"})).await.0, 200);
+    assert_eq!(post("press?terminal_id=2", json!({"key": "Enter"})).await.0, 200);
+    shows("pasted-2").await;
+    assert_eq!(post("write?terminal_id=2", json!({"input": "sleep 30; echo slept", "enter": true})).await.0, 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(post("press?terminal_id=2", json!({"keys": ["Ctrl+C"]})).await.0, 200);
+    // Ctrl+C ended the sleep: the next command answers at once.
+    assert_eq!(post("write?terminal_id=2", json!({"input": "echo after-$((2+3))", "enter": true})).await.0, 200);
+    shows("after-5").await;
+    let (status, last) = raw("&tail=1").await;
+    assert_eq!(status, 200);
+    assert!(last.trim_end().lines().count() <= 1, "one line: {last:?}");
+
+    let keys: Value = http.get(format!("{api}/keys")).send().await.unwrap().json().await.unwrap();
+    assert!(keys["keys"].as_array().unwrap().iter().any(|k| k == "Enter"), "{keys}");
+    for (route, body, status, code, names) in [
+        ("write?terminal_id=2", json!({}), 400, "INVALID_PARAMETERS", "input"),
+        ("write?terminal_id=2", json!({"input": "x", "typo": 1}), 400, "INVALID_PARAMETERS", "typo"),
+        ("paste?terminal_id=2", json!({"bracketed": true}), 400, "INVALID_PARAMETERS", "text"),
+        ("press?terminal_id=2", json!({"key": "Hyper+Q"}), 400, "INVALID_PARAMETERS", "Hyper+Q"),
+        ("create", json!({"terminal_id": 3, "shell": "/bin/sh"}), 501, "NOT_IMPLEMENTED", "shell"),
+    ] {
+        let (got, answer) = post(route, body).await;
+        assert_eq!((got, answer["error"].as_str()), (status, Some(code)), "{route}: {answer}");
+        assert!(answer["message"].as_str().unwrap().contains(names), "{route}: {answer}");
+    }
+    let (status, _) = raw("&format=html").await;
+    assert_eq!(status, 501);
+    let sessions: Value = http.get(format!("{api}/sessions")).send().await.unwrap().json().await.unwrap();
+    assert!(!sessions.to_string().contains("\"terminal_id\":3"), "a refused create opens nothing: {sessions}");
+}

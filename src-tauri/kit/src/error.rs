@@ -27,6 +27,8 @@ pub enum KitCode {
     TooManyRequests,
     Timeout,
     DiskFull,
+    /// A documented parameter this service does not honour yet (the message names it).
+    NotImplemented,
     /// Something went wrong in the service; the message says what.
     Internal,
     // sqlite
@@ -57,6 +59,7 @@ impl KitCode {
             TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Timeout => StatusCode::GATEWAY_TIMEOUT,
             DiskFull => StatusCode::INSUFFICIENT_STORAGE,
+            NotImplemented => StatusCode::NOT_IMPLEMENTED,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -76,6 +79,7 @@ impl KitCode {
             StatusCode::BAD_GATEWAY => Self::BadGateway,
             StatusCode::GATEWAY_TIMEOUT => Self::Timeout,
             StatusCode::INSUFFICIENT_STORAGE => Self::DiskFull,
+            StatusCode::NOT_IMPLEMENTED => Self::NotImplemented,
             s if s.is_client_error() => Self::InvalidParameters,
             _ => Self::Internal,
         }

@@ -1,8 +1,10 @@
 //! The terminal service (`terminal-N`): web terminals on PTYs whose shells run inside the
 //! container, at the platform's paths. `GET /` is the page (xterm.js), `GET
 //! /api/v1/terminal/ws?terminal_id=N` its WebSocket; `create`, `sessions`, `DELETE {id}`,
-//! `write`, `resize`, `raw`, `execute` (in a session's shell, or `ephemeral=true` in a
-//! process of its own) and `result/{command_id}` drive sessions over plain HTTP.
+//! `write`, `paste`, `press` (named keys, listed by `keys`), `resize`, `raw` (`tail` lines),
+//! `execute` (in a session's shell, or `ephemeral=true` in a process of its own) and
+//! `result/{command_id}` drive sessions over plain HTTP. A documented field or parameter this
+//! service does not honour yet is a 501 naming it, never ignored.
 //!
 //! Sessions are numbered 1–65535 per container (`terminal-N` opens session N) and live until
 //! their shell exits, they are deleted, or the container stops (the shell is in its pid
@@ -10,6 +12,7 @@
 //! `DISPLAY=:N`, the display of `display-N`.
 
 mod execute;
+mod input;
 mod session;
 mod socket;
 
@@ -176,13 +179,37 @@ fn launch(init_pid: u32, id: u16, (cols, rows): (u16, u16)) -> std::io::Result<L
     Ok(Launch { init_pid, shell, env: env.into_iter().collect(), cols, rows })
 }
 
+/// What the platform's `create` takes that sessions here do not do yet (each a 501 naming it).
+const CREATE_NOT_YET: &[&str] = &[
+    "ephemeral",
+    "display",
+    "shell",
+    "user",
+    "cwd",
+    "startup_script",
+    "welcome",
+    "debug",
+    "desktop",
+    "desktop_env",
+    "wait_until_display",
+    "wait_timeout",
+    "ssh_host",
+    "ssh_user",
+    "ssh_port",
+    "ssh_password",
+    "ssh_key",
+    "socks5_host",
+    "socks5_port",
+    "socks5_user",
+    "socks5_pass",
+];
+
 /// Query or JSON-body parameters of the session routes.
 #[derive(Debug, Default, Deserialize)]
 struct Params {
     terminal_id: Option<serde_json::Value>,
     cols: Option<u16>,
     rows: Option<u16>,
-    data: Option<String>,
 }
 
 fn terminal_id(query: &Query, params: &Params) -> Result<Option<u16>, KitError> {
@@ -212,9 +239,12 @@ enum TerminalOp {
         size: (u16, u16),
     },
     Sessions,
-    /// Session `id`'s scrollback as text.
+    /// The key names `press` takes.
+    Keys,
+    /// Session `id`'s scrollback as text (its last `tail` lines).
     Scrollback {
         id: u16,
+        tail: Option<usize>,
     },
     /// A command's result, by its id.
     Result(String),
@@ -280,8 +310,21 @@ async fn parse(req: Request<Incoming>, service_n: u16) -> Result<(TerminalOp, Op
             return Ok((TerminalOp::Socket { id, size: size(&params) }, Some(req)));
         }
         (Method::GET, "/sessions") => TerminalOp::Sessions,
+        (Method::GET, "/keys") => TerminalOp::Keys,
         (Method::GET, "/raw") => {
-            TerminalOp::Scrollback { id: terminal_id(&query, &Params::default())?.unwrap_or(service_n) }
+            if let Some(format) = query.get("format").filter(|f| *f != "raw") {
+                return Err(KitError::new(
+                    KitCode::NotImplemented,
+                    format!("format={format} is not honoured yet: the output comes as the terminal wrote it (raw)"),
+                ));
+            }
+            let tail = match query.get("tail") {
+                None => None,
+                Some(n) => Some(n.parse::<usize>().map_err(|_| {
+                    KitError::new(KitCode::InvalidParameters, format!("tail must be a number of lines, not {n:?}"))
+                })?),
+            };
+            TerminalOp::Scrollback { id: terminal_id(&query, &Params::default())?.unwrap_or(service_n), tail }
         }
         (Method::GET, result) if result.starts_with("/result/") => {
             TerminalOp::Result(result["/result/".len()..].to_owned())
@@ -296,17 +339,22 @@ async fn parse(req: Request<Incoming>, service_n: u16) -> Result<(TerminalOp, Op
             if (&method, route.as_str()) == (&Method::POST, "/execute") {
                 return Ok((TerminalOp::Execute { query, body: raw }, None));
             }
-            let params: Params = match is_json && !raw.is_empty() {
+            let fields: serde_json::Map<String, serde_json::Value> = match is_json && !raw.is_empty() {
                 true => serde_json::from_slice(&raw)
-                    .map_err(|e| KitError::new(KitCode::InvalidJson, format!("the body is not valid JSON: {e}")))?,
-                false => Params::default(),
+                    .map_err(|e| KitError::new(KitCode::InvalidJson, format!("the body is not a JSON object: {e}")))?,
+                false => serde_json::Map::new(),
             };
+            let params: Params = serde_json::from_value(serde_json::Value::Object(fields.clone()))
+                .map_err(|e| KitError::new(KitCode::InvalidParameters, format!("the body does not fit: {e}")))?;
             let id = match (&method, route.strip_prefix('/').and_then(|r| r.parse::<u16>().ok())) {
                 (&Method::DELETE, Some(id)) => Some(id),
                 _ => terminal_id(&query, &params)?,
             };
             match (method, route.as_str()) {
-                (Method::POST, "/create") => TerminalOp::Create { id, size: size(&params) },
+                (Method::POST, "/create") => {
+                    input::check_fields(&fields, &["terminal_id", "cols", "rows"], CREATE_NOT_YET)?;
+                    TerminalOp::Create { id, size: size(&params) }
+                }
                 (Method::DELETE, _) => {
                     let id = id.ok_or_else(|| {
                         KitError::new(KitCode::InvalidParameters, "name the session: DELETE /api/v1/terminal/{id}")
@@ -314,11 +362,19 @@ async fn parse(req: Request<Incoming>, service_n: u16) -> Result<(TerminalOp, Op
                     TerminalOp::Close { id }
                 }
                 (Method::POST, "/write") => {
-                    let data =
-                        if is_json { params.data.clone().unwrap_or_default().into_bytes() } else { raw.to_vec() };
+                    let data = if is_json { input::write(&fields)? } else { raw.to_vec() };
                     TerminalOp::Write { id: id.unwrap_or(service_n), data }
                 }
-                (Method::POST, "/resize") => TerminalOp::Resize { id: id.unwrap_or(service_n), size: size(&params) },
+                (Method::POST, "/paste") => {
+                    TerminalOp::Write { id: id.unwrap_or(service_n), data: input::paste(&fields)? }
+                }
+                (Method::POST, "/press") => {
+                    TerminalOp::Write { id: id.unwrap_or(service_n), data: input::press(&fields)? }
+                }
+                (Method::POST, "/resize") => {
+                    input::check_fields(&fields, &["terminal_id", "cols", "rows"], &[])?;
+                    TerminalOp::Resize { id: id.unwrap_or(service_n), size: size(&params) }
+                }
                 (method, route) => return Err(no_route(&method, route)),
             }
         }
@@ -344,9 +400,10 @@ async fn execute(
             crate::websocket::accept(req, move |ws| socket::serve(ws, session))
         }
         TerminalOp::Sessions => json(StatusCode::OK, &json!({ "sessions": terminals.sessions(container, init_pid) })),
-        TerminalOp::Scrollback { id } => crate::proxy::with_type(
+        TerminalOp::Keys => json(StatusCode::OK, &input::supported_keys()),
+        TerminalOp::Scrollback { id, tail } => crate::proxy::with_type(
             StatusCode::OK,
-            bytes::Bytes::from(find(id)?.scrollback()),
+            bytes::Bytes::from(last_lines(find(id)?.scrollback(), tail)),
             "text/plain; charset=utf-8",
         ),
         TerminalOp::Result(command) => terminals.results.answer(&command),
@@ -376,6 +433,32 @@ async fn execute(
     })
 }
 
+/// The last `tail` lines of `output` (all of it without `tail`); a last line without its
+/// newline counts.
+fn last_lines(output: Vec<u8>, tail: Option<usize>) -> Vec<u8> {
+    let Some(tail) = tail.filter(|n| *n > 0) else {
+        return if tail == Some(0) { Vec::new() } else { output };
+    };
+    let body = output.strip_suffix(b"\n").unwrap_or(&output);
+    let start = body.iter().enumerate().rev().filter(|(_, b)| **b == b'\n').nth(tail - 1).map_or(0, |(at, _)| at + 1);
+    output[start..].to_vec()
+}
+
 fn no_session(id: u16) -> KitError {
     KitError::new(KitCode::NotFound, format!("there is no terminal session {id}; create it first"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_lines;
+
+    #[test]
+    fn tail_keeps_the_last_lines() {
+        let out = |text: &str, tail| String::from_utf8(last_lines(text.as_bytes().to_vec(), tail)).unwrap();
+        assert_eq!(out("a\nb\nc\n", Some(2)), "b\nc\n");
+        assert_eq!(out("a\nb\nc", Some(1)), "c");
+        assert_eq!(out("a\nb\n", Some(5)), "a\nb\n");
+        assert_eq!(out("a\nb\n", Some(0)), "");
+        assert_eq!(out("a\nb\n", None), "a\nb\n");
+    }
 }
