@@ -9,6 +9,7 @@ mod display;
 mod env;
 mod escape;
 mod event_log;
+mod files_ops;
 mod images;
 mod kill;
 mod process;

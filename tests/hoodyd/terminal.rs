@@ -271,11 +271,9 @@ async fn terminal_input_as_the_platform_sends_it() {
             (r.status().as_u16(), r.text().await.unwrap())
         }
     };
-    let shows = |needle: &'static str| {
-        async move {
-            let seen = || async { raw("").await.1.contains(needle).then_some(()) };
-            hoody_client::testkit::eventually(needle, Duration::from_secs(10), seen).await
-        }
+    let shows = |needle: &'static str| async move {
+        let seen = || async { raw("").await.1.contains(needle).then_some(()) };
+        hoody_client::testkit::eventually(needle, Duration::from_secs(10), seen).await
     };
     assert_eq!(post("create", json!({"terminal_id": 2})).await.0, 201);
     let (status, body) = post("write?terminal_id=2", json!({"input": "echo $((6*7))-typed", "enter": true})).await;

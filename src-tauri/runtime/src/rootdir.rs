@@ -236,6 +236,64 @@ impl RootDir {
         Ok(rustix::fs::unlinkat(&parent, name, flags)?)
     }
 
+    /// Removes a file, a symlink, or a directory with everything in it. Nothing is followed:
+    /// a symlink inside is removed, never the place it points at.
+    pub fn remove_tree(&self, rel: &str) -> io::Result<()> {
+        let (parent, name) = self.existing_parent(rel)?;
+        remove_at(&parent, std::ffi::CString::new(name)?.as_c_str())
+    }
+
+    /// Where `rel` leads once every symlink on the way is resolved inside the root (as the
+    /// kernel resolves it for every other call here), as an absolute path from the root. It is
+    /// worked out link by link: the helper inside a container has no /proc of its own to ask.
+    pub fn realpath(&self, rel: &str) -> io::Result<String> {
+        let mut resolved: Vec<String> = Vec::new();
+        let mut ahead: std::collections::VecDeque<String> =
+            rel.split('/').filter(|p| !p.is_empty()).map(str::to_owned).collect();
+        let mut links = 0;
+        while let Some(part) = ahead.pop_front() {
+            match part.as_str() {
+                "." => continue,
+                // Above the root is the root, as RESOLVE_IN_ROOT has it.
+                ".." => drop(resolved.pop()),
+                _ => match self.read_link(&format!("{}/{part}", resolved.join("/")))? {
+                    Some(target) => {
+                        links += 1;
+                        if links > 40 {
+                            return Err(io::Error::from_raw_os_error(40)); // ELOOP
+                        }
+                        if target.starts_with('/') {
+                            resolved.clear();
+                        }
+                        target.split('/').filter(|p| !p.is_empty()).rev().for_each(|p| ahead.push_front(p.to_owned()));
+                    }
+                    None => resolved.push(part),
+                },
+            }
+        }
+        let path = resolved.join("/");
+        self.stat(&path)?; // it must be there
+        Ok(format!("/{path}"))
+    }
+
+    /// Sets the permission bits of what `rel` leads to.
+    pub fn chmod(&self, rel: &str, permissions: u32) -> io::Result<()> {
+        // Opened for reading (never blocking on a FIFO): fchmod needs a real descriptor, and
+        // the helper inside a container has no /proc to reach one opened as O_PATH.
+        let fd = self.open_at(rel, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY, Mode::empty())?;
+        Ok(rustix::fs::fchmod(&fd, Mode::from_raw_mode(permissions))?)
+    }
+
+    /// Moves `from` to `to` (its directory made when missing); an existing `to` is refused.
+    pub fn rename(&self, from: &str, to: &str) -> io::Result<()> {
+        let (from_dir, from_name) = self.existing_parent(from)?;
+        let (to_dir, to_name) = self.parent(to.trim_end_matches('/'))?;
+        if to_name.is_empty() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "the root itself cannot be replaced"));
+        }
+        Ok(rustix::fs::renameat_with(&from_dir, from_name, &to_dir, to_name, rustix::fs::RenameFlags::NOREPLACE)?)
+    }
+
     /// The parent directory of `rel` (which must exist) and the last component.
     fn existing_parent<'a>(&self, rel: &'a str) -> io::Result<(OwnedFd, &'a str)> {
         let rel = rel.trim_matches('/');
@@ -247,6 +305,33 @@ impl RootDir {
             self.open_at(if dir.is_empty() { "." } else { dir }, OFlags::DIRECTORY | OFlags::PATH, Mode::empty())?;
         Ok((parent, name))
     }
+}
+
+/// Removes `name` in `dir`, a directory with its contents (depth first, nothing followed).
+fn remove_at(dir: &OwnedFd, name: &std::ffi::CStr) -> io::Result<()> {
+    use rustix::fs::{AtFlags, FileType};
+    let stat = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)?;
+    if FileType::from_raw_mode(stat.st_mode) != FileType::Directory {
+        return Ok(rustix::fs::unlinkat(dir, name, AtFlags::empty())?);
+    }
+    let child = rustix::fs::openat(
+        dir,
+        name,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let mut names = Vec::new();
+    let mut entries = rustix::fs::Dir::read_from(&child)?;
+    while let Some(entry) = entries.read() {
+        let entry = entry?;
+        if !matches!(entry.file_name().to_bytes(), b"." | b"..") {
+            names.push(entry.file_name().to_owned());
+        }
+    }
+    for entry in names {
+        remove_at(&child, &entry)?;
+    }
+    Ok(rustix::fs::unlinkat(dir, name, AtFlags::REMOVEDIR)?)
 }
 
 /// One directory entry or file, as the files service lists it.
@@ -308,5 +393,25 @@ mod tests {
         dir.symlink("/dev/null", "etc/systemd/system/console-getty.service").unwrap();
         assert_eq!(dir.read_link("etc/systemd/system/console-getty.service").unwrap().as_deref(), Some("/dev/null"));
         assert_eq!(dir.read_link("etc/environment").unwrap(), None);
+    }
+
+    #[test]
+    fn trees_are_removed_without_following_links_and_real_paths_stay_inside() {
+        let host = tempfile::tempdir().unwrap();
+        std::fs::write(host.path().join("keep"), "host data").unwrap();
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("tree/deep/er")).unwrap();
+        std::fs::write(root.path().join("tree/deep/er/file"), "x").unwrap();
+        std::os::unix::fs::symlink(host.path(), root.path().join("tree/link")).unwrap();
+        std::os::unix::fs::symlink("/tree/deep", root.path().join("shortcut")).unwrap();
+        let dir = RootDir::open(root.path()).unwrap();
+
+        assert_eq!(dir.realpath("shortcut/er/file").unwrap(), "/tree/deep/er/file");
+        assert_eq!(dir.realpath("").unwrap(), "/");
+        dir.remove_tree("tree").unwrap();
+        assert!(!root.path().join("tree").exists());
+        assert_eq!(std::fs::read_to_string(host.path().join("keep")).unwrap(), "host data");
+        assert_eq!(dir.remove_tree("tree").unwrap_err().kind(), std::io::ErrorKind::NotFound);
+        assert!(dir.remove_tree("").is_err(), "the root itself stays");
     }
 }

@@ -1,0 +1,220 @@
+//! The files operations, done inside the container on its root ([`RootDir`]).
+
+use crate::error::{KitCode, KitError, refuse};
+use crate::proxy::{Body, json};
+use bytes::Bytes;
+use hoody_runtime::rootdir::RootDir;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{Response, StatusCode};
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+use std::io::{self, Read};
+
+/// The largest file read whole (a download, a copy, a digest reads it in pieces).
+const MAX_READ: u64 = 256 << 20;
+
+/// A files operation, as parsed from a request and done inside the container.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) enum FileOp {
+    /// Answered by the service itself.
+    Health,
+    Stat(String),
+    /// Lists a directory or reads a file.
+    Read(String),
+    Lines {
+        path: String,
+        lines: Lines,
+    },
+    Sha256(String),
+    Realpath(String),
+    /// Writes the request's body to the file.
+    Put {
+        path: String,
+        append: bool,
+        permissions: Option<u32>,
+    },
+    Chmod {
+        path: String,
+        permissions: u32,
+    },
+    Copy {
+        from: String,
+        to: String,
+        overwrite: bool,
+    },
+    Move {
+        from: String,
+        to: String,
+    },
+    Mkdir(String),
+    /// A file, a link, or a directory with its contents.
+    Remove(String),
+}
+
+/// `?lines=`: `A-B`, `A-` (to the end), `-B` (the first B) or `A` (line A alone), from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Lines {
+    first: usize,
+    last: Option<usize>,
+}
+
+impl Lines {
+    pub(super) fn parse(raw: &str) -> Result<Self, KitError> {
+        let bad = || {
+            KitError::new(
+                KitCode::InvalidParameters,
+                format!("lines must be A-B, A-, -B or A with line numbers from 1 (got {raw:?})"),
+            )
+        };
+        let number = |s: &str| s.trim().parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(bad);
+        let lines = match raw.split_once('-') {
+            Some(("", last)) => Self { first: 1, last: Some(number(last)?) },
+            Some((first, "")) => Self { first: number(first)?, last: None },
+            Some((first, last)) => Self { first: number(first)?, last: Some(number(last)?) },
+            None => Self { first: number(raw)?, last: Some(number(raw)?) },
+        };
+        match lines.last.is_some_and(|last| last < lines.first) {
+            true => Err(bad()),
+            false => Ok(lines),
+        }
+    }
+
+    /// The chosen lines of `text`, each with its newline.
+    fn of(self, text: &[u8]) -> Vec<u8> {
+        let take = self.last.map_or(usize::MAX, |last| last - self.first + 1);
+        text.split_inclusive(|b| *b == b'\n').skip(self.first - 1).take(take).flatten().copied().collect()
+    }
+}
+
+pub(super) fn execute(root: &RootDir, op: FileOp, input: Vec<u8>) -> io::Result<Response<Body>> {
+    match op {
+        FileOp::Health => Ok(json(StatusCode::OK, &serde_json::json!({ "status": "ok" }))),
+        FileOp::Stat(rel) => root.stat(&rel).map(|entry| json(StatusCode::OK, &entry)),
+        FileOp::Read(rel) => read(root, &rel),
+        FileOp::Lines { path, lines } => Ok(bytes(lines.of(&whole(root, &path)?), "text/plain; charset=utf-8")),
+        FileOp::Sha256(rel) => {
+            let mut file = root.open_file(&rel)?;
+            let mut hasher = sha2::Sha256::new();
+            let size = io::copy(&mut file, &mut hasher)?;
+            let digest = hex(&hasher.finalize());
+            Ok(json(
+                StatusCode::OK,
+                &serde_json::json!({ "path": format!("/{rel}"), "size": size, "algorithm": "sha256", "hash": digest, "sha256": digest }),
+            ))
+        }
+        FileOp::Realpath(rel) => {
+            let real = root.realpath(&rel)?;
+            Ok(json(StatusCode::OK, &serde_json::json!({ "path": format!("/{rel}"), "realpath": real })))
+        }
+        FileOp::Put { path, append, permissions } => {
+            root.put(&path, &input, append, permissions)?;
+            Ok(json(StatusCode::OK, &root.stat(&path)?))
+        }
+        FileOp::Chmod { path, permissions } => {
+            root.chmod(&path, permissions)?;
+            Ok(json(StatusCode::OK, &root.stat(&path)?))
+        }
+        FileOp::Copy { from, to, overwrite } => {
+            if root.stat(&from)?.kind == "dir" {
+                return Ok(KitError::new(KitCode::NotImplemented, "copying a directory is not honoured here yet")
+                    .into_response());
+            }
+            if !overwrite && root.exists(&to) {
+                return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("/{to} exists: add ?overwrite")));
+            }
+            let mode = root
+                .open_file(&from)?
+                .metadata()
+                .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777)?;
+            if let Some((dir, _)) = to.rsplit_once('/') {
+                root.mkdir_all(dir)?;
+            }
+            root.put(&to, &whole(root, &from)?, false, Some(mode))?;
+            Ok(json(StatusCode::CREATED, &root.stat(&to)?))
+        }
+        FileOp::Move { from, to } => {
+            root.rename(&from, &to)?;
+            Ok(json(StatusCode::OK, &root.stat(&to)?))
+        }
+        FileOp::Mkdir(rel) => {
+            root.mkdir(&rel)?;
+            Ok(json(StatusCode::CREATED, &root.stat(&rel)?))
+        }
+        FileOp::Remove(rel) => {
+            root.remove_tree(&rel)?;
+            Ok(json(StatusCode::OK, &serde_json::json!({ "deleted": format!("/{rel}") })))
+        }
+    }
+}
+
+/// A regular file's contents, up to [`MAX_READ`].
+fn whole(root: &RootDir, rel: &str) -> io::Result<Vec<u8>> {
+    let mut file = root.open_file(rel)?;
+    if file.metadata()?.len() > MAX_READ {
+        return Err(io::Error::new(io::ErrorKind::FileTooLarge, "files over 256 MiB cannot be read whole here"));
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+fn bytes(body: Vec<u8>, content_type: &'static str) -> Response<Body> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)).map_err(|never| match never {}).boxed());
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn read(root: &RootDir, rel: &str) -> io::Result<Response<Body>> {
+    let entry = root.stat(rel)?;
+    if entry.kind == "dir" {
+        let entries = root.list(rel)?;
+        return Ok(json(StatusCode::OK, &serde_json::json!({ "path": format!("/{rel}"), "entries": entries })));
+    }
+    Ok(bytes(whole(root, rel)?, "application/octet-stream"))
+}
+
+pub(super) fn io_error(e: &io::Error) -> Response<Body> {
+    use io::ErrorKind::*;
+    let status = match e.kind() {
+        NotFound => StatusCode::NOT_FOUND,
+        PermissionDenied => StatusCode::FORBIDDEN,
+        AlreadyExists | DirectoryNotEmpty => StatusCode::CONFLICT,
+        FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        StorageFull | QuotaExceeded => {
+            return refuse(
+                StatusCode::INSUFFICIENT_STORAGE,
+                &format!(
+                    "no room for it: the disk that holds the container's files is full ({e}); nothing was written. Delete files, or containers, snapshots or images on its server, and try again"
+                ),
+            );
+        }
+        InvalidInput | IsADirectory | NotADirectory => StatusCode::BAD_REQUEST,
+        _ if e.raw_os_error() == Some(40) => StatusCode::BAD_REQUEST, // ELOOP: a symlink as the last component
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    refuse(status, &e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lines;
+
+    #[test]
+    fn lines_choose_a_range_from_one() {
+        let text = b"a\nb\nc\nd";
+        let of = |raw: &str| String::from_utf8(Lines::parse(raw).unwrap().of(text)).unwrap();
+        assert_eq!(of("2-3"), "b\nc\n");
+        assert_eq!(of("3-"), "c\nd");
+        assert_eq!(of("-2"), "a\nb\n");
+        assert_eq!(of("4"), "d");
+        assert_eq!(of("9-12"), "");
+        for bad in ["0", "3-2", "a-b", "", "-"] {
+            assert!(Lines::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
