@@ -90,4 +90,6 @@ async fn file_operations_as_the_platform_documents_them() {
     assert!(!std::path::Path::new(&inside("/root/other.txt")).exists());
     let r = http.post(format!("{api}/root/poem.txt?mkdir&copy_to=/x")).send().await.unwrap();
     assert_eq!(r.status(), 400, "one operation at a time");
+    let id = c["id"].as_str().unwrap();
+    assert_eq!(d.client.raw(reqwest::Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
 }

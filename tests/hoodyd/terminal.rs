@@ -309,4 +309,6 @@ async fn terminal_input_as_the_platform_sends_it() {
     assert_eq!(status, 501);
     let sessions: Value = http.get(format!("{api}/sessions")).send().await.unwrap().json().await.unwrap();
     assert!(!sessions.to_string().contains("\"terminal_id\":3"), "a refused create opens nothing: {sessions}");
+    let id = c["id"].as_str().unwrap();
+    assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
 }
