@@ -19,6 +19,8 @@ pub enum KitCode {
     /// The caller may not do this (a cross-site request, a path outside the container).
     Forbidden,
     Conflict,
+    /// A write's precondition (`if_match`) does not hold: the value changed.
+    PreconditionFailed,
     PayloadTooLarge,
     /// The container's side cannot be reached (not running, its helper did not start).
     ContainerUnreachable,
@@ -53,6 +55,7 @@ impl KitCode {
             NotFound | DbNotFound | KeyNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Conflict | ConstraintViolation => StatusCode::CONFLICT,
+            PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ContainerUnreachable | DatabaseBusy => StatusCode::SERVICE_UNAVAILABLE,
             BadGateway => StatusCode::BAD_GATEWAY,
@@ -73,6 +76,7 @@ impl KitCode {
             StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
             StatusCode::FORBIDDEN => Self::Forbidden,
             StatusCode::CONFLICT => Self::Conflict,
+            StatusCode::PRECONDITION_FAILED => Self::PreconditionFailed,
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
             StatusCode::TOO_MANY_REQUESTS => Self::TooManyRequests,
             StatusCode::SERVICE_UNAVAILABLE => Self::ContainerUnreachable,

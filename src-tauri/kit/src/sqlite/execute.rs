@@ -60,6 +60,11 @@ impl Answer {
         let body = serde_json::to_vec(value).expect("JSON values serialise");
         Self { status, content_type: "application/json", body, headers: vec![] }
     }
+
+    /// A JSON body already written, with headers.
+    pub(super) fn with_headers(status: StatusCode, body: Vec<u8>, headers: Vec<(&'static str, String)>) -> Self {
+        Self { status, content_type: "application/json", body, headers }
+    }
 }
 
 /// Inside the container: one operation (a line of JSON) executed, as a reply and its body.
@@ -81,7 +86,7 @@ fn execute(op: Op) -> Result<Answer, KitError> {
             let existed = Path::new(&db).exists();
             let conn = open(&db, true, false)?;
             if let Some(table) = init_kv {
-                ensure_kv(&conn, &table)?;
+                super::kv::ensure_kv(&conn, &table)?;
             }
             let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
             Ok(Answer::json(status, &json!({ "success": true, "path": db, "created": !existed })))
@@ -104,73 +109,12 @@ fn execute(op: Op) -> Result<Answer, KitError> {
             }
             Ok(Answer::json(StatusCode::OK, &json!({ "columns": columns, "rows": out })))
         }
-        Op::KvList { db, table, prefix } => {
-            let conn = open(&db, false, true)?;
-            if !table_exists(&conn, &table)? {
-                return Ok(Answer::json(StatusCode::OK, &json!({ "keys": [], "count": 0 })));
-            }
-            let sql = format!(
-                "SELECT key, updated_at FROM \"{table}\" WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key LIMIT {}",
-                MAX_ROWS + 1
-            );
-            let mut stmt = conn.prepare(&sql)?;
-            let keys: Vec<Value> = stmt
-                .query_map([&prefix], |row| {
-                    Ok(json!({ "key": row.get::<_, String>(0)?, "updated_at": row.get::<_, i64>(1)? }))
-                })?
-                .collect::<Result<_, _>>()?;
-            if keys.len() > MAX_ROWS {
-                return Err(too_many_rows());
-            }
-            Ok(Answer::json(StatusCode::OK, &json!({ "count": keys.len(), "keys": keys })))
-        }
-        Op::KvGet { db, table, key } => {
-            let conn = open(&db, false, true)?;
-            let found = if table_exists(&conn, &table)? {
-                let sql = format!("SELECT value, created_at, updated_at FROM \"{table}\" WHERE key = ?1");
-                conn.query_row(&sql, [&key], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))
-                    .map(Some)
-                    .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?
-            } else {
-                None
-            };
-            let Some((value, created, updated)) = found else {
-                return Err(KitError::new(KitCode::KeyNotFound, format!("there is no key {key:?} in {db}")));
-            };
-            Ok(Answer {
-                status: StatusCode::OK,
-                content_type: "application/json",
-                body: value.into_bytes(),
-                headers: vec![("x-created-at", created.to_string()), ("x-updated-at", updated.to_string())],
-            })
-        }
-        Op::KvPut { db, table, key, value, create } => {
-            let conn = open(&db, create, false)?;
-            ensure_kv(&conn, &table)?;
-            let now = unix_now();
-            let sql = format!(
-                "INSERT INTO \"{table}\" (key, value, created_at, updated_at) VALUES (?1, ?2, ?3, ?3) \
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at \
-                 RETURNING created_at = updated_at"
-            );
-            let created: bool = conn.query_row(&sql, rusqlite::params![key, value.to_string(), now], |r| r.get(0))?;
-            let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-            Ok(Answer::json(status, &json!({ "success": true, "key": key, "created": created })))
-        }
-        Op::KvDelete { db, table, key } => {
-            let conn = open(&db, false, false)?;
-            let deleted = table_exists(&conn, &table)?
-                && conn.execute(&format!("DELETE FROM \"{table}\" WHERE key = ?1"), [&key])? > 0;
-            if !deleted {
-                return Err(KitError::new(KitCode::KeyNotFound, format!("there is no key {key:?} in {db}")));
-            }
-            Ok(Answer::json(StatusCode::OK, &json!({ "success": true, "key": key, "deleted": true })))
-        }
+        Op::Kv { db, table, create, op } => super::kv::execute(&db, &table, create, op),
     }
 }
 
 /// Opens `db`: a missing database is created only when `create` is set (with its directory).
-fn open(db: &str, create: bool, read_only: bool) -> Result<Connection, KitError> {
+pub(super) fn open(db: &str, create: bool, read_only: bool) -> Result<Connection, KitError> {
     let path = Path::new(db);
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => {
@@ -203,20 +147,6 @@ fn open(db: &str, create: bool, read_only: bool) -> Result<Connection, KitError>
     // A file that is not a database fails here rather than halfway through a request.
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
     Ok(conn)
-}
-
-fn ensure_kv(conn: &Connection, table: &str) -> Result<(), KitError> {
-    conn.execute_batch(&format!(
-        "CREATE TABLE IF NOT EXISTS \"{table}\" (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL, \
-         created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)"
-    ))?;
-    Ok(())
-}
-
-fn table_exists(conn: &Connection, table: &str) -> Result<bool, KitError> {
-    Ok(conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", [table], |r| {
-        r.get::<_, i64>(0)
-    })? > 0)
 }
 
 fn transaction(conn: &mut Connection, steps: Vec<Step>) -> Result<Answer, KitError> {
@@ -333,6 +263,6 @@ fn too_many_rows() -> KitError {
     KitError::new(KitCode::TooManyRows, format!("the answer has more than {MAX_ROWS} rows; add a LIMIT"))
 }
 
-fn unix_now() -> i64 {
+pub(super) fn unix_now() -> i64 {
     SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }

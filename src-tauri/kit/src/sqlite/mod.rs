@@ -1,7 +1,10 @@
 //! The sqlite service (`sqlite-1`): SQLite databases inside the container, over HTTP, at the
 //! platform's paths. `POST /api/v1/sqlite/db?db=` runs a transaction of statements (with
 //! parameters), `GET /api/v1/sqlite/query?db=&sql=BASE64` runs one read-only query, and
-//! `/api/v1/sqlite/kv[/{key}]?db=` is a key-value store of JSON values in table `kv_store`.
+//! `/api/v1/sqlite/kv[/{key}]?db=` is a key-value store of JSON values in table `kv_store`
+//! (ETags and `if_match`, `ttl`, incr/decr, push/pop/remove, batches: [`kv`]). The histories
+//! the platform documents (of queries, of keys) are not kept here: those routes, and `path`
+//! inside a value, answer 501 naming what is missing.
 //!
 //! `db` is an absolute path in the container, or a bare name (`app`, `./app.db`) kept in
 //! [`DATABASES_DIR`]. Every request is parsed ([`parse`]) into an [`Op`] and executed inside the
@@ -14,6 +17,7 @@
 //! it out (inside the container); [`op`] is what passes between them.
 
 mod execute;
+mod kv;
 mod op;
 mod parse;
 

@@ -24,11 +24,74 @@ pub(super) struct Step {
 /// A database operation, as parsed from a request and executed inside the container.
 #[derive(Debug, Serialize, Deserialize)]
 pub(super) enum Op {
-    Create { db: String, init_kv: Option<String> },
-    Transaction { db: String, create: bool, steps: Vec<Step> },
-    Query { db: String, sql: String },
-    KvList { db: String, table: String, prefix: String },
-    KvGet { db: String, table: String, key: String },
-    KvPut { db: String, table: String, key: String, value: Value, create: bool },
-    KvDelete { db: String, table: String, key: String },
+    Create {
+        db: String,
+        init_kv: Option<String>,
+    },
+    Transaction {
+        db: String,
+        create: bool,
+        steps: Vec<Step>,
+    },
+    Query {
+        db: String,
+        sql: String,
+    },
+    /// A key-value operation on `table` of `db` (made when missing if `create`).
+    Kv {
+        db: String,
+        table: String,
+        create: bool,
+        op: KvOp,
+    },
+}
+
+/// What a key-value request does.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) enum KvOp {
+    List {
+        prefix: String,
+        limit: u32,
+        offset: u64,
+    },
+    Get {
+        key: String,
+    },
+    BatchGet {
+        keys: Vec<String>,
+    },
+    /// `ttl` in seconds; `if_match` an ETag (or `*`) the current value must have.
+    Put {
+        key: String,
+        value: Value,
+        ttl: Option<u64>,
+        if_match: Option<String>,
+    },
+    /// Keys, values and their `ttl`, written in one transaction.
+    BatchSet {
+        items: Vec<(String, Value, Option<u64>)>,
+    },
+    Delete {
+        key: String,
+    },
+    BatchDelete {
+        keys: Vec<String>,
+    },
+    Change {
+        key: String,
+        change: KvChange,
+    },
+}
+
+/// A change of a key's value computed from the value it has.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) enum KvChange {
+    /// `incr` (and `decr`, negated): a number, 0 when missing.
+    Add(f64),
+    /// `push`: onto an array, made when missing.
+    Push(Value),
+    /// `pop`: the last element of an array.
+    Pop,
+    /// `remove`: the element at `index` (negative from the end) or the first equal to `value`.
+    Remove { index: Option<i64>, value: Option<Value> },
 }

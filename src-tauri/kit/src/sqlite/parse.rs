@@ -2,7 +2,7 @@
 //! with the platform's code) and handed to the container.
 
 use super::execute::Answer;
-use super::op::{Op, Transaction};
+use super::op::{KvChange, KvOp, Op, Transaction};
 use super::{API, DATABASES_DIR, MAX_BODY};
 use crate::error::{KitCode, KitError};
 use crate::request::{Query, body};
@@ -44,32 +44,134 @@ pub(super) async fn route(req: Request<Incoming>, init_pid: u32) -> Result<(crat
             let sql = decode_sql(sql)?;
             Op::Query { db: db()?, sql }
         }
-        (Method::GET, "/kv") => Op::KvList { db: db()?, table, prefix: query.get("prefix").unwrap_or("").to_owned() },
-        (method, kv) if kv.starts_with("/kv/") => {
-            let key = crate::request::percent_decode(&kv["/kv/".len()..], false)
-                .filter(|k| !k.is_empty())
-                .ok_or_else(|| KitError::new(KitCode::InvalidParameters, "the key is empty or badly escaped"))?;
-            match method {
-                Method::GET | Method::HEAD => Op::KvGet { db: db()?, table, key },
-                Method::DELETE => Op::KvDelete { db: db()?, table, key },
-                Method::PUT => {
-                    let raw = body(req.into_body(), MAX_BODY)
-                        .await
-                        .map_err(|e| KitError::new(KitCode::PayloadTooLarge, e))?;
-                    let value: Value = serde_json::from_slice(&raw)
-                        .map_err(|e| KitError::new(KitCode::InvalidJson, format!("the value must be JSON: {e}")))?;
-                    Op::KvPut { db: db()?, table, key, value, create }
-                }
-                other => {
-                    return Err(KitError::new(KitCode::MethodNotAllowed, format!("{other} is not a KV method")));
-                }
+        (_, history) if history == "/history" || history.starts_with("/history/") => {
+            return Err(not_yet("the query history"));
+        }
+        (_, "/kv/diff" | "/kv/rollback" | "/kv/snapshot") => return Err(not_yet("the history of KV tables")),
+        (method, kv) if kv == "/kv" || kv.starts_with("/kv/") => {
+            if query.get("path").is_some() {
+                return Err(not_yet("?path (a place inside a JSON value)"));
             }
+            if query.get("at_timestamp").is_some() || query.get("rebuild").is_some() {
+                return Err(not_yet("reading a key as it was (?at_timestamp, ?rebuild)"));
+            }
+            let op = kv_op(method, kv, &query, req).await?;
+            Op::Kv { db: db()?, table, create, op }
         }
         (method, _) => {
             return Err(KitError::new(KitCode::NotFound, format!("no sqlite route {method} {path}")));
         }
     };
     super::run(init_pid, op).await
+}
+
+fn not_yet(what: &str) -> KitError {
+    KitError::new(KitCode::NotImplemented, format!("{what} is documented by the platform but not kept here yet"))
+}
+
+fn bad(message: impl Into<String>) -> KitError {
+    KitError::new(KitCode::InvalidParameters, message)
+}
+
+/// A JSON body (a KV value, a batch).
+async fn json_body(req: Request<Incoming>) -> Result<Value, KitError> {
+    let raw = body(req.into_body(), MAX_BODY).await.map_err(|e| KitError::new(KitCode::PayloadTooLarge, e))?;
+    serde_json::from_slice(&raw).map_err(|e| KitError::new(KitCode::InvalidJson, format!("the body must be JSON: {e}")))
+}
+
+/// A list of keys in a batch body: `{"keys": [...]}`.
+fn keys_of(body: &Value) -> Result<Vec<String>, KitError> {
+    let keys = body.get("keys").and_then(Value::as_array).ok_or_else(|| bad("keys is required: a list of keys"))?;
+    keys.iter().map(|k| k.as_str().map(str::to_owned).ok_or_else(|| bad("keys must be strings"))).collect()
+}
+
+/// `items`: `{"key": value, …}`, or `[{"key", "value", "ttl"?}, …]`.
+fn items_of(body: &Value) -> Result<Vec<(String, Value, Option<u64>)>, KitError> {
+    match body.get("items") {
+        Some(Value::Object(map)) => Ok(map.iter().map(|(k, v)| (k.clone(), v.clone(), None)).collect()),
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|item| {
+                let key = item.get("key").and_then(Value::as_str).ok_or_else(|| bad("each item needs a key"))?;
+                let value = item.get("value").cloned().ok_or_else(|| bad(format!("item {key:?} has no value")))?;
+                let ttl = item.get("ttl").filter(|t| !t.is_null()).map(|t| ttl(&t.to_string())).transpose()?;
+                Ok((key.to_owned(), value, ttl))
+            })
+            .collect(),
+        _ => Err(bad("items is required: an object of keys and values, or a list of {key, value, ttl}")),
+    }
+}
+
+fn ttl(raw: &str) -> Result<u64, KitError> {
+    raw.parse::<u64>().ok().filter(|s| *s > 0).ok_or_else(|| bad(format!("ttl must be a number of seconds, not {raw}")))
+}
+
+fn number<T: std::str::FromStr>(query: &Query, name: &str) -> Result<Option<T>, KitError> {
+    query.get(name).map(|raw| raw.parse().map_err(|_| bad(format!("{name} must be a number, not {raw:?}")))).transpose()
+}
+
+/// The key-value route `kv` (`/kv`, `/kv/batch/…`, `/kv/{key}[/{change}]`) as its operation.
+async fn kv_op(method: Method, kv: &str, query: &Query, req: Request<Incoming>) -> Result<KvOp, KitError> {
+    if kv == "/kv" {
+        if method != Method::GET {
+            return Err(KitError::new(KitCode::MethodNotAllowed, format!("{method} is not a method of /kv")));
+        }
+        let limit = number::<u32>(query, "limit")?.unwrap_or(100);
+        if !(1..=super::kv::MAX_LIST).contains(&limit) {
+            return Err(bad(format!("limit must be 1 to {}", super::kv::MAX_LIST)));
+        }
+        let offset = number::<u64>(query, "offset")?.unwrap_or(0);
+        return Ok(KvOp::List { prefix: query.get("prefix").unwrap_or("").to_owned(), limit, offset });
+    }
+    if let Some(batch) = kv.strip_prefix("/kv/batch/").filter(|_| method == Method::POST) {
+        let body = json_body(req).await?;
+        return match batch {
+            "get" => Ok(KvOp::BatchGet { keys: keys_of(&body)? }),
+            "delete" => Ok(KvOp::BatchDelete { keys: keys_of(&body)? }),
+            "set" => Ok(KvOp::BatchSet { items: items_of(&body)? }),
+            other => Err(KitError::new(KitCode::NotFound, format!("no KV batch {other:?}: use get, set or delete"))),
+        };
+    }
+    let rest = &kv["/kv/".len()..];
+    let (raw_key, change) = match rest.rsplit_once('/') {
+        Some((key, word @ ("incr" | "decr" | "push" | "pop" | "remove" | "history" | "rollback" | "snapshot"))) => {
+            (key, Some(word))
+        }
+        _ => (rest, None),
+    };
+    let key = crate::request::percent_decode(raw_key, false)
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| bad("the key is empty or badly escaped"))?;
+    let delta = || Ok::<_, KitError>(number::<f64>(query, "delta")?.unwrap_or(1.0));
+    let change = match (method, change) {
+        (Method::GET | Method::HEAD, None) => return Ok(KvOp::Get { key }),
+        (Method::DELETE, None) => return Ok(KvOp::Delete { key }),
+        (Method::PUT, None) => {
+            let if_match = query.get("if_match").map(str::to_owned).or_else(|| {
+                req.headers().get(hyper::header::IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned)
+            });
+            let ttl = query.get("ttl").map(ttl).transpose()?;
+            return Ok(KvOp::Put { key, value: json_body(req).await?, ttl, if_match });
+        }
+        (_, Some("history" | "rollback" | "snapshot")) => return Err(not_yet("the history of a key")),
+        (Method::POST, Some("incr")) => KvChange::Add(delta()?),
+        (Method::POST, Some("decr")) => KvChange::Add(-delta()?),
+        (Method::POST, Some("push")) => KvChange::Push(json_body(req).await?),
+        (Method::POST, Some("pop")) => KvChange::Pop,
+        (Method::POST, Some("remove")) => {
+            let index = number::<i64>(query, "index")?;
+            let has_body = req.headers().get(hyper::header::CONTENT_LENGTH).is_some_and(|l| l != "0");
+            let value = if index.is_none() && has_body { Some(json_body(req).await?) } else { None };
+            if index.is_none() && value.is_none() {
+                return Err(bad("name the element: ?index=N, or its value as the body"));
+            }
+            KvChange::Remove { index, value }
+        }
+        (method, _) => {
+            return Err(KitError::new(KitCode::MethodNotAllowed, format!("{method} {kv} is not a KV route")));
+        }
+    };
+    Ok(KvOp::Change { key, change })
 }
 
 /// `app` or `./app` → `/hoody/databases/app.db`; absolute paths stay as they are.
