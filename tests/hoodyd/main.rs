@@ -2,6 +2,7 @@
 //! clean shutdown on SIGTERM, and no lost acknowledged write after `kill -9`.
 
 mod browser;
+mod conformance;
 mod crash;
 mod create_fields;
 mod disk_full;

@@ -54,6 +54,16 @@ async fn parse(req: Request<Incoming>) -> Result<ExecOp, KitError> {
     match path.as_str() {
         "/api/v1/exec/health" => return Ok(ExecOp::Health),
         "/api/v1/exec/list" => return Ok(ExecOp::List),
+        // The API's own namespace is never a script's: a path of it this service lacks says so.
+        api if api == "/api" || api.starts_with("/api/") => {
+            return Err(KitError::new(
+                KitCode::NotFound,
+                format!(
+                    "no exec route {} {api}: this service has /api/v1/exec/health and /api/v1/exec/list",
+                    req.method()
+                ),
+            ));
+        }
         _ => {}
     }
     let (script, path_info) = split_script(&path);

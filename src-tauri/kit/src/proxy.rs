@@ -214,6 +214,16 @@ impl Proxy {
             }
             Lookup::Up { identity, init_pid } => (identity, init_pid),
         };
+        if address.service == Service::Files
+            && req.uri().path() == "/"
+            && req.uri().query().is_some_and(|q| !q.is_empty())
+        {
+            return crate::error::KitError::new(
+                crate::error::KitCode::NotImplemented,
+                "the files service's root-path routes (/?download_history, /PATH?zip, …) are not honoured yet: its API is at /api/v1/files",
+            )
+            .into_response();
+        }
         if req.method() == hyper::Method::GET
             && let Some(answer) = crate::assets::page(address.service, req.uri().path(), &identity)
         {

@@ -123,18 +123,28 @@ pub(super) fn execute(root: &RootDir, op: FileOp, input: Vec<u8>) -> io::Result<
             if !overwrite && root.exists(&to) {
                 return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("/{to} exists: add ?overwrite")));
             }
-            let mode = root
-                .open_file(&from)?
-                .metadata()
-                .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777)?;
-            if let Some((dir, _)) = to.rsplit_once('/') {
-                root.mkdir_all(dir)?;
-            }
-            root.put(&to, &whole(root, &from)?, false, Some(mode))?;
+            copy_file(root, &from, &to)?;
             Ok(json(StatusCode::CREATED, &root.stat(&to)?))
         }
         FileOp::Move { from, to } => {
-            root.rename(&from, &to)?;
+            match root.rename(&from, &to) {
+                // Another filesystem (a mount inside the container): a file is copied, then removed.
+                Err(e) if e.raw_os_error() == Some(18) => {
+                    if root.stat(&from)?.kind != "file" {
+                        return Ok(KitError::new(
+                            KitCode::NotImplemented,
+                            format!("/{from} cannot be renamed in place (it comes from the container's image, or /{to} is on another filesystem): moving a directory by copying it is not honoured here yet"),
+                        )
+                        .into_response());
+                    }
+                    if root.exists(&to) {
+                        return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("/{to} exists")));
+                    }
+                    copy_file(root, &from, &to)?;
+                    root.remove_entry(&from)?;
+                }
+                done => done?,
+            }
             Ok(json(StatusCode::OK, &root.stat(&to)?))
         }
         FileOp::Mkdir(rel) => {
@@ -146,6 +156,15 @@ pub(super) fn execute(root: &RootDir, op: FileOp, input: Vec<u8>) -> io::Result<
             Ok(json(StatusCode::OK, &serde_json::json!({ "deleted": format!("/{rel}") })))
         }
     }
+}
+
+/// Copies a regular file with its permission bits (its directory made when missing).
+fn copy_file(root: &RootDir, from: &str, to: &str) -> io::Result<()> {
+    let mode = std::os::unix::fs::PermissionsExt::mode(&root.open_file(from)?.metadata()?.permissions()) & 0o7777;
+    if let Some((dir, _)) = to.rsplit_once('/') {
+        root.mkdir_all(dir)?;
+    }
+    root.put(to, &whole(root, from)?, false, Some(mode))
 }
 
 /// A regular file's contents, up to [`MAX_READ`].

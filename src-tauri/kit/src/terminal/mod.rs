@@ -179,6 +179,10 @@ fn launch(init_pid: u32, id: u16, (cols, rows): (u16, u16)) -> std::io::Result<L
     Ok(Launch { init_pid, shell, env: env.into_iter().collect(), cols, rows })
 }
 
+/// The routes that take a POST (checked before their parameters are read, so that a route
+/// this service lacks is told as such).
+const POST_ROUTES: &[&str] = &["/create", "/write", "/paste", "/press", "/resize", "/execute"];
+
 /// What the platform's `create` takes that sessions here do not do yet (each a 501 naming it).
 const CREATE_NOT_YET: &[&str] = &[
     "ephemeral",
@@ -328,6 +332,12 @@ async fn parse(req: Request<Incoming>, service_n: u16) -> Result<(TerminalOp, Op
         }
         (Method::GET, result) if result.starts_with("/result/") => {
             TerminalOp::Result(result["/result/".len()..].to_owned())
+        }
+        (Method::POST, route) if !POST_ROUTES.contains(&route) => return Err(no_route(&Method::POST, route)),
+        (Method::DELETE, route)
+            if !route.is_empty() && route.strip_prefix('/').and_then(|n| n.parse::<u32>().ok()).is_none() =>
+        {
+            return Err(no_route(&Method::DELETE, route));
         }
         (Method::POST | Method::DELETE, _) => {
             let is_json = req
