@@ -105,7 +105,11 @@ async fn the_event_log_is_paged_filtered_and_pruned() {
     let realm = d.client.create_realm("elsewhere").await.unwrap();
     let scoped = d
         .client
-        .create_token(&TokenCreate { name: Some("scoped".into()), realm_ids: Some(vec![realm.id.to_string()]) })
+        .create_token(&TokenCreate {
+            name: Some("scoped".into()),
+            realm_ids: Some(vec![realm.id.to_string()]),
+            ..Default::default()
+        })
         .await
         .unwrap();
     let theirs = d.client.with_token(Some(scoped.token));

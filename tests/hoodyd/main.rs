@@ -20,5 +20,6 @@ mod rootless;
 mod snapshot_alias;
 mod sqlite;
 mod terminal;
+mod tokens;
 mod ui;
 mod workflow;

@@ -5,7 +5,7 @@
 //! dropped on every status event of the container, so a request costs a map lookup and a /proc
 //! check, not a store and runc call.
 
-use hoody_engine::{Engine, EngineError, KitReport, Principal, Scope};
+use hoody_engine::{Engine, EngineError, KitReport, Principal};
 use hoody_kit::{Directory, Identity, Lookup};
 pub use hoody_kit::{Upstream, Upstreams};
 use hoody_model::{ContainerId, ContainerStatus, ProjectId, TokenId};
@@ -23,7 +23,7 @@ struct EngineDirectory {
 impl EngineDirectory {
     fn new(engine: Engine) -> Arc<Self> {
         let directory = Arc::new(Self {
-            principal: Principal { token_id: TokenId::generate(), scope: Scope::All },
+            principal: Principal::unrestricted(TokenId::generate()),
             cache: Mutex::default(),
             engine: engine.clone(),
         });

@@ -12,7 +12,7 @@ use crate::remotes::{RemoteEndpoint, Remotes, ServerEntry};
 use crate::secrets::{SecretStore, Secrets};
 use hoody_engine::fleet::Fleet;
 use hoody_engine::server::{HttpInput, ImageFilter, LocalServer};
-use hoody_engine::{Engine, EngineConfig, Principal, Scope};
+use hoody_engine::{Engine, EngineConfig, Principal};
 use hoody_model::services::Service;
 use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerStatus, ContainerUpdate, ErrorCode, Image, Operation, Project,
@@ -84,7 +84,7 @@ impl Desktop {
             .await
             .map_err(|e| format!("the service proxy cannot listen: {e}"))?;
         let proxy_port = listener.local_addr().map_err(|e| format!("the service proxy has no address: {e}"))?.port();
-        let principal = Principal { token_id: TokenId::generate(), scope: Scope::All };
+        let principal = Principal::unrestricted(TokenId::generate());
         let fleet = Arc::new(Fleet::new(engine.server_name(), Arc::new(LocalServer::new(engine.clone(), principal))));
         fleet.follow_engine(engine.server_name(), &engine);
         let secrets = Secrets::new("hoody-desktop");

@@ -134,6 +134,11 @@ async fn a_remote_hoodyd_joins_the_grid() {
     let second = desktop.create_container(Some("edge"), project.id.as_str(), req).await.unwrap();
     assert_eq!(second.server_name, "edge");
     assert_eq!(client.container(second.id.as_str(), false).await.unwrap().name, "far-2");
+    // A container is deleted once its creation has settled (while creating, a delete is a 409).
+    let settled = || async {
+        (!client.container(second.id.as_str(), false).await.unwrap().status.is_transitional()).then_some(())
+    };
+    hoody_client::testkit::eventually("far-2 created", Duration::from_secs(30), settled).await;
     desktop.delete_container(second.id.as_str()).await.unwrap();
 
     // The desktop's commands act there, and the remote's events come through the desktop.

@@ -5,7 +5,7 @@
 //! with the privileged config containers had before (no user namespace, no seccomp). Then the
 //! host memory (PSS) each idle container costs. Prints medians and p95 in ms.
 
-use hoody_engine::{Engine, EngineConfig, Principal, Scope};
+use hoody_engine::{Engine, EngineConfig, Principal};
 use hoody_model::{Container, ContainerCreate, ContainerId, ContainerStatus, EventKind, Operation, ProjectId, TokenId};
 use hoody_runtime::{LocalRuntime, RuntimeConfig};
 use std::path::Path;
@@ -28,7 +28,7 @@ fn main() {
 }
 
 fn admin() -> Principal {
-    Principal { token_id: TokenId::generate(), scope: Scope::All }
+    Principal::unrestricted(TokenId::generate())
 }
 
 struct Bench {

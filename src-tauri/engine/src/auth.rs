@@ -5,9 +5,10 @@
 use crate::Engine;
 use crate::error::{EngineError, Result};
 use hoody_model::ids::random_hex;
-use hoody_model::{CreatedToken, ErrorCode, RealmId, Token, TokenCreate, TokenId};
+use hoody_model::{CreatedToken, ErrorCode, RealmId, Token, TokenId};
 use hoody_store::TokenRecord;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
 
 pub const TOKEN_PREFIX: &str = "hoody_";
 
@@ -41,9 +42,31 @@ impl Scope {
 pub struct Principal {
     pub token_id: TokenId,
     pub scope: Scope,
+    /// The permission flags turned off for its token (a flag not named is allowed).
+    pub denied: BTreeSet<String>,
 }
 
 impl Principal {
+    /// A caller that may do everything (this machine's own app, the engine's tests).
+    pub fn unrestricted(token_id: TokenId) -> Self {
+        Self { token_id, scope: Scope::All, denied: BTreeSet::new() }
+    }
+
+    pub fn allows(&self, flag: &str) -> bool {
+        !self.denied.contains(flag)
+    }
+
+    /// Refuses what the token's permissions leave out.
+    pub fn require(&self, flag: &str) -> Result<()> {
+        match self.allows(flag) {
+            true => Ok(()),
+            false => Err(EngineError::rule(
+                ErrorCode::PermissionDenied,
+                format!("this token may not do this: its permissions.{flag} is off"),
+            )),
+        }
+    }
+
     /// Refuses realms outside a realm-restricted caller's own.
     pub(crate) fn check_within_scope(&self, realms: &[RealmId]) -> Result<()> {
         match (&self.scope, realms.iter().find(|r| !self.scope.sees(std::slice::from_ref(r)))) {
@@ -67,7 +90,7 @@ fn hash(secret: &str) -> String {
 }
 
 impl Engine {
-    /// Resolves a bearer token to its principal.
+    /// Resolves a bearer token to its principal: a disabled or expired token is refused.
     pub async fn authenticate(&self, secret: &str) -> Result<Principal> {
         let token = self
             .inner
@@ -75,43 +98,31 @@ impl Engine {
             .token_by_hash(&hash(secret))
             .await?
             .ok_or_else(|| EngineError::Unauthorized("the token is not valid for this server".into()))?;
-        let scope = if token.realm_ids.is_empty() { Scope::All } else { Scope::Realms(token.realm_ids) };
-        Ok(Principal { token_id: token.id, scope })
-    }
-
-    /// Issues a token. An unrestricted caller may scope it to any existing realms; a
-    /// realm-restricted caller only to (a subset of) its own.
-    pub async fn create_token(&self, caller: &Principal, req: TokenCreate) -> Result<CreatedToken> {
-        let mut realm_ids = self.existing_realms(req.realm_ids.as_deref().unwrap_or_default()).await?;
-        if let Scope::Realms(mine) = &caller.scope {
-            if let Some(outside) = realm_ids.iter().find(|r| !mine.contains(r)) {
-                return Err(EngineError::Forbidden(format!(
-                    "a token restricted to other realms cannot issue a token for realm {outside}"
-                )));
-            }
-            if realm_ids.is_empty() {
-                realm_ids = mine.clone();
-            }
+        let now = crate::now();
+        if !token.is_enabled {
+            return Err(EngineError::Unauthorized("this token is disabled: enable it with another token".into()));
         }
-        if req.name.as_ref().is_some_and(|name| name.chars().count() > 100) {
-            return Err(EngineError::rule(ErrorCode::InvalidField, "token name must be at most 100 characters"));
+        if let Some(at) = token.expires_at.filter(|at| *at <= now) {
+            return Err(EngineError::Unauthorized(format!("this token expired at {}", at.to_rfc3339())));
         }
-        self.issue_token(req.name, realm_ids).await
-    }
-
-    async fn issue_token(&self, name: Option<String>, realm_ids: Vec<RealmId>) -> Result<CreatedToken> {
-        issue_token(&self.inner.store, name, realm_ids).await
+        // When it was last used, to the minute: not a write on every request.
+        if token.last_used_at.is_none_or(|at| now - at > chrono::Duration::seconds(60)) {
+            let (store, id) = (self.inner.store.clone(), token.id.clone());
+            tokio::spawn(async move {
+                if let Err(e) = store.token_used(&id, now).await {
+                    tracing::debug!("cannot record when token {id} was used: {e}");
+                }
+            });
+        }
+        let scope = if token.realm_ids.is_empty() { Scope::All } else { Scope::Realms(token.realm_ids.clone()) };
+        let denied = token.permissions.iter().filter(|(_, on)| !**on).map(|(flag, _)| flag.clone()).collect();
+        Ok(Principal { token_id: token.id, scope, denied })
     }
 
     /// Makes sure a token that already exists as a secret (the admin token file) is known.
     pub async fn ensure_token(&self, secret: &str, name: &str) -> Result<()> {
         if self.inner.store.token_by_hash(&hash(secret)).await?.is_none() {
-            let token = Token {
-                id: TokenId::generate(),
-                name: Some(name.into()),
-                realm_ids: Vec::new(),
-                created_at: crate::now(),
-            };
+            let token = new_token(Some(name.into()), secret, Vec::new());
             self.inner.store.insert_token(&TokenRecord { token, token_hash: hash(secret) }).await?;
         }
         Ok(())
@@ -137,6 +148,34 @@ impl Engine {
     }
 }
 
+/// A new token's description: enabled, every permission, no expiry.
+pub(crate) fn new_token(name: Option<String>, secret: &str, realm_ids: Vec<RealmId>) -> Token {
+    Token {
+        id: TokenId::generate(),
+        alias: name.clone(),
+        name,
+        prefix: secret.chars().take(TOKEN_PREFIX.len() + 6).collect(),
+        is_enabled: true,
+        realm_ids,
+        permissions: Default::default(),
+        expires_at: None,
+        last_used_at: None,
+        created_at: crate::now(),
+        updated_at: None,
+    }
+}
+
+/// A fresh secret.
+pub(crate) fn new_secret() -> String {
+    format!("{TOKEN_PREFIX}{}", random_hex(24))
+}
+
+/// Stores `token` under `secret`'s hash; answers what the caller is shown once.
+pub(crate) async fn store_token(store: &hoody_store::Store, token: Token, secret: String) -> Result<CreatedToken> {
+    store.insert_token(&TokenRecord { token: token.clone(), token_hash: hash(&secret) }).await?;
+    Ok(CreatedToken { token: secret, info: token })
+}
+
 /// Issues a token straight into a store. The `hoodyd token create` command uses this on the data
 /// directory of a server that may be running: it touches nothing but the tokens table.
 pub async fn issue_token(
@@ -148,8 +187,6 @@ pub async fn issue_token(
     if let Some(first) = unknown.first() {
         return Err(EngineError::rule(ErrorCode::UnknownRealm, format!("realm {first} does not exist")));
     }
-    let secret = format!("{TOKEN_PREFIX}{}", random_hex(24));
-    let token = Token { id: TokenId::generate(), name, realm_ids, created_at: crate::now() };
-    store.insert_token(&TokenRecord { token: token.clone(), token_hash: hash(&secret) }).await?;
-    Ok(CreatedToken { token: secret, info: token })
+    let secret = new_secret();
+    store_token(store, new_token(name, &secret, realm_ids), secret).await
 }

@@ -29,6 +29,7 @@ mod servers;
 
 mod snapshots;
 mod space;
+mod tokens;
 
 pub use auth::{Principal, Scope, issue_token};
 pub use error::{EngineError, Result};

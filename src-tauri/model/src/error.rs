@@ -31,6 +31,8 @@ pub enum ErrorCode {
     NotFound,
     Unauthorized,
     ForbiddenRealm,
+    /// The token's permissions do not allow this (`permissions.…` off).
+    PermissionDenied,
     RuntimeUnavailable,
     RuntimeFailed,
     /// The route exists but this build cannot do it yet; the message says what is missing.
@@ -64,6 +66,7 @@ impl ErrorCode {
             NotFound => 404,
             Unauthorized => 401,
             ForbiddenRealm => 403,
+            PermissionDenied => 403,
             RuntimeUnavailable => 503,
             NotImplemented => 501,
             InsufficientStorage => 507,
@@ -94,6 +97,7 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::Unauthorized => "unauthorized",
             Self::ForbiddenRealm => "forbidden_realm",
+            Self::PermissionDenied => "permission_denied",
             Self::RuntimeUnavailable => "runtime_unavailable",
             Self::RuntimeFailed => "runtime_failed",
             Self::NotImplemented => "not_implemented",

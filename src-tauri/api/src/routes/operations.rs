@@ -76,6 +76,7 @@ async fn serve(state: AppState, spec: &'static OperationSpec, request: Request) 
     };
     let message = spec.message_for(&params);
     let request = (spec.parse)(HttpInput { params, query, body })?;
+    hoody_engine::server::permissions::check(&caller, &request)?;
     let data = request.send_to(&LocalServer::new(state.engine.clone(), caller)).await?;
     Ok(reply(StatusCode::from_u16(spec.status).unwrap_or(StatusCode::OK), &message, data))
 }

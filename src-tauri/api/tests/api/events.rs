@@ -7,8 +7,11 @@ use std::time::Duration;
 async fn events_stream_status_changes_to_those_who_may_see_them() {
     let s = TestServer::start().await;
     let realm = s.client.create_realm("watched").await.unwrap();
-    let token =
-        s.client.create_token(&TokenCreate { name: None, realm_ids: Some(vec![realm.id.to_string()]) }).await.unwrap();
+    let token = s
+        .client
+        .create_token(&TokenCreate { name: None, realm_ids: Some(vec![realm.id.to_string()]), ..Default::default() })
+        .await
+        .unwrap();
     let mut admin_events = s.client.events().await.unwrap();
     let mut realm_events = s.client.with_token(Some(token.token)).events().await.unwrap();
 

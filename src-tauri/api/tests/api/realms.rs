@@ -24,7 +24,11 @@ async fn a_realm_token_sees_and_touches_only_its_realm() {
 
     let token = s
         .client
-        .create_token(&TokenCreate { name: Some("prod-agent".into()), realm_ids: Some(vec![prod.id.to_string()]) })
+        .create_token(&TokenCreate {
+            name: Some("prod-agent".into()),
+            realm_ids: Some(vec![prod.id.to_string()]),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(token.info.realm_ids, vec![prod.id.clone()]);
@@ -49,8 +53,10 @@ async fn a_realm_token_sees_and_touches_only_its_realm() {
     assert_eq!((e.status(), e.code()), (Some(403), Some(hoody_model::ErrorCode::ForbiddenRealm)));
     assert!(e.to_string().contains("cannot change realm_ids"));
     assert_eq!(agent.create_realm("mine").await.unwrap_err().status(), Some(403));
-    let e =
-        agent.create_token(&TokenCreate { name: None, realm_ids: Some(vec![dev.id.to_string()]) }).await.unwrap_err();
+    let e = agent
+        .create_token(&TokenCreate { name: None, realm_ids: Some(vec![dev.id.to_string()]), ..Default::default() })
+        .await
+        .unwrap_err();
     assert_eq!(e.status(), Some(403));
     assert_eq!(before, s.db().await);
     // Sending back the same realms is not a change.

@@ -2,8 +2,8 @@
 //! (`LocalServer`) and the same engine through its REST API (`Remote(HoodyClient)`).
 
 use crate::common::*;
+use hoody_engine::Principal;
 use hoody_engine::server::{ContainerView, ImageFilter, LocalServer, Remote, Server};
-use hoody_engine::{Principal, Scope};
 use hoody_model::{
     ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, ErrorCode, Operation,
     PageRequest, ProjectCreate, ProjectUpdate, RealmCreate, SnapshotCreate, TokenCreate, TokenId,
@@ -76,7 +76,8 @@ async fn lifecycle(server: &dyn Server, tag: &str) {
 
     let realm = server.create_realm((), RealmCreate { name: format!("{tag}-realm") }).await.unwrap();
     assert!(server.realms((), ()).await.unwrap().iter().any(|r| r.id == realm.id));
-    let token = TokenCreate { name: Some(tag.into()), realm_ids: Some(vec![realm.id.to_string()]) };
+    let token =
+        TokenCreate { name: Some(tag.into()), realm_ids: Some(vec![realm.id.to_string()]), ..Default::default() };
     assert_eq!(server.create_token((), token).await.unwrap().info.realm_ids, vec![realm.id]);
     assert_eq!(server.rentals((), ()).await.unwrap().len(), 1);
     let recolour: ProjectUpdate = serde_json::from_value(serde_json::json!({"color": "#abcdef"})).unwrap();
@@ -100,7 +101,7 @@ async fn settle(server: &dyn Server, id: &ContainerId) {
 #[tokio::test]
 async fn the_engine_and_its_rest_api_answer_each_operation_alike() {
     let s = TestServer::start().await;
-    let local = LocalServer::new(s.engine.clone(), Principal { token_id: TokenId::generate(), scope: Scope::All });
+    let local = LocalServer::new(s.engine.clone(), Principal::unrestricted(TokenId::generate()));
     lifecycle(&local, "local").await;
     lifecycle(&Remote(s.client.clone()), "remote").await;
 }

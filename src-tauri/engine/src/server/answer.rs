@@ -3,7 +3,7 @@
 
 use hoody_model::{
     Container, ContainerLogs, CreatedToken, EventStats, EventsRemoved, Image, LoggedEvent, Pagination, Project, Realm,
-    Rental, RuntimeInfo, Snapshot, StatusLogEntry,
+    Rental, RuntimeInfo, Snapshot, StatusLogEntry, Token,
 };
 use serde::de::DeserializeOwned;
 use serde::ser::SerializeMap;
@@ -159,7 +159,8 @@ answers!(
     Rental,
     RuntimeInfo,
     Snapshot,
-    StatusLogEntry
+    StatusLogEntry,
+    Token
 );
 
 impl Answer for hoody_model::Server {

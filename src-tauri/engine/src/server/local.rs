@@ -6,8 +6,8 @@ use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken,
     EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats, EventsCleanup, EventsRemoved, Id, Image,
     ImageBuild, ImageImport, LoggedEvent, Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate,
-    Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry,
-    TokenCreate,
+    Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token,
+    TokenCopy, TokenCreate, TokenId, TokenRealm, TokenUpdate,
 };
 
 /// The engine, acting for `caller` (whose token decides what it sees and may do).
@@ -221,5 +221,37 @@ impl Server for LocalServer {
 
     async fn create_token(&self, _: (), body: TokenCreate) -> Result<CreatedToken> {
         self.engine.create_token(&self.caller, body).await
+    }
+
+    async fn list_tokens(&self, _: (), _: ()) -> Result<Vec<Token>> {
+        self.engine.tokens(&self.caller).await
+    }
+
+    async fn current_token(&self, _: (), _: ()) -> Result<Token> {
+        self.engine.current_token(&self.caller).await
+    }
+
+    async fn get_token(&self, id: TokenId, _: (), _: ()) -> Result<Token> {
+        self.engine.token(&self.caller, &id).await
+    }
+
+    async fn update_token(&self, id: TokenId, _: (), body: TokenUpdate) -> Result<Token> {
+        self.engine.update_token(&self.caller, &id, body).await
+    }
+
+    async fn delete_token(&self, id: TokenId, _: (), _: ()) -> Result<Token> {
+        self.engine.delete_token(&self.caller, &id).await
+    }
+
+    async fn copy_token(&self, id: TokenId, _: (), body: TokenCopy) -> Result<CreatedToken> {
+        self.engine.copy_token(&self.caller, &id, body).await
+    }
+
+    async fn add_token_realm(&self, id: TokenId, _: (), body: TokenRealm) -> Result<Token> {
+        self.engine.add_token_realm(&self.caller, &id, body).await
+    }
+
+    async fn remove_token_realm(&self, id: TokenId, _: (), body: TokenRealm) -> Result<Token> {
+        self.engine.remove_token_realm(&self.caller, &id, body).await
     }
 }

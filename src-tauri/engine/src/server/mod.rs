@@ -13,6 +13,7 @@ mod declare;
 mod http;
 mod local;
 mod params;
+pub mod permissions;
 mod remote;
 #[cfg(test)]
 mod typescript;
@@ -28,8 +29,8 @@ use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken,
     EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats, EventsCleanup, EventsRemoved, Id, Image,
     ImageBuild, ImageImport, LoggedEvent, Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate,
-    Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry,
-    TokenCreate,
+    Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token,
+    TokenCopy, TokenCreate, TokenId, TokenRealm, TokenUpdate,
 };
 
 /// One operation as the API serves and documents it.
@@ -283,11 +284,51 @@ operations! {
         query: (), body: (),
         answers 200 "Event deleted successfully" LoggedEvent,
         errors [400, 401, 404];
-    "Create an API token (optionally realm-scoped)"
+    "Create an API token (optionally realm-scoped, with permissions flag by flag and an expiry)"
     create_token => CreateToken: POST "/auth/tokens" {}
         query: (), body: TokenCreate,
         answers 201 "Token created successfully" CreatedToken,
-        errors [400, 401, 403];
+        errors [400, 401, 403, 501];
+    "The tokens the caller may manage"
+    list_tokens => ListTokens: GET "/auth/tokens" {}
+        query: (), body: (),
+        answers 200 "Tokens retrieved successfully" Vec<Token>,
+        errors [401, 403];
+    "The token this request is made with"
+    current_token => CurrentToken: GET "/auth/tokens/me" {}
+        query: (), body: (),
+        answers 200 "Token retrieved successfully" Token,
+        errors [401, 404];
+    "Get a token"
+    get_token => GetToken: GET "/auth/tokens/{id}" { id: TokenId }
+        query: (), body: (),
+        answers 200 "Token retrieved successfully" Token,
+        errors [400, 401, 403, 404];
+    "Change a token: alias, realms, permissions, expiry, on/off"
+    update_token => UpdateToken: PUT | PATCH "/auth/tokens/{id}" { id: TokenId }
+        query: (), body: TokenUpdate,
+        answers 200 "Token updated successfully" Token,
+        errors [400, 401, 403, 404, 501];
+    "Delete a token (not the one the request is made with)"
+    delete_token => DeleteToken: DELETE "/auth/tokens/{id}" { id: TokenId }
+        query: (), body: (),
+        answers 200 "Token deleted successfully" Token,
+        errors [400, 401, 403, 404, 409];
+    "A new token with the realms, permissions and expiry of this one"
+    copy_token => CopyToken: POST "/auth/tokens/{id}/copy" { id: TokenId }
+        query: (), body: TokenCopy,
+        answers 201 "Token copied successfully" CreatedToken,
+        errors [400, 401, 403, 404];
+    "Give a token one more realm"
+    add_token_realm => AddTokenRealm: POST "/auth/tokens/{id}/add-realm" { id: TokenId }
+        query: (), body: TokenRealm,
+        answers 200 "Realm added to token successfully" Token,
+        errors [400, 401, 403, 404];
+    "Take a realm from a token (not its last)"
+    remove_token_realm => RemoveTokenRealm: POST "/auth/tokens/{id}/remove-realm" { id: TokenId }
+        query: (), body: TokenRealm,
+        answers 200 "Realm removed from token successfully" Token,
+        errors [400, 401, 403, 404];
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use hoody_model::{
     ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, EnvVarValue, EnvVarsText,
     ErrorCode, EventFilter, EventListQuery, EventsCleanup, Id, ImageBuild, ImageImport, Operation, PageRequest,
     ProjectCreate, ProjectId, ProjectUpdate, RealmCreate, RealmId, ServerId, SnapshotAlias, SnapshotCreate, SortField,
-    SortOrder, TokenCreate,
+    SortOrder, TokenCopy, TokenCreate, TokenId, TokenRealm, TokenUpdate,
 };
 
 /// A value taken from one `{name}` segment of a path (and put back into one).
@@ -31,7 +31,7 @@ macro_rules! id_params {
         }
     )*};
 }
-id_params!(ContainerId, ProjectId, ServerId, Id);
+id_params!(ContainerId, ProjectId, ServerId, Id, TokenId);
 
 impl PathParam for String {
     fn from_param(raw: &str) -> Result<Self> {
@@ -372,6 +372,6 @@ macro_rules! bodies {
 }
 bodies!(
     ProjectCreate, ProjectUpdate, ContainerCreate, ContainerUpdate, SnapshotCreate, RealmCreate, TokenCreate, ImageImport,
-    EnvVarsText, EnvVarValue, SnapshotAlias, EventsCleanup;
-    ImageBuild
+    EnvVarsText, EnvVarValue, SnapshotAlias, EventsCleanup, TokenRealm;
+    ImageBuild, TokenUpdate, TokenCopy
 );

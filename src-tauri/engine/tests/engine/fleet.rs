@@ -4,7 +4,7 @@
 
 use hoody_engine::fleet::Fleet;
 use hoody_engine::server::{LocalServer, Refusing, Remote};
-use hoody_engine::{Engine, EngineConfig, Principal, Scope, UnavailableRuntime};
+use hoody_engine::{Engine, EngineConfig, Principal, UnavailableRuntime};
 use hoody_model::{ErrorCode, ProjectCreate, TokenId};
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ async fn the_fleet_finds_each_server_by_name_and_by_what_it_holds() {
     let dir = tempfile::tempdir().unwrap();
     let config = EngineConfig { data_dir: dir.path().to_owned(), server_name: "local".into() };
     let engine = Engine::start(config, Arc::new(UnavailableRuntime::new("not needed"))).await.unwrap();
-    let caller = Principal { token_id: TokenId::generate(), scope: Scope::All };
+    let caller = Principal::unrestricted(TokenId::generate());
     let fleet = Fleet::new("local", Arc::new(LocalServer::new(engine, caller)));
 
     let (home, server) = fleet.named(None).unwrap();

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use hoody_engine::{ContainerRuntime, Engine, EngineConfig, Principal, RuntimeError, RuntimeState, Scope};
+use hoody_engine::{ContainerRuntime, Engine, EngineConfig, Principal, RuntimeError, RuntimeState};
 use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerStatus, ContainerUpdate, ErrorCode, Image, Operation,
     ProjectCreate, RuntimeInfo, SnapshotId, TokenId,
@@ -76,7 +76,7 @@ impl ContainerRuntime for ScriptedRuntime {
 }
 
 fn admin() -> Principal {
-    Principal { token_id: TokenId::generate(), scope: Scope::All }
+    Principal::unrestricted(TokenId::generate())
 }
 
 async fn running_container(engine: &Engine) -> Container {

@@ -7,6 +7,23 @@ import type { TokenId } from "./TokenId";
  */
 export type CreatedToken = { token: string, id: TokenId, name: string | null, 
 /**
+ * The name again, under the platform's word for it.
+ */
+alias: string | null, 
+/**
+ * The secret's first characters, to tell tokens apart (`hoody_1a2b3c`).
+ */
+prefix: string, 
+/**
+ * A disabled token is refused (401) until it is enabled again.
+ */
+is_enabled: boolean, 
+/**
  * Empty for an unrestricted token; otherwise the only realms it may see and touch.
  */
-realm_ids: Array<RealmId>, created_at: string, };
+realm_ids: Array<RealmId>, 
+/**
+ * What it may do, flag by flag (`containers.create`, `projects.delete`, `resources.events`…);
+ * a flag left out is allowed.
+ */
+permissions: Record<string, boolean>, expires_at: string | null, last_used_at: string | null, created_at: string, updated_at: string | null, };

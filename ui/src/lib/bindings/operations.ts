@@ -28,7 +28,11 @@ import type { Snapshot } from "./Snapshot";
 import type { SnapshotAlias } from "./SnapshotAlias";
 import type { SnapshotCreate } from "./SnapshotCreate";
 import type { StatusLogEntry } from "./StatusLogEntry";
+import type { Token } from "./Token";
+import type { TokenCopy } from "./TokenCopy";
 import type { TokenCreate } from "./TokenCreate";
+import type { TokenRealm } from "./TokenRealm";
+import type { TokenUpdate } from "./TokenUpdate";
 
 /** Each operation's methods and path (under /api/v1, `{name}` for path parameters). */
 export const OPERATIONS = {
@@ -75,6 +79,14 @@ export const OPERATIONS = {
   get_event: { methods: ["GET"], path: "/events/{id}" },
   delete_event: { methods: ["DELETE"], path: "/events/{id}" },
   create_token: { methods: ["POST"], path: "/auth/tokens" },
+  list_tokens: { methods: ["GET"], path: "/auth/tokens" },
+  current_token: { methods: ["GET"], path: "/auth/tokens/me" },
+  get_token: { methods: ["GET"], path: "/auth/tokens/{id}" },
+  update_token: { methods: ["PUT", "PATCH"], path: "/auth/tokens/{id}" },
+  delete_token: { methods: ["DELETE"], path: "/auth/tokens/{id}" },
+  copy_token: { methods: ["POST"], path: "/auth/tokens/{id}/copy" },
+  add_token_realm: { methods: ["POST"], path: "/auth/tokens/{id}/add-realm" },
+  remove_token_realm: { methods: ["POST"], path: "/auth/tokens/{id}/remove-realm" },
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -124,4 +136,12 @@ export interface OperationTypes {
   get_event: { params: { id: string }; query: Record<string, never>; body: undefined; answer: LoggedEvent };
   delete_event: { params: { id: string }; query: Record<string, never>; body: undefined; answer: LoggedEvent };
   create_token: { params: Record<string, never>; query: Record<string, never>; body: TokenCreate; answer: CreatedToken };
+  list_tokens: { params: Record<string, never>; query: Record<string, never>; body: undefined; answer: Token[] };
+  current_token: { params: Record<string, never>; query: Record<string, never>; body: undefined; answer: Token };
+  get_token: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Token };
+  update_token: { params: { id: string }; query: Record<string, never>; body: TokenUpdate; answer: Token };
+  delete_token: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Token };
+  copy_token: { params: { id: string }; query: Record<string, never>; body: TokenCopy; answer: CreatedToken };
+  add_token_realm: { params: { id: string }; query: Record<string, never>; body: TokenRealm; answer: Token };
+  remove_token_realm: { params: { id: string }; query: Record<string, never>; body: TokenRealm; answer: Token };
 }

@@ -9,7 +9,7 @@ mod prespawn;
 mod reconcile;
 mod systemd;
 
-use hoody_engine::{ContainerRuntime, Engine, EngineConfig, Principal, Scope};
+use hoody_engine::{ContainerRuntime, Engine, EngineConfig, Principal};
 use hoody_model::{Container, ContainerCreate, ContainerId, ContainerStatus, ProjectCreate, ProjectId, TokenId};
 use hoody_runtime::{LocalRuntime, RuntimeConfig};
 use std::path::{Path, PathBuf};
@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub fn admin() -> Principal {
-    Principal { token_id: TokenId::generate(), scope: Scope::All }
+    Principal::unrestricted(TokenId::generate())
 }
 
 pub struct Local {

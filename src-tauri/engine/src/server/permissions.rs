@@ -1,0 +1,76 @@
+//! Which of a token's permission flags each operation needs (the platform's `permissions.*`).
+//! The match is over every declared operation, so a new one does not compile until it says
+//! what it needs. Fields that turn a feature on need that feature's flag too (`ai` on a
+//! create, which is on unless the body turns it off).
+
+use super::Request;
+use crate::{Principal, Result};
+use hoody_model::Operation;
+
+/// The flags `request` needs.
+pub fn needed(request: &Request) -> Vec<&'static str> {
+    use Request::*;
+    let on = |flag: Option<bool>, default: bool| flag.unwrap_or(default);
+    match request {
+        CreateProject { .. } => vec!["projects.create"],
+        ListProjects { .. } | GetProject { .. } => vec!["projects.read"],
+        UpdateProject { .. } => vec!["projects.update"],
+        DeleteProject { .. } => vec!["projects.delete"],
+        ListProjectContainers { .. } | ListContainers { .. } | GetContainer { .. } | ContainerEnv { .. } => {
+            vec!["containers.read"]
+        }
+        ContainerStats { .. } | StatusLogs { .. } => vec!["containers.read"],
+        CreateContainer { body, .. } => {
+            let mut flags = vec!["containers.create"];
+            flags.extend(on(body.ai, true).then_some("containers.features.ai"));
+            flags.extend(on(body.hoody_kit, true).then_some("containers.features.hoody_kit"));
+            flags.extend(body.network.is_some().then_some("containers.features.networking"));
+            flags
+        }
+        UpdateContainer { body, .. } => {
+            let mut flags = vec!["containers.update"];
+            flags.extend((body.ai == Some(true)).then_some("containers.features.ai"));
+            flags.extend(body.network.is_some().then_some("containers.features.networking"));
+            flags.extend(body.hoody_kit.is_some().then_some("containers.features.hoody_kit"));
+            flags
+        }
+        SetContainerEnv { .. } | SetContainerEnvVar { .. } | DeleteContainerEnvVar { .. } => {
+            vec!["containers.update"]
+        }
+        DeleteContainer { .. } => vec!["containers.delete"],
+        Operate { operation, .. } => vec![match operation {
+            Operation::Start | Operation::Resume => "containers.actions.start",
+            Operation::Stop | Operation::ForceStop | Operation::Pause => "containers.actions.stop",
+            Operation::Restart => "containers.actions.restart",
+        }],
+        CopyContainer { .. } => vec!["containers.read", "containers.create"],
+        ListSnapshots { .. } => vec!["containers.read", "containers.features.snapshots"],
+        CreateSnapshot { .. } | RestoreSnapshot { .. } | RenameSnapshot { .. } | DeleteSnapshot { .. } => {
+            vec!["containers.update", "containers.features.snapshots"]
+        }
+        ContainerLogs { .. } => vec!["containers.actions.logs"],
+        ListEvents { .. }
+        | DeleteEvents { .. }
+        | CleanUpEvents { .. }
+        | EventStatistics { .. }
+        | GetEvent { .. }
+        | DeleteEvent { .. } => vec!["resources.events"],
+        Realms { .. } | CreateRealm { .. } => vec!["resources.realms"],
+        CreateToken { .. } | CopyToken { .. } => vec!["resources.create_tokens"],
+        ListTokens { .. }
+        | GetToken { .. }
+        | UpdateToken { .. }
+        | DeleteToken { .. }
+        | AddTokenRealm { .. }
+        | RemoveTokenRealm { .. } => vec!["resources.create_tokens"],
+        // What any token may know of itself and of the server it talks to.
+        CurrentToken { .. } | Rentals { .. } | Servers { .. } | GetServer { .. } => vec![],
+        Images { .. } | UserImages { .. } => vec![],
+        PullImage { .. } | BuildImage { .. } | ImportImage { .. } | DeleteImage { .. } => vec![],
+    }
+}
+
+/// Refuses `request` when `caller`'s token lacks a flag it needs.
+pub fn check(caller: &Principal, request: &Request) -> Result<()> {
+    needed(request).into_iter().try_for_each(|flag| caller.require(flag))
+}
