@@ -17,6 +17,7 @@ mod process;
 mod proxy;
 mod recover;
 mod rootless;
+mod seed_snippets;
 mod snapshot_alias;
 mod sqlite;
 mod terminal;
