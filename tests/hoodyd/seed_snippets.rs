@@ -32,7 +32,7 @@ fn curl_commands() -> Vec<String> {
         }
         // A command goes on while its line ends with `\` or a quote is still open.
         let command = current.as_ref().unwrap();
-        if !line.ends_with('\\') && command.matches('\'').count() % 2 == 0 {
+        if !line.ends_with('\\') && command.matches('\'').count().is_multiple_of(2) {
             commands.push(current.take().unwrap());
         }
     }
