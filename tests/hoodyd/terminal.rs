@@ -247,6 +247,12 @@ async fn cross_site_pages_cannot_drive_the_terminal_or_the_display() {
     d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
 }
 
+/// POSTs JSON to a kit route: the status and the JSON answer (null when there is none).
+async fn post_json(http: &reqwest::Client, url: String, body: Value) -> (u16, Value) {
+    let r = http.post(url).json(&body).send().await.unwrap();
+    (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+}
+
 /// Input as the platform's client sends it over HTTP: `write {"input", "enter"}` types (it
 /// used to answer 200 and type nothing), `paste` and `press` (named keys), `raw?tail`; what is
 /// documented but not honoured is a 501 naming it, what is malformed a 400.
@@ -256,14 +262,7 @@ async fn terminal_input_as_the_platform_sends_it() {
     let url = c["urls"]["terminal-1"].as_str().expect("a terminal URL").to_owned();
     let api = format!("{url}/api/v1/terminal");
     let http = browser(&d, &url);
-    let post = |route: &str, body: Value| {
-        let (http, url) = (http.clone(), format!("{api}/{route}"));
-        async move {
-            let r = http.post(url).json(&body).send().await.unwrap();
-            let status = r.status().as_u16();
-            (status, r.json::<Value>().await.unwrap_or(Value::Null))
-        }
-    };
+    let post = |route: &str, body: Value| post_json(&http, format!("{api}/{route}"), body);
     let raw = |query: &str| {
         let (http, url) = (http.clone(), format!("{api}/raw?terminal_id=2{query}"));
         async move {
@@ -309,6 +308,61 @@ async fn terminal_input_as_the_platform_sends_it() {
     assert_eq!(status, 501);
     let sessions: Value = http.get(format!("{api}/sessions")).send().await.unwrap().json().await.unwrap();
     assert!(!sessions.to_string().contains("\"terminal_id\":3"), "a refused create opens nothing: {sessions}");
+    let id = c["id"].as_str().unwrap();
+    assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
+}
+
+/// The screen as a person sees it, for automation: `wait` for a pattern or for quiet, `snapshot`
+/// (lines and cursor, emulated from the output), `find`, `history`; a wait that times out is a
+/// 504 that says what did not come.
+#[tokio::test]
+async fn terminal_screen_is_read_and_waited_on() {
+    let (_dir, d, _, c) = server_with("screens").await;
+    let url = c["urls"]["terminal-1"].as_str().expect("a terminal URL").to_owned();
+    let api = format!("{url}/api/v1/terminal");
+    let http = browser(&d, &url);
+    let post = |route: &str, body: Value| post_json(&http, format!("{api}/{route}"), body);
+    let get = |route: &str| {
+        let (http, url) = (http.clone(), format!("{api}/{route}"));
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    assert_eq!(post("create", json!({"terminal_id": 4, "cols": 60, "rows": 10})).await.0, 201);
+    let typed = json!({"input": "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo row-$i; done", "enter": true});
+    assert_eq!(post("write?terminal_id=4", typed).await.0, 200);
+    let (status, waited) = post("wait?terminal_id=4", json!({"pattern": "^row-12$", "timeout_ms": 10000})).await;
+    assert_eq!((status, waited["matched"].as_bool()), (200, Some(true)), "{waited}");
+    let (status, quiet) = post("wait?terminal_id=4", json!({"mode": "idle", "debounce_ms": 300})).await;
+    assert_eq!(status, 200, "{quiet}");
+
+    // Ten rows: the screen holds the last lines, the history the ones above.
+    let (status, snap) = get("snapshot?terminal_id=4").await;
+    assert_eq!(status, 200, "{snap}");
+    assert_eq!((snap["rows"].as_u64(), snap["cols"].as_u64()), (Some(10), Some(60)));
+    let lines: Vec<&str> = snap["lines"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    assert!(lines.contains(&"row-12") && !lines.contains(&"row-1"), "{lines:?}");
+    assert!(snap["history_lines"].as_u64().unwrap() > 0, "{snap}");
+    let (_, up) = get("snapshot?terminal_id=4&scroll_offset=5").await;
+    assert_ne!(up["lines"], snap["lines"], "five lines up is another view");
+    let (_, found) = get("find?terminal_id=4&pattern=%5Erow-%5B0-9%5D%2B%24").await;
+    assert_eq!(found["count"], 12, "{found}");
+    let (_, screen_only) = get("find?terminal_id=4&pattern=%5Erow-&scope=screen").await;
+    assert!(screen_only["count"].as_u64().unwrap() < 12, "{screen_only}");
+    let (status, history) = get("history/4").await;
+    assert_eq!(status, 200);
+    let all: Vec<&str> = history["lines"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    assert!(all.contains(&"row-1") && all.contains(&"row-12"), "{all:?}");
+
+    // Refusals.
+    let (status, timeout) = post("wait?terminal_id=4", json!({"pattern": "never-shows", "timeout_ms": 400})).await;
+    assert_eq!((status, timeout["error"].as_str()), (504, Some("TIMEOUT")), "{timeout}");
+    assert!(timeout["message"].as_str().unwrap().contains("never-shows"), "{timeout}");
+    assert_eq!(post("wait?terminal_id=4", json!({"mode": "bogus"})).await.0, 400);
+    assert_eq!(get("snapshot?terminal_id=4&include_colors=true").await.0, 501);
+    assert_eq!(get("find?terminal_id=4&pattern=(").await.0, 400);
+    assert_eq!(get("snapshot?terminal_id=9").await.0, 404);
     let id = c["id"].as_str().unwrap();
     assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
 }

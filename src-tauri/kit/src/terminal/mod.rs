@@ -2,6 +2,7 @@
 //! container, at the platform's paths. `GET /` is the page (xterm.js), `GET
 //! /api/v1/terminal/ws?terminal_id=N` its WebSocket; `create`, `sessions`, `DELETE {id}`,
 //! `write`, `paste`, `press` (named keys, listed by `keys`), `resize`, `raw` (`tail` lines),
+//! `snapshot`, `history/{id}`, `find` and `wait` (the screen as a person sees it: [`screen`]),
 //! `execute` (in a session's shell, or `ephemeral=true` in a process of its own) and
 //! `result/{command_id}` drive sessions over plain HTTP. A documented field or parameter this
 //! service does not honour yet is a 501 naming it, never ignored.
@@ -13,6 +14,7 @@
 
 mod execute;
 mod input;
+mod screen;
 mod session;
 mod socket;
 
@@ -181,7 +183,30 @@ fn launch(init_pid: u32, id: u16, (cols, rows): (u16, u16)) -> std::io::Result<L
 
 /// The routes that take a POST (checked before their parameters are read, so that a route
 /// this service lacks is told as such).
-const POST_ROUTES: &[&str] = &["/create", "/write", "/paste", "/press", "/resize", "/execute"];
+const POST_ROUTES: &[&str] = &["/create", "/write", "/paste", "/press", "/resize", "/execute", "/wait"];
+
+/// Colours and highlights in snapshots are not kept by the screen emulation here yet.
+fn refuse_colors(colors: bool, highlights: bool) -> Result<(), KitError> {
+    match (colors, highlights) {
+        (false, false) => Ok(()),
+        _ => Err(KitError::new(
+            KitCode::NotImplemented,
+            "include_colors and include_highlights are not honoured yet: the screen comes as plain text",
+        )),
+    }
+}
+
+/// A count given in the query (`limit`, `scroll_offset`).
+fn count(query: &Query, name: &str) -> Result<Option<usize>, KitError> {
+    query
+        .get(name)
+        .map(|raw| {
+            raw.parse::<usize>().map_err(|_| {
+                KitError::new(KitCode::InvalidParameters, format!("{name} must be a whole number, not {raw:?}"))
+            })
+        })
+        .transpose()
+}
 
 /// What the platform's `create` takes that sessions here do not do yet (each a 501 naming it).
 const CREATE_NOT_YET: &[&str] = &[
@@ -245,6 +270,27 @@ enum TerminalOp {
     Sessions,
     /// The key names `press` takes.
     Keys,
+    /// Session `id`'s screen, `scroll_offset` lines up.
+    Snapshot {
+        id: u16,
+        scroll_offset: usize,
+    },
+    /// Every line session `id` keeps.
+    History {
+        id: u16,
+    },
+    Find {
+        id: u16,
+        pattern: regex::Regex,
+        scope: screen::Scope,
+        limit: usize,
+        scroll_offset: usize,
+    },
+    Wait {
+        id: u16,
+        until: screen::Until,
+        timeout: std::time::Duration,
+    },
     /// Session `id`'s scrollback as text (its last `tail` lines).
     Scrollback {
         id: u16,
@@ -315,6 +361,30 @@ async fn parse(req: Request<Incoming>, service_n: u16) -> Result<(TerminalOp, Op
         }
         (Method::GET, "/sessions") => TerminalOp::Sessions,
         (Method::GET, "/keys") => TerminalOp::Keys,
+        (Method::GET, "/snapshot") => {
+            refuse_colors(query.flag("include_colors"), query.flag("include_highlights"))?;
+            let id = terminal_id(&query, &Params::default())?.unwrap_or(service_n);
+            TerminalOp::Snapshot { id, scroll_offset: count(&query, "scroll_offset")?.unwrap_or(0) }
+        }
+        (Method::GET, history) if history.starts_with("/history/") => {
+            let raw = &history["/history/".len()..];
+            let id = raw.parse::<u16>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                KitError::new(
+                    KitCode::InvalidParameters,
+                    format!("terminal_id must be a number from 1 to 65535, not {raw:?}"),
+                )
+            })?;
+            TerminalOp::History { id }
+        }
+        (Method::GET, "/find") => {
+            let id = terminal_id(&query, &Params::default())?.unwrap_or(service_n);
+            let raw =
+                query.get("pattern").ok_or_else(|| KitError::new(KitCode::InvalidParameters, "pattern is required"))?;
+            let pattern = screen::pattern(raw, query.flag("case_insensitive"))?;
+            let scope = screen::Scope::parse(query.get("scope"))?;
+            let limit = count(&query, "limit")?.unwrap_or(100).clamp(1, 10_000);
+            TerminalOp::Find { id, pattern, scope, limit, scroll_offset: count(&query, "scroll_offset")?.unwrap_or(0) }
+        }
         (Method::GET, "/raw") => {
             if let Some(format) = query.get("format").filter(|f| *f != "raw") {
                 return Err(KitError::new(
@@ -375,6 +445,55 @@ async fn parse(req: Request<Incoming>, service_n: u16) -> Result<(TerminalOp, Op
                     let data = if is_json { input::write(&fields)? } else { raw.to_vec() };
                     TerminalOp::Write { id: id.unwrap_or(service_n), data }
                 }
+                (Method::POST, "/wait") => {
+                    input::check_fields(
+                        &fields,
+                        &[
+                            "terminal_id",
+                            "mode",
+                            "debounce_ms",
+                            "pattern",
+                            "timeout_ms",
+                            "search_scope",
+                            "include_colors",
+                            "include_highlights",
+                        ],
+                        &[],
+                    )?;
+                    let flag = |name: &str| fields.get(name).and_then(serde_json::Value::as_bool).unwrap_or(false);
+                    refuse_colors(flag("include_colors"), flag("include_highlights"))?;
+                    let millis = |name: &str, default: u64| match fields.get(name) {
+                        None | Some(serde_json::Value::Null) => Ok(default),
+                        Some(v) => v.as_u64().ok_or_else(|| {
+                            KitError::new(
+                                KitCode::InvalidParameters,
+                                format!("{name} must be a number of milliseconds"),
+                            )
+                        }),
+                    };
+                    let timeout = std::time::Duration::from_millis(millis("timeout_ms", 30_000)?.min(120_000));
+                    let pattern = fields.get("pattern").and_then(serde_json::Value::as_str);
+                    let mode = fields.get("mode").and_then(serde_json::Value::as_str);
+                    let until = match (mode, pattern) {
+                        (None | Some("pattern" | "match" | "text"), Some(raw)) => screen::Until::Shows(
+                            screen::pattern(raw, false)?,
+                            screen::Scope::parse(fields.get("search_scope").and_then(serde_json::Value::as_str))?,
+                        ),
+                        (None | Some("idle" | "stable" | "quiet"), None) => {
+                            screen::Until::Quiet(std::time::Duration::from_millis(millis("debounce_ms", 500)?))
+                        }
+                        (Some(mode), _) => {
+                            return Err(KitError::new(
+                                KitCode::InvalidParameters,
+                                format!(
+                                    "mode {mode:?} with{} a pattern: use mode idle (no pattern) or pattern (with one)",
+                                    if pattern.is_some() { "" } else { "out" }
+                                ),
+                            ));
+                        }
+                    };
+                    TerminalOp::Wait { id: id.unwrap_or(service_n), until, timeout }
+                }
                 (Method::POST, "/paste") => {
                     TerminalOp::Write { id: id.unwrap_or(service_n), data: input::paste(&fields)? }
                 }
@@ -411,6 +530,29 @@ async fn execute(
         }
         TerminalOp::Sessions => json(StatusCode::OK, &json!({ "sessions": terminals.sessions(container, init_pid) })),
         TerminalOp::Keys => json(StatusCode::OK, &input::supported_keys()),
+        TerminalOp::Snapshot { id, scroll_offset } => {
+            let session = find(id)?;
+            let screen = screen::Screen::of(&session.scrollback(), session.size(), scroll_offset);
+            json(StatusCode::OK, &screen::snapshot(id, &screen, scroll_offset))
+        }
+        TerminalOp::History { id } => {
+            let session = find(id)?;
+            let lines = screen::Screen::of(&session.scrollback(), session.size(), 0).all_lines();
+            json(StatusCode::OK, &json!({ "terminal_id": id, "count": lines.len(), "lines": lines }))
+        }
+        TerminalOp::Find { id, pattern, scope, limit, scroll_offset } => {
+            let session = find(id)?;
+            let screen = screen::Screen::of(&session.scrollback(), session.size(), scroll_offset);
+            json(StatusCode::OK, &screen::find(&screen, &pattern, scope, limit))
+        }
+        TerminalOp::Wait { id, until, timeout } => {
+            let session = find(id)?;
+            let mut answer = screen::wait(&session, until, timeout).await?;
+            let screen = screen::Screen::of(&session.scrollback(), session.size(), 0);
+            answer["terminal_id"] = json!(id);
+            answer["snapshot"] = screen::snapshot(id, &screen, 0);
+            json(StatusCode::OK, &answer)
+        }
         TerminalOp::Scrollback { id, tail } => crate::proxy::with_type(
             StatusCode::OK,
             bytes::Bytes::from(last_lines(find(id)?.scrollback(), tail)),
