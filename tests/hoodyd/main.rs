@@ -15,6 +15,7 @@ mod images;
 mod kill;
 mod process;
 mod proxy;
+mod proxy_gates;
 mod recover;
 mod rootless;
 mod seed_snippets;

@@ -62,7 +62,15 @@ impl EngineDirectory {
                 c.project_id.to_string()
             }
         };
-        let identity = Identity { name: c.name, project, color: c.color };
+        let gates = match self.engine.proxy_gates(container).await {
+            Ok(gates) => gates.map(Arc::new),
+            Err(e) => {
+                // Unknown gates are closed gates: nothing goes through until they can be read.
+                tracing::warn!(container = %container, "proxy lookup of its gates: {e}");
+                Some(Arc::new(hoody_model::ProxyPermissions { enable_proxy: false, ..Default::default() }))
+            }
+        };
+        let identity = Identity { name: c.name, project, color: c.color, gates };
         let lookup = match (c.status, init) {
             (ContainerStatus::Running, Some(init_pid)) => Lookup::Up { identity, init_pid },
             (status, _) => Lookup::Down { identity, status: status.to_string() },

@@ -6,13 +6,15 @@
 
 use crate::proxy::escape;
 
-/// Who a service belongs to, as its pages show it.
+/// Who a service belongs to, as its pages show it, and the gates in front of its services.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     pub name: String,
     pub project: String,
     /// The container's colour as stored (`#rrggbb`, `rgb`, …); none shows gray, as the app does.
     pub color: Option<String>,
+    /// Its proxy permissions; None: open (nothing set).
+    pub gates: Option<std::sync::Arc<hoody_model::ProxyPermissions>>,
 }
 
 /// The app's colour for a container without one (its "gray" label).
@@ -119,7 +121,7 @@ mod tests {
     use super::*;
 
     fn web(color: Option<&str>) -> Identity {
-        Identity { name: "web<1>".into(), project: "team \"a\"".into(), color: color.map(str::to_owned) }
+        Identity { name: "web<1>".into(), project: "team \"a\"".into(), color: color.map(str::to_owned), gates: None }
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod error;
 mod exec;
 mod files;
 mod frame;
+mod gates;
 pub mod inside;
 mod netns;
 mod origin;

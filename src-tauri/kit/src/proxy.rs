@@ -197,7 +197,21 @@ impl Proxy {
                 &format!("this proxy serves the server {}, and {host} names {}", self.server_name, address.server_name),
             );
         }
-        let (identity, init_pid) = match self.directory.find(&address.project_id, &address.container_id).await {
+        let found = self.directory.find(&address.project_id, &address.container_id).await;
+        // The container's gates come before anything of it is answered.
+        let gated = match &found {
+            Lookup::Up { identity, .. } | Lookup::Down { identity, .. } => {
+                identity.gates.clone().map(|gates| (gates, identity.name.clone()))
+            }
+            Lookup::Unknown => None,
+        };
+        let mut req = req;
+        if let Some((gates, name)) = gated
+            && let Some(refused) = crate::gates::admit(&gates, &mut req, peer, &address.service.slug(), &name)
+        {
+            return refused;
+        }
+        let (identity, init_pid) = match found {
             Lookup::Unknown => {
                 return page(
                     StatusCode::NOT_FOUND,
@@ -375,7 +389,7 @@ fn is_upgrade<B>(req: &Request<B>) -> bool {
 }
 
 /// A small HTML page that names the problem.
-fn page(status: StatusCode, title: &str, message: &str) -> Response<Body> {
+pub(crate) fn page(status: StatusCode, title: &str, message: &str) -> Response<Body> {
     let body = format!("<p>{}</p><p>Hoody Desktop proxy</p>", escape(message));
     html_page(status, &format!("{status} · {title}"), &body)
 }

@@ -33,6 +33,8 @@ pub enum ErrorCode {
     ForbiddenRealm,
     /// The token's permissions do not allow this (`permissions.…` off).
     PermissionDenied,
+    /// A write's `If-Match` names an ETag that is no longer current.
+    PreconditionFailed,
     RuntimeUnavailable,
     RuntimeFailed,
     /// The route exists but this build cannot do it yet; the message says what is missing.
@@ -67,6 +69,7 @@ impl ErrorCode {
             Unauthorized => 401,
             ForbiddenRealm => 403,
             PermissionDenied => 403,
+            PreconditionFailed => 412,
             RuntimeUnavailable => 503,
             NotImplemented => 501,
             InsufficientStorage => 507,
@@ -98,6 +101,7 @@ impl ErrorCode {
             Self::Unauthorized => "unauthorized",
             Self::ForbiddenRealm => "forbidden_realm",
             Self::PermissionDenied => "permission_denied",
+            Self::PreconditionFailed => "precondition_failed",
             Self::RuntimeUnavailable => "runtime_unavailable",
             Self::RuntimeFailed => "runtime_failed",
             Self::NotImplemented => "not_implemented",

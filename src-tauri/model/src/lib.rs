@@ -13,6 +13,7 @@ pub mod logs;
 pub mod names;
 pub mod page;
 pub mod project;
+pub mod proxy_gates;
 pub mod realm;
 pub mod server;
 pub mod services;
@@ -32,6 +33,10 @@ pub use image::{Image, ImageBuild, ImageImport, ImageStatus, ImageWork};
 pub use logs::ContainerLogs;
 pub use page::{ContainerListQuery, PageRequest, Pagination, SortField, SortOrder};
 pub use project::{Project, ProjectCreate, ProjectUpdate};
+pub use proxy_gates::{
+    Admission, ProxyAccess, ProxyDefault, ProxyGroup, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup,
+    ProxyPermissions, ProxyPermissionsReplace, ProxyState, ProxyTokenGroup,
+};
 pub use realm::{Realm, RealmCreate};
 pub use server::{Rental, Server, ServerStatus};
 pub use snapshot::{Snapshot, SnapshotAlias, SnapshotCreate};

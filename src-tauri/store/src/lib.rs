@@ -11,6 +11,7 @@ mod error;
 mod event_log;
 mod meta;
 mod projects;
+mod proxy_gates;
 mod realms;
 mod rows;
 mod snapshots;

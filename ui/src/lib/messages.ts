@@ -31,6 +31,7 @@ const SENTENCES: Partial<Record<ErrorCode, string>> = {
   not_found: "It is not there any more (deleted elsewhere?): the grid now shows what is.",
   unauthorized: "The server did not accept the token: add the server again with a valid token.",
   forbidden_realm: "This token may not reach that realm: use a token of the realm, or an admin token.",
+  precondition_failed: "Someone changed this meanwhile: it has been read again, make your change once more.",
   permission_denied: "This token is not allowed to do that: turn the permission on for it, or use an admin token.",
   runtime_unavailable: "Containers cannot run on that server right now; the Servers dialog says why.",
   runtime_failed: "The container runtime failed on that server; the container's status log has the details.",

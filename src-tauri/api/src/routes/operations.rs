@@ -67,7 +67,11 @@ async fn serve(state: AppState, spec: &'static OperationSpec, request: Request) 
         )?,
         false => Vec::new(),
     };
-    let query = super::query(Query::<Vec<(String, String)>>::from_request_parts(&mut parts, &state).await)?;
+    let mut query = super::query(Query::<Vec<(String, String)>>::from_request_parts(&mut parts, &state).await)?;
+    // The contract's one header parameter, If-Match, travels with the query's pairs.
+    if let Some(etag) = parts.headers.get(axum::http::header::IF_MATCH).and_then(|v| v.to_str().ok()) {
+        query.push(("if-match".into(), etag.to_owned()));
+    }
     let body = match spec.body {
         // No body at all is `null`: an operation whose body fields all have defaults takes it.
         Some(_) if without_body(&parts) => serde_json::Value::Null,

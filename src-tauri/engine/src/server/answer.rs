@@ -2,8 +2,8 @@
 //! or one page of a list under its own key (`{"containers": […], "pagination": …}`).
 
 use hoody_model::{
-    Container, ContainerLogs, CreatedToken, EventStats, EventsRemoved, Image, LoggedEvent, Pagination, Project, Realm,
-    Rental, RuntimeInfo, Snapshot, StatusLogEntry, Token,
+    Container, ContainerLogs, CreatedToken, EventStats, EventsRemoved, Image, LoggedEvent, Pagination, Project,
+    ProxyPermissions, Realm, Rental, RuntimeInfo, Snapshot, StatusLogEntry, Token,
 };
 use serde::de::DeserializeOwned;
 use serde::ser::SerializeMap;
@@ -155,6 +155,7 @@ answers!(
     Image,
     LoggedEvent,
     Project,
+    ProxyPermissions,
     Realm,
     Rental,
     RuntimeInfo,

@@ -1,13 +1,14 @@
 //! This machine's engine as a [`Server`], on behalf of one caller.
 
-use super::{ContainerView, ImageFilter, LogsQuery, Page, Server};
+use super::{ContainerView, ImageFilter, LogsQuery, Page, Precondition, Server};
 use crate::{Engine, Principal, Result};
 use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken,
     EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats, EventsCleanup, EventsRemoved, Id, Image,
     ImageBuild, ImageImport, LoggedEvent, Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate,
-    Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token,
-    TokenCopy, TokenCreate, TokenId, TokenRealm, TokenUpdate,
+    ProxyAccess, ProxyDefault, ProxyGroup, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions,
+    ProxyPermissionsReplace, ProxyState, ProxyTokenGroup, Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot,
+    SnapshotAlias, SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate, TokenId, TokenRealm, TokenUpdate,
 };
 
 /// The engine, acting for `caller` (whose token decides what it sees and may do).
@@ -253,5 +254,125 @@ impl Server for LocalServer {
 
     async fn remove_token_realm(&self, id: TokenId, _: (), body: TokenRealm) -> Result<Token> {
         self.engine.remove_token_realm(&self.caller, &id, body).await
+    }
+
+    async fn get_proxy_permissions(&self, id: ContainerId, _: (), _: ()) -> Result<ProxyPermissions> {
+        self.engine.proxy_permissions(&self.caller, &id).await
+    }
+
+    async fn replace_proxy_permissions(
+        &self,
+        id: ContainerId,
+        q: Precondition,
+        body: ProxyPermissionsReplace,
+    ) -> Result<ProxyPermissions> {
+        self.engine.replace_proxy_permissions(&self.caller, &id, q.if_match.as_deref(), body).await
+    }
+
+    async fn delete_proxy_permissions(&self, id: ContainerId, q: Precondition, _: ()) -> Result<ProxyPermissions> {
+        self.engine.clear_proxy_permissions(&self.caller, &id, q.if_match.as_deref()).await
+    }
+
+    async fn set_proxy_default(
+        &self,
+        id: ContainerId,
+        q: Precondition,
+        body: ProxyDefault,
+    ) -> Result<ProxyPermissions> {
+        let change = |p: &mut ProxyPermissions| Ok(p.set_default(&body.default)?);
+        self.engine.change_proxy_permissions(&self.caller, &id, q.if_match.as_deref(), change).await
+    }
+
+    async fn set_proxy_state(&self, id: ContainerId, q: Precondition, body: ProxyState) -> Result<ProxyPermissions> {
+        let change = |p: &mut ProxyPermissions| {
+            p.enable_proxy = body.enable_proxy;
+            Ok(())
+        };
+        self.engine.change_proxy_permissions(&self.caller, &id, q.if_match.as_deref(), change).await
+    }
+
+    async fn set_proxy_password_group(
+        &self,
+        id: ContainerId,
+        group: String,
+        q: Precondition,
+        b: ProxyPasswordGroup,
+    ) -> Result<ProxyPermissions> {
+        let made = ProxyGroup::password(&b.username, &b.password, &b.salt, b.algorithm.as_deref());
+        self.engine.set_proxy_group(&self.caller, &id, q.if_match.as_deref(), &group, made).await
+    }
+
+    async fn set_proxy_token_group(
+        &self,
+        id: ContainerId,
+        group: String,
+        q: Precondition,
+        b: ProxyTokenGroup,
+    ) -> Result<ProxyPermissions> {
+        self.engine.set_proxy_group(&self.caller, &id, q.if_match.as_deref(), &group, ProxyGroup::token(&b.body)).await
+    }
+
+    async fn set_proxy_ip_group(
+        &self,
+        id: ContainerId,
+        group: String,
+        q: Precondition,
+        b: ProxyIpGroup,
+    ) -> Result<ProxyPermissions> {
+        self.engine.set_proxy_group(&self.caller, &id, q.if_match.as_deref(), &group, ProxyGroup::ip(&b.range)).await
+    }
+
+    async fn set_proxy_jwt_group(
+        &self,
+        id: ContainerId,
+        _: String,
+        _: Precondition,
+        _: ProxyJwtGroup,
+    ) -> Result<ProxyPermissions> {
+        self.engine.container(&self.caller, &id).await?;
+        Err(crate::EngineError::NotImplemented(
+            "JWT groups are not honoured yet: use a password, token or ip group".into(),
+        ))
+    }
+
+    async fn remove_proxy_group(
+        &self,
+        id: ContainerId,
+        group: String,
+        q: Precondition,
+        _: (),
+    ) -> Result<ProxyPermissions> {
+        self.engine.remove_proxy_group(&self.caller, &id, q.if_match.as_deref(), &group).await
+    }
+
+    async fn set_proxy_access(
+        &self,
+        id: ContainerId,
+        group: String,
+        q: Precondition,
+        body: ProxyAccess,
+    ) -> Result<ProxyPermissions> {
+        self.engine.set_proxy_access(&self.caller, &id, q.if_match.as_deref(), &group, body).await
+    }
+
+    async fn remove_proxy_group_access(
+        &self,
+        id: ContainerId,
+        group: String,
+        q: Precondition,
+        _: (),
+    ) -> Result<ProxyPermissions> {
+        self.engine.remove_proxy_access(&self.caller, &id, q.if_match.as_deref(), &group, None).await
+    }
+
+    async fn remove_proxy_program_access(
+        &self,
+        id: ContainerId,
+        group: String,
+        program: String,
+        q: Precondition,
+        _: (),
+    ) -> Result<ProxyPermissions> {
+        self.engine.remove_proxy_access(&self.caller, &id, q.if_match.as_deref(), &group, Some(&program)).await
     }
 }

@@ -21,7 +21,7 @@ mod typescript;
 pub use answer::{Answer, Data, Listed, Page};
 pub use http::{HttpCall, HttpInput, Method};
 pub use local::LocalServer;
-pub use params::{ContainerView, ImageFilter, LogsQuery, PathParam, QueryParams, RequestBody};
+pub use params::{ContainerView, ImageFilter, LogsQuery, PathParam, Precondition, QueryParams, RequestBody};
 pub use remote::{Endpoint, Presented, Presenter, Refusing, Remote, Transport};
 
 use crate::error::Result;
@@ -29,8 +29,9 @@ use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken,
     EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats, EventsCleanup, EventsRemoved, Id, Image,
     ImageBuild, ImageImport, LoggedEvent, Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate,
-    Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token,
-    TokenCopy, TokenCreate, TokenId, TokenRealm, TokenUpdate,
+    ProxyAccess, ProxyDefault, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions,
+    ProxyPermissionsReplace, ProxyState, ProxyTokenGroup, Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot,
+    SnapshotAlias, SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate, TokenId, TokenRealm, TokenUpdate,
 };
 
 /// One operation as the API serves and documents it.
@@ -254,6 +255,71 @@ operations! {
         query: (), body: RealmCreate,
         answers 201 "Realm created successfully" Realm,
         errors [400, 401, 403, 409];
+    "The gates of the container's kit URLs (open when none are set)"
+    get_proxy_permissions => GetProxyPermissions: GET "/containers/{id}/proxy/permissions" { id: ContainerId }
+        query: (), body: (),
+        answers 200 "Proxy permissions retrieved successfully" ProxyPermissions,
+        errors [400, 401, 403, 404];
+    "Replace the container's proxy permissions whole"
+    replace_proxy_permissions => ReplaceProxyPermissions: PATCH "/containers/{id}/proxy/permissions" { id: ContainerId }
+        query: Precondition, body: ProxyPermissionsReplace,
+        answers 200 "Proxy permissions updated successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412, 501];
+    "Open the container's kit URLs again (no gates)"
+    delete_proxy_permissions => DeleteProxyPermissions: DELETE "/containers/{id}/proxy/permissions" { id: ContainerId }
+        query: Precondition, body: (),
+        answers 200 "Proxy permissions deleted successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412];
+    "What a request that meets no allowed group gets: allow or deny"
+    set_proxy_default => SetProxyDefault: PATCH "/containers/{id}/proxy/permissions/default" { id: ContainerId }
+        query: Precondition, body: ProxyDefault,
+        answers 200 "Proxy default updated successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412];
+    "Turn the proxy on or off for the container"
+    set_proxy_state => SetProxyState: PATCH "/containers/{id}/proxy/permissions/state" { id: ContainerId }
+        query: Precondition, body: ProxyState,
+        answers 200 "Proxy state updated successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412];
+    "An auth group of a user and password (HTTP Basic)"
+    set_proxy_password_group => SetProxyPasswordGroup: PATCH "/containers/{id}/proxy/permissions/groups/{group}/password" { id: ContainerId, group: String }
+        query: Precondition, body: ProxyPasswordGroup,
+        answers 200 "Password group set successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412, 501];
+    "An auth group of a bearer token"
+    set_proxy_token_group => SetProxyTokenGroup: PATCH "/containers/{id}/proxy/permissions/groups/{group}/token" { id: ContainerId, group: String }
+        query: Precondition, body: ProxyTokenGroup,
+        answers 200 "Token group set successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412];
+    "An auth group of an address range"
+    set_proxy_ip_group => SetProxyIpGroup: PATCH "/containers/{id}/proxy/permissions/groups/{group}/ip" { id: ContainerId, group: String }
+        query: Precondition, body: ProxyIpGroup,
+        answers 200 "IP group set successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412];
+    "An auth group of JWTs (not honoured yet: 501)"
+    set_proxy_jwt_group => SetProxyJwtGroup: PATCH "/containers/{id}/proxy/permissions/groups/{group}/jwt" { id: ContainerId, group: String }
+        query: Precondition, body: ProxyJwtGroup,
+        answers 200 "JWT group set successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 501];
+    "Remove an auth group and what it was allowed"
+    remove_proxy_group => RemoveProxyGroup: DELETE "/containers/{id}/proxy/permissions/groups/{group}" { id: ContainerId, group: String }
+        query: Precondition, body: (),
+        answers 200 "Auth group removed successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412];
+    "Allow (or not) a group a program: terminal, files, http-8080, *"
+    set_proxy_access => SetProxyAccess: PATCH "/containers/{id}/proxy/permissions/permissions/{group}" { id: ContainerId, group: String }
+        query: Precondition, body: ProxyAccess,
+        answers 200 "Permission set successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412];
+    "Take from a group everything it was allowed"
+    remove_proxy_group_access => RemoveProxyGroupAccess: DELETE "/containers/{id}/proxy/permissions/permissions/{group}" { id: ContainerId, group: String }
+        query: Precondition, body: (),
+        answers 200 "Permissions removed successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412];
+    "Take from a group one program"
+    remove_proxy_program_access => RemoveProxyProgramAccess: DELETE "/containers/{id}/proxy/permissions/permissions/{group}/{program}" { id: ContainerId, group: String, program: String }
+        query: Precondition, body: (),
+        answers 200 "Permission removed successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412];
     "The event log: what happened to containers, projects and snapshots, newest first"
     list_events => ListEvents: GET "/events" {}
         query: EventListQuery, body: (),

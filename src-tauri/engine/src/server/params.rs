@@ -7,8 +7,9 @@ use hoody_model::event_log::{parse_moment, parse_resource_type};
 use hoody_model::{
     ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, EnvVarValue, EnvVarsText,
     ErrorCode, EventFilter, EventListQuery, EventsCleanup, Id, ImageBuild, ImageImport, Operation, PageRequest,
-    ProjectCreate, ProjectId, ProjectUpdate, RealmCreate, RealmId, ServerId, SnapshotAlias, SnapshotCreate, SortField,
-    SortOrder, TokenCopy, TokenCreate, TokenId, TokenRealm, TokenUpdate,
+    ProjectCreate, ProjectId, ProjectUpdate, ProxyAccess, ProxyDefault, ProxyIpGroup, ProxyJwtGroup,
+    ProxyPasswordGroup, ProxyPermissionsReplace, ProxyState, ProxyTokenGroup, RealmCreate, RealmId, ServerId,
+    SnapshotAlias, SnapshotCreate, SortField, SortOrder, TokenCopy, TokenCreate, TokenId, TokenRealm, TokenUpdate,
 };
 
 /// A value taken from one `{name}` segment of a path (and put back into one).
@@ -251,6 +252,24 @@ impl QueryParams for EventListQuery {
     }
 }
 
+/// A write's precondition: the `If-Match` header (the REST layer passes it with the query's
+/// pairs, as `if-match`), or `if_match` in the query.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Precondition {
+    pub if_match: Option<String>,
+}
+
+impl QueryParams for Precondition {
+    const PARAMS: &'static [(&'static str, &'static str)] =
+        &[("if_match", "The ETag the document must still have (also the If-Match header)")];
+    fn from_query(pairs: &[(String, String)]) -> Result<Self> {
+        Ok(Self { if_match: value(pairs, "if-match").or(value(pairs, "if_match")).map(str::to_owned) })
+    }
+    fn to_query(&self) -> Vec<(String, String)> {
+        self.if_match.iter().map(|etag| pair("if_match", etag)).collect()
+    }
+}
+
 /// `GET /containers/{id}`'s options.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ContainerView {
@@ -372,6 +391,7 @@ macro_rules! bodies {
 }
 bodies!(
     ProjectCreate, ProjectUpdate, ContainerCreate, ContainerUpdate, SnapshotCreate, RealmCreate, TokenCreate, ImageImport,
-    EnvVarsText, EnvVarValue, SnapshotAlias, EventsCleanup, TokenRealm;
+    EnvVarsText, EnvVarValue, SnapshotAlias, EventsCleanup, TokenRealm, ProxyPermissionsReplace, ProxyDefault,
+    ProxyState, ProxyPasswordGroup, ProxyTokenGroup, ProxyIpGroup, ProxyJwtGroup, ProxyAccess;
     ImageBuild, TokenUpdate, TokenCopy
 );

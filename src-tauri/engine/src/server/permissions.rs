@@ -49,6 +49,19 @@ pub fn needed(request: &Request) -> Vec<&'static str> {
             vec!["containers.update", "containers.features.snapshots"]
         }
         ContainerLogs { .. } => vec!["containers.actions.logs"],
+        GetProxyPermissions { .. } => vec!["containers.read"],
+        ReplaceProxyPermissions { .. }
+        | DeleteProxyPermissions { .. }
+        | SetProxyDefault { .. }
+        | SetProxyState { .. }
+        | SetProxyPasswordGroup { .. }
+        | SetProxyTokenGroup { .. }
+        | SetProxyIpGroup { .. }
+        | SetProxyJwtGroup { .. }
+        | RemoveProxyGroup { .. }
+        | SetProxyAccess { .. }
+        | RemoveProxyGroupAccess { .. }
+        | RemoveProxyProgramAccess { .. } => vec!["containers.update"],
         ListEvents { .. }
         | DeleteEvents { .. }
         | CleanUpEvents { .. }

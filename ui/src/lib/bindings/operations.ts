@@ -19,6 +19,15 @@ import type { Pagination } from "./Pagination";
 import type { Project } from "./Project";
 import type { ProjectCreate } from "./ProjectCreate";
 import type { ProjectUpdate } from "./ProjectUpdate";
+import type { ProxyAccess } from "./ProxyAccess";
+import type { ProxyDefault } from "./ProxyDefault";
+import type { ProxyIpGroup } from "./ProxyIpGroup";
+import type { ProxyJwtGroup } from "./ProxyJwtGroup";
+import type { ProxyPasswordGroup } from "./ProxyPasswordGroup";
+import type { ProxyPermissions } from "./ProxyPermissions";
+import type { ProxyPermissionsReplace } from "./ProxyPermissionsReplace";
+import type { ProxyState } from "./ProxyState";
+import type { ProxyTokenGroup } from "./ProxyTokenGroup";
 import type { Realm } from "./Realm";
 import type { RealmCreate } from "./RealmCreate";
 import type { Rental } from "./Rental";
@@ -72,6 +81,19 @@ export const OPERATIONS = {
   delete_image: { methods: ["DELETE"], path: "/images/user/{id}" },
   realms: { methods: ["GET"], path: "/realms/" },
   create_realm: { methods: ["POST"], path: "/realms/" },
+  get_proxy_permissions: { methods: ["GET"], path: "/containers/{id}/proxy/permissions" },
+  replace_proxy_permissions: { methods: ["PATCH"], path: "/containers/{id}/proxy/permissions" },
+  delete_proxy_permissions: { methods: ["DELETE"], path: "/containers/{id}/proxy/permissions" },
+  set_proxy_default: { methods: ["PATCH"], path: "/containers/{id}/proxy/permissions/default" },
+  set_proxy_state: { methods: ["PATCH"], path: "/containers/{id}/proxy/permissions/state" },
+  set_proxy_password_group: { methods: ["PATCH"], path: "/containers/{id}/proxy/permissions/groups/{group}/password" },
+  set_proxy_token_group: { methods: ["PATCH"], path: "/containers/{id}/proxy/permissions/groups/{group}/token" },
+  set_proxy_ip_group: { methods: ["PATCH"], path: "/containers/{id}/proxy/permissions/groups/{group}/ip" },
+  set_proxy_jwt_group: { methods: ["PATCH"], path: "/containers/{id}/proxy/permissions/groups/{group}/jwt" },
+  remove_proxy_group: { methods: ["DELETE"], path: "/containers/{id}/proxy/permissions/groups/{group}" },
+  set_proxy_access: { methods: ["PATCH"], path: "/containers/{id}/proxy/permissions/permissions/{group}" },
+  remove_proxy_group_access: { methods: ["DELETE"], path: "/containers/{id}/proxy/permissions/permissions/{group}" },
+  remove_proxy_program_access: { methods: ["DELETE"], path: "/containers/{id}/proxy/permissions/permissions/{group}/{program}" },
   list_events: { methods: ["GET"], path: "/events" },
   delete_events: { methods: ["DELETE"], path: "/events" },
   clean_up_events: { methods: ["POST"], path: "/events/cleanup" },
@@ -129,6 +151,19 @@ export interface OperationTypes {
   delete_image: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Image };
   realms: { params: Record<string, never>; query: Record<string, never>; body: undefined; answer: Realm[] };
   create_realm: { params: Record<string, never>; query: Record<string, never>; body: RealmCreate; answer: Realm };
+  get_proxy_permissions: { params: { id: string }; query: Record<string, never>; body: undefined; answer: ProxyPermissions };
+  replace_proxy_permissions: { params: { id: string }; query: { if_match?: string }; body: ProxyPermissionsReplace; answer: ProxyPermissions };
+  delete_proxy_permissions: { params: { id: string }; query: { if_match?: string }; body: undefined; answer: ProxyPermissions };
+  set_proxy_default: { params: { id: string }; query: { if_match?: string }; body: ProxyDefault; answer: ProxyPermissions };
+  set_proxy_state: { params: { id: string }; query: { if_match?: string }; body: ProxyState; answer: ProxyPermissions };
+  set_proxy_password_group: { params: { id: string; group: string }; query: { if_match?: string }; body: ProxyPasswordGroup; answer: ProxyPermissions };
+  set_proxy_token_group: { params: { id: string; group: string }; query: { if_match?: string }; body: ProxyTokenGroup; answer: ProxyPermissions };
+  set_proxy_ip_group: { params: { id: string; group: string }; query: { if_match?: string }; body: ProxyIpGroup; answer: ProxyPermissions };
+  set_proxy_jwt_group: { params: { id: string; group: string }; query: { if_match?: string }; body: ProxyJwtGroup; answer: ProxyPermissions };
+  remove_proxy_group: { params: { id: string; group: string }; query: { if_match?: string }; body: undefined; answer: ProxyPermissions };
+  set_proxy_access: { params: { id: string; group: string }; query: { if_match?: string }; body: ProxyAccess; answer: ProxyPermissions };
+  remove_proxy_group_access: { params: { id: string; group: string }; query: { if_match?: string }; body: undefined; answer: ProxyPermissions };
+  remove_proxy_program_access: { params: { id: string; group: string; program: string }; query: { if_match?: string }; body: undefined; answer: ProxyPermissions };
   list_events: { params: Record<string, never>; query: { limit?: string; offset?: string; sort_by?: string; sort_order?: string; event_type?: string; resource_type?: string; resource_id?: string; project_id?: string; container_id?: string; realm_id?: string; start_date?: string; end_date?: string; before_date?: string }; body: undefined; answer: { events: LoggedEvent[]; pagination: Pagination } };
   delete_events: { params: Record<string, never>; query: { event_type?: string; resource_type?: string; resource_id?: string; project_id?: string; container_id?: string; realm_id?: string; start_date?: string; end_date?: string; before_date?: string }; body: undefined; answer: EventsRemoved };
   clean_up_events: { params: Record<string, never>; query: Record<string, never>; body: EventsCleanup; answer: EventsRemoved };

@@ -1,0 +1,192 @@
+//! A container's proxy permissions (the gates of its kit URLs): read, replaced whole, or
+//! changed piece by piece, each change guarded by `If-Match` when the caller sends one (412 on
+//! a stale ETag). A change is an `updated` event of the container, so the service proxy reads
+//! the new gates at once.
+
+use crate::auth::Principal;
+use crate::{Engine, EngineError, Result};
+use hoody_model::{
+    ContainerId, ErrorCode, EventKind, ProxyAccess, ProxyGroup, ProxyPermissions, ProxyPermissionsReplace, Trigger,
+};
+use sha2::{Digest, Sha256};
+
+/// The document with its ETag (a digest of everything else in it).
+fn with_etag(mut permissions: ProxyPermissions) -> ProxyPermissions {
+    permissions.etag = String::new();
+    let text = serde_json::to_string(&permissions).expect("proxy permissions serialise");
+    permissions.etag = hex::encode(&Sha256::digest(text.as_bytes())[..8]);
+    permissions
+}
+
+impl Engine {
+    /// The gates the service proxy applies to `id` (None: open, nothing set).
+    pub async fn proxy_gates(&self, id: &ContainerId) -> Result<Option<ProxyPermissions>> {
+        Ok(self.inner.store.proxy_permissions(id).await?)
+    }
+
+    /// The container's proxy permissions as its owner sees them (open ones when none are set).
+    pub async fn proxy_permissions(&self, caller: &Principal, id: &ContainerId) -> Result<ProxyPermissions> {
+        self.container(caller, id).await?;
+        let current = self.inner.store.proxy_permissions(id).await?.unwrap_or_default();
+        Ok(with_etag(current).public())
+    }
+
+    /// Changes the container's proxy permissions with `change`, if `if_match` (when given) names
+    /// the current ETag.
+    pub async fn change_proxy_permissions(
+        &self,
+        caller: &Principal,
+        id: &ContainerId,
+        if_match: Option<&str>,
+        change: impl FnOnce(&mut ProxyPermissions) -> Result<()>,
+    ) -> Result<ProxyPermissions> {
+        let _guard = self.inner.locks.lock(id).await;
+        let c = self.container(caller, id).await?;
+        let current = with_etag(self.inner.store.proxy_permissions(id).await?.unwrap_or_default());
+        if let Some(wanted) = if_match.map(|w| w.trim().trim_start_matches("W/").trim_matches('"'))
+            && wanted != "*"
+            && wanted != current.etag
+        {
+            return Err(EngineError::rule(
+                ErrorCode::PreconditionFailed,
+                format!("the proxy permissions changed: their ETag is {}, not {wanted}; read them again", current.etag),
+            ));
+        }
+        let mut next = current;
+        change(&mut next)?;
+        let next = with_etag(next);
+        self.inner.store.set_proxy_permissions(id, &next, crate::now()).await?;
+        self.emit(EventKind::Updated, &c, Some(c.status), c.status, None, Some(Trigger::User));
+        Ok(next.public())
+    }
+
+    /// Back to open: nothing set.
+    pub async fn clear_proxy_permissions(
+        &self,
+        caller: &Principal,
+        id: &ContainerId,
+        if_match: Option<&str>,
+    ) -> Result<ProxyPermissions> {
+        self.change_proxy_permissions(caller, id, if_match, |p| {
+            *p = ProxyPermissions::default();
+            Ok(())
+        })
+        .await?;
+        self.inner.store.delete_proxy_permissions(id).await?;
+        self.proxy_permissions(caller, id).await
+    }
+
+    /// The whole document at once (`project` must be the container's).
+    pub async fn replace_proxy_permissions(
+        &self,
+        caller: &Principal,
+        id: &ContainerId,
+        if_match: Option<&str>,
+        body: ProxyPermissionsReplace,
+    ) -> Result<ProxyPermissions> {
+        let c = self.container(caller, id).await?;
+        if body.project != c.project_id.as_str() {
+            return Err(EngineError::rule(
+                ErrorCode::InvalidField,
+                format!("project must be the container's project ({}), not '{}'", c.project_id, body.project),
+            ));
+        }
+        if body.hooks.as_ref().is_some_and(|h| !h.is_null() && h.as_object().is_none_or(|m| !m.is_empty())) {
+            return Err(EngineError::NotImplemented("proxy hooks are not honoured yet".into()));
+        }
+        let mut next = ProxyPermissions::default();
+        for (name, group) in &body.groups {
+            next.groups.insert(name.clone(), ProxyGroup::from_document(name, group)?);
+        }
+        for (group, programs) in &body.permissions {
+            for (program, access) in programs {
+                next.set_access(group, program, access)?;
+            }
+        }
+        if let Some(default) = &body.default {
+            next.set_default(default)?;
+        }
+        next.enable_proxy = body.enable_proxy.unwrap_or(true);
+        self.change_proxy_permissions(caller, id, if_match, move |p| {
+            *p = next;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Sets (or replaces) the auth group `name`.
+    pub async fn set_proxy_group(
+        &self,
+        caller: &Principal,
+        id: &ContainerId,
+        if_match: Option<&str>,
+        name: &str,
+        group: std::result::Result<ProxyGroup, hoody_model::ModelError>,
+    ) -> Result<ProxyPermissions> {
+        let group = group?;
+        if name.is_empty() || name.len() > 64 {
+            return Err(EngineError::rule(ErrorCode::InvalidField, "a group's name is 1 to 64 characters"));
+        }
+        self.change_proxy_permissions(caller, id, if_match, |p| {
+            p.groups.insert(name.to_owned(), group);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Removes the auth group `name` and what it was allowed.
+    pub async fn remove_proxy_group(
+        &self,
+        caller: &Principal,
+        id: &ContainerId,
+        if_match: Option<&str>,
+        name: &str,
+    ) -> Result<ProxyPermissions> {
+        self.change_proxy_permissions(caller, id, if_match, |p| {
+            p.groups.remove(name).ok_or_else(|| EngineError::not_found("auth group", name))?;
+            p.permissions.remove(name);
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn set_proxy_access(
+        &self,
+        caller: &Principal,
+        id: &ContainerId,
+        if_match: Option<&str>,
+        group: &str,
+        body: ProxyAccess,
+    ) -> Result<ProxyPermissions> {
+        self.change_proxy_permissions(caller, id, if_match, |p| Ok(p.set_access(group, &body.program, &body.access)?))
+            .await
+    }
+
+    /// Takes from `group` what it was allowed: every program, or one.
+    pub async fn remove_proxy_access(
+        &self,
+        caller: &Principal,
+        id: &ContainerId,
+        if_match: Option<&str>,
+        group: &str,
+        program: Option<&str>,
+    ) -> Result<ProxyPermissions> {
+        self.change_proxy_permissions(caller, id, if_match, |p| {
+            let missing = || EngineError::not_found("permission of group", group);
+            match program {
+                None => p.permissions.remove(group).map(drop).ok_or_else(missing),
+                Some(program) => {
+                    let programs = p.permissions.get_mut(group).ok_or_else(missing)?;
+                    programs
+                        .remove(program)
+                        .ok_or_else(|| EngineError::not_found("permission for program", program))?;
+                    if programs.is_empty() {
+                        p.permissions.remove(group);
+                    }
+                    Ok(())
+                }
+            }
+        })
+        .await
+    }
+}

@@ -1,0 +1,50 @@
+//! The proxy permissions of a container, applied by the proxy before any of its services sees
+//! a request: the proxy turned off is a 403; a request that meets no allowed group, when the
+//! default is deny, is a 401 asking for a password (when a password group could let it in) or
+//! a 403. A gate's credential (Basic or Bearer) is the gate's: it is not passed on to the
+//! container, which is not to be trusted with it.
+
+use crate::proxy::Body;
+use hoody_model::{Admission, ProxyPermissions};
+use hyper::body::Incoming;
+use hyper::header::{AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
+use hyper::{Request, Response, StatusCode};
+use std::net::SocketAddr;
+
+/// None when the request may go on (its gate credential taken off it); else the refusal.
+pub(crate) fn admit(
+    gates: &ProxyPermissions,
+    req: &mut Request<Incoming>,
+    peer: SocketAddr,
+    slug: &str,
+    name: &str,
+) -> Option<Response<Body>> {
+    let authorization = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    match gates.admit(slug, authorization.as_deref(), peer.ip()) {
+        Admission::Let => {
+            if gates.credential_used(authorization.as_deref(), peer.ip()) {
+                req.headers_mut().remove(AUTHORIZATION);
+            }
+            None
+        }
+        Admission::ProxyOff => Some(crate::proxy::page(
+            StatusCode::FORBIDDEN,
+            "Proxy turned off",
+            &format!("the proxy is turned off for {name}: its owner can turn it on (proxy permissions, state)"),
+        )),
+        Admission::Refused { ask_password } => {
+            let mut refused = crate::proxy::page(
+                if ask_password { StatusCode::UNAUTHORIZED } else { StatusCode::FORBIDDEN },
+                "Not allowed",
+                &format!("{slug} of {name} is behind a gate that this request does not pass"),
+            );
+            if ask_password {
+                let realm =
+                    HeaderValue::from_str(&format!("Basic realm=\"{name} {slug}\"", name = name.replace('"', "")))
+                        .unwrap_or(HeaderValue::from_static("Basic realm=\"hoody\""));
+                refused.headers_mut().insert(WWW_AUTHENTICATE, realm);
+            }
+            Some(refused)
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! A container's proxy permissions, one JSON document per container (none: open).
+
+use crate::Store;
+use crate::error::Result;
+use crate::rows::{json, ms, to_json};
+use hoody_model::{ContainerId, ProxyPermissions};
+
+impl Store {
+    pub async fn proxy_permissions(&self, container: &ContainerId) -> Result<Option<ProxyPermissions>> {
+        let id_text = container.as_str();
+        let document = sqlx::query_scalar!("SELECT document FROM proxy_permissions WHERE container_id = ?", id_text)
+            .fetch_optional(&self.reader)
+            .await?;
+        document.map(|text| json("proxy permissions", &text)).transpose()
+    }
+
+    pub async fn set_proxy_permissions(
+        &self,
+        container: &ContainerId,
+        permissions: &ProxyPermissions,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let (id_text, document, at) = (container.as_str(), to_json(permissions), ms(at));
+        sqlx::query!(
+            "INSERT INTO proxy_permissions (container_id, document, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT(container_id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at",
+            id_text,
+            document,
+            at
+        )
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_proxy_permissions(&self, container: &ContainerId) -> Result<()> {
+        let id_text = container.as_str();
+        sqlx::query!("DELETE FROM proxy_permissions WHERE container_id = ?", id_text).execute(&self.writer).await?;
+        Ok(())
+    }
+}
