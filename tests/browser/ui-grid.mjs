@@ -244,6 +244,41 @@ try {
   const cpu = await detail.locator("dd").filter({ hasText: "%" }).first().textContent({ timeout: 5000 }).catch(() => "none");
   step(`detail view: status log, snapshot taken, cpu ${cpu}`);
 
+  // One click puts the container's URLs behind a password, shown once; a browser without it is
+  // refused (401), one with it gets in; one click opens them again.
+  await detail.getByText("Anyone who has its URLs.").waitFor();
+  await detail.getByRole("button", { name: "Require a password" }).click();
+  const said = await detail.getByRole("status").filter({ hasText: "shown this once" }).textContent();
+  const password = said.match(/password (\S+): shown/)[1];
+  await detail.getByText("Only with the password of user hoody.").waitFor();
+  const webId = await page.locator('[data-container="web-1"]').getAttribute("data-id");
+  const filesUrl = await page.evaluate(
+    async ([id, token]) => {
+      const answer = await fetch(`/api/v1/containers/${id}?runtime=true`, { headers: { authorization: `Bearer ${token}` } });
+      return (await answer.json()).data.urls["files-1"];
+    },
+    [webId, token],
+  );
+  const visit = async (credentials) => {
+    const context = await browser.newContext(credentials ? { httpCredentials: credentials } : {});
+    try {
+      return (await (await context.newPage()).goto(filesUrl)).status();
+    } catch (e) {
+      // Chromium gives up on credentials the server keeps refusing (401 each time).
+      if (String(e).includes("ERR_INVALID_AUTH_CREDENTIALS")) return 401;
+      throw e;
+    } finally {
+      await context.close();
+    }
+  };
+  const [without, wrong, right] = [await visit(null), await visit({ username: "hoody", password: "guess" }), await visit({ username: "hoody", password })];
+  if (without !== 401 || wrong !== 401 || right !== 200) throw new Error(`the gate answered ${without}, ${wrong}, ${right}`);
+  await shoot(page, shots, "ui-detail-gate");
+  await detail.getByRole("button", { name: "Open to anyone with the URLs" }).click();
+  await detail.getByText("Anyone who has its URLs.").waitFor();
+  if ((await visit(null)) !== 200) throw new Error("the URLs did not open again");
+  step(`detail view: its URLs behind a password in one click (${without} without it, ${right} with it), then open again`);
+
   // Edit from the detail view: a rename needs the container stopped, so the dialog offers
   // stop → save → start, and the card comes back running under its new name.
   await detail.getByRole("button", { name: "Edit", exact: true }).click();
