@@ -124,6 +124,27 @@ async fn kit_urls_sit_behind_the_gates_their_owner_sets() {
     assert_eq!(status, 200, "{replaced}");
     assert_eq!(fetch(&web, Some(("bo", "pw")), None).await.0, 200);
     assert_eq!(fetch(&web, Some(("ana", "s3cret")), None).await.0, 401, "the old groups are gone");
+
+    // Settings, groups and services, as the platform's client reads them.
+    let read = |path: String| {
+        let client = d.client.clone();
+        async move { client.raw(Method::GET, &path, None).await.unwrap().body["data"].clone() }
+    };
+    let proxy = format!("/containers/{id}/proxy");
+    assert_eq!(read(format!("{proxy}/settings")).await["default"], "deny");
+    let groups = read(format!("{proxy}/groups")).await;
+    assert_eq!(groups["groups"][0]["name"], "team", "{groups}");
+    assert_eq!(groups["groups"][0]["group"]["username"], "bo");
+    assert!(!groups.to_string().contains("digest"), "{groups}");
+    let services = read(format!("{proxy}/services")).await;
+    let files_entry = services["services"].as_array().unwrap().iter().find(|s| s["service"] == "files-1").unwrap().clone();
+    assert_eq!(files_entry["open"], false, "{services}");
+    let r = d.client.raw(Method::PUT, &format!("{proxy}/settings"), Some(&json!({"default": "allow"}))).await.unwrap();
+    assert_eq!((r.status, r.body["data"]["default"].as_str()), (200, Some("allow")), "{}", r.body);
+    assert_eq!(read(format!("{proxy}/services/files-1")).await["open"], true);
+    assert_eq!(d.client.raw(Method::GET, &format!("{proxy}/services/nope-1"), None).await.unwrap().status, 404);
+    let r = d.client.raw(Method::PUT, &format!("{proxy}/settings"), Some(&json!({"default": "deny"}))).await.unwrap();
+    assert_eq!(r.status, 200);
     assert_eq!(d.client.raw(Method::DELETE, &gates, None).await.unwrap().status, 200);
     assert_eq!(fetch(&web, None, None).await.0, 200);
     assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);

@@ -6,7 +6,8 @@
 use crate::auth::Principal;
 use crate::{Engine, EngineError, Result};
 use hoody_model::{
-    ContainerId, ErrorCode, EventKind, ProxyAccess, ProxyGroup, ProxyPermissions, ProxyPermissionsReplace, Trigger,
+    ContainerId, ErrorCode, EventKind, ProxyAccess, ProxyGroup, ProxyPermissions, ProxyPermissionsReplace,
+    ProxyService, Trigger,
 };
 use sha2::{Digest, Sha256};
 
@@ -188,5 +189,15 @@ impl Engine {
             }
         })
         .await
+    }
+
+    /// The container's kit services behind the proxy, and whether each is open to anyone.
+    pub async fn proxy_services(&self, caller: &Principal, id: &ContainerId) -> Result<Vec<ProxyService>> {
+        let c = self.container_with_runtime(caller, id).await?;
+        let gates = self.inner.store.proxy_permissions(id).await?.unwrap_or_default();
+        Ok(c.urls
+            .into_iter()
+            .map(|(service, url)| ProxyService { open: gates.is_open_for(&service), service, url })
+            .collect())
     }
 }

@@ -34,8 +34,9 @@ pub use logs::ContainerLogs;
 pub use page::{ContainerListQuery, PageRequest, Pagination, SortField, SortOrder};
 pub use project::{Project, ProjectCreate, ProjectUpdate};
 pub use proxy_gates::{
-    Admission, ProxyAccess, ProxyDefault, ProxyGroup, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup,
-    ProxyPermissions, ProxyPermissionsReplace, ProxyState, ProxyTokenGroup,
+    Admission, NamedProxyGroup, ProxyAccess, ProxyDefault, ProxyGroup, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup,
+    ProxyPermissions, ProxyPermissionsReplace, ProxyService, ProxySettings, ProxySettingsUpdate, ProxyState,
+    ProxyTokenGroup,
 };
 pub use realm::{Realm, RealmCreate};
 pub use server::{Rental, Server, ServerStatus};

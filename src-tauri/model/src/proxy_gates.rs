@@ -417,3 +417,69 @@ impl ProxyGroup {
         }
     }
 }
+
+/// `GET|PUT /containers/{id}/proxy/settings`: the proxy's switch and default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[ts(export)]
+pub struct ProxySettings {
+    pub enable_proxy: bool,
+    pub default: String,
+    pub etag: String,
+}
+
+/// `PUT /containers/{id}/proxy/settings`: what changes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct ProxySettingsUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub enable_proxy: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub default: Option<String>,
+}
+
+/// One auth group, named (`GET /containers/{id}/proxy/groups`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[ts(export)]
+pub struct NamedProxyGroup {
+    pub name: String,
+    pub group: ProxyGroup,
+    /// The programs it is allowed (or refused).
+    pub programs: BTreeMap<String, bool>,
+}
+
+/// One kit service of a container behind the proxy (`GET /containers/{id}/proxy/services`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[ts(export)]
+pub struct ProxyService {
+    /// `terminal-1`, `files-1`, `http-8080`…
+    pub service: String,
+    pub url: String,
+    /// Whether anyone who has the URL gets through (no gate in front of it).
+    pub open: bool,
+}
+
+impl ProxyPermissions {
+    pub fn settings(&self) -> ProxySettings {
+        ProxySettings { enable_proxy: self.enable_proxy, default: self.default.clone(), etag: self.etag.clone() }
+    }
+
+    pub fn named_groups(&self) -> Vec<NamedProxyGroup> {
+        self.groups
+            .iter()
+            .map(|(name, group)| NamedProxyGroup {
+                name: name.clone(),
+                group: group.public(),
+                programs: self.permissions.get(name).cloned().unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    /// Whether `slug` is reachable without passing any gate.
+    pub fn is_open_for(&self, slug: &str) -> bool {
+        let nowhere: IpAddr = std::net::Ipv6Addr::UNSPECIFIED.into();
+        self.enable_proxy && self.default == "allow" || self.admit(slug, None, nowhere) == Admission::Let
+    }
+}

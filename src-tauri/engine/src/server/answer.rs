@@ -2,8 +2,9 @@
 //! or one page of a list under its own key (`{"containers": […], "pagination": …}`).
 
 use hoody_model::{
-    Container, ContainerLogs, CreatedToken, EventStats, EventsRemoved, Image, LoggedEvent, Pagination, Project,
-    ProxyPermissions, Realm, Rental, RuntimeInfo, Snapshot, StatusLogEntry, Token,
+    Container, ContainerLogs, CreatedToken, EventStats, EventsRemoved, Image, LoggedEvent, NamedProxyGroup, Pagination,
+    Project, ProxyPermissions, ProxyService, ProxySettings, Realm, Rental, RuntimeInfo, Snapshot, StatusLogEntry,
+    Token,
 };
 use serde::de::DeserializeOwned;
 use serde::ser::SerializeMap;
@@ -70,6 +71,16 @@ impl Listed for Image {
 impl Listed for LoggedEvent {
     const KEY: &'static str = "events";
     const SCHEMA: &'static str = "LoggedEvent";
+}
+
+impl Listed for NamedProxyGroup {
+    const KEY: &'static str = "groups";
+    const SCHEMA: &'static str = "NamedProxyGroup";
+}
+
+impl Listed for ProxyService {
+    const KEY: &'static str = "services";
+    const SCHEMA: &'static str = "ProxyService";
 }
 
 impl Listed for Snapshot {
@@ -154,8 +165,11 @@ answers!(
     EventsRemoved,
     Image,
     LoggedEvent,
+    NamedProxyGroup,
     Project,
     ProxyPermissions,
+    ProxyService,
+    ProxySettings,
     Realm,
     Rental,
     RuntimeInfo,

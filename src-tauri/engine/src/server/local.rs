@@ -5,10 +5,11 @@ use crate::{Engine, Principal, Result};
 use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken,
     EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats, EventsCleanup, EventsRemoved, Id, Image,
-    ImageBuild, ImageImport, LoggedEvent, Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate,
-    ProxyAccess, ProxyDefault, ProxyGroup, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions,
-    ProxyPermissionsReplace, ProxyState, ProxyTokenGroup, Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot,
-    SnapshotAlias, SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate, TokenId, TokenRealm, TokenUpdate,
+    ImageBuild, ImageImport, LoggedEvent, NamedProxyGroup, Operation, PageRequest, Project, ProjectCreate, ProjectId,
+    ProjectUpdate, ProxyAccess, ProxyDefault, ProxyGroup, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup,
+    ProxyPermissions, ProxyPermissionsReplace, ProxyService, ProxySettings, ProxySettingsUpdate, ProxyState,
+    ProxyTokenGroup, Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotAlias, SnapshotCreate,
+    StatusLogEntry, Token, TokenCopy, TokenCreate, TokenId, TokenRealm, TokenUpdate,
 };
 
 /// The engine, acting for `caller` (whose token decides what it sees and may do).
@@ -374,5 +375,43 @@ impl Server for LocalServer {
         _: (),
     ) -> Result<ProxyPermissions> {
         self.engine.remove_proxy_access(&self.caller, &id, q.if_match.as_deref(), &group, Some(&program)).await
+    }
+
+    async fn proxy_settings(&self, id: ContainerId, _: (), _: ()) -> Result<ProxySettings> {
+        Ok(self.engine.proxy_permissions(&self.caller, &id).await?.settings())
+    }
+
+    async fn update_proxy_settings(
+        &self,
+        id: ContainerId,
+        q: Precondition,
+        body: ProxySettingsUpdate,
+    ) -> Result<ProxySettings> {
+        let change = |p: &mut ProxyPermissions| {
+            if let Some(default) = &body.default {
+                p.set_default(default)?;
+            }
+            if let Some(on) = body.enable_proxy {
+                p.enable_proxy = on;
+            }
+            Ok(())
+        };
+        Ok(self.engine.change_proxy_permissions(&self.caller, &id, q.if_match.as_deref(), change).await?.settings())
+    }
+
+    async fn proxy_groups(&self, id: ContainerId, _: (), _: ()) -> Result<Page<NamedProxyGroup>> {
+        Ok(Page::whole(self.engine.proxy_permissions(&self.caller, &id).await?.named_groups()))
+    }
+
+    async fn proxy_services(&self, id: ContainerId, _: (), _: ()) -> Result<Page<ProxyService>> {
+        self.engine.proxy_services(&self.caller, &id).await.map(Page::whole)
+    }
+
+    async fn proxy_service(&self, id: ContainerId, service: String, _: (), _: ()) -> Result<ProxyService> {
+        let services = self.engine.proxy_services(&self.caller, &id).await?;
+        services
+            .into_iter()
+            .find(|s| s.service == service)
+            .ok_or_else(|| crate::EngineError::not_found("kit service of this container", &service))
     }
 }

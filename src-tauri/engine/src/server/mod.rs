@@ -28,10 +28,11 @@ use crate::error::Result;
 use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken,
     EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats, EventsCleanup, EventsRemoved, Id, Image,
-    ImageBuild, ImageImport, LoggedEvent, Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectUpdate,
-    ProxyAccess, ProxyDefault, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions,
-    ProxyPermissionsReplace, ProxyState, ProxyTokenGroup, Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot,
-    SnapshotAlias, SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate, TokenId, TokenRealm, TokenUpdate,
+    ImageBuild, ImageImport, LoggedEvent, NamedProxyGroup, Operation, PageRequest, Project, ProjectCreate, ProjectId,
+    ProjectUpdate, ProxyAccess, ProxyDefault, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions,
+    ProxyPermissionsReplace, ProxyService, ProxySettings, ProxySettingsUpdate, ProxyState, ProxyTokenGroup, Realm,
+    RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token,
+    TokenCopy, TokenCreate, TokenId, TokenRealm, TokenUpdate,
 };
 
 /// One operation as the API serves and documents it.
@@ -320,6 +321,31 @@ operations! {
         query: Precondition, body: (),
         answers 200 "Permission removed successfully" ProxyPermissions,
         errors [400, 401, 403, 404, 412];
+    "The proxy's switch and default for the container"
+    proxy_settings => ProxySettingsOf: GET "/containers/{id}/proxy/settings" { id: ContainerId }
+        query: (), body: (),
+        answers 200 "Proxy settings retrieved successfully" ProxySettings,
+        errors [400, 401, 403, 404];
+    "Change the proxy's switch and default for the container"
+    update_proxy_settings => UpdateProxySettings: PUT "/containers/{id}/proxy/settings" { id: ContainerId }
+        query: Precondition, body: ProxySettingsUpdate,
+        answers 200 "Proxy settings updated successfully" ProxySettings,
+        errors [400, 401, 403, 404, 412];
+    "The container's auth groups, with what each is allowed"
+    proxy_groups => ProxyGroups: GET "/containers/{id}/proxy/groups" { id: ContainerId }
+        query: (), body: (),
+        answers 200 "Proxy groups retrieved successfully" Page<NamedProxyGroup>,
+        errors [400, 401, 403, 404];
+    "The container's kit services behind the proxy, and whether each is open to anyone"
+    proxy_services => ProxyServices: GET "/containers/{id}/proxy/services" { id: ContainerId }
+        query: (), body: (),
+        answers 200 "Proxy services retrieved successfully" Page<ProxyService>,
+        errors [400, 401, 403, 404];
+    "One kit service of the container behind the proxy"
+    proxy_service => ProxyServiceOf: GET "/containers/{id}/proxy/services/{service}" { id: ContainerId, service: String }
+        query: (), body: (),
+        answers 200 "Proxy service retrieved successfully" ProxyService,
+        errors [400, 401, 403, 404];
     "The event log: what happened to containers, projects and snapshots, newest first"
     list_events => ListEvents: GET "/events" {}
         query: EventListQuery, body: (),

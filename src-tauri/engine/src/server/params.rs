@@ -8,8 +8,9 @@ use hoody_model::{
     ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, EnvVarValue, EnvVarsText,
     ErrorCode, EventFilter, EventListQuery, EventsCleanup, Id, ImageBuild, ImageImport, Operation, PageRequest,
     ProjectCreate, ProjectId, ProjectUpdate, ProxyAccess, ProxyDefault, ProxyIpGroup, ProxyJwtGroup,
-    ProxyPasswordGroup, ProxyPermissionsReplace, ProxyState, ProxyTokenGroup, RealmCreate, RealmId, ServerId,
-    SnapshotAlias, SnapshotCreate, SortField, SortOrder, TokenCopy, TokenCreate, TokenId, TokenRealm, TokenUpdate,
+    ProxyPasswordGroup, ProxyPermissionsReplace, ProxySettingsUpdate, ProxyState, ProxyTokenGroup, RealmCreate,
+    RealmId, ServerId, SnapshotAlias, SnapshotCreate, SortField, SortOrder, TokenCopy, TokenCreate, TokenId,
+    TokenRealm, TokenUpdate,
 };
 
 /// A value taken from one `{name}` segment of a path (and put back into one).
@@ -393,5 +394,5 @@ bodies!(
     ProjectCreate, ProjectUpdate, ContainerCreate, ContainerUpdate, SnapshotCreate, RealmCreate, TokenCreate, ImageImport,
     EnvVarsText, EnvVarValue, SnapshotAlias, EventsCleanup, TokenRealm, ProxyPermissionsReplace, ProxyDefault,
     ProxyState, ProxyPasswordGroup, ProxyTokenGroup, ProxyIpGroup, ProxyJwtGroup, ProxyAccess;
-    ImageBuild, TokenUpdate, TokenCopy
+    ImageBuild, TokenUpdate, TokenCopy, ProxySettingsUpdate
 );

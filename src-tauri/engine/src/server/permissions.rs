@@ -49,7 +49,12 @@ pub fn needed(request: &Request) -> Vec<&'static str> {
             vec!["containers.update", "containers.features.snapshots"]
         }
         ContainerLogs { .. } => vec!["containers.actions.logs"],
-        GetProxyPermissions { .. } => vec!["containers.read"],
+        GetProxyPermissions { .. }
+        | ProxySettingsOf { .. }
+        | ProxyGroups { .. }
+        | ProxyServices { .. }
+        | ProxyServiceOf { .. } => vec!["containers.read"],
+        UpdateProxySettings { .. } => vec!["containers.update"],
         ReplaceProxyPermissions { .. }
         | DeleteProxyPermissions { .. }
         | SetProxyDefault { .. }

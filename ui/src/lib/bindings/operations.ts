@@ -14,6 +14,7 @@ import type { Image } from "./Image";
 import type { ImageBuild } from "./ImageBuild";
 import type { ImageImport } from "./ImageImport";
 import type { LoggedEvent } from "./LoggedEvent";
+import type { NamedProxyGroup } from "./NamedProxyGroup";
 import type { Operation } from "./Operation";
 import type { Pagination } from "./Pagination";
 import type { Project } from "./Project";
@@ -26,6 +27,9 @@ import type { ProxyJwtGroup } from "./ProxyJwtGroup";
 import type { ProxyPasswordGroup } from "./ProxyPasswordGroup";
 import type { ProxyPermissions } from "./ProxyPermissions";
 import type { ProxyPermissionsReplace } from "./ProxyPermissionsReplace";
+import type { ProxyService } from "./ProxyService";
+import type { ProxySettings } from "./ProxySettings";
+import type { ProxySettingsUpdate } from "./ProxySettingsUpdate";
 import type { ProxyState } from "./ProxyState";
 import type { ProxyTokenGroup } from "./ProxyTokenGroup";
 import type { Realm } from "./Realm";
@@ -94,6 +98,11 @@ export const OPERATIONS = {
   set_proxy_access: { methods: ["PATCH"], path: "/containers/{id}/proxy/permissions/permissions/{group}" },
   remove_proxy_group_access: { methods: ["DELETE"], path: "/containers/{id}/proxy/permissions/permissions/{group}" },
   remove_proxy_program_access: { methods: ["DELETE"], path: "/containers/{id}/proxy/permissions/permissions/{group}/{program}" },
+  proxy_settings: { methods: ["GET"], path: "/containers/{id}/proxy/settings" },
+  update_proxy_settings: { methods: ["PUT"], path: "/containers/{id}/proxy/settings" },
+  proxy_groups: { methods: ["GET"], path: "/containers/{id}/proxy/groups" },
+  proxy_services: { methods: ["GET"], path: "/containers/{id}/proxy/services" },
+  proxy_service: { methods: ["GET"], path: "/containers/{id}/proxy/services/{service}" },
   list_events: { methods: ["GET"], path: "/events" },
   delete_events: { methods: ["DELETE"], path: "/events" },
   clean_up_events: { methods: ["POST"], path: "/events/cleanup" },
@@ -164,6 +173,11 @@ export interface OperationTypes {
   set_proxy_access: { params: { id: string; group: string }; query: { if_match?: string }; body: ProxyAccess; answer: ProxyPermissions };
   remove_proxy_group_access: { params: { id: string; group: string }; query: { if_match?: string }; body: undefined; answer: ProxyPermissions };
   remove_proxy_program_access: { params: { id: string; group: string; program: string }; query: { if_match?: string }; body: undefined; answer: ProxyPermissions };
+  proxy_settings: { params: { id: string }; query: Record<string, never>; body: undefined; answer: ProxySettings };
+  update_proxy_settings: { params: { id: string }; query: { if_match?: string }; body: ProxySettingsUpdate; answer: ProxySettings };
+  proxy_groups: { params: { id: string }; query: Record<string, never>; body: undefined; answer: { groups: NamedProxyGroup[]; pagination: Pagination } };
+  proxy_services: { params: { id: string }; query: Record<string, never>; body: undefined; answer: { services: ProxyService[]; pagination: Pagination } };
+  proxy_service: { params: { id: string; service: string }; query: Record<string, never>; body: undefined; answer: ProxyService };
   list_events: { params: Record<string, never>; query: { limit?: string; offset?: string; sort_by?: string; sort_order?: string; event_type?: string; resource_type?: string; resource_id?: string; project_id?: string; container_id?: string; realm_id?: string; start_date?: string; end_date?: string; before_date?: string }; body: undefined; answer: { events: LoggedEvent[]; pagination: Pagination } };
   delete_events: { params: Record<string, never>; query: { event_type?: string; resource_type?: string; resource_id?: string; project_id?: string; container_id?: string; realm_id?: string; start_date?: string; end_date?: string; before_date?: string }; body: undefined; answer: EventsRemoved };
   clean_up_events: { params: Record<string, never>; query: Record<string, never>; body: EventsCleanup; answer: EventsRemoved };
