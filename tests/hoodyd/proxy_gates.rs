@@ -1,7 +1,8 @@
 //! Proxy permissions as the platform's client sets them, enforced by our proxy on a real
 //! container: open by default; password (HTTP Basic), token (Bearer) and IP groups allowed
 //! programs; a deny default that asks for the password; the proxy turned off; If-Match guarding
-//! each change (412 when stale); secrets never answered; back to open when deleted.
+//! each change (412 when stale); secrets never answered; back to open when deleted; a
+//! project's gates for its containers without their own.
 
 use crate::proxy::{browser, server_with};
 use reqwest::Method;
@@ -137,7 +138,8 @@ async fn kit_urls_sit_behind_the_gates_their_owner_sets() {
     assert_eq!(groups["groups"][0]["group"]["username"], "bo");
     assert!(!groups.to_string().contains("digest"), "{groups}");
     let services = read(format!("{proxy}/services")).await;
-    let files_entry = services["services"].as_array().unwrap().iter().find(|s| s["service"] == "files-1").unwrap().clone();
+    let files_entry =
+        services["services"].as_array().unwrap().iter().find(|s| s["service"] == "files-1").unwrap().clone();
     assert_eq!(files_entry["open"], false, "{services}");
     let r = d.client.raw(Method::PUT, &format!("{proxy}/settings"), Some(&json!({"default": "allow"}))).await.unwrap();
     assert_eq!((r.status, r.body["data"]["default"].as_str()), (200, Some("allow")), "{}", r.body);
@@ -147,5 +149,20 @@ async fn kit_urls_sit_behind_the_gates_their_owner_sets() {
     assert_eq!(r.status, 200);
     assert_eq!(d.client.raw(Method::DELETE, &gates, None).await.unwrap().status, 200);
     assert_eq!(fetch(&web, None, None).await.0, 200);
+
+    // A project's gates hold for its containers that have none of their own.
+    let project_gates = format!("/projects/{project}/proxy/permissions");
+    let whole = json!({"default": "deny", "groups": {"ci": {"type": "token", "body": token}}, "permissions": {"ci": {"*": true}}});
+    let (status, set) = change(project_gates.clone(), whole, None).await;
+    assert_eq!(status, 200, "{set}");
+    assert_eq!(fetch(&files, None, None).await.0, 403, "the project's gate holds");
+    assert_eq!(fetch(&files, None, Some(token)).await.0, 200);
+    let own = json!({"project": project, "default": "allow", "groups": {}, "permissions": {}});
+    assert_eq!(change(gates.clone(), own, None).await.0, 200);
+    assert_eq!(fetch(&files, None, None).await.0, 200, "the container's own gates come first");
+    assert_eq!(d.client.raw(Method::DELETE, &gates, None).await.unwrap().status, 200);
+    assert_eq!(fetch(&files, None, None).await.0, 403, "without its own, the project's again");
+    assert_eq!(d.client.raw(Method::DELETE, &project_gates, None).await.unwrap().status, 200);
+    assert_eq!(fetch(&files, None, None).await.0, 200);
     assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
 }

@@ -62,7 +62,7 @@ impl EngineDirectory {
                 c.project_id.to_string()
             }
         };
-        let gates = match self.engine.proxy_gates(container).await {
+        let gates = match self.engine.proxy_gates(container, &c.project_id).await {
             Ok(gates) => gates.map(Arc::new),
             Err(e) => {
                 // Unknown gates are closed gates: nothing goes through until they can be read.

@@ -20,7 +20,7 @@ mod images;
 mod lifecycle;
 mod locks;
 mod projects;
-mod proxy_gates;
+pub mod proxy_gates;
 mod realms;
 mod reconcile;
 pub mod records;

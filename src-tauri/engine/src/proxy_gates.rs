@@ -1,15 +1,24 @@
-//! A container's proxy permissions (the gates of its kit URLs): read, replaced whole, or
-//! changed piece by piece, each change guarded by `If-Match` when the caller sends one (412 on
-//! a stale ETag). A change is an `updated` event of the container, so the service proxy reads
-//! the new gates at once.
+//! Proxy permissions (the gates of kit URLs), a container's own or its project's (which hold for
+//! its containers that have none of their own): read, replaced whole, or changed piece by piece,
+//! each change guarded by `If-Match` when the caller sends one (412 on a stale ETag). A change is
+//! an `updated` event of each container it touches, so the service proxy reads the new gates at
+//! once.
 
 use crate::auth::Principal;
 use crate::{Engine, EngineError, Result};
 use hoody_model::{
-    ContainerId, ErrorCode, EventKind, ProxyAccess, ProxyGroup, ProxyPermissions, ProxyPermissionsReplace,
-    ProxyService, Trigger,
+    ContainerId, ErrorCode, EventKind, ModelError, ProjectId, ProxyAccess, ProxyGroup, ProxyPermissions,
+    ProxyPermissionsReplace, ProxyService, Trigger,
 };
 use sha2::{Digest, Sha256};
+
+/// Whose gates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GateOwner {
+    Container(ContainerId),
+    /// For the project's containers that have no gates of their own.
+    Project(ProjectId),
+}
 
 /// The document with its ETag (a digest of everything else in it).
 fn with_etag(mut permissions: ProxyPermissions) -> ProxyPermissions {
@@ -20,30 +29,66 @@ fn with_etag(mut permissions: ProxyPermissions) -> ProxyPermissions {
 }
 
 impl Engine {
-    /// The gates the service proxy applies to `id` (None: open, nothing set).
-    pub async fn proxy_gates(&self, id: &ContainerId) -> Result<Option<ProxyPermissions>> {
-        Ok(self.inner.store.proxy_permissions(id).await?)
+    /// The gates the service proxy applies to container `id`: its own, else its project's
+    /// (None: open, nothing set).
+    pub async fn proxy_gates(&self, id: &ContainerId, project: &ProjectId) -> Result<Option<ProxyPermissions>> {
+        match self.inner.store.proxy_permissions(id).await? {
+            Some(own) => Ok(Some(own)),
+            None => Ok(self.inner.store.project_proxy_permissions(project).await?),
+        }
     }
 
-    /// The container's proxy permissions as its owner sees them (open ones when none are set).
-    pub async fn proxy_permissions(&self, caller: &Principal, id: &ContainerId) -> Result<ProxyPermissions> {
-        self.container(caller, id).await?;
-        let current = self.inner.store.proxy_permissions(id).await?.unwrap_or_default();
-        Ok(with_etag(current).public())
+    async fn stored_gates(&self, owner: &GateOwner) -> Result<Option<ProxyPermissions>> {
+        Ok(match owner {
+            GateOwner::Container(id) => self.inner.store.proxy_permissions(id).await?,
+            GateOwner::Project(id) => self.inner.store.project_proxy_permissions(id).await?,
+        })
     }
 
-    /// Changes the container's proxy permissions with `change`, if `if_match` (when given) names
-    /// the current ETag.
+    /// Refuses an owner the caller may not see.
+    async fn visible_owner(&self, caller: &Principal, owner: &GateOwner) -> Result<()> {
+        match owner {
+            GateOwner::Container(id) => self.container(caller, id).await.map(drop),
+            GateOwner::Project(id) => self.project(caller, id).await.map(drop),
+        }
+    }
+
+    /// Tells the proxy (through `updated` events) that the gates of `owner`'s containers changed.
+    async fn announce_gates(&self, owner: &GateOwner) -> Result<()> {
+        let ids = match owner {
+            GateOwner::Container(id) => vec![id.clone()],
+            GateOwner::Project(id) => self.inner.store.project_container_ids(id).await?,
+        };
+        for id in ids {
+            if let Some(c) = self.inner.store.container(&id).await? {
+                self.emit(EventKind::Updated, &c, Some(c.status), c.status, None, Some(Trigger::User));
+            }
+        }
+        Ok(())
+    }
+
+    /// The proxy permissions as their owner sees them (open ones when none are set).
+    pub async fn proxy_permissions(&self, caller: &Principal, owner: &GateOwner) -> Result<ProxyPermissions> {
+        self.visible_owner(caller, owner).await?;
+        Ok(with_etag(self.stored_gates(owner).await?.unwrap_or_default()).public())
+    }
+
+    /// Changes `owner`'s proxy permissions with `change`, if `if_match` (when given) names the
+    /// current ETag.
     pub async fn change_proxy_permissions(
         &self,
         caller: &Principal,
-        id: &ContainerId,
+        owner: &GateOwner,
         if_match: Option<&str>,
         change: impl FnOnce(&mut ProxyPermissions) -> Result<()>,
     ) -> Result<ProxyPermissions> {
-        let _guard = self.inner.locks.lock(id).await;
-        let c = self.container(caller, id).await?;
-        let current = with_etag(self.inner.store.proxy_permissions(id).await?.unwrap_or_default());
+        // A container's changes queue behind its other work; a project's take the store's order.
+        let _guard = match owner {
+            GateOwner::Container(id) => Some(self.inner.locks.lock(id).await),
+            GateOwner::Project(_) => None,
+        };
+        self.visible_owner(caller, owner).await?;
+        let current = with_etag(self.stored_gates(owner).await?.unwrap_or_default());
         if let Some(wanted) = if_match.map(|w| w.trim().trim_start_matches("W/").trim_matches('"'))
             && wanted != "*"
             && wanted != current.etag
@@ -56,41 +101,55 @@ impl Engine {
         let mut next = current;
         change(&mut next)?;
         let next = with_etag(next);
-        self.inner.store.set_proxy_permissions(id, &next, crate::now()).await?;
-        self.emit(EventKind::Updated, &c, Some(c.status), c.status, None, Some(Trigger::User));
+        match owner {
+            GateOwner::Container(id) => self.inner.store.set_proxy_permissions(id, &next, crate::now()).await?,
+            GateOwner::Project(id) => self.inner.store.set_project_proxy_permissions(id, &next, crate::now()).await?,
+        }
+        self.announce_gates(owner).await?;
         Ok(next.public())
     }
 
-    /// Back to open: nothing set.
+    /// Back to open: nothing set (a container then has its project's gates, if any).
     pub async fn clear_proxy_permissions(
         &self,
         caller: &Principal,
-        id: &ContainerId,
+        owner: &GateOwner,
         if_match: Option<&str>,
     ) -> Result<ProxyPermissions> {
-        self.change_proxy_permissions(caller, id, if_match, |p| {
+        // Checked (and the ETag with it) by a change to the open document, then removed.
+        self.change_proxy_permissions(caller, owner, if_match, |p| {
             *p = ProxyPermissions::default();
             Ok(())
         })
         .await?;
-        self.inner.store.delete_proxy_permissions(id).await?;
-        self.proxy_permissions(caller, id).await
+        match owner {
+            GateOwner::Container(id) => self.inner.store.delete_proxy_permissions(id).await?,
+            GateOwner::Project(id) => self.inner.store.delete_project_proxy_permissions(id).await?,
+        }
+        self.announce_gates(owner).await?;
+        self.proxy_permissions(caller, owner).await
     }
 
-    /// The whole document at once (`project` must be the container's).
+    /// The whole document at once (for a container, `project` must be its project's id).
     pub async fn replace_proxy_permissions(
         &self,
         caller: &Principal,
-        id: &ContainerId,
+        owner: &GateOwner,
         if_match: Option<&str>,
         body: ProxyPermissionsReplace,
     ) -> Result<ProxyPermissions> {
-        let c = self.container(caller, id).await?;
-        if body.project != c.project_id.as_str() {
-            return Err(EngineError::rule(
-                ErrorCode::InvalidField,
-                format!("project must be the container's project ({}), not '{}'", c.project_id, body.project),
-            ));
+        if let GateOwner::Container(id) = owner {
+            let c = self.container(caller, id).await?;
+            if body.project.as_deref() != Some(c.project_id.as_str()) {
+                return Err(EngineError::rule(
+                    ErrorCode::InvalidField,
+                    format!(
+                        "project must be the container's project ({}), not '{}'",
+                        c.project_id,
+                        body.project.as_deref().unwrap_or("")
+                    ),
+                ));
+            }
         }
         if body.hooks.as_ref().is_some_and(|h| !h.is_null() && h.as_object().is_none_or(|m| !m.is_empty())) {
             return Err(EngineError::NotImplemented("proxy hooks are not honoured yet".into()));
@@ -108,8 +167,32 @@ impl Engine {
             next.set_default(default)?;
         }
         next.enable_proxy = body.enable_proxy.unwrap_or(true);
-        self.change_proxy_permissions(caller, id, if_match, move |p| {
+        self.change_proxy_permissions(caller, owner, if_match, move |p| {
             *p = next;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn set_proxy_default(
+        &self,
+        caller: &Principal,
+        owner: &GateOwner,
+        if_match: Option<&str>,
+        default: &str,
+    ) -> Result<ProxyPermissions> {
+        self.change_proxy_permissions(caller, owner, if_match, |p| Ok(p.set_default(default)?)).await
+    }
+
+    pub async fn set_proxy_state(
+        &self,
+        caller: &Principal,
+        owner: &GateOwner,
+        if_match: Option<&str>,
+        on: bool,
+    ) -> Result<ProxyPermissions> {
+        self.change_proxy_permissions(caller, owner, if_match, |p| {
+            p.enable_proxy = on;
             Ok(())
         })
         .await
@@ -119,16 +202,16 @@ impl Engine {
     pub async fn set_proxy_group(
         &self,
         caller: &Principal,
-        id: &ContainerId,
+        owner: &GateOwner,
         if_match: Option<&str>,
         name: &str,
-        group: std::result::Result<ProxyGroup, hoody_model::ModelError>,
+        group: std::result::Result<ProxyGroup, ModelError>,
     ) -> Result<ProxyPermissions> {
         let group = group?;
         if name.is_empty() || name.len() > 64 {
             return Err(EngineError::rule(ErrorCode::InvalidField, "a group's name is 1 to 64 characters"));
         }
-        self.change_proxy_permissions(caller, id, if_match, |p| {
+        self.change_proxy_permissions(caller, owner, if_match, |p| {
             p.groups.insert(name.to_owned(), group);
             Ok(())
         })
@@ -139,11 +222,11 @@ impl Engine {
     pub async fn remove_proxy_group(
         &self,
         caller: &Principal,
-        id: &ContainerId,
+        owner: &GateOwner,
         if_match: Option<&str>,
         name: &str,
     ) -> Result<ProxyPermissions> {
-        self.change_proxy_permissions(caller, id, if_match, |p| {
+        self.change_proxy_permissions(caller, owner, if_match, |p| {
             p.groups.remove(name).ok_or_else(|| EngineError::not_found("auth group", name))?;
             p.permissions.remove(name);
             Ok(())
@@ -154,25 +237,27 @@ impl Engine {
     pub async fn set_proxy_access(
         &self,
         caller: &Principal,
-        id: &ContainerId,
+        owner: &GateOwner,
         if_match: Option<&str>,
         group: &str,
         body: ProxyAccess,
     ) -> Result<ProxyPermissions> {
-        self.change_proxy_permissions(caller, id, if_match, |p| Ok(p.set_access(group, &body.program, &body.access)?))
-            .await
+        self.change_proxy_permissions(caller, owner, if_match, |p| {
+            Ok(p.set_access(group, &body.program, &body.access)?)
+        })
+        .await
     }
 
     /// Takes from `group` what it was allowed: every program, or one.
     pub async fn remove_proxy_access(
         &self,
         caller: &Principal,
-        id: &ContainerId,
+        owner: &GateOwner,
         if_match: Option<&str>,
         group: &str,
         program: Option<&str>,
     ) -> Result<ProxyPermissions> {
-        self.change_proxy_permissions(caller, id, if_match, |p| {
+        self.change_proxy_permissions(caller, owner, if_match, |p| {
             let missing = || EngineError::not_found("permission of group", group);
             match program {
                 None => p.permissions.remove(group).map(drop).ok_or_else(missing),
@@ -191,10 +276,16 @@ impl Engine {
         .await
     }
 
+    /// JWT groups are not honoured yet: refused once the owner is known to be there.
+    pub async fn refuse_jwt_group(&self, caller: &Principal, owner: &GateOwner) -> Result<ProxyPermissions> {
+        self.visible_owner(caller, owner).await?;
+        Err(EngineError::NotImplemented("JWT groups are not honoured yet: use a password, token or ip group".into()))
+    }
+
     /// The container's kit services behind the proxy, and whether each is open to anyone.
     pub async fn proxy_services(&self, caller: &Principal, id: &ContainerId) -> Result<Vec<ProxyService>> {
         let c = self.container_with_runtime(caller, id).await?;
-        let gates = self.inner.store.proxy_permissions(id).await?.unwrap_or_default();
+        let gates = self.proxy_gates(id, &c.project_id).await?.unwrap_or_default();
         Ok(c.urls
             .into_iter()
             .map(|(service, url)| ProxyService { open: gates.is_open_for(&service), service, url })

@@ -305,8 +305,11 @@ mod tests {
 #[serde(deny_unknown_fields)]
 #[ts(export)]
 pub struct ProxyPermissionsReplace {
-    /// The container's project id (the platform's clients send it; it must match).
-    pub project: String,
+    /// The container's project id (the platform's clients send it for a container, where it must
+    /// match; a project's document has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub project: Option<String>,
     /// Group name → `{"type": "password", username, password, salt, algorithm?}`,
     /// `{"type": "token", body}` or `{"type": "ip", range}`.
     #[ts(type = "Record<string, unknown>")]

@@ -1,9 +1,9 @@
-//! A container's proxy permissions, one JSON document per container (none: open).
+//! Proxy permissions, one JSON document per container and per project (none: open).
 
 use crate::Store;
 use crate::error::Result;
 use crate::rows::{json, ms, to_json};
-use hoody_model::{ContainerId, ProxyPermissions};
+use hoody_model::{ContainerId, ProjectId, ProxyPermissions};
 
 impl Store {
     pub async fn proxy_permissions(&self, container: &ContainerId) -> Result<Option<ProxyPermissions>> {
@@ -36,6 +36,44 @@ impl Store {
     pub async fn delete_proxy_permissions(&self, container: &ContainerId) -> Result<()> {
         let id_text = container.as_str();
         sqlx::query!("DELETE FROM proxy_permissions WHERE container_id = ?", id_text).execute(&self.writer).await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    pub async fn project_proxy_permissions(&self, project: &ProjectId) -> Result<Option<ProxyPermissions>> {
+        let id_text = project.as_str();
+        let document =
+            sqlx::query_scalar!("SELECT document FROM project_proxy_permissions WHERE project_id = ?", id_text)
+                .fetch_optional(&self.reader)
+                .await?;
+        document.map(|text| json("project proxy permissions", &text)).transpose()
+    }
+
+    pub async fn set_project_proxy_permissions(
+        &self,
+        project: &ProjectId,
+        permissions: &ProxyPermissions,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let (id_text, document, at) = (project.as_str(), to_json(permissions), ms(at));
+        sqlx::query!(
+            "INSERT INTO project_proxy_permissions (project_id, document, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT(project_id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at",
+            id_text,
+            document,
+            at
+        )
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_project_proxy_permissions(&self, project: &ProjectId) -> Result<()> {
+        let id_text = project.as_str();
+        sqlx::query!("DELETE FROM project_proxy_permissions WHERE project_id = ?", id_text)
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 }

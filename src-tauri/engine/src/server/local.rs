@@ -1,6 +1,7 @@
 //! This machine's engine as a [`Server`], on behalf of one caller.
 
 use super::{ContainerView, ImageFilter, LogsQuery, Page, Precondition, Server};
+use crate::proxy_gates::GateOwner;
 use crate::{Engine, Principal, Result};
 use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken,
@@ -258,7 +259,7 @@ impl Server for LocalServer {
     }
 
     async fn get_proxy_permissions(&self, id: ContainerId, _: (), _: ()) -> Result<ProxyPermissions> {
-        self.engine.proxy_permissions(&self.caller, &id).await
+        self.engine.proxy_permissions(&self.caller, &GateOwner::Container(id)).await
     }
 
     async fn replace_proxy_permissions(
@@ -267,11 +268,13 @@ impl Server for LocalServer {
         q: Precondition,
         body: ProxyPermissionsReplace,
     ) -> Result<ProxyPermissions> {
-        self.engine.replace_proxy_permissions(&self.caller, &id, q.if_match.as_deref(), body).await
+        self.engine
+            .replace_proxy_permissions(&self.caller, &GateOwner::Container(id), q.if_match.as_deref(), body)
+            .await
     }
 
     async fn delete_proxy_permissions(&self, id: ContainerId, q: Precondition, _: ()) -> Result<ProxyPermissions> {
-        self.engine.clear_proxy_permissions(&self.caller, &id, q.if_match.as_deref()).await
+        self.engine.clear_proxy_permissions(&self.caller, &GateOwner::Container(id), q.if_match.as_deref()).await
     }
 
     async fn set_proxy_default(
@@ -280,16 +283,15 @@ impl Server for LocalServer {
         q: Precondition,
         body: ProxyDefault,
     ) -> Result<ProxyPermissions> {
-        let change = |p: &mut ProxyPermissions| Ok(p.set_default(&body.default)?);
-        self.engine.change_proxy_permissions(&self.caller, &id, q.if_match.as_deref(), change).await
+        self.engine
+            .set_proxy_default(&self.caller, &GateOwner::Container(id), q.if_match.as_deref(), &body.default)
+            .await
     }
 
     async fn set_proxy_state(&self, id: ContainerId, q: Precondition, body: ProxyState) -> Result<ProxyPermissions> {
-        let change = |p: &mut ProxyPermissions| {
-            p.enable_proxy = body.enable_proxy;
-            Ok(())
-        };
-        self.engine.change_proxy_permissions(&self.caller, &id, q.if_match.as_deref(), change).await
+        self.engine
+            .set_proxy_state(&self.caller, &GateOwner::Container(id), q.if_match.as_deref(), body.enable_proxy)
+            .await
     }
 
     async fn set_proxy_password_group(
@@ -300,7 +302,7 @@ impl Server for LocalServer {
         b: ProxyPasswordGroup,
     ) -> Result<ProxyPermissions> {
         let made = ProxyGroup::password(&b.username, &b.password, &b.salt, b.algorithm.as_deref());
-        self.engine.set_proxy_group(&self.caller, &id, q.if_match.as_deref(), &group, made).await
+        self.engine.set_proxy_group(&self.caller, &GateOwner::Container(id), q.if_match.as_deref(), &group, made).await
     }
 
     async fn set_proxy_token_group(
@@ -310,7 +312,15 @@ impl Server for LocalServer {
         q: Precondition,
         b: ProxyTokenGroup,
     ) -> Result<ProxyPermissions> {
-        self.engine.set_proxy_group(&self.caller, &id, q.if_match.as_deref(), &group, ProxyGroup::token(&b.body)).await
+        self.engine
+            .set_proxy_group(
+                &self.caller,
+                &GateOwner::Container(id),
+                q.if_match.as_deref(),
+                &group,
+                ProxyGroup::token(&b.body),
+            )
+            .await
     }
 
     async fn set_proxy_ip_group(
@@ -320,7 +330,15 @@ impl Server for LocalServer {
         q: Precondition,
         b: ProxyIpGroup,
     ) -> Result<ProxyPermissions> {
-        self.engine.set_proxy_group(&self.caller, &id, q.if_match.as_deref(), &group, ProxyGroup::ip(&b.range)).await
+        self.engine
+            .set_proxy_group(
+                &self.caller,
+                &GateOwner::Container(id),
+                q.if_match.as_deref(),
+                &group,
+                ProxyGroup::ip(&b.range),
+            )
+            .await
     }
 
     async fn set_proxy_jwt_group(
@@ -330,10 +348,7 @@ impl Server for LocalServer {
         _: Precondition,
         _: ProxyJwtGroup,
     ) -> Result<ProxyPermissions> {
-        self.engine.container(&self.caller, &id).await?;
-        Err(crate::EngineError::NotImplemented(
-            "JWT groups are not honoured yet: use a password, token or ip group".into(),
-        ))
+        self.engine.refuse_jwt_group(&self.caller, &GateOwner::Container(id)).await
     }
 
     async fn remove_proxy_group(
@@ -343,7 +358,7 @@ impl Server for LocalServer {
         q: Precondition,
         _: (),
     ) -> Result<ProxyPermissions> {
-        self.engine.remove_proxy_group(&self.caller, &id, q.if_match.as_deref(), &group).await
+        self.engine.remove_proxy_group(&self.caller, &GateOwner::Container(id), q.if_match.as_deref(), &group).await
     }
 
     async fn set_proxy_access(
@@ -353,7 +368,7 @@ impl Server for LocalServer {
         q: Precondition,
         body: ProxyAccess,
     ) -> Result<ProxyPermissions> {
-        self.engine.set_proxy_access(&self.caller, &id, q.if_match.as_deref(), &group, body).await
+        self.engine.set_proxy_access(&self.caller, &GateOwner::Container(id), q.if_match.as_deref(), &group, body).await
     }
 
     async fn remove_proxy_group_access(
@@ -363,7 +378,9 @@ impl Server for LocalServer {
         q: Precondition,
         _: (),
     ) -> Result<ProxyPermissions> {
-        self.engine.remove_proxy_access(&self.caller, &id, q.if_match.as_deref(), &group, None).await
+        self.engine
+            .remove_proxy_access(&self.caller, &GateOwner::Container(id), q.if_match.as_deref(), &group, None)
+            .await
     }
 
     async fn remove_proxy_program_access(
@@ -374,11 +391,157 @@ impl Server for LocalServer {
         q: Precondition,
         _: (),
     ) -> Result<ProxyPermissions> {
-        self.engine.remove_proxy_access(&self.caller, &id, q.if_match.as_deref(), &group, Some(&program)).await
+        self.engine
+            .remove_proxy_access(&self.caller, &GateOwner::Container(id), q.if_match.as_deref(), &group, Some(&program))
+            .await
+    }
+
+    async fn get_project_proxy_permissions(&self, id: ProjectId, _: (), _: ()) -> Result<ProxyPermissions> {
+        self.engine.proxy_permissions(&self.caller, &GateOwner::Project(id)).await
+    }
+
+    async fn replace_project_proxy_permissions(
+        &self,
+        id: ProjectId,
+        q: Precondition,
+        body: ProxyPermissionsReplace,
+    ) -> Result<ProxyPermissions> {
+        self.engine.replace_proxy_permissions(&self.caller, &GateOwner::Project(id), q.if_match.as_deref(), body).await
+    }
+
+    async fn delete_project_proxy_permissions(
+        &self,
+        id: ProjectId,
+        q: Precondition,
+        _: (),
+    ) -> Result<ProxyPermissions> {
+        self.engine.clear_proxy_permissions(&self.caller, &GateOwner::Project(id), q.if_match.as_deref()).await
+    }
+
+    async fn set_project_proxy_default(
+        &self,
+        id: ProjectId,
+        q: Precondition,
+        body: ProxyDefault,
+    ) -> Result<ProxyPermissions> {
+        self.engine.set_proxy_default(&self.caller, &GateOwner::Project(id), q.if_match.as_deref(), &body.default).await
+    }
+
+    async fn set_project_proxy_state(
+        &self,
+        id: ProjectId,
+        q: Precondition,
+        body: ProxyState,
+    ) -> Result<ProxyPermissions> {
+        self.engine
+            .set_proxy_state(&self.caller, &GateOwner::Project(id), q.if_match.as_deref(), body.enable_proxy)
+            .await
+    }
+
+    async fn set_project_proxy_password_group(
+        &self,
+        id: ProjectId,
+        group: String,
+        q: Precondition,
+        b: ProxyPasswordGroup,
+    ) -> Result<ProxyPermissions> {
+        let made = ProxyGroup::password(&b.username, &b.password, &b.salt, b.algorithm.as_deref());
+        self.engine.set_proxy_group(&self.caller, &GateOwner::Project(id), q.if_match.as_deref(), &group, made).await
+    }
+
+    async fn set_project_proxy_token_group(
+        &self,
+        id: ProjectId,
+        group: String,
+        q: Precondition,
+        b: ProxyTokenGroup,
+    ) -> Result<ProxyPermissions> {
+        self.engine
+            .set_proxy_group(
+                &self.caller,
+                &GateOwner::Project(id),
+                q.if_match.as_deref(),
+                &group,
+                ProxyGroup::token(&b.body),
+            )
+            .await
+    }
+
+    async fn set_project_proxy_ip_group(
+        &self,
+        id: ProjectId,
+        group: String,
+        q: Precondition,
+        b: ProxyIpGroup,
+    ) -> Result<ProxyPermissions> {
+        self.engine
+            .set_proxy_group(
+                &self.caller,
+                &GateOwner::Project(id),
+                q.if_match.as_deref(),
+                &group,
+                ProxyGroup::ip(&b.range),
+            )
+            .await
+    }
+
+    async fn set_project_proxy_jwt_group(
+        &self,
+        id: ProjectId,
+        _: String,
+        _: Precondition,
+        _: ProxyJwtGroup,
+    ) -> Result<ProxyPermissions> {
+        self.engine.refuse_jwt_group(&self.caller, &GateOwner::Project(id)).await
+    }
+
+    async fn remove_project_proxy_group(
+        &self,
+        id: ProjectId,
+        group: String,
+        q: Precondition,
+        _: (),
+    ) -> Result<ProxyPermissions> {
+        self.engine.remove_proxy_group(&self.caller, &GateOwner::Project(id), q.if_match.as_deref(), &group).await
+    }
+
+    async fn set_project_proxy_access(
+        &self,
+        id: ProjectId,
+        group: String,
+        q: Precondition,
+        body: ProxyAccess,
+    ) -> Result<ProxyPermissions> {
+        self.engine.set_proxy_access(&self.caller, &GateOwner::Project(id), q.if_match.as_deref(), &group, body).await
+    }
+
+    async fn remove_project_proxy_group_access(
+        &self,
+        id: ProjectId,
+        group: String,
+        q: Precondition,
+        _: (),
+    ) -> Result<ProxyPermissions> {
+        self.engine
+            .remove_proxy_access(&self.caller, &GateOwner::Project(id), q.if_match.as_deref(), &group, None)
+            .await
+    }
+
+    async fn remove_project_proxy_program_access(
+        &self,
+        id: ProjectId,
+        group: String,
+        program: String,
+        q: Precondition,
+        _: (),
+    ) -> Result<ProxyPermissions> {
+        self.engine
+            .remove_proxy_access(&self.caller, &GateOwner::Project(id), q.if_match.as_deref(), &group, Some(&program))
+            .await
     }
 
     async fn proxy_settings(&self, id: ContainerId, _: (), _: ()) -> Result<ProxySettings> {
-        Ok(self.engine.proxy_permissions(&self.caller, &id).await?.settings())
+        Ok(self.engine.proxy_permissions(&self.caller, &GateOwner::Container(id)).await?.settings())
     }
 
     async fn update_proxy_settings(
@@ -396,11 +559,13 @@ impl Server for LocalServer {
             }
             Ok(())
         };
-        Ok(self.engine.change_proxy_permissions(&self.caller, &id, q.if_match.as_deref(), change).await?.settings())
+        let owner = GateOwner::Container(id);
+        Ok(self.engine.change_proxy_permissions(&self.caller, &owner, q.if_match.as_deref(), change).await?.settings())
     }
 
     async fn proxy_groups(&self, id: ContainerId, _: (), _: ()) -> Result<Page<NamedProxyGroup>> {
-        Ok(Page::whole(self.engine.proxy_permissions(&self.caller, &id).await?.named_groups()))
+        let permissions = self.engine.proxy_permissions(&self.caller, &GateOwner::Container(id)).await?;
+        Ok(Page::whole(permissions.named_groups()))
     }
 
     async fn proxy_services(&self, id: ContainerId, _: (), _: ()) -> Result<Page<ProxyService>> {

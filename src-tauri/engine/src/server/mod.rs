@@ -321,6 +321,71 @@ operations! {
         query: Precondition, body: (),
         answers 200 "Permission removed successfully" ProxyPermissions,
         errors [400, 401, 403, 404, 412];
+    "The gates of the kit URLs of the project's containers that have none of their own (open when none are set)"
+    get_project_proxy_permissions => ProjectGetProxyPermissions: GET "/projects/{id}/proxy/permissions" { id: ProjectId }
+        query: (), body: (),
+        answers 200 "Proxy permissions retrieved successfully" ProxyPermissions,
+        errors [400, 401, 403, 404];
+    "Replace the project's proxy permissions whole"
+    replace_project_proxy_permissions => ProjectReplaceProxyPermissions: PATCH "/projects/{id}/proxy/permissions" { id: ProjectId }
+        query: Precondition, body: ProxyPermissionsReplace,
+        answers 200 "Proxy permissions updated successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412, 501];
+    "Open the kit URLs of the project's containers that have none of their own again (no gates)"
+    delete_project_proxy_permissions => ProjectDeleteProxyPermissions: DELETE "/projects/{id}/proxy/permissions" { id: ProjectId }
+        query: Precondition, body: (),
+        answers 200 "Proxy permissions deleted successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412];
+    "What a request that meets no allowed group gets: allow or deny"
+    set_project_proxy_default => ProjectSetProxyDefault: PATCH "/projects/{id}/proxy/permissions/default" { id: ProjectId }
+        query: Precondition, body: ProxyDefault,
+        answers 200 "Proxy default updated successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412];
+    "Turn the proxy on or off for the project's containers"
+    set_project_proxy_state => ProjectSetProxyState: PATCH "/projects/{id}/proxy/permissions/state" { id: ProjectId }
+        query: Precondition, body: ProxyState,
+        answers 200 "Proxy state updated successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412];
+    "An auth group of a user and password (HTTP Basic)"
+    set_project_proxy_password_group => ProjectSetProxyPasswordGroup: PATCH "/projects/{id}/proxy/permissions/groups/{group}/password" { id: ProjectId, group: String }
+        query: Precondition, body: ProxyPasswordGroup,
+        answers 200 "Password group set successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412, 501];
+    "An auth group of a bearer token"
+    set_project_proxy_token_group => ProjectSetProxyTokenGroup: PATCH "/projects/{id}/proxy/permissions/groups/{group}/token" { id: ProjectId, group: String }
+        query: Precondition, body: ProxyTokenGroup,
+        answers 200 "Token group set successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412];
+    "An auth group of an address range"
+    set_project_proxy_ip_group => ProjectSetProxyIpGroup: PATCH "/projects/{id}/proxy/permissions/groups/{group}/ip" { id: ProjectId, group: String }
+        query: Precondition, body: ProxyIpGroup,
+        answers 200 "IP group set successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412];
+    "An auth group of JWTs (not honoured yet: 501)"
+    set_project_proxy_jwt_group => ProjectSetProxyJwtGroup: PATCH "/projects/{id}/proxy/permissions/groups/{group}/jwt" { id: ProjectId, group: String }
+        query: Precondition, body: ProxyJwtGroup,
+        answers 200 "JWT group set successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 501];
+    "Remove an auth group and what it was allowed"
+    remove_project_proxy_group => ProjectRemoveProxyGroup: DELETE "/projects/{id}/proxy/permissions/groups/{group}" { id: ProjectId, group: String }
+        query: Precondition, body: (),
+        answers 200 "Auth group removed successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412];
+    "Allow (or not) a group a program: terminal, files, http-8080, *"
+    set_project_proxy_access => ProjectSetProxyAccess: PATCH "/projects/{id}/proxy/permissions/permissions/{group}" { id: ProjectId, group: String }
+        query: Precondition, body: ProxyAccess,
+        answers 200 "Permission set successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412];
+    "Take from a group everything it was allowed"
+    remove_project_proxy_group_access => ProjectRemoveProxyGroupAccess: DELETE "/projects/{id}/proxy/permissions/permissions/{group}" { id: ProjectId, group: String }
+        query: Precondition, body: (),
+        answers 200 "Permissions removed successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412];
+    "Take from a group one program"
+    remove_project_proxy_program_access => ProjectRemoveProxyProgramAccess: DELETE "/projects/{id}/proxy/permissions/permissions/{group}/{program}" { id: ProjectId, group: String, program: String }
+        query: Precondition, body: (),
+        answers 200 "Permission removed successfully" ProxyPermissions,
+        errors [400, 401, 403, 404, 412];
     "The proxy's switch and default for the container"
     proxy_settings => ProxySettingsOf: GET "/containers/{id}/proxy/settings" { id: ContainerId }
         query: (), body: (),

@@ -55,6 +55,19 @@ pub fn needed(request: &Request) -> Vec<&'static str> {
         | ProxyServices { .. }
         | ProxyServiceOf { .. } => vec!["containers.read"],
         UpdateProxySettings { .. } => vec!["containers.update"],
+        ProjectGetProxyPermissions { .. } => vec!["projects.read"],
+        ProjectReplaceProxyPermissions { .. }
+        | ProjectDeleteProxyPermissions { .. }
+        | ProjectSetProxyDefault { .. }
+        | ProjectSetProxyState { .. }
+        | ProjectSetProxyPasswordGroup { .. }
+        | ProjectSetProxyTokenGroup { .. }
+        | ProjectSetProxyIpGroup { .. }
+        | ProjectSetProxyJwtGroup { .. }
+        | ProjectRemoveProxyGroup { .. }
+        | ProjectSetProxyAccess { .. }
+        | ProjectRemoveProxyGroupAccess { .. }
+        | ProjectRemoveProxyProgramAccess { .. } => vec!["projects.update"],
         ReplaceProxyPermissions { .. }
         | DeleteProxyPermissions { .. }
         | SetProxyDefault { .. }

@@ -5,9 +5,10 @@
  */
 export type ProxyPermissionsReplace = { 
 /**
- * The container's project id (the platform's clients send it; it must match).
+ * The container's project id (the platform's clients send it for a container, where it must
+ * match; a project's document has none).
  */
-project: string, 
+project?: string, 
 /**
  * Group name → `{"type": "password", username, password, salt, algorithm?}`,
  * `{"type": "token", body}` or `{"type": "ip", range}`.

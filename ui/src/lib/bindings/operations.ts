@@ -98,6 +98,19 @@ export const OPERATIONS = {
   set_proxy_access: { methods: ["PATCH"], path: "/containers/{id}/proxy/permissions/permissions/{group}" },
   remove_proxy_group_access: { methods: ["DELETE"], path: "/containers/{id}/proxy/permissions/permissions/{group}" },
   remove_proxy_program_access: { methods: ["DELETE"], path: "/containers/{id}/proxy/permissions/permissions/{group}/{program}" },
+  get_project_proxy_permissions: { methods: ["GET"], path: "/projects/{id}/proxy/permissions" },
+  replace_project_proxy_permissions: { methods: ["PATCH"], path: "/projects/{id}/proxy/permissions" },
+  delete_project_proxy_permissions: { methods: ["DELETE"], path: "/projects/{id}/proxy/permissions" },
+  set_project_proxy_default: { methods: ["PATCH"], path: "/projects/{id}/proxy/permissions/default" },
+  set_project_proxy_state: { methods: ["PATCH"], path: "/projects/{id}/proxy/permissions/state" },
+  set_project_proxy_password_group: { methods: ["PATCH"], path: "/projects/{id}/proxy/permissions/groups/{group}/password" },
+  set_project_proxy_token_group: { methods: ["PATCH"], path: "/projects/{id}/proxy/permissions/groups/{group}/token" },
+  set_project_proxy_ip_group: { methods: ["PATCH"], path: "/projects/{id}/proxy/permissions/groups/{group}/ip" },
+  set_project_proxy_jwt_group: { methods: ["PATCH"], path: "/projects/{id}/proxy/permissions/groups/{group}/jwt" },
+  remove_project_proxy_group: { methods: ["DELETE"], path: "/projects/{id}/proxy/permissions/groups/{group}" },
+  set_project_proxy_access: { methods: ["PATCH"], path: "/projects/{id}/proxy/permissions/permissions/{group}" },
+  remove_project_proxy_group_access: { methods: ["DELETE"], path: "/projects/{id}/proxy/permissions/permissions/{group}" },
+  remove_project_proxy_program_access: { methods: ["DELETE"], path: "/projects/{id}/proxy/permissions/permissions/{group}/{program}" },
   proxy_settings: { methods: ["GET"], path: "/containers/{id}/proxy/settings" },
   update_proxy_settings: { methods: ["PUT"], path: "/containers/{id}/proxy/settings" },
   proxy_groups: { methods: ["GET"], path: "/containers/{id}/proxy/groups" },
@@ -173,6 +186,19 @@ export interface OperationTypes {
   set_proxy_access: { params: { id: string; group: string }; query: { if_match?: string }; body: ProxyAccess; answer: ProxyPermissions };
   remove_proxy_group_access: { params: { id: string; group: string }; query: { if_match?: string }; body: undefined; answer: ProxyPermissions };
   remove_proxy_program_access: { params: { id: string; group: string; program: string }; query: { if_match?: string }; body: undefined; answer: ProxyPermissions };
+  get_project_proxy_permissions: { params: { id: string }; query: Record<string, never>; body: undefined; answer: ProxyPermissions };
+  replace_project_proxy_permissions: { params: { id: string }; query: { if_match?: string }; body: ProxyPermissionsReplace; answer: ProxyPermissions };
+  delete_project_proxy_permissions: { params: { id: string }; query: { if_match?: string }; body: undefined; answer: ProxyPermissions };
+  set_project_proxy_default: { params: { id: string }; query: { if_match?: string }; body: ProxyDefault; answer: ProxyPermissions };
+  set_project_proxy_state: { params: { id: string }; query: { if_match?: string }; body: ProxyState; answer: ProxyPermissions };
+  set_project_proxy_password_group: { params: { id: string; group: string }; query: { if_match?: string }; body: ProxyPasswordGroup; answer: ProxyPermissions };
+  set_project_proxy_token_group: { params: { id: string; group: string }; query: { if_match?: string }; body: ProxyTokenGroup; answer: ProxyPermissions };
+  set_project_proxy_ip_group: { params: { id: string; group: string }; query: { if_match?: string }; body: ProxyIpGroup; answer: ProxyPermissions };
+  set_project_proxy_jwt_group: { params: { id: string; group: string }; query: { if_match?: string }; body: ProxyJwtGroup; answer: ProxyPermissions };
+  remove_project_proxy_group: { params: { id: string; group: string }; query: { if_match?: string }; body: undefined; answer: ProxyPermissions };
+  set_project_proxy_access: { params: { id: string; group: string }; query: { if_match?: string }; body: ProxyAccess; answer: ProxyPermissions };
+  remove_project_proxy_group_access: { params: { id: string; group: string }; query: { if_match?: string }; body: undefined; answer: ProxyPermissions };
+  remove_project_proxy_program_access: { params: { id: string; group: string; program: string }; query: { if_match?: string }; body: undefined; answer: ProxyPermissions };
   proxy_settings: { params: { id: string }; query: Record<string, never>; body: undefined; answer: ProxySettings };
   update_proxy_settings: { params: { id: string }; query: { if_match?: string }; body: ProxySettingsUpdate; answer: ProxySettings };
   proxy_groups: { params: { id: string }; query: Record<string, never>; body: undefined; answer: { groups: NamedProxyGroup[]; pagination: Pagination } };
