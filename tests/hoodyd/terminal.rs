@@ -366,3 +366,60 @@ async fn terminal_screen_is_read_and_waited_on() {
     let id = c["id"].as_str().unwrap();
     assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
 }
+
+/// The terminal's `/api/v1/system/*` calls read the container, not the host: its processes (its
+/// init is pid 1), one process, its listening ports with their programs, a signal to a process by
+/// name (its pids, never the host's); reboot, shutdown and resources point to the control plane.
+#[tokio::test]
+async fn terminal_system_routes_read_the_container() {
+    let (_dir, d, _, c) = server_with("systems").await;
+    let url = c["urls"]["terminal-1"].as_str().expect("a terminal URL").to_owned();
+    let http = browser(&d, &url);
+    let get = |route: &str| {
+        let (http, url) = (http.clone(), format!("{url}/api/v1/system{route}"));
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, list) = get("/processes").await;
+    assert_eq!(status, 200, "{list}");
+    let names: Vec<&str> = list["processes"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(list["processes"][0]["pid"], 1, "{list}");
+    assert!(names.contains(&"httpd"), "the container's web server: {names:?}");
+    assert!(!names.contains(&"hoodyd"), "nothing of the host: {names:?}");
+    assert_eq!(get("/processes?sort=memory&limit=2").await.1["count"], 2);
+    assert_eq!(get("/processes/1").await.1["pid"], 1);
+    let (status, ports) = get("/ports?protocol=tcp").await;
+    assert_eq!(status, 200, "{ports}");
+    let web = ports["ports"].as_array().unwrap().iter().find(|p| p["port"] == 8080).cloned();
+    assert_eq!(web.map(|w| w["program"].clone()), Some(json!("httpd")), "{ports}");
+
+    // A process started in a session, then ended by name.
+    let api = format!("{url}/api/v1/terminal");
+    assert_eq!(post_json(&http, format!("{api}/create"), json!({"terminal_id": 5})).await.0, 201);
+    let typed = json!({"input": "sleep 300 &", "enter": true});
+    assert_eq!(post_json(&http, format!("{api}/write?terminal_id=5"), typed).await.0, 200);
+    let sleeping = || async { (get("/processes?filter=sleep").await.1["count"] == 1).then_some(()) };
+    hoody_client::testkit::eventually("sleep running", Duration::from_secs(10), sleeping).await;
+    let signal = format!("{url}/api/v1/system/process/signal");
+    let (status, sent) = post_json(&http, signal.clone(), json!({"name": "sleep"})).await;
+    assert_eq!(status, 200, "{sent}");
+    // Ended: gone, or a zombie its shell has not reaped yet.
+    let gone = || async {
+        let left = get("/processes?filter=sleep").await.1;
+        left["processes"].as_array().unwrap().iter().all(|p| p["state"] == "Z").then_some(())
+    };
+    hoody_client::testkit::eventually("sleep ended", Duration::from_secs(10), gone).await;
+
+    // Refusals.
+    assert_eq!(post_json(&http, signal.clone(), json!({"pid": 1})).await.0, 403, "not the init");
+    assert_eq!(post_json(&http, signal.clone(), json!({"pid": 2, "signal": "BOOM"})).await.0, 400);
+    assert_eq!(post_json(&http, signal, json!({"name": "no-such-program"})).await.0, 404);
+    assert_eq!(post_json(&http, format!("{url}/api/v1/system/reboot"), json!({})).await.0, 501);
+    assert_eq!(get("/resources").await.0, 501);
+    assert_eq!(get("/processes/999999").await.0, 404);
+    assert_eq!(get("/displays").await.0, 200);
+    let id = c["id"].as_str().unwrap();
+    assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
+}

@@ -1,5 +1,5 @@
-//! Work a kit service does inside a container (files, sqlite): the engine never touches a
-//! container's files itself. It starts `hoody-enter join --kit SERVICE`, which joins the
+//! Work a kit service does inside a container (files, sqlite, the terminal's system calls): the
+//! engine never touches a container's files itself. It starts `hoody-enter join --kit SERVICE`, which joins the
 //! container with exactly its rights and calls [`serve`] there: paths and symlinks resolve
 //! in the container's own root, what is written belongs to the container's root, and
 //! nothing of the host is reachable.
@@ -40,6 +40,7 @@ pub fn serve(service: &str) -> Result<(), String> {
     let (reply, body) = match service {
         "sqlite" => crate::sqlite::execute_inside(head.as_bytes()),
         "files" => crate::files::execute_inside(head.as_bytes(), input),
+        "system" => crate::terminal::system_inside(head.as_bytes()),
         other => return Err(format!("no kit service {other} works inside a container")),
     };
     let mut out = std::io::stdout().lock();

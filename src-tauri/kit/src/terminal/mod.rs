@@ -3,6 +3,7 @@
 //! /api/v1/terminal/ws?terminal_id=N` its WebSocket; `create`, `sessions`, `DELETE {id}`,
 //! `write`, `paste`, `press` (named keys, listed by `keys`), `resize`, `raw` (`tail` lines),
 //! `snapshot`, `history/{id}`, `find` and `wait` (the screen as a person sees it: [`screen`]),
+//! and `/api/v1/system/*` (the container's processes, a signal, ports, displays: [`system`]),
 //! `execute` (in a session's shell, or `ephemeral=true` in a process of its own) and
 //! `result/{command_id}` drive sessions over plain HTTP. A documented field or parameter this
 //! service does not honour yet is a 501 naming it, never ignored.
@@ -17,6 +18,7 @@ mod input;
 mod screen;
 mod session;
 mod socket;
+mod system;
 
 use crate::error::{KitCode, KitError};
 use crate::proxy::{Body, json};
@@ -181,6 +183,14 @@ fn launch(init_pid: u32, id: u16, (cols, rows): (u16, u16)) -> std::io::Result<L
     Ok(Launch { init_pid, shell, env: env.into_iter().collect(), cols, rows })
 }
 
+/// Inside the container: one `/api/v1/system/*` operation (called by [`crate::inside`]).
+pub(crate) fn system_inside(request: &[u8]) -> (crate::inside::Reply, Vec<u8>) {
+    system::execute_inside(request)
+}
+
+/// The longest a look at the container's processes or ports may take.
+const SYSTEM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// The routes that take a POST (checked before their parameters are read, so that a route
 /// this service lacks is told as such).
 const POST_ROUTES: &[&str] = &["/create", "/write", "/paste", "/press", "/resize", "/execute", "/wait"];
@@ -270,6 +280,8 @@ enum TerminalOp {
     Sessions,
     /// The key names `press` takes.
     Keys,
+    /// The container's processes, ports and displays (`/api/v1/system/*`).
+    System(system::SystemOp),
     /// Session `id`'s screen, `scroll_offset` lines up.
     Snapshot {
         id: u16,
@@ -340,6 +352,24 @@ async fn parse(req: Request<Incoming>, service_n: u16) -> Result<(TerminalOp, Op
     let query = Query::parse(req.uri().query()).map_err(|e| KitError::new(KitCode::InvalidParameters, e))?;
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
+    if let Some(route) = path.strip_prefix("/api/v1/system") {
+        let route = route.to_owned();
+        let is_post = method == Method::POST;
+        let fields: serde_json::Map<String, serde_json::Value> = match is_post {
+            true => {
+                let raw =
+                    body(req.into_body(), MAX_BODY).await.map_err(|e| KitError::new(KitCode::PayloadTooLarge, e))?;
+                match raw.is_empty() {
+                    true => serde_json::Map::new(),
+                    false => serde_json::from_slice(&raw).map_err(|e| {
+                        KitError::new(KitCode::InvalidJson, format!("the body is not a JSON object: {e}"))
+                    })?,
+                }
+            }
+            false => serde_json::Map::new(),
+        };
+        return Ok((TerminalOp::System(system::SystemOp::parse(&method, &route, &query, &fields)?), None));
+    }
     let Some(route) = path.strip_prefix(API).map(str::to_owned) else {
         return Err(KitError::new(KitCode::NotFound, format!("no terminal route {path}; the API is under {API}")));
     };
@@ -530,6 +560,12 @@ async fn execute(
         }
         TerminalOp::Sessions => json(StatusCode::OK, &json!({ "sessions": terminals.sessions(container, init_pid) })),
         TerminalOp::Keys => json(StatusCode::OK, &input::supported_keys()),
+        TerminalOp::System(op) => {
+            let (reply, body) = crate::inside::run(init_pid, "system", &op, bytes::Bytes::new(), SYSTEM_TIMEOUT)
+                .await
+                .map_err(|e| KitError::new(KitCode::ContainerUnreachable, e))?;
+            crate::inside::reply_to_response(reply, body)
+        }
         TerminalOp::Snapshot { id, scroll_offset } => {
             let session = find(id)?;
             let screen = screen::Screen::of(&session.scrollback(), session.size(), scroll_offset);
