@@ -1,6 +1,6 @@
 //! Work a kit service does inside a container (files, sqlite, the terminal's system calls): the
-//! engine never touches a container's files itself. It starts `hoody-enter join --kit SERVICE`, which joins the
-//! container with exactly its rights and calls [`serve`] there: paths and symlinks resolve
+//! engine never touches a container's files itself. It starts `hoody-enter join --kit SERVICE`,
+//! which joins the container with exactly its rights and calls [`serve`] there: paths and symlinks resolve
 //! in the container's own root, what is written belongs to the container's root, and
 //! nothing of the host is reachable.
 //!
