@@ -298,7 +298,9 @@ async fn terminal_input_as_the_platform_sends_it() {
         ("write?terminal_id=2", json!({"input": "x", "typo": 1}), 400, "INVALID_PARAMETERS", "typo"),
         ("paste?terminal_id=2", json!({"bracketed": true}), 400, "INVALID_PARAMETERS", "text"),
         ("press?terminal_id=2", json!({"key": "Hyper+Q"}), 400, "INVALID_PARAMETERS", "Hyper+Q"),
-        ("create", json!({"terminal_id": 3, "shell": "/bin/sh"}), 501, "NOT_IMPLEMENTED", "shell"),
+        ("create", json!({"terminal_id": 3, "display": ":9"}), 501, "NOT_IMPLEMENTED", "display"),
+        ("create", json!({"terminal_id": 3, "cwd": "/no/such/dir"}), 400, "INVALID_PARAMETERS", "cwd"),
+        ("create", json!({"terminal_id": 3, "shell": "/bin/no-such-shell"}), 400, "INVALID_PARAMETERS", "shell"),
     ] {
         let (got, answer) = post(route, body).await;
         assert_eq!((got, answer["error"].as_str()), (status, Some(code)), "{route}: {answer}");
@@ -329,6 +331,14 @@ async fn terminal_screen_is_read_and_waited_on() {
             (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
         }
     };
+    // A session started with the shell and directory asked for.
+    assert_eq!(post("create", json!({"terminal_id": 6, "shell": "/bin/sh", "cwd": "/tmp"})).await.0, 201);
+    assert_eq!(post("write?terminal_id=6", json!({"input": "echo in-$(pwd)", "enter": true})).await.0, 200);
+    let (status, there) = post("wait?terminal_id=6", json!({"pattern": "^in-/tmp$", "timeout_ms": 10000})).await;
+    assert_eq!(status, 200, "{there}");
+    let (status, taken) = post("create", json!({"terminal_id": 6, "cwd": "/"})).await;
+    assert_eq!((status, taken["error"].as_str()), (409, Some("CONFLICT")), "{taken}");
+
     assert_eq!(post("create", json!({"terminal_id": 4, "cols": 60, "rows": 10})).await.0, 201);
     let typed = json!({"input": "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo row-$i; done", "enter": true});
     assert_eq!(post("write?terminal_id=4", typed).await.0, 200);

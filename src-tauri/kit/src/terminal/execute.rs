@@ -99,7 +99,7 @@ pub async fn handle(
             }
             Err(refusal) => return refusal.into_response(),
         };
-        let session = match terminals.open(container, init_pid, Some(id), (80, 24)) {
+        let session = match terminals.open(container, init_pid, Some(id), (80, 24), &super::ShellChoice::default()) {
             Ok((session, _)) => session,
             Err(refusal) => return refusal.into_response(),
         };
@@ -194,9 +194,9 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// A command in a shell of its own, with no terminal: stdout and stderr apart.
 async fn ephemeral(init_pid: u32, id: u16, command: String, timeout: Duration) -> Value {
     let started = Instant::now();
-    let env = match super::launch(init_pid, id, (80, 24)) {
+    let env = match super::launch(init_pid, id, (80, 24), &super::ShellChoice::default()) {
         Ok(launch) => launch.env.into_iter().filter(|(k, _)| k != "DISPLAY").collect::<Vec<_>>(),
-        Err(e) => return json!({ "success": false, "error": format!("the container cannot start a shell: {e}") }),
+        Err(e) => return json!({ "success": false, "error": e.message }),
     };
     let child = crate::enter::contained(init_pid).and_then(|mut shell| {
         shell

@@ -106,6 +106,7 @@ impl Terminals {
         init_pid: u32,
         id: Option<u16>,
         size: (u16, u16),
+        choice: &ShellChoice,
     ) -> Result<(Arc<Session>, bool), KitError> {
         let mut containers = self.containers.lock().expect("terminals lock");
         let sessions =
@@ -122,6 +123,12 @@ impl Terminals {
                 .ok_or_else(|| KitError::of_status(StatusCode::CONFLICT, "every session id is taken"))?,
         };
         if let Some(session) = sessions.by_id.get(&id) {
+            if choice.shell.is_some() || choice.cwd.is_some() {
+                return Err(KitError::new(
+                    KitCode::Conflict,
+                    format!("session {id} already runs: delete it first to start it with another shell or cwd"),
+                ));
+            }
             return Ok((session.clone(), false));
         }
         if sessions.by_id.len() >= MAX_SESSIONS {
@@ -130,9 +137,7 @@ impl Terminals {
                 format!("a container may have {MAX_SESSIONS} terminal sessions; delete one first"),
             ));
         }
-        let launch = launch(init_pid, id, size).map_err(|e| {
-            KitError::of_status(StatusCode::SERVICE_UNAVAILABLE, format!("the container cannot start a shell: {e}"))
-        })?;
+        let launch = launch(init_pid, id, size, choice)?;
         let hub: Weak<Self> = Arc::downgrade(self);
         let key = container.to_owned();
         let started = Session::start(id, &launch, move || {
@@ -157,21 +162,49 @@ impl Terminals {
     }
 }
 
-/// The shell and environment of a new session: root's login shell from the container's
-/// /etc/passwd (or /bin/sh), the init's environment, and the terminal's own variables.
-fn launch(init_pid: u32, id: u16, (cols, rows): (u16, u16)) -> std::io::Result<Launch> {
-    let root = hoody_runtime::procfs::root(init_pid)?;
-    let shell = root
-        .read("etc/passwd")
-        .ok()
-        .flatten()
-        .and_then(|passwd| {
-            passwd.lines().find(|l| l.starts_with("root:")).and_then(|l| l.rsplit(':').next()).map(str::to_owned)
-        })
-        .filter(|shell| {
-            shell.starts_with('/') && root.stat(shell.trim_start_matches('/')).is_ok_and(|e| e.kind == "file")
-        })
-        .unwrap_or_else(|| "/bin/sh".to_owned());
+/// What a `create` asks of a new session's shell (nothing: root's login shell, in its home).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ShellChoice {
+    /// An absolute path to a program in the container.
+    pub shell: Option<String>,
+    /// An absolute path to a directory in the container.
+    pub cwd: Option<String>,
+}
+
+/// The shell and environment of a new session: the chosen shell, or root's login shell from
+/// the container's /etc/passwd (or /bin/sh); the init's environment, and the terminal's own
+/// variables.
+fn launch(init_pid: u32, id: u16, (cols, rows): (u16, u16), choice: &ShellChoice) -> Result<Launch, KitError> {
+    let root = hoody_runtime::procfs::root(init_pid).map_err(|e| {
+        KitError::of_status(StatusCode::SERVICE_UNAVAILABLE, format!("the container cannot start a shell: {e}"))
+    })?;
+    let is = |path: &str, kind: &str| {
+        path.starts_with('/') && root.stat(path.trim_start_matches('/')).is_ok_and(|e| e.kind == kind)
+    };
+    if let Some(cwd) = choice.cwd.as_deref().filter(|cwd| !is(cwd, "dir")) {
+        return Err(KitError::new(
+            KitCode::InvalidParameters,
+            format!("cwd {cwd:?} is not a directory in the container"),
+        ));
+    }
+    let shell = match choice.shell.as_deref() {
+        Some(shell) if is(shell, "file") => shell.to_owned(),
+        Some(shell) => {
+            return Err(KitError::new(
+                KitCode::InvalidParameters,
+                format!("shell {shell:?} is not a program in the container (give its absolute path)"),
+            ));
+        }
+        None => root
+            .read("etc/passwd")
+            .ok()
+            .flatten()
+            .and_then(|passwd| {
+                passwd.lines().find(|l| l.starts_with("root:")).and_then(|l| l.rsplit(':').next()).map(str::to_owned)
+            })
+            .filter(|shell| is(shell, "file"))
+            .unwrap_or_else(|| "/bin/sh".to_owned()),
+    };
     // The init's own environment (the container's variables) is added inside, by hoody-enter
     // (`--init-env`): only the container's root may read it. These go on top of it.
     let mut env: BTreeMap<String, String> = BTreeMap::new();
@@ -180,7 +213,7 @@ fn launch(init_pid: u32, id: u16, (cols, rows): (u16, u16)) -> std::io::Result<L
     }
     env.insert("SHELL".into(), shell.clone());
     env.insert("DISPLAY".into(), format!(":{id}"));
-    Ok(Launch { init_pid, shell, env: env.into_iter().collect(), cols, rows })
+    Ok(Launch { init_pid, shell, cwd: choice.cwd.clone(), env: env.into_iter().collect(), cols, rows })
 }
 
 /// Inside the container: one `/api/v1/system/*` operation (called by [`crate::inside`]).
@@ -318,6 +351,7 @@ enum TerminalOp {
     Create {
         id: Option<u16>,
         size: (u16, u16),
+        choice: ShellChoice,
     },
     Close {
         id: u16,
@@ -462,8 +496,14 @@ async fn parse(req: Request<Incoming>, service_n: u16) -> Result<(TerminalOp, Op
             };
             match (method, route.as_str()) {
                 (Method::POST, "/create") => {
-                    input::check_fields(&fields, &["terminal_id", "cols", "rows"], CREATE_NOT_YET)?;
-                    TerminalOp::Create { id, size: size(&params) }
+                    input::check_fields(&fields, &["terminal_id", "cols", "rows", "shell", "cwd"], CREATE_NOT_YET)?;
+                    let text = |name: &str| match fields.get(name) {
+                        None | Some(serde_json::Value::Null) => Ok(None),
+                        Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+                        Some(_) => Err(KitError::new(KitCode::InvalidParameters, format!("{name} must be a path"))),
+                    };
+                    let choice = ShellChoice { shell: text("shell")?, cwd: text("cwd")? };
+                    TerminalOp::Create { id, size: size(&params), choice }
                 }
                 (Method::DELETE, _) => {
                     let id = id.ok_or_else(|| {
@@ -554,7 +594,7 @@ async fn execute(
     Ok(match op {
         TerminalOp::Health => json(StatusCode::OK, &json!({ "status": "ok", "service": "terminal" })),
         TerminalOp::Socket { id, size } => {
-            let (session, _) = terminals.open(container, init_pid, Some(id), size)?;
+            let (session, _) = terminals.open(container, init_pid, Some(id), size, &ShellChoice::default())?;
             let req = upgrade.expect("a WebSocket's request comes with its operation");
             crate::websocket::accept(req, move |ws| socket::serve(ws, session))
         }
@@ -596,8 +636,8 @@ async fn execute(
         ),
         TerminalOp::Result(command) => terminals.results.answer(&command),
         TerminalOp::Execute { query, body } => execute::handle(terminals, &query, &body, container, init_pid).await,
-        TerminalOp::Create { id, size } => {
-            let (session, created) = terminals.open(container, init_pid, id, size)?;
+        TerminalOp::Create { id, size, choice } => {
+            let (session, created) = terminals.open(container, init_pid, id, size, &choice)?;
             let status = if created { StatusCode::CREATED } else { StatusCode::OK };
             let pid = session.started().await;
             json(status, &json!({ "success": true, "terminal_id": session.id, "pid": pid, "created": created }))

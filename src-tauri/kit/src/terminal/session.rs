@@ -51,6 +51,8 @@ pub struct Attached {
 pub struct Launch {
     pub init_pid: u32,
     pub shell: String,
+    /// Where the shell starts (None: root's home).
+    pub cwd: Option<String>,
     pub env: Vec<(String, String)>,
     pub cols: u16,
     pub rows: u16,
@@ -68,12 +70,17 @@ impl Session {
         rustix::termios::tcsetwinsize(&master, winsize(launch.cols, launch.rows))?;
         rustix::fs::fcntl_setfl(&master, OFlags::NONBLOCK | OFlags::RDWR)?;
         // The shell runs inside the container as its root, in a session of its own whose
-        // controlling terminal is the PTY; it changes to its home directory and becomes a
-        // login shell. hoody-enter waits for it, and both let go of the terminal at its end.
+        // controlling terminal is the PTY; it changes to its directory (the one asked, given as
+        // an argument, never as script text; else its home) and becomes a login shell.
+        // hoody-enter waits for it, and both let go of the terminal at its end.
+        let script = match launch.cwd {
+            Some(_) => "cd \"$1\" || exit 1; exec \"$0\" -l",
+            None => "cd ~ 2>/dev/null; exec \"$0\" -l",
+        };
         let child = crate::enter::contained(launch.init_pid)?
-            .args(["--ctty", "--init-env", "--", "/bin/sh", "-c"])
-            .arg("cd ~ 2>/dev/null; exec \"$0\" -l")
+            .args(["--ctty", "--init-env", "--", "/bin/sh", "-c", script])
             .arg(&launch.shell)
+            .args(launch.cwd.iter())
             .env_clear()
             .envs(launch.env.iter().map(|(k, v)| (k, v)))
             .stdin(std::process::Stdio::from(slave.try_clone()?))
