@@ -73,20 +73,22 @@ impl Engine {
         Ok(with_etag(self.stored_gates(owner).await?.unwrap_or_default()).public())
     }
 
-    /// Changes `owner`'s proxy permissions with `change`, if `if_match` (when given) names the
-    /// current ETag.
-    pub async fn change_proxy_permissions(
+    /// A container's gate changes queue behind its other work; a project's take the store's order.
+    async fn lock_gates(&self, owner: &GateOwner) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match owner {
+            GateOwner::Container(id) => Some(self.inner.locks.lock(id).await),
+            GateOwner::Project(_) => None,
+        }
+    }
+
+    /// `owner`'s gates as they are (open when none are set), if the caller may see them and
+    /// `if_match` (when given) names their ETag.
+    async fn current_gates(
         &self,
         caller: &Principal,
         owner: &GateOwner,
         if_match: Option<&str>,
-        change: impl FnOnce(&mut ProxyPermissions) -> Result<()>,
     ) -> Result<ProxyPermissions> {
-        // A container's changes queue behind its other work; a project's take the store's order.
-        let _guard = match owner {
-            GateOwner::Container(id) => Some(self.inner.locks.lock(id).await),
-            GateOwner::Project(_) => None,
-        };
         self.visible_owner(caller, owner).await?;
         let current = with_etag(self.stored_gates(owner).await?.unwrap_or_default());
         if let Some(wanted) = if_match.map(|w| w.trim().trim_start_matches("W/").trim_matches('"'))
@@ -98,7 +100,20 @@ impl Engine {
                 format!("the proxy permissions changed: their ETag is {}, not {wanted}; read them again", current.etag),
             ));
         }
-        let mut next = current;
+        Ok(current)
+    }
+
+    /// Changes `owner`'s proxy permissions with `change`, if `if_match` (when given) names the
+    /// current ETag.
+    pub async fn change_proxy_permissions(
+        &self,
+        caller: &Principal,
+        owner: &GateOwner,
+        if_match: Option<&str>,
+        change: impl FnOnce(&mut ProxyPermissions) -> Result<()>,
+    ) -> Result<ProxyPermissions> {
+        let _guard = self.lock_gates(owner).await;
+        let mut next = self.current_gates(caller, owner, if_match).await?;
         change(&mut next)?;
         let next = with_etag(next);
         match owner {
@@ -116,18 +131,14 @@ impl Engine {
         owner: &GateOwner,
         if_match: Option<&str>,
     ) -> Result<ProxyPermissions> {
-        // Checked (and the ETag with it) by a change to the open document, then removed.
-        self.change_proxy_permissions(caller, owner, if_match, |p| {
-            *p = ProxyPermissions::default();
-            Ok(())
-        })
-        .await?;
+        let _guard = self.lock_gates(owner).await;
+        self.current_gates(caller, owner, if_match).await?;
         match owner {
             GateOwner::Container(id) => self.inner.store.delete_proxy_permissions(id).await?,
             GateOwner::Project(id) => self.inner.store.delete_project_proxy_permissions(id).await?,
         }
         self.announce_gates(owner).await?;
-        self.proxy_permissions(caller, owner).await
+        Ok(with_etag(ProxyPermissions::default()).public())
     }
 
     /// The whole document at once (for a container, `project` must be its project's id).

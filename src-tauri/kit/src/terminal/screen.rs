@@ -25,11 +25,16 @@ pub(super) struct Screen {
 
 impl Screen {
     /// The screen of a terminal `cols` × `rows` that has shown `output`, `scroll_offset` lines up.
-    pub fn of(output: &[u8], (cols, rows): (u16, u16), scroll_offset: usize) -> Self {
-        let (rows, cols) = (rows.max(1), cols.max(1));
-        let nonzero = |n: u16| std::num::NonZeroU16::new(n).expect("at least 1");
-        let mut parser = vt100::Parser::new(nonzero(rows), nonzero(cols), HISTORY_LINES);
+    pub fn of(output: &[u8], size: (u16, u16), scroll_offset: usize) -> Self {
+        let mut parser = emulator(size);
         parser.process(output);
+        Self::read(&mut parser, scroll_offset)
+    }
+
+    /// What `parser`'s terminal shows `scroll_offset` lines up, and the lines above.
+    fn read(parser: &mut vt100::Parser, scroll_offset: usize) -> Self {
+        let (rows, cols) = parser.screen().size();
+        let (rows, cols) = (rows.get(), cols.get());
         let total = {
             parser.screen_mut().set_scrollback(usize::MAX);
             parser.screen().scrollback()
@@ -44,7 +49,9 @@ impl Screen {
         }
         parser.screen_mut().set_scrollback(scroll_offset);
         let visible = parser.screen().rows(0, cols).collect();
-        Self { history, visible, cursor: parser.screen().cursor_position(), size: (cols, rows) }
+        let cursor = parser.screen().cursor_position();
+        parser.screen_mut().set_scrollback(0);
+        Self { history, visible, cursor, size: (cols, rows) }
     }
 
     /// Every line, history first, without the empty lines below the last written one.
@@ -55,6 +62,12 @@ impl Screen {
         }
         lines
     }
+}
+
+/// A VT100 emulator of a terminal `cols` × `rows`, keeping [`HISTORY_LINES`] above the screen.
+fn emulator((cols, rows): (u16, u16)) -> vt100::Parser {
+    let nonzero = |n: u16| std::num::NonZeroU16::new(n.max(1)).expect("at least 1");
+    vt100::Parser::new(nonzero(rows), nonzero(cols), HISTORY_LINES)
 }
 
 /// Where `find` and `wait` look.
@@ -141,12 +154,18 @@ pub(super) enum Until {
 pub(super) async fn wait(session: &Session, until: Until, timeout: Duration) -> Result<Value, KitError> {
     let started = Instant::now();
     let mut attached = session.attach();
-    let mut output = attached.scrollback.to_vec();
+    // The emulator follows the output as it comes: each chunk is fed once.
+    let fresh = |kept: &[u8]| {
+        let mut parser = emulator(session.size());
+        parser.process(kept);
+        parser
+    };
+    let mut parser = fresh(&attached.scrollback);
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let quiet_for = match &until {
             Until::Shows(pattern, scope) => {
-                let screen = Screen::of(&output, session.size(), 0);
+                let screen = Screen::read(&mut parser, 0);
                 if scope.lines(&screen).iter().any(|line| pattern.is_match(line)) {
                     return Ok(json!({ "matched": true, "waited_ms": started.elapsed().as_millis() as u64 }));
                 }
@@ -161,10 +180,10 @@ pub(super) async fn wait(session: &Session, until: Until, timeout: Duration) -> 
             None => tokio::time::timeout_at(deadline, attached.output.recv()),
         };
         match next.await {
-            Ok(Ok(chunk)) => output.extend_from_slice(&chunk),
-            // Fell behind: read what is kept now.
+            Ok(Ok(chunk)) => parser.process(&chunk),
+            // Fell behind: start again from what is kept now.
             Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {
-                output = session.attach().scrollback.to_vec()
+                parser = fresh(&session.attach().scrollback)
             }
             Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => {
                 return Err(KitError::new(KitCode::Conflict, "the session ended while waiting"));
