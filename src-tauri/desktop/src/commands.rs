@@ -258,7 +258,7 @@ impl Desktop {
 
     pub async fn copy(&self, id: &str) -> Result<Container> {
         let (name, server) = self.fleet.holder(id);
-        let copy = server.copy_container(ContainerId::parse(id)?, (), ()).await?;
+        let copy = server.copy_container(ContainerId::parse(id)?, (), Default::default()).await?;
         self.fleet.place(copy.id.as_str(), &name);
         Ok(copy)
     }

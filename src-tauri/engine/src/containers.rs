@@ -181,7 +181,7 @@ impl Engine {
 
     /// The realms a new container joins: those asked for (which must exist), and for a
     /// realm-restricted caller its own realms, which the project must include.
-    async fn container_realms(
+    pub(crate) async fn container_realms(
         &self,
         caller: &Principal,
         project_realms: &[RealmId],
@@ -258,6 +258,24 @@ impl Engine {
             ));
         }
         Ok(self.inner.runtime.info(&c).await?)
+    }
+
+    /// `PUT /containers/{id}/kvm`: hardware virtualisation inside the container. Containers here
+    /// never have it, so turning it off is what they are already; turning it on is refused with
+    /// the reason this server cannot give it.
+    pub async fn set_kvm(
+        &self,
+        caller: &Principal,
+        id: &ContainerId,
+        req: hoody_model::KvmSettings,
+    ) -> Result<Container> {
+        let c = self.container(caller, id).await?;
+        for (field, wanted) in [("kvm", Some(req.kvm)), ("dev_kvm", req.dev_kvm)] {
+            if wanted == Some(true) {
+                return Err(EngineError::rule(ErrorCode::InvalidField, kvm_refusal(field)));
+            }
+        }
+        Ok(c)
     }
 
     /// The last `lines` of what the container wrote (its console, its journal), in any state.
@@ -350,7 +368,13 @@ impl Engine {
         c.ai = req.ai.unwrap_or(c.ai);
         c.cache = req.cache.unwrap_or(c.cache);
         c.ramdisk = req.ramdisk.unwrap_or(c.ramdisk);
-        c.network = req.network.unwrap_or(c.network);
+        if let Some(on) = req.network.filter(|on| *on != c.network) {
+            // The network changes at once: a running container is cut off or let out now.
+            if matches!(c.status, ContainerStatus::Running | ContainerStatus::Paused) {
+                self.inner.runtime.set_network(&c, on).await?;
+            }
+            c.network = on;
+        }
         c.updated_at = crate::now();
         let updated = self.inner.store.update_container(&c, fingerprint.as_deref()).await?;
         self.emit(EventKind::Updated, &updated, Some(updated.status), updated.status, None, None);
@@ -482,12 +506,12 @@ fn check_permanent(req: &ContainerUpdate, c: &Container) -> Result<()> {
 }
 
 /// Why a container cannot have `/dev/kvm` here.
-fn kvm_refusal(field: &str) -> String {
+pub(crate) fn kvm_refusal(field: &str) -> String {
     if std::path::Path::new("/dev/kvm").exists() {
         format!(
-            "{field}: this server does not pass /dev/kvm into containers yet (it confines their devices); create it without {field}"
+            "{field}: this server does not pass /dev/kvm into containers yet (it confines their devices); leave {field} off"
         )
     } else {
-        format!("{field}: this server has no /dev/kvm (no hardware virtualisation here); create it without {field}")
+        format!("{field}: this server has no /dev/kvm (no hardware virtualisation here); leave {field} off")
     }
 }

@@ -1,18 +1,50 @@
-//! `POST /containers/{id}/copy`: a new container in the same project with the source's files and
-//! settings, `copying` until its files are in place, then running (if the source ran) or stopped.
+//! `POST /containers/{id}/copy`: a new container (in the source's project or another) with the
+//! source's files — or those of one of its snapshots — and settings, `copying` until its files
+//! are in place, then running (if the source ran) or stopped. `POST /containers/{id}/sync`: a
+//! copy's files become its source's again.
 
 use crate::Engine;
 use crate::auth::Principal;
 use crate::error::{EngineError, Result};
-use hoody_model::{Container, ContainerId, ContainerStatus, ErrorCode, EventKind, Trigger};
+use hoody_model::validate;
+use hoody_model::{
+    Container, ContainerCopy, ContainerId, ContainerStatus, ErrorCode, EventKind, ProjectId, ServerId, SnapshotId,
+    Trigger,
+};
 use hoody_store::{NewContainer, StoreError};
 
 /// Names tried for a copy: `web-copy`, `web-copy-2`, … `web-copy-20`.
 const NAME_ATTEMPTS: usize = 20;
 
 impl Engine {
-    pub async fn copy_container(&self, caller: &Principal, id: &ContainerId) -> Result<Container> {
+    pub async fn copy_container(&self, caller: &Principal, id: &ContainerId, req: ContainerCopy) -> Result<Container> {
         let source = self.container(caller, id).await?;
+        if let Some(raw) = &req.target_server_id {
+            let server = ServerId::parse(raw)?;
+            if &server != self.server_id() {
+                return Err(EngineError::rule(
+                    ErrorCode::InvalidField,
+                    format!(
+                        "target_server_id: {server} is not this server ({}); a copy to another server is made \
+                         through the fleet (Hoody Desktop), which streams it between the two",
+                        self.server_id()
+                    ),
+                ));
+            }
+        }
+        for (field, wanted) in [("kvm", req.kvm), ("dev_kvm", req.dev_kvm)] {
+            if wanted == Some(true) {
+                return Err(EngineError::rule(ErrorCode::InvalidField, crate::containers::kvm_refusal(field)));
+            }
+        }
+        let project_id = req.target_project_id.as_deref().map(ProjectId::parse).transpose()?;
+        let project = self.project(caller, project_id.as_ref().unwrap_or(&source.project_id)).await?;
+        let name = req.name.as_deref().map(validate::container_name).transpose()?;
+        let ssh = req.ssh_public_key.as_deref().map(validate::ssh_public_key).transpose()?;
+        let snapshot = match &req.source_snapshot {
+            Some(name) => Some(self.snapshot_named(caller, id, name).await?),
+            None => None,
+        };
         if let Some(reason) = self.inner.runtime.unavailable_reason() {
             return Err(EngineError::RuntimeUnavailable(format!(
                 "copying a container needs the container runtime: {reason}"
@@ -24,20 +56,22 @@ impl Engine {
                 format!("cannot copy a container that is {}; it must be running, paused or stopped", source.status),
             ));
         }
-        self.inner.space.check(&format!("a copy of {}", source.name), 0)?;
-        let project = self
-            .inner
-            .store
-            .project(&source.project_id)
-            .await?
-            .ok_or_else(|| EngineError::not_found("project", &source.project_id))?;
+        let source_realms: Vec<String> = source.realm_ids.iter().map(|r| r.as_str().to_owned()).collect();
+        let realm_ids = match project.id == source.project_id {
+            true => source.realm_ids.clone(),
+            false => self.container_realms(caller, &project.realm_ids, &source_realms).await?,
+        };
+        self.inner.space.check(&format!("a copy of {}", source.name), snapshot.as_ref().map_or(0, |s| s.size_bytes))?;
         let now = crate::now();
         let mut copy = Container {
             id: ContainerId::generate(),
+            project_id: project.id.clone(),
             status: ContainerStatus::Copying,
             error: None,
-            // An SSH key identifies one container; the copy gets its own later.
-            ssh_public_key: None,
+            realm_ids,
+            // An SSH key identifies one container: the copy has the one asked for, or none.
+            ssh_public_key: ssh.as_ref().map(|k| k.openssh.clone()),
+            network: source.network || !req.copy_network_rules.unwrap_or(false),
             source_container_id: Some(source.id.clone()),
             snapshot_count: 0,
             created_at: now,
@@ -48,27 +82,85 @@ impl Engine {
         };
         let mut new = NewContainer {
             container: copy.clone(),
-            ssh_key_fingerprint: None,
+            ssh_key_fingerprint: ssh.map(|k| k.fingerprint),
             project_quota: project.max_containers,
             trigger: Trigger::User,
         };
         let mut attempt = 1;
         let created = loop {
-            copy.name = copy_name(&source.name, attempt);
+            copy.name = name.clone().unwrap_or_else(|| copy_name(&source.name, attempt));
             new.container.name = copy.name.clone();
             match self.inner.store.insert_container(&new).await {
-                Err(StoreError::DuplicateName { .. }) if attempt < NAME_ATTEMPTS => attempt += 1,
+                Err(StoreError::DuplicateName { .. }) if name.is_none() && attempt < NAME_ATTEMPTS => attempt += 1,
                 other => break other?,
             }
         };
         self.emit(EventKind::Status, &created, None, ContainerStatus::Copying, None, Some(Trigger::User));
         let engine = self.clone();
         let (source_id, copy_id) = (source.id.clone(), created.id.clone());
-        self.inner.tasks.spawn(async move { engine.fill_copy(&source_id, &copy_id).await });
+        let snapshot = snapshot.map(|s| s.id);
+        self.inner.tasks.spawn(async move { engine.fill_copy(&source_id, &copy_id, snapshot.as_ref()).await });
         Ok(created)
     }
 
-    async fn fill_copy(&self, source_id: &ContainerId, copy_id: &ContainerId) {
+    /// Gives a copy its source's current files again (the copy stopped; its settings, name and
+    /// snapshots stay). The source's files are saved aside as a snapshot would be, with the
+    /// source frozen for that moment, then put in place as a restore does; the saved files
+    /// go once they are in (or, after a kill, at the next start: no record names them).
+    pub async fn sync_container(&self, caller: &Principal, id: &ContainerId) -> Result<Container> {
+        let copy = self.container(caller, id).await?;
+        let Some(source_id) = copy.source_container_id.clone() else {
+            return Err(EngineError::rule(
+                ErrorCode::WrongState,
+                format!("{} is not a copy of another container, so there is nothing to sync it from", copy.name),
+            ));
+        };
+        let source = match self.inner.store.container(&source_id).await? {
+            Some(source) if source.status != ContainerStatus::Deleted => source,
+            _ => {
+                return Err(EngineError::rule(
+                    ErrorCode::WrongState,
+                    format!("the container {} was copied from is deleted, so it can no longer be synced", copy.name),
+                ));
+            }
+        };
+        if !caller.scope.sees(&source.realm_ids) {
+            return Err(EngineError::Forbidden(format!(
+                "{} was copied from a container outside this token's realms",
+                copy.name
+            )));
+        }
+        let _source_guard = self.inner.locks.lock(&source.id).await;
+        let _guard = self.inner.locks.lock(id).await;
+        let copy = self.container(caller, id).await?;
+        if !copy.status.can_restore() {
+            return Err(EngineError::rule(
+                ErrorCode::ContainerMustBeStopped,
+                format!("a copy is synced only while it is stopped (it is {}): stop it first", copy.status),
+            ));
+        }
+        if !source.status.can_copy() {
+            return Err(EngineError::rule(
+                ErrorCode::WrongState,
+                format!("cannot sync from {} while it is {}", source.name, source.status),
+            ));
+        }
+        self.inner.space.check(&format!("syncing {} from {}", copy.name, source.name), 0)?;
+        let runtime = &self.inner.runtime;
+        let aside = SnapshotId::generate();
+        runtime.snapshot(&source, &aside).await?;
+        let restored = runtime.restore(&copy, &aside).await;
+        if let Err(e) = runtime.delete_snapshot(&aside).await {
+            tracing::warn!(container = %id, "cannot remove the files saved for the sync (removed at the next start): {e}");
+        }
+        restored?;
+        tracing::info!(container = %id, source = %source.id, "synced from its source");
+        self.log_container("synced", &copy, format!("Container \"{}\" was synced from \"{}\"", copy.name, source.name));
+        self.container(caller, id).await
+    }
+
+    /// Gives the copy the source's files (or those of the source's snapshot `snapshot`).
+    async fn fill_copy(&self, source_id: &ContainerId, copy_id: &ContainerId, snapshot: Option<&SnapshotId>) {
         let _source_guard = self.inner.locks.lock(source_id).await;
         let _guard = self.inner.locks.lock(copy_id).await;
         let (Ok(Some(source)), Ok(Some(copy))) =
@@ -77,7 +169,16 @@ impl Engine {
             return;
         };
         let runtime = &self.inner.runtime;
-        let outcome = match runtime.copy(&source, &copy).await {
+        // From a snapshot: the copy is made (its layer the source's), then its files become the
+        // snapshot's, as a restore does.
+        let copied = match runtime.copy(&source, &copy).await {
+            Ok(()) => match snapshot {
+                Some(snapshot) => runtime.restore(&copy, snapshot).await,
+                None => Ok(()),
+            },
+            Err(e) => Err(e),
+        };
+        let outcome = match copied {
             Ok(()) if source.status == ContainerStatus::Running => {
                 runtime.start(&copy).await.map(|()| ContainerStatus::Running)
             }

@@ -56,6 +56,15 @@ impl EngineError {
         Self::Rule(ModelError::new(code, message))
     }
 
+    /// The Hoody cloud's `what` (its marketplace, billing, rentals), which a self-hosted server
+    /// does not have; `instead` says what to do here.
+    pub(crate) fn not_offered(what: &str, instead: &str) -> Self {
+        Self::rule(
+            ErrorCode::NotOffered,
+            format!("{what} is the Hoody cloud's; this server (a self-hosted hoodyd) offers none: {instead}"),
+        )
+    }
+
     pub(crate) fn not_found(what: &'static str, id: impl std::fmt::Display) -> Self {
         Self::NotFound { what, id: id.to_string() }
     }

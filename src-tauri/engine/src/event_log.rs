@@ -110,7 +110,12 @@ pub(crate) fn container_entry(
     if let Some(reason) = reason.filter(|r| !r.is_empty()) {
         message.push_str(&format!(": {reason}"));
     }
-    Some(LoggedEvent {
+    Some(about_container(c, event_type, message))
+}
+
+/// An entry of the log about container `c`.
+fn about_container(c: &Container, event_type: String, message: String) -> LoggedEvent {
+    LoggedEvent {
         id: Id::generate(),
         event_type,
         message,
@@ -120,7 +125,7 @@ pub(crate) fn container_entry(
         container_id: Some(c.id.clone()),
         realm_ids: c.realm_ids.clone(),
         created_at: crate::now(),
-    })
+    }
 }
 
 impl Engine {
@@ -136,6 +141,11 @@ impl Engine {
             realm_ids: p.realm_ids.clone(),
             created_at: crate::now(),
         });
+    }
+
+    /// An operation on a container that is not a change of its status (`container.synced`).
+    pub(crate) fn log_container(&self, what: &str, c: &Container, message: String) {
+        self.inner.event_log.record(about_container(c, format!("container.{what}"), message));
     }
 
     /// `owner` is None for a snapshot that outlived its container (its entry is then seen by

@@ -75,6 +75,23 @@ impl Engine {
         Ok(images)
     }
 
+    /// One image by alias: held here, or offered by the image server.
+    pub async fn image(&self, alias: &str) -> Result<Image> {
+        let alias = validate::container_image(alias)?;
+        self.images(None)
+            .await?
+            .into_iter()
+            .find(|i| i.alias == alias)
+            .ok_or_else(|| EngineError::not_found("image", &alias))
+    }
+
+    /// An image's icon: images here carry none (neither held ones nor the image server's), so
+    /// a known image answers that it has none, and an unknown one that it is not here.
+    pub async fn image_icon(&self, alias: &str) -> Result<Image> {
+        let image = self.image(alias).await?;
+        Err(EngineError::NotFound { what: "icon of image", id: image.alias })
+    }
+
     /// The images this server holds (each with the number of containers made from it), and
     /// the work on images: under way (with its progress) or failed (with the reason).
     pub async fn user_images(&self) -> Result<Vec<Image>> {

@@ -19,6 +19,7 @@ pub mod fleet;
 mod images;
 mod lifecycle;
 mod locks;
+mod network;
 mod projects;
 pub mod proxy_gates;
 mod realms;

@@ -1,7 +1,9 @@
 use crate::Engine;
 use crate::auth::{Principal, Scope};
 use crate::error::{EngineError, Result};
-use hoody_model::{PageRequest, Pagination, Project, ProjectCreate, ProjectId, ProjectUpdate, validate};
+use hoody_model::{
+    ContainerStatus, PageRequest, Pagination, Project, ProjectCreate, ProjectId, ProjectStats, ProjectUpdate, validate,
+};
 
 impl Engine {
     pub async fn create_project(&self, caller: &Principal, req: ProjectCreate) -> Result<Project> {
@@ -44,6 +46,40 @@ impl Engine {
             .await?
             .filter(|p| caller.scope.sees(&p.realm_ids))
             .ok_or_else(|| EngineError::not_found("project", id))
+    }
+
+    /// The project's containers by status, and what those that run use now (a container of
+    /// the project in a realm the caller cannot see is not counted).
+    pub async fn project_stats(&self, caller: &Principal, id: &ProjectId) -> Result<ProjectStats> {
+        let project = self.project(caller, id).await?;
+        let mut stats = ProjectStats {
+            project_id: project.id.clone(),
+            container_count: 0,
+            containers_by_status: Default::default(),
+            max_containers: project.max_containers,
+            snapshot_count: 0,
+            cpu_usage_ns: 0,
+            memory_bytes: 0,
+            process_count: 0,
+        };
+        for container_id in self.inner.store.project_container_ids(&project.id).await? {
+            let Some(c) = self.inner.store.container(&container_id).await? else { continue };
+            if c.status == ContainerStatus::Deleted || !caller.scope.sees(&c.realm_ids) {
+                continue;
+            }
+            stats.container_count += 1;
+            stats.snapshot_count += c.snapshot_count;
+            *stats.containers_by_status.entry(c.status.to_string()).or_default() += 1;
+            if matches!(c.status, ContainerStatus::Running | ContainerStatus::Paused) {
+                // A container that stops while it is read counts as using nothing.
+                if let Ok(info) = self.inner.runtime.info(&c).await {
+                    stats.cpu_usage_ns += info.cpu_usage_ns;
+                    stats.memory_bytes += info.memory_bytes;
+                    stats.process_count += u32::try_from(info.processes.len()).unwrap_or(u32::MAX);
+                }
+            }
+        }
+        Ok(stats)
     }
 
     pub async fn list_projects(&self, caller: &Principal, page: PageRequest) -> Result<(Vec<Project>, Pagination)> {

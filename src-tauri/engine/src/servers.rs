@@ -1,4 +1,5 @@
-//! This machine as a Hoody server (`GET /servers`, `GET /rentals`).
+//! This machine as a Hoody server (`GET /servers`, `GET /rentals`), and the Hoody cloud's
+//! server marketplace as a self-hosted server answers it: it rents nothing.
 
 use crate::Engine;
 use crate::error::Result;
@@ -52,5 +53,30 @@ impl Engine {
             status: ServerStatus::Ready,
             created_at: s.created_at,
         }])
+    }
+
+    /// One of [`Self::rentals`].
+    pub async fn rental(&self, id: &Id) -> Result<Rental> {
+        self.rentals()
+            .await?
+            .into_iter()
+            .find(|r| &r.id == id)
+            .ok_or_else(|| crate::EngineError::not_found("rental", id))
+    }
+
+    /// This server is the caller's own machine: there is no rental period to extend.
+    pub async fn extend_rental(&self, id: &Id) -> Result<Rental> {
+        let rental = self.rental(id).await?;
+        Err(crate::EngineError::not_offered(
+            "extending a rental",
+            &format!("{} is a machine of your own, not rented, so it has no end to extend", rental.server_name),
+        ))
+    }
+
+    pub fn rental_marketplace(&self) -> crate::EngineError {
+        crate::EngineError::not_offered(
+            "the server rental marketplace",
+            "rent servers on the Hoody cloud, or run hoodyd on a machine of your own and add it as a server",
+        )
     }
 }

@@ -121,7 +121,7 @@ impl Engine {
         self.inner.store.container(id).await.ok().flatten()
     }
 
-    async fn snapshot_named(&self, caller: &Principal, id: &ContainerId, name: &str) -> Result<Snapshot> {
+    pub(crate) async fn snapshot_named(&self, caller: &Principal, id: &ContainerId, name: &str) -> Result<Snapshot> {
         self.snapshots(caller, id)
             .await?
             .into_iter()

@@ -177,6 +177,61 @@ pub struct ContainerCreate {
     pub dev_kvm: Option<bool>,
 }
 
+/// `POST /containers/{id}/copy`. Every field may be left out: the copy goes to the source's
+/// project on this server, named after the source.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct ContainerCopy {
+    /// The project the copy joins (the platform's clients always send it; absent: the source's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub target_project_id: Option<String>,
+    /// Only this server: a copy to another server is the fleet's (refused here, saying so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub target_server_id: Option<String>,
+    /// The copy's name; absent: `{source}-copy` (then `-copy-2`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub name: Option<String>,
+    /// The copy's own SSH key (a key identifies one container, so the source's is never copied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub ssh_public_key: Option<String>,
+    /// Copy the files of this snapshot of the source rather than its current files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub source_snapshot: Option<String>,
+    /// Copy the source's firewall rules. This server has no firewall (every container's outbound
+    /// path is open unless its network is off), so a source has none and either value copies none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub copy_firewall_rules: Option<bool>,
+    /// Copy the source's network setting (on or off); otherwise the copy has the default: on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub copy_network_rules: Option<bool>,
+    /// As on create: refused, saying why, where this server cannot give `/dev/kvm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub kvm: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub dev_kvm: Option<bool>,
+}
+
+/// `PUT /containers/{id}/kvm`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct KvmSettings {
+    pub kvm: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub dev_kvm: Option<bool>,
+}
+
 /// `PUT|PATCH /containers/{id}`. Absent fields stay as they are; `null` clears a nullable field.
 /// The permanent fields are accepted only with their current value, so a client may send back
 /// what it read; any other value is refused.
@@ -241,8 +296,7 @@ pub struct ContainerUpdate {
 impl ContainerUpdate {
     /// The fields a running container has baked in, so they can only change while it is
     /// stopped (the UI's edit dialog reads this list from `rules.json`).
-    pub const FIELDS_NEEDING_STOP: [&'static str; 6] =
-        ["name", "environment_vars", "ssh_public_key", "ramdisk", "ai", "network"];
+    pub const FIELDS_NEEDING_STOP: [&'static str; 5] = ["name", "environment_vars", "ssh_public_key", "ramdisk", "ai"];
 
     /// The fields set in this update that can only change while the container is stopped.
     pub fn fields_needing_stop(&self) -> Vec<&'static str> {
@@ -252,7 +306,6 @@ impl ContainerUpdate {
             self.ssh_public_key.is_some(),
             self.ramdisk.is_some(),
             self.ai.is_some(),
-            self.network.is_some(),
         ];
         Self::FIELDS_NEEDING_STOP.into_iter().zip(set).filter(|(_, set)| *set).map(|(field, _)| field).collect()
     }

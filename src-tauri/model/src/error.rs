@@ -39,6 +39,9 @@ pub enum ErrorCode {
     RuntimeFailed,
     /// The route exists but this build cannot do it yet; the message says what is missing.
     NotImplemented,
+    /// The operation is the Hoody cloud's (its marketplace, billing, rentals): a self-hosted
+    /// server has nothing of the kind, and the message says where it is done instead.
+    NotOffered,
     /// The data directory's disk has no room for the work; the message names the directory
     /// and the space missing. Nothing was changed; it works again once space is freed.
     InsufficientStorage,
@@ -65,7 +68,7 @@ impl ErrorCode {
             | ContainerMustBeStopped
             | ProjectQuotaExceeded => 400,
             DuplicateName | DuplicateSshKey | WrongState | ImageInUse | NoImageServer => 409,
-            NotFound => 404,
+            NotFound | NotOffered => 404,
             Unauthorized => 401,
             ForbiddenRealm => 403,
             PermissionDenied => 403,
@@ -105,6 +108,7 @@ impl ErrorCode {
             Self::RuntimeUnavailable => "runtime_unavailable",
             Self::RuntimeFailed => "runtime_failed",
             Self::NotImplemented => "not_implemented",
+            Self::NotOffered => "not_offered",
             Self::InsufficientStorage => "insufficient_storage",
             Self::Internal => "internal",
         }

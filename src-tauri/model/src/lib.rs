@@ -11,6 +11,7 @@ pub mod ids;
 pub mod image;
 pub mod logs;
 pub mod names;
+pub mod network;
 pub mod page;
 pub mod project;
 pub mod proxy_gates;
@@ -23,7 +24,9 @@ pub mod status_log;
 pub mod token;
 pub mod validate;
 
-pub use container::{Container, ContainerCreate, ContainerUpdate, KitServiceInfo, ProcessInfo, RuntimeInfo};
+pub use container::{
+    Container, ContainerCopy, ContainerCreate, ContainerUpdate, KitServiceInfo, KvmSettings, ProcessInfo, RuntimeInfo,
+};
 pub use env::{EnvVarValue, EnvVarsText};
 pub use error::{ErrorCode, ModelError};
 pub use event::{ContainerEvent, EventKind, WorkProgress};
@@ -31,8 +34,9 @@ pub use event_log::{EventFilter, EventListQuery, EventStats, EventsCleanup, Even
 pub use ids::{ContainerId, Id, ProjectId, RealmId, ServerId, SnapshotId, TokenId};
 pub use image::{Image, ImageBuild, ImageImport, ImageStatus, ImageWork};
 pub use logs::ContainerLogs;
+pub use network::{NetworkConfig, NetworkConfigUpdate};
 pub use page::{ContainerListQuery, PageRequest, Pagination, SortField, SortOrder};
-pub use project::{Project, ProjectCreate, ProjectUpdate};
+pub use project::{Project, ProjectCreate, ProjectStats, ProjectUpdate};
 pub use proxy_gates::{
     Admission, NamedProxyGroup, ProxyAccess, ProxyDefault, ProxyGroup, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup,
     ProxyPermissions, ProxyPermissionsReplace, ProxyService, ProxySettings, ProxySettingsUpdate, ProxyState,

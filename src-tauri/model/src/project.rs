@@ -55,3 +55,28 @@ pub struct ProjectUpdate {
     #[ts(optional)]
     pub realm_ids: Option<Vec<String>>,
 }
+
+/// `GET /projects/{id}/stats`: the project's containers counted by status, with the live
+/// figures of those that run (read from the runtime at the time of asking).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[ts(export)]
+pub struct ProjectStats {
+    pub project_id: ProjectId,
+    /// Containers the project holds (deleted ones not counted).
+    pub container_count: u32,
+    /// How many are in each status (`running`, `stopped`, …); statuses none is in are left out.
+    #[ts(type = "Record<string, number>")]
+    pub containers_by_status: std::collections::BTreeMap<String, u32>,
+    /// Null when the project may hold any number.
+    pub max_containers: Option<u32>,
+    /// Snapshots of the project's containers.
+    pub snapshot_count: u32,
+    /// CPU time the running containers have used since each started, in nanoseconds.
+    #[ts(type = "number")]
+    pub cpu_usage_ns: u64,
+    /// Memory charged to the running containers' cgroups, in bytes.
+    #[ts(type = "number")]
+    pub memory_bytes: u64,
+    /// Processes in the running containers.
+    pub process_count: u32,
+}

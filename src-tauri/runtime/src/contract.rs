@@ -89,6 +89,15 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     async fn wait_exit(&self, _id: &ContainerId) -> Result<()> {
         std::future::pending().await
     }
+    /// Turns a running container's network on or off now (a stopped one's follows its setting
+    /// at its next start): off ends its way out, on gives it back.
+    async fn set_network(&self, container: &Container, _on: bool) -> Result<()> {
+        Err(RuntimeError::Unavailable(format!(
+            "{} cannot change {}'s network while it runs",
+            self.name(),
+            container.name
+        )))
+    }
     async fn info(&self, container: &Container) -> Result<RuntimeInfo>;
     /// The images containers can be created from.
     /// What the container wrote: the last `lines` of its console and, when it has one to

@@ -43,6 +43,7 @@ pub use info::{cgroup_procs_files, listening_ports};
 pub use layout::Layout;
 pub use local::{LocalRuntime, RuntimeConfig, default_run_dir};
 pub use mounts::mount_points_under;
+pub use network::{ADDRESS as NETWORK_ADDRESS, GATEWAY as NETWORK_GATEWAY, RESOLVER as NETWORK_RESOLVER};
 pub use prepare::{InitKind, write_identity};
 pub use procfs::is_alive;
 pub use simplestreams::{DEFAULT_IMAGE_SERVER, ImageServer, Progress, RemoteImage};

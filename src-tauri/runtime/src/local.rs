@@ -374,9 +374,9 @@ impl LocalRuntime {
         );
         command.arg("identity").arg("--root").arg(overlay.target).args(["--init", init.as_str()]);
         command.arg("--hostname").arg(&boot.hostname);
-        if boot.network {
-            command.args(["--resolver", network::RESOLVER]);
-        }
+        // The resolver is written with the network off too: turned on while the container runs,
+        // its names resolve at once (off, a lookup fails at once: the address has no route).
+        command.args(["--resolver", network::RESOLVER]);
         for (k, v) in &boot.env {
             command.arg("--env").arg(format!("{k}={v}"));
         }
@@ -846,6 +846,23 @@ impl ContainerRuntime for LocalRuntime {
     async fn restore(&self, c: &Container, snapshot: &SnapshotId) -> Result<()> {
         self.ensure_available()?;
         layers::restore(self, &self.slot(&c.id), snapshot).await
+    }
+
+    async fn set_network(&self, c: &Container, on: bool) -> Result<()> {
+        self.ensure_available()?;
+        let slot = self.slot(&c.id);
+        let bundle = self.bundle(&slot);
+        let Some(state) = self.runc.state(&slot).await? else { return Ok(()) };
+        if !matches!(state.status.as_str(), "running" | "paused") {
+            return Ok(());
+        }
+        match on {
+            true if network::attached(&bundle.network_pid()) => Ok(()),
+            true => {
+                network::attach(self.config.slirp4netns.as_deref(), state.pid, &bundle.network_pid())?.ready().await
+            }
+            false => network::cut(&bundle.network_pid(), state.pid).await,
+        }
     }
 
     async fn delete_snapshot(&self, snapshot: &SnapshotId) -> Result<()> {

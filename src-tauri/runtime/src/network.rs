@@ -18,6 +18,9 @@ use std::time::Duration;
 
 /// The address inside at which DNS queries are forwarded to the host's resolvers.
 pub const RESOLVER: &str = "10.0.2.3";
+/// The container's own address on `tap0`, and its gateway (slirp4netns' defaults).
+pub const ADDRESS: &str = "10.0.2.100/24";
+pub const GATEWAY: &str = "10.0.2.2";
 /// How long the helper may take to configure the network.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -93,14 +96,39 @@ impl Attaching {
     }
 }
 
+/// Whether the helper recorded in `pid_file` runs.
+pub fn attached(pid_file: &Path) -> bool {
+    helper(pid_file).is_some()
+}
+
+/// Ends a running container's network now (init host pid `pid`): its helper is ended, and
+/// this answers once the way out is gone (the helper's device, and with it the default route).
+pub async fn cut(pid_file: &Path, pid: u32) -> Result<()> {
+    detach(pid_file);
+    let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
+    while has_default_route(pid) {
+        if tokio::time::Instant::now() > deadline {
+            return Err(RuntimeError::Failed(format!(
+                "the container's network was still up {}s after its helper was ended",
+                READY_TIMEOUT.as_secs()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Ok(())
+}
+
+/// The pid of the helper recorded in `pid_file`, if that process is a network helper.
+fn helper(pid_file: &Path) -> Option<rustix::process::Pid> {
+    let helper = std::fs::read_to_string(pid_file).ok()?.trim().parse::<i32>().ok()?;
+    let is_ours = crate::procfs::args(helper as u32).first().is_some_and(|argv0| argv0.ends_with("slirp4netns"));
+    if is_ours { rustix::process::Pid::from_raw(helper) } else { None }
+}
+
 /// Ends the network helper recorded in `pid_file` (if it is the helper of container init
 /// `pid`, or of one that ran before, in this bundle) and forgets it.
 pub fn detach(pid_file: &Path) {
-    let Some(helper) = std::fs::read_to_string(pid_file).ok().and_then(|p| p.trim().parse::<i32>().ok()) else {
-        return;
-    };
-    let is_ours = crate::procfs::args(helper as u32).first().is_some_and(|argv0| argv0.ends_with("slirp4netns"));
-    if is_ours && let Some(helper) = rustix::process::Pid::from_raw(helper) {
+    if let Some(helper) = helper(pid_file) {
         let _ = rustix::process::kill_process(helper, rustix::process::Signal::TERM);
     }
     let _ = std::fs::remove_file(pid_file);

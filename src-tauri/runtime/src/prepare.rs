@@ -102,7 +102,7 @@ fn write_resolver(root: &RootDir, resolver: Option<&str>) -> io::Result<()> {
             }
             root.write(
                 "etc/resolv.conf",
-                &format!("{MARK}: the container's network forwards DNS to the host\nnameserver {ip}\n"),
+                &format!("{MARK}: the container's network (when on) forwards DNS to the host\nnameserver {ip}\n"),
             )
         }
         None if ours => root.write("etc/resolv.conf", &format!("{MARK}: this container has no network\n")),

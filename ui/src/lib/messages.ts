@@ -36,6 +36,7 @@ const SENTENCES: Partial<Record<ErrorCode, string>> = {
   runtime_unavailable: "Containers cannot run on that server right now; the Servers dialog says why.",
   runtime_failed: "The container runtime failed on that server; the container's status log has the details.",
   not_implemented: "That server cannot do this yet.",
+  not_offered: "That is a Hoody cloud service (marketplace, billing, rentals): a self-hosted server has none.",
   internal: "Something went wrong on the server; try again, and look at its log if it persists.",
 };
 

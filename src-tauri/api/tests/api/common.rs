@@ -91,6 +91,20 @@ impl TestServer {
         hoody_client::testkit::eventually(&format!("{id} settling"), Duration::from_secs(30), settled).await
     }
 
+    /// Runs `script` with /bin/sh in every namespace of the running container `id` (`nsenter
+    /// -a`, its user namespace included); what it wrote, trimmed.
+    pub async fn exec(&self, id: &str, script: &str) -> String {
+        let c = self.client.container(id, true).await.unwrap();
+        let info = c.runtime_info.unwrap_or_else(|| panic!("{id} runs: {:?}", c.status));
+        let pid = info.processes.iter().find(|p| p.pid == 1).expect("an init with pid 1").host_pid.to_string();
+        let out = tokio::process::Command::new("nsenter")
+            .args(["-t", &pid, "-a", "--", "/bin/sh", "-c", script])
+            .output()
+            .await
+            .unwrap();
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)).trim().to_owned()
+    }
+
     /// Sends raw JSON and checks the answer is an error in the platform's shape with this
     /// status and code; returns the message.
     pub async fn refused(

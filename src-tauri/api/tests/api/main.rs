@@ -3,6 +3,7 @@
 
 mod common;
 mod containers;
+mod contract_more;
 mod errors;
 mod events;
 mod lists;

@@ -41,7 +41,7 @@ async fn lifecycle(server: &dyn Server, tag: &str) {
     server.operate(id.clone(), Operation::ForceStop, (), ()).await.unwrap();
     let rename = ContainerUpdate { name: Some(format!("{tag}-renamed")), ..Default::default() };
     assert_eq!(server.update_container(id.clone(), (), rename).await.unwrap().name, format!("{tag}-renamed"));
-    let copy = server.copy_container(id.clone(), (), ()).await.unwrap();
+    let copy = server.copy_container(id.clone(), (), Default::default()).await.unwrap();
     assert_eq!(copy.source_container_id.as_ref(), Some(&id));
     let alias = "v1.0_before-update".to_owned();
     let snapshot = server

@@ -2,9 +2,9 @@
 //! or one page of a list under its own key (`{"containers": […], "pagination": …}`).
 
 use hoody_model::{
-    Container, ContainerLogs, CreatedToken, EventStats, EventsRemoved, Image, LoggedEvent, NamedProxyGroup, Pagination,
-    Project, ProxyPermissions, ProxyService, ProxySettings, Realm, Rental, RuntimeInfo, Snapshot, StatusLogEntry,
-    Token,
+    Container, ContainerLogs, CreatedToken, EventStats, EventsRemoved, Image, LoggedEvent, NamedProxyGroup,
+    NetworkConfig, Pagination, Project, ProjectStats, ProxyPermissions, ProxyService, ProxySettings, Realm, Rental,
+    RuntimeInfo, Snapshot, StatusLogEntry, Token,
 };
 use serde::de::DeserializeOwned;
 use serde::ser::SerializeMap;
@@ -166,7 +166,9 @@ answers!(
     Image,
     LoggedEvent,
     NamedProxyGroup,
+    NetworkConfig,
     Project,
+    ProjectStats,
     ProxyPermissions,
     ProxyService,
     ProxySettings,

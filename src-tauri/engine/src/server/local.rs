@@ -4,13 +4,14 @@ use super::{ContainerView, ImageFilter, LogsQuery, Page, Precondition, Server};
 use crate::proxy_gates::GateOwner;
 use crate::{Engine, Principal, Result};
 use hoody_model::{
-    Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken,
-    EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats, EventsCleanup, EventsRemoved, Id, Image,
-    ImageBuild, ImageImport, LoggedEvent, NamedProxyGroup, Operation, PageRequest, Project, ProjectCreate, ProjectId,
-    ProjectUpdate, ProxyAccess, ProxyDefault, ProxyGroup, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup,
-    ProxyPermissions, ProxyPermissionsReplace, ProxyService, ProxySettings, ProxySettingsUpdate, ProxyState,
-    ProxyTokenGroup, Realm, RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotAlias, SnapshotCreate,
-    StatusLogEntry, Token, TokenCopy, TokenCreate, TokenId, TokenRealm, TokenUpdate,
+    Container, ContainerCopy, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate,
+    CreatedToken, EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats, EventsCleanup, EventsRemoved, Id,
+    Image, ImageBuild, ImageImport, KvmSettings, LoggedEvent, NamedProxyGroup, NetworkConfig, NetworkConfigUpdate,
+    Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectStats, ProjectUpdate, ProxyAccess, ProxyDefault,
+    ProxyGroup, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions, ProxyPermissionsReplace,
+    ProxyService, ProxySettings, ProxySettingsUpdate, ProxyState, ProxyTokenGroup, Realm, RealmCreate, Rental,
+    RuntimeInfo, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate,
+    TokenId, TokenRealm, TokenUpdate,
 };
 
 /// The engine, acting for `caller` (whose token decides what it sees and may do).
@@ -48,6 +49,10 @@ impl Server for LocalServer {
 
     async fn get_project(&self, id: ProjectId, _: (), _: ()) -> Result<Project> {
         self.engine.project(&self.caller, &id).await
+    }
+
+    async fn project_stats(&self, id: ProjectId, _: (), _: ()) -> Result<ProjectStats> {
+        self.engine.project_stats(&self.caller, &id).await
     }
 
     async fn update_project(&self, id: ProjectId, _: (), body: ProjectUpdate) -> Result<Project> {
@@ -96,8 +101,36 @@ impl Server for LocalServer {
         self.engine.operate(&self.caller, &id, operation).await
     }
 
-    async fn copy_container(&self, id: ContainerId, _: (), _: ()) -> Result<Container> {
-        self.engine.copy_container(&self.caller, &id).await
+    async fn copy_container(&self, id: ContainerId, _: (), body: ContainerCopy) -> Result<Container> {
+        self.engine.copy_container(&self.caller, &id, body).await
+    }
+
+    async fn get_network(&self, id: ContainerId, _: (), _: ()) -> Result<NetworkConfig> {
+        self.engine.network(&self.caller, &id).await
+    }
+
+    async fn update_network(&self, id: ContainerId, _: (), body: NetworkConfigUpdate) -> Result<NetworkConfig> {
+        self.engine.update_network(&self.caller, &id, body).await
+    }
+
+    async fn reset_network(&self, id: ContainerId, _: (), _: ()) -> Result<NetworkConfig> {
+        self.engine.switch_network(&self.caller, &id, true).await
+    }
+
+    async fn start_network(&self, id: ContainerId, _: (), _: ()) -> Result<NetworkConfig> {
+        self.engine.switch_network(&self.caller, &id, true).await
+    }
+
+    async fn stop_network(&self, id: ContainerId, _: (), _: ()) -> Result<NetworkConfig> {
+        self.engine.switch_network(&self.caller, &id, false).await
+    }
+
+    async fn sync_container(&self, id: ContainerId, _: (), _: ()) -> Result<Container> {
+        self.engine.sync_container(&self.caller, &id).await
+    }
+
+    async fn set_container_kvm(&self, id: ContainerId, _: (), body: KvmSettings) -> Result<Container> {
+        self.engine.set_kvm(&self.caller, &id, body).await
     }
 
     async fn list_snapshots(&self, id: ContainerId, _: (), _: ()) -> Result<Page<Snapshot>> {
@@ -130,6 +163,41 @@ impl Server for LocalServer {
 
     async fn rentals(&self, _: (), _: ()) -> Result<Vec<Rental>> {
         self.engine.rentals().await
+    }
+
+    async fn get_rental(&self, id: Id, _: (), _: ()) -> Result<Rental> {
+        self.engine.rental(&id).await
+    }
+
+    async fn extend_rental(&self, id: Id, _: (), _: ()) -> Result<Rental> {
+        self.engine.extend_rental(&id).await
+    }
+
+    async fn rental_marketplace(&self, _: (), _: ()) -> Result<Vec<hoody_model::Server>> {
+        Err(self.engine.rental_marketplace())
+    }
+
+    async fn rent_server(&self, _: String, _: (), _: ()) -> Result<hoody_model::Server> {
+        Err(self.engine.rental_marketplace())
+    }
+
+    async fn get_image(&self, alias: String, _: (), _: ()) -> Result<Image> {
+        self.engine.image(&alias).await
+    }
+
+    async fn image_icon(&self, alias: String, _: (), _: ()) -> Result<Image> {
+        self.engine.image_icon(&alias).await
+    }
+
+    async fn purchase_image(&self, alias: String, _: (), _: ()) -> Result<Image> {
+        Err(crate::EngineError::not_offered(
+            "buying an image",
+            &format!("images here are free: download {alias} with POST /images/import/{{alias}}"),
+        ))
+    }
+
+    async fn rate_image(&self, _: String, _: (), _: ()) -> Result<Image> {
+        Err(crate::EngineError::not_offered("rating images", "images here have no ratings"))
     }
 
     async fn servers(&self, _: (), _: ()) -> Result<Vec<hoody_model::Server>> {

@@ -26,13 +26,14 @@ pub use remote::{Endpoint, Presented, Presenter, Refusing, Remote, Transport};
 
 use crate::error::Result;
 use hoody_model::{
-    Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate, CreatedToken,
-    EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats, EventsCleanup, EventsRemoved, Id, Image,
-    ImageBuild, ImageImport, LoggedEvent, NamedProxyGroup, Operation, PageRequest, Project, ProjectCreate, ProjectId,
-    ProjectUpdate, ProxyAccess, ProxyDefault, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions,
-    ProxyPermissionsReplace, ProxyService, ProxySettings, ProxySettingsUpdate, ProxyState, ProxyTokenGroup, Realm,
-    RealmCreate, Rental, RuntimeInfo, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token,
-    TokenCopy, TokenCreate, TokenId, TokenRealm, TokenUpdate,
+    Container, ContainerCopy, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate,
+    CreatedToken, EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats, EventsCleanup, EventsRemoved, Id,
+    Image, ImageBuild, ImageImport, KvmSettings, LoggedEvent, NamedProxyGroup, NetworkConfig, NetworkConfigUpdate,
+    Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectStats, ProjectUpdate, ProxyAccess, ProxyDefault,
+    ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions, ProxyPermissionsReplace, ProxyService,
+    ProxySettings, ProxySettingsUpdate, ProxyState, ProxyTokenGroup, Realm, RealmCreate, Rental, RuntimeInfo, ServerId,
+    Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate, TokenId, TokenRealm,
+    TokenUpdate,
 };
 
 /// One operation as the API serves and documents it.
@@ -101,6 +102,11 @@ operations! {
         query: (), body: (),
         answers 200 "Project deleted successfully" Project,
         errors [400, 401, 404, 409, 503];
+    "The project's containers by status and what the running ones use"
+    project_stats => ProjectStatsOf: GET "/projects/{id}/stats" { id: ProjectId }
+        query: (), body: (),
+        answers 200 "Project stats retrieved successfully" ProjectStats,
+        errors [400, 401, 404];
     "List a project's containers"
     list_project_containers => ListProjectContainers: GET "/projects/{id}/containers" { id: ProjectId }
         query: ContainerListQuery, body: (),
@@ -158,9 +164,44 @@ operations! {
         errors [400, 401, 404, 409, 500, 503];
     "Copy a container"
     copy_container => CopyContainer: POST "/containers/{id}/copy" { id: ContainerId }
-        query: (), body: (),
+        query: (), body: ContainerCopy,
         answers 201 "Container copy started" Container,
-        errors [400, 401, 404, 409, 501, 503, 507];
+        errors [400, 401, 403, 404, 409, 503, 507];
+    "How the container reaches the outside: `direct` (through this host) or `none` (loopback only)"
+    get_network => GetNetwork: GET "/containers/{id}/network" { id: ContainerId }
+        query: (), body: (),
+        answers 200 "Network configuration retrieved successfully" NetworkConfig,
+        errors [400, 401, 404];
+    "Change the container's network (at once, also while it runs); proxies, VPNs and places are refused by name"
+    update_network => UpdateNetwork: PATCH "/containers/{id}/network" { id: ContainerId }
+        query: (), body: NetworkConfigUpdate,
+        answers 200 "Network configuration updated successfully" NetworkConfig,
+        errors [400, 401, 403, 404, 409, 501, 503];
+    "Give the container its default network back: its own connection through this host"
+    reset_network => ResetNetwork: DELETE "/containers/{id}/network" { id: ContainerId }
+        query: (), body: (),
+        answers 200 "Network configuration removed successfully" NetworkConfig,
+        errors [400, 401, 403, 404, 409, 503];
+    "Turn the container's network on (at once, also while it runs)"
+    start_network => StartNetwork: POST "/containers/{id}/network/start" { id: ContainerId }
+        query: (), body: (),
+        answers 200 "Container network started successfully" NetworkConfig,
+        errors [400, 401, 403, 404, 409, 503];
+    "Turn the container's network off: loopback only (at once, also while it runs)"
+    stop_network => StopNetwork: POST "/containers/{id}/network/stop" { id: ContainerId }
+        query: (), body: (),
+        answers 200 "Container network stopped successfully" NetworkConfig,
+        errors [400, 401, 403, 404, 409, 503];
+    "Give a copy its source's current files again (the copy stopped)"
+    sync_container => SyncContainer: POST "/containers/{id}/sync" { id: ContainerId }
+        query: (), body: (),
+        answers 200 "Container synced successfully" Container,
+        errors [400, 401, 403, 404, 409, 503, 507];
+    "Hardware virtualisation (/dev/kvm) inside the container: refused, saying why, where this server cannot give it"
+    set_container_kvm => SetContainerKvm: PUT | PATCH "/containers/{id}/kvm" { id: ContainerId }
+        query: (), body: KvmSettings,
+        answers 200 "Container KVM settings updated successfully" Container,
+        errors [400, 401, 404];
     "List snapshots"
     list_snapshots => ListSnapshots: GET "/containers/{id}/snapshots" { id: ContainerId }
         query: (), body: (),
@@ -206,6 +247,26 @@ operations! {
         query: (), body: (),
         answers 200 "Rentals retrieved successfully" Vec<Rental>,
         errors [401];
+    "One of the servers to place containers on"
+    get_rental => GetRental: GET "/rentals/{id}" { id: Id }
+        query: (), body: (),
+        answers 200 "Rental retrieved successfully" Rental,
+        errors [400, 401, 404];
+    "Extend a rental: the Hoody cloud's (this server is not rented, so it refuses with not_offered)"
+    extend_rental => ExtendRental: POST "/rentals/{id}/extend" { id: Id }
+        query: (), body: (),
+        answers 200 "Rental extended successfully" Rental,
+        errors [400, 401, 404];
+    "The server rental marketplace: the Hoody cloud's (refused with not_offered)"
+    rental_marketplace => RentalMarketplace: GET "/servers/available" {}
+        query: (), body: (),
+        answers 200 "Available servers retrieved successfully" Vec<hoody_model::Server>,
+        errors [401, 404];
+    "Rent a server: the Hoody cloud's (refused with not_offered)"
+    rent_server => RentServer: POST "/servers/{id}/rent" { id: String }
+        query: (), body: (),
+        answers 200 "Server rented successfully" hoody_model::Server,
+        errors [401, 404];
     "List servers"
     servers => Servers: GET "/servers" {}
         query: (), body: (),
@@ -221,6 +282,26 @@ operations! {
         query: ImageFilter, body: (),
         answers 200 "Images retrieved successfully" Page<Image>,
         errors [400, 401];
+    "One image: held here, or offered by the image server (its alias, `/` written %2F)"
+    get_image => GetImage: GET "/images/public/{id}" { id: String }
+        query: (), body: (),
+        answers 200 "Image retrieved successfully" Image,
+        errors [400, 401, 404];
+    "An image's icon: images here carry none, so a known image answers 404 saying so"
+    image_icon => ImageIcon: GET "/images/{id}/icon" { id: String }
+        query: (), body: (),
+        answers 200 "Image icon retrieved successfully" Image,
+        errors [400, 401, 404];
+    "Buy an image: the Hoody cloud's (images here are free: refused with not_offered)"
+    purchase_image => PurchaseImage: POST "/images/purchase/{id}" { id: String }
+        query: (), body: (),
+        answers 200 "Image purchased successfully" Image,
+        errors [401, 404];
+    "Rate an image: the Hoody cloud's marketplace (refused with not_offered)"
+    rate_image => RateImage: POST "/images/rate/{id}" { id: String }
+        query: (), body: (),
+        answers 200 "Image rated successfully" Image,
+        errors [401, 404];
     "Images this server holds, and its downloads under way or failed"
     user_images => UserImages: GET "/images/user" {}
         query: (), body: (),

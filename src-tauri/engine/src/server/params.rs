@@ -5,12 +5,12 @@
 use crate::error::{EngineError, Result};
 use hoody_model::event_log::{parse_moment, parse_resource_type};
 use hoody_model::{
-    ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, EnvVarValue, EnvVarsText,
-    ErrorCode, EventFilter, EventListQuery, EventsCleanup, Id, ImageBuild, ImageImport, Operation, PageRequest,
-    ProjectCreate, ProjectId, ProjectUpdate, ProxyAccess, ProxyDefault, ProxyIpGroup, ProxyJwtGroup,
-    ProxyPasswordGroup, ProxyPermissionsReplace, ProxySettingsUpdate, ProxyState, ProxyTokenGroup, RealmCreate,
-    RealmId, ServerId, SnapshotAlias, SnapshotCreate, SortField, SortOrder, TokenCopy, TokenCreate, TokenId,
-    TokenRealm, TokenUpdate,
+    ContainerCopy, ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, EnvVarValue,
+    EnvVarsText, ErrorCode, EventFilter, EventListQuery, EventsCleanup, Id, ImageBuild, ImageImport, KvmSettings,
+    NetworkConfigUpdate, Operation, PageRequest, ProjectCreate, ProjectId, ProjectUpdate, ProxyAccess, ProxyDefault,
+    ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissionsReplace, ProxySettingsUpdate, ProxyState,
+    ProxyTokenGroup, RealmCreate, RealmId, ServerId, SnapshotAlias, SnapshotCreate, SortField, SortOrder, TokenCopy,
+    TokenCreate, TokenId, TokenRealm, TokenUpdate,
 };
 
 /// A value taken from one `{name}` segment of a path (and put back into one).
@@ -393,6 +393,7 @@ macro_rules! bodies {
 bodies!(
     ProjectCreate, ProjectUpdate, ContainerCreate, ContainerUpdate, SnapshotCreate, RealmCreate, TokenCreate, ImageImport,
     EnvVarsText, EnvVarValue, SnapshotAlias, EventsCleanup, TokenRealm, ProxyPermissionsReplace, ProxyDefault,
-    ProxyState, ProxyPasswordGroup, ProxyTokenGroup, ProxyIpGroup, ProxyJwtGroup, ProxyAccess;
-    ImageBuild, TokenUpdate, TokenCopy, ProxySettingsUpdate
+    ProxyState, ProxyPasswordGroup, ProxyTokenGroup, ProxyIpGroup, ProxyJwtGroup, ProxyAccess, KvmSettings,
+    NetworkConfigUpdate;
+    ImageBuild, TokenUpdate, TokenCopy, ProxySettingsUpdate, ContainerCopy
 );

@@ -14,6 +14,7 @@ pub fn needed(request: &Request) -> Vec<&'static str> {
     match request {
         CreateProject { .. } => vec!["projects.create"],
         ListProjects { .. } | GetProject { .. } => vec!["projects.read"],
+        ProjectStatsOf { .. } => vec!["projects.read", "containers.read"],
         UpdateProject { .. } => vec!["projects.update"],
         DeleteProject { .. } => vec!["projects.delete"],
         ListProjectContainers { .. } | ListContainers { .. } | GetContainer { .. } | ContainerEnv { .. } => {
@@ -44,6 +45,16 @@ pub fn needed(request: &Request) -> Vec<&'static str> {
             Operation::Restart => "containers.actions.restart",
         }],
         CopyContainer { .. } => vec!["containers.read", "containers.create"],
+        GetNetwork { .. } => vec!["containers.read"],
+        UpdateNetwork { .. } | ResetNetwork { .. } | StartNetwork { .. } | StopNetwork { .. } => {
+            vec!["containers.update", "containers.features.networking"]
+        }
+        SyncContainer { .. } => vec!["containers.read", "containers.update"],
+        SetContainerKvm { body, .. } => {
+            let mut flags = vec!["containers.update"];
+            flags.extend(body.kvm.then_some("containers.features.kvm"));
+            flags
+        }
         ListSnapshots { .. } => vec!["containers.read", "containers.features.snapshots"],
         CreateSnapshot { .. } | RestoreSnapshot { .. } | RenameSnapshot { .. } | DeleteSnapshot { .. } => {
             vec!["containers.update", "containers.features.snapshots"]
@@ -95,8 +106,16 @@ pub fn needed(request: &Request) -> Vec<&'static str> {
         | AddTokenRealm { .. }
         | RemoveTokenRealm { .. } => vec!["resources.create_tokens"],
         // What any token may know of itself and of the server it talks to.
-        CurrentToken { .. } | Rentals { .. } | Servers { .. } | GetServer { .. } => vec![],
-        Images { .. } | UserImages { .. } => vec![],
+        CurrentToken { .. } | Rentals { .. } | GetRental { .. } | Servers { .. } | GetServer { .. } => vec![],
+        Images { .. } | UserImages { .. } | GetImage { .. } | ImageIcon { .. } => vec![],
+        // The cloud's marketplace: refused here whoever asks (the flags guard nothing here).
+        ExtendRental { .. }
+        | RentalMarketplace { .. }
+        | RentServer { .. }
+        | PurchaseImage { .. }
+        | RateImage { .. } => {
+            vec![]
+        }
         PullImage { .. } | BuildImage { .. } | ImportImage { .. } | DeleteImage { .. } => vec![],
     }
 }

@@ -66,7 +66,7 @@ async fn a_copy_runs_with_the_source_files_and_outlives_its_source() {
     std::fs::write(in_container(pid, "/root/data"), "copied").unwrap();
 
     let mut events = local.engine.subscribe();
-    let copy = local.engine.copy_container(&who, &source.id).await.unwrap();
+    let copy = local.engine.copy_container(&who, &source.id, Default::default()).await.unwrap();
     assert_eq!(copy.status, ContainerStatus::Copying);
     assert_eq!(copy.name, "origin-copy");
     assert_eq!(copy.source_container_id.as_ref(), Some(&source.id));
@@ -101,7 +101,7 @@ async fn a_copy_runs_with_the_source_files_and_outlives_its_source() {
 
     // A stopped source gives a stopped copy; names do not collide.
     local.engine.operate(&who, &source.id, Operation::Stop).await.unwrap();
-    let second = local.engine.copy_container(&who, &source.id).await.unwrap();
+    let second = local.engine.copy_container(&who, &source.id, Default::default()).await.unwrap();
     assert_eq!(second.name, "origin-copy-2");
     local.engine.settle().await;
     assert_eq!(local.get(&second.id).await.status, ContainerStatus::Stopped);
