@@ -1,6 +1,7 @@
 //! Proxy permissions as the platform's client sets them, enforced by our proxy on a real
 //! container: open by default; password (HTTP Basic), token (Bearer) and IP groups allowed
-//! programs; a deny default that asks for the password; the proxy turned off; If-Match guarding
+//! programs; JWTs (HS256/384/512) from a header, a cookie or the query with required claims;
+//! a deny default that asks for the password; the proxy turned off; If-Match guarding
 //! each change (412 when stale); secrets never answered; back to open when deleted; a
 //! project's gates for its containers without their own.
 
@@ -91,6 +92,38 @@ async fn kit_urls_sit_behind_the_gates_their_owner_sets() {
     assert!(r.body["data"]["permissions"].get("here").is_none(), "its permissions went with it");
     assert_eq!(fetch(&files, None, None).await.0, 403);
 
+    // JWTs signed with the group's secret, from a header, a cookie or the query, with its claims.
+    let secret = "the sso's signing secret";
+    let jwt = json!({"secret": secret, "algorithm": "HS384", "sources": ["header", "cookie:session", "query:jwt"],
+        "claims": {"team": ["core", "ops"]}});
+    let (status, set) = change(format!("{gates}/groups/sso/jwt"), jwt, None).await;
+    assert_eq!(status, 200, "{set}");
+    assert!(!set.to_string().contains(secret), "the secret is never answered: {set}");
+    assert_eq!(set["data"]["groups"]["sso"]["sources"][1], "cookie:session", "{set}");
+    assert_eq!(
+        change(format!("{gates}/permissions/sso"), json!({"program": "files", "access": true}), None).await.0,
+        200
+    );
+    let sign = |claims: Value| hoody_model::jwt::sign("HS384", secret.as_bytes(), &claims);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let core = sign(json!({"sub": "ana", "team": "core", "exp": now + 300}));
+    assert_eq!(fetch(&files, None, Some(&core)).await.0, 200, "Authorization: Bearer");
+    let by_cookie = browser(&d, &files).get(&files).header("cookie", format!("a=b; session={core}")).send();
+    assert_eq!(by_cookie.await.unwrap().status().as_u16(), 200, "a cookie");
+    let by_query = format!("{files}?jwt={core}");
+    assert_eq!(browser(&d, &by_query).get(&by_query).send().await.unwrap().status().as_u16(), 200, "the query");
+    let web_team = sign(json!({"team": "web"}));
+    let expired = sign(json!({"team": "core", "exp": now - 1}));
+    let forged = hoody_model::jwt::sign("HS384", b"someone else's secret", &json!({"team": "core"}));
+    let other_alg = hoody_model::jwt::sign("HS256", secret.as_bytes(), &json!({"team": "core"}));
+    for refused in [&web_team, &expired, &forged, &other_alg] {
+        assert_eq!(fetch(&files, None, Some(refused)).await.0, 403, "{refused}");
+    }
+    assert_eq!(fetch(&web, None, Some(&core)).await.0, 401, "sso may reach files only");
+    let r = d.client.raw(Method::DELETE, &format!("{gates}/groups/sso"), None).await.unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(fetch(&files, None, Some(&core)).await.0, 403, "gone with its group");
+
     // The proxy turned off: nothing goes through, credentials or not.
     assert_eq!(change(format!("{gates}/state"), json!({"enable_proxy": false}), None).await.0, 200);
     assert_eq!(fetch(&web, Some(("ana", "s3cret")), None).await.0, 403);
@@ -107,7 +140,17 @@ async fn kit_urls_sit_behind_the_gates_their_owner_sets() {
             json!({"username": "a", "password": "b", "salt": "c", "algorithm": "bcrypt"}),
             501,
         ),
-        (format!("{gates}/groups/x/jwt"), json!({"secret": "s", "algorithm": "HS256", "sources": ["header"]}), 501),
+        (format!("{gates}/groups/x/jwt"), json!({"secret": "s", "algorithm": "HS256", "sources": ["header"]}), 400),
+        (
+            format!("{gates}/groups/x/jwt"),
+            json!({"secret": "long enough secret", "algorithm": "RS256", "sources": ["header"]}),
+            501,
+        ),
+        (
+            format!("{gates}/groups/x/jwt"),
+            json!({"secret": "long enough secret", "algorithm": "HS256", "sources": ["body:x"]}),
+            400,
+        ),
         (format!("{gates}/groups/x/token"), json!({"body": "short"}), 400),
         (gates.clone(), json!({"project": "aaaaaaaaaaaaaaaaaaaaaaaa", "groups": {}, "permissions": {}}), 400),
         (gates.clone(), json!({"project": project, "groups": {}, "permissions": {}, "hooks": {"x": 1}}), 501),

@@ -287,12 +287,6 @@ impl Engine {
         .await
     }
 
-    /// JWT groups are not honoured yet: refused once the owner is known to be there.
-    pub async fn refuse_jwt_group(&self, caller: &Principal, owner: &GateOwner) -> Result<ProxyPermissions> {
-        self.visible_owner(caller, owner).await?;
-        Err(EngineError::NotImplemented("JWT groups are not honoured yet: use a password, token or ip group".into()))
-    }
-
     /// The container's kit services behind the proxy, and whether each is open to anyone.
     pub async fn proxy_services(&self, caller: &Principal, id: &ContainerId) -> Result<Vec<ProxyService>> {
         let c = self.container_with_runtime(caller, id).await?;

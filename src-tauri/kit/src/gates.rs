@@ -1,11 +1,12 @@
 //! The proxy permissions of a container, applied by the proxy before any of its services sees
 //! a request: the proxy turned off is a 403; a request that meets no allowed group, when the
 //! default is deny, is a 401 asking for a password (when a password group could let it in) or
-//! a 403. A gate's credential (Basic or Bearer) is the gate's: it is not passed on to the
-//! container, which is not to be trusted with it.
+//! a 403. A password or token gate's credential (Basic or Bearer) is the gate's: it is not
+//! passed on to the container, which is not to be trusted with it. A JWT is passed on: it is
+//! the kind of token the service behind the gate reads too.
 
 use crate::proxy::Body;
-use hoody_model::{Admission, ProxyPermissions};
+use hoody_model::{Admission, GateRequest, ProxyPermissions};
 use hyper::body::Incoming;
 use hyper::header::{AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
 use hyper::{Request, Response, StatusCode};
@@ -19,10 +20,17 @@ pub(crate) fn admit(
     slug: &str,
     name: &str,
 ) -> Option<Response<Body>> {
-    let authorization = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    match gates.admit(slug, authorization.as_deref(), peer.ip()) {
+    let (admission, credential_used) = {
+        let asking = GateRequest {
+            peer: peer.ip(),
+            headers: req.headers().iter().filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?))).collect(),
+            query: req.uri().query(),
+        };
+        (gates.admit(slug, &asking), gates.credential_used(&asking))
+    };
+    match admission {
         Admission::Let => {
-            if gates.credential_used(authorization.as_deref(), peer.ip()) {
+            if credential_used {
                 req.headers_mut().remove(AUTHORIZATION);
             }
             None

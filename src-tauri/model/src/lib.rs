@@ -9,6 +9,7 @@ pub mod event;
 pub mod event_log;
 pub mod ids;
 pub mod image;
+pub mod jwt;
 pub mod logs;
 pub mod names;
 pub mod network;
@@ -38,9 +39,9 @@ pub use network::{NetworkConfig, NetworkConfigUpdate};
 pub use page::{ContainerListQuery, PageRequest, Pagination, SortField, SortOrder};
 pub use project::{Project, ProjectCreate, ProjectStats, ProjectUpdate};
 pub use proxy_gates::{
-    Admission, NamedProxyGroup, ProxyAccess, ProxyDefault, ProxyGroup, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup,
-    ProxyPermissions, ProxyPermissionsReplace, ProxyService, ProxySettings, ProxySettingsUpdate, ProxyState,
-    ProxyTokenGroup,
+    Admission, GateRequest, NamedProxyGroup, ProxyAccess, ProxyDefault, ProxyGroup, ProxyIpGroup, ProxyJwtGroup,
+    ProxyPasswordGroup, ProxyPermissions, ProxyPermissionsReplace, ProxyService, ProxySettings, ProxySettingsUpdate,
+    ProxyState, ProxyTokenGroup,
 };
 pub use realm::{Realm, RealmCreate};
 pub use server::{Rental, Server, ServerStatus};

@@ -1,10 +1,11 @@
 //! A container's proxy permissions (`/containers/{id}/proxy/permissions`, as on the platform):
 //! the gates its kit URLs sit behind. Named auth groups — a password (HTTP Basic), a bearer
-//! token or an IP range — are allowed programs (`terminal`, `files`, `http-8080`, `*`); a
-//! request that meets no group allowed for its program gets the `default` (allow or deny).
+//! token, a JWT or an IP range — are allowed programs (`terminal`, `files`, `http-8080`, `*`);
+//! a request that meets no group allowed for its program gets the `default` (allow or deny).
 //! Open by default: no document, or `default: allow`, lets everyone through, as on the platform.
 //!
-//! Secrets are kept as salted SHA-256 digests and never answered.
+//! Passwords and tokens are kept as salted SHA-256 digests; a JWT group's secret is kept as it
+//! is (a signature is checked with it). None of them is ever answered.
 
 use crate::error::{ErrorCode, ModelError};
 use serde::{Deserialize, Serialize};
@@ -63,6 +64,87 @@ pub enum ProxyGroup {
     },
     /// Requests from an address in this range (`10.0.0.0/8`, `::1/128`, one address).
     Ip { range: String },
+    /// A JWT signed with `secret` under `algorithm` (HS256, HS384, HS512), found in one of
+    /// `sources` (`header` for `Authorization: Bearer`, `header:NAME`, `cookie:NAME`,
+    /// `query:NAME`), unexpired, holding every claim of `claims`.
+    Jwt {
+        algorithm: String,
+        sources: Vec<String>,
+        #[serde(default)]
+        #[ts(type = "Record<string, unknown>")]
+        #[schema(value_type = Object)]
+        claims: BTreeMap<String, serde_json::Value>,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        #[ts(skip)]
+        secret: String,
+    },
+}
+
+/// What a gate looks at in a request.
+#[derive(Debug, Clone)]
+pub struct GateRequest<'a> {
+    pub peer: IpAddr,
+    /// The request's headers (names in any case).
+    pub headers: Vec<(&'a str, &'a str)>,
+    /// The URL's query, without `?`.
+    pub query: Option<&'a str>,
+}
+
+impl<'a> GateRequest<'a> {
+    /// A request with no credentials from `peer`.
+    pub fn from(peer: IpAddr) -> Self {
+        Self { peer, headers: Vec::new(), query: None }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+    }
+
+    pub fn authorization(&self) -> Option<&'a str> {
+        self.header("authorization")
+    }
+
+    fn bearer(&self) -> Option<&'a str> {
+        let h = self.authorization()?;
+        h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")).map(str::trim)
+    }
+
+    fn cookie(&self, name: &str) -> Option<&'a str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+            .flat_map(|(_, v)| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.trim())
+    }
+
+    fn query_param(&self, name: &str) -> Option<&'a str> {
+        self.query?.split('&').filter_map(|pair| pair.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
+    /// The value at a JWT group's source.
+    fn source(&self, source: &str) -> Option<&'a str> {
+        match source.split_once(':') {
+            None if source == "header" => self.bearer(),
+            Some(("header", name)) if name.eq_ignore_ascii_case("authorization") => self.bearer(),
+            Some(("header", name)) => self.header(name).map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim()),
+            Some(("cookie", name)) => self.cookie(name),
+            Some(("query", name)) => self.query_param(name),
+            _ => None,
+        }
+    }
+}
+
+/// Whether `source` names where a JWT may be: `header`, `header:NAME`, `cookie:NAME`, `query:NAME`.
+fn valid_source(source: &str) -> bool {
+    match source.split_once(':') {
+        None => source == "header",
+        Some(("header" | "cookie" | "query", name)) => {
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        }
+        _ => false,
+    }
 }
 
 fn digest(salt: &str, secret: &str) -> String {
@@ -105,8 +187,51 @@ impl ProxyGroup {
         Ok(Self::Ip { range: range.into() })
     }
 
-    /// Whether a request with this `Authorization` header, from `peer`, meets the group.
-    pub fn admits(&self, authorization: Option<&str>, peer: IpAddr) -> bool {
+    pub fn jwt(
+        secret: &str,
+        algorithm: &str,
+        sources: &[String],
+        claims: Option<&serde_json::Value>,
+    ) -> Result<Self, ModelError> {
+        if crate::jwt::NOT_YET.contains(&algorithm) {
+            return Err(ModelError::new(
+                ErrorCode::NotImplemented,
+                format!(
+                    "algorithm {algorithm} is not honoured yet: JWT groups check {} signatures",
+                    crate::jwt::ALGORITHMS.join(", ")
+                ),
+            ));
+        }
+        if !crate::jwt::ALGORITHMS.contains(&algorithm) {
+            return Err(invalid(format!(
+                "algorithm '{algorithm}' is not a JWT signing algorithm; use {}",
+                crate::jwt::ALGORITHMS.join(", ")
+            )));
+        }
+        if secret.len() < 16 {
+            return Err(invalid("a JWT group's secret must be at least 16 characters"));
+        }
+        if sources.is_empty() {
+            return Err(invalid(
+                "sources must name where the token is: header, header:NAME, cookie:NAME or query:NAME",
+            ));
+        }
+        if let Some(bad) = sources.iter().find(|s| !valid_source(s)) {
+            return Err(invalid(format!(
+                "source '{bad}' is not one of header, header:NAME, cookie:NAME or query:NAME"
+            )));
+        }
+        let claims = match claims {
+            None | Some(serde_json::Value::Null) => BTreeMap::new(),
+            Some(serde_json::Value::Object(map)) => map.clone().into_iter().collect(),
+            Some(other) => return Err(invalid(format!("claims must be an object of claim → value, not {other}"))),
+        };
+        Ok(Self::Jwt { algorithm: algorithm.into(), sources: sources.to_vec(), claims, secret: secret.into() })
+    }
+
+    /// Whether `request` meets the group.
+    pub fn admits(&self, request: &GateRequest<'_>) -> bool {
+        let authorization = request.authorization();
         match self {
             Self::Password { username, salt, digest: kept, .. } => authorization
                 .and_then(|h| h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic ")))
@@ -120,7 +245,14 @@ impl ProxyGroup {
             Self::Token { digest: kept } => authorization
                 .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
                 .is_some_and(|token| digest("", token.trim()) == *kept),
-            Self::Ip { range } => IpRange::parse(range).is_ok_and(|r| r.contains(peer)),
+            Self::Ip { range } => IpRange::parse(range).is_ok_and(|r| r.contains(request.peer)),
+            Self::Jwt { algorithm, sources, claims, secret } => {
+                let now = chrono::Utc::now().timestamp();
+                sources
+                    .iter()
+                    .filter_map(|source| request.source(source))
+                    .any(|token| crate::jwt::verify(token, algorithm, secret.as_bytes(), claims, now).is_ok())
+            }
         }
     }
 
@@ -135,6 +267,12 @@ impl ProxyGroup {
             },
             Self::Token { .. } => Self::Token { digest: String::new() },
             Self::Ip { range } => Self::Ip { range: range.clone() },
+            Self::Jwt { algorithm, sources, claims, .. } => Self::Jwt {
+                algorithm: algorithm.clone(),
+                sources: sources.clone(),
+                claims: claims.clone(),
+                secret: String::new(),
+            },
         }
     }
 }
@@ -220,9 +358,8 @@ impl ProxyPermissions {
         Ok(())
     }
 
-    /// Whether a request for the service `slug` (`terminal-1`), with this `Authorization`, from
-    /// `peer`, goes through.
-    pub fn admit(&self, slug: &str, authorization: Option<&str>, peer: IpAddr) -> Admission {
+    /// Whether `request`, for the service `slug` (`terminal-1`), goes through.
+    pub fn admit(&self, slug: &str, request: &GateRequest<'_>) -> Admission {
         if !self.enable_proxy {
             return Admission::ProxyOff;
         }
@@ -233,7 +370,7 @@ impl ProxyPermissions {
                     && ![slug, kind].iter().any(|p| programs.get(*p) == Some(&false))
             })
         };
-        let met = self.groups.iter().any(|(name, group)| allowed_for(name) && group.admits(authorization, peer));
+        let met = self.groups.iter().any(|(name, group)| allowed_for(name) && group.admits(request));
         if met || self.default == "allow" {
             return Admission::Let;
         }
@@ -242,10 +379,13 @@ impl ProxyPermissions {
         Admission::Refused { ask_password }
     }
 
-    /// Whether `authorization` is the credential of a password or token group (the proxy then
-    /// keeps it from the container: it is the gate's, not the service's).
-    pub fn credential_used(&self, authorization: Option<&str>, peer: IpAddr) -> bool {
-        self.groups.values().any(|g| !matches!(g, ProxyGroup::Ip { .. }) && g.admits(authorization, peer))
+    /// Whether the request's `Authorization` is the credential of a password or token group (the
+    /// proxy then keeps it from the container: it is the gate's, not the service's). A JWT is
+    /// left to the service: it is the kind of token a service reads too.
+    pub fn credential_used(&self, request: &GateRequest<'_>) -> bool {
+        self.groups
+            .values()
+            .any(|g| matches!(g, ProxyGroup::Password { .. } | ProxyGroup::Token { .. }) && g.admits(request))
     }
 
     /// The document as answered: secrets' digests left out.
@@ -259,6 +399,11 @@ mod tests {
     use super::*;
     use base64::Engine as _;
 
+    fn admit(p: &ProxyPermissions, slug: &str, authorization: Option<&str>, peer: IpAddr) -> Admission {
+        let headers = authorization.map(|a| vec![("Authorization", a)]).unwrap_or_default();
+        p.admit(slug, &GateRequest { peer, headers, query: None })
+    }
+
     fn basic(user: &str, password: &str) -> String {
         format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
     }
@@ -267,7 +412,7 @@ mod tests {
     fn gates_let_in_whom_they_name_and_refuse_the_rest() {
         let local: IpAddr = "127.0.0.1".parse().unwrap();
         let mut p = ProxyPermissions::default();
-        assert_eq!(p.admit("terminal-1", None, local), Admission::Let, "open by default");
+        assert_eq!(admit(&p, "terminal-1", None, local), Admission::Let, "open by default");
         p.groups.insert("team".into(), ProxyGroup::password("ana", "s3cret", "salt", None).unwrap());
         p.groups.insert("ci".into(), ProxyGroup::token("0123456789abcdef0123").unwrap());
         p.groups.insert("office".into(), ProxyGroup::ip("10.0.0.0/8").unwrap());
@@ -275,28 +420,69 @@ mod tests {
         p.set_access("ci", "*", &serde_json::json!(true)).unwrap();
         p.set_access("office", "files", &serde_json::json!(true)).unwrap();
         p.set_default("deny").unwrap();
-        assert_eq!(p.admit("terminal-1", None, local), Admission::Refused { ask_password: true });
-        assert_eq!(p.admit("terminal-1", Some(&basic("ana", "s3cret")), local), Admission::Let);
+        assert_eq!(admit(&p, "terminal-1", None, local), Admission::Refused { ask_password: true });
+        assert_eq!(admit(&p, "terminal-1", Some(&basic("ana", "s3cret")), local), Admission::Let);
         assert_eq!(
-            p.admit("terminal-1", Some(&basic("ana", "wrong")), local),
+            admit(&p, "terminal-1", Some(&basic("ana", "wrong")), local),
             Admission::Refused { ask_password: true }
         );
         assert_eq!(
-            p.admit("files-1", Some(&basic("ana", "s3cret")), local),
+            admit(&p, "files-1", Some(&basic("ana", "s3cret")), local),
             Admission::Refused { ask_password: false }
         );
-        assert_eq!(p.admit("http-8080", Some("Bearer 0123456789abcdef0123"), local), Admission::Let);
-        assert_eq!(p.admit("files-1", None, "10.1.2.3".parse().unwrap()), Admission::Let);
-        assert_eq!(p.admit("files-1", None, "::ffff:10.1.2.3".parse().unwrap()), Admission::Let);
-        assert_eq!(p.admit("files-1", None, "11.1.2.3".parse().unwrap()), Admission::Refused { ask_password: false });
+        assert_eq!(admit(&p, "http-8080", Some("Bearer 0123456789abcdef0123"), local), Admission::Let);
+        assert_eq!(admit(&p, "files-1", None, "10.1.2.3".parse().unwrap()), Admission::Let);
+        assert_eq!(admit(&p, "files-1", None, "::ffff:10.1.2.3".parse().unwrap()), Admission::Let);
+        assert_eq!(admit(&p, "files-1", None, "11.1.2.3".parse().unwrap()), Admission::Refused { ask_password: false });
         p.enable_proxy = false;
-        assert_eq!(p.admit("terminal-1", Some(&basic("ana", "s3cret")), local), Admission::ProxyOff);
+        assert_eq!(admit(&p, "terminal-1", Some(&basic("ana", "s3cret")), local), Admission::ProxyOff);
         let shown = serde_json::to_string(&p.public()).unwrap();
         assert!(!shown.contains("digest") && !shown.contains("s3cret"), "{shown}");
         assert!(ProxyGroup::ip("10.0.0.0/33").is_err() && ProxyGroup::ip("ten").is_err());
         assert!(p.set_access("nobody", "terminal", &serde_json::json!(true)).is_err());
         assert!(p.set_default("maybe").is_err());
         assert_eq!(ProxyGroup::password("a", "b", "c", Some("bcrypt")).unwrap_err().code, ErrorCode::NotImplemented);
+    }
+
+    #[test]
+    fn a_jwt_group_lets_in_a_signed_token_from_its_sources_with_its_claims() {
+        let local: IpAddr = "127.0.0.1".parse().unwrap();
+        let secret = "the gate's secret, long enough";
+        let sources = vec!["header".to_owned(), "cookie:session".to_owned(), "query:token".to_owned()];
+        let claims = serde_json::json!({"team": "core"});
+        let mut p = ProxyPermissions::default();
+        p.groups.insert("sso".into(), ProxyGroup::jwt(secret, "HS256", &sources, Some(&claims)).unwrap());
+        p.set_access("sso", "*", &serde_json::json!(true)).unwrap();
+        p.set_default("deny").unwrap();
+        let good = crate::jwt::sign("HS256", secret.as_bytes(), &serde_json::json!({"team": "core"}));
+        let other = crate::jwt::sign("HS256", secret.as_bytes(), &serde_json::json!({"team": "web"}));
+        let forged = crate::jwt::sign("HS256", b"not the gate's secret", &serde_json::json!({"team": "core"}));
+        let bearer = format!("Bearer {good}");
+        assert_eq!(admit(&p, "files-1", Some(&bearer), local), Admission::Let);
+        let cookie = format!("theme=dark; session={good}");
+        let by_cookie = GateRequest { peer: local, headers: vec![("Cookie", cookie.as_str())], query: None };
+        assert_eq!(p.admit("files-1", &by_cookie), Admission::Let);
+        let query = format!("a=1&token={good}");
+        let by_query = GateRequest { peer: local, headers: vec![], query: Some(query.as_str()) };
+        assert_eq!(p.admit("files-1", &by_query), Admission::Let);
+        assert!(!p.credential_used(&by_query), "a JWT is left to the service");
+        for refused in [format!("Bearer {other}"), format!("Bearer {forged}"), "Bearer nonsense".into()] {
+            assert_eq!(admit(&p, "files-1", Some(&refused), local), Admission::Refused { ask_password: false });
+        }
+        let shown = serde_json::to_string(&p.public()).unwrap();
+        assert!(!shown.contains(secret) && shown.contains("cookie:session"), "{shown}");
+        // Refused at set time, by name.
+        let code = |r: Result<ProxyGroup, ModelError>| r.unwrap_err().code;
+        assert_eq!(code(ProxyGroup::jwt(secret, "RS256", &sources, None)), ErrorCode::NotImplemented);
+        assert_eq!(code(ProxyGroup::jwt(secret, "none", &sources, None)), ErrorCode::InvalidField);
+        assert_eq!(code(ProxyGroup::jwt("short", "HS256", &sources, None)), ErrorCode::InvalidField);
+        assert_eq!(code(ProxyGroup::jwt(secret, "HS256", &[], None)), ErrorCode::InvalidField);
+        assert_eq!(code(ProxyGroup::jwt(secret, "HS256", &["body".into()], None)), ErrorCode::InvalidField);
+        let list = serde_json::json!(["x"]);
+        assert_eq!(code(ProxyGroup::jwt(secret, "HS256", &sources, Some(&list))), ErrorCode::InvalidField);
+        let doc =
+            serde_json::json!({"type": "jwt", "secret": secret, "algorithm": "HS512", "sources": ["header:X-Token"]});
+        assert!(matches!(ProxyGroup::from_document("g", &doc), Ok(ProxyGroup::Jwt { .. })));
     }
 }
 
@@ -311,7 +497,8 @@ pub struct ProxyPermissionsReplace {
     #[ts(optional)]
     pub project: Option<String>,
     /// Group name → `{"type": "password", username, password, salt, algorithm?}`,
-    /// `{"type": "token", body}` or `{"type": "ip", range}`.
+    /// `{"type": "token", body}`, `{"type": "ip", range}` or
+    /// `{"type": "jwt", secret, algorithm, sources, claims?}`.
     #[ts(type = "Record<string, unknown>")]
     #[schema(value_type = Object)]
     pub groups: BTreeMap<String, serde_json::Value>,
@@ -377,7 +564,7 @@ pub struct ProxyIpGroup {
     pub range: String,
 }
 
-/// `PATCH …/proxy/permissions/groups/{group}/jwt` (not honoured yet: its answer says so).
+/// `PATCH …/proxy/permissions/groups/{group}/jwt`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[ts(export)]
@@ -415,7 +602,17 @@ impl ProxyGroup {
                 field("body").or(field("token")).ok_or_else(|| invalid(format!("groups.{name}.body is required")))?,
             ),
             Some("ip") => Self::ip(required("range")?),
-            Some("jwt") => Err(ModelError::new(ErrorCode::NotImplemented, "JWT groups are not honoured yet")),
+            Some("jwt") => {
+                let sources: Vec<String> = match value.get("sources") {
+                    Some(serde_json::Value::Array(items)) => items
+                        .iter()
+                        .map(|s| s.as_str().map(str::to_owned))
+                        .collect::<Option<_>>()
+                        .ok_or_else(|| invalid(format!("groups.{name}.sources must be a list of strings")))?,
+                    _ => return Err(invalid(format!("groups.{name}.sources is required (a list)"))),
+                };
+                Self::jwt(required("secret")?, required("algorithm")?, &sources, value.get("claims"))
+            }
             _ => Err(invalid(format!("groups.{name}.type must be password, token, ip or jwt"))),
         }
     }
@@ -483,6 +680,6 @@ impl ProxyPermissions {
     /// Whether `slug` is reachable without passing any gate.
     pub fn is_open_for(&self, slug: &str) -> bool {
         let nowhere: IpAddr = std::net::Ipv6Addr::UNSPECIFIED.into();
-        self.enable_proxy && self.default == "allow" || self.admit(slug, None, nowhere) == Admission::Let
+        self.enable_proxy && self.default == "allow" || self.admit(slug, &GateRequest::from(nowhere)) == Admission::Let
     }
 }

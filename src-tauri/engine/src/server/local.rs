@@ -412,11 +412,19 @@ impl Server for LocalServer {
     async fn set_proxy_jwt_group(
         &self,
         id: ContainerId,
-        _: String,
-        _: Precondition,
-        _: ProxyJwtGroup,
+        group: String,
+        q: Precondition,
+        b: ProxyJwtGroup,
     ) -> Result<ProxyPermissions> {
-        self.engine.refuse_jwt_group(&self.caller, &GateOwner::Container(id)).await
+        self.engine
+            .set_proxy_group(
+                &self.caller,
+                &GateOwner::Container(id),
+                q.if_match.as_deref(),
+                &group,
+                ProxyGroup::jwt(&b.secret, &b.algorithm, &b.sources, b.claims.as_ref()),
+            )
+            .await
     }
 
     async fn remove_proxy_group(
@@ -556,11 +564,19 @@ impl Server for LocalServer {
     async fn set_project_proxy_jwt_group(
         &self,
         id: ProjectId,
-        _: String,
-        _: Precondition,
-        _: ProxyJwtGroup,
+        group: String,
+        q: Precondition,
+        b: ProxyJwtGroup,
     ) -> Result<ProxyPermissions> {
-        self.engine.refuse_jwt_group(&self.caller, &GateOwner::Project(id)).await
+        self.engine
+            .set_proxy_group(
+                &self.caller,
+                &GateOwner::Project(id),
+                q.if_match.as_deref(),
+                &group,
+                ProxyGroup::jwt(&b.secret, &b.algorithm, &b.sources, b.claims.as_ref()),
+            )
+            .await
     }
 
     async fn remove_project_proxy_group(

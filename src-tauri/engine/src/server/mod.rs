@@ -377,11 +377,11 @@ operations! {
         query: Precondition, body: ProxyIpGroup,
         answers 200 "IP group set successfully" ProxyPermissions,
         errors [400, 401, 403, 404, 412];
-    "An auth group of JWTs (not honoured yet: 501)"
+    "An auth group of JWTs (HS256/384/512) found in a header, cookie or query parameter, with required claims"
     set_proxy_jwt_group => SetProxyJwtGroup: PATCH "/containers/{id}/proxy/permissions/groups/{group}/jwt" { id: ContainerId, group: String }
         query: Precondition, body: ProxyJwtGroup,
         answers 200 "JWT group set successfully" ProxyPermissions,
-        errors [400, 401, 403, 404, 501];
+        errors [400, 401, 403, 404, 412, 501];
     "Remove an auth group and what it was allowed"
     remove_proxy_group => RemoveProxyGroup: DELETE "/containers/{id}/proxy/permissions/groups/{group}" { id: ContainerId, group: String }
         query: Precondition, body: (),
@@ -442,11 +442,11 @@ operations! {
         query: Precondition, body: ProxyIpGroup,
         answers 200 "IP group set successfully" ProxyPermissions,
         errors [400, 401, 403, 404, 412];
-    "An auth group of JWTs (not honoured yet: 501)"
+    "An auth group of JWTs (HS256/384/512) found in a header, cookie or query parameter, with required claims"
     set_project_proxy_jwt_group => ProjectSetProxyJwtGroup: PATCH "/projects/{id}/proxy/permissions/groups/{group}/jwt" { id: ProjectId, group: String }
         query: Precondition, body: ProxyJwtGroup,
         answers 200 "JWT group set successfully" ProxyPermissions,
-        errors [400, 401, 403, 404, 501];
+        errors [400, 401, 403, 404, 412, 501];
     "Remove an auth group and what it was allowed"
     remove_project_proxy_group => ProjectRemoveProxyGroup: DELETE "/projects/{id}/proxy/permissions/groups/{group}" { id: ProjectId, group: String }
         query: Precondition, body: (),

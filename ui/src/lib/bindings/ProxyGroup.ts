@@ -3,4 +3,4 @@
 /**
  * An auth group: who meets it.
  */
-export type ProxyGroup = { "type": "password", username: string, algorithm: string, salt: string, } | { "type": "token", } | { "type": "ip", range: string, };
+export type ProxyGroup = { "type": "password", username: string, algorithm: string, salt: string, } | { "type": "token", } | { "type": "ip", range: string, } | { "type": "jwt", algorithm: string, sources: Array<string>, claims: Record<string, unknown>, };

@@ -11,7 +11,8 @@ export type ProxyPermissionsReplace = {
 project?: string, 
 /**
  * Group name → `{"type": "password", username, password, salt, algorithm?}`,
- * `{"type": "token", body}` or `{"type": "ip", range}`.
+ * `{"type": "token", body}`, `{"type": "ip", range}` or
+ * `{"type": "jwt", secret, algorithm, sources, claims?}`.
  */
 groups: Record<string, unknown>, 
 /**
