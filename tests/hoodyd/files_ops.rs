@@ -1,8 +1,9 @@
 //! The files service's operations as the platform documents them, on a real container: `?lines`
 //! and `?hash`/`?sha256` answer what they name (they used to return the whole file), `?stat`,
 //! the `stat/ realpath/ append/ chmod/ copy/ move/` prefixes, `?copy_to`/`?move_to`, a
-//! directory deleted with its contents, `health`. Documented parameters not honoured yet are a
-//! 501 naming them; nothing is written by a refused request.
+//! directory deleted with its contents, `health`; `glob/` and `grep/` (within the container's
+//! root, `.gitignore` honoured) and the root paths `/{path}`. Documented parameters not
+//! honoured yet are a 501 naming them; nothing is written by a refused request.
 
 use crate::proxy::{browser, server_with};
 use serde_json::Value;
@@ -72,7 +73,7 @@ async fn file_operations_as_the_platform_documents_them() {
     // Documented, not honoured yet: a 501 that names it, and nothing done.
     for (method, path) in [
         (reqwest::Method::GET, "/root/poem.txt?thumbnail".to_owned()),
-        (reqwest::Method::GET, "/grep/root?pattern=two".to_owned()),
+        (reqwest::Method::PATCH, "/chown/root/poem.txt".to_owned()),
         (reqwest::Method::PUT, "/root/other.txt?owner=nobody".to_owned()),
         (reqwest::Method::POST, "/root/poem.txt?extract".to_owned()),
         (reqwest::Method::GET, "/root/poem.txt?hash=md5".to_owned()),
@@ -90,6 +91,100 @@ async fn file_operations_as_the_platform_documents_them() {
     assert!(!std::path::Path::new(&inside("/root/other.txt")).exists());
     let r = http.post(format!("{api}/root/poem.txt?mkdir&copy_to=/x")).send().await.unwrap();
     assert_eq!(r.status(), 400, "one operation at a time");
+    let id = c["id"].as_str().unwrap();
+    assert_eq!(d.client.raw(reqwest::Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
+}
+
+#[tokio::test]
+async fn glob_grep_and_the_root_paths_find_and_change_files_in_the_container() {
+    let (_dir, d, _, c) = server_with("finding").await;
+    let init = c["runtime_info"]["processes"][0]["host_pid"].as_u64().unwrap();
+    let inside = |p: &str| format!("/proc/{init}/root{p}");
+    let base = c["urls"]["files-1"].as_str().expect("a files URL").to_owned();
+    let http = browser(&d, &base);
+    let get = |url: String| {
+        let http = http.clone();
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    for (path, text) in [
+        ("/srv/app/src/main.rs", "fn main() {\n    let answer = 42;\n}\n"),
+        ("/srv/app/src/util.rs", "// TODO: tidy\npub fn answer() -> u8 { 42 }\n"),
+        ("/srv/app/build/gen.rs", "const ANSWER: u8 = 42;\n"),
+        ("/srv/app/.gitignore", "build/\n"),
+        ("/srv/app/README", "The answer is in src.\n"),
+    ] {
+        let r = http.put(format!("{base}{path}")).body(text).send().await.unwrap();
+        assert_eq!(r.status(), 200, "PUT at the root path {path}");
+    }
+    // A link the container made to the host's root leads nowhere outside it.
+    std::os::unix::fs::symlink("/", inside("/srv/app/escape")).unwrap();
+
+    let api = format!("{base}/api/v1/files");
+    let (status, found) = get(format!("{api}/glob/srv/app?pattern=**/*.rs&sort=path&order=asc")).await;
+    assert_eq!(status, 200, "{found}");
+    let paths: Vec<&str> = found["matches"].as_array().unwrap().iter().map(|m| m["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["/srv/app/src/main.rs", "/srv/app/src/util.rs"], "build/ is in .gitignore: {found}");
+    let (_, all) = get(format!("{api}/glob/srv/app?pattern=**/*.rs&no_ignore=true")).await;
+    assert_eq!(all["count"], 3, "build/ too, and nothing through the link to / (links are not followed): {all}");
+    let (status, hits) = get(format!("{api}/grep/srv/app?pattern=ANSWER&ignore_case=true&context=1")).await;
+    assert_eq!(status, 200, "{hits}");
+    let lines: Vec<(String, u64)> = hits["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["path"].as_str().unwrap().to_owned(), m["line"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("/srv/app/README".to_owned(), 1),
+            ("/srv/app/src/main.rs".to_owned(), 2),
+            ("/srv/app/src/util.rs".to_owned(), 2)
+        ],
+        "{hits}"
+    );
+    assert_eq!(hits["matches"][1]["before"], serde_json::json!(["fn main() {"]));
+    let (_, todo) = get(format!("{api}/grep/srv/app?pattern=TODO:&fixed_string=true&glob=*.rs")).await;
+    assert_eq!(todo["count"], 1, "{todo}");
+    let (status, bad) = get(format!("{api}/grep/srv/app?pattern=(")).await;
+    assert_eq!((status, bad["error"].as_str()), (400, Some("INVALID_PARAMETERS")), "{bad}");
+    assert_eq!(get(format!("{api}/glob/srv/app/README?pattern=*")).await.0, 400, "not a directory");
+
+    // The root paths.
+    let (status, listing) = get(format!("{base}/srv/app/src")).await;
+    assert_eq!(status, 200, "{listing}");
+    let names: Vec<&str> =
+        listing["data"]["paths"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["main.rs", "util.rs"]);
+    let file = http.get(format!("{base}/srv/app/README")).send().await.unwrap();
+    assert_eq!(file.text().await.unwrap(), "The answer is in src.\n");
+    let head = http.head(format!("{base}/srv/app/README")).send().await.unwrap();
+    assert_eq!((head.status().as_u16(), head.headers()["x-file-size"].to_str().unwrap()), (200, "22"));
+    let (_, named) = get(format!("{base}/srv/app?q=UTIL")).await;
+    assert_eq!(named["results"][0]["path"], "/srv/app/src/util.rs", "{named}");
+    let options = http.request(reqwest::Method::OPTIONS, format!("{base}/srv")).send().await.unwrap();
+    assert!(options.headers()["allow"].to_str().unwrap().contains("DELETE"));
+    let r = http.put(format!("{base}/srv/app/stamp?touch")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(std::fs::metadata(inside("/srv/app/stamp")).unwrap().len(), 0, "made empty");
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+    std::fs::File::options().write(true).open(inside("/srv/app/README")).unwrap().set_modified(old).unwrap();
+    assert_eq!(http.put(format!("{base}/srv/app/README?touch")).send().await.unwrap().status(), 200);
+    let touched = std::fs::metadata(inside("/srv/app/README")).unwrap().modified().unwrap();
+    assert!(touched > old, "its time is now");
+    assert_eq!(std::fs::read_to_string(inside("/srv/app/README")).unwrap(), "The answer is in src.\n", "kept");
+    assert_eq!(http.delete(format!("{base}/srv/app/build")).send().await.unwrap().status(), 200);
+    assert!(!std::path::Path::new(&inside("/srv/app/build")).exists());
+    for refused in ["/srv/app?zip", "/srv/app/README?history"] {
+        let (status, answer) = get(format!("{base}{refused}")).await;
+        assert_eq!(status, 501, "{refused}: {answer}");
+    }
+    assert_eq!(get(format!("{base}/srv/..%2Fetc")).await.0, 403);
+    assert_eq!(get(format!("{base}/api/v1/version")).await.1["service"], "files");
     let id = c["id"].as_str().unwrap();
     assert_eq!(d.client.raw(reqwest::Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
 }

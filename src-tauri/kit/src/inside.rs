@@ -81,7 +81,14 @@ pub(crate) fn response_to_reply(response: hyper::Response<crate::proxy::Body>) -
         .unwrap_or("application/octet-stream")
         .to_owned();
     let body = body.collect().now_or_never().and_then(Result::ok).map(|b| b.to_bytes().to_vec()).unwrap_or_default();
-    (Reply { status: parts.status.as_u16(), content_type, headers: Vec::new() }, body)
+    // The service's own headers (`x-file-*`, `allow`…) go with it; framing is the proxy's.
+    let headers = parts
+        .headers
+        .iter()
+        .filter(|(name, _)| *name != hyper::header::CONTENT_TYPE && *name != hyper::header::CONTENT_LENGTH)
+        .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
+        .collect();
+    (Reply { status: parts.status.as_u16(), content_type, headers }, body)
 }
 
 /// Outside: runs `request` of `service` inside the container whose init is `init_pid`, with

@@ -1,12 +1,13 @@
 //! The files service (`files-1`): a container's files over HTTP, at the platform's paths.
 //! `GET /api/v1/files/{path}` lists a directory (JSON) or downloads a file (`?lines=A-B` its
-//! lines, `?hash`/`?sha256` its digest, `?stat` its entry), `PUT` uploads (`?append` appends,
+//! lines, `?hash`/`?sha256` its digest, `?stat` its entry), `PUT` uploads (its directories made; `?append` appends,
 //! `?mode=755` sets permissions), `POST ?mkdir` makes a directory (`?copy_to=`, `?move_to=`
 //! copy and move), `DELETE` removes (a directory with its contents). The platform's operation
-//! prefixes: `stat/`, `realpath/`, `append/`, `chmod/`, `copy/`, `move/` and `health`. Its page
+//! prefixes: `stat/`, `realpath/`, `append/`, `chmod/`, `copy/`, `move/`, `glob/`, `grep/` and
+//! `health`; the root paths `/{path}` (GET, HEAD, PUT, `?touch`, `?q`, DELETE, OPTIONS). Its page
 //! (`/`, `/browse/{path}/`) is served with the other kit pages (`crate::assets`).
 //!
-//! A documented parameter or prefix this service does not honour yet (`grep/`, `?thumbnail`,
+//! A documented parameter or prefix this service does not honour yet (`chown/`, `?thumbnail`,
 //! `?backend`…) is a 501 naming it, never ignored: an answer is what was asked or a refusal.
 //!
 //! A request is parsed here into a [`FileOp`] and done inside the container
@@ -17,6 +18,7 @@
 //! `..` is refused outright.
 
 mod ops;
+mod search;
 
 use crate::error::{KitCode, KitError, refuse};
 use crate::proxy::{Body, json};
@@ -73,9 +75,22 @@ const READ_NOT_YET: &[&str] = &[
 const WRITE_NOT_YET: &[&str] = &["backend", "owner"];
 const POST_NOT_YET: &[&str] = &["backend", "owner", "extract", "dest", "download_from"];
 
+/// The methods of the root paths (`OPTIONS /{path}` answers them).
+const ROOT_METHODS: &str = "GET, HEAD, PUT, DELETE, OPTIONS";
+
 pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
+    if req.method() == Method::OPTIONS && !req.uri().path().starts_with(API) {
+        let mut allowed =
+            json(StatusCode::OK, &serde_json::json!({ "methods": ROOT_METHODS.split(", ").collect::<Vec<_>>() }));
+        allowed.headers_mut().insert(hyper::header::ALLOW, hyper::header::HeaderValue::from_static(ROOT_METHODS));
+        return allowed;
+    }
     match parse(req).await {
         Ok((FileOp::Health, _)) => json(StatusCode::OK, &serde_json::json!({ "status": "ok", "service": "files" })),
+        Ok((FileOp::Version, _)) => json(
+            StatusCode::OK,
+            &serde_json::json!({ "service": "files", "server": "hoody-kit", "version": env!("CARGO_PKG_VERSION") }),
+        ),
         Ok((op, input)) => match crate::inside::run(init_pid, "files", &op, input, TIMEOUT).await {
             Ok((reply, body)) => crate::inside::reply_to_response(reply, body),
             Err(why) => {
@@ -110,8 +125,23 @@ fn destination(query: &Query, name: &str) -> Result<Option<String>, KitError> {
 async fn parse(req: Request<Incoming>) -> Result<(FileOp, Bytes), KitError> {
     let query = Query::parse(req.uri().query()).map_err(|e| KitError::new(KitCode::InvalidParameters, e))?;
     let path = req.uri().path().to_owned();
+    if path == "/api/v1/version" {
+        return Ok((FileOp::Version, Bytes::new()));
+    }
+    if let Some(area) =
+        ["/api/v1/backends", "/api/v1/mounts", "/api/v1/journal", "/api/v1/downloads", "/api/v1/extractions"]
+            .into_iter()
+            .find(|area| path == *area || path.starts_with(&format!("{area}/")))
+    {
+        return Err(not_yet(format_args!(
+            "{area} (rclone remotes, mounts, the change journal, downloads and archives)"
+        )));
+    }
     let Some(rest) = path.strip_prefix(API) else {
-        return Err(KitError::new(KitCode::NotFound, format!("no files route {path}; use {API}/PATH")));
+        if path.starts_with("/api/") {
+            return Err(KitError::new(KitCode::NotFound, format!("no files route {path}; use {API}/PATH")));
+        }
+        return root_route(req, &query, &path).await;
     };
     let method = req.method().clone();
     if (&method, rest) == (&Method::GET, "/health") {
@@ -141,7 +171,9 @@ async fn parse(req: Request<Incoming>) -> Result<(FileOp, Bytes), KitError> {
         }
         (Method::POST, Some("copy")) => copy_or_move(&query, rel, "copy_to")?,
         (Method::POST, Some("move")) => copy_or_move(&query, rel, "move_to")?,
-        (_, Some(word @ ("chown" | "glob" | "grep"))) => return Err(not_yet(format_args!("{API}/{word}/"))),
+        (Method::GET, Some("glob")) => FileOp::Glob { path: rel, query: search::GlobQuery::parse(&query)? },
+        (Method::GET, Some("grep")) => FileOp::Grep { path: rel, query: search::GrepQuery::parse(&query)? },
+        (_, Some("chown")) => return Err(not_yet(format_args!("{API}/chown/"))),
         (Method::GET, None) => {
             check_query(&query, READ_NOT_YET)?;
             if let Some(algorithm) = query.get("sha256").map(|_| "sha256").or(query.get("hash")) {
@@ -184,6 +216,58 @@ async fn parse(req: Request<Incoming>) -> Result<(FileOp, Bytes), KitError> {
         (Method::PATCH, None) => return Err(not_yet("PATCH of a file's contents")),
         (method, _) => {
             return Err(KitError::new(KitCode::MethodNotAllowed, format!("{method} {path} is not a files route")));
+        }
+    };
+    Ok((op, Bytes::new()))
+}
+
+/// The platform's root paths: `GET /{path}` (a directory's entries at `data.paths`, a file's
+/// bytes, `?q=` names holding a word, `?hash`), `HEAD` (the entry's facts as headers), `PUT`
+/// (an upload, `?touch`), `DELETE`. Their archive, download and history parameters are 501s.
+async fn root_route(req: Request<Incoming>, query: &Query, path: &str) -> Result<(FileOp, Bytes), KitError> {
+    const ROOT_NOT_YET: &[&str] = &[
+        "zip",
+        "thumbnail",
+        "extract",
+        "extract_file",
+        "preview",
+        "view_file",
+        "download",
+        "downloads",
+        "type",
+        "history",
+        "at",
+        "revision",
+        "diff",
+        "from_seq",
+        "from_ts",
+        "to_seq",
+        "to_ts",
+        "after_id",
+        "base64",
+        "edit",
+        "view",
+    ];
+    let rel = decode(path).map_err(|(status, why)| KitError::of_status(status, why))?;
+    check_query(query, ROOT_NOT_YET)?;
+    let op = match req.method().clone() {
+        Method::GET => match (query.get("q"), query.get("sha256").map(|_| "sha256").or(query.get("hash"))) {
+            (Some(word), _) if !word.is_empty() => FileOp::Search { path: rel, word: word.to_owned() },
+            (Some(_), _) => return Err(KitError::new(KitCode::InvalidParameters, "q must be a word to look for")),
+            (None, Some("" | "sha256")) => FileOp::Sha256(rel),
+            (None, Some(other)) => return Err(not_yet(format_args!("hash={other} (sha256 is)"))),
+            (None, None) => FileOp::Browse(rel),
+        },
+        Method::HEAD => FileOp::Head(rel),
+        Method::PUT if query.get("touch").is_some() => FileOp::Touch(rel),
+        Method::PUT => return Ok((FileOp::Put { path: rel, append: false, permissions: None }, upload(req).await?)),
+        Method::DELETE => FileOp::Remove(rel),
+        Method::PATCH => return Err(not_yet("PATCH of a file's contents")),
+        method => {
+            return Err(KitError::new(
+                KitCode::MethodNotAllowed,
+                format!("{method} {path}: the root paths take {ROOT_METHODS}"),
+            ));
         }
     };
     Ok((op, Bytes::new()))

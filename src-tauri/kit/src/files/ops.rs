@@ -19,6 +19,7 @@ const MAX_READ: u64 = 256 << 20;
 pub(super) enum FileOp {
     /// Answered by the service itself.
     Health,
+    Version,
     Stat(String),
     /// Lists a directory or reads a file.
     Read(String),
@@ -50,6 +51,25 @@ pub(super) enum FileOp {
     Mkdir(String),
     /// A file, a link, or a directory with its contents.
     Remove(String),
+    /// The platform's root paths: a directory's entries at `data.paths`, or a file's bytes.
+    Browse(String),
+    /// An entry's facts as headers, without a body (`HEAD /{path}`).
+    Head(String),
+    /// Makes an empty file, or sets an existing one's modification time to now.
+    Touch(String),
+    Glob {
+        path: String,
+        query: super::search::GlobQuery,
+    },
+    Grep {
+        path: String,
+        query: super::search::GrepQuery,
+    },
+    /// Entries below a directory whose name holds a word.
+    Search {
+        path: String,
+        word: String,
+    },
 }
 
 /// `?lines=`: `A-B`, `A-` (to the end), `-B` (the first B) or `A` (line A alone), from 1.
@@ -89,7 +109,7 @@ impl Lines {
 
 pub(super) fn execute(root: &RootDir, op: FileOp, input: Vec<u8>) -> io::Result<Response<Body>> {
     match op {
-        FileOp::Health => Ok(json(StatusCode::OK, &serde_json::json!({ "status": "ok" }))),
+        FileOp::Health | FileOp::Version => Ok(json(StatusCode::OK, &serde_json::json!({ "status": "ok" }))),
         FileOp::Stat(rel) => root.stat(&rel).map(|entry| json(StatusCode::OK, &entry)),
         FileOp::Read(rel) => read(root, &rel),
         FileOp::Lines { path, lines } => Ok(bytes(lines.of(&whole(root, &path)?), "text/plain; charset=utf-8")),
@@ -108,6 +128,10 @@ pub(super) fn execute(root: &RootDir, op: FileOp, input: Vec<u8>) -> io::Result<
             Ok(json(StatusCode::OK, &serde_json::json!({ "path": format!("/{rel}"), "realpath": real })))
         }
         FileOp::Put { path, append, permissions } => {
+            // An upload makes the directories it names, as a copy does.
+            if let Some((dir, _)) = path.rsplit_once('/') {
+                root.mkdir_all(dir)?;
+            }
             root.put(&path, &input, append, permissions)?;
             Ok(json(StatusCode::OK, &root.stat(&path)?))
         }
@@ -155,8 +179,51 @@ pub(super) fn execute(root: &RootDir, op: FileOp, input: Vec<u8>) -> io::Result<
             root.remove_tree(&rel)?;
             Ok(json(StatusCode::OK, &serde_json::json!({ "deleted": format!("/{rel}") })))
         }
+        FileOp::Browse(rel) => {
+            let entry = root.stat(&rel)?;
+            if entry.kind != "dir" {
+                return Ok(bytes(whole(root, &rel)?, "application/octet-stream"));
+            }
+            let paths = root.list(&rel)?;
+            Ok(json(StatusCode::OK, &serde_json::json!({ "data": { "path": format!("/{rel}"), "paths": paths } })))
+        }
+        FileOp::Head(rel) => {
+            let entry = root.stat(&rel)?;
+            let mut resp = bytes(Vec::new(), "application/octet-stream");
+            let headers = resp.headers_mut();
+            if entry.kind == "dir" {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            }
+            for (name, value) in [
+                ("x-file-type", entry.kind.to_owned()),
+                ("x-file-size", entry.size.to_string()),
+                ("x-file-mode", entry.mode.clone()),
+                ("x-file-modified", entry.modified.to_string()),
+            ] {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    headers.insert(name, value);
+                }
+            }
+            Ok(resp)
+        }
+        FileOp::Touch(rel) => {
+            match root.open_file(&rel) {
+                Ok(file) => {
+                    rustix::fs::futimens(&file, &rustix::fs::Timestamps { last_access: NOW, last_modification: NOW })?
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => root.put(&rel, b"", true, None)?,
+                Err(e) => return Err(e),
+            }
+            Ok(json(StatusCode::OK, &root.stat(&rel)?))
+        }
+        FileOp::Glob { path, query } => Ok(json(StatusCode::OK, &super::search::glob(root, &path, &query)?)),
+        FileOp::Grep { path, query } => Ok(json(StatusCode::OK, &super::search::grep(root, &path, &query)?)),
+        FileOp::Search { path, word } => Ok(json(StatusCode::OK, &super::search::search(root, &path, &word)?)),
     }
 }
+
+/// `utimensat`'s "now".
+const NOW: rustix::fs::Timespec = rustix::fs::Timespec { tv_sec: 0, tv_nsec: rustix::fs::UTIME_NOW };
 
 /// Copies a regular file with its permission bits (its directory made when missing).
 fn copy_file(root: &RootDir, from: &str, to: &str) -> io::Result<()> {
