@@ -129,7 +129,7 @@ async fn sqlite_service_keeps_data_inside_the_container() {
 /// The KV store as the platform documents it: `if_match` (a stale ETag is a 412 that writes
 /// nothing; it used to overwrite), `ttl` (an expired key is gone; it used to be ignored),
 /// incr/decr, push/pop/remove, batches, a list's window, a table made before expiries; what is
-/// documented but not kept here (histories, paths inside values) a 501 naming it.
+/// documented but not kept here (paths inside values, reads of a key as it was) a 501 naming it.
 #[tokio::test]
 async fn kv_store_as_the_platform_documents_it() {
     let (_dir, d, _, c) = server_with("keyed").await;
@@ -205,19 +205,116 @@ async fn kv_store_as_the_platform_documents_it() {
     assert_eq!((window["count"].as_u64(), window["total"].as_u64()), (Some(2), Some(5)), "{window}");
 
     // Documented, not kept here: a 501 naming it; malformed: a 400.
-    for (method, path, names) in [
-        (Method::GET, "/doc?db=keyed&path=v", "path"),
-        (Method::GET, "/doc/history?db=keyed", "history"),
-        (Method::GET, "/snapshot?db=keyed&timestamp=1", "history"),
-        (Method::GET, "/doc?db=keyed&at_timestamp=1", "at_timestamp"),
-    ] {
+    for (method, path, names) in
+        [(Method::GET, "/doc?db=keyed&path=v", "path"), (Method::GET, "/doc?db=keyed&at_timestamp=1", "at_timestamp")]
+    {
         let (status, answer, _) = send(method, path, None).await;
         assert_eq!((status, answer["error"].as_str()), (501, Some("NOT_IMPLEMENTED")), "{path}: {answer}");
         assert!(answer["message"].as_str().unwrap().contains(names), "{path}: {answer}");
     }
-    let r = http.get(format!("{base}/history?db=keyed")).send().await.unwrap();
-    assert_eq!(r.status(), 501);
     assert_eq!(send(Method::POST, "/batch/set?db=keyed", Some(json!({"items": 5}))).await.0, 400);
     assert_eq!(send(Method::POST, "/hits/incr?db=keyed&delta=lots", None).await.0, 400);
+    assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
+}
+
+/// The histories: every KV write recorded (unless history=false) — a key's history, its value
+/// after its Nth change, a key rolled back, the table at a time, what changed between two times,
+/// the table rolled back (dry run first) — and the queries run on a database, with their
+/// statistics, one entry deleted, all cleared.
+#[tokio::test]
+async fn kv_and_query_histories_as_the_platform_documents_them() {
+    let (_dir, d, _, c) = server_with("remembering").await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    let base = format!("{}/api/v1/sqlite", c["urls"]["sqlite-1"].as_str().expect("a sqlite URL"));
+    let http = browser(&d, &base);
+    let send = |method: Method, path: &str, body: Option<Value>| {
+        let mut request = http.request(method, format!("{base}{path}"));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let r = request.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let now_ms = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(20));
+
+    assert_eq!(send(Method::PUT, "/kv/color?db=mem&create_db_if_missing=true", Some(json!("red"))).await.0, 201);
+    assert_eq!(send(Method::PUT, "/kv/size?db=mem", Some(json!(1))).await.0, 201);
+    pause().await;
+    let before_blue = now_ms();
+    pause().await;
+    assert_eq!(send(Method::PUT, "/kv/color?db=mem", Some(json!("blue"))).await.0, 200);
+    assert_eq!(send(Method::POST, "/kv/size/incr?db=mem&delta=2", None).await.0, 200);
+    assert_eq!(send(Method::PUT, "/kv/quiet?db=mem&history=false", Some(json!(0))).await.0, 201);
+    assert_eq!(send(Method::DELETE, "/kv/size?db=mem", None).await.0, 200);
+
+    let (status, h) = send(Method::GET, "/kv/color/history?db=mem", None).await;
+    assert_eq!(status, 200, "{h}");
+    let values: Vec<&Value> = h["history"].as_array().unwrap().iter().map(|c| &c["value"]).collect();
+    assert_eq!(values, [&json!("blue"), &json!("red")], "newest first: {h}");
+    let (_, size) = send(Method::GET, "/kv/size/history?db=mem", None).await;
+    let ops: Vec<&str> = size["history"].as_array().unwrap().iter().map(|c| c["op"].as_str().unwrap()).collect();
+    assert_eq!(ops, ["delete", "incr", "set"], "{size}");
+    assert_eq!(send(Method::GET, "/kv/quiet/history?db=mem", None).await.1["total"], 0, "history=false");
+    let (_, first) = send(Method::GET, "/kv/color/snapshot?db=mem&op_number=1", None).await;
+    assert_eq!(first["snapshot"]["value"], "red", "{first}");
+    assert_eq!(send(Method::GET, "/kv/color/snapshot?db=mem&op_number=9", None).await.0, 404);
+    assert_eq!(send(Method::GET, "/kv/color/snapshot?db=mem", None).await.0, 400, "op_number is required");
+
+    // The table as it was, and what changed since.
+    let (_, then) = send(Method::GET, &format!("/kv/snapshot?db=mem&timestamp={before_blue}"), None).await;
+    assert_eq!(then["keys"], json!([{"key": "color", "value": "red"}, {"key": "size", "value": 1}]), "{then}");
+    let (_, diff) = send(Method::GET, &format!("/kv/diff?db=mem&from={before_blue}&to={}", now_ms()), None).await;
+    let changes: Vec<(&str, &str)> = diff["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["key"].as_str().unwrap(), c["change"].as_str().unwrap()))
+        .collect();
+    assert_eq!(changes, [("color", "changed"), ("size", "removed")], "{diff}");
+    assert_eq!(send(Method::GET, "/kv/diff?db=mem&from=5&to=1", None).await.0, 400);
+
+    // The table rolled back: a dry run changes nothing; then color is red and size back.
+    let dry = send(Method::POST, &format!("/kv/rollback?db=mem&to_timestamp={before_blue}&dry_run=true"), None).await.1;
+    assert_eq!(dry["count"], 2, "{dry}");
+    assert_eq!(send(Method::GET, "/kv/color?db=mem", None).await.1, "blue", "a dry run changes nothing");
+    let body = json!({"exclude_keys": ["size"]});
+    let done = send(Method::POST, &format!("/kv/rollback?db=mem&to_timestamp={before_blue}"), Some(body)).await.1;
+    assert_eq!(done["count"], 1, "{done}");
+    assert_eq!(send(Method::GET, "/kv/color?db=mem", None).await.1, "red");
+    assert_eq!(send(Method::GET, "/kv/size?db=mem", None).await.0, 404, "excluded");
+    // One key a step back: the rollback is itself a step.
+    let (status, back) = send(Method::POST, "/kv/color/rollback?db=mem", None).await;
+    assert_eq!((status, &back["value"]), (200, &json!("blue")), "{back}");
+    assert_eq!(send(Method::POST, "/kv/color/rollback?db=mem&steps=99", None).await.0, 400);
+
+    // The queries run on a database.
+    let tx =
+        json!({"transaction": [{"statement": "CREATE TABLE t (n)"}, {"statement": "INSERT INTO t VALUES (1), (2)"}]});
+    assert_eq!(send(Method::POST, "/db?db=mem", Some(tx)).await.0, 200);
+    let sql = "U0VMRUNUIG4gRlJPTSB0"; // SELECT n FROM t
+    assert_eq!(send(Method::GET, &format!("/query?db=mem&sql={sql}"), None).await.0, 200);
+    assert_eq!(send(Method::GET, "/query?db=mem&sql=U0VMRUNUIHggRlJPTSBub3doZXJl", None).await.0, 400); // a failing one
+    let (status, history) = send(Method::GET, "/history?db=mem", None).await;
+    assert_eq!(status, 200, "{history}");
+    let entries = history["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 3, "{history}");
+    assert!(entries[0]["error"].as_str().unwrap().contains("nowhere"), "newest first, with its error: {history}");
+    assert_eq!((entries[1]["sql"].as_str(), entries[1]["rows"].as_u64()), (Some("SELECT n FROM t"), Some(2)));
+    assert_eq!(entries[2]["kind"], "transaction");
+    let stats = send(Method::GET, "/history/stats?db=mem", None).await.1;
+    assert_eq!(
+        (stats["total"].as_u64(), stats["errors"].as_u64(), stats["queries"].as_u64()),
+        (Some(3), Some(1), Some(2))
+    );
+    let index = entries[0]["index"].as_i64().unwrap();
+    assert_eq!(send(Method::DELETE, &format!("/history/{index}?db=mem"), None).await.0, 200);
+    assert_eq!(send(Method::DELETE, &format!("/history/{index}?db=mem"), None).await.0, 404);
+    assert_eq!(send(Method::DELETE, "/history?db=mem", None).await.1["cleared"], 2);
+    assert_eq!(send(Method::GET, "/history?db=nowhere", None).await.0, 404);
+    let names = send(Method::GET, "/query?db=mem&sql=U0VMRUNUIG5hbWUgRlJPTSBzcWxpdGVfbWFzdGVy", None).await.1;
+    assert!(!names.to_string().contains("queries"), "the query history is kept beside the database: {names}");
     assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
 }

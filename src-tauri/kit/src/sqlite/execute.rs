@@ -2,6 +2,7 @@
 //! exactly its rights (see [`crate::inside`]).
 
 use super::op::{Op, Step};
+use super::query_history::Ran;
 use super::{MAX_ROWS, TIMEOUT};
 use crate::error::{KitCode, KitError};
 use base64::Engine as _;
@@ -91,26 +92,52 @@ fn execute(op: Op) -> Result<Answer, KitError> {
             let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
             Ok(Answer::json(status, &json!({ "success": true, "path": db, "created": !existed })))
         }
-        Op::Transaction { db, create, steps } => transaction(&mut open(&db, create, false)?, steps),
-        Op::Query { db, sql } => {
-            let conn = open(&db, false, true)?;
-            let mut stmt = conn.prepare(&sql)?;
-            if !stmt.readonly() {
-                return Err(KitError::new(KitCode::ReadOnly, "shareable queries may only read"));
-            }
-            let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
-            let mut rows = stmt.query([])?;
-            let mut out = Vec::new();
-            while let Some(row) = rows.next()? {
-                if out.len() == MAX_ROWS {
-                    return Err(too_many_rows());
-                }
-                out.push(Value::Array((0..columns.len()).map(|i| to_json(row.get_ref(i))).collect::<Result<_, _>>()?));
-            }
-            Ok(Answer::json(StatusCode::OK, &json!({ "columns": columns, "rows": out })))
+        Op::Transaction { db, create, steps } => {
+            let sql = steps.iter().filter_map(|s| s.statement.as_deref().or(s.query.as_deref())).collect::<Vec<_>>();
+            let sql = sql.join(";\n");
+            let started = Instant::now();
+            let done = open(&db, create, false).and_then(|mut conn| transaction(&mut conn, steps));
+            let (rows, error) = match &done {
+                Ok((_, changed)) => (Some(*changed), None),
+                Err(e) => (None, Some(e.message.clone())),
+            };
+            super::query_history::record(&db, Ran { kind: "transaction", sql: &sql, started, rows, error });
+            done.map(|(answer, _)| answer)
         }
-        Op::Kv { db, table, create, op } => super::kv::execute(&db, &table, create, op),
+        Op::Query { db, sql } => {
+            let started = Instant::now();
+            let done = query(&db, &sql);
+            let (rows, error) = match &done {
+                Ok((_, count)) => (Some(*count), None),
+                Err(e) => (None, Some(e.message.clone())),
+            };
+            super::query_history::record(&db, Ran { kind: "query", sql: &sql, started, rows, error });
+            done.map(|(answer, _)| answer)
+        }
+        Op::Kv { db, table, create, history, op } => super::kv::execute(&db, &table, create, history, op),
+        Op::KvHistory { db, table, op } => super::kv_history::execute(&mut open(&db, false, false)?, &table, op),
+        Op::QueryHistory { db, op } => super::query_history::execute(&db, op),
     }
+}
+
+/// A read-only query; its answer and how many rows it gave.
+fn query(db: &str, sql: &str) -> Result<(Answer, usize), KitError> {
+    let conn = open(db, false, true)?;
+    let mut stmt = conn.prepare(sql)?;
+    if !stmt.readonly() {
+        return Err(KitError::new(KitCode::ReadOnly, "shareable queries may only read"));
+    }
+    let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        if out.len() == MAX_ROWS {
+            return Err(too_many_rows());
+        }
+        out.push(Value::Array((0..columns.len()).map(|i| to_json(row.get_ref(i))).collect::<Result<_, _>>()?));
+    }
+    let count = out.len();
+    Ok((Answer::json(StatusCode::OK, &json!({ "columns": columns, "rows": out })), count))
 }
 
 /// Opens `db`: a missing database is created only when `create` is set (with its directory).
@@ -149,7 +176,8 @@ pub(super) fn open(db: &str, create: bool, read_only: bool) -> Result<Connection
     Ok(conn)
 }
 
-fn transaction(conn: &mut Connection, steps: Vec<Step>) -> Result<Answer, KitError> {
+/// Runs the steps in one transaction; its answer and the rows it changed or read.
+fn transaction(conn: &mut Connection, steps: Vec<Step>) -> Result<(Answer, usize), KitError> {
     if steps.is_empty() {
         return Err(KitError::new(KitCode::InvalidParameters, "the transaction has no steps"));
     }
@@ -160,7 +188,13 @@ fn transaction(conn: &mut Connection, steps: Vec<Step>) -> Result<Answer, KitErr
         results.push(run_step(&tx, step).map_err(at)?);
     }
     tx.commit()?;
-    Ok(Answer::json(StatusCode::OK, &json!({ "success": true, "results": results })))
+    let rows = results
+        .iter()
+        .map(|r: &Value| {
+            r["resultSet"].as_array().map_or_else(|| r["rowsUpdated"].as_u64().unwrap_or(0) as usize, Vec::len)
+        })
+        .sum();
+    Ok((Answer::json(StatusCode::OK, &json!({ "success": true, "results": results })), rows))
 }
 
 fn run_step(tx: &rusqlite::Transaction<'_>, step: Step) -> Result<Value, KitError> {

@@ -3,7 +3,8 @@
 //! ETag (a digest of its JSON), which `if_match` must name for a write to go ahead (412
 //! otherwise), and may carry an expiry (`ttl` seconds): an expired key is gone for every read
 //! and is removed by the next write. `incr`/`decr` count, `push`/`pop`/`remove` edit arrays,
-//! batches get, set and delete many keys in one transaction.
+//! batches get, set and delete many keys in one transaction. Each write is recorded in the
+//! table's history unless `history=false` ([`super::kv_history`]).
 
 use super::MAX_ROWS;
 use super::execute::{Answer, open, unix_now};
@@ -28,7 +29,12 @@ pub(super) fn etag(value: &Value) -> String {
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
-pub(super) fn execute(db: &str, table: &str, create: bool, op: KvOp) -> Result<Answer, KitError> {
+/// `history`: each write is recorded in the table's history ([`super::kv_history`]).
+pub(super) fn execute(db: &str, table: &str, create: bool, history: bool, op: KvOp) -> Result<Answer, KitError> {
+    let record = |conn: &Connection, key: &str, op: &str, value: Option<&Value>| match history {
+        true => super::kv_history::record(conn, table, key, op, value),
+        false => Ok(()),
+    };
     match op {
         KvOp::List { prefix, limit, offset } => {
             let conn = open(db, false, true)?;
@@ -85,6 +91,7 @@ pub(super) fn execute(db: &str, table: &str, create: bool, op: KvOp) -> Result<A
             let current = read(&tx, table, &key)?;
             check_precondition(&key, current.as_ref(), if_match.as_deref())?;
             let created = write(&tx, table, &key, &value, ttl, current.as_ref())?;
+            record(&tx, &key, "set", Some(&value))?;
             tx.commit()?;
             let status = if created { StatusCode::CREATED } else { StatusCode::OK };
             Ok(Answer::json(status, &json!({ "success": true, "key": key, "created": created, "etag": etag(&value) })))
@@ -96,16 +103,20 @@ pub(super) fn execute(db: &str, table: &str, create: bool, op: KvOp) -> Result<A
             for (key, value, ttl) in &items {
                 let current = read(&tx, table, key)?;
                 write(&tx, table, key, value, *ttl, current.as_ref())?;
+                record(&tx, key, "set", Some(value))?;
             }
             tx.commit()?;
             Ok(Answer::json(StatusCode::OK, &json!({ "success": true, "count": items.len() })))
         }
         KvOp::Delete { key } => {
-            let conn = open(db, false, false)?;
+            let mut conn = open(db, false, false)?;
             if !table_exists(&conn, table)? || read(&conn, table, &key)?.is_none() {
                 return Err(missing(&key, db));
             }
-            conn.execute(&format!("DELETE FROM \"{table}\" WHERE key = ?1"), [&key])?;
+            let tx = conn.transaction()?;
+            tx.execute(&format!("DELETE FROM \"{table}\" WHERE key = ?1"), [&key])?;
+            record(&tx, &key, "delete", None)?;
+            tx.commit()?;
             Ok(Answer::json(StatusCode::OK, &json!({ "success": true, "key": key, "deleted": true })))
         }
         KvOp::BatchDelete { keys } => {
@@ -116,12 +127,17 @@ pub(super) fn execute(db: &str, table: &str, create: bool, op: KvOp) -> Result<A
             let tx = conn.transaction()?;
             let mut deleted = 0;
             for key in &keys {
-                deleted += tx.execute(&format!("DELETE FROM \"{table}\" WHERE key = ?1"), [key])?;
+                let gone = tx.execute(&format!("DELETE FROM \"{table}\" WHERE key = ?1"), [key])?;
+                if gone > 0 {
+                    record(&tx, key, "delete", None)?;
+                }
+                deleted += gone;
             }
             tx.commit()?;
             Ok(Answer::json(StatusCode::OK, &json!({ "success": true, "deleted": deleted })))
         }
         KvOp::Change { key, change } => {
+            let change_name = change.name();
             let mut conn = open(db, create, false)?;
             ensure_kv(&conn, table)?;
             let tx = conn.transaction()?;
@@ -130,6 +146,7 @@ pub(super) fn execute(db: &str, table: &str, create: bool, op: KvOp) -> Result<A
             // A change keeps the key's expiry.
             let ttl = current.as_ref().and_then(|r| r.expires_at).map(|at| (at - unix_now()).max(1) as u64);
             write(&tx, table, &key, &value, ttl, current.as_ref())?;
+            record(&tx, &key, change_name, Some(&value))?;
             tx.commit()?;
             Ok(Answer::json(StatusCode::OK, &json!({ "success": true, "key": key, "value": value, "result": answer })))
         }
@@ -297,7 +314,7 @@ pub(super) fn ensure_kv(conn: &Connection, table: &str) -> Result<(), KitError> 
     Ok(())
 }
 
-fn table_exists(conn: &Connection, table: &str) -> Result<bool, KitError> {
+pub(super) fn table_exists(conn: &Connection, table: &str) -> Result<bool, KitError> {
     Ok(conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", [table], |r| {
         r.get::<_, i64>(0)
     })? > 0)

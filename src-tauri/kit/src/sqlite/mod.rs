@@ -2,9 +2,10 @@
 //! platform's paths. `POST /api/v1/sqlite/db?db=` runs a transaction of statements (with
 //! parameters), `GET /api/v1/sqlite/query?db=&sql=BASE64` runs one read-only query, and
 //! `/api/v1/sqlite/kv[/{key}]?db=` is a key-value store of JSON values in table `kv_store`
-//! (ETags and `if_match`, `ttl`, incr/decr, push/pop/remove, batches: [`kv`]). The histories
-//! the platform documents (of queries, of keys) are not kept here: those routes, and `path`
-//! inside a value, answer 501 naming what is missing.
+//! (ETags and `if_match`, `ttl`, incr/decr, push/pop/remove, batches: [`kv`]), with the history
+//! of its writes (a key's, the table's: snapshots, diffs, rollbacks: [`kv_history`]);
+//! `/api/v1/sqlite/history` is the queries run on a database ([`query_history`]). `path` inside
+//! a value answers 501 naming what is missing.
 //!
 //! `db` is an absolute path in the container, or a bare name (`app`, `./app.db`) kept in
 //! [`DATABASES_DIR`]. Every request is parsed ([`parse`]) into an [`Op`] and executed inside the
@@ -18,8 +19,10 @@
 
 mod execute;
 mod kv;
+mod kv_history;
 mod op;
 mod parse;
+mod query_history;
 
 pub(crate) use execute::execute_inside;
 

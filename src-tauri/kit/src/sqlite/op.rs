@@ -37,12 +37,25 @@ pub(super) enum Op {
         db: String,
         sql: String,
     },
-    /// A key-value operation on `table` of `db` (made when missing if `create`).
+    /// A key-value operation on `table` of `db` (made when missing if `create`), recorded in
+    /// the table's history when `history`.
     Kv {
         db: String,
         table: String,
         create: bool,
+        history: bool,
         op: KvOp,
+    },
+    /// A read (or a rollback) of the history of `table` of `db`.
+    KvHistory {
+        db: String,
+        table: String,
+        op: super::kv_history::HistoryOp,
+    },
+    /// The queries and transactions run on `db` through this service.
+    QueryHistory {
+        db: String,
+        op: super::query_history::QueryHistoryOp,
     },
 }
 
@@ -94,4 +107,16 @@ pub(super) enum KvChange {
     Pop,
     /// `remove`: the element at `index` (negative from the end) or the first equal to `value`.
     Remove { index: Option<i64>, value: Option<Value> },
+}
+
+impl KvChange {
+    /// Its name in a key's history.
+    pub(super) fn name(&self) -> &'static str {
+        match self {
+            Self::Add(_) => "incr",
+            Self::Push(_) => "push",
+            Self::Pop => "pop",
+            Self::Remove { .. } => "remove",
+        }
+    }
 }

@@ -2,7 +2,9 @@
 //! with the platform's code) and handed to the container.
 
 use super::execute::Answer;
+use super::kv_history::HistoryOp;
 use super::op::{KvChange, KvOp, Op, Transaction};
+use super::query_history::QueryHistoryOp;
 use super::{API, DATABASES_DIR, MAX_BODY};
 use crate::error::{KitCode, KitError};
 use crate::request::{Query, body};
@@ -44,10 +46,57 @@ pub(super) async fn route(req: Request<Incoming>, init_pid: u32) -> Result<(crat
             let sql = decode_sql(sql)?;
             Op::Query { db: db()?, sql }
         }
-        (_, history) if history == "/history" || history.starts_with("/history/") => {
-            return Err(not_yet("the query history"));
+        (method, history) if history == "/history" || history.starts_with("/history/") => {
+            let op = match (method, &history["/history".len()..]) {
+                (Method::GET, "") => QueryHistoryOp::List { limit: limit(&query, 100)? },
+                (Method::GET, "/stats") => QueryHistoryOp::Stats,
+                (Method::DELETE, "") => QueryHistoryOp::Clear,
+                (Method::DELETE, index) => QueryHistoryOp::Delete {
+                    index: index[1..].parse().map_err(|_| bad(format!("{:?} is not an entry's index", &index[1..])))?,
+                },
+                (method, _) => {
+                    return Err(KitError::new(
+                        KitCode::MethodNotAllowed,
+                        format!("{method} {path} is not a history route"),
+                    ));
+                }
+            };
+            Op::QueryHistory { db: db()?, op }
         }
-        (_, "/kv/diff" | "/kv/rollback" | "/kv/snapshot") => return Err(not_yet("the history of KV tables")),
+        (method, route @ ("/kv/diff" | "/kv/rollback" | "/kv/snapshot")) => {
+            let required = |name: &str| number::<i64>(&query, name)?.ok_or_else(|| bad(format!("{name} is required")));
+            let op = match (method, route) {
+                (Method::GET, "/kv/snapshot") => HistoryOp::TableSnapshot {
+                    at: required("timestamp")?,
+                    limit: limit(&query, 100)?,
+                    prefix: query.get("prefix").unwrap_or("").to_owned(),
+                },
+                (Method::GET, "/kv/diff") => HistoryOp::TableDiff {
+                    from: required("from")?,
+                    to: required("to")?,
+                    keys: query.get("keys").map(|k| k.split(',').map(str::to_owned).collect()),
+                },
+                (Method::POST, "/kv/rollback") => {
+                    let to = required("to_timestamp")?;
+                    let has_body = req.headers().get(hyper::header::CONTENT_LENGTH).is_some_and(|l| l != "0");
+                    let body = if has_body { json_body(req).await? } else { json!({}) };
+                    let list = |name: &str| match body.get(name) {
+                        None | Some(Value::Null) => Ok(None),
+                        Some(_) => keys_of(&json!({ "keys": body[name] })).map(Some),
+                    };
+                    HistoryOp::TableRollback {
+                        to,
+                        dry_run: query.flag("dry_run"),
+                        keys: list("keys")?,
+                        exclude_keys: list("exclude_keys")?.unwrap_or_default(),
+                    }
+                }
+                (method, _) => {
+                    return Err(KitError::new(KitCode::MethodNotAllowed, format!("{method} {path} is not a KV route")));
+                }
+            };
+            Op::KvHistory { db: db()?, table, op }
+        }
         (method, kv) if kv == "/kv" || kv.starts_with("/kv/") => {
             if query.get("path").is_some() {
                 return Err(not_yet("?path (a place inside a JSON value)"));
@@ -55,8 +104,11 @@ pub(super) async fn route(req: Request<Incoming>, init_pid: u32) -> Result<(crat
             if query.get("at_timestamp").is_some() || query.get("rebuild").is_some() {
                 return Err(not_yet("reading a key as it was (?at_timestamp, ?rebuild)"));
             }
-            let op = kv_op(method, kv, &query, req).await?;
-            Op::Kv { db: db()?, table, create, op }
+            let history = query.get("history").is_none_or(|h| !matches!(h, "false" | "0"));
+            match kv_op(method, kv, &query, req).await? {
+                KvRequest::Write(op) => Op::Kv { db: db()?, table, create, history, op },
+                KvRequest::History(op) => Op::KvHistory { db: db()?, table, op },
+            }
         }
         (method, _) => {
             return Err(KitError::new(KitCode::NotFound, format!("no sqlite route {method} {path}")));
@@ -110,25 +162,38 @@ fn number<T: std::str::FromStr>(query: &Query, name: &str) -> Result<Option<T>, 
     query.get(name).map(|raw| raw.parse().map_err(|_| bad(format!("{name} must be a number, not {raw:?}")))).transpose()
 }
 
+/// A key-value request: an operation on the table, or a read (or rollback) of a key's history.
+enum KvRequest {
+    Write(KvOp),
+    History(HistoryOp),
+}
+
+/// `limit`, from 1 to the most rows an answer holds (`default` when absent).
+fn limit(query: &Query, default: u32) -> Result<u32, KitError> {
+    let limit = number::<u32>(query, "limit")?.unwrap_or(default);
+    match (1..=super::kv::MAX_LIST).contains(&limit) {
+        true => Ok(limit),
+        false => Err(bad(format!("limit must be 1 to {}", super::kv::MAX_LIST))),
+    }
+}
+
 /// The key-value route `kv` (`/kv`, `/kv/batch/…`, `/kv/{key}[/{change}]`) as its operation.
-async fn kv_op(method: Method, kv: &str, query: &Query, req: Request<Incoming>) -> Result<KvOp, KitError> {
+async fn kv_op(method: Method, kv: &str, query: &Query, req: Request<Incoming>) -> Result<KvRequest, KitError> {
+    use KvRequest::{History, Write};
     if kv == "/kv" {
         if method != Method::GET {
             return Err(KitError::new(KitCode::MethodNotAllowed, format!("{method} is not a method of /kv")));
         }
-        let limit = number::<u32>(query, "limit")?.unwrap_or(100);
-        if !(1..=super::kv::MAX_LIST).contains(&limit) {
-            return Err(bad(format!("limit must be 1 to {}", super::kv::MAX_LIST)));
-        }
+        let limit = limit(query, 100)?;
         let offset = number::<u64>(query, "offset")?.unwrap_or(0);
-        return Ok(KvOp::List { prefix: query.get("prefix").unwrap_or("").to_owned(), limit, offset });
+        return Ok(Write(KvOp::List { prefix: query.get("prefix").unwrap_or("").to_owned(), limit, offset }));
     }
     if let Some(batch) = kv.strip_prefix("/kv/batch/").filter(|_| method == Method::POST) {
         let body = json_body(req).await?;
         return match batch {
-            "get" => Ok(KvOp::BatchGet { keys: keys_of(&body)? }),
-            "delete" => Ok(KvOp::BatchDelete { keys: keys_of(&body)? }),
-            "set" => Ok(KvOp::BatchSet { items: items_of(&body)? }),
+            "get" => Ok(Write(KvOp::BatchGet { keys: keys_of(&body)? })),
+            "delete" => Ok(Write(KvOp::BatchDelete { keys: keys_of(&body)? })),
+            "set" => Ok(Write(KvOp::BatchSet { items: items_of(&body)? })),
             other => Err(KitError::new(KitCode::NotFound, format!("no KV batch {other:?}: use get, set or delete"))),
         };
     }
@@ -144,16 +209,24 @@ async fn kv_op(method: Method, kv: &str, query: &Query, req: Request<Incoming>) 
         .ok_or_else(|| bad("the key is empty or badly escaped"))?;
     let delta = || Ok::<_, KitError>(number::<f64>(query, "delta")?.unwrap_or(1.0));
     let change = match (method, change) {
-        (Method::GET | Method::HEAD, None) => return Ok(KvOp::Get { key }),
-        (Method::DELETE, None) => return Ok(KvOp::Delete { key }),
+        (Method::GET | Method::HEAD, None) => return Ok(Write(KvOp::Get { key })),
+        (Method::DELETE, None) => return Ok(Write(KvOp::Delete { key })),
         (Method::PUT, None) => {
             let if_match = query.get("if_match").map(str::to_owned).or_else(|| {
                 req.headers().get(hyper::header::IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned)
             });
             let ttl = query.get("ttl").map(ttl).transpose()?;
-            return Ok(KvOp::Put { key, value: json_body(req).await?, ttl, if_match });
+            return Ok(Write(KvOp::Put { key, value: json_body(req).await?, ttl, if_match }));
         }
-        (_, Some("history" | "rollback" | "snapshot")) => return Err(not_yet("the history of a key")),
+        (Method::GET, Some("history")) => return Ok(History(HistoryOp::Key { key, limit: limit(query, 50)? })),
+        (Method::GET, Some("snapshot")) => {
+            let op_number = number::<u64>(query, "op_number")?.ok_or_else(|| bad("op_number is required"))?;
+            return Ok(History(HistoryOp::KeySnapshot { key, op_number }));
+        }
+        (Method::POST, Some("rollback")) => {
+            let steps = number::<u64>(query, "steps")?.unwrap_or(1);
+            return Ok(History(HistoryOp::KeyRollback { key, steps }));
+        }
         (Method::POST, Some("incr")) => KvChange::Add(delta()?),
         (Method::POST, Some("decr")) => KvChange::Add(-delta()?),
         (Method::POST, Some("push")) => KvChange::Push(json_body(req).await?),
@@ -171,7 +244,7 @@ async fn kv_op(method: Method, kv: &str, query: &Query, req: Request<Incoming>) 
             return Err(KitError::new(KitCode::MethodNotAllowed, format!("{method} {kv} is not a KV route")));
         }
     };
-    Ok(KvOp::Change { key, change })
+    Ok(Write(KvOp::Change { key, change }))
 }
 
 /// `app` or `./app` → `/hoody/databases/app.db`; absolute paths stay as they are.
