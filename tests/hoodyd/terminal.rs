@@ -124,6 +124,29 @@ async fn terminal_sessions_run_a_shell_inside_the_container() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(result["stdout"], "later\n", "{result}");
+    let finished = http.post(format!("{api}/execute/{command_id}/abort")).send().await.unwrap();
+    assert_eq!(finished.status(), 409, "a finished command is not aborted");
+
+    // Aborted: Ctrl-C reaches the session's command; its result says so; the shell goes on.
+    let r: Value =
+        execute("terminal_id=1", json!({"command": "sleep 300; echo never"})).await.unwrap().json().await.unwrap();
+    let long = r["command_id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let abort = http.post(format!("{api}/execute/{long}/abort")).json(&json!({"force": false})).send().await.unwrap();
+    assert_eq!(abort.status(), 200);
+    let result: Value = http.get(format!("{api}/result/{long}")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(result["status"], "aborted", "{result}");
+    let again: Value =
+        execute("terminal_id=1", json!({"command": "echo alive", "wait": true})).await.unwrap().json().await.unwrap();
+    assert_eq!(again["stdout"], "alive\n", "the sleep was interrupted and the shell takes commands: {again}");
+    let ephemeral: Value =
+        execute("ephemeral=true", json!({"command": "sleep 300"})).await.unwrap().json().await.unwrap();
+    let ephemeral = ephemeral["command_id"].as_str().unwrap().to_owned();
+    let abort = http.post(format!("{api}/execute/{ephemeral}/abort")).send().await.unwrap();
+    assert_eq!(abort.status(), 200);
+    assert_eq!(http.post(format!("{api}/execute/nope/abort")).send().await.unwrap().status(), 404);
+    let bad = http.post(format!("{api}/execute/{ephemeral}/abort")).body("{\"force\": 3}").send().await.unwrap();
+    assert_eq!(bad.status(), 400);
 
     // Ephemeral: a shell of its own, stdout and stderr apart.
     let r: Value = execute("ephemeral=true", json!({"command": "echo out; echo err >&2; pwd; exit 3", "wait": true}))
@@ -379,7 +402,7 @@ async fn terminal_screen_is_read_and_waited_on() {
 
 /// The terminal's `/api/v1/system/*` calls read the container, not the host: its processes (its
 /// init is pid 1), one process, its listening ports with their programs, a signal to a process by
-/// name (its pids, never the host's); reboot, shutdown and resources point to the control plane.
+/// name (its pids, never the host's), what it uses; reboot and shutdown point to the control plane.
 #[tokio::test]
 async fn terminal_system_routes_read_the_container() {
     let (_dir, d, _, c) = server_with("systems").await;
@@ -427,7 +450,10 @@ async fn terminal_system_routes_read_the_container() {
     assert_eq!(post_json(&http, signal.clone(), json!({"pid": 2, "signal": "BOOM"})).await.0, 400);
     assert_eq!(post_json(&http, signal, json!({"name": "no-such-program"})).await.0, 404);
     assert_eq!(post_json(&http, format!("{url}/api/v1/system/reboot"), json!({})).await.0, 501);
-    assert_eq!(get("/resources").await.0, 501);
+    let (status, used) = get("/resources").await;
+    assert_eq!(status, 200, "{used}");
+    assert!(used["processes"].as_u64().unwrap() >= 2 && used["memory"]["rss_bytes"].as_u64().unwrap() > 0, "{used}");
+    assert!(used["disk"]["total_bytes"].as_u64().unwrap() > 0 && used["uptime_seconds"].as_f64().unwrap() >= 0.0);
     assert_eq!(get("/processes/999999").await.0, 404);
     assert_eq!(get("/displays").await.0, 200);
     let id = c["id"].as_str().unwrap();

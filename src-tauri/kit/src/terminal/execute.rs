@@ -1,7 +1,8 @@
 //! `POST /api/v1/terminal/execute`: a command run in a session's shell (its state — working
 //! directory, variables — is the session's), or with `ephemeral=true` in a shell of its own
 //! with no terminal. `{"command": "…", "wait": true}` answers with the output and exit code;
-//! without `wait` the answer is a `command_id` to poll at `GET /result/{command_id}`.
+//! without `wait` the answer is a `command_id` to poll at `GET /result/{command_id}`, and
+//! `POST /execute/{command_id}/abort` stops it.
 //!
 //! In a session, the command is typed into the shell between two markers that only its
 //! output can contain (the echo of the typed line shows them escaped), so what comes back is
@@ -37,38 +38,104 @@ struct Request {
     timeout_ms: Option<u64>,
 }
 
+/// A command started without `wait`: when, its result once it has one, and how to stop it
+/// while it runs (its task, and the session it was typed into).
+#[derive(Debug)]
+struct Started {
+    at: Instant,
+    result: Option<Value>,
+    task: Option<tokio::task::AbortHandle>,
+    session: Option<Arc<Session>>,
+}
+
 /// Results of commands started without `wait`, by command id.
 #[derive(Debug, Default)]
-pub struct Results(Mutex<HashMap<String, (Instant, Option<Value>)>>);
+pub struct Results(Mutex<HashMap<String, Started>>);
 
 impl Results {
-    fn start(&self) -> String {
+    fn start(&self, session: Option<Arc<Session>>) -> String {
         let id = hex_id();
         let mut results = self.0.lock().expect("results lock");
         if results.len() >= MAX_RESULTS {
             // Forget the oldest finished result.
             if let Some(oldest) =
-                results.iter().filter(|(_, (_, r))| r.is_some()).min_by_key(|(_, (t, _))| *t).map(|(k, _)| k.clone())
+                results.iter().filter(|(_, s)| s.result.is_some()).min_by_key(|(_, s)| s.at).map(|(k, _)| k.clone())
             {
                 results.remove(&oldest);
             }
         }
-        results.insert(id.clone(), (Instant::now(), None));
+        results.insert(id.clone(), Started { at: Instant::now(), result: None, task: None, session });
         id
     }
 
-    fn finish(&self, id: &str, result: Value) {
+    fn running_as(&self, id: &str, task: tokio::task::AbortHandle) {
         if let Some(entry) = self.0.lock().expect("results lock").get_mut(id) {
-            entry.1 = Some(result);
+            entry.task = Some(task);
+        }
+    }
+
+    /// Records the result, unless the command was aborted first.
+    fn finish(&self, id: &str, result: Value) {
+        if let Some(entry) = self.0.lock().expect("results lock").get_mut(id).filter(|e| e.result.is_none()) {
+            entry.result = Some(result);
+            entry.task = None;
+            entry.session = None;
         }
     }
 
     pub fn answer(&self, id: &str) -> Response<Body> {
         match self.0.lock().expect("results lock").get(id) {
-            Some((_, Some(result))) => json(StatusCode::OK, result),
-            Some((_, None)) => json(StatusCode::OK, &json!({ "command_id": id, "status": "running" })),
+            Some(Started { result: Some(result), .. }) => json(StatusCode::OK, result),
+            Some(_) => json(StatusCode::OK, &json!({ "command_id": id, "status": "running" })),
             None => refuse(StatusCode::NOT_FOUND, &format!("there is no command {id}")),
         }
+    }
+
+    /// `POST /execute/{id}/abort`: a command typed into a session gets Ctrl-C (with `force`,
+    /// Ctrl-\ after it: SIGQUIT for what ignores SIGINT); one in a shell of its own is killed.
+    /// Its result says it was aborted, with what it printed unknown.
+    pub async fn abort(&self, id: &str, raw: &[u8]) -> Response<Body> {
+        let force = match serde_json::from_slice::<Value>(raw) {
+            _ if raw.is_empty() => false,
+            Ok(Value::Object(body)) => match body.get("force") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(force)) => *force,
+                Some(other) => {
+                    return refuse(StatusCode::BAD_REQUEST, &format!("force must be true or false, not {other}"));
+                }
+            },
+            _ => return refuse(StatusCode::BAD_REQUEST, "the body must be {\"force\": true|false} or empty"),
+        };
+        let (task, session, elapsed) = {
+            let mut results = self.0.lock().expect("results lock");
+            let Some(entry) = results.get_mut(id) else {
+                return refuse(StatusCode::NOT_FOUND, &format!("there is no command {id}"));
+            };
+            if entry.result.is_some() {
+                return refuse(
+                    StatusCode::CONFLICT,
+                    &format!("command {id} has finished; its result is at /result/{id}"),
+                );
+            }
+            let aborted = json!({ "command_id": id, "status": "aborted", "success": false, "exit_code": null,
+                "error": "aborted on request", "duration_ms": entry.at.elapsed().as_millis() as u64 });
+            entry.result = Some(aborted);
+            (entry.task.take(), entry.session.take(), entry.at.elapsed())
+        };
+        if let Some(session) = &session {
+            let keys: &[u8] = if force { b"\x03\x1c" } else { b"\x03" };
+            if let Err(e) = session.write(keys).await {
+                tracing::warn!("command {id}: Ctrl-C did not reach session {}: {e}", session.id);
+            }
+        }
+        if let Some(task) = task {
+            task.abort(); // a shell of its own is killed with its task (kill_on_drop)
+        }
+        json(
+            StatusCode::OK,
+            &json!({ "success": true, "command_id": id, "status": "aborted", "force": force,
+            "terminal_id": session.map(|s| s.id), "ran_ms": elapsed.as_millis() as u64 }),
+        )
     }
 }
 
@@ -88,6 +155,7 @@ pub async fn handle(
     }
     let wait = request.wait || query.flag("wait");
     let timeout = request.timeout_ms.map_or(DEFAULT_TIMEOUT, Duration::from_millis).min(MAX_TIMEOUT);
+    let mut typed_into = None;
     let job: std::pin::Pin<Box<dyn std::future::Future<Output = Value> + Send>> = if query.flag("ephemeral") {
         let id = ephemeral_id();
         Box::pin(ephemeral(init_pid, id, request.command, timeout))
@@ -103,19 +171,21 @@ pub async fn handle(
             Ok((session, _)) => session,
             Err(refusal) => return refusal.into_response(),
         };
+        typed_into = Some(session.clone());
         Box::pin(in_session(session, request.command, timeout))
     };
     if wait {
         return json(StatusCode::OK, &job.await);
     }
-    let command_id = terminals.results.start();
+    let command_id = terminals.results.start(typed_into);
     let (results, id) = (terminals.clone(), command_id.clone());
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         let mut result = job.await;
         result["command_id"] = json!(id);
         result["status"] = json!("completed");
         results.results.finish(&id, result);
     });
+    terminals.results.running_as(&command_id, task.abort_handle());
     json(StatusCode::ACCEPTED, &json!({ "success": true, "command_id": command_id, "status": "running" }))
 }
 

@@ -343,6 +343,11 @@ enum TerminalOp {
     },
     /// A command's result, by its id.
     Result(String),
+    /// Stops a command started without `wait`.
+    Abort {
+        command: String,
+        body: bytes::Bytes,
+    },
     Execute {
         query: Query,
         body: bytes::Bytes,
@@ -466,6 +471,11 @@ async fn parse(req: Request<Incoming>, service_n: u16) -> Result<(TerminalOp, Op
         }
         (Method::GET, result) if result.starts_with("/result/") => {
             TerminalOp::Result(result["/result/".len()..].to_owned())
+        }
+        (Method::POST, abort) if abort.starts_with("/execute/") && abort.ends_with("/abort") => {
+            let id = abort["/execute/".len()..abort.len() - "/abort".len()].to_owned();
+            let raw = body(req.into_body(), MAX_BODY).await.map_err(|e| KitError::new(KitCode::PayloadTooLarge, e))?;
+            return Ok((TerminalOp::Abort { command: id, body: raw }, None));
         }
         (Method::POST, route) if !POST_ROUTES.contains(&route) => return Err(no_route(&Method::POST, route)),
         (Method::DELETE, route)
@@ -635,6 +645,7 @@ async fn execute(
             "text/plain; charset=utf-8",
         ),
         TerminalOp::Result(command) => terminals.results.answer(&command),
+        TerminalOp::Abort { command, body } => terminals.results.abort(&command, &body).await,
         TerminalOp::Execute { query, body } => execute::handle(terminals, &query, &body, container, init_pid).await,
         TerminalOp::Create { id, size, choice } => {
             let (session, created) = terminals.open(container, init_pid, id, size, &choice)?;

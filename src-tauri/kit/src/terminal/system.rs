@@ -1,6 +1,7 @@
 //! The terminal's `/api/v1/system/*` routes: the container's processes, one process, a signal
-//! to one, its listening ports and its X displays — read inside the container (its /proc, its
-//! network namespace), through [`crate::inside`]. Rebooting or shutting the container down is
+//! to one, its listening ports, its X displays and what it uses (memory, CPU time, disk,
+//! uptime) — read inside the container (its /proc, its root, its network namespace), through
+//! [`crate::inside`]. Rebooting or shutting the container down is
 //! the control plane's (`POST /containers/{id}/restart|stop`): those routes say so (501).
 
 use crate::error::{KitCode, KitError};
@@ -17,6 +18,7 @@ pub(super) enum SystemOp {
     Signal { pid: Option<u32>, name: Option<String>, signal: String },
     Ports { protocol: Option<String>, port: Option<u16> },
     Displays,
+    Resources,
 }
 
 /// Signals `signal` may name.
@@ -97,12 +99,7 @@ impl SystemOp {
                     "the container is restarted or stopped by the control plane: POST /api/v1/containers/{id}/restart or /stop",
                 ));
             }
-            ("GET", "/resources") => {
-                return Err(KitError::new(
-                    KitCode::NotImplemented,
-                    "the container's CPU and memory are read from the control plane: GET /api/v1/containers/{id}/stats",
-                ));
-            }
+            ("GET", "/resources") => Self::Resources,
             (method, route) => {
                 return Err(KitError::new(
                     KitCode::NotFound,
@@ -141,6 +138,50 @@ fn process(pid: u32, users: &HashMap<u32, String>) -> Option<Value> {
         "threads": number(17),
         "command": cmdline.join(" "),
     }))
+}
+
+/// What the container's processes use, its disk, its uptime; the host's memory, cores and load
+/// beside them (named as the host's: a container has no memory or cores of its own to report
+/// but its limits, which the control plane's stats give).
+fn resources() -> Value {
+    let list: Vec<Value> = pids().into_iter().filter_map(|pid| process(pid, &HashMap::new())).collect();
+    let sum = |key: &str| list.iter().map(|p| p[key].as_u64().unwrap_or(0)).sum::<u64>();
+    let ticks = rustix::param::clock_ticks_per_second().max(1);
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let kib = |key: &str| {
+        meminfo.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+    };
+    let load: Vec<f64> = std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // Seconds since the container's init started: the boot clock against its start tick.
+    let uptime =
+        std::fs::read_to_string("/proc/uptime").ok().and_then(|u| u.split_whitespace().next()?.parse::<f64>().ok());
+    let init_started = std::fs::read_to_string("/proc/1/stat").ok().and_then(|stat| {
+        let after = &stat[stat.rfind(')')? + 2..];
+        after.split_whitespace().nth(19)?.parse::<u64>().ok()
+    });
+    let container_uptime = match (uptime, init_started) {
+        (Some(up), Some(start)) => Some((up - start as f64 / ticks as f64).max(0.0)),
+        _ => None,
+    };
+    let disk = rustix::fs::statvfs("/").ok().map(|v| {
+        let (total, free) = (v.f_blocks * v.f_frsize, v.f_bavail * v.f_frsize);
+        json!({ "path": "/", "total_bytes": total, "free_bytes": free, "used_bytes": total.saturating_sub(v.f_bfree * v.f_frsize) })
+    });
+    json!({
+        "processes": list.len(),
+        "threads": sum("threads"),
+        "memory": { "rss_bytes": sum("rss_bytes"), "host_total_bytes": kib("MemTotal:").map(|k| k * 1024),
+            "host_available_bytes": kib("MemAvailable:").map(|k| k * 1024) },
+        "cpu": { "time_seconds": sum("cpu_ticks") as f64 / ticks as f64,
+            "host_cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), "host_load_average": load },
+        "disk": disk,
+        "uptime_seconds": container_uptime,
+    })
 }
 
 fn pids() -> Vec<u32> {
@@ -245,6 +286,7 @@ pub(crate) fn execute_inside(request: &[u8]) -> (crate::inside::Reply, Vec<u8>) 
 
 fn execute(op: SystemOp) -> Result<Value, KitError> {
     match op {
+        SystemOp::Resources => Ok(resources()),
         SystemOp::Processes { sort, limit, filter } => {
             let users = users();
             let mut list: Vec<Value> = pids().into_iter().filter_map(|pid| process(pid, &users)).collect();
