@@ -72,6 +72,8 @@ use utoipa::OpenApi;
     TokenCreate,
     TokenUpdate,
     TokenCopy,
+    TokenPublicProfile,
+    PublicProfile,
     TokenRealm,
     Trigger,
     ContainerId,

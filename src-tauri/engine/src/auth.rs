@@ -162,6 +162,8 @@ pub(crate) fn new_token(name: Option<String>, secret: &str, realm_ids: Vec<Realm
         last_used_at: None,
         created_at: crate::now(),
         updated_at: None,
+        public_key: None,
+        public_storage: None,
     }
 }
 

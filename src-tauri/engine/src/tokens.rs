@@ -8,7 +8,10 @@
 use crate::auth::{Principal, Scope, new_secret, new_token, store_token};
 use crate::{Engine, EngineError, Result};
 use hoody_model::token::permission_flags;
-use hoody_model::{CreatedToken, ErrorCode, RealmId, Token, TokenCopy, TokenCreate, TokenId, TokenRealm, TokenUpdate};
+use hoody_model::{
+    CreatedToken, ErrorCode, PublicProfile, RealmId, Token, TokenCopy, TokenCreate, TokenId, TokenPublicProfile,
+    TokenRealm, TokenUpdate,
+};
 use std::collections::BTreeMap;
 
 /// Whether a field's value asks for nothing.
@@ -17,8 +20,6 @@ type AsksNothing = fn(&serde_json::Value) -> bool;
 /// The platform's token fields this server does not honour yet, and the value that asks for
 /// nothing (sent as such, they are accepted).
 const NOT_YET: &[(&str, AsksNothing)] = &[
-    ("public_key", serde_json::Value::is_null),
-    ("public_storage", serde_json::Value::is_null),
     ("ip_whitelist", |v| v.as_array().is_some_and(Vec::is_empty)),
     ("permission_template", serde_json::Value::is_null),
     ("allow_no_realm", |v| v.as_bool() == Some(true)),
@@ -127,10 +128,59 @@ impl Engine {
         refuse_others(&req.others)?;
         let realm_ids = self.grantable_realms(caller, req.realm_ids.as_deref().unwrap_or_default()).await?;
         let secret = new_secret();
+        let profile = req.profile();
         let mut token = new_token(alias(req.alias.or(req.name))?, &secret, realm_ids);
         token.permissions = permissions(caller, &BTreeMap::new(), req.permissions.as_ref(), req.event_access)?;
         token.expires_at = req.expires_at.as_deref().map(expiry).transpose()?;
+        self.apply_profile(&mut token, &profile).await?;
         store_token(&self.inner.store, token, secret).await
+    }
+
+    /// Sets the fields of a public profile that `profile` gives (a key another token has is a 409).
+    async fn apply_profile(&self, token: &mut Token, profile: &TokenPublicProfile) -> Result<()> {
+        profile.validate()?;
+        if let Some(key) = &profile.public_key {
+            if let Some(key) = key
+                && let Some(holder) = self.inner.store.token_by_public_key(key).await?
+                && holder.id != token.id
+            {
+                return Err(EngineError::rule(
+                    ErrorCode::DuplicateName,
+                    "this public_key is another token's: a key finds one token's profile",
+                ));
+            }
+            token.public_key = key.clone();
+        }
+        if let Some(doc) = &profile.public_storage {
+            token.public_storage = doc.clone();
+        }
+        Ok(())
+    }
+
+    /// `PUT /auth/tokens/me/public-profile`: the public profile of the token the request is made with.
+    pub async fn update_public_profile(&self, caller: &Principal, profile: TokenPublicProfile) -> Result<Token> {
+        caller.require("resources.auth_token_public_profile")?;
+        let mut token = self.current_token(caller).await?;
+        self.apply_profile(&mut token, &profile).await?;
+        token.updated_at = Some(crate::now());
+        self.inner.store.update_token(&token).await?;
+        Ok(token)
+    }
+
+    /// A token's public profile, by its key (any token of this server may read it).
+    pub async fn public_profile(&self, key: &str) -> Result<PublicProfile> {
+        let token = self
+            .inner
+            .store
+            .token_by_public_key(key)
+            .await?
+            .ok_or_else(|| EngineError::not_found("public profile with key", key))?;
+        Ok(PublicProfile {
+            public_key: key.to_owned(),
+            public_storage: token.public_storage,
+            alias: token.alias,
+            created_at: token.created_at,
+        })
     }
 
     pub async fn tokens(&self, caller: &Principal) -> Result<Vec<Token>> {
@@ -158,6 +208,7 @@ impl Engine {
     pub async fn update_token(&self, caller: &Principal, id: &TokenId, req: TokenUpdate) -> Result<Token> {
         refuse_others(&req.others)?;
         let mut token = self.token(caller, id).await?;
+        let profile = req.profile();
         if let Some(name) = req.alias {
             token.name = alias(Some(name))?;
             token.alias = token.name.clone();
@@ -172,6 +223,7 @@ impl Engine {
         if let Some(enabled) = req.is_enabled {
             token.is_enabled = enabled;
         }
+        self.apply_profile(&mut token, &profile).await?;
         token.updated_at = Some(crate::now());
         self.inner.store.update_token(&token).await?;
         Ok(token)
@@ -262,6 +314,7 @@ mod tests {
     fn platform_fields_not_honoured_are_refused_only_when_they_ask_something() {
         let fields = |v: serde_json::Value| v.as_object().unwrap().clone().into_iter().collect();
         assert!(refuse_others(&fields(json!({"allow_no_realm": true, "ip_whitelist": []}))).is_ok());
+        assert_eq!(refuse_others(&fields(json!({"public_key": "k"}))).unwrap_err().code(), ErrorCode::InvalidRequest);
         let e = refuse_others(&fields(json!({"ip_whitelist": ["10.0.0.0/8"]}))).unwrap_err();
         assert_eq!(e.code(), ErrorCode::NotImplemented);
         assert!(e.to_string().contains("ip_whitelist"), "{e}");

@@ -48,7 +48,9 @@ pub use server::{Rental, Server, ServerStatus};
 pub use snapshot::{Snapshot, SnapshotAlias, SnapshotCreate};
 pub use status::{ContainerStatus, Operation, Trigger};
 pub use status_log::StatusLogEntry;
-pub use token::{CreatedToken, Token, TokenCopy, TokenCreate, TokenRealm, TokenUpdate};
+pub use token::{
+    CreatedToken, PublicProfile, Token, TokenCopy, TokenCreate, TokenPublicProfile, TokenRealm, TokenUpdate,
+};
 
 /// Timestamps cross the API as RFC 3339 strings in UTC.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

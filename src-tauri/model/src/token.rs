@@ -38,6 +38,70 @@ pub struct Token {
     #[serde(default)]
     #[ts(type = "string | null")]
     pub updated_at: Option<DateTime<Utc>>,
+    /// The key its public profile is found by (`GET /auth/tokens/public-profiles/{key}`).
+    #[serde(default)]
+    pub public_key: Option<String>,
+    /// The JSON document its public profile shows.
+    #[serde(default)]
+    #[ts(type = "unknown")]
+    #[schema(value_type = Option<Object>)]
+    pub public_storage: Option<serde_json::Value>,
+}
+
+/// What anyone with a token of this server may read of a token by its public key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[ts(export)]
+pub struct PublicProfile {
+    pub public_key: String,
+    #[ts(type = "unknown")]
+    #[schema(value_type = Option<Object>)]
+    pub public_storage: Option<serde_json::Value>,
+    pub alias: Option<String>,
+    #[ts(type = "string")]
+    pub created_at: DateTime<Utc>,
+}
+
+/// `PUT /auth/tokens/me/public-profile` (and the same fields on a token's create and update):
+/// absent leaves a field as it is, `null` clears it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct TokenPublicProfile {
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::container::double_option")]
+    #[ts(optional, type = "string | null")]
+    #[schema(value_type = Option<String>)]
+    pub public_key: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::container::double_option")]
+    #[ts(optional, type = "unknown")]
+    #[schema(value_type = Option<Object>)]
+    pub public_storage: Option<Option<serde_json::Value>>,
+}
+
+/// The longest public key, and the largest public document (as JSON text).
+pub const MAX_PUBLIC_KEY: usize = 1024;
+pub const MAX_PUBLIC_STORAGE: usize = 64 << 10;
+
+impl TokenPublicProfile {
+    /// Checks the fields given: a key of 1-1024 printable characters, a document of at most 64 KiB.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        if let Some(Some(key)) = &self.public_key
+            && (key.is_empty() || key.chars().count() > MAX_PUBLIC_KEY || key.chars().any(char::is_control))
+        {
+            return Err(ModelError::new(
+                ErrorCode::InvalidField,
+                format!("public_key must be 1 to {MAX_PUBLIC_KEY} printable characters"),
+            ));
+        }
+        if let Some(Some(doc)) = &self.public_storage
+            && doc.to_string().len() > MAX_PUBLIC_STORAGE
+        {
+            return Err(ModelError::new(
+                ErrorCode::InvalidField,
+                format!("public_storage must be at most {} KiB of JSON", MAX_PUBLIC_STORAGE >> 10),
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn enabled() -> bool {
@@ -77,6 +141,7 @@ pub const HONOURED_PERMISSIONS: &[&str] = &[
     "resources.events",
     "resources.realms",
     "resources.create_tokens",
+    "resources.auth_token_public_profile",
 ];
 
 /// The platform's flags that guard nothing on this server (see [`HONOURED_PERMISSIONS`]).
@@ -99,7 +164,6 @@ pub const PLATFORM_ONLY_PERMISSIONS: &[&str] = &[
     "resources.storage_shares",
     "resources.proxy_aliases",
     "resources.firewalls",
-    "resources.auth_token_public_profile",
     "resources.read_account",
     "admin.users",
     "admin.servers",
@@ -169,6 +233,15 @@ pub struct TokenCreate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub otp_code: Option<String>,
+    /// The token's public profile (see [`TokenPublicProfile`]).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::container::double_option")]
+    #[ts(optional, type = "string | null")]
+    #[schema(value_type = Option<String>)]
+    pub public_key: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::container::double_option")]
+    #[ts(optional, type = "unknown")]
+    #[schema(value_type = Option<Object>)]
+    pub public_storage: Option<Option<serde_json::Value>>,
     /// Every other field sent, refused by name unless it asks for nothing (see the engine).
     #[serde(flatten)]
     #[ts(skip)]
@@ -202,6 +275,15 @@ pub struct TokenUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub otp_code: Option<String>,
+    /// The token's public profile (see [`TokenPublicProfile`]).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::container::double_option")]
+    #[ts(optional, type = "string | null")]
+    #[schema(value_type = Option<String>)]
+    pub public_key: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::container::double_option")]
+    #[ts(optional, type = "unknown")]
+    #[schema(value_type = Option<Object>)]
+    pub public_storage: Option<Option<serde_json::Value>>,
     #[serde(flatten)]
     #[ts(skip)]
     #[schema(ignore)]
@@ -242,4 +324,16 @@ pub struct CreatedToken {
     pub token: String,
     #[serde(flatten)]
     pub info: Token,
+}
+
+impl TokenCreate {
+    pub fn profile(&self) -> TokenPublicProfile {
+        TokenPublicProfile { public_key: self.public_key.clone(), public_storage: self.public_storage.clone() }
+    }
+}
+
+impl TokenUpdate {
+    pub fn profile(&self) -> TokenPublicProfile {
+        TokenPublicProfile { public_key: self.public_key.clone(), public_storage: self.public_storage.clone() }
+    }
 }

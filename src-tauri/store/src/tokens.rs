@@ -22,6 +22,8 @@ struct TokenRow {
     last_used_at: Option<i64>,
     created_at: i64,
     updated_at: Option<i64>,
+    public_key: Option<String>,
+    public_storage: Option<String>,
 }
 
 impl TokenRow {
@@ -39,6 +41,8 @@ impl TokenRow {
             last_used_at: at(self.last_used_at)?,
             created_at: time(self.created_at)?,
             updated_at: at(self.updated_at)?,
+            public_key: self.public_key,
+            public_storage: self.public_storage.as_deref().map(|doc| json("public_storage", doc)).transpose()?,
         })
     }
 }
@@ -48,9 +52,11 @@ impl Store {
         let t = &record.token;
         let (id_text, realms, permissions) = (t.id.as_str(), to_json(&t.realm_ids), to_json(&t.permissions));
         let (created, expires) = (ms(t.created_at), t.expires_at.map(ms));
+        let public_storage = t.public_storage.as_ref().map(to_json);
         sqlx::query!(
-            "INSERT INTO tokens (id, token_hash, name, prefix, is_enabled, realm_ids, permissions, expires_at, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO tokens (id, token_hash, name, prefix, is_enabled, realm_ids, permissions, expires_at, created_at,
+                                 public_key, public_storage)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             id_text,
             record.token_hash,
             t.name,
@@ -59,7 +65,9 @@ impl Store {
             realms,
             permissions,
             expires,
-            created
+            created,
+            t.public_key,
+            public_storage
         )
         .execute(&self.writer)
         .await?;
@@ -70,7 +78,8 @@ impl Store {
         let row = sqlx::query_as!(
             TokenRow,
             r#"SELECT id, name, prefix, is_enabled AS "is_enabled: bool", realm_ids, permissions, expires_at,
-                      last_used_at, created_at, updated_at
+                      last_used_at, created_at, updated_at,
+                      public_key, public_storage
                FROM tokens WHERE token_hash = ?"#,
             hash
         )
@@ -84,7 +93,8 @@ impl Store {
         let row = sqlx::query_as!(
             TokenRow,
             r#"SELECT id, name, prefix, is_enabled AS "is_enabled: bool", realm_ids, permissions, expires_at,
-                      last_used_at, created_at, updated_at
+                      last_used_at, created_at, updated_at,
+                      public_key, public_storage
                FROM tokens WHERE id = ?"#,
             id_text
         )
@@ -98,7 +108,8 @@ impl Store {
         let rows = sqlx::query_as!(
             TokenRow,
             r#"SELECT id, name, prefix, is_enabled AS "is_enabled: bool", realm_ids, permissions, expires_at,
-                      last_used_at, created_at, updated_at
+                      last_used_at, created_at, updated_at,
+                      public_key, public_storage
                FROM tokens ORDER BY created_at, id"#
         )
         .fetch_all(&self.reader)
@@ -106,12 +117,15 @@ impl Store {
         rows.into_iter().map(TokenRow::into_model).collect()
     }
 
-    /// Writes a token's changeable fields (name, on/off, realms, permissions, expiry).
+    /// Writes a token's changeable fields (name, on/off, realms, permissions, expiry, public
+    /// profile).
     pub async fn update_token(&self, t: &Token) -> Result<()> {
         let (id_text, realms, permissions) = (t.id.as_str(), to_json(&t.realm_ids), to_json(&t.permissions));
         let (expires, updated) = (t.expires_at.map(ms), t.updated_at.map(ms));
+        let public_storage = t.public_storage.as_ref().map(to_json);
         let done = sqlx::query!(
-            "UPDATE tokens SET name = ?, is_enabled = ?, realm_ids = ?, permissions = ?, expires_at = ?, updated_at = ?
+            "UPDATE tokens SET name = ?, is_enabled = ?, realm_ids = ?, permissions = ?, expires_at = ?, updated_at = ?,
+                               public_key = ?, public_storage = ?
              WHERE id = ?",
             t.name,
             t.is_enabled,
@@ -119,6 +133,8 @@ impl Store {
             permissions,
             expires,
             updated,
+            t.public_key,
+            public_storage,
             id_text
         )
         .execute(&self.writer)
@@ -127,6 +143,21 @@ impl Store {
             0 => Err(StoreError::NotFound { what: "token" }),
             _ => Ok(()),
         }
+    }
+
+    /// The token whose public profile has this key.
+    pub async fn token_by_public_key(&self, key: &str) -> Result<Option<Token>> {
+        let row = sqlx::query_as!(
+            TokenRow,
+            r#"SELECT id, name, prefix, is_enabled AS "is_enabled: bool", realm_ids, permissions, expires_at,
+                      last_used_at, created_at, updated_at,
+                      public_key, public_storage
+               FROM tokens WHERE public_key = ?"#,
+            key
+        )
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(TokenRow::into_model).transpose()
     }
 
     pub async fn delete_token(&self, token: &TokenId) -> Result<bool> {

@@ -190,3 +190,45 @@ async fn one_rental_one_image_and_the_clouds_marketplace_refused_by_name() {
     assert!(m.contains("free"), "{m}");
     s.refused(Method::POST, &format!("/images/rate/{image}"), Some(json!({"rating": 5})), 404, "not_offered").await;
 }
+
+#[tokio::test]
+async fn a_tokens_public_profile_is_set_by_itself_and_found_by_its_key() {
+    let s = TestServer::start().await;
+    let created = s
+        .client
+        .raw(Method::POST, "/auth/tokens", Some(&json!({"alias": "agent", "public_key": "ed25519:AAAA/bbb+c"})))
+        .await
+        .unwrap();
+    assert_eq!(created.status, 201, "{}", created.body);
+    let agent = s.client.with_token(Some(created.body["data"]["token"].as_str().unwrap().to_owned()));
+    let me = "/auth/tokens/me/public-profile";
+    let doc = json!({"public_storage": {"inbox": "https://example.test/agent", "skills": ["rust"]}});
+    let r = agent.raw(Method::PUT, me, Some(&doc)).await.unwrap();
+    assert_eq!((r.status, r.body["data"]["public_key"].as_str()), (200, Some("ed25519:AAAA/bbb+c")), "{}", r.body);
+    let found = agent.raw(Method::GET, "/auth/tokens/public-profiles/ed25519:AAAA%2Fbbb+c", None).await.unwrap();
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert_eq!(found.body["data"]["public_storage"]["skills"], json!(["rust"]));
+    assert_eq!(found.body["data"]["alias"], "agent");
+    assert!(found.body["data"].get("id").is_none() && found.body["data"].get("permissions").is_none(), "public only");
+
+    // One token per key; bad input changes nothing; clearing the key hides the profile.
+    let other = s.client.raw(Method::POST, "/auth/tokens", Some(&json!({"alias": "b"}))).await.unwrap();
+    let other_id = other.body["data"]["id"].as_str().unwrap().to_owned();
+    let taken = json!({"public_key": "ed25519:AAAA/bbb+c"});
+    s.refused(Method::PUT, &format!("/auth/tokens/{other_id}"), Some(taken), 409, "duplicate_name").await;
+    s.refused(Method::PUT, me, Some(json!({"public_key": ""})), 400, "invalid_field").await;
+    s.refused(Method::PUT, me, Some(json!({"public_key": "k", "nmae": 1})), 400, "invalid_request").await;
+    let huge = json!({"public_storage": {"x": "y".repeat(70_000)}});
+    s.refused(Method::PUT, me, Some(huge), 400, "invalid_field").await;
+    s.refused(Method::GET, "/auth/tokens/public-profiles/nobody", None, 404, "not_found").await;
+    let r = agent.raw(Method::PUT, me, Some(&json!({"public_key": null}))).await.unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let gone = agent.raw(Method::GET, "/auth/tokens/public-profiles/ed25519:AAAA%2Fbbb+c", None).await.unwrap();
+    assert_eq!(gone.status, 404);
+    // A token without the flag may not publish.
+    let body = json!({"alias": "quiet", "permissions": {"resources": {"auth_token_public_profile": false}}});
+    let quiet = s.client.raw(Method::POST, "/auth/tokens", Some(&body)).await.unwrap();
+    let quiet = s.client.with_token(Some(quiet.body["data"]["token"].as_str().unwrap().to_owned()));
+    let r = quiet.raw(Method::PUT, me, Some(&json!({"public_key": "q"}))).await.unwrap();
+    assert_eq!((r.status, r.body["code"].as_str()), (403, Some("permission_denied")), "{}", r.body);
+}

@@ -3,8 +3,8 @@
 
 use hoody_model::{
     Container, ContainerLogs, CreatedToken, EventStats, EventsRemoved, Image, LoggedEvent, NamedProxyGroup,
-    NetworkConfig, Pagination, Project, ProjectStats, ProxyPermissions, ProxyService, ProxySettings, Realm, Rental,
-    RuntimeInfo, Snapshot, StatusLogEntry, Token,
+    NetworkConfig, Pagination, Project, ProjectStats, ProxyPermissions, ProxyService, ProxySettings, PublicProfile,
+    Realm, Rental, RuntimeInfo, Snapshot, StatusLogEntry, Token,
 };
 use serde::de::DeserializeOwned;
 use serde::ser::SerializeMap;
@@ -172,6 +172,7 @@ answers!(
     ProxyPermissions,
     ProxyService,
     ProxySettings,
+    PublicProfile,
     Realm,
     Rental,
     RuntimeInfo,

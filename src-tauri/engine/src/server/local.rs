@@ -9,9 +9,9 @@ use hoody_model::{
     Image, ImageBuild, ImageImport, KvmSettings, LoggedEvent, NamedProxyGroup, NetworkConfig, NetworkConfigUpdate,
     Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectStats, ProjectUpdate, ProxyAccess, ProxyDefault,
     ProxyGroup, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions, ProxyPermissionsReplace,
-    ProxyService, ProxySettings, ProxySettingsUpdate, ProxyState, ProxyTokenGroup, Realm, RealmCreate, Rental,
-    RuntimeInfo, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate,
-    TokenId, TokenRealm, TokenUpdate,
+    ProxyService, ProxySettings, ProxySettingsUpdate, ProxyState, ProxyTokenGroup, PublicProfile, Realm, RealmCreate,
+    Rental, RuntimeInfo, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token, TokenCopy,
+    TokenCreate, TokenId, TokenPublicProfile, TokenRealm, TokenUpdate,
 };
 
 /// The engine, acting for `caller` (whose token decides what it sees and may do).
@@ -300,6 +300,14 @@ impl Server for LocalServer {
 
     async fn current_token(&self, _: (), _: ()) -> Result<Token> {
         self.engine.current_token(&self.caller).await
+    }
+
+    async fn update_public_profile(&self, _: (), body: TokenPublicProfile) -> Result<Token> {
+        self.engine.update_public_profile(&self.caller, body).await
+    }
+
+    async fn public_profile(&self, key: String, _: (), _: ()) -> Result<PublicProfile> {
+        self.engine.public_profile(&key).await
     }
 
     async fn get_token(&self, id: TokenId, _: (), _: ()) -> Result<Token> {

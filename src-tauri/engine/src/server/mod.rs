@@ -31,9 +31,9 @@ use hoody_model::{
     Image, ImageBuild, ImageImport, KvmSettings, LoggedEvent, NamedProxyGroup, NetworkConfig, NetworkConfigUpdate,
     Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectStats, ProjectUpdate, ProxyAccess, ProxyDefault,
     ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions, ProxyPermissionsReplace, ProxyService,
-    ProxySettings, ProxySettingsUpdate, ProxyState, ProxyTokenGroup, Realm, RealmCreate, Rental, RuntimeInfo, ServerId,
-    Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate, TokenId, TokenRealm,
-    TokenUpdate,
+    ProxySettings, ProxySettingsUpdate, ProxyState, ProxyTokenGroup, PublicProfile, Realm, RealmCreate, Rental,
+    RuntimeInfo, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate,
+    TokenId, TokenPublicProfile, TokenRealm, TokenUpdate,
 };
 
 /// One operation as the API serves and documents it.
@@ -536,6 +536,16 @@ operations! {
     current_token => CurrentToken: GET "/auth/tokens/me" {}
         query: (), body: (),
         answers 200 "Token retrieved successfully" Token,
+        errors [401, 404];
+    "Set the public profile (public_key, public_storage) of the token this request is made with"
+    update_public_profile => UpdatePublicProfile: PUT | PATCH "/auth/tokens/me/public-profile" {}
+        query: (), body: TokenPublicProfile,
+        answers 200 "Public profile updated successfully" Token,
+        errors [400, 401, 403, 404, 409];
+    "A token's public profile, found by its public key"
+    public_profile => PublicProfileOf: GET "/auth/tokens/public-profiles/{key}" { key: String }
+        query: (), body: (),
+        answers 200 "Public profile retrieved successfully" PublicProfile,
         errors [401, 404];
     "Get a token"
     get_token => GetToken: GET "/auth/tokens/{id}" { id: TokenId }

@@ -10,7 +10,7 @@ use hoody_model::{
     NetworkConfigUpdate, Operation, PageRequest, ProjectCreate, ProjectId, ProjectUpdate, ProxyAccess, ProxyDefault,
     ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissionsReplace, ProxySettingsUpdate, ProxyState,
     ProxyTokenGroup, RealmCreate, RealmId, ServerId, SnapshotAlias, SnapshotCreate, SortField, SortOrder, TokenCopy,
-    TokenCreate, TokenId, TokenRealm, TokenUpdate,
+    TokenCreate, TokenId, TokenPublicProfile, TokenRealm, TokenUpdate,
 };
 
 /// A value taken from one `{name}` segment of a path (and put back into one).
@@ -394,6 +394,6 @@ bodies!(
     ProjectCreate, ProjectUpdate, ContainerCreate, ContainerUpdate, SnapshotCreate, RealmCreate, TokenCreate, ImageImport,
     EnvVarsText, EnvVarValue, SnapshotAlias, EventsCleanup, TokenRealm, ProxyPermissionsReplace, ProxyDefault,
     ProxyState, ProxyPasswordGroup, ProxyTokenGroup, ProxyIpGroup, ProxyJwtGroup, ProxyAccess, KvmSettings,
-    NetworkConfigUpdate;
+    NetworkConfigUpdate, TokenPublicProfile;
     ImageBuild, TokenUpdate, TokenCopy, ProxySettingsUpdate, ContainerCopy
 );

@@ -106,6 +106,8 @@ pub fn needed(request: &Request) -> Vec<&'static str> {
         | AddTokenRealm { .. }
         | RemoveTokenRealm { .. } => vec!["resources.create_tokens"],
         // What any token may know of itself and of the server it talks to.
+        UpdatePublicProfile { .. } => vec!["resources.auth_token_public_profile"],
+        PublicProfileOf { .. } => vec![],
         CurrentToken { .. } | Rentals { .. } | GetRental { .. } | Servers { .. } | GetServer { .. } => vec![],
         Images { .. } | UserImages { .. } | GetImage { .. } | ImageIcon { .. } => vec![],
         // The cloud's marketplace: refused here whoever asks (the flags guard nothing here).

@@ -26,4 +26,12 @@ realm_ids: Array<RealmId>,
  * What it may do, flag by flag (`containers.create`, `projects.delete`, `resources.events`…);
  * a flag left out is allowed.
  */
-permissions: Record<string, boolean>, expires_at: string | null, last_used_at: string | null, created_at: string, updated_at: string | null, };
+permissions: Record<string, boolean>, expires_at: string | null, last_used_at: string | null, created_at: string, updated_at: string | null, 
+/**
+ * The key its public profile is found by (`GET /auth/tokens/public-profiles/{key}`).
+ */
+public_key: string | null, 
+/**
+ * The JSON document its public profile shows.
+ */
+public_storage: unknown, };

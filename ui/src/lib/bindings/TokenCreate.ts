@@ -20,4 +20,8 @@ event_access?: boolean,
 /**
  * Accepted: this server asks for no second factor.
  */
-otp_code?: string, };
+otp_code?: string, 
+/**
+ * The token's public profile (see [`TokenPublicProfile`]).
+ */
+public_key?: string | null, public_storage?: unknown, };

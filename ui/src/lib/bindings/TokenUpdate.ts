@@ -3,4 +3,8 @@
 /**
  * `PUT|PATCH /auth/tokens/{id}`: what changes (absent: unchanged; `expires_at: null` clears it).
  */
-export type TokenUpdate = { alias?: string, realm_ids?: Array<string>, permissions?: Record<string, unknown>, expires_at?: string | null, is_enabled?: boolean, event_access?: boolean, otp_code?: string, };
+export type TokenUpdate = { alias?: string, realm_ids?: Array<string>, permissions?: Record<string, unknown>, expires_at?: string | null, is_enabled?: boolean, event_access?: boolean, otp_code?: string, 
+/**
+ * The token's public profile (see [`TokenPublicProfile`]).
+ */
+public_key?: string | null, public_storage?: unknown, };

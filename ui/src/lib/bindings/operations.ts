@@ -37,6 +37,7 @@ import type { ProxySettings } from "./ProxySettings";
 import type { ProxySettingsUpdate } from "./ProxySettingsUpdate";
 import type { ProxyState } from "./ProxyState";
 import type { ProxyTokenGroup } from "./ProxyTokenGroup";
+import type { PublicProfile } from "./PublicProfile";
 import type { Realm } from "./Realm";
 import type { RealmCreate } from "./RealmCreate";
 import type { Rental } from "./Rental";
@@ -49,6 +50,7 @@ import type { StatusLogEntry } from "./StatusLogEntry";
 import type { Token } from "./Token";
 import type { TokenCopy } from "./TokenCopy";
 import type { TokenCreate } from "./TokenCreate";
+import type { TokenPublicProfile } from "./TokenPublicProfile";
 import type { TokenRealm } from "./TokenRealm";
 import type { TokenUpdate } from "./TokenUpdate";
 
@@ -146,6 +148,8 @@ export const OPERATIONS = {
   create_token: { methods: ["POST"], path: "/auth/tokens" },
   list_tokens: { methods: ["GET"], path: "/auth/tokens" },
   current_token: { methods: ["GET"], path: "/auth/tokens/me" },
+  update_public_profile: { methods: ["PUT", "PATCH"], path: "/auth/tokens/me/public-profile" },
+  public_profile: { methods: ["GET"], path: "/auth/tokens/public-profiles/{key}" },
   get_token: { methods: ["GET"], path: "/auth/tokens/{id}" },
   update_token: { methods: ["PUT", "PATCH"], path: "/auth/tokens/{id}" },
   delete_token: { methods: ["DELETE"], path: "/auth/tokens/{id}" },
@@ -250,6 +254,8 @@ export interface OperationTypes {
   create_token: { params: Record<string, never>; query: Record<string, never>; body: TokenCreate; answer: CreatedToken };
   list_tokens: { params: Record<string, never>; query: Record<string, never>; body: undefined; answer: Token[] };
   current_token: { params: Record<string, never>; query: Record<string, never>; body: undefined; answer: Token };
+  update_public_profile: { params: Record<string, never>; query: Record<string, never>; body: TokenPublicProfile; answer: Token };
+  public_profile: { params: { key: string }; query: Record<string, never>; body: undefined; answer: PublicProfile };
   get_token: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Token };
   update_token: { params: { id: string }; query: Record<string, never>; body: TokenUpdate; answer: Token };
   delete_token: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Token };
