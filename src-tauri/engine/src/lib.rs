@@ -8,6 +8,7 @@
 
 mod auth;
 pub mod backups;
+mod commands;
 mod containers;
 mod copy;
 pub mod data_lock;

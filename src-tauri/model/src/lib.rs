@@ -2,6 +2,7 @@
 //! names, ids, the rules that validate input, the container status machine and the stable error
 //! codes that cross to the UI and REST. This crate does no I/O beyond reading the OS random source.
 
+pub mod command;
 pub mod container;
 pub mod env;
 pub mod error;
@@ -25,6 +26,7 @@ pub mod status_log;
 pub mod token;
 pub mod validate;
 
+pub use command::{CommandRequest, CommandRun, ServerCommand};
 pub use container::{
     Container, ContainerCopy, ContainerCreate, ContainerUpdate, KitServiceInfo, KvmSettings, ProcessInfo, RuntimeInfo,
 };

@@ -142,6 +142,7 @@ pub const HONOURED_PERMISSIONS: &[&str] = &[
     "resources.realms",
     "resources.create_tokens",
     "resources.auth_token_public_profile",
+    "admin.servers",
 ];
 
 /// The platform's flags that guard nothing on this server (see [`HONOURED_PERMISSIONS`]).
@@ -166,7 +167,6 @@ pub const PLATFORM_ONLY_PERMISSIONS: &[&str] = &[
     "resources.firewalls",
     "resources.read_account",
     "admin.users",
-    "admin.servers",
     "admin.system",
     "admin.billing",
     "admin.monitoring",

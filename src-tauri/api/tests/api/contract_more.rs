@@ -232,3 +232,55 @@ async fn a_tokens_public_profile_is_set_by_itself_and_found_by_its_key() {
     let r = quiet.raw(Method::PUT, me, Some(&json!({"public_key": "q"}))).await.unwrap();
     assert_eq!((r.status, r.body["code"].as_str()), (403, Some("permission_denied")), "{}", r.body);
 }
+
+#[tokio::test]
+async fn maintenance_commands_report_back_up_and_prune_with_a_confirmation() {
+    let s = TestServer::start().await;
+    let server = s.client.raw(Method::GET, "/servers", None).await.unwrap().body["data"][0]["id"].clone();
+    let server = server.as_str().unwrap().to_owned();
+    let listed = s.client.raw(Method::GET, &format!("/servers/{server}/available-commands"), None).await.unwrap();
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let ids: Vec<&str> =
+        listed.body["data"]["commands"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["disk-usage", "backup-database", "expire-snapshots", "prune-images"]);
+    let high = s.client.raw(Method::GET, &format!("/servers/{server}/available-commands?risk_level=high"), None).await;
+    assert_eq!(high.unwrap().body["data"]["commands"].as_array().unwrap().len(), 1);
+
+    let run = format!("/servers/{server}/execute-command");
+    let r = s.client.raw(Method::POST, &run, Some(&json!({"command_slug": "disk-usage"}))).await.unwrap();
+    assert_eq!((r.status, r.body["data"]["status"].as_str()), (200, Some("completed")), "{}", r.body);
+    let parts = &r.body["data"]["output"]["parts"];
+    assert!(parts["runtime/images"]["bytes"].as_u64().is_some_and(|b| b > 0), "the busybox image is counted: {parts}");
+    assert!(parts["hoody.db"]["bytes"].as_u64().is_some_and(|b| b > 0), "{parts}");
+    let r = s.client.raw(Method::POST, &run, Some(&json!({"command_id": "backup-database"}))).await.unwrap();
+    let backup = r.body["data"]["output"]["backup"].as_str().unwrap().to_owned();
+    assert!(std::path::Path::new(&backup).is_file(), "{}", r.body);
+    let r = s.client.raw(Method::POST, &run, Some(&json!({"command_id": "expire-snapshots"}))).await.unwrap();
+    assert_eq!(r.body["data"]["output"]["removed"], 0);
+
+    // Pruning: the image no container uses; a dry run first, then the confirmation asked for.
+    let dry = json!({"command_id": "prune-images", "parameters": {"dry_run": true}});
+    let r = s.client.raw(Method::POST, &run, Some(&dry)).await.unwrap();
+    assert_eq!(r.body["data"]["output"]["unused"], json!([IMAGE]), "{}", r.body);
+    let images = s.client.raw(Method::GET, "/images/user", None).await.unwrap().body["data"]["images"].clone();
+    assert_eq!(images.as_array().unwrap().len(), 1, "a dry run deletes nothing");
+    let prune = json!({"command_id": "prune-images"});
+    let m = s.refused(Method::POST, &run, Some(prune), 412, "precondition_failed").await;
+    let token = m.split("confirmation_token \"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let wrong = json!({"command_id": "prune-images", "confirmation_token": "0000000000000000"});
+    s.refused(Method::POST, &run, Some(wrong), 412, "precondition_failed").await;
+    let confirmed = json!({"command_id": "prune-images", "confirmation_token": token});
+    let r = s.client.raw(Method::POST, &run, Some(&confirmed)).await.unwrap();
+    assert_eq!(r.body["data"]["output"]["deleted"], json!([IMAGE]), "{}", r.body);
+    let images = s.client.raw(Method::GET, "/images/user", None).await.unwrap().body["data"]["images"].clone();
+    assert_eq!(images, json!([]));
+
+    // Refusals change nothing.
+    s.refused(Method::POST, &run, Some(json!({"command_id": "format-disk"})), 404, "not_found").await;
+    s.refused(Method::POST, &run, Some(json!({})), 400, "invalid_field").await;
+    let extra = json!({"command_id": "disk-usage", "parameters": {"deep": true}});
+    s.refused(Method::POST, &run, Some(extra), 400, "invalid_field").await;
+    let other = format!("/servers/{}/execute-command", "f".repeat(24));
+    s.refused(Method::POST, &other, Some(json!({"command_id": "disk-usage"})), 404, "not_found").await;
+    s.refused(Method::POST, &run, Some(json!({"command_id": "disk-usage", "timeout": 0})), 400, "invalid_field").await;
+}

@@ -2,9 +2,9 @@
 //! or one page of a list under its own key (`{"containers": […], "pagination": …}`).
 
 use hoody_model::{
-    Container, ContainerLogs, CreatedToken, EventStats, EventsRemoved, Image, LoggedEvent, NamedProxyGroup,
+    CommandRun, Container, ContainerLogs, CreatedToken, EventStats, EventsRemoved, Image, LoggedEvent, NamedProxyGroup,
     NetworkConfig, Pagination, Project, ProjectStats, ProxyPermissions, ProxyService, ProxySettings, PublicProfile,
-    Realm, Rental, RuntimeInfo, Snapshot, StatusLogEntry, Token,
+    Realm, Rental, RuntimeInfo, ServerCommand, Snapshot, StatusLogEntry, Token,
 };
 use serde::de::DeserializeOwned;
 use serde::ser::SerializeMap;
@@ -83,6 +83,11 @@ impl Listed for ProxyService {
     const SCHEMA: &'static str = "ProxyService";
 }
 
+impl Listed for ServerCommand {
+    const KEY: &'static str = "commands";
+    const SCHEMA: &'static str = "ServerCommand";
+}
+
 impl Listed for Snapshot {
     const KEY: &'static str = "snapshots";
     const SCHEMA: &'static str = "Snapshot";
@@ -159,6 +164,7 @@ macro_rules! answers {
     )*};
 }
 answers!(
+    CommandRun,
     ContainerLogs,
     CreatedToken,
     EventStats,
@@ -176,6 +182,7 @@ answers!(
     Realm,
     Rental,
     RuntimeInfo,
+    ServerCommand,
     Snapshot,
     StatusLogEntry,
     Token

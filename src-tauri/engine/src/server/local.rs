@@ -4,14 +4,15 @@ use super::{ContainerView, ImageFilter, LogsQuery, Page, Precondition, Server};
 use crate::proxy_gates::GateOwner;
 use crate::{Engine, Principal, Result};
 use hoody_model::{
-    Container, ContainerCopy, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate,
-    CreatedToken, EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats, EventsCleanup, EventsRemoved, Id,
-    Image, ImageBuild, ImageImport, KvmSettings, LoggedEvent, NamedProxyGroup, NetworkConfig, NetworkConfigUpdate,
-    Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectStats, ProjectUpdate, ProxyAccess, ProxyDefault,
-    ProxyGroup, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions, ProxyPermissionsReplace,
-    ProxyService, ProxySettings, ProxySettingsUpdate, ProxyState, ProxyTokenGroup, PublicProfile, Realm, RealmCreate,
-    Rental, RuntimeInfo, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token, TokenCopy,
-    TokenCreate, TokenId, TokenPublicProfile, TokenRealm, TokenUpdate,
+    CommandRequest, CommandRun, Container, ContainerCopy, ContainerCreate, ContainerId, ContainerListQuery,
+    ContainerLogs, ContainerUpdate, CreatedToken, EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats,
+    EventsCleanup, EventsRemoved, Id, Image, ImageBuild, ImageImport, KvmSettings, LoggedEvent, NamedProxyGroup,
+    NetworkConfig, NetworkConfigUpdate, Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectStats,
+    ProjectUpdate, ProxyAccess, ProxyDefault, ProxyGroup, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup,
+    ProxyPermissions, ProxyPermissionsReplace, ProxyService, ProxySettings, ProxySettingsUpdate, ProxyState,
+    ProxyTokenGroup, PublicProfile, Realm, RealmCreate, Rental, RuntimeInfo, ServerCommand, ServerId, Snapshot,
+    SnapshotAlias, SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate, TokenId, TokenPublicProfile,
+    TokenRealm, TokenUpdate,
 };
 
 /// The engine, acting for `caller` (whose token decides what it sees and may do).
@@ -198,6 +199,14 @@ impl Server for LocalServer {
 
     async fn rate_image(&self, _: String, _: (), _: ()) -> Result<Image> {
         Err(crate::EngineError::not_offered("rating images", "images here have no ratings"))
+    }
+
+    async fn server_commands(&self, id: ServerId, q: super::CommandFilter, _: ()) -> Result<Page<ServerCommand>> {
+        self.engine.server_commands(&id, q.category.as_deref(), q.risk_level.as_deref()).map(Page::whole)
+    }
+
+    async fn execute_command(&self, id: ServerId, _: (), body: CommandRequest) -> Result<CommandRun> {
+        self.engine.execute_command(&self.caller, &id, body).await
     }
 
     async fn servers(&self, _: (), _: ()) -> Result<Vec<hoody_model::Server>> {

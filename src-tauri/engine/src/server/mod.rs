@@ -21,19 +21,22 @@ mod typescript;
 pub use answer::{Answer, Data, Listed, Page};
 pub use http::{HttpCall, HttpInput, Method};
 pub use local::LocalServer;
-pub use params::{ContainerView, ImageFilter, LogsQuery, PathParam, Precondition, QueryParams, RequestBody};
+pub use params::{
+    CommandFilter, ContainerView, ImageFilter, LogsQuery, PathParam, Precondition, QueryParams, RequestBody,
+};
 pub use remote::{Endpoint, Presented, Presenter, Refusing, Remote, Transport};
 
 use crate::error::Result;
 use hoody_model::{
-    Container, ContainerCopy, ContainerCreate, ContainerId, ContainerListQuery, ContainerLogs, ContainerUpdate,
-    CreatedToken, EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats, EventsCleanup, EventsRemoved, Id,
-    Image, ImageBuild, ImageImport, KvmSettings, LoggedEvent, NamedProxyGroup, NetworkConfig, NetworkConfigUpdate,
-    Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectStats, ProjectUpdate, ProxyAccess, ProxyDefault,
-    ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions, ProxyPermissionsReplace, ProxyService,
-    ProxySettings, ProxySettingsUpdate, ProxyState, ProxyTokenGroup, PublicProfile, Realm, RealmCreate, Rental,
-    RuntimeInfo, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate,
-    TokenId, TokenPublicProfile, TokenRealm, TokenUpdate,
+    CommandRequest, CommandRun, Container, ContainerCopy, ContainerCreate, ContainerId, ContainerListQuery,
+    ContainerLogs, ContainerUpdate, CreatedToken, EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats,
+    EventsCleanup, EventsRemoved, Id, Image, ImageBuild, ImageImport, KvmSettings, LoggedEvent, NamedProxyGroup,
+    NetworkConfig, NetworkConfigUpdate, Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectStats,
+    ProjectUpdate, ProxyAccess, ProxyDefault, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions,
+    ProxyPermissionsReplace, ProxyService, ProxySettings, ProxySettingsUpdate, ProxyState, ProxyTokenGroup,
+    PublicProfile, Realm, RealmCreate, Rental, RuntimeInfo, ServerCommand, ServerId, Snapshot, SnapshotAlias,
+    SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate, TokenId, TokenPublicProfile, TokenRealm,
+    TokenUpdate,
 };
 
 /// One operation as the API serves and documents it.
@@ -267,6 +270,16 @@ operations! {
         query: (), body: (),
         answers 200 "Server rented successfully" hoody_model::Server,
         errors [401, 404];
+    "This server's maintenance commands (disk usage, a database backup, expired snapshots, unused images)"
+    server_commands => ServerCommands: GET "/servers/{id}/available-commands" { id: ServerId }
+        query: CommandFilter, body: (),
+        answers 200 "Available commands retrieved successfully" Page<ServerCommand>,
+        errors [400, 401, 403, 404];
+    "Run a maintenance command (a high-risk one with the confirmation token its first call answers)"
+    execute_command => ExecuteCommand: POST "/servers/{id}/execute-command" { id: ServerId }
+        query: (), body: CommandRequest,
+        answers 200 "Command executed successfully" CommandRun,
+        errors [400, 401, 403, 404, 412, 500, 507];
     "List servers"
     servers => Servers: GET "/servers" {}
         query: (), body: (),

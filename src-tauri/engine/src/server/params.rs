@@ -5,12 +5,12 @@
 use crate::error::{EngineError, Result};
 use hoody_model::event_log::{parse_moment, parse_resource_type};
 use hoody_model::{
-    ContainerCopy, ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, EnvVarValue,
-    EnvVarsText, ErrorCode, EventFilter, EventListQuery, EventsCleanup, Id, ImageBuild, ImageImport, KvmSettings,
-    NetworkConfigUpdate, Operation, PageRequest, ProjectCreate, ProjectId, ProjectUpdate, ProxyAccess, ProxyDefault,
-    ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissionsReplace, ProxySettingsUpdate, ProxyState,
-    ProxyTokenGroup, RealmCreate, RealmId, ServerId, SnapshotAlias, SnapshotCreate, SortField, SortOrder, TokenCopy,
-    TokenCreate, TokenId, TokenPublicProfile, TokenRealm, TokenUpdate,
+    CommandRequest, ContainerCopy, ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate,
+    EnvVarValue, EnvVarsText, ErrorCode, EventFilter, EventListQuery, EventsCleanup, Id, ImageBuild, ImageImport,
+    KvmSettings, NetworkConfigUpdate, Operation, PageRequest, ProjectCreate, ProjectId, ProjectUpdate, ProxyAccess,
+    ProxyDefault, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissionsReplace, ProxySettingsUpdate,
+    ProxyState, ProxyTokenGroup, RealmCreate, RealmId, ServerId, SnapshotAlias, SnapshotCreate, SortField, SortOrder,
+    TokenCopy, TokenCreate, TokenId, TokenPublicProfile, TokenRealm, TokenUpdate,
 };
 
 /// A value taken from one `{name}` segment of a path (and put back into one).
@@ -306,6 +306,27 @@ impl QueryParams for ImageFilter {
     }
 }
 
+/// `GET /servers/{id}/available-commands`: which.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommandFilter {
+    pub category: Option<String>,
+    pub risk_level: Option<String>,
+}
+
+impl QueryParams for CommandFilter {
+    const PARAMS: &'static [(&'static str, &'static str)] =
+        &[("category", "storage | maintenance"), ("risk_level", "low | medium | high")];
+    fn from_query(pairs: &[(String, String)]) -> Result<Self> {
+        let get = |name| value(pairs, name).map(str::to_owned);
+        Ok(Self { category: get("category"), risk_level: get("risk_level") })
+    }
+    fn to_query(&self) -> Vec<(String, String)> {
+        let mut pairs: Vec<_> = self.category.iter().map(|c| pair("category", c)).collect();
+        pairs.extend(self.risk_level.iter().map(|r| pair("risk_level", r)));
+        pairs
+    }
+}
+
 /// `GET /containers/{id}/logs`: how many of the last lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogsQuery {
@@ -394,6 +415,6 @@ bodies!(
     ProjectCreate, ProjectUpdate, ContainerCreate, ContainerUpdate, SnapshotCreate, RealmCreate, TokenCreate, ImageImport,
     EnvVarsText, EnvVarValue, SnapshotAlias, EventsCleanup, TokenRealm, ProxyPermissionsReplace, ProxyDefault,
     ProxyState, ProxyPasswordGroup, ProxyTokenGroup, ProxyIpGroup, ProxyJwtGroup, ProxyAccess, KvmSettings,
-    NetworkConfigUpdate, TokenPublicProfile;
+    NetworkConfigUpdate, TokenPublicProfile, CommandRequest;
     ImageBuild, TokenUpdate, TokenCopy, ProxySettingsUpdate, ContainerCopy
 );

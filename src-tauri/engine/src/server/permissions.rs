@@ -106,6 +106,7 @@ pub fn needed(request: &Request) -> Vec<&'static str> {
         | AddTokenRealm { .. }
         | RemoveTokenRealm { .. } => vec!["resources.create_tokens"],
         // What any token may know of itself and of the server it talks to.
+        ServerCommands { .. } | ExecuteCommand { .. } => vec!["admin.servers"],
         UpdatePublicProfile { .. } => vec!["resources.auth_token_public_profile"],
         PublicProfileOf { .. } => vec![],
         CurrentToken { .. } | Rentals { .. } | GetRental { .. } | Servers { .. } | GetServer { .. } => vec![],
