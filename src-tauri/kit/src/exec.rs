@@ -4,7 +4,9 @@
 //! `PATH_INFO`, `CONTENT_TYPE`, `CONTENT_LENGTH` and `HTTP_*` headers in its environment, the
 //! body on stdin — and its stdout is the answer. The exit code picks the status: 0 → 200,
 //! the sysexits codes 64 → 400, 66 → 404, 69 → 503, 77 → 403, anything else → 500 (with its
-//! stderr). `GET /api/v1/exec/list` and `GET /api/v1/exec/health` describe the service.
+//! stderr). `GET /api/v1/exec/list` and `GET /api/v1/exec/health` describe the service; the
+//! scripts are managed at `/api/v1/exec/scripts/*` and scripts share state at
+//! `/api/v1/exec/shared-state/*` ([`crate::exec_scripts`]).
 //!
 //! Two halves: [`parse`] reads a request into an [`ExecOp`] on the host (refusing a bad name
 //! or an oversized body before the container is reached), [`execute`] does it in the container.
@@ -32,6 +34,18 @@ pub const MAX_INPUT: usize = 16 << 20;
 enum ExecOp {
     Health,
     List,
+    /// `/api/v1/exec/scripts/{action}` ([`crate::exec_scripts`]).
+    Scripts {
+        method: hyper::Method,
+        action: String,
+        query: crate::request::Query,
+        body: Bytes,
+    },
+    /// `/api/v1/exec/shared-state/{action}`.
+    SharedState {
+        action: String,
+        body: Bytes,
+    },
     /// Runs `script` (a path in the container) CGI-style with this environment and input.
     Run {
         script: String,
@@ -54,12 +68,37 @@ async fn parse(req: Request<Incoming>) -> Result<ExecOp, KitError> {
     match path.as_str() {
         "/api/v1/exec/health" => return Ok(ExecOp::Health),
         "/api/v1/exec/list" => return Ok(ExecOp::List),
+        managed
+            if managed.starts_with("/api/v1/exec/scripts/") || managed.starts_with("/api/v1/exec/shared-state/") =>
+        {
+            let (area, action) = managed["/api/v1/exec/".len()..].split_once('/').expect("a prefix with a slash");
+            let (method, action) = (req.method().clone(), action.to_owned());
+            let query = crate::request::Query::parse(req.uri().query())
+                .map_err(|e| KitError::new(KitCode::InvalidParameters, e))?;
+            let body =
+                Limited::new(req.into_body(), MAX_INPUT).collect().await.map(|b| b.to_bytes()).map_err(|_| {
+                    KitError::new(
+                        KitCode::PayloadTooLarge,
+                        format!("request bodies are limited to {} MiB", MAX_INPUT >> 20),
+                    )
+                })?;
+            return Ok(match area {
+                "scripts" => ExecOp::Scripts { method, action, query, body },
+                _ if method == hyper::Method::POST => ExecOp::SharedState { action, body },
+                _ => {
+                    return Err(KitError::new(
+                        KitCode::MethodNotAllowed,
+                        format!("{method} {managed}: shared state takes POST"),
+                    ));
+                }
+            });
+        }
         // The API's own namespace is never a script's: a path of it this service lacks says so.
         api if api == "/api" || api.starts_with("/api/") => {
             return Err(KitError::new(
                 KitCode::NotFound,
                 format!(
-                    "no exec route {} {api}: this service has /api/v1/exec/health and /api/v1/exec/list",
+                    "no exec route {} {api}: this service has /api/v1/exec/health, list, scripts/* and shared-state/*",
                     req.method()
                 ),
             ));
@@ -108,6 +147,10 @@ async fn execute(op: ExecOp, init_pid: u32) -> Result<Response<Body>, KitError> 
             };
             Ok(json(StatusCode::OK, &serde_json::json!({ "scripts_dir": SCRIPTS_DIR, "scripts": scripts })))
         }
+        ExecOp::Scripts { method, action, query, body } => {
+            crate::exec_scripts::scripts(&method, &action, &query, &body, init_pid).await
+        }
+        ExecOp::SharedState { action, body } => crate::exec_scripts::shared_state(&action, &body, init_pid),
         ExecOp::Run { script, env, input } => {
             match hoody_runtime::procfs::root(init_pid).map_err(unreachable)?.stat(&script) {
                 Ok(entry) if entry.kind == "file" && executable(&entry.mode) => {}

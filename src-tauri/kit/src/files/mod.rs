@@ -20,6 +20,9 @@
 mod ops;
 mod search;
 
+pub(crate) use ops::FileOp;
+pub(crate) use search::GlobQuery;
+
 use crate::error::{KitCode, KitError, refuse};
 use crate::proxy::{Body, json};
 use crate::request::Query;
@@ -28,7 +31,7 @@ use hoody_runtime::rootdir::RootDir;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
-use ops::{FileOp, Lines};
+use ops::Lines;
 use std::time::Duration;
 
 /// The largest upload (a request body beyond it is refused with 413).
@@ -93,6 +96,15 @@ pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
         },
         Err(e) => e.into_response(),
     }
+}
+
+/// Does `op` inside the container as the files service does (for the exec service's scripts):
+/// its status and body.
+pub(crate) async fn run(init_pid: u32, op: &FileOp, input: Bytes) -> Result<(StatusCode, Bytes), KitError> {
+    let (reply, body) = crate::inside::run(init_pid, "files", op, input, TIMEOUT).await.map_err(|why| {
+        KitError::new(KitCode::ContainerUnreachable, format!("the container's files are not reachable: {why}"))
+    })?;
+    Ok((StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY), body))
 }
 
 fn not_yet(what: impl std::fmt::Display) -> KitError {

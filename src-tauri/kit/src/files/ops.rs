@@ -16,7 +16,7 @@ const MAX_READ: u64 = 256 << 20;
 
 /// A files operation, as parsed from a request and done inside the container.
 #[derive(Debug, Serialize, Deserialize)]
-pub(super) enum FileOp {
+pub(crate) enum FileOp {
     /// Answered by the service itself.
     Health,
     Version,
@@ -74,7 +74,7 @@ pub(super) enum FileOp {
 
 /// `?lines=`: `A-B`, `A-` (to the end), `-B` (the first B) or `A` (line A alone), from 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct Lines {
+pub(crate) struct Lines {
     first: usize,
     last: Option<usize>,
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 /// How far a walk may go.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct Limits {
+pub(crate) struct Limits {
     max_depth: usize,
     max_files_scanned: usize,
     timeout_secs: u64,
@@ -24,7 +24,7 @@ pub(super) struct Limits {
 
 /// `GET /api/v1/files/glob/{path}?pattern=`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct GlobQuery {
+pub(crate) struct GlobQuery {
     pattern: String,
     max_results: usize,
     sort: String,
@@ -34,7 +34,7 @@ pub(super) struct GlobQuery {
 
 /// `GET /api/v1/files/grep/{path}?pattern=`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct GrepQuery {
+pub(crate) struct GrepQuery {
     /// A regular expression (a fixed string escaped, `(?i)` for ignore_case).
     regex: String,
     glob: Option<String>,
@@ -76,7 +76,7 @@ fn limits(query: &Query) -> Result<Limits, KitError> {
 }
 
 impl GlobQuery {
-    pub(super) fn parse(query: &Query) -> Result<Self, KitError> {
+    pub(crate) fn parse(query: &Query) -> Result<Self, KitError> {
         let pattern = pattern(query)?;
         glob::Pattern::new(&pattern).map_err(|e| invalid(format!("pattern {pattern:?} is not a glob: {e}")))?;
         let sort = query.get("sort").unwrap_or("mtime").to_owned();
@@ -216,7 +216,8 @@ fn walk(root: &RootDir, start: &str, limits: &Limits, visit: &mut dyn FnMut(&str
 }
 
 fn found(rel: &str, entry: &Entry) -> Value {
-    json!({ "path": format!("/{rel}"), "name": entry.name, "type": entry.kind, "size": entry.size, "modified": entry.modified })
+    json!({ "path": format!("/{rel}"), "name": entry.name, "type": entry.kind, "size": entry.size,
+        "mode": entry.mode, "modified": entry.modified })
 }
 
 pub(super) fn glob(root: &RootDir, start: &str, q: &GlobQuery) -> io::Result<Value> {
