@@ -100,3 +100,85 @@ async fn scripts_are_written_listed_moved_and_deleted_inside_the_container() {
     let id = c["id"].as_str().unwrap();
     assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
 }
+
+/// The exec service's runs, logged and measured: each script's log (its runs' status, time and
+/// stderr), one run by its id, a search, the runs under way, figures per script and as
+/// Prometheus text, a log cleared.
+#[tokio::test]
+async fn script_runs_are_logged_and_measured() {
+    let (_dir, d, _, c) = server_with("watched").await;
+    let base = c["urls"]["exec-1"].as_str().expect("an exec URL").to_owned();
+    let http = browser(&d, &base);
+    let api = format!("{base}/api/v1/exec");
+    let call = |method: Method, path: &str, body: Option<Value>| {
+        let mut request = http.request(method, format!("{api}{path}"));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let r = request.send().await.unwrap();
+            let status = r.status().as_u16();
+            let text = r.text().await.unwrap();
+            (status, serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text)))
+        }
+    };
+    for (path, content) in [
+        ("ok", "#!/bin/sh\necho fine\n"),
+        ("broken", "#!/bin/sh\necho 'disk on fire' >&2\nexit 3\n"),
+        ("slow", "#!/bin/sh\nsleep 2\necho late\n"),
+    ] {
+        let body = json!({"path": path, "content": content});
+        assert_eq!(call(Method::POST, "/scripts/write", Some(body)).await.0, 200);
+    }
+    for _ in 0..3 {
+        assert_eq!(http.get(format!("{base}/ok")).send().await.unwrap().status(), 200);
+    }
+    assert_eq!(http.post(format!("{base}/broken/deep")).send().await.unwrap().status(), 500);
+    let slow = tokio::spawn(http.get(format!("{base}/slow")).send());
+    let busy = || async {
+        let (_, active) = call(Method::GET, "/monitor/active-requests", None).await;
+        (active["count"] == 1).then_some(active)
+    };
+    let active =
+        hoody_client::testkit::eventually("the slow run under way", std::time::Duration::from_secs(10), busy).await;
+    assert_eq!(active["active"][0]["script"], "slow", "{active}");
+    assert_eq!(slow.await.unwrap().unwrap().status(), 200);
+
+    let (_, logs) = call(Method::GET, "/logs/list", None).await;
+    let names: Vec<&str> = logs["logs"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["broken", "ok", "slow"], "{logs}");
+    let (_, read) = call(Method::POST, "/logs/read", Some(json!({"file": "broken"}))).await;
+    let line = read["lines"][0].as_str().unwrap();
+    assert!(line.contains("POST /broken/deep 500") && line.contains("disk on fire"), "{read}");
+    let run = read["entries"][0]["executionId"].as_str().unwrap().to_owned();
+    let (_, one) = call(Method::POST, "/logs/read", Some(json!({"executionId": run}))).await;
+    assert_eq!(one["execution"]["status"], 500);
+    let (_, found) = call(Method::POST, "/logs/search", Some(json!({"query": "FIRE"}))).await;
+    assert_eq!(found["count"], 1, "case-insensitive by default: {found}");
+    let (_, none) = call(Method::POST, "/logs/search", Some(json!({"query": "FIRE", "caseSensitive": true}))).await;
+    assert_eq!(none["count"], 0);
+    let (status, text) = call(Method::GET, "/logs/stream?file=ok", None).await;
+    assert_eq!((status, text.as_str().map(|t| t.lines().count())), (200, Some(3)), "{text}");
+
+    let (_, stats) = call(Method::GET, "/monitor/stats", None).await;
+    assert_eq!((stats["total"]["requests"].as_u64(), stats["total"]["errors"].as_u64()), (Some(5), Some(1)), "{stats}");
+    assert!(stats["scripts"]["slow"]["max_duration_ms"].as_f64().unwrap() >= 2000.0, "{stats}");
+    let (_, perf) = call(Method::POST, "/monitor/script-performance", Some(json!({"script": "ok"}))).await;
+    assert_eq!(perf["requests"], 3, "{perf}");
+    let (_, metrics) = call(Method::GET, "/monitor/metrics", None).await;
+    assert!(
+        metrics.as_str().unwrap().contains("hoody_exec_requests_total{script=\"ok\",status=\"200\"} 3"),
+        "{metrics}"
+    );
+
+    // Clearing: all of them only with confirm.
+    assert_eq!(call(Method::DELETE, "/logs/clear", None).await.0, 400);
+    let (_, cleared) = call(Method::DELETE, "/logs/clear?file=ok", None).await;
+    assert_eq!(cleared["cleared"], 3);
+    assert_eq!(call(Method::DELETE, "/logs/clear?confirm=true", None).await.1["cleared"], 2);
+    assert_eq!(call(Method::POST, "/logs/read", Some(json!({"executionId": "999999"}))).await.0, 404);
+    assert_eq!(call(Method::POST, "/logs/search", Some(json!({"regex": "("}))).await.0, 400);
+    assert_eq!(call(Method::GET, "/logs/stream?file=ok&follow=true", None).await.0, 501);
+    let id = c["id"].as_str().unwrap();
+    assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
+}

@@ -6,7 +6,8 @@
 //! the sysexits codes 64 → 400, 66 → 404, 69 → 503, 77 → 403, anything else → 500 (with its
 //! stderr). `GET /api/v1/exec/list` and `GET /api/v1/exec/health` describe the service; the
 //! scripts are managed at `/api/v1/exec/scripts/*` and scripts share state at
-//! `/api/v1/exec/shared-state/*` ([`crate::exec_scripts`]).
+//! `/api/v1/exec/shared-state/*` ([`crate::exec_scripts`]); their runs are logged and measured
+//! at `/api/v1/exec/logs/*` and `/api/v1/exec/monitor/*` ([`crate::exec_monitor`]).
 //!
 //! Two halves: [`parse`] reads a request into an [`ExecOp`] on the host (refusing a bad name
 //! or an oversized body before the container is reached), [`execute`] does it in the container.
@@ -46,6 +47,14 @@ enum ExecOp {
         action: String,
         body: Bytes,
     },
+    /// `/api/v1/exec/logs/{action}` and `/api/v1/exec/monitor/{action}` ([`crate::exec_monitor`]).
+    Monitor {
+        area: String,
+        action: String,
+        method: hyper::Method,
+        query: crate::request::Query,
+        body: Bytes,
+    },
     /// Runs `script` (a path in the container) CGI-style with this environment and input.
     Run {
         script: String,
@@ -69,7 +78,9 @@ async fn parse(req: Request<Incoming>) -> Result<ExecOp, KitError> {
         "/api/v1/exec/health" => return Ok(ExecOp::Health),
         "/api/v1/exec/list" => return Ok(ExecOp::List),
         managed
-            if managed.starts_with("/api/v1/exec/scripts/") || managed.starts_with("/api/v1/exec/shared-state/") =>
+            if ["scripts", "shared-state", "logs", "monitor"]
+                .iter()
+                .any(|area| managed.starts_with(&format!("/api/v1/exec/{area}/"))) =>
         {
             let (area, action) = managed["/api/v1/exec/".len()..].split_once('/').expect("a prefix with a slash");
             let (method, action) = (req.method().clone(), action.to_owned());
@@ -84,6 +95,7 @@ async fn parse(req: Request<Incoming>) -> Result<ExecOp, KitError> {
                 })?;
             return Ok(match area {
                 "scripts" => ExecOp::Scripts { method, action, query, body },
+                "logs" | "monitor" => ExecOp::Monitor { area: area.to_owned(), action, method, query, body },
                 _ if method == hyper::Method::POST => ExecOp::SharedState { action, body },
                 _ => {
                     return Err(KitError::new(
@@ -98,7 +110,7 @@ async fn parse(req: Request<Incoming>) -> Result<ExecOp, KitError> {
             return Err(KitError::new(
                 KitCode::NotFound,
                 format!(
-                    "no exec route {} {api}: this service has /api/v1/exec/health, list, scripts/* and shared-state/*",
+                    "no exec route {} {api}: this service has /api/v1/exec/health, list, scripts/*, shared-state/*, logs/* and monitor/*",
                     req.method()
                 ),
             ));
@@ -151,6 +163,9 @@ async fn execute(op: ExecOp, init_pid: u32) -> Result<Response<Body>, KitError> 
             crate::exec_scripts::scripts(&method, &action, &query, &body, init_pid).await
         }
         ExecOp::SharedState { action, body } => crate::exec_scripts::shared_state(&action, &body, init_pid),
+        ExecOp::Monitor { area, action, method, query, body } => {
+            crate::exec_monitor::answer(&area, &action, &method, &query, &body, init_pid)
+        }
         ExecOp::Run { script, env, input } => {
             match hoody_runtime::procfs::root(init_pid).map_err(unreachable)?.stat(&script) {
                 Ok(entry) if entry.kind == "file" && executable(&entry.mode) => {}
@@ -162,7 +177,14 @@ async fn execute(op: ExecOp, init_pid: u32) -> Result<Response<Body>, KitError> 
                     ));
                 }
             }
-            run(init_pid, &script, env, input).await
+            let var = |name: &str| env.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str()).to_owned();
+            let name = script.rsplit('/').next().unwrap_or(&script).to_owned();
+            let request = (var("REQUEST_METHOD"), format!("/{name}{}", var("PATH_INFO")));
+            let id = crate::exec_monitor::started(init_pid, &name, &request.0, &request.1);
+            let (answer, output_bytes, stderr) = run(init_pid, &script, env, input).await;
+            let status = answer.as_ref().map_or_else(|e| e.status(), Response::status);
+            crate::exec_monitor::finished(init_pid, id, status.as_u16(), output_bytes, &stderr);
+            answer
         }
     }
 }
@@ -181,13 +203,13 @@ fn executable(mode: &str) -> bool {
 }
 
 /// Runs the script inside the container as its root, with exactly the container's rights;
-/// its exit code picks the answer's status.
+/// its exit code picks the answer's status. Beside the answer: how much it wrote, and its stderr.
 async fn run(
     init_pid: u32,
     script: &str,
     env: Vec<(String, String)>,
     input: Bytes,
-) -> Result<Response<Body>, KitError> {
+) -> (Result<Response<Body>, KitError>, usize, Vec<u8>) {
     let child = crate::enter::contained(init_pid).and_then(|mut command| {
         command
             .args(["--", script])
@@ -199,7 +221,10 @@ async fn run(
             .kill_on_drop(true)
             .spawn()
     });
-    let mut child = child.map_err(|e| KitError::new(KitCode::Internal, format!("cannot start {script}: {e}")))?;
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) => return (Err(KitError::new(KitCode::Internal, format!("cannot start {script}: {e}"))), 0, Vec::new()),
+    };
     if let Some(mut stdin) = child.stdin.take() {
         tokio::spawn(async move {
             let _ = stdin.write_all(&input).await;
@@ -207,11 +232,13 @@ async fn run(
     }
     let out = match tokio::time::timeout(TIMEOUT, child.wait_with_output()).await {
         Ok(Ok(out)) => out,
-        Ok(Err(e)) => return Err(KitError::new(KitCode::Internal, format!("{script} failed: {e}"))),
+        Ok(Err(e)) => return (Err(KitError::new(KitCode::Internal, format!("{script} failed: {e}"))), 0, Vec::new()),
         Err(_) => {
-            return Err(KitError::new(KitCode::Timeout, format!("{script} ran longer than {}s", TIMEOUT.as_secs())));
+            let late = KitError::new(KitCode::Timeout, format!("{script} ran longer than {}s", TIMEOUT.as_secs()));
+            return (Err(late), 0, Vec::new());
         }
     };
+    let written = out.stdout.len();
     let status = match out.status.code() {
         Some(0) => StatusCode::OK,
         Some(64) => StatusCode::BAD_REQUEST,
@@ -221,13 +248,14 @@ async fn run(
         code => {
             let stderr = String::from_utf8_lossy(&out.stderr);
             let how = code.map_or("was killed by a signal".to_owned(), |c| format!("exited with {c}"));
-            return Err(KitError::new(KitCode::Internal, format!("{script} {how}: {}", stderr.trim())));
+            let failed = KitError::new(KitCode::Internal, format!("{script} {how}: {}", stderr.trim()));
+            return (Err(failed), written, out.stderr);
         }
     };
     let mut resp = Response::new(Full::new(Bytes::from(out.stdout)).map_err(|never| match never {}).boxed());
     *resp.status_mut() = status;
     resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-    Ok(resp)
+    (Ok(resp), written, out.stderr)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ mod display;
 mod enter;
 pub mod error;
 mod exec;
+mod exec_monitor;
 mod exec_scripts;
 mod files;
 mod frame;
