@@ -86,6 +86,43 @@ async fn scripts_are_written_listed_moved_and_deleted_inside_the_container() {
     let forced = json!({"path": "plain", "content": "data", "validate": false});
     assert_eq!(call(Method::POST, "/scripts/write".into(), Some(forced)).await.0, 200);
 
+    // Routes: which scripts answer, which one a path reaches, a request tried without the proxy.
+    let (_, routes) = call(Method::POST, "/route/discover".into(), Some(json!({}))).await;
+    let answering: Vec<&str> =
+        routes["routes"].as_array().unwrap().iter().map(|r| r["route"].as_str().unwrap()).collect();
+    assert_eq!(answering, ["/hello", "/plain"], "every written script answers: {routes}");
+    let (_, resolved) = call(Method::POST, "/route/resolve".into(), Some(json!({"body": "/hello/x/y"}))).await;
+    assert_eq!(
+        (resolved["script"].as_str(), resolved["path_info"].as_str()),
+        (Some("/hoody/exec/hello"), Some("/x/y"))
+    );
+    assert_eq!(call(Method::POST, "/route/resolve".into(), Some(json!({"path": "/nobody"}))).await.0, 404);
+    let echo =
+        json!({"path": "echo", "content": "#!/bin/sh\necho \"$REQUEST_METHOD $PATH_INFO $QUERY_STRING\"\ncat\n"});
+    assert_eq!(call(Method::POST, "/scripts/write".into(), Some(echo)).await.0, 200);
+    let trial = json!({"path": "/echo/a?b=1", "method": "post", "input": "body!"});
+    let (_, tried) = call(Method::POST, "/route/test".into(), Some(trial)).await;
+    assert_eq!(
+        (tried["status"].as_u64(), tried["output"].as_str()),
+        (Some(200), Some("POST /a b=1\nbody!")),
+        "{tried}"
+    );
+    // Syntax, checked by the container's own shell without running the code.
+    let (_, good) =
+        call(Method::POST, "/validate/syntax".into(), Some(json!({"code": "#!/bin/sh\nif true; then echo; fi\n"})))
+            .await;
+    assert_eq!(good["valid"], true, "{good}");
+    let (_, broken) =
+        call(Method::POST, "/validate/syntax".into(), Some(json!({"code": "#!/bin/sh\nif true; then echo\n"}))).await;
+    assert_eq!(broken["valid"], false, "{broken}");
+    assert!(!broken["errors"].as_array().unwrap().is_empty(), "{broken}");
+    let (_, bare) = call(Method::POST, "/validate/script".into(), Some(json!({"code": "echo hi"}))).await;
+    assert_eq!(bare["valid"], false);
+    assert_eq!(
+        call(Method::POST, "/validate/syntax".into(), Some(json!({"code": "#!/usr/bin/env python3\n"}))).await.0,
+        501
+    );
+
     // Shared state, by host name, with dotted paths and merges.
     let set = json!({"hostname": "app", "path": "config", "value": "{\"debug\":true}"});
     assert_eq!(call(Method::POST, "/shared-state/set".into(), Some(set)).await.0, 200);

@@ -55,6 +55,12 @@ enum ExecOp {
         query: crate::request::Query,
         body: Bytes,
     },
+    /// `/api/v1/exec/route/{action}` and `/api/v1/exec/validate/{action}` ([`crate::exec_scripts`]).
+    Tools {
+        area: String,
+        action: String,
+        body: Bytes,
+    },
     /// Runs `script` (a path in the container) CGI-style with this environment and input.
     Run {
         script: String,
@@ -78,7 +84,7 @@ async fn parse(req: Request<Incoming>) -> Result<ExecOp, KitError> {
         "/api/v1/exec/health" => return Ok(ExecOp::Health),
         "/api/v1/exec/list" => return Ok(ExecOp::List),
         managed
-            if ["scripts", "shared-state", "logs", "monitor"]
+            if ["scripts", "shared-state", "logs", "monitor", "route", "validate"]
                 .iter()
                 .any(|area| managed.starts_with(&format!("/api/v1/exec/{area}/"))) =>
         {
@@ -96,6 +102,9 @@ async fn parse(req: Request<Incoming>) -> Result<ExecOp, KitError> {
             return Ok(match area {
                 "scripts" => ExecOp::Scripts { method, action, query, body },
                 "logs" | "monitor" => ExecOp::Monitor { area: area.to_owned(), action, method, query, body },
+                "route" | "validate" if method == hyper::Method::POST => {
+                    ExecOp::Tools { area: area.to_owned(), action, body }
+                }
                 _ if method == hyper::Method::POST => ExecOp::SharedState { action, body },
                 _ => {
                     return Err(KitError::new(
@@ -110,21 +119,14 @@ async fn parse(req: Request<Incoming>) -> Result<ExecOp, KitError> {
             return Err(KitError::new(
                 KitCode::NotFound,
                 format!(
-                    "no exec route {} {api}: this service has /api/v1/exec/health, list, scripts/*, shared-state/*, logs/* and monitor/*",
+                    "no exec route {} {api}: this service has /api/v1/exec/health, list, scripts/*, shared-state/*, logs/*, monitor/*, route/* and validate/*",
                     req.method()
                 ),
             ));
         }
         _ => {}
     }
-    let (script, path_info) = split_script(&path);
-    let valid = !script.is_empty()
-        && !script.starts_with('.')
-        && script.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if !valid {
-        return Err(KitError::new(KitCode::NotFound, format!("no script for {path}; scripts answer at /NAME")));
-    }
-    let script = format!("{SCRIPTS_DIR}/{script}");
+    let (script, path_info) = route_of(&path)?;
     let mut env: Vec<(String, String)> = vec![
         ("PATH".into(), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()),
         ("REQUEST_METHOD".into(), req.method().to_string()),
@@ -163,6 +165,7 @@ async fn execute(op: ExecOp, init_pid: u32) -> Result<Response<Body>, KitError> 
             crate::exec_scripts::scripts(&method, &action, &query, &body, init_pid).await
         }
         ExecOp::SharedState { action, body } => crate::exec_scripts::shared_state(&action, &body, init_pid),
+        ExecOp::Tools { area, action, body } => crate::exec_scripts::tools(&area, &action, &body, init_pid).await,
         ExecOp::Monitor { area, action, method, query, body } => {
             crate::exec_monitor::answer(&area, &action, &method, &query, &body, init_pid)
         }
@@ -189,6 +192,18 @@ async fn execute(op: ExecOp, init_pid: u32) -> Result<Response<Body>, KitError> 
     }
 }
 
+/// The script a request path names (`/NAME/more` → its file, and `/more` as its PATH_INFO).
+pub(crate) fn route_of(path: &str) -> Result<(String, String), KitError> {
+    let (script, path_info) = split_script(path);
+    let valid = !script.is_empty()
+        && !script.starts_with('.')
+        && script.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    match valid {
+        true => Ok((format!("{SCRIPTS_DIR}/{script}"), path_info)),
+        false => Err(KitError::new(KitCode::NotFound, format!("no script for {path}; scripts answer at /NAME"))),
+    }
+}
+
 /// `/name/more/path` → ("name", "/more/path").
 fn split_script(path: &str) -> (&str, String) {
     let rest = path.trim_start_matches('/');
@@ -198,13 +213,13 @@ fn split_script(path: &str) -> (&str, String) {
     }
 }
 
-fn executable(mode: &str) -> bool {
+pub(crate) fn executable(mode: &str) -> bool {
     u32::from_str_radix(mode, 8).is_ok_and(|m| m & 0o111 != 0)
 }
 
 /// Runs the script inside the container as its root, with exactly the container's rights;
 /// its exit code picks the answer's status. Beside the answer: how much it wrote, and its stderr.
-async fn run(
+pub(crate) async fn run(
     init_pid: u32,
     script: &str,
     env: Vec<(String, String)>,
