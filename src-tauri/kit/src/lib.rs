@@ -6,8 +6,6 @@ mod display;
 mod enter;
 pub mod error;
 mod exec;
-mod exec_monitor;
-mod exec_scripts;
 mod files;
 mod frame;
 mod gates;

@@ -6,11 +6,16 @@
 //! the sysexits codes 64 → 400, 66 → 404, 69 → 503, 77 → 403, anything else → 500 (with its
 //! stderr). `GET /api/v1/exec/list` and `GET /api/v1/exec/health` describe the service; the
 //! scripts are managed at `/api/v1/exec/scripts/*` and scripts share state at
-//! `/api/v1/exec/shared-state/*` ([`crate::exec_scripts`]); their runs are logged and measured
-//! at `/api/v1/exec/logs/*` and `/api/v1/exec/monitor/*` ([`crate::exec_monitor`]).
+//! `/api/v1/exec/shared-state/*` ([`scripts`], [`shared_state`], [`tools`]); their runs are logged and measured
+//! at `/api/v1/exec/logs/*` and `/api/v1/exec/monitor/*` ([`monitor`]).
 //!
 //! Two halves: [`parse`] reads a request into an [`ExecOp`] on the host (refusing a bad name
 //! or an oversized body before the container is reached), [`execute`] does it in the container.
+
+mod monitor;
+mod scripts;
+mod shared_state;
+mod tools;
 
 use crate::error::{KitCode, KitError};
 use crate::proxy::{Body, json};
@@ -35,7 +40,7 @@ pub const MAX_INPUT: usize = 16 << 20;
 enum ExecOp {
     Health,
     List,
-    /// `/api/v1/exec/scripts/{action}` ([`crate::exec_scripts`]).
+    /// `/api/v1/exec/scripts/{action}` ([`scripts`], [`shared_state`], [`tools`]).
     Scripts {
         method: hyper::Method,
         action: String,
@@ -47,7 +52,7 @@ enum ExecOp {
         action: String,
         body: Bytes,
     },
-    /// `/api/v1/exec/logs/{action}` and `/api/v1/exec/monitor/{action}` ([`crate::exec_monitor`]).
+    /// `/api/v1/exec/logs/{action}` and `/api/v1/exec/monitor/{action}` ([`monitor`]).
     Monitor {
         area: String,
         action: String,
@@ -55,7 +60,7 @@ enum ExecOp {
         query: crate::request::Query,
         body: Bytes,
     },
-    /// `/api/v1/exec/route/{action}` and `/api/v1/exec/validate/{action}` ([`crate::exec_scripts`]).
+    /// `/api/v1/exec/route/{action}` and `/api/v1/exec/validate/{action}` ([`scripts`], [`shared_state`], [`tools`]).
     Tools {
         area: String,
         action: String,
@@ -162,12 +167,12 @@ async fn execute(op: ExecOp, init_pid: u32) -> Result<Response<Body>, KitError> 
             Ok(json(StatusCode::OK, &serde_json::json!({ "scripts_dir": SCRIPTS_DIR, "scripts": scripts })))
         }
         ExecOp::Scripts { method, action, query, body } => {
-            crate::exec_scripts::scripts(&method, &action, &query, &body, init_pid).await
+            scripts::answer(&method, &action, &query, &body, init_pid).await
         }
-        ExecOp::SharedState { action, body } => crate::exec_scripts::shared_state(&action, &body, init_pid),
-        ExecOp::Tools { area, action, body } => crate::exec_scripts::tools(&area, &action, &body, init_pid).await,
+        ExecOp::SharedState { action, body } => shared_state::answer(&action, &body, init_pid),
+        ExecOp::Tools { area, action, body } => tools::answer(&area, &action, &body, init_pid).await,
         ExecOp::Monitor { area, action, method, query, body } => {
-            crate::exec_monitor::answer(&area, &action, &method, &query, &body, init_pid)
+            monitor::answer(&area, &action, &method, &query, &body, init_pid)
         }
         ExecOp::Run { script, env, input } => {
             match hoody_runtime::procfs::root(init_pid).map_err(unreachable)?.stat(&script) {
@@ -183,10 +188,10 @@ async fn execute(op: ExecOp, init_pid: u32) -> Result<Response<Body>, KitError> 
             let var = |name: &str| env.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str()).to_owned();
             let name = script.rsplit('/').next().unwrap_or(&script).to_owned();
             let request = (var("REQUEST_METHOD"), format!("/{name}{}", var("PATH_INFO")));
-            let id = crate::exec_monitor::started(init_pid, &name, &request.0, &request.1);
+            let id = monitor::started(init_pid, &name, &request.0, &request.1);
             let (answer, output_bytes, stderr) = run(init_pid, &script, env, input).await;
             let status = answer.as_ref().map_or_else(|e| e.status(), Response::status);
-            crate::exec_monitor::finished(init_pid, id, status.as_u16(), output_bytes, &stderr);
+            monitor::finished(init_pid, id, status.as_u16(), output_bytes, &stderr);
             answer
         }
     }
