@@ -144,6 +144,16 @@ try {
   await copyCard.and(page.locator('[data-status="running"]')).waitFor({ timeout: 30000 });
   const copyName = await copyCard.getAttribute("data-container");
   step(`copied from the menu to ${copyName}`);
+  // A copy, stopped, is synced from its source from its menu (the source's is offered no sync).
+  await copyCard.getByRole("button", { name: "Stop", exact: true }).click();
+  await copyCard.and(page.locator('[data-status="stopped"]')).waitFor({ timeout: 30000 });
+  await copyCard.click({ button: "right", position: { x: 60, y: 50 } });
+  await page.getByRole("menu", { name: `${copyName} actions` }).getByRole("menuitem", { name: "Sync from source" }).click();
+  await page.getByText(`${copyName} has its source's files again`).waitFor({ timeout: 30000 });
+  if (items.includes("Sync from source")) throw new Error("the source's menu offers a sync");
+  await copyCard.getByRole("button", { name: "Start", exact: true }).click();
+  await copyCard.and(page.locator('[data-status="running"]')).waitFor({ timeout: 30000 });
+  step(`${copyName} stopped, synced from web-1 through its menu, started again`);
   // The grid is one Tab stop: only one card's controls take the focus by Tab; arrows move it.
   const tabbable = () =>
     page.evaluate(() => {

@@ -27,4 +27,11 @@ describe("lifecycle rules from the engine", () => {
     expect(menuActions("paused")).toEqual({ safe: ["stop", "snapshot", "copy"], destructive: ["force-stop", "delete"] });
     expect(menuActions("failed")).toEqual({ safe: ["snapshot"], destructive: ["delete"] });
   });
+
+  it("offers a copy, stopped, its source's files again", () => {
+    expect(allowedActions("stopped", true)).toEqual(["start", "snapshot", "copy", "sync", "delete"]);
+    expect(allowedActions("stopped")).not.toContain("sync");
+    expect(menuActions("running", true).safe).not.toContain("sync");
+    expect(menuActions("stopped", true)).toEqual({ safe: ["snapshot", "copy", "sync"], destructive: ["delete"] });
+  });
 });

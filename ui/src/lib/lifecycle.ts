@@ -7,7 +7,7 @@ import type { Operation } from "./bindings/Operation";
 
 /** "retry": what the platform advises for a failed container — delete it and create it again
  *  (the create dialog opens with its settings, its image changeable). */
-export type Action = Operation | "snapshot" | "copy" | "delete" | "retry";
+export type Action = Operation | "snapshot" | "copy" | "sync" | "delete" | "retry";
 
 export const ACTIONS: readonly Action[] = [
   "retry",
@@ -19,6 +19,7 @@ export const ACTIONS: readonly Action[] = [
   "force-stop",
   "snapshot",
   "copy",
+  "sync",
   "delete",
 ];
 
@@ -31,6 +32,7 @@ export const ACTION_LABELS: Record<Action, string> = {
   "force-stop": "Force stop",
   snapshot: "Snapshot",
   copy: "Copy",
+  sync: "Sync from source",
   delete: "Delete",
   retry: "Create again…",
 };
@@ -39,16 +41,19 @@ const allowedFrom: Record<Action, readonly string[]> = {
   ...(rules.operations as Record<Operation, string[]>),
   snapshot: rules.snapshot,
   copy: rules.copy,
+  // A copy gets its source's files again while it is stopped (as a restore needs).
+  sync: rules.restore,
   delete: rules.delete,
   retry: ["failed"],
 };
 
-export function allows(status: ContainerStatus, action: Action): boolean {
-  return allowedFrom[action].includes(status);
+/** `isCopy`: the container was copied from another (only a copy is synced). */
+export function allows(status: ContainerStatus, action: Action, isCopy = false): boolean {
+  return allowedFrom[action].includes(status) && (action !== "sync" || isCopy);
 }
 
-export function allowedActions(status: ContainerStatus): Action[] {
-  return ACTIONS.filter((action) => allows(status, action));
+export function allowedActions(status: ContainerStatus, isCopy = false): Action[] {
+  return ACTIONS.filter((action) => allows(status, action, isCopy));
 }
 
 /** The one action a card shows as a button, in a slot of its own that never moves: start a
@@ -60,9 +65,9 @@ export function primaryAction(status: ContainerStatus): Action | null {
 
 /** The rest of what the state allows, for the card's menu: safe actions first, in their fixed
  *  order, then (apart) the ones that lose work. */
-export function menuActions(status: ContainerStatus): { safe: Action[]; destructive: Action[] } {
+export function menuActions(status: ContainerStatus, isCopy = false): { safe: Action[]; destructive: Action[] } {
   const primary = primaryAction(status);
-  const rest = allowedActions(status).filter((action) => action !== primary);
+  const rest = allowedActions(status, isCopy).filter((action) => action !== primary);
   return { safe: rest.filter((a) => !isDestructive(a)), destructive: rest.filter(isDestructive) };
 }
 
@@ -76,6 +81,7 @@ export const PENDING_LABELS: Partial<Record<Action, string>> = {
   "force-stop": "stopping…",
   snapshot: "saving…",
   copy: "copying…",
+  sync: "syncing…",
 };
 
 /** Actions that lose work or the container: kept apart from the others, and they ask first. */

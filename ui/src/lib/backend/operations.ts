@@ -87,6 +87,10 @@ export abstract class OperationsBackend {
     return this.operation("copy_container", { params: { id } });
   }
 
+  sync(id: string) {
+    return this.operation("sync_container", { params: { id } });
+  }
+
   updateContainer(id: string, req: ContainerUpdate) {
     return this.operation("update_container", { params: { id }, body: req });
   }
