@@ -132,7 +132,9 @@ impl Engine {
         }
         let _source_guard = self.inner.locks.lock(&source.id).await;
         let _guard = self.inner.locks.lock(id).await;
+        // Both read again under their locks: either may have moved while the locks were awaited.
         let copy = self.container(caller, id).await?;
+        let source = self.inner.store.container(&source.id).await?.unwrap_or(source);
         if !copy.status.can_restore() {
             return Err(EngineError::rule(
                 ErrorCode::ContainerMustBeStopped,
