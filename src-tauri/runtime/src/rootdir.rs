@@ -284,6 +284,13 @@ impl RootDir {
         Ok(rustix::fs::fchmod(&fd, Mode::from_raw_mode(permissions))?)
     }
 
+    /// Gives the entry at `rel` (a link's target) the owner `uid` and group `gid` (None: unchanged).
+    pub fn chown(&self, rel: &str, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
+        let fd = self.open_at(rel, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY, Mode::empty())?;
+        let (uid, gid) = (uid.map(rustix::fs::Uid::from_raw), gid.map(rustix::fs::Gid::from_raw));
+        Ok(rustix::fs::fchown(&fd, uid, gid)?)
+    }
+
     /// Moves `from` to `to` (its directory made when missing); an existing `to` is refused.
     pub fn rename(&self, from: &str, to: &str) -> io::Result<()> {
         let (from_dir, from_name) = self.existing_parent(from)?;

@@ -3,11 +3,11 @@
 //! lines, `?hash`/`?sha256` its digest, `?stat` its entry), `PUT` uploads (its directories made; `?append` appends,
 //! `?mode=755` sets permissions), `POST ?mkdir` makes a directory (`?copy_to=`, `?move_to=`
 //! copy and move), `DELETE` removes (a directory with its contents). The platform's operation
-//! prefixes: `stat/`, `realpath/`, `append/`, `chmod/`, `copy/`, `move/`, `glob/`, `grep/` and
+//! prefixes: `stat/`, `realpath/`, `append/`, `chmod/`, `chown/`, `copy/`, `move/`, `glob/`, `grep/` and
 //! `health`; the root paths `/{path}` (GET, HEAD, PUT, `?touch`, `?q`, DELETE, OPTIONS). Its page
 //! (`/`, `/browse/{path}/`) is served with the other kit pages (`crate::assets`).
 //!
-//! A documented parameter or prefix this service does not honour yet (`chown/`, `?thumbnail`,
+//! A documented parameter or prefix this service does not honour yet (`?thumbnail`,
 //! `?backend`…) is a 501 naming it, never ignored: an answer is what was asked or a refusal.
 //!
 //! A request is parsed here into a [`FileOp`] and done inside the container
@@ -179,7 +179,12 @@ async fn parse(req: Request<Incoming>) -> Result<(FileOp, Bytes), KitError> {
         (Method::POST, Some("move")) => copy_or_move(&query, rel, "move_to")?,
         (Method::GET, Some("glob")) => FileOp::Glob { path: rel, query: search::GlobQuery::parse(&query)? },
         (Method::GET, Some("grep")) => FileOp::Grep { path: rel, query: search::GrepQuery::parse(&query)? },
-        (_, Some("chown")) => return Err(not_yet(format_args!("{API}/chown/"))),
+        (Method::PATCH, Some("chown")) => {
+            let owner = query.get("chown").filter(|o| !o.is_empty()).ok_or_else(|| {
+                KitError::new(KitCode::InvalidParameters, "chown is required: user[:group], by name or number")
+            })?;
+            FileOp::Chown { path: rel, owner: owner.to_owned() }
+        }
         (Method::GET, None) => {
             check_query(&query, READ_NOT_YET)?;
             check_query(&query, HISTORY_NOT_YET)?;

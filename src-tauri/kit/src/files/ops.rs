@@ -39,6 +39,11 @@ pub(crate) enum FileOp {
         path: String,
         permissions: u32,
     },
+    /// `user[:group]`, by name (the container's /etc/passwd and /etc/group) or number.
+    Chown {
+        path: String,
+        owner: String,
+    },
     Copy {
         from: String,
         to: String,
@@ -139,6 +144,20 @@ pub(super) fn execute(root: &RootDir, op: FileOp, input: Vec<u8>) -> io::Result<
             root.chmod(&path, permissions)?;
             Ok(json(StatusCode::OK, &root.stat(&path)?))
         }
+        FileOp::Chown { path, owner } => {
+            let (user, group) = owner.split_once(':').map_or((owner.as_str(), None), |(u, g)| (u, Some(g)));
+            let uid = (!user.is_empty()).then(|| id_of(root, "etc/passwd", user)).transpose()?;
+            let gid = group.filter(|g| !g.is_empty()).map(|g| id_of(root, "etc/group", g)).transpose()?;
+            root.chown(&path, uid, gid).map_err(|e| match e.raw_os_error() {
+                Some(22) => {
+                    io::Error::new(io::ErrorKind::InvalidInput, format!("{owner} is not an owner the container has"))
+                }
+                _ => e,
+            })?;
+            let mut entry = serde_json::to_value(root.stat(&path)?).unwrap_or_default();
+            entry["owner"] = serde_json::json!(owner);
+            Ok(json(StatusCode::OK, &entry))
+        }
         FileOp::Copy { from, to, overwrite } => {
             if root.stat(&from)?.kind == "dir" {
                 return Ok(KitError::new(KitCode::NotImplemented, "copying a directory is not honoured here yet")
@@ -224,6 +243,22 @@ pub(super) fn execute(root: &RootDir, op: FileOp, input: Vec<u8>) -> io::Result<
 
 /// `utimensat`'s "now".
 const NOW: rustix::fs::Timespec = rustix::fs::Timespec { tv_sec: 0, tv_nsec: rustix::fs::UTIME_NOW };
+
+/// A user's (or group's) id: a number, or a name in the container's `etc/passwd` (`etc/group`).
+fn id_of(root: &RootDir, table: &str, name: &str) -> io::Result<u32> {
+    if let Ok(id) = name.parse::<u32>() {
+        return Ok(id);
+    }
+    let text = root.read(table)?.unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let mut fields = line.split(':');
+            Some((fields.next()?, fields.nth(1)?))
+        })
+        .find(|(entry, _)| *entry == name)
+        .and_then(|(_, id)| id.parse().ok())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("the container has no {name} in /{table}")))
+}
 
 /// Copies a regular file with its permission bits (its directory made when missing).
 fn copy_file(root: &RootDir, from: &str, to: &str) -> io::Result<()> {
