@@ -330,7 +330,9 @@ try {
       [path, init, token],
     );
   const project = (await api("/projects")).data.projects[0].id;
-  await api(`/projects/${project}/containers`, { method: "POST", body: JSON.stringify({ name: "broken", container_image: "busybox/9" }) });
+  const server = (await api("/servers")).data[0].id;
+  const body = JSON.stringify({ name: "broken", container_image: "busybox/9", server_id: server });
+  await api(`/projects/${project}/containers`, { method: "POST", body });
   const broken = page.locator('[data-container="broken"]');
   await broken.and(page.locator('[data-status="failed"]')).waitFor({ timeout: 30000 });
   const headline = (await broken.getByRole("alert").textContent()).trim();

@@ -12,8 +12,10 @@ async fn the_platforms_create_fields_are_accepted_or_refused_by_name() {
     d.import_busybox();
     let r = d.client.raw(Method::POST, "/projects/", Some(&json!({"alias": "fields"}))).await.unwrap();
     let project = r.body["data"]["id"].as_str().unwrap().to_owned();
-    let create = |body: serde_json::Value| {
+    let server = crate::proxy::server_id(&d.client).await;
+    let create = |mut body: serde_json::Value| {
         let (client, path) = (d.client.clone(), format!("/projects/{project}/containers"));
+        body["server_id"] = json!(server);
         async move { client.raw(Method::POST, &path, Some(&body)).await.unwrap() }
     };
     for field in ["kvm", "dev_kvm"] {

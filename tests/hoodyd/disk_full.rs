@@ -115,7 +115,8 @@ async fn a_full_disk_is_an_answer_not_damage() {
     println!("filled {} MiB", filled >> 20);
 
     // Writes answer 507, and nothing is made.
-    let create = json!({"name": "more", "container_image": "busybox/1"});
+    let create =
+        json!({"name": "more", "container_image": "busybox/1", "server_id": crate::proxy::server_id(&d.client).await});
     let r = d.client.raw(Method::POST, &format!("/projects/{project}/containers"), Some(&create)).await.unwrap();
     assert_507(&r, &data, "a create");
     println!("a create on the full disk: {}", r.body["message"]);

@@ -29,7 +29,8 @@ pub(crate) async fn running_debian(name: &str) -> (tempfile::TempDir, Hoodyd, Va
     d.import_debian();
     let r = d.client.raw(Method::POST, "/projects/", Some(&json!({"alias": name}))).await.unwrap();
     let project = r.body["data"]["id"].as_str().unwrap().to_owned();
-    let body = json!({"name": name, "container_image": "debian/13"});
+    let body =
+        json!({"name": name, "container_image": "debian/13", "server_id": crate::proxy::server_id(&d.client).await});
     let r = d.client.raw(Method::POST, &format!("/projects/{project}/containers"), Some(&body)).await.unwrap();
     let id = r.body["data"]["id"].as_str().unwrap().to_owned();
     let running = || async {

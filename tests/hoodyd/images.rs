@@ -29,7 +29,8 @@ async fn images_come_from_a_simplestreams_server() {
     let r = c.raw(Method::POST, "/projects/", Some(&json!({"alias": "pulls"}))).await.unwrap();
     let project = r.body["data"]["id"].as_str().unwrap().to_owned();
     let mut events = c.events().await.unwrap();
-    let body = json!({"name": "pulled", "container_image": "busybox/1.36"});
+    let body =
+        json!({"name": "pulled", "container_image": "busybox/1.36", "server_id": crate::proxy::server_id(c).await});
     let r = c.raw(Method::POST, &format!("/projects/{project}/containers"), Some(&body)).await.unwrap();
     let id = r.body["data"]["id"].as_str().unwrap().to_owned();
     let mut status = String::new();
@@ -114,7 +115,8 @@ async fn images_are_listed_pulled_and_deleted_through_the_api() {
     // In use: refused, naming the container; deleted once the container is.
     let r = c.raw(Method::POST, "/projects/", Some(&json!({"alias": "imgs"}))).await.unwrap();
     let project = r.body["data"]["id"].as_str().unwrap().to_owned();
-    let body = json!({"name": "uses-it", "container_image": "busybox/1.36"});
+    let body =
+        json!({"name": "uses-it", "container_image": "busybox/1.36", "server_id": crate::proxy::server_id(c).await});
     let r = c.raw(Method::POST, &format!("/projects/{project}/containers"), Some(&body)).await.unwrap();
     let id = r.body["data"]["id"].as_str().unwrap().to_owned();
     assert_eq!(until_image(c, "busybox/1.36", "ready").await["used_by"], 1);
@@ -188,7 +190,8 @@ async fn images_are_imported_from_a_tarball_on_the_server() {
     assert_eq!((ready["description"].as_str(), ready.get("work")), (Some("my busybox"), None), "{ready}");
     let r = c.raw(Method::POST, "/projects/", Some(&json!({"alias": "imports"}))).await.unwrap();
     let project = r.body["data"]["id"].as_str().unwrap().to_owned();
-    let body = json!({"name": "from-import", "container_image": "custom/1"});
+    let body =
+        json!({"name": "from-import", "container_image": "custom/1", "server_id": crate::proxy::server_id(c).await});
     let r = c.raw(Method::POST, &format!("/projects/{project}/containers"), Some(&body)).await.unwrap();
     let id = r.body["data"]["id"].as_str().unwrap().to_owned();
     assert_eq!(crate::proxy::wait_running(&d, &id).await["status"], "running");

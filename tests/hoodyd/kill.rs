@@ -124,6 +124,7 @@ async fn kills_at_random_points_leave_store_runtime_and_disk_agreeing() {
     servers[0].import_busybox();
     let r = servers[0].client.raw(Method::POST, "/projects/", Some(&json!({"alias": "kills"}))).await.unwrap();
     let project = r.body["data"]["id"].as_str().unwrap().to_owned();
+    let server = crate::proxy::server_id(&servers[0].client).await;
     let mut tally = std::collections::BTreeMap::<&str, u32>::new();
 
     for kill in 0..kills {
@@ -141,7 +142,7 @@ async fn kills_at_random_points_leave_store_runtime_and_disk_agreeing() {
             "create" => (
                 Method::POST,
                 format!("/projects/{project}/containers"),
-                Some(json!({"name": format!("c-{kill}"), "container_image": "busybox/1"})),
+                Some(json!({"name": format!("c-{kill}"), "container_image": "busybox/1", "server_id": server})),
             ),
             "copy" => {
                 (Method::POST, format!("/containers/{}/copy", some(d, "running", &mut dice).await.unwrap()), None)

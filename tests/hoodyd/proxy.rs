@@ -32,7 +32,7 @@ pub(crate) async fn server_with(name: &str) -> (tempfile::TempDir, Hoodyd, Strin
 }
 
 pub(crate) async fn running(d: &Hoodyd, project: &str, name: &str) -> Value {
-    let body = json!({"name": name, "container_image": "busybox/1"});
+    let body = json!({"name": name, "container_image": "busybox/1", "server_id": server_id(&d.client).await});
     let r = d.client.raw(Method::POST, &format!("/projects/{project}/containers"), Some(&body)).await.unwrap();
     let id = r.body["data"]["id"].as_str().unwrap().to_owned();
     wait_running(d, &id).await
@@ -368,4 +368,9 @@ async fn https_services_are_reached_over_tls() {
     assert!(body.contains("no TLS on port 8080"), "{body}");
     let id = c["id"].as_str().unwrap();
     d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
+}
+
+/// The id of the server `client` talks to (a create names it, as the platform's API requires).
+pub async fn server_id(client: &hoody_client::HoodyClient) -> String {
+    client.servers().await.expect("GET /servers")[0].id.as_str().to_owned()
 }

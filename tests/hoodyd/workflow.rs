@@ -88,7 +88,7 @@ async fn the_docs_page_workflow() {
     assert_eq!(hostname.trim(), "renamed-container");
 
     // An image the server does not have: creation fails, saying which and what to do.
-    let body = json!({"name": "elsewhere", "container_image": "debian/13"});
+    let body = json!({"name": "elsewhere", "container_image": "debian/13", "server_id": server_id});
     let r = c.raw(Method::POST, &format!("/projects/{project_id}/containers"), Some(&body)).await.unwrap();
     let other = settled(&d, r.body["data"]["id"].as_str().unwrap()).await;
     assert_eq!(other["status"], "failed");

@@ -168,8 +168,15 @@ impl HoodyClient {
         self.call(Method::DELETE, &format!("/projects/{id}"), None::<&()>).await
     }
 
+    /// Creates a container; without a `server_id` in `req`, on the server this client talks to
+    /// (its id read from `GET /servers` first: the API requires one).
     pub async fn create_container(&self, project: &str, req: &ContainerCreate) -> Result<Container> {
-        self.call(Method::POST, &format!("/projects/{project}/containers"), Some(req)).await
+        let mut req = req.clone();
+        if req.server_id.is_none() {
+            let servers = self.servers().await?;
+            req.server_id = servers.first().map(|s| s.id.as_str().to_owned());
+        }
+        self.call(Method::POST, &format!("/projects/{project}/containers"), Some(&req)).await
     }
 
     /// `query` is a query string without the '?' (`page=2&status=running`), or empty.

@@ -215,6 +215,11 @@ impl Desktop {
         req: ContainerCreate,
     ) -> Result<Container> {
         let (name, server) = self.fleet.named(server)?;
+        let mut req = req;
+        if req.server_id.is_none() {
+            // The server it goes to, by the id that server gives itself (the API requires one).
+            req.server_id = server.servers((), ()).await?.first().map(|s| s.id.as_str().to_owned());
+        }
         let created = server.create_container(ProjectId::parse(project_id)?, (), req).await?;
         self.fleet.place(created.id.as_str(), &name);
         Ok(created)

@@ -36,7 +36,17 @@ impl Engine {
                 }
                 id
             }
-            None => self.server_id().clone(),
+            // The platform's create names its server, as this one asks: a client that meant this
+            // server says so.
+            None => {
+                return Err(EngineError::rule(
+                    ErrorCode::InvalidField,
+                    format!(
+                        "server_id is required: the server to create the container on (this one is {}; GET /servers lists it)",
+                        self.server_id()
+                    ),
+                ));
+            }
         };
         let container_image = validate::container_image(req.container_image.as_deref().unwrap_or(DEFAULT_IMAGE))?;
         let hoody_kit = req.hoody_kit.unwrap_or(true);

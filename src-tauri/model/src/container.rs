@@ -109,7 +109,8 @@ pub struct ContainerCreate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub name: Option<String>,
-    /// Defaults to this engine's own server.
+    /// The server to create it on (required, as on the platform: this server's id is in
+    /// `GET /servers`); absent, the create is refused saying so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub server_id: Option<String>,

@@ -91,6 +91,11 @@ impl TestServer {
         hoody_client::testkit::eventually(&format!("{id} settling"), Duration::from_secs(30), settled).await
     }
 
+    /// This server's id, as a create names it.
+    pub async fn server_id(&self) -> String {
+        self.client.servers().await.unwrap()[0].id.as_str().to_owned()
+    }
+
     /// Runs `script` with /bin/sh in every namespace of the running container `id` (`nsenter
     /// -a`, its user namespace included); what it wrote, trimmed.
     pub async fn exec(&self, id: &str, script: &str) -> String {
@@ -116,6 +121,15 @@ impl TestServer {
         code: &str,
     ) -> String {
         let before = self.db().await;
+        // A create names its server (the API requires it): these refusals are about the rest.
+        let mut body = body;
+        if method == reqwest::Method::POST
+            && path.ends_with("/containers")
+            && let Some(fields) = body.as_mut().and_then(serde_json::Value::as_object_mut)
+            && !fields.contains_key("server_id")
+        {
+            fields.insert("server_id".into(), self.server_id().await.into());
+        }
         let r = self.client.raw(method.clone(), path, body.as_ref()).await.unwrap();
         assert_eq!(r.status, status, "{method} {path} {body:?} → {}", r.body);
         assert_error_shape(&r.body, status, code);

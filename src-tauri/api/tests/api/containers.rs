@@ -10,7 +10,11 @@ async fn create_fills_the_platform_defaults_and_runs() {
     let path = format!("/projects/{}/containers", p.id);
     let r = s
         .client
-        .raw(Method::POST, &path, Some(&json!({"name": "dev-environment", "container_image": IMAGE})))
+        .raw(
+            Method::POST,
+            &path,
+            Some(&json!({"name": "dev-environment", "container_image": IMAGE, "server_id": s.server_id().await})),
+        )
         .await
         .unwrap();
     assert_eq!(r.status, 201);
@@ -46,7 +50,8 @@ async fn create_fills_the_platform_defaults_and_runs() {
     assert!(logs[1].duration_ms.is_some());
 
     // The platform's default image; this server has none by that name, and says so.
-    let r = s.client.raw(Method::POST, &path, Some(&json!({"name": "default-image"}))).await.unwrap();
+    let body = json!({"name": "default-image", "server_id": s.server_id().await});
+    let r = s.client.raw(Method::POST, &path, Some(&body)).await.unwrap();
     assert_eq!(r.status, 201);
     assert_eq!(r.body["data"]["container_image"], "debian/13");
     let failed = s.settled(r.body["data"]["id"].as_str().unwrap()).await;
@@ -122,6 +127,11 @@ async fn bad_input_is_refused_with_a_message_and_changes_nothing() {
     assert_eq!(r.status(), 400);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_error_shape(&body, 400, "invalid_request");
+    assert_eq!(before, s.db().await);
+    // The server is named, as on the platform (a raw body without it; the helper adds it).
+    let r = s.client.raw(Method::POST, &path, Some(&json!({"name": "nameless"}))).await.unwrap();
+    assert_error_shape(&r.body, 400, "invalid_field");
+    assert!(r.body["message"].as_str().unwrap().starts_with("server_id is required"), "{}", r.body);
     assert_eq!(before, s.db().await);
     // Unknown server and project.
     s.refused(Method::POST, &path, Some(json!({"server_id": "aaaaaaaaaaaaaaaaaaaaaaaa"})), 404, "not_found").await;

@@ -56,7 +56,8 @@ async fn every_route_answers_as_documented() {
     call(Method::GET, "/projects/{id}", format!("/projects/{pid}"), None).await;
     call(Method::PUT, "/projects/{id}", format!("/projects/{pid}"), Some(json!({"color": "#abcdef"}))).await;
     call(Method::PATCH, "/projects/{id}", format!("/projects/{pid}"), Some(json!({"color": null}))).await;
-    let body = json!({"name": "web", "container_image": IMAGE, "color": "#3498db", "environment_vars": {"A": "1"}, "ssh_public_key": SSH_KEY_A, "realm_ids": [realm]});
+    let server = s.client.servers().await.unwrap()[0].id.as_str().to_owned();
+    let body = json!({"name": "web", "container_image": IMAGE, "color": "#3498db", "environment_vars": {"A": "1"}, "ssh_public_key": SSH_KEY_A, "realm_ids": [realm], "server_id": server});
     let c = call(Method::POST, "/projects/{id}/containers", format!("/projects/{pid}/containers"), Some(body)).await;
     let cid = c.body["data"]["id"].as_str().unwrap().to_owned();
     s.settled(&cid).await;
@@ -96,7 +97,7 @@ async fn every_route_answers_as_documented() {
         Method::POST,
         "/projects/{id}/containers",
         format!("/projects/{pid}/containers"),
-        Some(json!({"name": "extra", "container_image": IMAGE})),
+        Some(json!({"name": "extra", "container_image": IMAGE, "server_id": server})),
     )
     .await;
     s.settled(x.body["data"]["id"].as_str().unwrap()).await;

@@ -17,8 +17,13 @@ async fn lifecycle(server: &dyn Server, tag: &str) {
         .await
         .unwrap();
     assert_eq!(server.get_project(project.id.clone(), (), ()).await.unwrap().id, project.id);
-    let req =
-        ContainerCreate { name: Some(format!("{tag}-web")), container_image: Some(IMAGE.into()), ..Default::default() };
+    let server_id = server.servers((), ()).await.unwrap()[0].id.as_str().to_owned();
+    let req = ContainerCreate {
+        name: Some(format!("{tag}-web")),
+        container_image: Some(IMAGE.into()),
+        server_id: Some(server_id),
+        ..Default::default()
+    };
     let id = server.create_container(project.id.clone(), (), req).await.unwrap().id;
     settle(server, &id).await;
     let running = server.get_container(id.clone(), ContainerView::default(), ()).await.unwrap();

@@ -82,7 +82,15 @@ fn admin() -> Principal {
 async fn running_container(engine: &Engine) -> Container {
     let p = engine.create_project(&admin(), ProjectCreate { alias: "p".into(), ..Default::default() }).await.unwrap();
     let c = engine
-        .create_container(&admin(), &p.id, ContainerCreate { name: Some("web".into()), ..Default::default() })
+        .create_container(
+            &admin(),
+            &p.id,
+            ContainerCreate {
+                name: Some("web".into()),
+                server_id: Some(engine.server_id().as_str().into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     engine.settle().await;
@@ -159,7 +167,7 @@ async fn a_failing_runtime_leaves_the_container_failed_with_the_reason() {
     let c2 = {
         let p =
             engine.create_project(&admin(), ProjectCreate { alias: "q".into(), ..Default::default() }).await.unwrap();
-        let c = engine.create_container(&admin(), &p.id, ContainerCreate::default()).await.unwrap();
+        let c = engine.create_container(&admin(), &p.id, on_this_server(&engine)).await.unwrap();
         engine.settle().await;
         c
     };
@@ -177,7 +185,7 @@ async fn creation_interrupted_by_a_crash_is_reconciled_at_start() {
         let engine = Engine::start(config.clone(), runtime.clone()).await.unwrap();
         let p =
             engine.create_project(&admin(), ProjectCreate { alias: "p".into(), ..Default::default() }).await.unwrap();
-        let mut c = engine.create_container(&admin(), &p.id, ContainerCreate::default()).await.unwrap();
+        let mut c = engine.create_container(&admin(), &p.id, on_this_server(&engine)).await.unwrap();
         engine.settle().await;
         // Put it back in `creating`, as a crash between insert and provisioning leaves it.
         c.status = ContainerStatus::Creating;
@@ -208,4 +216,9 @@ async fn rewind_to_creating(engine: &Engine, c: &Container) {
         })
         .await
         .unwrap();
+}
+
+/// A create that names this engine's server, as every create must.
+fn on_this_server(engine: &Engine) -> ContainerCreate {
+    ContainerCreate { server_id: Some(engine.server_id().as_str().into()), ..Default::default() }
 }

@@ -67,8 +67,10 @@ export abstract class OperationsBackend {
     return this.operation("realms", {}, server);
   }
 
-  createContainer(projectId: string, req: ContainerCreate, server?: string) {
-    return this.operation("create_container", { params: { id: projectId }, body: req }, server);
+  /** Without a `server_id`, on `server` (its id read first: the API requires one). */
+  async createContainer(projectId: string, req: ContainerCreate, server?: string) {
+    const serverId = req.server_id ?? (await this.operation("servers", {}, server))[0]?.id;
+    return this.operation("create_container", { params: { id: projectId }, body: { ...req, server_id: serverId } }, server);
   }
 
   operate(id: string, op: Operation) {

@@ -10,7 +10,8 @@ export type ContainerCreate = {
  */
 name?: string, 
 /**
- * Defaults to this engine's own server.
+ * The server to create it on (required, as on the platform: this server's id is in
+ * `GET /servers`); absent, the create is refused saying so.
  */
 server_id?: string, 
 /**

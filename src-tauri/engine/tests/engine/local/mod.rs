@@ -71,6 +71,7 @@ impl Local {
             container_image: Some("busybox/1".into()),
             ..Default::default()
         };
+        req.server_id = Some(self.engine.server_id().as_str().into());
         tweak(&mut req);
         let c = self.engine.create_container(&admin(), &self.project, req).await.unwrap();
         self.engine.settle().await;

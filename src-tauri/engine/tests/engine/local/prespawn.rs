@@ -21,8 +21,13 @@ async fn creates_claim_warm_containers_and_the_pool_refills() {
     assert_eq!(warm.len(), 2, "the pool fills at start");
 
     // A claim answers with a running container, no background work needed.
-    let req =
-        ContainerCreate { name: Some("fast".into()), container_image: Some("busybox/1".into()), ..Default::default() };
+    let server_id = Some(local.engine.server_id().as_str().to_owned());
+    let req = ContainerCreate {
+        name: Some("fast".into()),
+        container_image: Some("busybox/1".into()),
+        server_id: server_id.clone(),
+        ..Default::default()
+    };
     let c = local.engine.create_container(&admin(), &local.project, req).await.unwrap();
     assert_eq!(c.status, ContainerStatus::Running, "{:?}", c.error);
     let slot = local.runtime.slot(&c.id);
@@ -46,6 +51,7 @@ async fn creates_claim_warm_containers_and_the_pool_refills() {
         name: Some("own-env".into()),
         container_image: Some("busybox/1".into()),
         environment_vars: Some(env),
+        server_id: server_id.clone(),
         ..Default::default()
     };
     let c2 = local.engine.create_container(&admin(), &local.project, with_env).await.unwrap();
@@ -54,6 +60,7 @@ async fn creates_claim_warm_containers_and_the_pool_refills() {
         name: Some("bypass".into()),
         container_image: Some("busybox/1".into()),
         bypass_prespawn: Some(true),
+        server_id,
         ..Default::default()
     };
     let c3 = local.engine.create_container(&admin(), &local.project, bypass).await.unwrap();
