@@ -1,5 +1,5 @@
 //! What the exec service saw its scripts do, per container while it runs (kept in memory, the
-//! last [`KEEP`] runs): the runs under way (`monitor/active-requests`), each script's log of runs
+//! last [`KEEP`] runs, dropped once the container's init has ended): the runs under way (`monitor/active-requests`), each script's log of runs
 //! with their status, time and what they wrote to stderr (`logs/list|read|search|clear|stream`),
 //! and figures per script (`monitor/stats`, `monitor/script-performance`, and the Prometheus
 //! text at `monitor/metrics`).
@@ -68,7 +68,12 @@ fn now_ms() -> u64 {
 
 fn with<T>(init_pid: u32, f: impl FnOnce(&mut Container) -> T) -> T {
     let mut seen = SEEN.lock().expect("exec monitor lock");
-    f(seen.get_or_insert_with(HashMap::new).entry(init_pid).or_default())
+    let containers = seen.get_or_insert_with(HashMap::new);
+    if !containers.contains_key(&init_pid) {
+        // A container seen for the first time (or started again): what ended containers kept goes.
+        containers.retain(|pid, _| hoody_runtime::is_alive(*pid));
+    }
+    f(containers.entry(init_pid).or_default())
 }
 
 /// A run under way: the id [`finished`] takes.

@@ -22,6 +22,10 @@ pub(crate) fn answer(action: &str, body: &[u8], init_pid: u32) -> Result<Respons
         .unwrap_or_default();
     let mut shared = SHARED.lock().expect("shared state lock");
     let documents = shared.get_or_insert_with(HashMap::new);
+    if !documents.keys().any(|(pid, _)| *pid == init_pid) {
+        // A container seen for the first time (or started again): ended containers' documents go.
+        documents.retain(|(pid, _), _| hoody_runtime::is_alive(*pid));
+    }
     let key = (init_pid, host.clone());
     let ok = |value: Value| Ok(json(StatusCode::OK, &value));
     match action {
