@@ -193,7 +193,21 @@ async fn glob_grep_and_the_root_paths_find_and_change_files_in_the_container() {
     assert_eq!(std::fs::read_to_string(inside("/srv/app/README")).unwrap(), "The answer is in src.\n", "kept");
     assert_eq!(http.delete(format!("{base}/srv/app/build")).send().await.unwrap().status(), 200);
     assert!(!std::path::Path::new(&inside("/srv/app/build")).exists());
-    for refused in ["/srv/app?zip", "/srv/app/README?history"] {
+    // A directory as a ZIP, put back and read entry by entry.
+    let zipped = http.get(format!("{base}/srv/app/src?zip")).send().await.unwrap();
+    assert_eq!(zipped.headers()["content-type"], "application/zip");
+    let zipped = zipped.bytes().await.unwrap();
+    assert_eq!(&zipped[..4], b"PK\x03\x04");
+    assert_eq!(http.put(format!("{base}/srv/src.zip")).body(zipped).send().await.unwrap().status(), 200);
+    let (status, listed) = get(format!("{base}/srv/src.zip?preview")).await;
+    assert_eq!(status, 200, "{listed}");
+    let names: Vec<&str> = listed["entries"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["main.rs", "util.rs"], "{listed}");
+    let one = http.get(format!("{base}/srv/src.zip?view_file=util.rs")).send().await.unwrap();
+    assert_eq!(one.text().await.unwrap(), "// TODO: tidy\npub fn answer() -> u8 { 42 }\n");
+    assert_eq!(get(format!("{base}/srv/src.zip?view_file=nope.rs")).await.0, 404);
+    assert_eq!(get(format!("{base}/srv/app/README?preview")).await.0, 400, "not a ZIP");
+    for refused in ["/srv/app?extract", "/srv/app/README?history"] {
         let (status, answer) = get(format!("{base}{refused}")).await;
         assert_eq!(status, 501, "{refused}: {answer}");
     }

@@ -19,6 +19,7 @@
 
 mod ops;
 mod search;
+mod zip;
 
 pub(crate) use ops::FileOp;
 pub(crate) use search::GlobQuery;
@@ -237,24 +238,24 @@ async fn parse(req: Request<Incoming>) -> Result<(FileOp, Bytes), KitError> {
 /// bytes, `?q=` names holding a word, `?hash`), `HEAD` (the entry's facts as headers), `PUT`
 /// (an upload, `?touch`), `DELETE`. Their archive, download and history parameters are 501s.
 async fn root_route(req: Request<Incoming>, query: &Query, path: &str) -> Result<(FileOp, Bytes), KitError> {
-    const ROOT_NOT_YET: &[&str] = &[
-        "zip",
-        "thumbnail",
-        "extract",
-        "extract_file",
-        "preview",
-        "view_file",
-        "download",
-        "downloads",
-        "type",
-        "base64",
-        "edit",
-        "view",
-    ];
+    const ROOT_NOT_YET: &[&str] =
+        &["thumbnail", "extract", "extract_file", "download", "downloads", "type", "base64", "edit", "view"];
     let rel = decode(path).map_err(|(status, why)| KitError::of_status(status, why))?;
     check_query(query, ROOT_NOT_YET)?;
     check_query(query, HISTORY_NOT_YET)?;
     let op = match req.method().clone() {
+        Method::GET if query.get("zip").is_some() => FileOp::Zip(rel),
+        Method::GET if query.get("view_file").is_some() => {
+            let entry = query.get("view_file").filter(|n| !n.is_empty()).or(query.get("preview")).unwrap_or("");
+            if entry.is_empty() {
+                return Err(KitError::new(
+                    KitCode::InvalidParameters,
+                    "view_file names the entry to show (view_file=NAME)",
+                ));
+            }
+            FileOp::ArchiveEntry { path: rel, entry: entry.to_owned() }
+        }
+        Method::GET if query.get("preview").is_some() => FileOp::ArchiveEntries(rel),
         Method::GET => match (query.get("q"), query.get("sha256").map(|_| "sha256").or(query.get("hash"))) {
             (Some(word), _) if !word.is_empty() => FileOp::Search { path: rel, word: word.to_owned() },
             (Some(_), _) => return Err(KitError::new(KitCode::InvalidParameters, "q must be a word to look for")),

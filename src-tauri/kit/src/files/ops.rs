@@ -70,6 +70,15 @@ pub(crate) enum FileOp {
         path: String,
         query: super::search::GrepQuery,
     },
+    /// A directory as a ZIP archive.
+    Zip(String),
+    /// The entries of a ZIP archive.
+    ArchiveEntries(String),
+    /// One entry of a ZIP archive.
+    ArchiveEntry {
+        path: String,
+        entry: String,
+    },
     /// Entries below a directory whose name holds a word.
     Search {
         path: String,
@@ -234,6 +243,32 @@ pub(super) fn execute(root: &RootDir, op: FileOp, input: Vec<u8>) -> io::Result<
                 Err(e) => return Err(e),
             }
             Ok(json(StatusCode::OK, &root.stat(&rel)?))
+        }
+        FileOp::Zip(rel) => {
+            let archive = super::zip::directory(root, &rel)?;
+            let name = rel.rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or("root").replace('"', "");
+            let mut resp = bytes(archive, "application/zip");
+            if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}.zip\"")) {
+                resp.headers_mut().insert(hyper::header::CONTENT_DISPOSITION, value);
+            }
+            Ok(resp)
+        }
+        FileOp::ArchiveEntries(rel) => {
+            let list = super::zip::entries(&whole(root, &rel)?)?;
+            let total: u64 = list.iter().map(|e| e.size).sum();
+            Ok(json(
+                StatusCode::OK,
+                &serde_json::json!({ "archive": format!("/{rel}"), "entries": list, "count": list.len(), "total_size": total }),
+            ))
+        }
+        FileOp::ArchiveEntry { path, entry } => {
+            let archive = whole(root, &path)?;
+            let list = super::zip::entries(&archive)?;
+            let found = list
+                .iter()
+                .find(|e| e.name == entry && !e.directory)
+                .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("/{path} has no file {entry}")))?;
+            Ok(bytes(super::zip::read(&archive, found)?, "application/octet-stream"))
         }
         FileOp::Glob { path, query } => Ok(json(StatusCode::OK, &super::search::glob(root, &path, &query)?)),
         FileOp::Grep { path, query } => Ok(json(StatusCode::OK, &super::search::grep(root, &path, &query)?)),

@@ -1,0 +1,241 @@
+//! ZIP archives in the files service, inside the container: `GET /{directory}?zip` answers the
+//! directory as a ZIP (deflated; links and special files are left out, not followed), `GET
+//! /{archive}?preview` lists a ZIP's entries and `?view_file=NAME` answers one entry's bytes.
+//! Plain ZIP (no ZIP64): archives up to [`MAX_TOTAL`] of content and [`MAX_ENTRIES`] entries.
+
+use hoody_runtime::rootdir::RootDir;
+use std::io::{self, Read, Write};
+
+/// The most content one archive holds, made or read (uncompressed).
+pub(super) const MAX_TOTAL: u64 = 256 << 20;
+pub(super) const MAX_ENTRIES: usize = 10_000;
+
+const LOCAL: u32 = 0x0403_4b50;
+const CENTRAL: u32 = 0x0201_4b50;
+const END: u32 = 0x0605_4b50;
+
+fn too_big(what: impl std::fmt::Display) -> io::Error {
+    io::Error::new(io::ErrorKind::FileTooLarge, what.to_string())
+}
+
+fn invalid(what: impl std::fmt::Display) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, what.to_string())
+}
+
+/// MS-DOS time and date of a Unix time (UTC), as ZIP keeps them.
+fn dos_time(unix: i64) -> (u16, u16) {
+    let t = chrono::DateTime::from_timestamp(unix.max(315_532_800), 0).unwrap_or_default();
+    use chrono::{Datelike, Timelike};
+    let time = ((t.hour() << 11) | (t.minute() << 5) | (t.second() / 2)) as u16;
+    let date = ((((t.year() - 1980).clamp(0, 127) as u32) << 9) | (t.month() << 5) | t.day()) as u16;
+    (time, date)
+}
+
+/// The files under `dir` (relative to the root), as a ZIP whose names are relative to `dir`.
+pub(super) fn directory(root: &RootDir, dir: &str) -> io::Result<Vec<u8>> {
+    if root.stat(dir)?.kind != "dir" {
+        return Err(io::Error::new(io::ErrorKind::NotADirectory, format!("/{dir} is not a directory")));
+    }
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    let (mut count, mut total) = (0usize, 0u64);
+    let mut pending = vec![String::new()];
+    while let Some(sub) = pending.pop() {
+        let here =
+            if sub.is_empty() { dir.to_owned() } else { format!("{dir}/{sub}").trim_start_matches('/').to_owned() };
+        let mut below = Vec::new();
+        for entry in root.list(&here)? {
+            let name = if sub.is_empty() { entry.name.clone() } else { format!("{sub}/{}", entry.name) };
+            match entry.kind {
+                "dir" => below.push(name),
+                "file" => {
+                    count += 1;
+                    total += entry.size;
+                    if count > MAX_ENTRIES || total > MAX_TOTAL {
+                        return Err(too_big(format!(
+                            "/{dir} holds more than a ZIP here may ({MAX_ENTRIES} files, {} MiB)",
+                            MAX_TOTAL >> 20
+                        )));
+                    }
+                    let mut bytes = Vec::new();
+                    let path = if here.is_empty() { entry.name.clone() } else { format!("{here}/{}", entry.name) };
+                    root.open_file(&path)?.read_to_end(&mut bytes)?;
+                    let mode = u32::from_str_radix(&entry.mode, 8).unwrap_or(0o644);
+                    add(&mut out, &mut central, &name, &bytes, entry.modified, mode)?;
+                }
+                _ => {} // links and special files: not followed, not stored
+            }
+        }
+        // A directory's files first, then its directories, each in name order.
+        pending.extend(below.into_iter().rev());
+    }
+    let (offset, size) = (out.len() as u32, central.len() as u32);
+    out.extend_from_slice(&central);
+    out.extend_from_slice(&END.to_le_bytes());
+    out.extend_from_slice(&[0; 4]); // this disk, the disk the directory starts on
+    out.extend_from_slice(&(count as u16).to_le_bytes());
+    out.extend_from_slice(&(count as u16).to_le_bytes());
+    out.extend_from_slice(&size.to_le_bytes());
+    out.extend_from_slice(&offset.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    Ok(out)
+}
+
+/// Appends one deflated file and its central directory record.
+fn add(out: &mut Vec<u8>, central: &mut Vec<u8>, name: &str, bytes: &[u8], modified: i64, mode: u32) -> io::Result<()> {
+    let mut deflate = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    deflate.write_all(bytes)?;
+    let packed = deflate.finish()?;
+    let crc = crc32fast::hash(bytes);
+    let (time, date) = dos_time(modified);
+    let offset = out.len() as u32;
+    let fields = |head: &mut Vec<u8>| {
+        head.extend_from_slice(&20u16.to_le_bytes()); // version needed: 2.0
+        head.extend_from_slice(&0x0800u16.to_le_bytes()); // flags: UTF-8 names
+        head.extend_from_slice(&8u16.to_le_bytes()); // deflate
+        head.extend_from_slice(&time.to_le_bytes());
+        head.extend_from_slice(&date.to_le_bytes());
+        head.extend_from_slice(&crc.to_le_bytes());
+        head.extend_from_slice(&(packed.len() as u32).to_le_bytes());
+        head.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        head.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        head.extend_from_slice(&0u16.to_le_bytes()); // extra field
+    };
+    out.extend_from_slice(&LOCAL.to_le_bytes());
+    fields(out);
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(&packed);
+    central.extend_from_slice(&CENTRAL.to_le_bytes());
+    central.extend_from_slice(&((3u16 << 8) | 20).to_le_bytes()); // made by: Unix, 2.0
+    fields(central);
+    central.extend_from_slice(&[0; 6]); // comment length, disk, internal attributes
+    central.extend_from_slice(&((0o100000 | mode) << 16).to_le_bytes()); // a regular file, its mode
+    central.extend_from_slice(&offset.to_le_bytes());
+    central.extend_from_slice(name.as_bytes());
+    Ok(())
+}
+
+/// One entry of an archive, as its central directory tells it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(super) struct Entry {
+    pub name: String,
+    pub size: u64,
+    pub compressed_size: u64,
+    #[serde(skip)]
+    method: u16,
+    #[serde(skip)]
+    offset: u64,
+    pub directory: bool,
+}
+
+fn u16_at(b: &[u8], at: usize) -> io::Result<u16> {
+    b.get(at..at + 2).map(|s| u16::from_le_bytes([s[0], s[1]])).ok_or_else(|| invalid("the ZIP is cut short"))
+}
+
+fn u32_at(b: &[u8], at: usize) -> io::Result<u32> {
+    b.get(at..at + 4)
+        .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+        .ok_or_else(|| invalid("the ZIP is cut short"))
+}
+
+/// The entries of the ZIP `archive` (its bytes).
+pub(super) fn entries(archive: &[u8]) -> io::Result<Vec<Entry>> {
+    let search_from = archive.len().saturating_sub(22 + 65_535);
+    let end = (search_from..archive.len().saturating_sub(21))
+        .rev()
+        .find(|&at| archive[at..at + 4] == END.to_le_bytes())
+        .ok_or_else(|| invalid("this is not a ZIP archive (no end of central directory)"))?;
+    let count = u16_at(archive, end + 10)? as usize;
+    let mut at = u32_at(archive, end + 16)? as usize;
+    if count > MAX_ENTRIES {
+        return Err(too_big(format!("the ZIP has {count} entries; at most {MAX_ENTRIES} are read here")));
+    }
+    let mut list = Vec::with_capacity(count);
+    for _ in 0..count {
+        if u32_at(archive, at)? != CENTRAL {
+            return Err(invalid("the ZIP's central directory is damaged"));
+        }
+        let (name_len, extra_len, comment_len) = (
+            u16_at(archive, at + 28)? as usize,
+            u16_at(archive, at + 30)? as usize,
+            u16_at(archive, at + 32)? as usize,
+        );
+        let name = archive.get(at + 46..at + 46 + name_len).ok_or_else(|| invalid("the ZIP is cut short"))?;
+        let name = String::from_utf8_lossy(name).into_owned();
+        list.push(Entry {
+            directory: name.ends_with('/'),
+            name,
+            method: u16_at(archive, at + 10)?,
+            compressed_size: u32_at(archive, at + 20)? as u64,
+            size: u32_at(archive, at + 24)? as u64,
+            offset: u32_at(archive, at + 42)? as u64,
+        });
+        at += 46 + name_len + extra_len + comment_len;
+    }
+    Ok(list)
+}
+
+/// The bytes of `entry` of `archive` (stored or deflated), checked against its size.
+pub(super) fn read(archive: &[u8], entry: &Entry) -> io::Result<Vec<u8>> {
+    if entry.size > MAX_TOTAL {
+        return Err(too_big(format!(
+            "{} is {} bytes; at most {} MiB are read here",
+            entry.name,
+            entry.size,
+            MAX_TOTAL >> 20
+        )));
+    }
+    let at = entry.offset as usize;
+    if u32_at(archive, at)? != LOCAL {
+        return Err(invalid(format!("the ZIP's entry {} is damaged", entry.name)));
+    }
+    let start = at + 30 + u16_at(archive, at + 26)? as usize + u16_at(archive, at + 28)? as usize;
+    let packed = archive
+        .get(start..start + entry.compressed_size as usize)
+        .ok_or_else(|| invalid(format!("the ZIP's entry {} is cut short", entry.name)))?;
+    let bytes = match entry.method {
+        0 => packed.to_vec(),
+        8 => {
+            let mut out = Vec::with_capacity(entry.size as usize);
+            flate2::read::DeflateDecoder::new(packed).take(entry.size + 1).read_to_end(&mut out)?;
+            out
+        }
+        other => {
+            return Err(invalid(format!("{} is compressed with method {other}, which is not read here", entry.name)));
+        }
+    };
+    if bytes.len() as u64 != entry.size {
+        return Err(invalid(format!("{} does not have the size its archive gives", entry.name)));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_zipped_reads_back_entry_by_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("site/css")).unwrap();
+        std::fs::write(dir.path().join("site/index.html"), "<h1>hi</h1>".repeat(100)).unwrap();
+        std::fs::write(dir.path().join("site/css/a.css"), "body{}").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", dir.path().join("site/link")).unwrap();
+        let root = RootDir::open(dir.path()).unwrap();
+        let zip = directory(&root, "site").unwrap();
+        let list = entries(&zip).unwrap();
+        let names: Vec<&str> = list.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["index.html", "css/a.css"], "links are not followed");
+        assert!(list[0].compressed_size < list[0].size, "deflated");
+        assert_eq!(read(&zip, &list[0]).unwrap(), "<h1>hi</h1>".repeat(100).as_bytes());
+        assert_eq!(read(&zip, &list[1]).unwrap(), b"body{}");
+        // The system's unzip agrees, when there is one.
+        let file = dir.path().join("site.zip");
+        std::fs::write(&file, &zip).unwrap();
+        if let Ok(out) = std::process::Command::new("unzip").arg("-t").arg(&file).output() {
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+        }
+        assert!(entries(b"not a zip at all, not even close to one").is_err());
+        assert!(directory(&root, "site/index.html").is_err());
+    }
+}
