@@ -207,7 +207,13 @@ async fn glob_grep_and_the_root_paths_find_and_change_files_in_the_container() {
     assert_eq!(one.text().await.unwrap(), "// TODO: tidy\npub fn answer() -> u8 { 42 }\n");
     assert_eq!(get(format!("{base}/srv/src.zip?view_file=nope.rs")).await.0, 404);
     assert_eq!(get(format!("{base}/srv/app/README?preview")).await.0, 400, "not a ZIP");
-    for refused in ["/srv/app?extract", "/srv/app/README?history"] {
+    let (status, out) = get(format!("{base}/srv/src.zip?extract")).await;
+    assert_eq!((status, out["count"].as_u64()), (200, Some(2)), "{out}");
+    assert_eq!(std::fs::read_to_string(inside("/srv/src/main.rs")).unwrap(), "fn main() {\n    let answer = 42;\n}\n");
+    let (status, one) = get(format!("{base}/srv/src.zip?extract_file&extract=util.rs&dest=/tmp/one")).await;
+    assert_eq!((status, &one["extracted"]), (200, &serde_json::json!(["/tmp/one/util.rs"])), "{one}");
+    assert_eq!(get(format!("{base}/srv/src.zip?extract&dest=/srv/..%2Fescape")).await.0, 403);
+    for refused in ["/srv/app?thumbnail", "/srv/app/README?history"] {
         let (status, answer) = get(format!("{base}{refused}")).await;
         assert_eq!(status, 501, "{refused}: {answer}");
     }

@@ -238,13 +238,29 @@ async fn parse(req: Request<Incoming>) -> Result<(FileOp, Bytes), KitError> {
 /// bytes, `?q=` names holding a word, `?hash`), `HEAD` (the entry's facts as headers), `PUT`
 /// (an upload, `?touch`), `DELETE`. Their archive, download and history parameters are 501s.
 async fn root_route(req: Request<Incoming>, query: &Query, path: &str) -> Result<(FileOp, Bytes), KitError> {
-    const ROOT_NOT_YET: &[&str] =
-        &["thumbnail", "extract", "extract_file", "download", "downloads", "type", "base64", "edit", "view"];
+    const ROOT_NOT_YET: &[&str] = &["thumbnail", "download", "downloads", "type", "base64", "edit", "view"];
     let rel = decode(path).map_err(|(status, why)| KitError::of_status(status, why))?;
     check_query(query, ROOT_NOT_YET)?;
     check_query(query, HISTORY_NOT_YET)?;
     let op = match req.method().clone() {
         Method::GET if query.get("zip").is_some() => FileOp::Zip(rel),
+        Method::GET if query.get("extract").is_some() || query.get("extract_file").is_some() => {
+            // Beside the archive, in a directory named after it, unless `dest` says where.
+            let dest = match query.get("dest").filter(|d| !d.is_empty()) {
+                Some(d) => decode(d).map_err(|(status, why)| KitError::of_status(status, format!("dest: {why}")))?,
+                None => rel.strip_suffix(".zip").map(str::to_owned).unwrap_or_else(|| format!("{rel}.d")),
+            };
+            let only = match query.get("extract_file") {
+                Some(_) => {
+                    Some(query.get("extract").filter(|e| !e.is_empty()).or(query.get("extract_file")).unwrap_or(""))
+                }
+                None => None,
+            };
+            if only == Some("") {
+                return Err(KitError::new(KitCode::InvalidParameters, "extract_file names the entry: extract=NAME"));
+            }
+            FileOp::Extract { path: rel, dest, only: only.map(str::to_owned) }
+        }
         Method::GET if query.get("view_file").is_some() => {
             let entry = query.get("view_file").filter(|n| !n.is_empty()).or(query.get("preview")).unwrap_or("");
             if entry.is_empty() {

@@ -74,6 +74,12 @@ pub(crate) enum FileOp {
     Zip(String),
     /// The entries of a ZIP archive.
     ArchiveEntries(String),
+    /// A ZIP's files (or one of them) written under `dest`.
+    Extract {
+        path: String,
+        dest: String,
+        only: Option<String>,
+    },
     /// One entry of a ZIP archive.
     ArchiveEntry {
         path: String,
@@ -259,6 +265,14 @@ pub(super) fn execute(root: &RootDir, op: FileOp, input: Vec<u8>) -> io::Result<
             Ok(json(
                 StatusCode::OK,
                 &serde_json::json!({ "archive": format!("/{rel}"), "entries": list, "count": list.len(), "total_size": total }),
+            ))
+        }
+        FileOp::Extract { path, dest, only } => {
+            let written = super::zip::extract(root, &whole(root, &path)?, &dest, only.as_deref())?;
+            Ok(json(
+                StatusCode::OK,
+                &serde_json::json!({ "archive": format!("/{path}"), "dest": format!("/{dest}"), "extracted": written,
+                    "count": written.len() }),
             ))
         }
         FileOp::ArchiveEntry { path, entry } => {

@@ -210,6 +210,51 @@ pub(super) fn read(archive: &[u8], entry: &Entry) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Where an entry lands below `dest`: its name as a relative path, or why it may not land at all
+/// (an absolute name or one with `..` would write outside `dest`).
+pub(super) fn landing(dest: &str, entry: &Entry) -> io::Result<String> {
+    let name = entry.name.trim_end_matches('/');
+    let parts: Vec<&str> = name.split('/').collect();
+    if name.is_empty() || entry.name.starts_with('/') || parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..") {
+        return Err(invalid(format!(
+            "the ZIP's entry {:?} would land outside the destination: nothing was extracted",
+            entry.name
+        )));
+    }
+    Ok(if dest.is_empty() { name.to_owned() } else { format!("{dest}/{name}") })
+}
+
+/// Extracts `archive`'s files (every one, or the one named `only`) under `dest`; what it wrote.
+/// Every entry's place is checked before anything is written.
+pub(super) fn extract(root: &RootDir, archive: &[u8], dest: &str, only: Option<&str>) -> io::Result<Vec<String>> {
+    let list = entries(archive)?;
+    let chosen: Vec<&Entry> = list.iter().filter(|e| only.is_none_or(|o| e.name == o)).collect();
+    if let Some(name) = only.filter(|_| chosen.is_empty()) {
+        return Err(io::Error::new(io::ErrorKind::NotFound, format!("the ZIP has no entry {name}")));
+    }
+    let total: u64 = chosen.iter().map(|e| e.size).sum();
+    if total > MAX_TOTAL {
+        return Err(too_big(format!(
+            "the ZIP holds {total} bytes; at most {} MiB are extracted here",
+            MAX_TOTAL >> 20
+        )));
+    }
+    let places = chosen.iter().map(|e| landing(dest, e)).collect::<io::Result<Vec<_>>>()?;
+    let mut written = Vec::new();
+    for (entry, place) in chosen.iter().zip(places) {
+        if entry.directory {
+            root.mkdir_all(&place)?;
+            continue;
+        }
+        if let Some((dir, _)) = place.rsplit_once('/') {
+            root.mkdir_all(dir)?;
+        }
+        root.put(&place, &read(archive, entry)?, false, None)?;
+        written.push(format!("/{place}"));
+    }
+    Ok(written)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +281,22 @@ mod tests {
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
         }
         assert!(entries(b"not a zip at all, not even close to one").is_err());
+        let written = extract(&root, &zip, "copy", None).unwrap();
+        assert_eq!(written, ["/copy/index.html", "/copy/css/a.css"]);
+        assert_eq!(std::fs::read_to_string(dir.path().join("copy/css/a.css")).unwrap(), "body{}");
+        let one = extract(&root, &zip, "single", Some("css/a.css")).unwrap();
+        assert_eq!(one, ["/single/css/a.css"]);
+        let evil = Entry {
+            name: "../../etc/passwd".into(),
+            size: 1,
+            compressed_size: 1,
+            method: 0,
+            offset: 0,
+            directory: false,
+        };
+        assert!(landing("x", &evil).is_err());
+        let absolute = Entry { name: "/etc/passwd".into(), ..evil };
+        assert!(landing("x", &absolute).is_err());
         assert!(directory(&root, "site/index.html").is_err());
     }
 }
