@@ -18,13 +18,13 @@ pub(crate) async fn answer(area: &str, action: &str, raw: &[u8], init_pid: u32) 
     let body = fields(raw)?;
     let ok = |value: Value| Ok(json(StatusCode::OK, &value));
     // The platform sends the route as `body`; `path` is taken too.
-    let path = || {
-        text(&body, "path")
-            .transpose()
-            .or_else(|| text(&body, "body").transpose())
-            .transpose()?
-            .ok_or_else(|| bad("path is required: the request path to resolve, like /hello/more"))
-            .map(|p| if p.starts_with('/') { p.to_owned() } else { format!("/{p}") })
+    let path = || -> Result<String, KitError> {
+        let raw = match text(&body, "path")? {
+            Some(path) => path,
+            None => text(&body, "body")?
+                .ok_or_else(|| bad("path is required: the request path to resolve, like /hello/more"))?,
+        };
+        Ok(if raw.starts_with('/') { raw.to_owned() } else { format!("/{raw}") })
     };
     match (area, action) {
         ("route", "discover") => {
