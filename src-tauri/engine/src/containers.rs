@@ -57,11 +57,7 @@ impl Engine {
                 "dev_kit needs hoody_kit: the developer services run on top of the Hoody Kit",
             ));
         }
-        for (field, wanted) in [("kvm", req.kvm), ("dev_kvm", req.dev_kvm)] {
-            if wanted == Some(true) {
-                return Err(EngineError::rule(ErrorCode::InvalidField, kvm_refusal(field)));
-            }
-        }
+        refuse_kvm(req.kvm, req.dev_kvm)?;
         let environment_vars = req.environment_vars.unwrap_or_default();
         validate::environment_vars(&environment_vars)?;
         let ssh = req.ssh_public_key.as_deref().map(validate::ssh_public_key).transpose()?;
@@ -280,11 +276,7 @@ impl Engine {
         req: hoody_model::KvmSettings,
     ) -> Result<Container> {
         let c = self.container(caller, id).await?;
-        for (field, wanted) in [("kvm", Some(req.kvm)), ("dev_kvm", req.dev_kvm)] {
-            if wanted == Some(true) {
-                return Err(EngineError::rule(ErrorCode::InvalidField, kvm_refusal(field)));
-            }
-        }
+        refuse_kvm(Some(req.kvm), req.dev_kvm)?;
         Ok(c)
     }
 
@@ -515,8 +507,17 @@ fn check_permanent(req: &ContainerUpdate, c: &Container) -> Result<()> {
     }
 }
 
+/// Refuses `kvm` or `dev_kvm` asked on (a create, a copy, the kvm route), saying why a container
+/// cannot have `/dev/kvm` here.
+pub(crate) fn refuse_kvm(kvm: Option<bool>, dev_kvm: Option<bool>) -> Result<()> {
+    match [("kvm", kvm), ("dev_kvm", dev_kvm)].into_iter().find(|(_, wanted)| *wanted == Some(true)) {
+        Some((field, _)) => Err(EngineError::rule(ErrorCode::InvalidField, kvm_refusal(field))),
+        None => Ok(()),
+    }
+}
+
 /// Why a container cannot have `/dev/kvm` here.
-pub(crate) fn kvm_refusal(field: &str) -> String {
+fn kvm_refusal(field: &str) -> String {
     if std::path::Path::new("/dev/kvm").exists() {
         format!(
             "{field}: this server does not pass /dev/kvm into containers yet (it confines their devices); leave {field} off"

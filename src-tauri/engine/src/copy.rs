@@ -32,11 +32,7 @@ impl Engine {
                 ));
             }
         }
-        for (field, wanted) in [("kvm", req.kvm), ("dev_kvm", req.dev_kvm)] {
-            if wanted == Some(true) {
-                return Err(EngineError::rule(ErrorCode::InvalidField, crate::containers::kvm_refusal(field)));
-            }
-        }
+        crate::containers::refuse_kvm(req.kvm, req.dev_kvm)?;
         let project_id = req.target_project_id.as_deref().map(ProjectId::parse).transpose()?;
         let project = self.project(caller, project_id.as_ref().unwrap_or(&source.project_id)).await?;
         let name = req.name.as_deref().map(validate::container_name).transpose()?;

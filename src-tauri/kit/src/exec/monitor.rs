@@ -4,6 +4,7 @@
 //! and figures per script (`monitor/stats`, `monitor/script-performance`, and the Prometheus
 //! text at `monitor/metrics`).
 
+use super::scripts::{bad, fields, text as field_text};
 use crate::error::{KitCode, KitError};
 use crate::proxy::{Body, json};
 use crate::request::Query;
@@ -99,18 +100,6 @@ pub(crate) fn finished(init_pid: u32, id: u64, status: u16, output_bytes: usize,
     })
 }
 
-fn bad(message: impl Into<String>) -> KitError {
-    KitError::new(KitCode::InvalidParameters, message)
-}
-
-fn fields(body: &[u8]) -> Result<Map<String, Value>, KitError> {
-    match body.is_empty() {
-        true => Ok(Map::new()),
-        false => serde_json::from_slice(body)
-            .map_err(|e| KitError::new(KitCode::InvalidJson, format!("the body must be a JSON object: {e}"))),
-    }
-}
-
 /// A script's log is the script's name; `exec` is every run's.
 fn in_log(run: &Run, file: Option<&str>) -> bool {
     file.is_none_or(|f| f == "exec" || f == "exec.log" || f.trim_end_matches(".log") == run.script)
@@ -141,11 +130,7 @@ pub(crate) fn answer(
     init_pid: u32,
 ) -> Result<Response<Body>, KitError> {
     let body = fields(body)?;
-    let text = |name: &str| match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(bad(format!("{name} must be a string, not {other}"))),
-    };
+    let text = |name: &str| field_text(&body, name).map(|t| t.map(str::to_owned));
     let number = |name: &str, default: u64| match body.get(name) {
         None | Some(Value::Null) => Ok(default),
         Some(v) => v.as_u64().ok_or_else(|| bad(format!("{name} must be a whole number, not {v}"))),

@@ -189,11 +189,8 @@ async fn parse(req: Request<Incoming>) -> Result<(FileOp, Bytes), KitError> {
         (Method::GET, None) => {
             check_query(&query, READ_NOT_YET)?;
             check_query(&query, HISTORY_NOT_YET)?;
-            if let Some(algorithm) = query.get("sha256").map(|_| "sha256").or(query.get("hash")) {
-                match algorithm {
-                    "" | "sha256" => FileOp::Sha256(rel),
-                    other => return Err(not_yet(format_args!("hash={other} (sha256 is)"))),
-                }
+            if let Some(digest) = digest(&query, &rel)? {
+                digest
             } else if let Some(lines) = query.get("lines") {
                 FileOp::Lines { path: rel, lines: Lines::parse(lines)? }
             } else if query.get("stat").is_some() {
@@ -272,12 +269,10 @@ async fn root_route(req: Request<Incoming>, query: &Query, path: &str) -> Result
             FileOp::ArchiveEntry { path: rel, entry: entry.to_owned() }
         }
         Method::GET if query.get("preview").is_some() => FileOp::ArchiveEntries(rel),
-        Method::GET => match (query.get("q"), query.get("sha256").map(|_| "sha256").or(query.get("hash"))) {
-            (Some(word), _) if !word.is_empty() => FileOp::Search { path: rel, word: word.to_owned() },
-            (Some(_), _) => return Err(KitError::new(KitCode::InvalidParameters, "q must be a word to look for")),
-            (None, Some("" | "sha256")) => FileOp::Sha256(rel),
-            (None, Some(other)) => return Err(not_yet(format_args!("hash={other} (sha256 is)"))),
-            (None, None) => FileOp::Browse(rel),
+        Method::GET => match query.get("q") {
+            Some(word) if !word.is_empty() => FileOp::Search { path: rel, word: word.to_owned() },
+            Some(_) => return Err(KitError::new(KitCode::InvalidParameters, "q must be a word to look for")),
+            None => digest(query, &rel)?.unwrap_or(FileOp::Browse(rel)),
         },
         Method::HEAD => FileOp::Head(rel),
         Method::PUT if query.get("touch").is_some() => FileOp::Touch(rel),
@@ -292,6 +287,15 @@ async fn root_route(req: Request<Incoming>, query: &Query, path: &str) -> Result
         }
     };
     Ok((op, Bytes::new()))
+}
+
+/// `?sha256` or `?hash[=sha256]`: the file's digest (another algorithm is not honoured yet).
+fn digest(query: &Query, rel: &str) -> Result<Option<FileOp>, KitError> {
+    match query.get("sha256").map(|_| "sha256").or(query.get("hash")) {
+        None => Ok(None),
+        Some("" | "sha256") => Ok(Some(FileOp::Sha256(rel.to_owned()))),
+        Some(other) => Err(not_yet(format_args!("hash={other} (sha256 is)"))),
+    }
 }
 
 fn copy_or_move(query: &Query, from: String, param: &str) -> Result<FileOp, KitError> {

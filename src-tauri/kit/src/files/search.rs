@@ -75,6 +75,14 @@ fn limits(query: &Query) -> Result<Limits, KitError> {
     })
 }
 
+impl Limits {
+    /// Everything below a directory (no ignore files), up to `max_files_scanned` entries and
+    /// `timeout_secs`.
+    pub(super) fn everything(max_files_scanned: usize, timeout_secs: u64) -> Self {
+        Self { max_depth: usize::MAX, max_files_scanned, timeout_secs, no_ignore: true }
+    }
+}
+
 impl GlobQuery {
     pub(crate) fn parse(query: &Query) -> Result<Self, KitError> {
         let pattern = pattern(query)?;
@@ -156,13 +164,18 @@ impl IgnoreFile {
 
 /// What a walk saw: each entry below the start (its path relative to the root), until `visit`
 /// answers false or a limit is met.
-struct Walk {
-    scanned: usize,
-    truncated: bool,
-    timed_out: bool,
+pub(super) struct Walk {
+    pub(super) scanned: usize,
+    pub(super) truncated: bool,
+    pub(super) timed_out: bool,
 }
 
-fn walk(root: &RootDir, start: &str, limits: &Limits, visit: &mut dyn FnMut(&str, &Entry) -> bool) -> io::Result<Walk> {
+pub(super) fn walk(
+    root: &RootDir,
+    start: &str,
+    limits: &Limits,
+    visit: &mut dyn FnMut(&str, &Entry) -> bool,
+) -> io::Result<Walk> {
     if root.stat(start)?.kind != "dir" {
         return Err(io::Error::new(io::ErrorKind::NotADirectory, format!("/{start} is not a directory")));
     }

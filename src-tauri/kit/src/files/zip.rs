@@ -31,43 +31,45 @@ fn dos_time(unix: i64) -> (u16, u16) {
     (time, date)
 }
 
-/// The files under `dir` (relative to the root), as a ZIP whose names are relative to `dir`.
+/// The files under `dir` (relative to the root), as a ZIP whose names are relative to `dir`:
+/// the tree as the files service walks it for `glob/` (links not followed), ignoring nothing.
 pub(super) fn directory(root: &RootDir, dir: &str) -> io::Result<Vec<u8>> {
-    if root.stat(dir)?.kind != "dir" {
-        return Err(io::Error::new(io::ErrorKind::NotADirectory, format!("/{dir} is not a directory")));
-    }
     let mut out = Vec::new();
     let mut central = Vec::new();
     let (mut count, mut total) = (0usize, 0u64);
-    let mut pending = vec![String::new()];
-    while let Some(sub) = pending.pop() {
-        let here =
-            if sub.is_empty() { dir.to_owned() } else { format!("{dir}/{sub}").trim_start_matches('/').to_owned() };
-        let mut below = Vec::new();
-        for entry in root.list(&here)? {
-            let name = if sub.is_empty() { entry.name.clone() } else { format!("{sub}/{}", entry.name) };
-            match entry.kind {
-                "dir" => below.push(name),
-                "file" => {
-                    count += 1;
-                    total += entry.size;
-                    if count > MAX_ENTRIES || total > MAX_TOTAL {
-                        return Err(too_big(format!(
-                            "/{dir} holds more than a ZIP here may ({MAX_ENTRIES} files, {} MiB)",
-                            MAX_TOTAL >> 20
-                        )));
-                    }
-                    let mut bytes = Vec::new();
-                    let path = if here.is_empty() { entry.name.clone() } else { format!("{here}/{}", entry.name) };
-                    root.open_file(&path)?.read_to_end(&mut bytes)?;
-                    let mode = u32::from_str_radix(&entry.mode, 8).unwrap_or(0o644);
-                    add(&mut out, &mut central, &name, &bytes, entry.modified, mode)?;
-                }
-                _ => {} // links and special files: not followed, not stored
-            }
+    let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+    let mut failed = None;
+    let limits = super::search::Limits::everything(usize::MAX, 120);
+    let walked = super::search::walk(root, dir, &limits, &mut |rel, entry| {
+        if entry.kind != "file" {
+            return true; // directories are walked into; links and special files not stored
         }
-        // A directory's files first, then its directories, each in name order.
-        pending.extend(below.into_iter().rev());
+        count += 1;
+        total += entry.size;
+        if count > MAX_ENTRIES || total > MAX_TOTAL {
+            failed = Some(too_big(format!(
+                "/{dir} holds more than a ZIP here may ({MAX_ENTRIES} files, {} MiB)",
+                MAX_TOTAL >> 20
+            )));
+            return false;
+        }
+        let mut bytes = Vec::new();
+        let mode = u32::from_str_radix(&entry.mode, 8).unwrap_or(0o644);
+        let name = rel.strip_prefix(&prefix).unwrap_or(rel);
+        let added = root
+            .open_file(rel)
+            .and_then(|mut file| file.read_to_end(&mut bytes))
+            .and_then(|_| add(&mut out, &mut central, name, &bytes, entry.modified, mode));
+        if let Err(e) = added {
+            failed = Some(e);
+        }
+        failed.is_none()
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if walked.timed_out {
+        return Err(io::Error::new(io::ErrorKind::TimedOut, format!("/{dir} took too long to read whole")));
     }
     let (offset, size) = (out.len() as u32, central.len() as u32);
     out.extend_from_slice(&central);
