@@ -142,3 +142,202 @@ async fn a_gui_program_inside_the_container_appears_on_its_display() {
     assert!(left.is_empty(), "left on the host after the stop: {left:?}");
     d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
 }
+
+/// Polls `read` until `done` holds of its answer (the X server applies changes a moment later).
+async fn settles(what: &str, read: impl Fn() -> reqwest::RequestBuilder, done: impl Fn(&Value) -> bool) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..100 {
+        last = read().send().await.unwrap().json().await.unwrap();
+        if done(&last) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what}: the last answer was {last}");
+}
+
+#[tokio::test]
+async fn the_display_api_as_the_platforms_clients_call_it() {
+    let (_dir, d, c) = running_debian("deskapi").await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    let url = c["urls"]["display-1"].as_str().unwrap().to_owned();
+    let terminal = c["urls"]["terminal-1"].as_str().unwrap().to_owned();
+    let http = browser(&d, &url);
+    let api = format!("{url}/api/v1/display");
+    let get = |path: &str| http.get(format!("{api}{path}"));
+    let post = |path: &str, body: Value| http.post(format!("{api}{path}")).json(&body).send();
+    let ok = |path: &'static str, body: Value| {
+        let sent = post(path, body.clone());
+        async move {
+            let r = sent.await.unwrap();
+            let status = r.status();
+            let answer: Value = r.json().await.unwrap();
+            assert_eq!(status, 200, "{path} {body}: {answer}");
+            answer
+        }
+    };
+
+    // The client page at the platform's path.
+    let page = get("/").send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("/assets/novnc/core/rfb.js"), "{page}");
+
+    // A program with a window, at a known place (no window manager: where it asks to be).
+    let info: Value = get("/info").send().await.unwrap().json().await.unwrap();
+    assert_eq!(info["display"], ":1");
+    browser(&d, &terminal)
+        .post(format!("{terminal}/api/v1/terminal/execute?terminal_id=1"))
+        .json(&json!({"command": "xlogo -geometry 200x200+50+60 &", "wait": true}))
+        .send()
+        .await
+        .unwrap();
+    let list = settles("xlogo listed", || get("/windows"), |l| l["data"]["windows"][0]["name"] == "xlogo").await;
+    assert_eq!(list["count"], 1, "{list}");
+    let window = list["data"]["windows"][0]["id"].as_str().unwrap().to_owned();
+    let found = ok("/window/search", json!({"pattern": "^xlo", "name": true})).await;
+    assert_eq!(found["data"]["windows"][0]["id"], window.as_str(), "{found}");
+    assert!(found["message"].as_str().unwrap().starts_with("1 window"), "{found}");
+    let none = ok("/window/search", json!({"pattern": "nothing-like-this", "onlyVisible": true})).await;
+    assert_eq!(none["count"], 0);
+    let name: Value = get(&format!("/window/{window}/name")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(name["name"], "xlogo");
+    let geometry = || get(&format!("/window/{window}/geometry"));
+    let g: Value = geometry().send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (g["x"].clone(), g["y"].clone(), g["width"].clone(), g["height"].clone()),
+        (json!(50), json!(60), json!(200), json!(200)),
+        "{g}"
+    );
+    let props: Value = get(&format!("/window/{window}/properties")).send().await.unwrap().json().await.unwrap();
+    assert!(props["properties"]["WM_NAME"].as_str().unwrap().contains("xlogo"), "{props}");
+    assert!(props["properties"]["WM_PROTOCOLS"].as_str().unwrap().contains("WM_DELETE_WINDOW"), "{props}");
+
+    // Moved, resized, focused, raised; minimizing needs a window manager, and says so.
+    ok("/window/move", json!({"windowId": window, "x": 300, "y": 200})).await;
+    settles("moved", geometry, |g| g["x"] == 300 && g["y"] == 200).await;
+    ok("/window/resize", json!({"windowId": window, "width": 250, "height": 150})).await;
+    settles("resized", geometry, |g| g["width"] == 250 && g["height"] == 150).await;
+    ok("/window/focus", json!({"windowId": window})).await;
+    let active = settles("focused", || get("/window/active"), |a| a["windowId"].is_string()).await;
+    assert_eq!(active["windowId"], window.as_str(), "{active}");
+    ok("/window/raise", json!({"windowId": window})).await;
+    let r = post("/window/minimize", json!({"windowId": window})).await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("no window manager"));
+
+    // The pointer: moved, moved by, read back; the screen's geometry.
+    ok("/mouse/move", json!({"x": 10, "y": 20})).await;
+    ok("/mouse/move-relative", json!({"x": 5, "y": 7})).await;
+    let at: Value = get("/mouse/location").send().await.unwrap().json().await.unwrap();
+    assert_eq!((at["x"].clone(), at["y"].clone()), (json!(15), json!(27)), "{at}");
+    let screen: Value = get("/input/display-geometry").send().await.unwrap().json().await.unwrap();
+    assert_eq!((screen["width"].clone(), screen["height"].clone()), (json!(1280), json!(800)));
+
+    // Every documented input action is taken; a batch runs in order; one bad action refuses the
+    // whole batch before anything moves.
+    for (path, body) in [
+        ("/mouse/click", json!({"button": 1, "repeat": 2, "delay": 10})),
+        ("/mouse/double-click", json!({})),
+        ("/mouse/down", json!({"button": 1, "holdMs": 20})),
+        ("/mouse/up", json!({"button": 1})),
+        ("/mouse/scroll", json!({"direction": "down", "clicks": 2})),
+        ("/input/click-at", json!({"x": 400, "y": 250})),
+        ("/input/type-at", json!({"x": 400, "y": 250, "text": "hi"})),
+        ("/input/drag", json!({"startX": 100, "startY": 100, "endX": 150, "endY": 120, "steps": 3})),
+        ("/input/select", json!({"x": 100, "y": 100, "endX": 120, "endY": 110})),
+        ("/input/reset", json!({})),
+        ("/keyboard/key", json!({"keys": ["shift+a", "BackSpace"], "window": window})),
+        ("/keyboard/key-down", json!({"key": "Shift_L", "holdMs": 20})),
+        ("/keyboard/key-up", json!({"key": "Shift_L"})),
+        ("/keyboard/type", json!({"text": "ok", "delay": 1, "clearModifiers": true})),
+        ("/input/wait", json!({"ms": 10})),
+    ] {
+        let answer = ok(path, body).await;
+        assert!(answer["message"].is_string(), "{path}: {answer}");
+    }
+    let batch = ok(
+        "/input/batch",
+        json!({"actions": [
+            {"action": "move", "params": {"x": 40, "y": 41}}, {"action": "click", "params": {"button": 1}}
+        ]}),
+    )
+    .await;
+    assert_eq!(batch["results"].as_array().unwrap().len(), 2, "{batch}");
+    let refused =
+        post("/input/batch", json!({"actions": [{"action": "move", "params": {"x": 1, "y": 1}}, {"action": "fly"}]}));
+    let refused = refused.await.unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("actions[1] (fly)"));
+    let at: Value = get("/mouse/location").send().await.unwrap().json().await.unwrap();
+    assert_eq!((at["x"].clone(), at["y"].clone()), (json!(40), json!(41)), "the refused batch moved nothing: {at}");
+
+    // An action with the screenshot after it, of a region.
+    let acted =
+        ok("/input/act", json!({"action": "move", "params": {"x": 5, "y": 5}, "screenshotRegion": "300,200,100,50"}))
+            .await;
+    assert_eq!((acted["screenshot"]["width"].clone(), acted["screenshot"]["height"].clone()), (json!(100), json!(50)));
+    use base64::Engine;
+    let png = base64::engine::general_purpose::STANDARD.decode(acted["screenshot"]["image"].as_str().unwrap()).unwrap();
+    let (w, h, white) = white_pixels(&png);
+    assert_eq!((w, h), (100, 50));
+    assert!(white > 1000, "the region shows xlogo's white window ({white} white pixels)");
+
+    // Screenshots are kept: listed, the last, one by its timestamp; thumbnails are smaller.
+    let shot: Value = get("/screenshot?base64=true").send().await.unwrap().json().await.unwrap();
+    let png = base64::engine::general_purpose::STANDARD.decode(shot["image"].as_str().unwrap()).unwrap();
+    assert_eq!(white_pixels(&png).0, 1280);
+    let taken = shot["id"].as_str().unwrap().to_owned();
+    let last: Value = get("/screenshot/last/info").send().await.unwrap().json().await.unwrap();
+    assert_eq!(last["id"], taken.as_str());
+    let listed: Value = get("/screenshots").send().await.unwrap().json().await.unwrap();
+    let ids: Vec<&str> =
+        listed["data"]["screenshots"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2, "the act's and this one: {listed}");
+    assert_eq!(ids[0], taken);
+    let again = get(&format!("/screenshot/{taken}")).send().await.unwrap();
+    assert_eq!(again.headers()["content-type"], "image/png");
+    assert_eq!(again.bytes().await.unwrap(), png);
+    let meta: Value = get("/screenshot/info").send().await.unwrap().json().await.unwrap();
+    assert_eq!((meta["width"].clone(), meta["image"].clone()), (json!(1280), Value::Null));
+    let thumb = get("/thumbnail").send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(white_pixels(&thumb).0, 320);
+    let thumb: Value = get(&format!("/thumbnail/{taken}?base64=true")).send().await.unwrap().json().await.unwrap();
+    assert_eq!((thumb["width"].clone(), thumb["height"].clone()), (json!(320), json!(200)));
+    assert_eq!(get("/thumbnail/last").send().await.unwrap().status(), 200);
+    assert_eq!(get("/screenshot/12345").send().await.unwrap().status(), 404);
+    assert_eq!(get("/screenshot/yesterday").send().await.unwrap().status(), 400);
+
+    // The clipboard and the primary selection, each its own.
+    ok("/clipboard", json!({"text": "from the API ✓"})).await;
+    ok("/clipboard", json!({"text": "primary", "selection": "primary"})).await;
+    let clip: Value = get("/clipboard").send().await.unwrap().json().await.unwrap();
+    assert_eq!(clip["text"], "from the API ✓");
+    let primary: Value = get("/clipboard?selection=primary").send().await.unwrap().json().await.unwrap();
+    assert_eq!(primary["text"], "primary");
+
+    // Bad input: refused naming why, nothing done.
+    for (path, body) in [
+        ("/window/move", json!({"windowId": "xlogo", "x": 1, "y": 1})),
+        ("/window/resize", json!({"windowId": window, "width": 0, "height": 1})),
+        ("/window/search", json!({"pattern": "("})),
+        ("/input/act", json!({"action": "move", "params": {"x": 1, "y": 1}, "screenshotRegion": "1,2"})),
+        ("/keyboard/key", json!({"keys": ["--window"]})),
+        ("/clipboard", json!({"text": "x", "selection": "everything"})),
+        ("/mouse/scroll", json!({"direction": "sideways"})),
+    ] {
+        let r = post(path, body.clone()).await.unwrap();
+        assert_eq!(r.status(), 400, "{path} {body}");
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"], "INVALID_PARAMETERS", "{e}");
+    }
+    assert_eq!(get("/info?displayId=0").send().await.unwrap().status(), 400);
+    assert_eq!(get("/window/999999/name").send().await.unwrap().status(), 404);
+    let g: Value = geometry().send().await.unwrap().json().await.unwrap();
+    assert_eq!((g["x"].clone(), g["width"].clone()), (json!(300), json!(250)), "{g}");
+
+    // Closing asks the program to close its window (WM_DELETE_WINDOW): xlogo exits.
+    ok("/window/close", json!({"windowId": window})).await;
+    settles("xlogo gone", || get("/windows"), |l| l["count"] == 0).await;
+    assert_eq!(post("/window/close", json!({"windowId": window})).await.unwrap().status(), 404);
+    d.client.raw(Method::POST, &format!("/containers/{id}/stop"), None).await.unwrap();
+    d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap();
+}

@@ -36,7 +36,7 @@ pub(crate) fn page(service: Service, path: &str, identity: &Identity) -> Option<
             html(TERMINAL_PAGE.replace("__SESSION__", &n.to_string()), &format!("Terminal {n}"))
         }
         (Service::Terminal(_), asset) if asset.starts_with("/assets/") => terminal_asset(asset),
-        (Service::Display(n), "/") => {
+        (Service::Display(n), "/" | "/api/v1/display/" | "/api/v1/display") => {
             html(DISPLAY_PAGE.replace("__DISPLAY__", &n.to_string()), &format!("Display :{n}"))
         }
         (Service::Display(_), asset) if asset.starts_with("/assets/") => novnc_asset(asset),

@@ -49,9 +49,10 @@ fn builder() -> &'static str {
 
 /// Packages beyond minbase: an init, a bus, the tools a user expects in a shell, and the
 /// display service's X server (Xvnc, which runs inside the container like every kit
-/// process), its input tool (xdotool), and small X clients (xlogo, xclock, xwd…).
-const INCLUDE: &str =
-    "systemd-sysv,dbus,iproute2,procps,less,ca-certificates,x11-apps,tigervnc-standalone-server,xdotool";
+/// process), its input tool (xdotool), its clipboard tool (xclip), and small X clients
+/// (xlogo, xclock, xwd from x11-apps; xprop, xwininfo from x11-utils).
+const INCLUDE: &str = "systemd-sysv,dbus,iproute2,procps,less,ca-certificates,x11-apps,x11-utils,\
+                       tigervnc-standalone-server,xdotool,xclip";
 
 /// Runs debootstrap into `tree` (as root; blocking, about a minute), each of its `I:` lines
 /// passed to `step`.

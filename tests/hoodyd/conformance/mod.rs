@@ -16,6 +16,7 @@ use probe::{Ids, Outcome, Target};
 use reqwest::Method;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 const COVERED: &str = include_str!("covered.txt");
 
@@ -44,6 +45,20 @@ async fn the_platforms_contract_is_covered() {
         snapshot: "conformance".into(),
     };
 
+    // The display's operations need an X server: a Debian container (Xvnc, xdotool, xclip) in
+    // the same project; every other kit is called on the busybox one.
+    d.import_debian();
+    let body = json!({"name": "desk", "container_image": "debian/13", "server_id": &ids.server});
+    let desk = api(format!("/projects/{}/containers", ids.project), body).await["id"].as_str().unwrap().to_owned();
+    let running = || async {
+        let c =
+            d.client.raw(Method::GET, &format!("/containers/{desk}?runtime=true"), None).await.unwrap().body["data"]
+                .clone();
+        (c["status"] == "running").then_some(c)
+    };
+    let desk =
+        hoody_client::testkit::eventually("the Debian container running", Duration::from_secs(60), running).await;
+
     let plain = reqwest::Client::new();
     let origin = d.client.url("").trim_end_matches("/api/v1").to_owned();
     let mut outcomes: BTreeMap<&str, Vec<(String, Outcome)>> = BTreeMap::new();
@@ -60,7 +75,8 @@ async fn the_platforms_contract_is_covered() {
         let target = match service {
             None => Target { http: &plain, base: origin.clone(), token: Some(&admin) },
             Some(service) => {
-                let url = c["urls"][*service].as_str().unwrap_or_else(|| panic!("no {service} URL")).to_owned();
+                let on = if *service == "display-1" { &desk } else { &c };
+                let url = on["urls"][*service].as_str().unwrap_or_else(|| panic!("no {service} URL")).to_owned();
                 kit_client = browser(&d, &url);
                 Target { http: &kit_client, base: url, token: None }
             }

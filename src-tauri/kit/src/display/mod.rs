@@ -8,38 +8,41 @@
 //! 127.0.0.1:[`VNC_BASE`]+N inside the container's network, which the page's WebSocket is
 //! bridged to, as the proxy reaches any port of a container.
 //!
-//! `GET /` is the noVNC page; `GET /api/v1/display/screenshot` a PNG; `POST
-//! /api/v1/display/keyboard/type`, `/keyboard/key` and `/mouse/click` act on the display
-//! (xdotool); `POST /api/v1/display/resize` sets its size (as the page does to fit its window);
-//! `GET /api/v1/display/info` describes it. Terminal session N has `DISPLAY=:N`.
+//! `GET /` (and `/api/v1/display/`) is the noVNC page. The API acts on the display as the
+//! platform's clients call it: keyboard, mouse and `input/*` actions (xdotool, one at a time
+//! or a batch, a screenshot after when asked), windows (listed, searched, read, moved, sized,
+//! focused, raised, minimized, closed), the clipboard (xclip), screenshots and thumbnails
+//! (xwd; the last ones kept), `resize` (as the page does to fit its window), `info`. The X
+//! clients are the container's own, run inside it. Terminal session N has `DISPLAY=:N`.
 
+mod input;
 mod rfb;
-mod xsetup;
+mod routes;
+mod shots;
+mod windows;
+mod xproto;
 mod xwd;
 
 use crate::error::{KitCode, KitError};
-use crate::proxy::{Body, json, with_type};
-use crate::request::{Query, body};
+use crate::proxy::{Body, json};
 use hyper::body::Incoming;
-use hyper::{Method, Request, Response, StatusCode};
-use serde::Deserialize;
+use hyper::{Request, Response, StatusCode};
+use routes::{API, DisplayAction, DisplayOp};
 use serde_json::json;
+use shots::{Shot, Shots, Which};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
+use windows::WindowOp;
+use xproto::{XConnection, XFailure};
 
 /// Displays one container may run at a time.
 pub const MAX_DISPLAYS: usize = 4;
-const DEFAULT_GEOMETRY: (u16, u16) = (1280, 800);
-/// The sizes a display may have.
-const WIDTHS: std::ops::RangeInclusive<u16> = 320..=7680;
-const HEIGHTS: std::ops::RangeInclusive<u16> = 200..=4320;
 /// Where the X servers' logs live inside the container.
 const LOG_DIR: &str = "/run/hoody-kit";
 /// Display N serves VNC on this port + N, on the container's loopback.
 const VNC_BASE: u16 = 5900;
-const API: &str = "/api/v1/display";
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 const TOOL_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -63,6 +66,7 @@ pub struct Display {
     /// Its size when last read (width << 16 | height); it changes when resized.
     size: AtomicU32,
     clients: AtomicUsize,
+    shots: Shots,
 }
 
 /// A display as runtime info lists it.
@@ -80,7 +84,7 @@ pub struct DisplayInfo {
 impl Display {
     fn new(n: u16, pid: u32, init_pid: u32, size: (u16, u16)) -> Self {
         let size = AtomicU32::new(u32::from(size.0) << 16 | u32::from(size.1));
-        Self { n, pid, init_pid, size, clients: AtomicUsize::new(0) }
+        Self { n, pid, init_pid, size, clients: AtomicUsize::new(0), shots: Shots::default() }
     }
 
     /// Its server runs. (Probing the VNC port with a connection would count as a failed VNC
@@ -94,11 +98,41 @@ impl Display {
         crate::netns::connect(self.init_pid, VNC_BASE + self.n).await
     }
 
+    /// A connection to its X server (its abstract socket, in the container's network).
+    async fn x_connection(
+        &self,
+    ) -> std::io::Result<XConnection<impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>> {
+        let x_socket = format!("/tmp/.X11-unix/X{}", self.n);
+        XConnection::open(crate::netns::connect_abstract(self.init_pid, &x_socket).await?).await
+    }
+
+    /// A screenshot of the whole screen, kept.
+    async fn capture(&self) -> Result<Arc<Shot>, KitError> {
+        self.capture_region(None).await
+    }
+
+    /// A screenshot of the screen or a region `x, y, width, height` of it, kept.
+    async fn capture_region(&self, region: Option<(usize, usize, usize, usize)>) -> Result<Arc<Shot>, KitError> {
+        let dump = x_tool(self.init_pid, self.n, "xwd", &["-root", "-silent"]).await?;
+        let image = match tokio::task::spawn_blocking(move || xwd::to_rgb(&dump)).await {
+            Ok(Ok(image)) => image,
+            Ok(Err(e)) => return Err(KitError::new(KitCode::BadGateway, e.to_string())),
+            Err(e) => return Err(KitError::new(KitCode::Internal, e.to_string())),
+        };
+        let image = match region {
+            None => image,
+            Some((x, y, w, h)) => image.crop(x, y, w, h).ok_or_else(|| {
+                let why = format!("the region {x},{y} {w}x{h} is outside the {}x{} screen", image.width, image.height);
+                KitError::new(KitCode::InvalidParameters, why)
+            })?,
+        };
+        self.shots.keep(image)
+    }
+
     async fn info(&self) -> DisplayInfo {
         // A paused container's X server is frozen too: then the size last read.
-        let x_socket = format!("/tmp/.X11-unix/X{}", self.n);
         let live = tokio::time::timeout(Duration::from_millis(250), async {
-            xsetup::screen_size(crate::netns::connect_abstract(self.init_pid, &x_socket).await?).await
+            self.x_connection().await.map(|x| x.screen_size())
         })
         .await;
         if let Ok(Ok((width, height))) = live {
@@ -226,68 +260,6 @@ fn find_server(init_pid: u32, n: u16) -> Option<u32> {
     })
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Resize {
-    width: u16,
-    height: u16,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TypeText {
-    text: String,
-    #[serde(default = "default_delay")]
-    delay_ms: u32,
-}
-
-fn default_delay() -> u32 {
-    12
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Keys {
-    keys: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Click {
-    x: u32,
-    y: u32,
-    #[serde(default = "left")]
-    button: u8,
-    #[serde(default)]
-    double: bool,
-}
-
-fn left() -> u8 {
-    1
-}
-
-/// What a request asks of the display service, parsed before the display is started.
-#[derive(Debug)]
-enum DisplayOp {
-    Health,
-    /// Something done on the running display (started first when it is not).
-    OnDisplay(DisplayAction),
-}
-
-#[derive(Debug)]
-enum DisplayAction {
-    /// The VNC WebSocket.
-    Socket,
-    Info,
-    Resize {
-        width: u16,
-        height: u16,
-    },
-    Screenshot,
-    /// An `xdotool` command line (typing, keys, a click).
-    Input(Vec<String>),
-}
-
 pub async fn handle(
     displays: &Arc<Displays>,
     req: Request<Incoming>,
@@ -295,184 +267,302 @@ pub async fn handle(
     init_pid: u32,
     n: u16,
 ) -> Response<Body> {
-    let done = match parse(req).await {
-        Ok((op, size, upgrade)) => execute(displays, op, size, upgrade, container, init_pid, n).await,
+    let done = match routes::parse(req, n).await {
+        Ok(parsed) => execute(displays, parsed, container, init_pid).await,
         Err(e) => Err(e),
     };
     done.unwrap_or_else(KitError::into_response)
 }
 
-/// The parse half: the route, the geometry a display starts with (`width`, `height`), and
-/// the body. A WebSocket's request comes back with its operation, to be upgraded.
-async fn parse(req: Request<Incoming>) -> Result<(DisplayOp, (u16, u16), Option<Request<Incoming>>), KitError> {
-    let query = Query::parse(req.uri().query()).map_err(|e| KitError::new(KitCode::InvalidParameters, e))?;
-    let path = req.uri().path().to_owned();
-    let method = req.method().clone();
-    let size = (
-        query
-            .get("width")
-            .and_then(|w| w.parse().ok())
-            .unwrap_or(DEFAULT_GEOMETRY.0)
-            .clamp(*WIDTHS.start(), *WIDTHS.end()),
-        query
-            .get("height")
-            .and_then(|h| h.parse().ok())
-            .unwrap_or(DEFAULT_GEOMETRY.1)
-            .clamp(*HEIGHTS.start(), *HEIGHTS.end()),
-    );
-    let route = path.strip_prefix(API).unwrap_or(&path).to_owned();
-    if (&method, route.as_str()) == (&Method::GET, "/health") {
-        return Ok((DisplayOp::Health, size, None));
-    }
-    let action = match (method, route.as_str()) {
-        (Method::GET, "/ws" | "/websockify") => {
-            return Ok((DisplayOp::OnDisplay(DisplayAction::Socket), size, Some(req)));
-        }
-        (Method::GET, "/info") => DisplayAction::Info,
-        (Method::GET, "/screenshot") => DisplayAction::Screenshot,
-        (Method::POST, "/resize") => {
-            let raw = body(req.into_body(), 4 << 10).await.map_err(|e| KitError::new(KitCode::PayloadTooLarge, e))?;
-            match serde_json::from_slice::<Resize>(&raw) {
-                Ok(r) if WIDTHS.contains(&r.width) && HEIGHTS.contains(&r.height) => {
-                    DisplayAction::Resize { width: r.width, height: r.height }
-                }
-                Ok(r) => {
-                    let (w, h) = (WIDTHS, HEIGHTS);
-                    let why = format!(
-                        "{}x{} is out of range: width {}-{}, height {}-{}",
-                        r.width,
-                        r.height,
-                        w.start(),
-                        w.end(),
-                        h.start(),
-                        h.end()
-                    );
-                    return Err(KitError::new(KitCode::InvalidParameters, why));
-                }
-                Err(e) => {
-                    let why = format!("the body is not {{\"width\", \"height\"}}: {e}");
-                    return Err(KitError::new(KitCode::InvalidParameters, why));
-                }
-            }
-        }
-        (Method::POST, action @ ("/keyboard/type" | "/keyboard/key" | "/mouse/click")) => {
-            let raw = body(req.into_body(), 64 << 10).await.map_err(|e| KitError::new(KitCode::PayloadTooLarge, e))?;
-            DisplayAction::Input(input_args(action, &raw)?)
-        }
-        (method, route) => {
-            return Err(KitError::new(KitCode::NotFound, format!("no display route {method} {API}{route}")));
-        }
-    };
-    Ok((DisplayOp::OnDisplay(action), size, None))
-}
-
-/// The `xdotool` arguments of an input action's body.
-fn input_args(action: &str, raw: &[u8]) -> Result<Vec<String>, KitError> {
-    let bad = |e: serde_json::Error| {
-        KitError::new(KitCode::InvalidParameters, format!("the body does not fit {action}: {e}"))
-    };
-    match action {
-        "/keyboard/type" => serde_json::from_slice::<TypeText>(raw)
-            .map_err(bad)
-            .map(|t| vec!["type".into(), "--delay".into(), t.delay_ms.min(1000).to_string(), "--".into(), t.text]),
-        "/keyboard/key" => serde_json::from_slice::<Keys>(raw).map_err(bad).map(|k| {
-            ["key", "--"].into_iter().map(String::from).chain(k.keys.split_whitespace().map(String::from)).collect()
-        }),
-        _ => serde_json::from_slice::<Click>(raw).map_err(bad).and_then(|c| {
-            if !(1..=9).contains(&c.button) {
-                return Err(KitError::new(KitCode::InvalidParameters, "button is 1 (left) to 9"));
-            }
-            let mut args = vec!["mousemove".into(), c.x.to_string(), c.y.to_string(), "click".into()];
-            if c.double {
-                args.extend(["--repeat".into(), "2".into()]);
-            }
-            args.push(c.button.to_string());
-            Ok(args)
-        }),
-    }
-}
-
-/// The execute half: the container's display `:n` (started at `size` when it is not running
+/// The execute half: the container's display (started at its size when it is not running
 /// yet), and the operation done on it.
 async fn execute(
     displays: &Arc<Displays>,
-    op: DisplayOp,
-    size: (u16, u16),
-    upgrade: Option<Request<Incoming>>,
+    parsed: routes::Parsed,
     container: &str,
     init_pid: u32,
-    n: u16,
 ) -> Result<Response<Body>, KitError> {
+    let routes::Parsed { op, n, size, upgrade } = parsed;
+    if !routes::NUMBERS.contains(&n) {
+        let (first, last) = (routes::NUMBERS.start(), routes::NUMBERS.end());
+        return Err(KitError::new(
+            KitCode::InvalidParameters,
+            format!("displays are numbered {first}-{last}, not {n}"),
+        ));
+    }
     let action = match op {
         DisplayOp::Health => return Ok(json(StatusCode::OK, &json!({ "status": "ok", "service": "display" }))),
         DisplayOp::OnDisplay(action) => action,
     };
     let display = displays.ensure(container, init_pid, n, size).await?;
-    Ok(match action {
+    let ok = |value: serde_json::Value| Ok(json(StatusCode::OK, &value));
+    match action {
         DisplayAction::Socket => {
             let req = upgrade.expect("a WebSocket's request comes with its operation");
-            crate::websocket::accept(req, move |ws| bridge(ws, display))
+            Ok(crate::websocket::accept(req, move |ws| bridge(ws, display)))
         }
-        DisplayAction::Info => json(StatusCode::OK, &display.info().await),
+        DisplayAction::Info => ok(serde_json::to_value(display.info().await).unwrap_or_default()),
         DisplayAction::Resize { width, height } => {
             let resized = async {
                 let vnc = display.vnc().await.map_err(|e| format!("cannot reach the VNC server: {e}"))?;
                 rfb::set_desktop_size(vnc, width, height).await
             };
             match tokio::time::timeout(TOOL_TIMEOUT, resized).await {
-                Ok(Ok((width, height))) => {
-                    json(StatusCode::OK, &json!({ "success": true, "width": width, "height": height }))
+                Ok(Ok((width, height))) => ok(json!({ "success": true, "width": width, "height": height })),
+                Ok(Err(e)) => Err(KitError::new(KitCode::BadGateway, e)),
+                Err(_) => Err(KitError::new(KitCode::Timeout, "the display did not answer the resize")),
+            }
+        }
+        DisplayAction::Shot { which, form, thumbnail } => {
+            let shot = match which {
+                Which::Now => display.capture().await?,
+                ref stored => display.shots.find(stored)?,
+            };
+            shots::answer(&shot, form, thumbnail)
+        }
+        DisplayAction::ListShots => Ok(display.shots.list()),
+        DisplayAction::Input { actions, batch, after } => {
+            let mut done = Vec::new();
+            for (i, (name, input)) in actions.iter().enumerate() {
+                let args: Vec<&str> = input.args.iter().map(String::as_str).collect();
+                if let Err(e) = x_tool(init_pid, n, "xdotool", &args).await {
+                    let at =
+                        if batch { format!("actions[{i}] ({name}) failed after {i} done: ") } else { String::new() };
+                    return Err(KitError::new(e.code, format!("{at}{}", e.message)));
                 }
-                Ok(Err(e)) => return Err(KitError::new(KitCode::BadGateway, e)),
-                Err(_) => return Err(KitError::new(KitCode::Timeout, "the display did not answer the resize")),
+                done.push(json!({ "action": name, "success": true, "message": input.message }));
+            }
+            let message = match batch {
+                true => format!("{} action(s) done", done.len()),
+                false => actions[0].1.message.clone(),
+            };
+            let mut answer = json!({ "success": true, "message": message });
+            if batch {
+                answer["results"] = json!(done);
+            }
+            if let Some(after) = after {
+                tokio::time::sleep(Duration::from_millis(after.delay_ms)).await;
+                let shot = display.capture_region(after.region).await?;
+                let png_base64 = {
+                    use base64::Engine;
+                    base64::engine::general_purpose::STANDARD.encode(&shot.png)
+                };
+                answer["screenshot"] = json!({
+                    "id": shot.timestamp.to_string(), "timestamp": shot.timestamp, "width": shot.image.width,
+                    "height": shot.image.height, "format": "png", "image": png_base64,
+                });
+            }
+            ok(answer)
+        }
+        DisplayAction::DisplayGeometry => {
+            let out = x_tool(init_pid, n, "xdotool", &["getdisplaygeometry"]).await?;
+            let text = String::from_utf8_lossy(&out);
+            let mut numbers = text.split_whitespace().filter_map(|w| w.parse::<u32>().ok());
+            match (numbers.next(), numbers.next()) {
+                (Some(width), Some(height)) => {
+                    ok(json!({ "width": width, "height": height, "display": format!(":{n}") }))
+                }
+                _ => Err(KitError::new(KitCode::BadGateway, format!("xdotool answered {text:?} for the geometry"))),
             }
         }
-        DisplayAction::Screenshot => {
-            let dump = x_tool(init_pid, n, "xwd", &["-root", "-silent"]).await?;
-            match tokio::task::spawn_blocking(move || xwd::to_png(&dump)).await {
-                Ok(Ok(png)) => with_type(StatusCode::OK, png.into(), "image/png"),
-                Ok(Err(e)) => return Err(KitError::new(KitCode::BadGateway, e.to_string())),
-                Err(e) => return Err(KitError::new(KitCode::Internal, e.to_string())),
+        DisplayAction::MouseLocation => {
+            let out = x_tool(init_pid, n, "xdotool", &["getmouselocation", "--shell"]).await?;
+            let mut answer = json!({});
+            for line in String::from_utf8_lossy(&out).lines() {
+                if let Some((key, value)) = line.split_once('=') {
+                    let value = value.trim().parse::<i64>().map_or(json!(value.trim()), |v| json!(v));
+                    match key {
+                        "X" => answer["x"] = value,
+                        "Y" => answer["y"] = value,
+                        "SCREEN" => answer["screen"] = value,
+                        "WINDOW" => answer["window"] = json!(value.to_string()),
+                        _ => {}
+                    }
+                }
+            }
+            ok(answer)
+        }
+        DisplayAction::Window(op) => window(&display, init_pid, n, op).await,
+        DisplayAction::ClipboardGet { selection } => {
+            let out = run_inside(init_pid, n, &["xclip", "-o", "-selection", &selection], None).await?;
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            match out.status.code() {
+                Some(0) => {
+                    ok(json!({ "text": String::from_utf8_lossy(&out.stdout), "selection": selection, "empty": false }))
+                }
+                // Nothing holds the selection, or nothing as text: it is empty.
+                Some(1) if stderr.contains("not available") || stderr.contains("no owner") => {
+                    ok(json!({ "text": "", "selection": selection, "empty": true }))
+                }
+                _ => Err(tool_failed("xclip", n, &out)),
             }
         }
-        DisplayAction::Input(args) => {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            x_tool(init_pid, n, "xdotool", &args).await?;
-            json(StatusCode::OK, &json!({ "success": true }))
+        DisplayAction::ClipboardSet { selection, text } => {
+            // xclip stays (in the background, inside the container) to hold the selection
+            // until another program takes it; its output goes nowhere so it does not hold ours.
+            let script = "exec xclip -i -selection \"$1\" >/dev/null 2>&1";
+            let set = ["/bin/sh", "-c", script, "sh", &selection];
+            let out = run_inside(init_pid, n, &set, Some(text.clone().into_bytes())).await?;
+            if !out.status.success() {
+                return Err(tool_failed("xclip", n, &out));
+            }
+            // Read back: what a program pasting now would get.
+            for _ in 0..50 {
+                let read = run_inside(init_pid, n, &["xclip", "-o", "-selection", &selection], None).await?;
+                if read.status.success() && read.stdout == text.as_bytes() {
+                    let message = format!("the {selection} selection holds {} byte(s)", text.len());
+                    return ok(json!({ "success": true, "message": message, "selection": selection }));
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(KitError::new(KitCode::BadGateway, format!("xclip did not take the {selection} selection on :{n}")))
         }
-    })
+    }
 }
 
-/// Runs an X client of the container's (xwd, xdotool) against its display `:n`, inside it
-/// like every kit process; returns stdout.
-async fn x_tool(init_pid: u32, n: u16, tool: &str, args: &[&str]) -> Result<Vec<u8>, KitError> {
+/// A window operation on display `:n`.
+async fn window(display: &Display, init_pid: u32, n: u16, op: WindowOp) -> Result<Response<Body>, KitError> {
+    let no_window =
+        |w: &str| KitError::new(KitCode::NotFound, format!("no window {w} on :{n}: GET {API}/windows lists them"));
+    let reach =
+        |e: std::io::Error| KitError::new(KitCode::BadGateway, format!("cannot reach the X server of :{n}: {e}"));
+    match &op {
+        WindowOp::Close(w) => {
+            let id: u32 = w.parse().map_err(|_| no_window(w))?;
+            let mut x = display.x_connection().await.map_err(reach)?;
+            match x.delete_window(id).await {
+                Ok(()) => {}
+                Err(XFailure::NoWindow) => return Err(no_window(w)),
+                Err(XFailure::NoDeleteProtocol) => {
+                    let why = format!(
+                        "window {w} does not take WM_DELETE_WINDOW (the polite close): it would have to be killed"
+                    );
+                    return Err(KitError::new(KitCode::Conflict, why));
+                }
+                Err(XFailure::Io(e)) => return Err(KitError::new(KitCode::BadGateway, e)),
+            }
+        }
+        WindowOp::Minimize(w) => {
+            let id: u32 = w.parse().map_err(|_| no_window(w))?;
+            x_tool(init_pid, n, "xdotool", &["windowminimize", w]).await.map_err(|e| bad_window(e, w, n))?;
+            // Iconifying is a window manager's job (xdotool only asks for it): without one the
+            // window stays, and the answer says so.
+            let mut x = display.x_connection().await.map_err(reach)?;
+            let mut shown = true;
+            for _ in 0..25 {
+                match x.viewable(id).await {
+                    Ok(viewable) => shown = viewable,
+                    Err(XFailure::NoWindow) => return Err(no_window(w)),
+                    Err(e) => return Err(KitError::new(KitCode::BadGateway, format!("{e:?}"))),
+                }
+                if !shown {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            if shown {
+                let why = format!("window {w} is still shown: no window manager runs on :{n} to minimize it");
+                return Err(KitError::new(KitCode::Conflict, why));
+            }
+        }
+        other => {
+            let line = windows::command(other).expect("the other window operations are command lines");
+            let args: Vec<&str> = line[1..].iter().map(String::as_str).collect();
+            let out = x_tool(init_pid, n, &line[0], &args).await;
+            let out = match (other, out) {
+                (_, Ok(out)) => out,
+                (WindowOp::Active, Err(_)) => {
+                    let why = format!("no window has the focus on :{n}");
+                    return Err(KitError::new(KitCode::NotFound, why));
+                }
+                (WindowOp::Geometry(w) | WindowOp::Name(w) | WindowOp::Properties(w), Err(e))
+                | (WindowOp::Change { window: w, .. }, Err(e)) => return Err(bad_window(e, w, n)),
+                (_, Err(e)) => return Err(e),
+            };
+            return Ok(json(StatusCode::OK, &windows::answer(other, &out)));
+        }
+    }
+    Ok(json(StatusCode::OK, &windows::answer(&op, b"")))
+}
+
+/// A tool's failure on a window that is not there, said as such.
+fn bad_window(e: KitError, window: &str, n: u16) -> KitError {
+    if e.message.contains("BadWindow") || e.message.contains("Invalid window") {
+        return KitError::new(KitCode::NotFound, format!("no window {window} on :{n}: GET {API}/windows lists them"));
+    }
+    e
+}
+
+/// Runs a program of the container's against its display `:n`, inside it like every kit
+/// process (stdin given or none).
+async fn run_inside(
+    init_pid: u32,
+    n: u16,
+    line: &[&str],
+    stdin: Option<Vec<u8>>,
+) -> Result<std::process::Output, KitError> {
+    use tokio::io::AsyncWriteExt;
     let mut command = crate::enter::contained(init_pid)
         .map_err(|e| KitError::of_status(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
-    let run = command
+    let tool = line[0];
+    let child = command
         .arg("--")
-        .arg(tool)
-        .args(args)
+        .args(line)
         .env_clear()
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
         .env("DISPLAY", format!(":{n}"))
-        .stdin(std::process::Stdio::null())
+        .stdin(if stdin.is_some() { std::process::Stdio::piped() } else { std::process::Stdio::null() })
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
-        .output();
+        .spawn()
+        .map_err(|e| KitError::of_status(StatusCode::SERVICE_UNAVAILABLE, format!("{tool} did not run: {e}")))?;
+    let run = async move {
+        let mut child = child;
+        if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            pipe.write_all(&bytes).await?;
+        }
+        child.wait_with_output().await
+    };
     match tokio::time::timeout(TOOL_TIMEOUT, run).await {
-        Ok(Ok(out)) if out.status.success() => Ok(out.stdout),
         Ok(Ok(out)) if out.status.code() == Some(127) => Err(KitError::of_status(
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("this container has no {tool}: install it in the container (apt-get install xdotool x11-apps)"),
+            format!("this container has no {tool}: install it in the container (apt-get install {})", package_of(tool)),
         )),
-        Ok(Ok(out)) => Err(KitError::of_status(
-            StatusCode::BAD_GATEWAY,
-            format!("{tool} failed on :{n}: {}", String::from_utf8_lossy(&out.stderr).trim()),
-        )),
+        Ok(Ok(out)) => Ok(out),
         Ok(Err(e)) => Err(KitError::of_status(StatusCode::SERVICE_UNAVAILABLE, format!("{tool} did not run: {e}"))),
         Err(_) => Err(KitError::of_status(
             StatusCode::GATEWAY_TIMEOUT,
             format!("{tool} took longer than {}s", TOOL_TIMEOUT.as_secs()),
         )),
+    }
+}
+
+/// The Debian package a tool comes in.
+fn package_of(tool: &str) -> &'static str {
+    match tool {
+        "xclip" => "xclip",
+        "xprop" | "xwininfo" => "x11-utils",
+        "xwd" => "x11-apps",
+        _ => "xdotool",
+    }
+}
+
+fn tool_failed(tool: &str, n: u16, out: &std::process::Output) -> KitError {
+    KitError::of_status(
+        StatusCode::BAD_GATEWAY,
+        format!("{tool} failed on :{n}: {}", String::from_utf8_lossy(&out.stderr).trim()),
+    )
+}
+
+/// Runs an X client of the container's (xwd, xdotool, xprop) against its display `:n`;
+/// returns stdout, or why it failed.
+async fn x_tool(init_pid: u32, n: u16, tool: &str, args: &[&str]) -> Result<Vec<u8>, KitError> {
+    let line: Vec<&str> = std::iter::once(tool).chain(args.iter().copied()).collect();
+    let out = run_inside(init_pid, n, &line, None).await?;
+    match out.status.success() {
+        true => Ok(out.stdout),
+        false => Err(tool_failed(tool, n, &out)),
     }
 }
 

@@ -1,9 +1,24 @@
-//! X window dumps (what `xwd` writes) to PNG, for the display's screenshot.
+//! X window dumps (what `xwd` writes) to pixels and PNG, for the display's screenshots and
+//! their thumbnails.
 
 use std::io;
 
+/// An image as 8-bit RGB triples, row by row.
+#[derive(Debug, Clone)]
+pub struct Rgb {
+    pub width: usize,
+    pub height: usize,
+    pub pixels: Vec<u8>,
+}
+
 /// Converts a TrueColor ZPixmap dump (what an X server with a 24-bit root gives) to PNG.
+#[cfg(test)]
 pub fn to_png(xwd: &[u8]) -> io::Result<Vec<u8>> {
+    encode_png(&to_rgb(xwd)?)
+}
+
+/// The pixels of a TrueColor ZPixmap dump.
+pub fn to_rgb(xwd: &[u8]) -> io::Result<Rgb> {
     let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, format!("not a usable xwd dump: {why}"));
     let field = |i: usize| -> io::Result<u32> {
         xwd.get(i * 4..i * 4 + 4)
@@ -32,15 +47,68 @@ pub fn to_png(xwd: &[u8]) -> io::Result<Vec<u8>> {
             rgb.extend([channel(pixel, red_mask), channel(pixel, green_mask), channel(pixel, blue_mask)]);
         }
     }
+    Ok(Rgb { width, height, pixels: rgb })
+}
+
+/// `image` as PNG.
+pub fn encode_png(image: &Rgb) -> io::Result<Vec<u8>> {
     let mut png = Vec::new();
-    let mut encoder = png::Encoder::new(&mut png, width as u32, height as u32);
+    let mut encoder = png::Encoder::new(&mut png, image.width as u32, image.height as u32);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::Fast);
     let mut writer = encoder.write_header().map_err(io::Error::other)?;
-    writer.write_image_data(&rgb).map_err(io::Error::other)?;
+    writer.write_image_data(&image.pixels).map_err(io::Error::other)?;
     writer.finish().map_err(io::Error::other)?;
     Ok(png)
+}
+
+impl Rgb {
+    /// The part of the image at `x, y`, `width × height` (clipped to the image); None when
+    /// nothing of it is inside.
+    pub fn crop(&self, x: usize, y: usize, width: usize, height: usize) -> Option<Rgb> {
+        let (right, bottom) = ((x + width).min(self.width), (y + height).min(self.height));
+        if x >= right || y >= bottom {
+            return None;
+        }
+        let mut pixels = Vec::with_capacity((right - x) * (bottom - y) * 3);
+        for row in y..bottom {
+            let start = (row * self.width + x) * 3;
+            pixels.extend_from_slice(&self.pixels[start..start + (right - x) * 3]);
+        }
+        Some(Rgb { width: right - x, height: bottom - y, pixels })
+    }
+
+    /// The image scaled down to at most `max_width` pixels wide (its proportions kept), each
+    /// pixel the average of the box it covers; unchanged when it is narrower already.
+    pub fn shrink(&self, max_width: usize) -> Rgb {
+        if self.width <= max_width {
+            return self.clone();
+        }
+        let width = max_width.max(1);
+        let height = (self.height * width / self.width).max(1);
+        let mut pixels = Vec::with_capacity(width * height * 3);
+        for ty in 0..height {
+            let (y0, y1) =
+                (ty * self.height / height, ((ty + 1) * self.height / height).max(ty * self.height / height + 1));
+            for tx in 0..width {
+                let (x0, x1) =
+                    (tx * self.width / width, ((tx + 1) * self.width / width).max(tx * self.width / width + 1));
+                let mut sum = [0usize; 3];
+                for y in y0..y1 {
+                    for x in x0..x1 {
+                        let at = (y * self.width + x) * 3;
+                        for (c, total) in sum.iter_mut().enumerate() {
+                            *total += usize::from(self.pixels[at + c]);
+                        }
+                    }
+                }
+                let count = (y1 - y0) * (x1 - x0);
+                pixels.extend(sum.map(|total| (total / count) as u8));
+            }
+        }
+        Rgb { width, height, pixels }
+    }
 }
 
 #[cfg(test)]
@@ -75,5 +143,23 @@ mod tests {
         reader.next_frame(&mut out).unwrap();
         assert_eq!(out, [255, 0, 0, 0, 0, 255]);
         assert!(to_png(b"short").is_err());
+    }
+
+    #[test]
+    fn shrinking_averages_and_cropping_clips() {
+        use super::Rgb;
+        // 4×2: left half black, right half white.
+        let mut pixels = Vec::new();
+        for _ in 0..2 {
+            pixels.extend([0u8; 6]);
+            pixels.extend([255u8; 6]);
+        }
+        let image = Rgb { width: 4, height: 2, pixels };
+        let half = image.shrink(2);
+        assert_eq!((half.width, half.height, half.pixels), (2, 1, vec![0, 0, 0, 255, 255, 255]));
+        assert_eq!(image.shrink(8).width, 4);
+        let right = image.crop(3, 1, 10, 10).unwrap();
+        assert_eq!((right.width, right.height, right.pixels), (1, 1, vec![255, 255, 255]));
+        assert!(image.crop(4, 0, 1, 1).is_none());
     }
 }
