@@ -10,6 +10,7 @@ mod display;
 mod env;
 mod escape;
 mod event_log;
+mod exec_magic;
 mod exec_scripts;
 mod files_ops;
 mod images;

@@ -8,7 +8,7 @@
 use hoody_engine::{Engine, EngineError, KitReport, Principal};
 use hoody_kit::{Directory, Identity, Lookup};
 pub use hoody_kit::{Upstream, Upstreams};
-use hoody_model::{ContainerId, ContainerStatus, ProjectId, TokenId};
+use hoody_model::{ContainerId, ContainerListQuery, ContainerStatus, PageRequest, ProjectId, TokenId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast::error::RecvError;
@@ -93,6 +93,31 @@ impl Directory for EngineDirectory {
             }
         };
         if &owner != project { Lookup::Unknown } else { lookup }
+    }
+
+    async fn running(&self) -> Vec<(ProjectId, ContainerId)> {
+        let mut running = Vec::new();
+        for page in 1.. {
+            let q = ContainerListQuery {
+                page: PageRequest { page, limit: 200 },
+                status: Some(ContainerStatus::Running),
+                ..Default::default()
+            };
+            match self.engine.list_containers(&self.principal, &q).await {
+                Ok((found, pagination)) => {
+                    let last = found.len() < 200 || running.len() + found.len() >= pagination.total as usize;
+                    running.extend(found.into_iter().map(|c| (c.project_id, c.id)));
+                    if last {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!("listing the running containers for their schedules: {e}");
+                    break;
+                }
+            }
+        }
+        running
     }
 }
 

@@ -43,6 +43,8 @@ pub enum Lookup {
 #[async_trait::async_trait]
 pub trait Directory: Send + Sync + 'static {
     async fn find(&self, project: &ProjectId, container: &ContainerId) -> Lookup;
+    /// The containers of this server that run now (their scheduled scripts are due).
+    async fn running(&self) -> Vec<(ProjectId, ContainerId)>;
 }
 
 /// The service proxy of another server, which this proxy relays to.
@@ -81,6 +83,15 @@ pub struct Proxy {
 impl std::fmt::Debug for Proxy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Proxy").field("server_name", &self.server_name).finish()
+    }
+}
+
+/// Aborts a task when dropped (when the function that started it returns).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -143,6 +154,9 @@ impl Proxy {
     /// Serves until `shutdown` resolves (open connections finish on their own).
     pub async fn serve(self, listener: TcpListener, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
+        // Scheduled exec scripts run while the proxy serves.
+        let schedules = tokio::spawn(crate::exec::run_schedules(self.directory.clone()));
+        let _stop_schedules = AbortOnDrop(schedules);
         loop {
             let (stream, peer) = tokio::select! {
                 accepted = listener.accept() => match accepted {

@@ -12,10 +12,16 @@
 //! Two halves: [`parse`] reads a request into an [`ExecOp`] on the host (refusing a bad name
 //! or an oversized body before the container is reached), [`execute`] does it in the container.
 
+mod comments;
+mod magic;
 mod monitor;
+mod schedule;
+mod schedules;
 mod scripts;
 mod shared_state;
 mod tools;
+
+pub use schedules::run_forever as run_schedules;
 
 use crate::error::{KitCode, KitError};
 use crate::proxy::{Body, json};
@@ -30,7 +36,10 @@ use tokio::io::AsyncWriteExt;
 
 /// Where a container keeps the scripts the exec service runs.
 pub const SCRIPTS_DIR: &str = "/hoody/exec";
-/// The longest a script may run.
+/// The service's own API areas, under `/api/v1/exec/`.
+const AREAS: [&str; 8] =
+    ["scripts", "shared-state", "logs", "monitor", "route", "validate", "magic-comments", "schedules"];
+/// The longest a script may run (unless its `@timeout` says otherwise).
 pub const TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest request body passed to a script.
 pub const MAX_INPUT: usize = 16 << 20;
@@ -40,30 +49,12 @@ pub const MAX_INPUT: usize = 16 << 20;
 enum ExecOp {
     Health,
     List,
-    /// `/api/v1/exec/scripts/{action}` ([`scripts`], [`shared_state`], [`tools`]).
-    Scripts {
-        method: hyper::Method,
-        action: String,
-        query: crate::request::Query,
-        body: Bytes,
-    },
-    /// `/api/v1/exec/shared-state/{action}`.
-    SharedState {
-        action: String,
-        body: Bytes,
-    },
-    /// `/api/v1/exec/logs/{action}` and `/api/v1/exec/monitor/{action}` ([`monitor`]).
-    Monitor {
+    /// `/api/v1/exec/{area}/{action}`: the service's own API (see [`AREAS`]).
+    Api {
         area: String,
         action: String,
         method: hyper::Method,
         query: crate::request::Query,
-        body: Bytes,
-    },
-    /// `/api/v1/exec/route/{action}` and `/api/v1/exec/validate/{action}` ([`scripts`], [`shared_state`], [`tools`]).
-    Tools {
-        area: String,
-        action: String,
         body: Bytes,
     },
     /// Runs `script` (a path in the container) CGI-style with this environment and input.
@@ -88,13 +79,10 @@ async fn parse(req: Request<Incoming>) -> Result<ExecOp, KitError> {
     match path.as_str() {
         "/api/v1/exec/health" => return Ok(ExecOp::Health),
         "/api/v1/exec/list" => return Ok(ExecOp::List),
-        managed
-            if ["scripts", "shared-state", "logs", "monitor", "route", "validate"]
-                .iter()
-                .any(|area| managed.starts_with(&format!("/api/v1/exec/{area}/"))) =>
-        {
+        managed if AREAS.iter().any(|area| managed.starts_with(&format!("/api/v1/exec/{area}/"))) => {
             let (area, action) = managed["/api/v1/exec/".len()..].split_once('/').expect("a prefix with a slash");
-            let (method, action) = (req.method().clone(), action.to_owned());
+            let (area, action) = (area.to_owned(), action.to_owned());
+            let method = req.method().clone();
             let query = crate::request::Query::parse(req.uri().query())
                 .map_err(|e| KitError::new(KitCode::InvalidParameters, e))?;
             let body =
@@ -104,28 +92,16 @@ async fn parse(req: Request<Incoming>) -> Result<ExecOp, KitError> {
                         format!("request bodies are limited to {} MiB", MAX_INPUT >> 20),
                     )
                 })?;
-            return Ok(match area {
-                "scripts" => ExecOp::Scripts { method, action, query, body },
-                "logs" | "monitor" => ExecOp::Monitor { area: area.to_owned(), action, method, query, body },
-                "route" | "validate" if method == hyper::Method::POST => {
-                    ExecOp::Tools { area: area.to_owned(), action, body }
-                }
-                _ if method == hyper::Method::POST => ExecOp::SharedState { action, body },
-                _ => {
-                    return Err(KitError::new(
-                        KitCode::MethodNotAllowed,
-                        format!("{method} {managed}: shared state takes POST"),
-                    ));
-                }
-            });
+            return Ok(ExecOp::Api { area, action, method, query, body });
         }
         // The API's own namespace is never a script's: a path of it this service lacks says so.
         api if api == "/api" || api.starts_with("/api/") => {
             return Err(KitError::new(
                 KitCode::NotFound,
                 format!(
-                    "no exec route {} {api}: this service has /api/v1/exec/health, list, scripts/*, shared-state/*, logs/*, monitor/*, route/* and validate/*",
-                    req.method()
+                    "no exec route {} {api}: this service has /api/v1/exec/health, list and {}",
+                    req.method(),
+                    AREAS.map(|a| format!("{a}/*")).join(", ")
                 ),
             ));
         }
@@ -166,17 +142,29 @@ async fn execute(op: ExecOp, init_pid: u32) -> Result<Response<Body>, KitError> 
             };
             Ok(json(StatusCode::OK, &serde_json::json!({ "scripts_dir": SCRIPTS_DIR, "scripts": scripts })))
         }
-        ExecOp::Scripts { method, action, query, body } => {
-            scripts::answer(&method, &action, &query, &body, init_pid).await
-        }
-        ExecOp::SharedState { action, body } => shared_state::answer(&action, &body, init_pid),
-        ExecOp::Tools { area, action, body } => tools::answer(&area, &action, &body, init_pid).await,
-        ExecOp::Monitor { area, action, method, query, body } => {
-            monitor::answer(&area, &action, &method, &query, &body, init_pid)
+        ExecOp::Api { area, action, method, query, body } => {
+            let not_here =
+                || KitError::new(KitCode::NotFound, format!("no exec route {method} /api/v1/exec/{area}/{action}"));
+            match area.as_str() {
+                "scripts" => scripts::answer(&method, &action, &query, &body, init_pid).await,
+                "shared-state" if method == hyper::Method::POST => shared_state::answer(&action, &body, init_pid),
+                "shared-state" => Err(KitError::new(
+                    KitCode::MethodNotAllowed,
+                    format!("{method} /api/v1/exec/shared-state/{action}: shared state takes POST"),
+                )),
+                "logs" | "monitor" => monitor::answer(&area, &action, &method, &query, &body, init_pid),
+                "validate" if action == "magic-comments" => comments::validate(&body),
+                "route" | "validate" if method == hyper::Method::POST => {
+                    tools::answer(&area, &action, &body, init_pid).await
+                }
+                "magic-comments" => comments::answer(&method, &action, &query, &body, init_pid).await,
+                "schedules" => schedules::answer(&method, &action, &query, &body, init_pid).await,
+                _ => Err(not_here()),
+            }
         }
         ExecOp::Run { script, env, input } => {
-            match hoody_runtime::procfs::root(init_pid).map_err(unreachable)?.stat(&script) {
-                Ok(entry) if entry.kind == "file" && executable(&entry.mode) => {}
+            let entry = match hoody_runtime::procfs::root(init_pid).map_err(unreachable)?.stat(&script) {
+                Ok(entry) if entry.kind == "file" && executable(&entry.mode) => entry,
                 Ok(_) => return Err(KitError::new(KitCode::NotFound, format!("{script} is not an executable file"))),
                 Err(_) => {
                     return Err(KitError::new(
@@ -184,17 +172,42 @@ async fn execute(op: ExecOp, init_pid: u32) -> Result<Response<Body>, KitError> 
                         format!("there is no script {script} in the container"),
                     ));
                 }
+            };
+            let settings = comments::settings_of(init_pid, &script, &entry).await?;
+            let method = env.iter().find(|(k, _)| k == "REQUEST_METHOD").map_or("", |(_, v)| v.as_str());
+            if let Some(methods) = settings.methods.as_ref().filter(|m| !m.iter().any(|m| m == method)) {
+                return Err(KitError::new(
+                    KitCode::MethodNotAllowed,
+                    format!("{script} answers {} (its @methods), not {method}", methods.join(", ")),
+                ));
             }
-            let var = |name: &str| env.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str()).to_owned();
-            let name = script.rsplit('/').next().unwrap_or(&script).to_owned();
-            let request = (var("REQUEST_METHOD"), format!("/{name}{}", var("PATH_INFO")));
-            let id = monitor::started(init_pid, &name, &request.0, &request.1);
-            let (answer, output_bytes, stderr) = run(init_pid, &script, env, input).await;
-            let status = answer.as_ref().map_or_else(|e| e.status(), Response::status);
-            monitor::finished(init_pid, id, status.as_u16(), output_bytes, &stderr);
-            answer
+            run_logged(init_pid, &script, env, input, &settings).await
         }
     }
+}
+
+/// Runs `script` as [`run`] does, with its magic comments' settings, and logs the run.
+pub(crate) async fn run_logged(
+    init_pid: u32,
+    script: &str,
+    env: Vec<(String, String)>,
+    input: Bytes,
+    settings: &magic::Settings,
+) -> Result<Response<Body>, KitError> {
+    let var = |name: &str| env.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str()).to_owned();
+    let name = script.rsplit('/').next().unwrap_or(script).to_owned();
+    let request = (var("REQUEST_METHOD"), format!("/{name}{}", var("PATH_INFO")));
+    let id = monitor::started(init_pid, &name, &request.0, &request.1);
+    let timeout = settings.timeout_secs.map_or(TIMEOUT, Duration::from_secs);
+    let (mut answer, output_bytes, stderr) = run(init_pid, script, env, input, timeout).await;
+    let status = answer.as_ref().map_or_else(|e| e.status(), Response::status);
+    monitor::finished(init_pid, id, status.as_u16(), output_bytes, &stderr);
+    if let (Ok(resp), Some(kind)) = (answer.as_mut(), settings.content_type.as_deref())
+        && let Ok(kind) = HeaderValue::from_str(kind)
+    {
+        resp.headers_mut().insert(CONTENT_TYPE, kind);
+    }
+    answer
 }
 
 /// The script a request path names (`/NAME/more` → its file, and `/more` as its PATH_INFO).
@@ -229,6 +242,7 @@ pub(crate) async fn run(
     script: &str,
     env: Vec<(String, String)>,
     input: Bytes,
+    timeout: Duration,
 ) -> (Result<Response<Body>, KitError>, usize, Vec<u8>) {
     let child = crate::enter::contained(init_pid).and_then(|mut command| {
         command
@@ -250,11 +264,11 @@ pub(crate) async fn run(
             let _ = stdin.write_all(&input).await;
         });
     }
-    let out = match tokio::time::timeout(TIMEOUT, child.wait_with_output()).await {
+    let out = match tokio::time::timeout(timeout, child.wait_with_output()).await {
         Ok(Ok(out)) => out,
         Ok(Err(e)) => return (Err(KitError::new(KitCode::Internal, format!("{script} failed: {e}"))), 0, Vec::new()),
         Err(_) => {
-            let late = KitError::new(KitCode::Timeout, format!("{script} ran longer than {}s", TIMEOUT.as_secs()));
+            let late = KitError::new(KitCode::Timeout, format!("{script} ran longer than {}s", timeout.as_secs()));
             return (Err(late), 0, Vec::new());
         }
     };

@@ -49,6 +49,16 @@ pub(super) fn check_exec_id(query: &Query) -> Result<(), KitError> {
     Ok(())
 }
 
+/// The same for an `execId` in a body.
+pub(super) fn check_exec_id_in(body: &Map<String, Value>) -> Result<(), KitError> {
+    match text(body, "execId")? {
+        Some(id) if !["", "1", "exec-1"].contains(&id) => {
+            Err(KitError::new(KitCode::NotFound, format!("execId={id}: this container has one exec service, exec-1")))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub(super) fn fields(body: &[u8]) -> Result<Map<String, Value>, KitError> {
     if body.is_empty() {
         return Ok(Map::new());
@@ -189,6 +199,7 @@ pub(crate) async fn answer(
             let op = FileOp::Put { path: in_dir(&rel), append: false, permissions: Some(0o755) };
             let (_, written) = files(init_pid, op, Bytes::copy_from_slice(content.as_bytes())).await?;
             let entry = as_json(&written);
+            super::schedules::changed(init_pid);
             ok(json!({ "success": true, "path": format!("{SCRIPTS_DIR}/{rel}"), "id": rel, "size": entry["size"],
                 "url_path": (!rel.contains('/')).then(|| format!("/{rel}")) }))
         }
@@ -210,6 +221,7 @@ pub(crate) async fn answer(
                 })?;
             }
             files(init_pid, FileOp::Move { from: in_dir(&from), to: in_dir(&to) }, Bytes::new()).await?;
+            super::schedules::changed(init_pid);
             ok(json!({ "success": true, "from": format!("{SCRIPTS_DIR}/{from}"), "to": format!("{SCRIPTS_DIR}/{to}") }))
         }
         ("DELETE", "delete") => {
@@ -219,6 +231,7 @@ pub(crate) async fn answer(
                 return Err(bad(format!("{rel} is a directory: it goes with its contents; send confirm=true")));
             }
             files(init_pid, FileOp::Remove(in_dir(&rel)), Bytes::new()).await?;
+            super::schedules::changed(init_pid);
             ok(json!({ "success": true, "deleted": format!("{SCRIPTS_DIR}/{rel}") }))
         }
         ("POST", "tree") => {

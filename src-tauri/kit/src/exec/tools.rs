@@ -89,7 +89,7 @@ pub(crate) async fn answer(area: &str, action: &str, raw: &[u8], init_pid: u32) 
                 ("CONTENT_LENGTH".to_owned(), input.len().to_string()),
             ];
             let started = std::time::Instant::now();
-            let (answer, _, stderr) = super::run(init_pid, &script, env, input).await;
+            let (answer, _, stderr) = super::run(init_pid, &script, env, input, super::TIMEOUT).await;
             let (status, output) = match answer {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
