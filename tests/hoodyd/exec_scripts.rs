@@ -7,6 +7,30 @@ use crate::proxy::{browser, server_with};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+/// The exec service's own API on a container, called as its page would (through the proxy,
+/// same-origin): each answer's status and its JSON (or its text).
+pub(crate) struct ExecApi {
+    http: reqwest::Client,
+    api: String,
+}
+
+impl ExecApi {
+    pub(crate) fn new(d: &crate::process::Hoodyd, base: &str) -> Self {
+        Self { http: browser(d, base), api: format!("{base}/api/v1/exec") }
+    }
+
+    pub(crate) async fn call(&self, method: Method, path: impl AsRef<str>, body: Option<Value>) -> (u16, Value) {
+        let mut request = self.http.request(method, format!("{}{}", self.api, path.as_ref()));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let r = request.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (status, serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text)))
+    }
+}
+
 #[tokio::test]
 async fn scripts_are_written_listed_moved_and_deleted_inside_the_container() {
     let (_dir, d, _, c) = server_with("scripted").await;
@@ -14,20 +38,10 @@ async fn scripts_are_written_listed_moved_and_deleted_inside_the_container() {
     let inside = |p: &str| format!("/proc/{init}/root{p}");
     let base = c["urls"]["exec-1"].as_str().expect("an exec URL").to_owned();
     let http = browser(&d, &base);
-    let api = format!("{base}/api/v1/exec");
-    let call = |method: Method, path: String, body: Option<Value>| {
-        let mut request = http.request(method, format!("{api}{path}"));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        async move {
-            let r = request.send().await.unwrap();
-            (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
-        }
-    };
+    let exec = ExecApi::new(&d, &base);
 
     let hello = json!({"path": "hello", "content": "#!/bin/sh\necho \"hello from $(hostname)\"\n"});
-    let (status, written) = call(Method::POST, "/scripts/write".into(), Some(hello)).await;
+    let (status, written) = exec.call(Method::POST, "/scripts/write", Some(hello)).await;
     assert_eq!((status, written["url_path"].as_str()), (200, Some("/hello")), "{written}");
     let served = http.get(format!("{base}/hello")).send().await.unwrap().text().await.unwrap();
     assert_eq!(served, "hello from scripted\n", "it answers at once");
@@ -38,27 +52,27 @@ async fn scripts_are_written_listed_moved_and_deleted_inside_the_container() {
     assert_eq!(meta.uid(), root_uid, "owned by the container's root, not the host's");
 
     let nested = json!({"path": "api/v2/users", "content": "#!/bin/sh\necho users\n"});
-    assert_eq!(call(Method::POST, "/scripts/write".into(), Some(nested)).await.0, 200);
-    let (_, read) = call(Method::GET, "/scripts/read?path=api/v2/users".into(), None).await;
+    assert_eq!(exec.call(Method::POST, "/scripts/write", Some(nested)).await.0, 200);
+    let (_, read) = exec.call(Method::GET, "/scripts/read?path=api/v2/users", None).await;
     assert_eq!(read["content"], "#!/bin/sh\necho users\n", "{read}");
-    let (_, top) = call(Method::GET, "/scripts/list".into(), None).await;
+    let (_, top) = exec.call(Method::GET, "/scripts/list", None).await;
     let names: Vec<&str> = top["scripts"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
     assert_eq!(names, ["hello"], "{top}");
-    let (_, all) = call(Method::GET, "/scripts/list?recursive=true&filter=USER".into(), None).await;
+    let (_, all) = exec.call(Method::GET, "/scripts/list?recursive=true&filter=USER", None).await;
     assert_eq!(all["scripts"][0]["id"], "api/v2/users", "{all}");
-    let (_, tree) = call(Method::POST, "/scripts/tree".into(), Some(json!({"includeMetadata": true}))).await;
+    let (_, tree) = exec.call(Method::POST, "/scripts/tree", Some(json!({"includeMetadata": true}))).await;
     assert_eq!(tree["tree"][0]["name"], "api", "{tree}");
     assert_eq!(tree["tree"][0]["children"][0]["children"][0]["name"], "users", "{tree}");
 
     let (status, moved) =
-        call(Method::POST, "/scripts/move".into(), Some(json!({"from": "api/v2/users", "to": "people"}))).await;
+        exec.call(Method::POST, "/scripts/move", Some(json!({"from": "api/v2/users", "to": "people"}))).await;
     assert_eq!(status, 200, "{moved}");
     assert_eq!(http.get(format!("{base}/people")).send().await.unwrap().text().await.unwrap(), "users\n");
     let clash = json!({"from": "people", "to": "hello"});
-    assert_eq!(call(Method::POST, "/scripts/move".into(), Some(clash)).await.0, 409, "hello is kept");
-    assert_eq!(call(Method::DELETE, "/scripts/delete?path=api".into(), None).await.0, 400, "a directory needs confirm");
-    assert_eq!(call(Method::DELETE, "/scripts/delete?path=api&confirm=true".into(), None).await.0, 200);
-    assert_eq!(call(Method::DELETE, "/scripts/delete?path=people".into(), None).await.0, 200);
+    assert_eq!(exec.call(Method::POST, "/scripts/move", Some(clash)).await.0, 409, "hello is kept");
+    assert_eq!(exec.call(Method::DELETE, "/scripts/delete?path=api", None).await.0, 400, "a directory needs confirm");
+    assert_eq!(exec.call(Method::DELETE, "/scripts/delete?path=api&confirm=true", None).await.0, 200);
+    assert_eq!(exec.call(Method::DELETE, "/scripts/delete?path=people", None).await.0, 200);
     assert!(!std::path::Path::new(&inside("/hoody/exec/people")).exists());
 
     // Refusals write nothing.
@@ -76,7 +90,7 @@ async fn scripts_are_written_listed_moved_and_deleted_inside_the_container() {
         (Method::GET, "/scripts/list?tags=web", None, 501),
         (Method::GET, "/scripts/list?execId=exec-7", None, 404),
     ] {
-        let (got, answer) = call(method.clone(), path.into(), body).await;
+        let (got, answer) = exec.call(method.clone(), path, body).await;
         assert_eq!(got, status, "{method} {path}: {answer}");
     }
     assert!(
@@ -84,24 +98,24 @@ async fn scripts_are_written_listed_moved_and_deleted_inside_the_container() {
             && !std::path::Path::new(&inside("/hoody/exec/plain")).exists()
     );
     let forced = json!({"path": "plain", "content": "data", "validate": false});
-    assert_eq!(call(Method::POST, "/scripts/write".into(), Some(forced)).await.0, 200);
+    assert_eq!(exec.call(Method::POST, "/scripts/write", Some(forced)).await.0, 200);
 
     // Routes: which scripts answer, which one a path reaches, a request tried without the proxy.
-    let (_, routes) = call(Method::POST, "/route/discover".into(), Some(json!({}))).await;
+    let (_, routes) = exec.call(Method::POST, "/route/discover", Some(json!({}))).await;
     let answering: Vec<&str> =
         routes["routes"].as_array().unwrap().iter().map(|r| r["route"].as_str().unwrap()).collect();
     assert_eq!(answering, ["/hello", "/plain"], "every written script answers: {routes}");
-    let (_, resolved) = call(Method::POST, "/route/resolve".into(), Some(json!({"body": "/hello/x/y"}))).await;
+    let (_, resolved) = exec.call(Method::POST, "/route/resolve", Some(json!({"body": "/hello/x/y"}))).await;
     assert_eq!(
         (resolved["script"].as_str(), resolved["path_info"].as_str()),
         (Some("/hoody/exec/hello"), Some("/x/y"))
     );
-    assert_eq!(call(Method::POST, "/route/resolve".into(), Some(json!({"path": "/nobody"}))).await.0, 404);
+    assert_eq!(exec.call(Method::POST, "/route/resolve", Some(json!({"path": "/nobody"}))).await.0, 404);
     let echo =
         json!({"path": "echo", "content": "#!/bin/sh\necho \"$REQUEST_METHOD $PATH_INFO $QUERY_STRING\"\ncat\n"});
-    assert_eq!(call(Method::POST, "/scripts/write".into(), Some(echo)).await.0, 200);
+    assert_eq!(exec.call(Method::POST, "/scripts/write", Some(echo)).await.0, 200);
     let trial = json!({"path": "/echo/a?b=1", "method": "post", "input": "body!"});
-    let (_, tried) = call(Method::POST, "/route/test".into(), Some(trial)).await;
+    let (_, tried) = exec.call(Method::POST, "/route/test", Some(trial)).await;
     assert_eq!(
         (tried["status"].as_u64(), tried["output"].as_str()),
         (Some(200), Some("POST /a b=1\nbody!")),
@@ -109,31 +123,30 @@ async fn scripts_are_written_listed_moved_and_deleted_inside_the_container() {
     );
     // Syntax, checked by the container's own shell without running the code.
     let (_, good) =
-        call(Method::POST, "/validate/syntax".into(), Some(json!({"code": "#!/bin/sh\nif true; then echo; fi\n"})))
-            .await;
+        exec.call(Method::POST, "/validate/syntax", Some(json!({"code": "#!/bin/sh\nif true; then echo; fi\n"}))).await;
     assert_eq!(good["valid"], true, "{good}");
     let (_, broken) =
-        call(Method::POST, "/validate/syntax".into(), Some(json!({"code": "#!/bin/sh\nif true; then echo\n"}))).await;
+        exec.call(Method::POST, "/validate/syntax", Some(json!({"code": "#!/bin/sh\nif true; then echo\n"}))).await;
     assert_eq!(broken["valid"], false, "{broken}");
     assert!(!broken["errors"].as_array().unwrap().is_empty(), "{broken}");
-    let (_, bare) = call(Method::POST, "/validate/script".into(), Some(json!({"code": "echo hi"}))).await;
+    let (_, bare) = exec.call(Method::POST, "/validate/script", Some(json!({"code": "echo hi"}))).await;
     assert_eq!(bare["valid"], false);
     assert_eq!(
-        call(Method::POST, "/validate/syntax".into(), Some(json!({"code": "#!/usr/bin/env python3\n"}))).await.0,
+        exec.call(Method::POST, "/validate/syntax", Some(json!({"code": "#!/usr/bin/env python3\n"}))).await.0,
         501
     );
 
     // Shared state, by host name, with dotted paths and merges.
     let set = json!({"hostname": "app", "path": "config", "value": "{\"debug\":true}"});
-    assert_eq!(call(Method::POST, "/shared-state/set".into(), Some(set)).await.0, 200);
+    assert_eq!(exec.call(Method::POST, "/shared-state/set", Some(set)).await.0, 200);
     let merge = json!({"hostname": "app", "path": "config", "value": {"level": 3}, "merge": true});
-    assert_eq!(call(Method::POST, "/shared-state/set".into(), Some(merge)).await.0, 200);
-    let (_, got) = call(Method::POST, "/shared-state/get".into(), Some(json!({"hostname": "app"}))).await;
+    assert_eq!(exec.call(Method::POST, "/shared-state/set", Some(merge)).await.0, 200);
+    let (_, got) = exec.call(Method::POST, "/shared-state/get", Some(json!({"hostname": "app"}))).await;
     assert_eq!(got["value"], json!({"config": {"debug": true, "level": 3}}), "{got}");
     let (_, cleared) =
-        call(Method::POST, "/shared-state/clear".into(), Some(json!({"hostname": "app", "clearAll": true}))).await;
+        exec.call(Method::POST, "/shared-state/clear", Some(json!({"hostname": "app", "clearAll": true}))).await;
     assert_eq!(cleared["cleared"], 1);
-    assert_eq!(call(Method::POST, "/shared-state/get".into(), Some(json!({}))).await.0, 400);
+    assert_eq!(exec.call(Method::POST, "/shared-state/get", Some(json!({}))).await.0, 400);
     let id = c["id"].as_str().unwrap();
     assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
 }
@@ -146,26 +159,14 @@ async fn script_runs_are_logged_and_measured() {
     let (_dir, d, _, c) = server_with("watched").await;
     let base = c["urls"]["exec-1"].as_str().expect("an exec URL").to_owned();
     let http = browser(&d, &base);
-    let api = format!("{base}/api/v1/exec");
-    let call = |method: Method, path: &str, body: Option<Value>| {
-        let mut request = http.request(method, format!("{api}{path}"));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        async move {
-            let r = request.send().await.unwrap();
-            let status = r.status().as_u16();
-            let text = r.text().await.unwrap();
-            (status, serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text)))
-        }
-    };
+    let exec = ExecApi::new(&d, &base);
     for (path, content) in [
         ("ok", "#!/bin/sh\necho fine\n"),
         ("broken", "#!/bin/sh\necho 'disk on fire' >&2\nexit 3\n"),
         ("slow", "#!/bin/sh\nsleep 2\necho late\n"),
     ] {
         let body = json!({"path": path, "content": content});
-        assert_eq!(call(Method::POST, "/scripts/write", Some(body)).await.0, 200);
+        assert_eq!(exec.call(Method::POST, "/scripts/write", Some(body)).await.0, 200);
     }
     for _ in 0..3 {
         assert_eq!(http.get(format!("{base}/ok")).send().await.unwrap().status(), 200);
@@ -173,7 +174,7 @@ async fn script_runs_are_logged_and_measured() {
     assert_eq!(http.post(format!("{base}/broken/deep")).send().await.unwrap().status(), 500);
     let slow = tokio::spawn(http.get(format!("{base}/slow")).send());
     let busy = || async {
-        let (_, active) = call(Method::GET, "/monitor/active-requests", None).await;
+        let (_, active) = exec.call(Method::GET, "/monitor/active-requests", None).await;
         (active["count"] == 1).then_some(active)
     };
     let active =
@@ -181,41 +182,42 @@ async fn script_runs_are_logged_and_measured() {
     assert_eq!(active["active"][0]["script"], "slow", "{active}");
     assert_eq!(slow.await.unwrap().unwrap().status(), 200);
 
-    let (_, logs) = call(Method::GET, "/logs/list", None).await;
+    let (_, logs) = exec.call(Method::GET, "/logs/list", None).await;
     let names: Vec<&str> = logs["logs"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["broken", "ok", "slow"], "{logs}");
-    let (_, read) = call(Method::POST, "/logs/read", Some(json!({"file": "broken"}))).await;
+    let (_, read) = exec.call(Method::POST, "/logs/read", Some(json!({"file": "broken"}))).await;
     let line = read["lines"][0].as_str().unwrap();
     assert!(line.contains("POST /broken/deep 500") && line.contains("disk on fire"), "{read}");
     let run = read["entries"][0]["executionId"].as_str().unwrap().to_owned();
-    let (_, one) = call(Method::POST, "/logs/read", Some(json!({"executionId": run}))).await;
+    let (_, one) = exec.call(Method::POST, "/logs/read", Some(json!({"executionId": run}))).await;
     assert_eq!(one["execution"]["status"], 500);
-    let (_, found) = call(Method::POST, "/logs/search", Some(json!({"query": "FIRE"}))).await;
+    let (_, found) = exec.call(Method::POST, "/logs/search", Some(json!({"query": "FIRE"}))).await;
     assert_eq!(found["count"], 1, "case-insensitive by default: {found}");
-    let (_, none) = call(Method::POST, "/logs/search", Some(json!({"query": "FIRE", "caseSensitive": true}))).await;
+    let (_, none) =
+        exec.call(Method::POST, "/logs/search", Some(json!({"query": "FIRE", "caseSensitive": true}))).await;
     assert_eq!(none["count"], 0);
-    let (status, text) = call(Method::GET, "/logs/stream?file=ok", None).await;
+    let (status, text) = exec.call(Method::GET, "/logs/stream?file=ok", None).await;
     assert_eq!((status, text.as_str().map(|t| t.lines().count())), (200, Some(3)), "{text}");
 
-    let (_, stats) = call(Method::GET, "/monitor/stats", None).await;
+    let (_, stats) = exec.call(Method::GET, "/monitor/stats", None).await;
     assert_eq!((stats["total"]["requests"].as_u64(), stats["total"]["errors"].as_u64()), (Some(5), Some(1)), "{stats}");
     assert!(stats["scripts"]["slow"]["max_duration_ms"].as_f64().unwrap() >= 2000.0, "{stats}");
-    let (_, perf) = call(Method::POST, "/monitor/script-performance", Some(json!({"script": "ok"}))).await;
+    let (_, perf) = exec.call(Method::POST, "/monitor/script-performance", Some(json!({"script": "ok"}))).await;
     assert_eq!(perf["requests"], 3, "{perf}");
-    let (_, metrics) = call(Method::GET, "/monitor/metrics", None).await;
+    let (_, metrics) = exec.call(Method::GET, "/monitor/metrics", None).await;
     assert!(
         metrics.as_str().unwrap().contains("hoody_exec_requests_total{script=\"ok\",status=\"200\"} 3"),
         "{metrics}"
     );
 
     // Clearing: all of them only with confirm.
-    assert_eq!(call(Method::DELETE, "/logs/clear", None).await.0, 400);
-    let (_, cleared) = call(Method::DELETE, "/logs/clear?file=ok", None).await;
+    assert_eq!(exec.call(Method::DELETE, "/logs/clear", None).await.0, 400);
+    let (_, cleared) = exec.call(Method::DELETE, "/logs/clear?file=ok", None).await;
     assert_eq!(cleared["cleared"], 3);
-    assert_eq!(call(Method::DELETE, "/logs/clear?confirm=true", None).await.1["cleared"], 2);
-    assert_eq!(call(Method::POST, "/logs/read", Some(json!({"executionId": "999999"}))).await.0, 404);
-    assert_eq!(call(Method::POST, "/logs/search", Some(json!({"regex": "("}))).await.0, 400);
-    assert_eq!(call(Method::GET, "/logs/stream?file=ok&follow=true", None).await.0, 501);
+    assert_eq!(exec.call(Method::DELETE, "/logs/clear?confirm=true", None).await.1["cleared"], 2);
+    assert_eq!(exec.call(Method::POST, "/logs/read", Some(json!({"executionId": "999999"}))).await.0, 404);
+    assert_eq!(exec.call(Method::POST, "/logs/search", Some(json!({"regex": "("}))).await.0, 400);
+    assert_eq!(exec.call(Method::GET, "/logs/stream?file=ok&follow=true", None).await.0, 501);
     let id = c["id"].as_str().unwrap();
     assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
 }

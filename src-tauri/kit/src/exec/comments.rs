@@ -3,15 +3,15 @@
 //! (dry run first if asked), checked; and the settings a run takes from them, read once per
 //! version of the script.
 
+use super::Call;
 use super::SCRIPTS_DIR;
 use super::magic::{self, Settings};
-use super::scripts::{as_json, bad, fields, files, flag, in_dir, script_path, text, walk};
+use super::scripts::{as_json, bad, fields, files, flag, in_dir, ok, script_path, text, walk};
 use crate::error::{KitCode, KitError};
 use crate::files::FileOp;
 use crate::proxy::{Body, json};
-use crate::request::Query;
 use bytes::Bytes;
-use hyper::{Method, Response, StatusCode};
+use hyper::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -44,6 +44,16 @@ pub(super) async fn settings_of(
     }
     cache.insert(key, (entry.modified, entry.size, settings.clone()));
     Ok(settings)
+}
+
+/// Drops the settings read from the container's scripts (of `script`, an absolute path, or
+/// all): they are read again at the next run. How many went.
+pub(super) fn forget_settings(init_pid: u32, script: Option<&str>) -> usize {
+    let mut cache = SETTINGS.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(cache) = cache.as_mut() else { return 0 };
+    let before = cache.len();
+    cache.retain(|(pid, s), _| *pid != init_pid || script.is_some_and(|script| script != s));
+    before - cache.len()
 }
 
 /// A script's text (under the scripts directory).
@@ -85,14 +95,9 @@ fn invalid(problems: &[magic::Problem]) -> KitError {
 }
 
 /// `/api/v1/exec/magic-comments/{action}`.
-pub(super) async fn answer(
-    method: &Method,
-    action: &str,
-    query: &Query,
-    raw: &[u8],
-    init_pid: u32,
-) -> Result<Response<Body>, KitError> {
-    let ok = |value: Value| Ok(json(StatusCode::OK, &value));
+pub(super) async fn answer(call: &Call) -> Result<Response<Body>, KitError> {
+    let (method, action, query, raw, init_pid) =
+        (&call.method, call.action.as_str(), &call.query, &call.body[..], call.init_pid);
     match (method.as_str(), action) {
         ("GET", "schema") => {
             let keys: Vec<Value> = magic::SCHEMA

@@ -15,10 +15,13 @@
 mod comments;
 mod magic;
 mod monitor;
+mod openapi;
 mod schedule;
 mod schedules;
 mod scripts;
 mod shared_state;
+mod system;
+mod templates;
 mod tools;
 
 pub use schedules::run_forever as run_schedules;
@@ -37,12 +40,54 @@ use tokio::io::AsyncWriteExt;
 /// Where a container keeps the scripts the exec service runs.
 pub const SCRIPTS_DIR: &str = "/hoody/exec";
 /// The service's own API areas, under `/api/v1/exec/`.
-const AREAS: [&str; 8] =
-    ["scripts", "shared-state", "logs", "monitor", "route", "validate", "magic-comments", "schedules"];
+const AREAS: [&str; 15] = [
+    "scripts",
+    "shared-state",
+    "logs",
+    "monitor",
+    "route",
+    "validate",
+    "magic-comments",
+    "schedules",
+    "templates",
+    "user-openapi",
+    "system",
+    "cache",
+    "dependencies",
+    "package",
+    "sdk",
+];
 /// The longest a script may run (unless its `@timeout` says otherwise).
 pub const TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest request body passed to a script.
 pub const MAX_INPUT: usize = 16 << 20;
+
+/// One call of the service's own API: the area and action of its path, and the container.
+#[derive(Debug)]
+pub(crate) struct Call {
+    area: String,
+    action: String,
+    method: hyper::Method,
+    query: crate::request::Query,
+    body: Bytes,
+    /// The container's init (known once the request reaches it).
+    init_pid: u32,
+}
+
+#[cfg(test)]
+impl Call {
+    /// A POST of `body` to `/api/v1/exec/{area}/{action}` for the container `init_pid`.
+    pub(crate) fn post(area: &str, action: &str, body: &[u8], init_pid: u32) -> Self {
+        Call {
+            area: area.into(),
+            action: action.into(),
+            method: hyper::Method::POST,
+            query: Default::default(),
+            body: Bytes::copy_from_slice(body),
+            init_pid,
+        }
+    }
+}
 
 /// What a request asks of the service, parsed on the host before the container is reached.
 #[derive(Debug)]
@@ -50,13 +95,7 @@ enum ExecOp {
     Health,
     List,
     /// `/api/v1/exec/{area}/{action}`: the service's own API (see [`AREAS`]).
-    Api {
-        area: String,
-        action: String,
-        method: hyper::Method,
-        query: crate::request::Query,
-        body: Bytes,
-    },
+    Api(Call),
     /// Runs `script` (a path in the container) CGI-style with this environment and input.
     Run {
         script: String,
@@ -92,7 +131,7 @@ async fn parse(req: Request<Incoming>) -> Result<ExecOp, KitError> {
                         format!("request bodies are limited to {} MiB", MAX_INPUT >> 20),
                     )
                 })?;
-            return Ok(ExecOp::Api { area, action, method, query, body });
+            return Ok(ExecOp::Api(Call { area, action, method, query, body, init_pid: 0 }));
         }
         // The API's own namespace is never a script's: a path of it this service lacks says so.
         api if api == "/api" || api.starts_with("/api/") => {
@@ -142,23 +181,43 @@ async fn execute(op: ExecOp, init_pid: u32) -> Result<Response<Body>, KitError> 
             };
             Ok(json(StatusCode::OK, &serde_json::json!({ "scripts_dir": SCRIPTS_DIR, "scripts": scripts })))
         }
-        ExecOp::Api { area, action, method, query, body } => {
+        ExecOp::Api(mut call) => {
+            call.init_pid = init_pid;
+            let (area, action, method) = (call.area.as_str(), call.action.as_str(), &call.method);
             let not_here =
                 || KitError::new(KitCode::NotFound, format!("no exec route {method} /api/v1/exec/{area}/{action}"));
-            match area.as_str() {
-                "scripts" => scripts::answer(&method, &action, &query, &body, init_pid).await,
-                "shared-state" if method == hyper::Method::POST => shared_state::answer(&action, &body, init_pid),
+            match area {
+                "scripts" => scripts::answer(&call).await,
+                "shared-state" if *method == hyper::Method::POST => shared_state::answer(&call),
                 "shared-state" => Err(KitError::new(
                     KitCode::MethodNotAllowed,
                     format!("{method} /api/v1/exec/shared-state/{action}: shared state takes POST"),
                 )),
-                "logs" | "monitor" => monitor::answer(&area, &action, &method, &query, &body, init_pid),
-                "validate" if action == "magic-comments" => comments::validate(&body),
-                "route" | "validate" if method == hyper::Method::POST => {
-                    tools::answer(&area, &action, &body, init_pid).await
-                }
-                "magic-comments" => comments::answer(&method, &action, &query, &body, init_pid).await,
-                "schedules" => schedules::answer(&method, &action, &query, &body, init_pid).await,
+                "logs" | "monitor" => monitor::answer(&call),
+                "validate" if action == "magic-comments" => comments::validate(&call.body),
+                "validate" if action == "typescript" || action == "return-type" => Err(KitError::new(
+                    KitCode::NotImplemented,
+                    format!(
+                        "validate/{action} checks TypeScript, which this service does not run (validate/syntax checks shell scripts)"
+                    ),
+                )),
+                "dependencies" if action == "install" => Err(KitError::new(
+                    KitCode::NotImplemented,
+                    "dependencies/install is not done by this service: install with the container's package manager (apt-get install, apk add) in its terminal; dependencies/check says what is missing",
+                )),
+                "validate" if action == "dependencies" => system::answer(&call).await,
+                "route" | "validate" if *method == hyper::Method::POST => tools::answer(&call).await,
+                "magic-comments" => comments::answer(&call).await,
+                "schedules" => schedules::answer(&call).await,
+                "templates" => templates::answer(&call).await,
+                "user-openapi" => openapi::answer(&call).await,
+                "system" | "cache" | "dependencies" => system::answer(&call).await,
+                "package" | "sdk" => Err(KitError::new(
+                    KitCode::NotImplemented,
+                    format!(
+                        "/api/v1/exec/{area}/{action} manages the platform's JavaScript runtime (npm packages, generated SDKs), which this service does not have: its scripts run on the container's own interpreters"
+                    ),
+                )),
                 _ => Err(not_here()),
             }
         }

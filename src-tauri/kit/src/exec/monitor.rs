@@ -4,11 +4,11 @@
 //! and figures per script (`monitor/stats`, `monitor/script-performance`, and the Prometheus
 //! text at `monitor/metrics`).
 
-use super::scripts::{bad, fields, text as field_text};
+use super::Call;
+use super::scripts::{bad, fields, ok, text as field_text};
 use crate::error::{KitCode, KitError};
-use crate::proxy::{Body, json};
-use crate::request::Query;
-use hyper::{Method, Response, StatusCode};
+use crate::proxy::Body;
+use hyper::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
@@ -77,6 +77,11 @@ fn with<T>(init_pid: u32, f: impl FnOnce(&mut Container) -> T) -> T {
     f(containers.entry(init_pid).or_default())
 }
 
+/// How many runs are under way in the container.
+pub(crate) fn active(init_pid: u32) -> usize {
+    with(init_pid, |c| c.active.len())
+}
+
 /// A run under way: the id [`finished`] takes.
 pub(crate) fn started(init_pid: u32, script: &str, method: &str, path: &str) -> u64 {
     with(init_pid, |c| {
@@ -121,21 +126,15 @@ fn figures<'a>(runs: impl Iterator<Item = &'a Run>) -> Value {
 }
 
 /// `/api/v1/exec/logs/{action}` and `/api/v1/exec/monitor/{action}`.
-pub(crate) fn answer(
-    area: &str,
-    action: &str,
-    method: &Method,
-    query: &Query,
-    body: &[u8],
-    init_pid: u32,
-) -> Result<Response<Body>, KitError> {
+pub(crate) fn answer(call: &Call) -> Result<Response<Body>, KitError> {
+    let (area, action, method, query, body, init_pid) =
+        (call.area.as_str(), call.action.as_str(), &call.method, &call.query, &call.body[..], call.init_pid);
     let body = fields(body)?;
     let text = |name: &str| field_text(&body, name).map(|t| t.map(str::to_owned));
     let number = |name: &str, default: u64| match body.get(name) {
         None | Some(Value::Null) => Ok(default),
         Some(v) => v.as_u64().ok_or_else(|| bad(format!("{name} must be a whole number, not {v}"))),
     };
-    let ok = |value: Value| Ok(json(StatusCode::OK, &value));
     with(init_pid, |c| match (area, method.as_str(), action) {
         ("logs", "GET", "list") => {
             if let Some(kind) = query.get("type").filter(|t| !["", "script", "exec"].contains(t)) {

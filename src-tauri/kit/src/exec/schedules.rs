@@ -1,15 +1,15 @@
 //! `/api/v1/exec/schedules/{list|history|reload|trigger}`, and the loop that runs each running
 //! container's scheduled scripts on their minutes ([`schedule`] keeps the tables).
 
+use super::Call;
 use super::schedule::{self, Ran};
-use super::scripts::{bad, fields, flag, script_path, text, walk};
+use super::scripts::{bad, fields, flag, ok, script_path, text, walk};
 use super::{SCRIPTS_DIR, comments};
 use crate::error::{KitCode, KitError};
-use crate::proxy::{Body, Directory, Lookup, json};
-use crate::request::Query;
+use crate::proxy::{Body, Directory, Lookup};
 use bytes::Bytes;
 use chrono::{DateTime, Timelike, Utc};
-use hyper::{Method, Response, StatusCode};
+use hyper::Response;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -76,14 +76,9 @@ async fn run_now(init_pid: u32, rel: &str, by: &'static str) -> (u16, String) {
 }
 
 /// `/api/v1/exec/schedules/{action}`.
-pub(super) async fn answer(
-    method: &Method,
-    action: &str,
-    query: &Query,
-    raw: &[u8],
-    init_pid: u32,
-) -> Result<Response<Body>, KitError> {
-    let ok = |value: Value| Ok(json(StatusCode::OK, &value));
+pub(super) async fn answer(call: &Call) -> Result<Response<Body>, KitError> {
+    let (method, action, query, raw, init_pid) =
+        (&call.method, call.action.as_str(), &call.query, &call.body[..], call.init_pid);
     match (method.as_str(), action) {
         ("GET", "list") => ok(table(init_pid).await?),
         ("GET", "history") => {

@@ -7,14 +7,20 @@
 //! platform's JavaScript metadata filters (`metadata`, `label`, `tags`, `mode`, `enabled`,
 //! `websocket`, `include_comments`) are 501s naming them.
 
+use super::Call;
 use super::SCRIPTS_DIR;
 use crate::error::{KitCode, KitError};
 use crate::files::{FileOp, GlobQuery};
 use crate::proxy::{Body, json};
 use crate::request::Query;
 use bytes::Bytes;
-use hyper::{Method, Response, StatusCode};
+use hyper::{Response, StatusCode};
 use serde_json::{Map, Value, json};
+
+/// A 200 with this JSON.
+pub(super) fn ok(value: Value) -> Result<Response<Body>, KitError> {
+    Ok(json(StatusCode::OK, &value))
+}
 
 pub(super) fn bad(message: impl Into<String>) -> KitError {
     KitError::new(KitCode::InvalidParameters, message)
@@ -135,16 +141,11 @@ pub(super) async fn walk(init_pid: u32, dir: &str, depth: u32) -> Result<Vec<Val
 }
 
 /// `/api/v1/exec/scripts/{action}`.
-pub(crate) async fn answer(
-    method: &Method,
-    action: &str,
-    query: &Query,
-    body: &[u8],
-    init_pid: u32,
-) -> Result<Response<Body>, KitError> {
+pub(crate) async fn answer(call: &Call) -> Result<Response<Body>, KitError> {
+    let (method, action, query, body, init_pid) =
+        (&call.method, call.action.as_str(), &call.query, &call.body[..], call.init_pid);
     check_exec_id(query)?;
     let body = fields(body)?;
-    let ok = |value: Value| Ok(json(StatusCode::OK, &value));
     match (method.as_str(), action) {
         ("GET", "list") => {
             const NOT_YET: [&str; 7] =

@@ -1,10 +1,11 @@
 //! `/api/v1/exec/shared-state/{get|set|clear}`: a JSON document per host name that scripts
 //! share, kept by the service in memory while the container runs (a new start begins empty).
 
-use super::scripts::{bad, fields, flag, text};
+use super::Call;
+use super::scripts::{bad, fields, flag, ok, text};
 use crate::error::{KitCode, KitError};
-use crate::proxy::{Body, json};
-use hyper::{Response, StatusCode};
+use crate::proxy::Body;
+use hyper::Response;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -12,8 +13,18 @@ use std::sync::Mutex;
 /// The shared state documents, by container (its init) and host name.
 static SHARED: Mutex<Option<HashMap<(u32, String), Value>>> = Mutex::new(None);
 
+/// Drops the container's shared documents (the one of `host`, or all): how many went.
+pub(super) fn forget(init_pid: u32, host: Option<&str>) -> usize {
+    let mut shared = SHARED.lock().expect("shared state lock");
+    let documents = shared.get_or_insert_with(HashMap::new);
+    let before = documents.len();
+    documents.retain(|(pid, h), _| *pid != init_pid || host.is_some_and(|host| host != h));
+    before - documents.len()
+}
+
 /// `/api/v1/exec/shared-state/{get|set|clear}`: `path` is a dotted path into the document.
-pub(crate) fn answer(action: &str, body: &[u8], init_pid: u32) -> Result<Response<Body>, KitError> {
+pub(crate) fn answer(call: &Call) -> Result<Response<Body>, KitError> {
+    let (action, body, init_pid) = (call.action.as_str(), &call.body[..], call.init_pid);
     let body = fields(body)?;
     let host =
         text(&body, "hostname")?.filter(|h| !h.is_empty()).ok_or_else(|| bad("hostname is required"))?.to_owned();
@@ -27,7 +38,6 @@ pub(crate) fn answer(action: &str, body: &[u8], init_pid: u32) -> Result<Respons
         documents.retain(|(pid, _), _| hoody_runtime::is_alive(*pid));
     }
     let key = (init_pid, host.clone());
-    let ok = |value: Value| Ok(json(StatusCode::OK, &value));
     match action {
         "get" => {
             let document = documents.get(&key).cloned().unwrap_or(Value::Null);
@@ -85,7 +95,7 @@ mod tests {
     #[test]
     fn shared_state_sets_merges_gets_and_clears_by_path() {
         let call = |action: &str, body: Value| {
-            let resp = answer(action, body.to_string().as_bytes(), 4242).unwrap();
+            let resp = answer(&Call::post("shared-state", action, body.to_string().as_bytes(), 4242)).unwrap();
             futures_util::FutureExt::now_or_never(http_body_util::BodyExt::collect(resp.into_body()))
                 .unwrap()
                 .unwrap()
@@ -101,6 +111,6 @@ mod tests {
         assert_eq!(read("get", json!({"hostname": "other"}))["value"], Value::Null);
         assert_eq!(read("clear", json!({"hostname": "h", "path": "user.prefs"}))["cleared"], 1);
         assert_eq!(read("get", json!({"hostname": "h", "path": "user"}))["value"], json!({}));
-        assert!(answer("set", br#"{"value": 1}"#, 4242).is_err(), "hostname is required");
+        assert!(answer(&Call::post("shared-state", "set", br#"{"value": 1}"#, 4242)).is_err(), "hostname is required");
     }
 }

@@ -2,21 +2,22 @@
 //! a request tried through its script) and `/api/v1/exec/validate/{syntax|script}` (a shell
 //! script checked by the container's own shell, without running it).
 
-use super::scripts::{as_json, bad, fields, flag, text, walk};
+use super::Call;
+use super::scripts::{as_json, bad, fields, flag, ok, text, walk};
 use crate::error::{KitCode, KitError};
 use crate::files::FileOp;
-use crate::proxy::{Body, json};
+use crate::proxy::Body;
 use bytes::Bytes;
-use hyper::{Response, StatusCode};
+use hyper::Response;
 use serde_json::{Value, json};
 
 /// Shells whose syntax `-n` checks without running anything.
 const SHELLS: [&str; 5] = ["sh", "bash", "dash", "ash", "busybox"];
 
 /// `/api/v1/exec/route/{discover|resolve|test}` and `/api/v1/exec/validate/{syntax|script}`.
-pub(crate) async fn answer(area: &str, action: &str, raw: &[u8], init_pid: u32) -> Result<Response<Body>, KitError> {
+pub(crate) async fn answer(call: &Call) -> Result<Response<Body>, KitError> {
+    let (area, action, raw, init_pid) = (call.area.as_str(), call.action.as_str(), &call.body[..], call.init_pid);
     let body = fields(raw)?;
-    let ok = |value: Value| Ok(json(StatusCode::OK, &value));
     // The platform sends the route as `body`; `path` is taken too.
     let path = || -> Result<String, KitError> {
         let raw = match text(&body, "path")? {
