@@ -12,6 +12,7 @@ mod escape;
 mod event_log;
 mod exec_magic;
 mod exec_scripts;
+mod files_backends;
 mod files_ops;
 mod images;
 mod kill;

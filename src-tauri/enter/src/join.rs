@@ -15,6 +15,9 @@
 //! `--init-env` gives the program the init's environment (the container's variables) under
 //! this process's own.
 //!
+//! `--host-program PATH` runs this host's program PATH inside the container (the program after
+//! `--` names only its argv[0]): see [`crate::host_program`].
+//!
 //! `--kit SERVICE` does one request of a kit service inside (see [`hoody_kit::inside`]).
 //!
 //! `--sockets` joins the user and network namespaces only and makes sockets there for the
@@ -47,6 +50,11 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
     let open = |ns: &str| {
         std::fs::File::open(format!("/proc/{pid}/ns/{ns}"))
             .map_err(|e| format!("cannot open the {ns} namespace of container init {pid}: {e}"))
+    };
+    // A host program is opened before anything is joined: inside, the host's files are gone.
+    let host_program = match args.text("host-program")? {
+        Some(path) => Some(crate::host_program::open(std::path::Path::new(&path))?),
+        None => None,
     };
     let user = open("user")?;
     let wanted = |name: &&(&str, LinkNameSpaceType)| !args.switch("sockets") || name.0 == "net";
@@ -90,7 +98,7 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
         hoody_kit::inside::serve(&service)?;
         return Ok(ExitCode::SUCCESS);
     }
-    run(&args, init_env)
+    run(&args, init_env, host_program)
 }
 
 /// The environment of the container's init (the container's own variables, PATH included).
@@ -154,9 +162,16 @@ fn keep_only_the_containers_capabilities() -> Result<(), String> {
 
 /// Starts the program inside (a child: the pid namespace applies to children only), with
 /// `init_env` under this process's own environment.
-fn run(args: &Args, init_env: Vec<(String, String)>) -> Result<ExitCode, String> {
+fn run(
+    args: &Args,
+    init_env: Vec<(String, String)>,
+    host_program: Option<crate::host_program::Opened>,
+) -> Result<ExitCode, String> {
     let (program, program_args) = args.program.split_first().ok_or("no program to run after --")?;
-    let mut command = Command::new(program);
+    let mut command = match &host_program {
+        Some(opened) => opened.command(program),
+        None => Command::new(program),
+    };
     command.args(program_args);
     for (key, value) in init_env {
         if std::env::var_os(&key).is_none() {

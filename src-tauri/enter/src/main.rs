@@ -13,6 +13,7 @@
 //! 126 when the program could not be run, 127 when it was not found.
 
 mod args;
+mod host_program;
 mod identity;
 mod join;
 mod mapper;

@@ -17,6 +17,7 @@
 //! made, absolute or not, and a directory swapped for a link mid-request all stay inside it.
 //! `..` is refused outright.
 
+mod backends;
 mod ops;
 mod search;
 mod zip;
@@ -82,6 +83,10 @@ pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
             json(StatusCode::OK, &serde_json::json!({ "methods": ROOT_METHODS.split(", ").collect::<Vec<_>>() }));
         allowed.headers_mut().insert(hyper::header::ALLOW, hyper::header::HeaderValue::from_static(ROOT_METHODS));
         return allowed;
+    }
+    let path = req.uri().path();
+    if ["/api/v1/backends", "/api/v1/mounts"].iter().any(|p| path == *p || path.starts_with(&format!("{p}/"))) {
+        return backends::handle(req, init_pid).await;
     }
     match parse(req).await {
         Ok((FileOp::Health, _)) => json(StatusCode::OK, &serde_json::json!({ "status": "ok", "service": "files" })),
