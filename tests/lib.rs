@@ -35,3 +35,25 @@ pub async fn browser_spec(spec: &str, args: &[&str]) -> String {
     assert!(out.status.success(), "{spec} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     stdout
 }
+
+/// This host's address on its default route: where a container reaches a server a test runs
+/// on this host (bound to every address), since the host's loopback is out of its reach.
+pub fn host_address() -> std::net::Ipv4Addr {
+    use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+    let routes = std::fs::read_to_string("/proc/net/route").expect("/proc/net/route");
+    let gateway = routes
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|f| f.get(1) == Some(&"00000000"))
+        .and_then(|f| u32::from_str_radix(f[2], 16).ok())
+        .map(|g| Ipv4Addr::from(g.to_le_bytes()))
+        .expect("the host has a default route");
+    // Connecting a UDP socket sends nothing; it picks the source address for the route.
+    let probe = UdpSocket::bind("0.0.0.0:0").expect("a UDP socket");
+    probe.connect((gateway, 9)).expect("a route to the gateway");
+    match probe.local_addr().expect("its address") {
+        SocketAddr::V4(a) => *a.ip(),
+        SocketAddr::V6(_) => panic!("no IPv4 address on the default route"),
+    }
+}

@@ -90,3 +90,158 @@ async fn rclone_backends_are_the_containers_own() {
     let id = c["id"].as_str().unwrap();
     assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
 }
+
+/// An HTTP server on every address of this host answering `body` to any GET; its port.
+fn http_server(body: &'static str) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body.as_bytes());
+        }
+    });
+    port
+}
+
+/// The rest of the files service's platform routes on a real container: directories copied
+/// and image directories moved, PATCH at an offset, the journal of changes (queried, counted,
+/// flushed into the container), archive extractions and URL downloads (through the container's
+/// network) listed with their history, and another server's files read on the fly.
+#[tokio::test]
+async fn files_copies_patches_journals_downloads_and_reads_other_servers() {
+    let (_dir, d, _, c) = server_with("journal").await;
+    let init = c["runtime_info"]["processes"][0]["host_pid"].as_u64().unwrap();
+    let inside = move |p: &str| format!("/proc/{init}/root{p}");
+    let base = c["urls"]["files-1"].as_str().unwrap().to_owned();
+    let http = browser(&d, &base);
+    let put = |path: &str, body: &'static str| http.put(format!("{base}/api/v1/files/{path}")).body(body).send();
+    assert_eq!(put("work/a/one.txt", "one").await.unwrap().status(), 200);
+    assert_eq!(put("work/a/deep/two.txt", "two").await.unwrap().status(), 200);
+
+    // A directory copied whole; into itself refused; a directory of the image moved.
+    let r = http.post(format!("{base}/api/v1/files/copy/work/a?copy_to=work/b")).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    assert_eq!(std::fs::read_to_string(inside("/work/b/deep/two.txt")).unwrap(), "two");
+    let r = http.post(format!("{base}/api/v1/files/copy/work/a?copy_to=work/a/inner")).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let r = http.post(format!("{base}/api/v1/files/move/root?move_to=root-moved")).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert!(std::path::Path::new(&inside("/root-moved")).is_dir() && !std::path::Path::new(&inside("/root")).exists());
+
+    // PATCH writes where X-Update-Range says; a bad range changes nothing.
+    assert_eq!(put("work/p.txt", "hello world").await.unwrap().status(), 200);
+    let patch = |range: Option<&str>, body: &'static str| {
+        let mut r = http.patch(format!("{base}/work/p.txt")).body(body);
+        if let Some(range) = range {
+            r = r.header("X-Update-Range", range);
+        }
+        r.send()
+    };
+    assert_eq!(patch(Some("bytes=6-"), "THERE").await.unwrap().status(), 200);
+    assert_eq!(patch(Some("append"), "!").await.unwrap().status(), 200);
+    assert_eq!(patch(Some("bytes=6-7"), "xyz").await.unwrap().status(), 400, "3 bytes for a 2-byte range");
+    assert_eq!(patch(Some("bytes=99-"), "x").await.unwrap().status(), 400, "past the end");
+    assert_eq!(patch(None, "x").await.unwrap().status(), 400);
+    assert_eq!(std::fs::read_to_string(inside("/work/p.txt")).unwrap(), "hello THERE!");
+
+    // The journal of those changes: queried, counted, flushed into the container.
+    let journal: Value =
+        http.get(format!("{base}/api/v1/journal?path=work")).send().await.unwrap().json().await.unwrap();
+    let ops: Vec<&str> =
+        journal["data"]["entries"].as_array().unwrap().iter().map(|e| e["op"].as_str().unwrap()).collect();
+    assert_eq!(ops, ["write", "write", "copy", "write", "patch", "patch"], "{journal}");
+    let first = journal["data"]["entries"][0]["id"].as_u64().unwrap();
+    let later: Value = http
+        .get(format!("{base}/api/v1/journal?after_id={first}&op=patch&limit=1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(later["count"], 1, "{later}");
+    let stats: Value = http.get(format!("{base}/api/v1/journal/stats")).send().await.unwrap().json().await.unwrap();
+    assert_eq!((stats["by_op"]["patch"].clone(), stats["by_op"]["move"].clone()), (json!(2), json!(1)), "{stats}");
+    assert_eq!(http.get(format!("{base}/api/v1/journal?since=yesterday")).send().await.unwrap().status(), 400);
+    let flushed: Value = http.post(format!("{base}/api/v1/journal/flush")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(flushed["flushed"], 7, "{flushed}");
+    let kept = std::fs::read_to_string(inside("/hoody/files-journal.jsonl")).unwrap();
+    assert_eq!(kept.lines().count(), 7);
+    let stats: Value = http.get(format!("{base}/api/v1/journal/stats")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(stats["entries"], 0, "the journal is empty after its flush: {stats}");
+
+    // An extraction, then its history.
+    let zip = http.get(format!("{base}/work/a?zip")).send().await.unwrap().bytes().await.unwrap();
+    let r = http.put(format!("{base}/api/v1/files/work/a.zip")).body(zip).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(http.get(format!("{base}/work/a.zip?extract")).send().await.unwrap().status(), 200);
+    let done: Value = http.get(format!("{base}/?extraction_history")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (done["count"].clone(), done["data"]["history"][0]["status"].clone()),
+        (json!(1), json!("done")),
+        "{done}"
+    );
+    let now: Value = http.get(format!("{base}/api/v1/extractions")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(now["data"]["extractions"], json!([]));
+
+    // A download through the container's network, from a server on this host.
+    let host = hoody_e2e::host_address();
+    let port = http_server("fetched from the host");
+    let url = format!("http://{host}:{port}/data.txt");
+    let r = http.get(format!("{base}/work?download={url}")).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(std::fs::read_to_string(inside("/work/data.txt")).unwrap(), "fetched from the host");
+    let r = http
+        .get(format!("{base}/work?download=http://{host}:1/nothing&filename=late.txt&timeout=10"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502, "nothing listens there");
+    let history: Value = http.get(format!("{base}/?download_history")).send().await.unwrap().json().await.unwrap();
+    let states: Vec<&str> =
+        history["data"]["history"].as_array().unwrap().iter().map(|h| h["status"].as_str().unwrap()).collect();
+    assert_eq!(states, ["failed", "done"], "{history}");
+    let under_way: Value = http.get(format!("{base}/work?downloads")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(under_way["data"]["downloads"], json!([]));
+    assert_eq!(http.get(format!("{base}/work?download=file:///etc/passwd")).send().await.unwrap().status(), 400);
+
+    // Another server's files, on the fly: a WebDAV server on this host (rclone serving a directory).
+    let served = tempfile::tempdir().unwrap();
+    std::fs::write(served.path().join("remote.txt"), "from webdav").unwrap();
+    let dav_port = std::net::TcpListener::bind("0.0.0.0:0").unwrap().local_addr().unwrap().port();
+    let mut dav = std::process::Command::new("rclone")
+        .args(["serve", "webdav", "--addr", &format!("0.0.0.0:{dav_port}"), "--config", "/dev/null"])
+        .arg(served.path())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = format!("http://{host}:{dav_port}");
+    let read = || async {
+        let r = http.get(format!("{base}/remote.txt?type=webdav&server={server}")).send().await.unwrap();
+        (r.status() == 200).then_some(r.text().await.unwrap())
+    };
+    let text =
+        hoody_client::testkit::eventually("the WebDAV file read on the fly", std::time::Duration::from_secs(20), read)
+            .await;
+    assert_eq!(text, "from webdav");
+    let listed: Value =
+        http.get(format!("{base}/?type=webdav&server={server}")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed["data"]["paths"][0]["name"], "remote.txt", "{listed}");
+    assert_eq!(http.get(format!("{base}/x?type=git&url=http://{host}/r.git")).send().await.unwrap().status(), 501);
+    assert_eq!(http.get(format!("{base}/x?type=webdav")).send().await.unwrap().status(), 400, "server is required");
+    let leftovers: Vec<_> = std::fs::read_dir(inside("/tmp"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".hoody-remote"))
+        .collect();
+    assert!(leftovers.is_empty(), "the temporary configurations are removed");
+    dav.kill().unwrap();
+    let _ = dav.wait();
+    let id = c["id"].as_str().unwrap();
+    assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
+}

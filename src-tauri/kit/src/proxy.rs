@@ -242,17 +242,12 @@ impl Proxy {
             }
             Lookup::Up { identity, init_pid } => (identity, init_pid),
         };
-        if address.service == Service::Files
+        // `/` with a query is the files service's root-path route (`/?extractions`), not its page.
+        let files_root_route = address.service == Service::Files
             && req.uri().path() == "/"
-            && req.uri().query().is_some_and(|q| !q.is_empty())
-        {
-            return crate::error::KitError::new(
-                crate::error::KitCode::NotImplemented,
-                "the files service's root-path routes (/?download_history, /PATH?zip, …) are not honoured yet: its API is at /api/v1/files",
-            )
-            .into_response();
-        }
+            && req.uri().query().is_some_and(|q| !q.is_empty());
         if req.method() == hyper::Method::GET
+            && !files_root_route
             && let Some(answer) = crate::assets::page(address.service, req.uri().path(), &identity)
         {
             return answer;

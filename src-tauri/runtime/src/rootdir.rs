@@ -219,6 +219,35 @@ impl RootDir {
     }
 
     /// Makes one directory (its parent must exist).
+    /// Writes `bytes` into the existing file `rel` at `offset` (at most its length: no holes),
+    /// or at its end when `offset` is None. A write that fails puts back what it overwrote.
+    pub fn write_at(&self, rel: &str, offset: Option<u64>, bytes: &[u8]) -> io::Result<u64> {
+        use std::os::unix::fs::FileExt;
+        let (parent, name) = self.existing_parent(rel)?;
+        let fd = rustix::fs::openat(&parent, name, OFlags::RDWR | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())?;
+        let stat = rustix::fs::fstat(&fd)?;
+        if rustix::fs::FileType::from_raw_mode(stat.st_mode) != rustix::fs::FileType::RegularFile {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("/{rel} is not a regular file")));
+        }
+        let size = stat.st_size as u64;
+        let at = offset.unwrap_or(size);
+        if at > size {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("offset {at} is past the end of /{rel} ({size} bytes)"),
+            ));
+        }
+        let file = std::fs::File::from(fd);
+        let overwritten = (size - at).min(bytes.len() as u64) as usize;
+        let mut before = vec![0u8; overwritten];
+        file.read_exact_at(&mut before, at)?;
+        file.write_all_at(bytes, at).inspect_err(|_| {
+            let _ = file.write_all_at(&before, at);
+            let _ = file.set_len(size.max(at + overwritten as u64));
+        })?;
+        Ok(at)
+    }
+
     pub fn mkdir(&self, rel: &str) -> io::Result<()> {
         let (parent, name) = self.existing_parent(rel)?;
         Ok(rustix::fs::mkdirat(&parent, name, Mode::from_raw_mode(0o755))?)

@@ -89,20 +89,43 @@ fn provider(kind: &str) -> Result<Provider, KitError> {
 
 /// Runs rclone inside the container with its remotes; stdout, or why it failed.
 async fn rclone(init_pid: u32, args: &[String]) -> Result<Vec<u8>, KitError> {
+    run_rclone(init_pid, args, TIMEOUT, None).await
+}
+
+/// [`rclone`] with its own time limit.
+/// A later `--config` among `args` takes the place of the container's remotes; `input` is
+/// rclone's stdin (`rcat`).
+pub(super) async fn run_rclone(
+    init_pid: u32,
+    args: &[String],
+    timeout: Duration,
+    input: Option<bytes::Bytes>,
+) -> Result<Vec<u8>, KitError> {
+    use tokio::io::AsyncWriteExt;
     let mut command = crate::enter::contained(init_pid)
         .map_err(|e| KitError::new(KitCode::ContainerUnreachable, format!("the container is not reachable: {e}")))?;
-    let run = command
+    let child = command
         .args(["--host-program", RCLONE, "--", "rclone", "--config", CONFIG, "--cache-dir", "/hoody/rclone/cache"])
         .args(args)
         .env_clear()
         .env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
         .env("HOME", "/root")
-        .stdin(std::process::Stdio::null())
+        .stdin(if input.is_some() { std::process::Stdio::piped() } else { std::process::Stdio::null() })
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(TIMEOUT, run)
+        .spawn()
+        .map_err(|e| KitError::new(KitCode::ContainerUnreachable, format!("rclone did not start: {e}")))?;
+    let run = async move {
+        let mut child = child;
+        if let (Some(bytes), Some(mut pipe)) = (input, child.stdin.take()) {
+            pipe.write_all(&bytes).await?;
+        }
+        child.wait_with_output().await
+    };
+    let out = tokio::time::timeout(timeout, run)
         .await
-        .map_err(|_| KitError::new(KitCode::Timeout, format!("rclone took longer than {}s", TIMEOUT.as_secs())))?
+        .map_err(|_| KitError::new(KitCode::Timeout, format!("rclone took longer than {}s", timeout.as_secs())))?
         .map_err(|e| KitError::new(KitCode::ContainerUnreachable, format!("rclone did not start: {e}")))?;
     if out.status.success() {
         return Ok(out.stdout);

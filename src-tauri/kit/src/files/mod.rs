@@ -17,8 +17,10 @@
 //! made, absolute or not, and a directory swapped for a link mid-request all stay inside it.
 //! `..` is refused outright.
 
+mod activity;
 mod backends;
 mod ops;
+mod remote;
 mod search;
 mod zip;
 
@@ -88,20 +90,178 @@ pub async fn handle(req: Request<Incoming>, init_pid: u32) -> Response<Body> {
     if ["/api/v1/backends", "/api/v1/mounts"].iter().any(|p| path == *p || path.starts_with(&format!("{p}/"))) {
         return backends::handle(req, init_pid).await;
     }
+    if let Some(answer) = activity_route(&req, init_pid).await {
+        return answer.unwrap_or_else(KitError::into_response);
+    }
+    if !req.uri().path().starts_with("/api/")
+        && req.uri().query().is_some_and(|q| q.split('&').any(|p| p.starts_with("type=")))
+    {
+        return remote_route(req, init_pid).await.unwrap_or_else(KitError::into_response);
+    }
     match parse(req).await {
         Ok((FileOp::Health, _)) => json(StatusCode::OK, &serde_json::json!({ "status": "ok", "service": "files" })),
         Ok((FileOp::Version, _)) => json(
             StatusCode::OK,
             &serde_json::json!({ "service": "files", "server": "hoody-kit", "version": env!("CARGO_PKG_VERSION") }),
         ),
-        Ok((op, input)) => match crate::inside::run(init_pid, "files", &op, input, TIMEOUT).await {
-            Ok((reply, body)) => crate::inside::reply_to_response(reply, body),
-            Err(why) => {
-                refuse(StatusCode::SERVICE_UNAVAILABLE, &format!("the container's files are not reachable: {why}"))
+        Ok((op, input)) => {
+            let extraction = match &op {
+                FileOp::Extract { path, dest, .. } => {
+                    Some(activity::started(init_pid, activity::Kind::Extraction, &format!("/{path}"), dest))
+                }
+                _ => None,
+            };
+            let done = crate::inside::run(init_pid, "files", &op, input, TIMEOUT).await;
+            let succeeded = matches!(&done, Ok((reply, _)) if reply.status < 300);
+            if let Some(id) = extraction {
+                let error = (!succeeded).then(|| "the extraction failed".to_owned());
+                activity::finished(init_pid, id, None, error);
             }
-        },
+            if succeeded && let Some((change, path, to)) = op.change() {
+                activity::record(init_pid, change, path, to);
+            }
+            match done {
+                Ok((reply, body)) => crate::inside::reply_to_response(reply, body),
+                Err(why) => {
+                    refuse(StatusCode::SERVICE_UNAVAILABLE, &format!("the container's files are not reachable: {why}"))
+                }
+            }
+        }
         Err(e) => e.into_response(),
     }
+}
+
+/// The service's record of what it did and does ([`activity`]), and downloads: answered
+/// here, or None for every other request.
+async fn activity_route(req: &Request<Incoming>, init_pid: u32) -> Option<Result<Response<Body>, KitError>> {
+    use activity::Kind::{Download, Extraction};
+    let path = req.uri().path();
+    let method = req.method();
+    let query = match Query::parse(req.uri().query()) {
+        Ok(query) => query,
+        Err(e) => return Some(Err(KitError::new(KitCode::InvalidParameters, e))),
+    };
+    Some(Ok(match (method.as_str(), path) {
+        ("GET", "/api/v1/journal") => return Some(activity::journal(init_pid, &query)),
+        ("GET", "/api/v1/journal/stats") => activity::journal_stats(init_pid),
+        ("POST", "/api/v1/journal/flush") => return Some(flush_journal(init_pid).await),
+        ("GET", "/api/v1/downloads") => activity::under_way(init_pid, Download, None),
+        ("GET", "/api/v1/extractions") => activity::under_way(init_pid, Extraction, None),
+        ("GET", root) if !root.starts_with("/api/") => {
+            let dir = match decode(root) {
+                Ok(dir) => dir,
+                Err(_) => return None,
+            };
+            if query.get("extractions").is_some() {
+                activity::under_way(init_pid, Extraction, Some(&dir))
+            } else if query.get("extraction_history").is_some() {
+                activity::history(init_pid, Extraction)
+            } else if query.get("download_history").is_some() {
+                activity::history(init_pid, Download)
+            } else if query.get("downloads").is_some() {
+                activity::under_way(init_pid, Download, Some(&dir))
+            } else if let Some(url) = query.get("download") {
+                return Some(download(init_pid, &dir, url, &query).await);
+            } else {
+                return None;
+            }
+        }
+        _ => return None,
+    }))
+}
+
+/// `/{path}?type=…`: another server's file, through rclone ([`remote`]).
+async fn remote_route(req: Request<Incoming>, init_pid: u32) -> Result<Response<Body>, KitError> {
+    let query = Query::parse(req.uri().query()).map_err(|e| KitError::new(KitCode::InvalidParameters, e))?;
+    let rel = decode(req.uri().path()).map_err(|(status, why)| KitError::of_status(status, why))?;
+    let method = req.method().clone();
+    if method != Method::GET && method != Method::PUT {
+        return Err(KitError::new(
+            KitCode::MethodNotAllowed,
+            format!("{method} with ?type=: GET reads, PUT writes (ssh)"),
+        ));
+    }
+    let input = if method == Method::PUT { upload(req).await? } else { Bytes::new() };
+    remote::answer(&method, &rel, &query, input, init_pid).await
+}
+
+/// `POST /api/v1/journal/flush`: the journal appended to the container's journal file, then
+/// emptied here.
+async fn flush_journal(init_pid: u32) -> Result<Response<Body>, KitError> {
+    let (lines, last) = activity::journal_lines(init_pid);
+    let Some(last) = last else {
+        return Ok(json(
+            StatusCode::OK,
+            &serde_json::json!({ "success": true, "message": "the journal is empty", "flushed": 0 }),
+        ));
+    };
+    let op = FileOp::Put {
+        path: activity::JOURNAL_FILE.trim_start_matches('/').to_owned(),
+        append: true,
+        permissions: Some(0o600),
+    };
+    let (status, body) = run(init_pid, &op, Bytes::from(lines)).await?;
+    if !status.is_success() {
+        return Err(KitError::of_status(status, String::from_utf8_lossy(&body).into_owned()));
+    }
+    let flushed = activity::flushed(init_pid, last);
+    let message = format!("{flushed} journal entries appended to {}", activity::JOURNAL_FILE);
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::json!({ "success": true, "message": message, "flushed": flushed, "file": activity::JOURNAL_FILE }),
+    ))
+}
+
+/// `GET /{dir}?download=URL[&filename=][&timeout=]`: the URL fetched into the directory by
+/// rclone inside the container (through the container's network: with its network off, it
+/// fails as any program of the container would).
+async fn download(init_pid: u32, dir: &str, url: &str, query: &Query) -> Result<Response<Body>, KitError> {
+    let bad = |why: String| KitError::new(KitCode::InvalidParameters, why);
+    let parsed = url.split_once("://").filter(|(scheme, rest)| matches!(*scheme, "http" | "https") && !rest.is_empty());
+    let Some((_, rest)) = parsed else {
+        return Err(bad(format!("download is an http:// or https:// URL, not {url:?}")));
+    };
+    let from_url = rest.split(['?', '#']).next().unwrap_or("").rsplit('/').next().unwrap_or("");
+    let name = query.get("filename").filter(|f| !f.is_empty()).unwrap_or(if from_url.is_empty() {
+        "download"
+    } else {
+        from_url
+    });
+    if name == "."
+        || name == ".."
+        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'+'))
+    {
+        return Err(bad(format!("{name:?} is not a file name (letters, digits, . - _ +): name it with filename=")));
+    }
+    let timeout = match query.get("timeout").filter(|t| !t.is_empty()) {
+        Some(t) => t
+            .parse::<u64>()
+            .ok()
+            .filter(|t| (1..=3600).contains(t))
+            .ok_or_else(|| bad("timeout is 1 to 3600 seconds".into()))?,
+        None => 300,
+    };
+    let target = if dir.is_empty() { name.to_owned() } else { format!("{dir}/{name}") };
+    let id = activity::started(init_pid, activity::Kind::Download, url, &target);
+    let args = ["copyurl".to_owned(), url.to_owned(), format!("/{target}")];
+    let fetched = backends::run_rclone(init_pid, &args, Duration::from_secs(timeout), None).await;
+    let size = match &fetched {
+        Ok(_) => run(init_pid, &FileOp::Stat(target.clone()), Bytes::new())
+            .await
+            .ok()
+            .and_then(|(_, body)| serde_json::from_slice::<serde_json::Value>(&body).ok())
+            .and_then(|entry| entry["size"].as_u64()),
+        Err(_) => None,
+    };
+    activity::finished(init_pid, id, size, fetched.as_ref().err().map(|e| e.message.clone()));
+    fetched.map_err(|e| KitError::new(e.code, format!("the download failed: {}", e.message)))?;
+    activity::record(init_pid, "download", &target, None);
+    let message = format!("{url} downloaded to /{target}");
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::json!({ "success": true, "message": message, "id": id.to_string(),
+        "path": format!("/{target}"), "size": size }),
+    ))
 }
 
 /// Does `op` inside the container as the files service does (for the exec service's scripts):
@@ -115,6 +275,35 @@ pub(crate) async fn run(init_pid: u32, op: &FileOp, input: Bytes) -> Result<(Sta
 
 fn not_yet(what: impl std::fmt::Display) -> KitError {
     KitError::new(KitCode::NotImplemented, format!("{what} is documented by the platform but not honoured here yet"))
+}
+
+/// Where a PATCH writes, from `X-Update-Range`: `bytes=START-`, `bytes=START-END` (the body's
+/// Content-Length must then be END-START+1), or `append` (None).
+fn update_range(headers: &hyper::HeaderMap) -> Result<Option<u64>, KitError> {
+    let bad = |why: String| KitError::new(KitCode::InvalidParameters, why);
+    let Some(range) = headers.get("x-update-range").and_then(|v| v.to_str().ok()) else {
+        return Err(bad("PATCH writes where X-Update-Range says: bytes=START-, bytes=START-END or append".into()));
+    };
+    if range == "append" {
+        return Ok(None);
+    }
+    let spec = range
+        .strip_prefix("bytes=")
+        .ok_or_else(|| bad(format!("X-Update-Range is bytes=START-[END] or append, not {range:?}")))?;
+    let (start, end) = spec.split_once('-').ok_or_else(|| bad(format!("X-Update-Range {range:?} has no '-'")))?;
+    let start: u64 = start.parse().map_err(|_| bad(format!("X-Update-Range {range:?}: START is a byte offset")))?;
+    if !end.is_empty() {
+        let end: u64 = end.parse().map_err(|_| bad(format!("X-Update-Range {range:?}: END is a byte offset")))?;
+        let length = headers.get(hyper::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if end < start || length != Some(end - start + 1) {
+            return Err(bad(format!(
+                "X-Update-Range {range:?} names {} bytes; the body has {}",
+                end.saturating_sub(start) + 1,
+                length.map_or("an unknown number of".into(), |l| l.to_string())
+            )));
+        }
+    }
+    Ok(Some(start))
 }
 
 /// Refuses the first parameter of `query` that is in `not_yet`.
@@ -139,15 +328,6 @@ async fn parse(req: Request<Incoming>) -> Result<(FileOp, Bytes), KitError> {
     let path = req.uri().path().to_owned();
     if path == "/api/v1/version" {
         return Ok((FileOp::Version, Bytes::new()));
-    }
-    if let Some(area) =
-        ["/api/v1/backends", "/api/v1/mounts", "/api/v1/journal", "/api/v1/downloads", "/api/v1/extractions"]
-            .into_iter()
-            .find(|area| path == *area || path.starts_with(&format!("{area}/")))
-    {
-        return Err(not_yet(format_args!(
-            "{area} (rclone remotes, mounts, the change journal, downloads and archives)"
-        )));
     }
     let Some(rest) = path.strip_prefix(API) else {
         if path.starts_with("/api/") {
@@ -228,7 +408,11 @@ async fn parse(req: Request<Incoming>) -> Result<(FileOp, Bytes), KitError> {
             check_query(&query, &["backend"])?;
             FileOp::Remove(rel)
         }
-        (Method::PATCH, None) => return Err(not_yet("PATCH of a file's contents")),
+        (Method::PATCH, None) => {
+            check_query(&query, &["backend", "owner", "chmod", "chown"])?;
+            let offset = update_range(req.headers())?;
+            return Ok((FileOp::Patch { path: rel, offset }, upload(req).await?));
+        }
         (method, _) => {
             return Err(KitError::new(KitCode::MethodNotAllowed, format!("{method} {path} is not a files route")));
         }
@@ -240,7 +424,7 @@ async fn parse(req: Request<Incoming>) -> Result<(FileOp, Bytes), KitError> {
 /// bytes, `?q=` names holding a word, `?hash`), `HEAD` (the entry's facts as headers), `PUT`
 /// (an upload, `?touch`), `DELETE`. Their archive, download and history parameters are 501s.
 async fn root_route(req: Request<Incoming>, query: &Query, path: &str) -> Result<(FileOp, Bytes), KitError> {
-    const ROOT_NOT_YET: &[&str] = &["thumbnail", "download", "downloads", "type", "base64", "edit", "view"];
+    const ROOT_NOT_YET: &[&str] = &["thumbnail", "base64", "edit", "view"];
     let rel = decode(path).map_err(|(status, why)| KitError::of_status(status, why))?;
     check_query(query, ROOT_NOT_YET)?;
     check_query(query, HISTORY_NOT_YET)?;
@@ -283,7 +467,10 @@ async fn root_route(req: Request<Incoming>, query: &Query, path: &str) -> Result
         Method::PUT if query.get("touch").is_some() => FileOp::Touch(rel),
         Method::PUT => return Ok((FileOp::Put { path: rel, append: false, permissions: None }, upload(req).await?)),
         Method::DELETE => FileOp::Remove(rel),
-        Method::PATCH => return Err(not_yet("PATCH of a file's contents")),
+        Method::PATCH => {
+            let offset = update_range(req.headers())?;
+            return Ok((FileOp::Patch { path: rel, offset }, upload(req).await?));
+        }
         method => {
             return Err(KitError::new(
                 KitCode::MethodNotAllowed,

@@ -35,6 +35,11 @@ pub(crate) enum FileOp {
         append: bool,
         permissions: Option<u32>,
     },
+    /// Writes the request's body into an existing file at `offset` (at its end: None).
+    Patch {
+        path: String,
+        offset: Option<u64>,
+    },
     Chmod {
         path: String,
         permissions: u32,
@@ -90,6 +95,27 @@ pub(crate) enum FileOp {
         path: String,
         word: String,
     },
+}
+
+impl FileOp {
+    /// What the operation changes, for the journal: its name, path and destination; None
+    /// for a read.
+    pub(crate) fn change(&self) -> Option<(&'static str, &str, Option<&str>)> {
+        Some(match self {
+            FileOp::Put { path, append: false, .. } => ("write", path, None),
+            FileOp::Put { path, append: true, .. } => ("append", path, None),
+            FileOp::Patch { path, .. } => ("patch", path, None),
+            FileOp::Chmod { path, .. } => ("chmod", path, None),
+            FileOp::Chown { path, .. } => ("chown", path, None),
+            FileOp::Copy { from, to, .. } => ("copy", from, Some(to)),
+            FileOp::Move { from, to } => ("move", from, Some(to)),
+            FileOp::Mkdir(path) => ("mkdir", path, None),
+            FileOp::Remove(path) => ("delete", path, None),
+            FileOp::Touch(path) => ("touch", path, None),
+            FileOp::Extract { path, dest, .. } => ("extract", path, Some(dest)),
+            _ => return None,
+        })
+    }
 }
 
 /// `?lines=`: `A-B`, `A-` (to the end), `-B` (the first B) or `A` (line A alone), from 1.
@@ -155,6 +181,13 @@ pub(super) fn execute(root: &RootDir, op: FileOp, input: Vec<u8>) -> io::Result<
             root.put(&path, &input, append, permissions)?;
             Ok(json(StatusCode::OK, &root.stat(&path)?))
         }
+        FileOp::Patch { path, offset } => {
+            let at = root.write_at(&path, offset, &input)?;
+            let mut entry = serde_json::to_value(root.stat(&path)?).unwrap_or_default();
+            entry["success"] = serde_json::json!(true);
+            entry["message"] = serde_json::json!(format!("{} bytes written at {at} in /{path}", input.len()));
+            Ok(json(StatusCode::OK, &entry))
+        }
         FileOp::Chmod { path, permissions } => {
             root.chmod(&path, permissions)?;
             Ok(json(StatusCode::OK, &root.stat(&path)?))
@@ -174,32 +207,34 @@ pub(super) fn execute(root: &RootDir, op: FileOp, input: Vec<u8>) -> io::Result<
             Ok(json(StatusCode::OK, &entry))
         }
         FileOp::Copy { from, to, overwrite } => {
-            if root.stat(&from)?.kind == "dir" {
-                return Ok(KitError::new(KitCode::NotImplemented, "copying a directory is not honoured here yet")
-                    .into_response());
-            }
             if !overwrite && root.exists(&to) {
                 return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("/{to} exists: add ?overwrite")));
             }
-            copy_file(root, &from, &to)?;
+            match root.stat(&from)?.kind {
+                "dir" => copy_tree(root, &from, &to)?,
+                _ => copy_file(root, &from, &to)?,
+            }
             Ok(json(StatusCode::CREATED, &root.stat(&to)?))
         }
         FileOp::Move { from, to } => {
             match root.rename(&from, &to) {
                 // Another filesystem (a mount inside the container): a file is copied, then removed.
+                // Another filesystem (a mount inside the container), or a directory of the image
+                // (overlayfs renames only what the container wrote): copied, then removed.
                 Err(e) if e.raw_os_error() == Some(18) => {
-                    if root.stat(&from)?.kind != "file" {
-                        return Ok(KitError::new(
-                            KitCode::NotImplemented,
-                            format!("/{from} cannot be renamed in place (it comes from the container's image, or /{to} is on another filesystem): moving a directory by copying it is not honoured here yet"),
-                        )
-                        .into_response());
-                    }
                     if root.exists(&to) {
                         return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("/{to} exists")));
                     }
-                    copy_file(root, &from, &to)?;
-                    root.remove_entry(&from)?;
+                    match root.stat(&from)?.kind {
+                        "dir" => {
+                            copy_tree(root, &from, &to)?;
+                            root.remove_tree(&from)?;
+                        }
+                        _ => {
+                            copy_file(root, &from, &to)?;
+                            root.remove_entry(&from)?;
+                        }
+                    }
                 }
                 done => done?,
             }
@@ -316,6 +351,43 @@ fn copy_file(root: &RootDir, from: &str, to: &str) -> io::Result<()> {
         root.mkdir_all(dir)?;
     }
     root.put(to, &whole(root, from)?, false, Some(mode))
+}
+
+/// Most entries one directory copy makes.
+const MAX_TREE: usize = 100_000;
+
+/// Copies a directory with what it holds (files with their permission bits, directories,
+/// symlinks as links; devices and sockets are skipped).
+fn copy_tree(root: &RootDir, from: &str, to: &str) -> io::Result<()> {
+    if to == from || to.starts_with(&format!("{from}/")) {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("/{from} cannot be copied into itself")));
+    }
+    let mut made = 0usize;
+    let mut pending = vec![(from.to_owned(), to.to_owned())];
+    while let Some((source, target)) = pending.pop() {
+        root.mkdir_all(&target)?;
+        for entry in root.list(&source)? {
+            made += 1;
+            if made > MAX_TREE {
+                return Err(io::Error::new(
+                    io::ErrorKind::FileTooLarge,
+                    format!("/{from} holds over {MAX_TREE} entries: copy it in parts"),
+                ));
+            }
+            let (s, t) = (format!("{source}/{}", entry.name), format!("{target}/{}", entry.name));
+            match entry.kind {
+                "dir" => pending.push((s, t)),
+                "file" => copy_file(root, &s, &t)?,
+                "symlink" => {
+                    if let Some(link) = root.read_link(&s)? {
+                        root.symlink(&link, &t)?;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A regular file's contents, up to [`MAX_READ`].

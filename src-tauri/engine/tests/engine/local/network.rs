@@ -6,7 +6,7 @@
 
 use super::{Local, admin};
 use hoody_model::{ContainerStatus, Operation};
-use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::{Ipv4Addr, UdpSocket};
 use std::process::Command;
 
 /// Runs a command in every namespace of the container (as `nsenter -a` does, its user
@@ -16,26 +16,6 @@ fn inside(pid: u32, script: &str) -> (bool, String) {
         Command::new("nsenter").args(["-t", &pid.to_string(), "-a", "--", "/bin/sh", "-c", script]).output().unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text.trim().to_owned())
-}
-
-/// The host's address on its default route (what another machine would reach it at).
-fn host_address() -> Ipv4Addr {
-    let routes = std::fs::read_to_string("/proc/net/route").unwrap();
-    let gateway = routes
-        .lines()
-        .skip(1)
-        .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .find(|f| f.get(1) == Some(&"00000000"))
-        .and_then(|f| u32::from_str_radix(f[2], 16).ok())
-        .map(|g| Ipv4Addr::from(g.to_le_bytes()))
-        .expect("the host has a default route");
-    // Connecting a UDP socket sends nothing; it picks the source address for the route.
-    let probe = UdpSocket::bind("0.0.0.0:0").unwrap();
-    probe.connect((gateway, 9)).unwrap();
-    match probe.local_addr().unwrap() {
-        SocketAddr::V4(a) => *a.ip(),
-        SocketAddr::V6(_) => panic!("no IPv4 address on the default route"),
-    }
 }
 
 /// An HTTP server on every address of the host (loopback included) that answers `body`, on a
@@ -90,7 +70,7 @@ fn slirp4netns_asking(resolver: Ipv4Addr, dir: &std::path::Path) -> std::path::P
 
 #[tokio::test]
 async fn containers_reach_out_and_resolve_names_unless_their_network_is_off() {
-    let host = host_address();
+    let host = hoody_e2e::host_address();
     let port = http_server("hello from the host");
     dns_server(host);
     let scratch = tempfile::tempdir().unwrap();
