@@ -19,6 +19,7 @@ mod kill;
 mod process;
 mod proxy;
 mod proxy_gates;
+mod proxy_hooks;
 mod recover;
 mod rootless;
 mod seed_snippets;

@@ -70,7 +70,15 @@ impl EngineDirectory {
                 Some(Arc::new(hoody_model::ProxyPermissions { enable_proxy: false, ..Default::default() }))
             }
         };
-        let identity = Identity { name: c.name, project, color: c.color, gates };
+        let hooks = match self.engine.hooks_for_proxy(container).await {
+            Ok(hooks) => hooks.map(Arc::new),
+            Err(e) => {
+                // Hooks that cannot be read are a refusal, as gates are: a hook may be a check.
+                tracing::warn!(container = %container, "proxy lookup of its hooks: {e}");
+                Some(Arc::new(hoody_model::ProxyHooks::unreadable()))
+            }
+        };
+        let identity = Identity { name: c.name, project, color: c.color, gates, hooks };
         let lookup = match (c.status, init) {
             (ContainerStatus::Running, Some(init_pid)) => Lookup::Up { identity, init_pid },
             (status, _) => Lookup::Down { identity, status: status.to_string() },

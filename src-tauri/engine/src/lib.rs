@@ -23,6 +23,7 @@ mod locks;
 mod network;
 mod projects;
 pub mod proxy_gates;
+mod proxy_hooks;
 mod realms;
 mod reconcile;
 pub mod records;

@@ -15,6 +15,8 @@ pub struct Identity {
     pub color: Option<String>,
     /// Its proxy permissions; None: open (nothing set).
     pub gates: Option<std::sync::Arc<hoody_model::ProxyPermissions>>,
+    /// Its proxy hooks; None: none.
+    pub hooks: Option<std::sync::Arc<hoody_model::ProxyHooks>>,
 }
 
 /// The app's colour for a container without one (its "gray" label).
@@ -121,7 +123,13 @@ mod tests {
     use super::*;
 
     fn web(color: Option<&str>) -> Identity {
-        Identity { name: "web<1>".into(), project: "team \"a\"".into(), color: color.map(str::to_owned), gates: None }
+        Identity {
+            name: "web<1>".into(),
+            project: "team \"a\"".into(),
+            color: color.map(str::to_owned),
+            gates: None,
+            hooks: None,
+        }
     }
 
     #[test]

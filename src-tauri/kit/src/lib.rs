@@ -9,6 +9,7 @@ mod exec;
 mod files;
 mod frame;
 mod gates;
+mod hooks;
 pub mod inside;
 mod netns;
 mod origin;

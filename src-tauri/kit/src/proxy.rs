@@ -242,6 +242,12 @@ impl Proxy {
             }
             Lookup::Up { identity, init_pid } => (identity, init_pid),
         };
+        if let Some(hooks) = identity.hooks.clone()
+            && let Some(answered) =
+                crate::hooks::run(&hooks, &req, &address.service.slug(), init_pid, &identity.name).await
+        {
+            return answered;
+        }
         // `/` with a query is the files service's root-path route (`/?extractions`), not its page.
         let files_root_route = address.service == Service::Files
             && req.uri().path() == "/"

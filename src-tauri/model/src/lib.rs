@@ -17,6 +17,7 @@ pub mod network;
 pub mod page;
 pub mod project;
 pub mod proxy_gates;
+pub mod proxy_hooks;
 pub mod realm;
 pub mod server;
 pub mod services;
@@ -45,6 +46,7 @@ pub use proxy_gates::{
     ProxyPasswordGroup, ProxyPermissions, ProxyPermissionsReplace, ProxyService, ProxySettings, ProxySettingsUpdate,
     ProxyState, ProxyTokenGroup,
 };
+pub use proxy_hooks::{HookAppliesTo, HookMatch, HookPosition, HookScript, ProxyHook, ProxyHookWrite, ProxyHooks};
 pub use realm::{Realm, RealmCreate};
 pub use server::{Rental, Server, ServerStatus};
 pub use snapshot::{Snapshot, SnapshotAlias, SnapshotCreate};

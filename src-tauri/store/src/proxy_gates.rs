@@ -1,9 +1,10 @@
-//! Proxy permissions, one JSON document per container and per project (none: open).
+//! Proxy permissions, one JSON document per container and per project (none: open); proxy
+//! hooks, one per container.
 
 use crate::Store;
 use crate::error::Result;
 use crate::rows::{json, ms, to_json};
-use hoody_model::{ContainerId, ProjectId, ProxyPermissions};
+use hoody_model::{ContainerId, ProjectId, ProxyHooks, ProxyPermissions};
 
 impl Store {
     pub async fn proxy_permissions(&self, container: &ContainerId) -> Result<Option<ProxyPermissions>> {
@@ -74,6 +75,36 @@ impl Store {
         sqlx::query!("DELETE FROM project_proxy_permissions WHERE project_id = ?", id_text)
             .execute(&self.writer)
             .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// A container's proxy hooks (none: no hooks).
+    pub async fn proxy_hooks(&self, container: &ContainerId) -> Result<Option<ProxyHooks>> {
+        let id_text = container.as_str();
+        let document = sqlx::query_scalar!("SELECT document FROM proxy_hooks WHERE container_id = ?", id_text)
+            .fetch_optional(&self.reader)
+            .await?;
+        document.map(|text| json("proxy hooks", &text)).transpose()
+    }
+
+    pub async fn set_proxy_hooks(
+        &self,
+        container: &ContainerId,
+        hooks: &ProxyHooks,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let (id_text, document, at) = (container.as_str(), to_json(hooks), ms(at));
+        sqlx::query!(
+            "INSERT INTO proxy_hooks (container_id, document, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT(container_id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at",
+            id_text,
+            document,
+            at
+        )
+        .execute(&self.writer)
+        .await?;
         Ok(())
     }
 }

@@ -3,8 +3,8 @@
 
 use hoody_model::{
     CommandRun, Container, ContainerLogs, CreatedToken, EventStats, EventsRemoved, Image, LoggedEvent, NamedProxyGroup,
-    NetworkConfig, Pagination, Project, ProjectStats, ProxyPermissions, ProxyService, ProxySettings, PublicProfile,
-    Realm, Rental, RuntimeInfo, ServerCommand, Snapshot, StatusLogEntry, Token,
+    NetworkConfig, Pagination, Project, ProjectStats, ProxyHook, ProxyHooks, ProxyPermissions, ProxyService,
+    ProxySettings, PublicProfile, Realm, Rental, RuntimeInfo, ServerCommand, Snapshot, StatusLogEntry, Token,
 };
 use serde::de::DeserializeOwned;
 use serde::ser::SerializeMap;
@@ -81,6 +81,11 @@ impl Listed for NamedProxyGroup {
 impl Listed for ProxyService {
     const KEY: &'static str = "services";
     const SCHEMA: &'static str = "ProxyService";
+}
+
+impl Listed for ProxyHook {
+    const KEY: &'static str = "hooks";
+    const SCHEMA: &'static str = "ProxyHook";
 }
 
 impl Listed for ServerCommand {
@@ -175,6 +180,8 @@ answers!(
     NetworkConfig,
     Project,
     ProjectStats,
+    ProxyHook,
+    ProxyHooks,
     ProxyPermissions,
     ProxyService,
     ProxySettings,

@@ -6,13 +6,13 @@ use crate::{Engine, Principal, Result};
 use hoody_model::{
     CommandRequest, CommandRun, Container, ContainerCopy, ContainerCreate, ContainerId, ContainerListQuery,
     ContainerLogs, ContainerUpdate, CreatedToken, EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats,
-    EventsCleanup, EventsRemoved, Id, Image, ImageBuild, ImageImport, KvmSettings, LoggedEvent, NamedProxyGroup,
-    NetworkConfig, NetworkConfigUpdate, Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectStats,
-    ProjectUpdate, ProxyAccess, ProxyDefault, ProxyGroup, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup,
-    ProxyPermissions, ProxyPermissionsReplace, ProxyService, ProxySettings, ProxySettingsUpdate, ProxyState,
-    ProxyTokenGroup, PublicProfile, Realm, RealmCreate, Rental, RuntimeInfo, ServerCommand, ServerId, Snapshot,
-    SnapshotAlias, SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate, TokenId, TokenPublicProfile,
-    TokenRealm, TokenUpdate,
+    EventsCleanup, EventsRemoved, HookPosition, Id, Image, ImageBuild, ImageImport, KvmSettings, LoggedEvent,
+    NamedProxyGroup, NetworkConfig, NetworkConfigUpdate, Operation, PageRequest, Project, ProjectCreate, ProjectId,
+    ProjectStats, ProjectUpdate, ProxyAccess, ProxyDefault, ProxyGroup, ProxyHook, ProxyHookWrite, ProxyHooks,
+    ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions, ProxyPermissionsReplace, ProxyService,
+    ProxySettings, ProxySettingsUpdate, ProxyState, ProxyTokenGroup, PublicProfile, Realm, RealmCreate, Rental,
+    RuntimeInfo, ServerCommand, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token, TokenCopy,
+    TokenCreate, TokenId, TokenPublicProfile, TokenRealm, TokenUpdate,
 };
 
 /// The engine, acting for `caller` (whose token decides what it sees and may do).
@@ -671,6 +671,80 @@ impl Server for LocalServer {
 
     async fn proxy_services(&self, id: ContainerId, _: (), _: ()) -> Result<Page<ProxyService>> {
         self.engine.proxy_services(&self.caller, &id).await.map(Page::whole)
+    }
+
+    async fn list_proxy_hooks(&self, id: ContainerId, _: (), _: ()) -> Result<ProxyHooks> {
+        self.engine.proxy_hooks(&self.caller, &id).await
+    }
+
+    async fn list_service_hooks(&self, id: ContainerId, service: String, _: (), _: ()) -> Result<Page<ProxyHook>> {
+        hoody_model::proxy_hooks::check_hook_service(&service)?;
+        let mut hooks = self.engine.proxy_hooks(&self.caller, &id).await?;
+        Ok(Page::whole(hooks.hooks.remove(&service).unwrap_or_default()))
+    }
+
+    async fn add_proxy_hook(
+        &self,
+        id: ContainerId,
+        service: String,
+        q: Precondition,
+        body: ProxyHookWrite,
+    ) -> Result<ProxyHook> {
+        self.engine.add_proxy_hook(&self.caller, &id, &service, q.if_match.as_deref(), body).await
+    }
+
+    async fn clear_service_hooks(
+        &self,
+        id: ContainerId,
+        service: String,
+        q: Precondition,
+        _: (),
+    ) -> Result<ProxyHooks> {
+        self.engine.clear_service_hooks(&self.caller, &id, &service, q.if_match.as_deref()).await
+    }
+
+    async fn get_proxy_hook(
+        &self,
+        id: ContainerId,
+        service: String,
+        hook_id: String,
+        _: (),
+        _: (),
+    ) -> Result<ProxyHook> {
+        self.engine.proxy_hook(&self.caller, &id, &service, &hook_id).await
+    }
+
+    async fn update_proxy_hook(
+        &self,
+        id: ContainerId,
+        service: String,
+        hook_id: String,
+        q: Precondition,
+        body: ProxyHookWrite,
+    ) -> Result<ProxyHook> {
+        self.engine.update_proxy_hook(&self.caller, &id, &service, &hook_id, q.if_match.as_deref(), body).await
+    }
+
+    async fn remove_proxy_hook(
+        &self,
+        id: ContainerId,
+        service: String,
+        hook_id: String,
+        q: Precondition,
+        _: (),
+    ) -> Result<ProxyHooks> {
+        self.engine.remove_proxy_hook(&self.caller, &id, &service, &hook_id, q.if_match.as_deref()).await
+    }
+
+    async fn move_proxy_hook(
+        &self,
+        id: ContainerId,
+        service: String,
+        hook_id: String,
+        q: Precondition,
+        body: HookPosition,
+    ) -> Result<ProxyHook> {
+        self.engine.move_proxy_hook(&self.caller, &id, &service, &hook_id, q.if_match.as_deref(), body).await
     }
 
     async fn proxy_service(&self, id: ContainerId, service: String, _: (), _: ()) -> Result<ProxyService> {

@@ -30,13 +30,13 @@ use crate::error::Result;
 use hoody_model::{
     CommandRequest, CommandRun, Container, ContainerCopy, ContainerCreate, ContainerId, ContainerListQuery,
     ContainerLogs, ContainerUpdate, CreatedToken, EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats,
-    EventsCleanup, EventsRemoved, Id, Image, ImageBuild, ImageImport, KvmSettings, LoggedEvent, NamedProxyGroup,
-    NetworkConfig, NetworkConfigUpdate, Operation, PageRequest, Project, ProjectCreate, ProjectId, ProjectStats,
-    ProjectUpdate, ProxyAccess, ProxyDefault, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions,
-    ProxyPermissionsReplace, ProxyService, ProxySettings, ProxySettingsUpdate, ProxyState, ProxyTokenGroup,
-    PublicProfile, Realm, RealmCreate, Rental, RuntimeInfo, ServerCommand, ServerId, Snapshot, SnapshotAlias,
-    SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate, TokenId, TokenPublicProfile, TokenRealm,
-    TokenUpdate,
+    EventsCleanup, EventsRemoved, HookPosition, Id, Image, ImageBuild, ImageImport, KvmSettings, LoggedEvent,
+    NamedProxyGroup, NetworkConfig, NetworkConfigUpdate, Operation, PageRequest, Project, ProjectCreate, ProjectId,
+    ProjectStats, ProjectUpdate, ProxyAccess, ProxyDefault, ProxyHook, ProxyHookWrite, ProxyHooks, ProxyIpGroup,
+    ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions, ProxyPermissionsReplace, ProxyService, ProxySettings,
+    ProxySettingsUpdate, ProxyState, ProxyTokenGroup, PublicProfile, Realm, RealmCreate, Rental, RuntimeInfo,
+    ServerCommand, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate,
+    TokenId, TokenPublicProfile, TokenRealm, TokenUpdate,
 };
 
 /// One operation as the API serves and documents it.
@@ -505,6 +505,46 @@ operations! {
         query: (), body: (),
         answers 200 "Proxy service retrieved successfully" ProxyService,
         errors [400, 401, 403, 404];
+    "The exec scripts the proxy runs for requests to the container's kit services, by service"
+    list_proxy_hooks => ListProxyHooks: GET "/containers/{id}/proxy/hooks" { id: ContainerId }
+        query: (), body: (),
+        answers 200 "Proxy hooks retrieved successfully" ProxyHooks,
+        errors [400, 401, 403, 404];
+    "The hooks of one kit service, in the order they run"
+    list_service_hooks => ListServiceHooks: GET "/containers/{id}/proxy/hooks/{service}" { id: ContainerId, service: String }
+        query: (), body: (),
+        answers 200 "Proxy hooks retrieved successfully" Page<ProxyHook>,
+        errors [400, 401, 403, 404];
+    "Add a hook: an exec script run for the service's matching requests (exit 0 lets them on)"
+    add_proxy_hook => AddProxyHook: POST "/containers/{id}/proxy/hooks/{service}" { id: ContainerId, service: String }
+        query: Precondition, body: ProxyHookWrite,
+        answers 201 "Proxy hook added successfully" ProxyHook,
+        errors [400, 401, 403, 404, 412, 501];
+    "Remove every hook of a service"
+    clear_service_hooks => ClearServiceHooks: DELETE "/containers/{id}/proxy/hooks/{service}" { id: ContainerId, service: String }
+        query: Precondition, body: (),
+        answers 200 "Proxy hooks removed successfully" ProxyHooks,
+        errors [400, 401, 403, 404, 412];
+    "One hook"
+    get_proxy_hook => GetProxyHook: GET "/containers/{id}/proxy/hooks/{service}/{hook_id}" { id: ContainerId, service: String, hook_id: String }
+        query: (), body: (),
+        answers 200 "Proxy hook retrieved successfully" ProxyHook,
+        errors [400, 401, 403, 404];
+    "Change a hook (what is sent replaces what it had)"
+    update_proxy_hook => UpdateProxyHook: PUT "/containers/{id}/proxy/hooks/{service}/{hook_id}" { id: ContainerId, service: String, hook_id: String }
+        query: Precondition, body: ProxyHookWrite,
+        answers 200 "Proxy hook updated successfully" ProxyHook,
+        errors [400, 401, 403, 404, 412, 501];
+    "Remove a hook"
+    remove_proxy_hook => RemoveProxyHook: DELETE "/containers/{id}/proxy/hooks/{service}/{hook_id}" { id: ContainerId, service: String, hook_id: String }
+        query: Precondition, body: (),
+        answers 200 "Proxy hook removed successfully" ProxyHooks,
+        errors [400, 401, 403, 404, 412];
+    "Move a hook to another place among its service's"
+    move_proxy_hook => MoveProxyHook: PATCH "/containers/{id}/proxy/hooks/{service}/{hook_id}/position" { id: ContainerId, service: String, hook_id: String }
+        query: Precondition, body: HookPosition,
+        answers 200 "Proxy hook moved successfully" ProxyHook,
+        errors [400, 401, 403, 404, 412];
     "The event log: what happened to containers, projects and snapshots, newest first"
     list_events => ListEvents: GET "/events" {}
         query: EventListQuery, body: (),

@@ -6,11 +6,12 @@ use crate::error::{EngineError, Result};
 use hoody_model::event_log::{parse_moment, parse_resource_type};
 use hoody_model::{
     CommandRequest, ContainerCopy, ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate,
-    EnvVarValue, EnvVarsText, ErrorCode, EventFilter, EventListQuery, EventsCleanup, Id, ImageBuild, ImageImport,
-    KvmSettings, NetworkConfigUpdate, Operation, PageRequest, ProjectCreate, ProjectId, ProjectUpdate, ProxyAccess,
-    ProxyDefault, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissionsReplace, ProxySettingsUpdate,
-    ProxyState, ProxyTokenGroup, RealmCreate, RealmId, ServerId, SnapshotAlias, SnapshotCreate, SortField, SortOrder,
-    TokenCopy, TokenCreate, TokenId, TokenPublicProfile, TokenRealm, TokenUpdate,
+    EnvVarValue, EnvVarsText, ErrorCode, EventFilter, EventListQuery, EventsCleanup, HookPosition, Id, ImageBuild,
+    ImageImport, KvmSettings, NetworkConfigUpdate, Operation, PageRequest, ProjectCreate, ProjectId, ProjectUpdate,
+    ProxyAccess, ProxyDefault, ProxyHookWrite, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup,
+    ProxyPermissionsReplace, ProxySettingsUpdate, ProxyState, ProxyTokenGroup, RealmCreate, RealmId, ServerId,
+    SnapshotAlias, SnapshotCreate, SortField, SortOrder, TokenCopy, TokenCreate, TokenId, TokenPublicProfile,
+    TokenRealm, TokenUpdate,
 };
 
 /// A value taken from one `{name}` segment of a path (and put back into one).
@@ -415,6 +416,6 @@ bodies!(
     ProjectCreate, ProjectUpdate, ContainerCreate, ContainerUpdate, SnapshotCreate, RealmCreate, TokenCreate, ImageImport,
     EnvVarsText, EnvVarValue, SnapshotAlias, EventsCleanup, TokenRealm, ProxyPermissionsReplace, ProxyDefault,
     ProxyState, ProxyPasswordGroup, ProxyTokenGroup, ProxyIpGroup, ProxyJwtGroup, ProxyAccess, KvmSettings,
-    NetworkConfigUpdate, TokenPublicProfile, CommandRequest;
+    NetworkConfigUpdate, TokenPublicProfile, CommandRequest, ProxyHookWrite, HookPosition;
     ImageBuild, TokenUpdate, TokenCopy, ProxySettingsUpdate, ContainerCopy
 );

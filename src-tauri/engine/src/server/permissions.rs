@@ -64,7 +64,15 @@ pub fn needed(request: &Request) -> Vec<&'static str> {
         | ProxySettingsOf { .. }
         | ProxyGroups { .. }
         | ProxyServices { .. }
-        | ProxyServiceOf { .. } => vec!["containers.read"],
+        | ProxyServiceOf { .. }
+        | ListProxyHooks { .. }
+        | ListServiceHooks { .. }
+        | GetProxyHook { .. } => vec!["containers.read"],
+        AddProxyHook { .. }
+        | ClearServiceHooks { .. }
+        | UpdateProxyHook { .. }
+        | RemoveProxyHook { .. }
+        | MoveProxyHook { .. } => vec!["containers.update"],
         UpdateProxySettings { .. } => vec!["containers.update"],
         ProjectGetProxyPermissions { .. } => vec!["projects.read"],
         ProjectReplaceProxyPermissions { .. }

@@ -13,6 +13,7 @@ import type { EnvVarsText } from "./EnvVarsText";
 import type { EventStats } from "./EventStats";
 import type { EventsCleanup } from "./EventsCleanup";
 import type { EventsRemoved } from "./EventsRemoved";
+import type { HookPosition } from "./HookPosition";
 import type { Image } from "./Image";
 import type { ImageBuild } from "./ImageBuild";
 import type { ImageImport } from "./ImageImport";
@@ -29,6 +30,9 @@ import type { ProjectStats } from "./ProjectStats";
 import type { ProjectUpdate } from "./ProjectUpdate";
 import type { ProxyAccess } from "./ProxyAccess";
 import type { ProxyDefault } from "./ProxyDefault";
+import type { ProxyHook } from "./ProxyHook";
+import type { ProxyHookWrite } from "./ProxyHookWrite";
+import type { ProxyHooks } from "./ProxyHooks";
 import type { ProxyIpGroup } from "./ProxyIpGroup";
 import type { ProxyJwtGroup } from "./ProxyJwtGroup";
 import type { ProxyPasswordGroup } from "./ProxyPasswordGroup";
@@ -144,6 +148,14 @@ export const OPERATIONS = {
   proxy_groups: { methods: ["GET"], path: "/containers/{id}/proxy/groups" },
   proxy_services: { methods: ["GET"], path: "/containers/{id}/proxy/services" },
   proxy_service: { methods: ["GET"], path: "/containers/{id}/proxy/services/{service}" },
+  list_proxy_hooks: { methods: ["GET"], path: "/containers/{id}/proxy/hooks" },
+  list_service_hooks: { methods: ["GET"], path: "/containers/{id}/proxy/hooks/{service}" },
+  add_proxy_hook: { methods: ["POST"], path: "/containers/{id}/proxy/hooks/{service}" },
+  clear_service_hooks: { methods: ["DELETE"], path: "/containers/{id}/proxy/hooks/{service}" },
+  get_proxy_hook: { methods: ["GET"], path: "/containers/{id}/proxy/hooks/{service}/{hook_id}" },
+  update_proxy_hook: { methods: ["PUT"], path: "/containers/{id}/proxy/hooks/{service}/{hook_id}" },
+  remove_proxy_hook: { methods: ["DELETE"], path: "/containers/{id}/proxy/hooks/{service}/{hook_id}" },
+  move_proxy_hook: { methods: ["PATCH"], path: "/containers/{id}/proxy/hooks/{service}/{hook_id}/position" },
   list_events: { methods: ["GET"], path: "/events" },
   delete_events: { methods: ["DELETE"], path: "/events" },
   clean_up_events: { methods: ["POST"], path: "/events/cleanup" },
@@ -252,6 +264,14 @@ export interface OperationTypes {
   proxy_groups: { params: { id: string }; query: Record<string, never>; body: undefined; answer: { groups: NamedProxyGroup[]; pagination: Pagination } };
   proxy_services: { params: { id: string }; query: Record<string, never>; body: undefined; answer: { services: ProxyService[]; pagination: Pagination } };
   proxy_service: { params: { id: string; service: string }; query: Record<string, never>; body: undefined; answer: ProxyService };
+  list_proxy_hooks: { params: { id: string }; query: Record<string, never>; body: undefined; answer: ProxyHooks };
+  list_service_hooks: { params: { id: string; service: string }; query: Record<string, never>; body: undefined; answer: { hooks: ProxyHook[]; pagination: Pagination } };
+  add_proxy_hook: { params: { id: string; service: string }; query: { if_match?: string }; body: ProxyHookWrite; answer: ProxyHook };
+  clear_service_hooks: { params: { id: string; service: string }; query: { if_match?: string }; body: undefined; answer: ProxyHooks };
+  get_proxy_hook: { params: { id: string; service: string; hook_id: string }; query: Record<string, never>; body: undefined; answer: ProxyHook };
+  update_proxy_hook: { params: { id: string; service: string; hook_id: string }; query: { if_match?: string }; body: ProxyHookWrite; answer: ProxyHook };
+  remove_proxy_hook: { params: { id: string; service: string; hook_id: string }; query: { if_match?: string }; body: undefined; answer: ProxyHooks };
+  move_proxy_hook: { params: { id: string; service: string; hook_id: string }; query: { if_match?: string }; body: HookPosition; answer: ProxyHook };
   list_events: { params: Record<string, never>; query: { limit?: string; offset?: string; sort_by?: string; sort_order?: string; event_type?: string; resource_type?: string; resource_id?: string; project_id?: string; container_id?: string; realm_id?: string; start_date?: string; end_date?: string; before_date?: string }; body: undefined; answer: { events: LoggedEvent[]; pagination: Pagination } };
   delete_events: { params: Record<string, never>; query: { event_type?: string; resource_type?: string; resource_id?: string; project_id?: string; container_id?: string; realm_id?: string; start_date?: string; end_date?: string; before_date?: string }; body: undefined; answer: EventsRemoved };
   clean_up_events: { params: Record<string, never>; query: Record<string, never>; body: EventsCleanup; answer: EventsRemoved };
