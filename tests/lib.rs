@@ -57,3 +57,21 @@ pub fn host_address() -> std::net::Ipv4Addr {
         SocketAddr::V6(_) => panic!("no IPv4 address on the default route"),
     }
 }
+
+/// An HTTP server on every address of this host answering `body` to any request (a container
+/// reaches it at [`host_address`]); its port.
+pub fn http_server(body: &'static str) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("0.0.0.0:0").expect("a port");
+    let port = listener.local_addr().expect("its address").port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body.as_bytes());
+        }
+    });
+    port
+}

@@ -91,23 +91,6 @@ async fn rclone_backends_are_the_containers_own() {
     assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
 }
 
-/// An HTTP server on every address of this host answering `body` to any GET; its port.
-fn http_server(body: &'static str) -> u16 {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let mut request = [0u8; 4096];
-            let _ = stream.read(&mut request);
-            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(body.as_bytes());
-        }
-    });
-    port
-}
-
 /// The rest of the files service's platform routes on a real container: directories copied
 /// and image directories moved, PATCH at an offset, the journal of changes (queried, counted,
 /// flushed into the container), archive extractions and URL downloads (through the container's
@@ -191,7 +174,7 @@ async fn files_copies_patches_journals_downloads_and_reads_other_servers() {
 
     // A download through the container's network, from a server on this host.
     let host = hoody_e2e::host_address();
-    let port = http_server("fetched from the host");
+    let port = hoody_e2e::http_server("fetched from the host");
     let url = format!("http://{host}:{port}/data.txt");
     let r = http.get(format!("{base}/work?download={url}")).send().await.unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());

@@ -14,6 +14,7 @@ mod exec_magic;
 mod exec_scripts;
 mod files_backends;
 mod files_ops;
+mod firewall;
 mod images;
 mod kill;
 mod process;

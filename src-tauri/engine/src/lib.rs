@@ -16,6 +16,7 @@ mod error;
 mod event_log;
 mod events;
 mod exits;
+pub mod firewall;
 pub mod fleet;
 mod images;
 mod lifecycle;

@@ -23,6 +23,11 @@
 //! `--sockets` joins the user and network namespaces only and makes sockets there for the
 //! engine (see [`crate::sockets`]).
 //!
+//! `--net-admin` joins the user and network namespaces only and runs PROGRAM (a program of the
+//! host, which it still sees) as the namespace's root with its every capability: the engine
+//! changes the container's network with it (its firewall), which the container's own
+//! processes, without CAP_NET_ADMIN, cannot.
+//!
 //! `--sethostname NAME [--identity-init KIND [--resolver IP]]` sets the container's hostname (and with
 //! `--identity-init`, writes it into its root as [`hoody_runtime::write_identity`] does)
 //! instead of starting a program.
@@ -45,7 +50,8 @@ const NAMESPACES: [(&str, LinkNameSpaceType); 6] = [
 ];
 
 pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
-    let args = Args::parse(raw, &["setsid", "ctty", "detach", "sockets", "init-env"])?;
+    let args = Args::parse(raw, &["setsid", "ctty", "detach", "sockets", "init-env", "net-admin"])?;
+    let net_only = args.switch("sockets") || args.switch("net-admin");
     let pid: u32 = args.required("pid")?.parse().map_err(|_| "--pid must be a process id")?;
     let open = |ns: &str| {
         std::fs::File::open(format!("/proc/{pid}/ns/{ns}"))
@@ -57,14 +63,14 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
         None => None,
     };
     let user = open("user")?;
-    let wanted = |name: &&(&str, LinkNameSpaceType)| !args.switch("sockets") || name.0 == "net";
+    let wanted = |name: &&(&str, LinkNameSpaceType)| !net_only || name.0 == "net";
     let others: Vec<(std::fs::File, LinkNameSpaceType, &str)> = NAMESPACES
         .iter()
         .filter(wanted)
         .map(|(name, kind)| Ok((open(name)?, *kind, *name)))
         .collect::<Result<_, String>>()?;
 
-    if !args.switch("sockets") {
+    if !net_only {
         join_cgroups(pid)?;
     }
     if !same_namespace(&user, "/proc/self/ns/user") {
@@ -88,6 +94,9 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
         }
         rustix::system::sethostname(name.as_bytes()).map_err(|e| format!("cannot set the hostname: {e}"))?;
         return Ok(ExitCode::SUCCESS);
+    }
+    if args.switch("net-admin") {
+        return run(&args, Vec::new(), None);
     }
     keep_only_the_containers_capabilities()?;
     crate::seccomp::load()?;

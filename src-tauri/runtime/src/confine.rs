@@ -8,9 +8,11 @@ use serde_json::{Value, json};
 
 /// The capabilities of a container's processes, by name and number (linux/capability.h):
 /// Docker's default set plus what a full init system expects (CAP_SYS_ADMIN: systemd comes up
-/// `degraded` without it; CAP_NET_ADMIN: `ip` in its own network namespace). Held in the
-/// container's user namespace, they give nothing over the host.
-pub const CAPABILITIES: [(&str, u32); 16] = [
+/// `degraded` without it). Held in the container's user namespace, they give nothing over the
+/// host. Not CAP_NET_ADMIN, as in Docker's set: the container's network (its interfaces,
+/// routes and the firewall the engine sets in its namespace) is the engine's to change, so a
+/// program inside cannot lift the firewall its owner set.
+pub const CAPABILITIES: [(&str, u32); 15] = [
     ("CAP_CHOWN", 0),
     ("CAP_DAC_OVERRIDE", 1),
     ("CAP_FOWNER", 3),
@@ -20,7 +22,6 @@ pub const CAPABILITIES: [(&str, u32); 16] = [
     ("CAP_SETUID", 7),
     ("CAP_SETPCAP", 8),
     ("CAP_NET_BIND_SERVICE", 10),
-    ("CAP_NET_ADMIN", 12),
     ("CAP_NET_RAW", 13),
     ("CAP_SYS_CHROOT", 18),
     ("CAP_SYS_ADMIN", 21),

@@ -89,6 +89,11 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     async fn wait_exit(&self, _id: &ContainerId) -> Result<()> {
         std::future::pending().await
     }
+    /// Sets the container's firewall (`ruleset`, an nftables script; None: no firewall): now
+    /// when it runs, and at each of its starts before its network is attached.
+    async fn set_firewall(&self, container: &Container, _ruleset: Option<&str>) -> Result<()> {
+        Err(RuntimeError::Unavailable(format!("{} cannot set {}'s firewall", self.name(), container.name)))
+    }
     /// Turns a running container's network on or off now (a stopped one's follows its setting
     /// at its next start): off ends its way out, on gives it back.
     async fn set_network(&self, container: &Container, _on: bool) -> Result<()> {

@@ -112,4 +112,8 @@ impl Bundle {
     pub fn network_pid(&self) -> PathBuf {
         self.dir.join("network.pid")
     }
+    /// The container's firewall (an nftables script), set at each start.
+    pub fn firewall(&self) -> PathBuf {
+        self.dir.join("firewall.nft")
+    }
 }

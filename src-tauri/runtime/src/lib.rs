@@ -11,6 +11,7 @@ mod contract;
 mod debootstrap;
 pub mod enter;
 mod error;
+mod firewall;
 pub mod host;
 mod host_setup;
 pub mod idmap;

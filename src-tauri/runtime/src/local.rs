@@ -4,6 +4,7 @@ use crate::container_files::ContainerFiles;
 use crate::contract::{ContainerRuntime, Halt, RuntimeState};
 use crate::enter::{Enter, Overlay, Setup, View};
 use crate::error::{Result, RuntimeError};
+use crate::firewall;
 use crate::images::ImageStore;
 use crate::layout::{Bundle, Layout};
 use crate::prepare::InitKind;
@@ -352,6 +353,10 @@ impl LocalRuntime {
         })?;
         spec.save(bundle.config()).map_err(|e| RuntimeError::io("cannot write config.json", e))?;
         let init_pid = self.runc.create(slot, &bundle.dir, &overlay, &bundle.console_log(), &bundle.runc_log()).await?;
+        // Its firewall holds before it has a way out (and before its init runs anything).
+        if let Some(ruleset) = firewall::kept(&bundle.firewall()) {
+            firewall::apply(self.files.enter()?, init_pid, &ruleset).await?;
+        }
         let network = match boot.network {
             true => Some(network::attach(self.config.slirp4netns.as_deref(), init_pid, &bundle.network_pid())?),
             false => None,
@@ -846,6 +851,20 @@ impl ContainerRuntime for LocalRuntime {
     async fn restore(&self, c: &Container, snapshot: &SnapshotId) -> Result<()> {
         self.ensure_available()?;
         layers::restore(self, &self.slot(&c.id), snapshot).await
+    }
+
+    async fn set_firewall(&self, c: &Container, ruleset: Option<&str>) -> Result<()> {
+        self.ensure_available()?;
+        let slot = self.slot(&c.id);
+        let bundle = self.bundle(&slot);
+        if let Some(state) = self.runc.state(&slot).await?
+            && matches!(state.status.as_str(), "running" | "paused" | "created")
+        {
+            firewall::apply(self.files.enter()?, state.pid, ruleset.unwrap_or(hoody_model::firewall::NO_FIREWALL))
+                .await?;
+        }
+        std::fs::create_dir_all(&bundle.dir).map_err(|e| RuntimeError::io("cannot make the container's bundle", e))?;
+        firewall::keep(&bundle.firewall(), ruleset)
     }
 
     async fn set_network(&self, c: &Container, on: bool) -> Result<()> {

@@ -1,10 +1,10 @@
 //! Proxy permissions, one JSON document per container and per project (none: open); proxy
-//! hooks, one per container.
+//! hooks and firewall rules, one document each per container.
 
 use crate::Store;
 use crate::error::Result;
 use crate::rows::{json, ms, to_json};
-use hoody_model::{ContainerId, ProjectId, ProxyHooks, ProxyPermissions};
+use hoody_model::{ContainerId, FirewallRules, ProjectId, ProxyHooks, ProxyPermissions};
 
 impl Store {
     pub async fn proxy_permissions(&self, container: &ContainerId) -> Result<Option<ProxyPermissions>> {
@@ -98,6 +98,36 @@ impl Store {
         let (id_text, document, at) = (container.as_str(), to_json(hooks), ms(at));
         sqlx::query!(
             "INSERT INTO proxy_hooks (container_id, document, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT(container_id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at",
+            id_text,
+            document,
+            at
+        )
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// A container's firewall rules (none: no firewall).
+    pub async fn firewall_rules(&self, container: &ContainerId) -> Result<Option<FirewallRules>> {
+        let id_text = container.as_str();
+        let document = sqlx::query_scalar!("SELECT document FROM firewall_rules WHERE container_id = ?", id_text)
+            .fetch_optional(&self.reader)
+            .await?;
+        document.map(|text| json("firewall rules", &text)).transpose()
+    }
+
+    pub async fn set_firewall_rules(
+        &self,
+        container: &ContainerId,
+        rules: &FirewallRules,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let (id_text, document, at) = (container.as_str(), to_json(rules), ms(at));
+        sqlx::query!(
+            "INSERT INTO firewall_rules (container_id, document, updated_at) VALUES (?, ?, ?)
              ON CONFLICT(container_id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at",
             id_text,
             document,

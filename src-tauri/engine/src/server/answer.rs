@@ -2,9 +2,10 @@
 //! or one page of a list under its own key (`{"containers": […], "pagination": …}`).
 
 use hoody_model::{
-    CommandRun, Container, ContainerLogs, CreatedToken, EventStats, EventsRemoved, Image, LoggedEvent, NamedProxyGroup,
-    NetworkConfig, Pagination, Project, ProjectStats, ProxyHook, ProxyHooks, ProxyPermissions, ProxyService,
-    ProxySettings, PublicProfile, Realm, Rental, RuntimeInfo, ServerCommand, Snapshot, StatusLogEntry, Token,
+    CommandRun, Container, ContainerLogs, CreatedToken, EventStats, EventsRemoved, FirewallRules, Image, LoggedEvent,
+    NamedProxyGroup, NetworkConfig, Pagination, Project, ProjectStats, ProxyHook, ProxyHooks, ProxyPermissions,
+    ProxyService, ProxySettings, PublicProfile, Realm, Rental, RuntimeInfo, ServerCommand, Snapshot, StatusLogEntry,
+    Token,
 };
 use serde::de::DeserializeOwned;
 use serde::ser::SerializeMap;
@@ -174,6 +175,7 @@ answers!(
     CreatedToken,
     EventStats,
     EventsRemoved,
+    FirewallRules,
     Image,
     LoggedEvent,
     NamedProxyGroup,

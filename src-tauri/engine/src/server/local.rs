@@ -1,18 +1,20 @@
 //! This machine's engine as a [`Server`], on behalf of one caller.
 
 use super::{ContainerView, ImageFilter, LogsQuery, Page, Precondition, Server};
+use crate::firewall::Direction;
 use crate::proxy_gates::GateOwner;
 use crate::{Engine, Principal, Result};
 use hoody_model::{
     CommandRequest, CommandRun, Container, ContainerCopy, ContainerCreate, ContainerId, ContainerListQuery,
     ContainerLogs, ContainerUpdate, CreatedToken, EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats,
-    EventsCleanup, EventsRemoved, HookPosition, Id, Image, ImageBuild, ImageImport, KvmSettings, LoggedEvent,
-    NamedProxyGroup, NetworkConfig, NetworkConfigUpdate, Operation, PageRequest, Project, ProjectCreate, ProjectId,
-    ProjectStats, ProjectUpdate, ProxyAccess, ProxyDefault, ProxyGroup, ProxyHook, ProxyHookWrite, ProxyHooks,
-    ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions, ProxyPermissionsReplace, ProxyService,
-    ProxySettings, ProxySettingsUpdate, ProxyState, ProxyTokenGroup, PublicProfile, Realm, RealmCreate, Rental,
-    RuntimeInfo, ServerCommand, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token, TokenCopy,
-    TokenCreate, TokenId, TokenPublicProfile, TokenRealm, TokenUpdate,
+    EventsCleanup, EventsRemoved, FirewallRuleCreate, FirewallRuleMatch, FirewallRules, HookPosition, Id, Image,
+    ImageBuild, ImageImport, KvmSettings, LoggedEvent, NamedProxyGroup, NetworkConfig, NetworkConfigUpdate, Operation,
+    PageRequest, Project, ProjectCreate, ProjectId, ProjectStats, ProjectUpdate, ProxyAccess, ProxyDefault, ProxyGroup,
+    ProxyHook, ProxyHookWrite, ProxyHooks, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions,
+    ProxyPermissionsReplace, ProxyService, ProxySettings, ProxySettingsUpdate, ProxyState, ProxyTokenGroup,
+    PublicProfile, Realm, RealmCreate, Rental, RuntimeInfo, ServerCommand, ServerId, Snapshot, SnapshotAlias,
+    SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate, TokenId, TokenPublicProfile, TokenRealm,
+    TokenUpdate,
 };
 
 /// The engine, acting for `caller` (whose token decides what it sees and may do).
@@ -671,6 +673,38 @@ impl Server for LocalServer {
 
     async fn proxy_services(&self, id: ContainerId, _: (), _: ()) -> Result<Page<ProxyService>> {
         self.engine.proxy_services(&self.caller, &id).await.map(Page::whole)
+    }
+
+    async fn firewall_rules(&self, id: ContainerId, _: (), _: ()) -> Result<FirewallRules> {
+        self.engine.firewall_rules(&self.caller, &id).await
+    }
+
+    async fn reset_firewall(&self, id: ContainerId, _: (), _: ()) -> Result<FirewallRules> {
+        self.engine.reset_firewall(&self.caller, &id).await
+    }
+
+    async fn add_egress_rule(&self, id: ContainerId, _: (), body: FirewallRuleCreate) -> Result<FirewallRules> {
+        self.engine.add_firewall_rule(&self.caller, &id, Direction::Egress, body).await
+    }
+
+    async fn remove_egress_rule(&self, id: ContainerId, which: FirewallRuleMatch, _: ()) -> Result<FirewallRules> {
+        self.engine.remove_firewall_rules(&self.caller, &id, Direction::Egress, which).await
+    }
+
+    async fn toggle_egress_rule(&self, id: ContainerId, _: (), which: FirewallRuleMatch) -> Result<FirewallRules> {
+        self.engine.toggle_firewall_rules(&self.caller, &id, Direction::Egress, which).await
+    }
+
+    async fn add_ingress_rule(&self, id: ContainerId, _: (), body: FirewallRuleCreate) -> Result<FirewallRules> {
+        self.engine.add_firewall_rule(&self.caller, &id, Direction::Ingress, body).await
+    }
+
+    async fn remove_ingress_rule(&self, id: ContainerId, which: FirewallRuleMatch, _: ()) -> Result<FirewallRules> {
+        self.engine.remove_firewall_rules(&self.caller, &id, Direction::Ingress, which).await
+    }
+
+    async fn toggle_ingress_rule(&self, id: ContainerId, _: (), which: FirewallRuleMatch) -> Result<FirewallRules> {
+        self.engine.toggle_firewall_rules(&self.caller, &id, Direction::Ingress, which).await
     }
 
     async fn list_proxy_hooks(&self, id: ContainerId, _: (), _: ()) -> Result<ProxyHooks> {

@@ -30,13 +30,14 @@ use crate::error::Result;
 use hoody_model::{
     CommandRequest, CommandRun, Container, ContainerCopy, ContainerCreate, ContainerId, ContainerListQuery,
     ContainerLogs, ContainerUpdate, CreatedToken, EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats,
-    EventsCleanup, EventsRemoved, HookPosition, Id, Image, ImageBuild, ImageImport, KvmSettings, LoggedEvent,
-    NamedProxyGroup, NetworkConfig, NetworkConfigUpdate, Operation, PageRequest, Project, ProjectCreate, ProjectId,
-    ProjectStats, ProjectUpdate, ProxyAccess, ProxyDefault, ProxyHook, ProxyHookWrite, ProxyHooks, ProxyIpGroup,
-    ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions, ProxyPermissionsReplace, ProxyService, ProxySettings,
-    ProxySettingsUpdate, ProxyState, ProxyTokenGroup, PublicProfile, Realm, RealmCreate, Rental, RuntimeInfo,
-    ServerCommand, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate,
-    TokenId, TokenPublicProfile, TokenRealm, TokenUpdate,
+    EventsCleanup, EventsRemoved, FirewallRuleCreate, FirewallRuleMatch, FirewallRules, HookPosition, Id, Image,
+    ImageBuild, ImageImport, KvmSettings, LoggedEvent, NamedProxyGroup, NetworkConfig, NetworkConfigUpdate, Operation,
+    PageRequest, Project, ProjectCreate, ProjectId, ProjectStats, ProjectUpdate, ProxyAccess, ProxyDefault, ProxyHook,
+    ProxyHookWrite, ProxyHooks, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions,
+    ProxyPermissionsReplace, ProxyService, ProxySettings, ProxySettingsUpdate, ProxyState, ProxyTokenGroup,
+    PublicProfile, Realm, RealmCreate, Rental, RuntimeInfo, ServerCommand, ServerId, Snapshot, SnapshotAlias,
+    SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate, TokenId, TokenPublicProfile, TokenRealm,
+    TokenUpdate,
 };
 
 /// One operation as the API serves and documents it.
@@ -505,6 +506,46 @@ operations! {
         query: (), body: (),
         answers 200 "Proxy service retrieved successfully" ProxyService,
         errors [400, 401, 403, 404];
+    "The container's firewall rules (egress, ingress), in the order they are matched"
+    firewall_rules => FirewallRulesOf: GET "/containers/{id}/firewall/rules" { id: ContainerId }
+        query: (), body: (),
+        answers 200 "Firewall rules retrieved successfully" FirewallRules,
+        errors [400, 401, 403, 404];
+    "Take every firewall rule away"
+    reset_firewall => ResetFirewall: POST "/containers/{id}/firewall/reset" { id: ContainerId }
+        query: (), body: (),
+        answers 200 "Firewall reset successfully" FirewallRules,
+        errors [400, 401, 403, 404, 503];
+    "Add a rule for what leaves the container (to a destination)"
+    add_egress_rule => AddEgressRule: POST "/containers/{id}/firewall/egress" { id: ContainerId }
+        query: (), body: FirewallRuleCreate,
+        answers 201 "Firewall rule added successfully" FirewallRules,
+        errors [400, 401, 403, 404, 503];
+    "Remove the egress rules the query names (all=true: every one)"
+    remove_egress_rule => RemoveEgressRule: DELETE "/containers/{id}/firewall/egress" { id: ContainerId }
+        query: FirewallRuleMatch, body: (),
+        answers 200 "Firewall rules removed successfully" FirewallRules,
+        errors [400, 401, 403, 404, 503];
+    "Turn the egress rules the body names on or off (its state)"
+    toggle_egress_rule => ToggleEgressRule: PATCH "/containers/{id}/firewall/egress" { id: ContainerId }
+        query: (), body: FirewallRuleMatch,
+        answers 200 "Firewall rules updated successfully" FirewallRules,
+        errors [400, 401, 403, 404, 503];
+    "Add a rule for what arrives at the container over its network (from a source)"
+    add_ingress_rule => AddIngressRule: POST "/containers/{id}/firewall/ingress" { id: ContainerId }
+        query: (), body: FirewallRuleCreate,
+        answers 201 "Firewall rule added successfully" FirewallRules,
+        errors [400, 401, 403, 404, 503];
+    "Remove the ingress rules the query names (all=true: every one)"
+    remove_ingress_rule => RemoveIngressRule: DELETE "/containers/{id}/firewall/ingress" { id: ContainerId }
+        query: FirewallRuleMatch, body: (),
+        answers 200 "Firewall rules removed successfully" FirewallRules,
+        errors [400, 401, 403, 404, 503];
+    "Turn the ingress rules the body names on or off (its state)"
+    toggle_ingress_rule => ToggleIngressRule: PATCH "/containers/{id}/firewall/ingress" { id: ContainerId }
+        query: (), body: FirewallRuleMatch,
+        answers 200 "Firewall rules updated successfully" FirewallRules,
+        errors [400, 401, 403, 404, 503];
     "The exec scripts the proxy runs for requests to the container's kit services, by service"
     list_proxy_hooks => ListProxyHooks: GET "/containers/{id}/proxy/hooks" { id: ContainerId }
         query: (), body: (),

@@ -6,12 +6,12 @@ use crate::error::{EngineError, Result};
 use hoody_model::event_log::{parse_moment, parse_resource_type};
 use hoody_model::{
     CommandRequest, ContainerCopy, ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate,
-    EnvVarValue, EnvVarsText, ErrorCode, EventFilter, EventListQuery, EventsCleanup, HookPosition, Id, ImageBuild,
-    ImageImport, KvmSettings, NetworkConfigUpdate, Operation, PageRequest, ProjectCreate, ProjectId, ProjectUpdate,
-    ProxyAccess, ProxyDefault, ProxyHookWrite, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup,
-    ProxyPermissionsReplace, ProxySettingsUpdate, ProxyState, ProxyTokenGroup, RealmCreate, RealmId, ServerId,
-    SnapshotAlias, SnapshotCreate, SortField, SortOrder, TokenCopy, TokenCreate, TokenId, TokenPublicProfile,
-    TokenRealm, TokenUpdate,
+    EnvVarValue, EnvVarsText, ErrorCode, EventFilter, EventListQuery, EventsCleanup, FirewallRuleCreate,
+    FirewallRuleMatch, HookPosition, Id, ImageBuild, ImageImport, KvmSettings, NetworkConfigUpdate, Operation,
+    PageRequest, ProjectCreate, ProjectId, ProjectUpdate, ProxyAccess, ProxyDefault, ProxyHookWrite, ProxyIpGroup,
+    ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissionsReplace, ProxySettingsUpdate, ProxyState, ProxyTokenGroup,
+    RealmCreate, RealmId, ServerId, SnapshotAlias, SnapshotCreate, SortField, SortOrder, TokenCopy, TokenCreate,
+    TokenId, TokenPublicProfile, TokenRealm, TokenUpdate,
 };
 
 /// A value taken from one `{name}` segment of a path (and put back into one).
@@ -272,6 +272,60 @@ impl QueryParams for Precondition {
     }
 }
 
+/// Which firewall rules a removal is for (`DELETE /containers/{id}/firewall/{egress|ingress}`).
+impl QueryParams for FirewallRuleMatch {
+    const PARAMS: &'static [(&'static str, &'static str)] = &[
+        ("all", "true: every rule of the direction"),
+        ("id", "The rule's id"),
+        ("action", "accept, drop or reject"),
+        ("protocol", "tcp, udp, icmp, icmpv6 or all"),
+        ("destination_port", "A port, range or list"),
+        ("destination", "An address or network (egress)"),
+        ("source", "An address or network (ingress)"),
+        ("source_port", "A port, range or list"),
+        ("description", "The rule's description"),
+        ("state", "enabled or disabled"),
+        ("icmp_type", "The ICMP type"),
+        ("icmp_code", "The ICMP code"),
+    ];
+    fn from_query(pairs: &[(String, String)]) -> Result<Self> {
+        let text = |name: &str| value(pairs, name).map(str::to_owned);
+        Ok(FirewallRuleMatch {
+            all: value(pairs, "all").map(|v| flag("all", Some(v))).transpose()?,
+            id: text("id"),
+            action: text("action"),
+            protocol: text("protocol"),
+            destination_port: text("destination_port"),
+            destination: text("destination"),
+            source: text("source"),
+            source_port: text("source_port"),
+            description: text("description"),
+            state: text("state"),
+            icmp_type: text("icmp_type"),
+            icmp_code: text("icmp_code"),
+        })
+    }
+    fn to_query(&self) -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = self.all.iter().map(|a| pair("all", a)).collect();
+        for (name, v) in [
+            ("id", &self.id),
+            ("action", &self.action),
+            ("protocol", &self.protocol),
+            ("destination_port", &self.destination_port),
+            ("destination", &self.destination),
+            ("source", &self.source),
+            ("source_port", &self.source_port),
+            ("description", &self.description),
+            ("state", &self.state),
+            ("icmp_type", &self.icmp_type),
+            ("icmp_code", &self.icmp_code),
+        ] {
+            pairs.extend(v.iter().map(|v| pair(name, v)));
+        }
+        pairs
+    }
+}
+
 /// `GET /containers/{id}`'s options.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ContainerView {
@@ -416,6 +470,7 @@ bodies!(
     ProjectCreate, ProjectUpdate, ContainerCreate, ContainerUpdate, SnapshotCreate, RealmCreate, TokenCreate, ImageImport,
     EnvVarsText, EnvVarValue, SnapshotAlias, EventsCleanup, TokenRealm, ProxyPermissionsReplace, ProxyDefault,
     ProxyState, ProxyPasswordGroup, ProxyTokenGroup, ProxyIpGroup, ProxyJwtGroup, ProxyAccess, KvmSettings,
-    NetworkConfigUpdate, TokenPublicProfile, CommandRequest, ProxyHookWrite, HookPosition;
+    NetworkConfigUpdate, TokenPublicProfile, CommandRequest, ProxyHookWrite, HookPosition, FirewallRuleCreate,
+    FirewallRuleMatch;
     ImageBuild, TokenUpdate, TokenCopy, ProxySettingsUpdate, ContainerCopy
 );

@@ -46,7 +46,18 @@ pub fn needed(request: &Request) -> Vec<&'static str> {
         }],
         CopyContainer { .. } => vec!["containers.read", "containers.create"],
         GetNetwork { .. } => vec!["containers.read"],
-        UpdateNetwork { .. } | ResetNetwork { .. } | StartNetwork { .. } | StopNetwork { .. } => {
+        FirewallRulesOf { .. } => vec!["containers.read"],
+        UpdateNetwork { .. }
+        | ResetNetwork { .. }
+        | StartNetwork { .. }
+        | StopNetwork { .. }
+        | ResetFirewall { .. }
+        | AddEgressRule { .. }
+        | RemoveEgressRule { .. }
+        | ToggleEgressRule { .. }
+        | AddIngressRule { .. }
+        | RemoveIngressRule { .. }
+        | ToggleIngressRule { .. } => {
             vec!["containers.update", "containers.features.networking"]
         }
         SyncContainer { .. } => vec!["containers.read", "containers.update"],

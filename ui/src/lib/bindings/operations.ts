@@ -13,6 +13,9 @@ import type { EnvVarsText } from "./EnvVarsText";
 import type { EventStats } from "./EventStats";
 import type { EventsCleanup } from "./EventsCleanup";
 import type { EventsRemoved } from "./EventsRemoved";
+import type { FirewallRuleCreate } from "./FirewallRuleCreate";
+import type { FirewallRuleMatch } from "./FirewallRuleMatch";
+import type { FirewallRules } from "./FirewallRules";
 import type { HookPosition } from "./HookPosition";
 import type { Image } from "./Image";
 import type { ImageBuild } from "./ImageBuild";
@@ -148,6 +151,14 @@ export const OPERATIONS = {
   proxy_groups: { methods: ["GET"], path: "/containers/{id}/proxy/groups" },
   proxy_services: { methods: ["GET"], path: "/containers/{id}/proxy/services" },
   proxy_service: { methods: ["GET"], path: "/containers/{id}/proxy/services/{service}" },
+  firewall_rules: { methods: ["GET"], path: "/containers/{id}/firewall/rules" },
+  reset_firewall: { methods: ["POST"], path: "/containers/{id}/firewall/reset" },
+  add_egress_rule: { methods: ["POST"], path: "/containers/{id}/firewall/egress" },
+  remove_egress_rule: { methods: ["DELETE"], path: "/containers/{id}/firewall/egress" },
+  toggle_egress_rule: { methods: ["PATCH"], path: "/containers/{id}/firewall/egress" },
+  add_ingress_rule: { methods: ["POST"], path: "/containers/{id}/firewall/ingress" },
+  remove_ingress_rule: { methods: ["DELETE"], path: "/containers/{id}/firewall/ingress" },
+  toggle_ingress_rule: { methods: ["PATCH"], path: "/containers/{id}/firewall/ingress" },
   list_proxy_hooks: { methods: ["GET"], path: "/containers/{id}/proxy/hooks" },
   list_service_hooks: { methods: ["GET"], path: "/containers/{id}/proxy/hooks/{service}" },
   add_proxy_hook: { methods: ["POST"], path: "/containers/{id}/proxy/hooks/{service}" },
@@ -264,6 +275,14 @@ export interface OperationTypes {
   proxy_groups: { params: { id: string }; query: Record<string, never>; body: undefined; answer: { groups: NamedProxyGroup[]; pagination: Pagination } };
   proxy_services: { params: { id: string }; query: Record<string, never>; body: undefined; answer: { services: ProxyService[]; pagination: Pagination } };
   proxy_service: { params: { id: string; service: string }; query: Record<string, never>; body: undefined; answer: ProxyService };
+  firewall_rules: { params: { id: string }; query: Record<string, never>; body: undefined; answer: FirewallRules };
+  reset_firewall: { params: { id: string }; query: Record<string, never>; body: undefined; answer: FirewallRules };
+  add_egress_rule: { params: { id: string }; query: Record<string, never>; body: FirewallRuleCreate; answer: FirewallRules };
+  remove_egress_rule: { params: { id: string }; query: { all?: string; id?: string; action?: string; protocol?: string; destination_port?: string; destination?: string; source?: string; source_port?: string; description?: string; state?: string; icmp_type?: string; icmp_code?: string }; body: undefined; answer: FirewallRules };
+  toggle_egress_rule: { params: { id: string }; query: Record<string, never>; body: FirewallRuleMatch; answer: FirewallRules };
+  add_ingress_rule: { params: { id: string }; query: Record<string, never>; body: FirewallRuleCreate; answer: FirewallRules };
+  remove_ingress_rule: { params: { id: string }; query: { all?: string; id?: string; action?: string; protocol?: string; destination_port?: string; destination?: string; source?: string; source_port?: string; description?: string; state?: string; icmp_type?: string; icmp_code?: string }; body: undefined; answer: FirewallRules };
+  toggle_ingress_rule: { params: { id: string }; query: Record<string, never>; body: FirewallRuleMatch; answer: FirewallRules };
   list_proxy_hooks: { params: { id: string }; query: Record<string, never>; body: undefined; answer: ProxyHooks };
   list_service_hooks: { params: { id: string; service: string }; query: Record<string, never>; body: undefined; answer: { hooks: ProxyHook[]; pagination: Pagination } };
   add_proxy_hook: { params: { id: string; service: string }; query: { if_match?: string }; body: ProxyHookWrite; answer: ProxyHook };

@@ -18,23 +18,6 @@ fn inside(pid: u32, script: &str) -> (bool, String) {
     (out.status.success(), text.trim().to_owned())
 }
 
-/// An HTTP server on every address of the host (loopback included) that answers `body`, on a
-/// thread of its own (the test's commands inside the container block the async runtime).
-fn http_server(body: &'static str) -> u16 {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let mut request = [0u8; 1024];
-            let _ = stream.read(&mut request);
-            let answer = format!("HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
-            let _ = stream.write_all(answer.as_bytes());
-        }
-    });
-    port
-}
-
 /// A DNS server on `address`:53 that answers every A question with 203.0.113.7.
 fn dns_server(address: Ipv4Addr) {
     let socket = UdpSocket::bind((address, 53)).expect("port 53 (the tests run as root)");
@@ -71,7 +54,7 @@ fn slirp4netns_asking(resolver: Ipv4Addr, dir: &std::path::Path) -> std::path::P
 #[tokio::test]
 async fn containers_reach_out_and_resolve_names_unless_their_network_is_off() {
     let host = hoody_e2e::host_address();
-    let port = http_server("hello from the host");
+    let port = hoody_e2e::http_server("hello from the host");
     dns_server(host);
     let scratch = tempfile::tempdir().unwrap();
     let wrapper = slirp4netns_asking(host, scratch.path());
