@@ -461,3 +461,79 @@ async fn terminal_system_routes_read_the_container() {
     let id = c["id"].as_str().unwrap();
     assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
 }
+
+/// The terminal service's settings, what `execute` did and does (per session), and the
+/// container restarted and stopped through `system/reboot` and `system/shutdown`.
+#[tokio::test]
+async fn automation_figures_and_the_containers_power_through_the_terminal() {
+    let (_dir, d, _, c) = server_with("powered").await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    let url = c["urls"]["terminal-1"].as_str().unwrap().to_owned();
+    let http = browser(&d, &url);
+    let get = |path: &str| {
+        let r = http.get(format!("{url}{path}")).send();
+        async move {
+            let r = r.await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let post = |path: &str, body: Value| {
+        let r = http.post(format!("{url}{path}")).json(&body).send();
+        async move {
+            let r = r.await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, daemon) = get("/api/v1/system/daemon").await;
+    assert_eq!((status, daemon["max_sessions"].clone()), (200, json!(16)), "{daemon}");
+
+    // A waited command, a failing one, and one still running in the background.
+    let execute = "/api/v1/terminal/execute?terminal_id=1";
+    assert_eq!(post(execute, json!({"command": "echo hi", "wait": true})).await.1["success"], true);
+    assert_eq!(post(execute, json!({"command": "false", "wait": true})).await.1["success"], false);
+    let (status, _) = post(execute, json!({"command": "sleep 30"})).await;
+    assert_eq!(status, 202);
+    let (_, state) = get("/api/v1/terminal/1/automation").await;
+    assert_eq!(
+        (state["busy"].clone(), state["running"]["command"].clone()),
+        (json!(true), json!("sleep 30")),
+        "{state}"
+    );
+    assert_eq!(state["last"]["status"], "failed", "{state}");
+    let (_, metrics) = get("/api/v1/terminal/automation/metrics").await;
+    let commands = &metrics["commands"];
+    assert_eq!(
+        (
+            commands["started"].clone(),
+            commands["succeeded"].clone(),
+            commands["failed"].clone(),
+            commands["running"].clone()
+        ),
+        (json!(3), json!(1), json!(1), json!(1)),
+        "{metrics}"
+    );
+    assert_eq!(get("/api/v1/terminal/9/automation").await.0, 404, "no session 9");
+
+    // Reboot: the container runs again, another init; a bad delay is refused; shutdown stops it.
+    assert_eq!(post("/api/v1/system/shutdown?delay=soon", json!({})).await.0, 400);
+    let init = c["runtime_info"]["processes"][0]["host_pid"].as_u64().unwrap();
+    let (status, rebooting) = post("/api/v1/system/reboot", json!({})).await;
+    assert_eq!((status, rebooting["action"].clone()), (200, json!("reboot")), "{rebooting}");
+    let again = || async {
+        let c = d.client.raw(Method::GET, &format!("/containers/{id}?runtime=true"), None).await.unwrap().body["data"]
+            .clone();
+        let pid = c["runtime_info"]["processes"][0]["host_pid"].as_u64();
+        (c["status"] == "running" && pid.is_some_and(|p| p != init)).then_some(())
+    };
+    hoody_client::testkit::eventually("the container running again after the reboot", Duration::from_secs(30), again)
+        .await;
+    let (status, _) = post("/api/v1/system/shutdown?delay=0", json!({})).await;
+    assert_eq!(status, 200);
+    let stopped = || async {
+        let c = d.client.raw(Method::GET, &format!("/containers/{id}"), None).await.unwrap().body["data"].clone();
+        (c["status"] == "stopped").then_some(())
+    };
+    hoody_client::testkit::eventually("the container stopped after the shutdown", Duration::from_secs(30), stopped)
+        .await;
+    assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
+}

@@ -103,6 +103,14 @@ impl Directory for EngineDirectory {
         if &owner != project { Lookup::Unknown } else { lookup }
     }
 
+    async fn power(&self, project: &ProjectId, container: &ContainerId, restart: bool) -> Result<(), String> {
+        if !matches!(self.find(project, container).await, Lookup::Up { .. }) {
+            return Err(format!("container {container} does not run in project {project}"));
+        }
+        let op = if restart { hoody_model::Operation::Restart } else { hoody_model::Operation::Stop };
+        self.engine.operate(&self.principal, container, op).await.map(drop).map_err(|e| e.to_string())
+    }
+
     async fn running(&self) -> Vec<(ProjectId, ContainerId)> {
         let mut running = Vec::new();
         for page in 1.. {

@@ -45,6 +45,9 @@ pub trait Directory: Send + Sync + 'static {
     async fn find(&self, project: &ProjectId, container: &ContainerId) -> Lookup;
     /// The containers of this server that run now (their scheduled scripts are due).
     async fn running(&self) -> Vec<(ProjectId, ContainerId)>;
+    /// Stops the container (and with `restart`, starts it again), as its terminal service's
+    /// `system/shutdown` and `system/reboot` ask; why not, when it cannot.
+    async fn power(&self, project: &ProjectId, container: &ContainerId, restart: bool) -> Result<(), String>;
 }
 
 /// The service proxy of another server, which this proxy relays to.
@@ -271,6 +274,13 @@ impl Proxy {
             Service::Files => crate::files::handle(req, init_pid).await,
             Service::Exec => crate::exec::handle(req, init_pid).await,
             Service::Sqlite => crate::sqlite::handle(req, init_pid).await,
+            Service::Terminal(_) if crate::terminal::is_power(&req) => {
+                let (directory, project, container) =
+                    (self.directory.clone(), address.project_id.clone(), address.container_id.clone());
+                crate::terminal::power(&req, &name, move |restart| async move {
+                    directory.power(&project, &container, restart).await
+                })
+            }
             Service::Terminal(n) => {
                 crate::terminal::handle(&self.terminals, req, &address.container_id.to_string(), init_pid, n).await
             }

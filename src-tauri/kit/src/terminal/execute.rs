@@ -139,6 +139,25 @@ impl Results {
     }
 }
 
+/// The terminal service's settings, as `GET /api/v1/system/daemon` answers them.
+pub fn daemon_settings() -> Value {
+    json!({
+        "service": "terminal",
+        "server": "hoody-kit",
+        "version": env!("CARGO_PKG_VERSION"),
+        "max_sessions": super::MAX_SESSIONS,
+        "scrollback_bytes": super::session::SCROLLBACK,
+        "history_lines": super::screen::HISTORY_LINES,
+        "execute": {
+            "default_timeout_ms": DEFAULT_TIMEOUT.as_millis() as u64,
+            "max_timeout_ms": MAX_TIMEOUT.as_millis() as u64,
+            "max_output_bytes": MAX_OUTPUT,
+            "results_kept": MAX_RESULTS,
+        },
+        "power": "POST /api/v1/system/reboot and /shutdown (?delay=SECONDS) restart or stop the container",
+    })
+}
+
 pub async fn handle(
     terminals: &Arc<Terminals>,
     query: &Query,
@@ -154,6 +173,7 @@ pub async fn handle(
         return refuse(StatusCode::BAD_REQUEST, "the command is empty");
     }
     let wait = request.wait || query.flag("wait");
+    let command_text = request.command.clone();
     let timeout = request.timeout_ms.map_or(DEFAULT_TIMEOUT, Duration::from_millis).min(MAX_TIMEOUT);
     let mut typed_into = None;
     let job: std::pin::Pin<Box<dyn std::future::Future<Output = Value> + Send>> = if query.flag("ephemeral") {
@@ -174,13 +194,18 @@ pub async fn handle(
         typed_into = Some(session.clone());
         Box::pin(in_session(session, request.command, timeout))
     };
+    let session_id = typed_into.as_ref().map(|s| s.id);
+    let guard = terminals.automation.begin(container, init_pid, session_id, &command_text);
     if wait {
-        return json(StatusCode::OK, &job.await);
+        let result = job.await;
+        guard.ended(&result);
+        return json(StatusCode::OK, &result);
     }
     let command_id = terminals.results.start(typed_into);
     let (results, id) = (terminals.clone(), command_id.clone());
     let task = tokio::spawn(async move {
         let mut result = job.await;
+        guard.ended(&result);
         result["command_id"] = json!(id);
         result["status"] = json!("completed");
         results.results.finish(&id, result);

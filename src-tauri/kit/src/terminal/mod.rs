@@ -13,12 +13,15 @@
 //! namespace). Reloading the page re-attaches and re-draws the scrollback. Session N gets
 //! `DISPLAY=:N`, the display of `display-N`.
 
+mod automation;
 mod execute;
 mod input;
 mod screen;
 mod session;
 mod socket;
 mod system;
+
+pub use system::{is_power, power};
 
 use crate::error::{KitCode, KitError};
 use crate::proxy::{Body, json};
@@ -44,6 +47,7 @@ const API: &str = "/api/v1/terminal";
 pub struct Terminals {
     containers: Mutex<HashMap<String, Sessions>>,
     results: execute::Results,
+    automation: Arc<automation::Automation>,
 }
 
 #[derive(Debug)]
@@ -311,6 +315,13 @@ enum TerminalOp {
         size: (u16, u16),
     },
     Sessions,
+    /// The terminal service's own settings (`/api/v1/system/daemon`).
+    Daemon,
+    /// What `execute` did here, and what session `id` runs now.
+    AutomationMetrics,
+    AutomationState {
+        id: u16,
+    },
     /// The key names `press` takes.
     Keys,
     /// The container's processes, ports and displays (`/api/v1/system/*`).
@@ -391,6 +402,9 @@ async fn parse(req: Request<Incoming>, service_n: u16) -> Result<(TerminalOp, Op
     let query = Query::parse(req.uri().query()).map_err(|e| KitError::new(KitCode::InvalidParameters, e))?;
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
+    if (&method, path.as_str()) == (&Method::GET, "/api/v1/system/daemon") {
+        return Ok((TerminalOp::Daemon, None));
+    }
     if let Some(route) = path.strip_prefix("/api/v1/system") {
         let route = route.to_owned();
         let is_post = method == Method::POST;
@@ -429,6 +443,17 @@ async fn parse(req: Request<Incoming>, service_n: u16) -> Result<(TerminalOp, Op
             return Ok((TerminalOp::Socket { id, size: size(&params) }, Some(req)));
         }
         (Method::GET, "/sessions") => TerminalOp::Sessions,
+        (Method::GET, "/automation/metrics") => TerminalOp::AutomationMetrics,
+        (Method::GET, state) if state.ends_with("/automation") && state.matches('/').count() == 2 => {
+            let raw = &state[1..state.len() - "/automation".len()];
+            let id = raw.parse::<u16>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                KitError::new(
+                    KitCode::InvalidParameters,
+                    format!("terminal_id must be a number from 1 to 65535, not {raw:?}"),
+                )
+            })?;
+            TerminalOp::AutomationState { id }
+        }
         (Method::GET, "/keys") => TerminalOp::Keys,
         (Method::GET, "/snapshot") => {
             refuse_colors(query.flag("include_colors"), query.flag("include_highlights"))?;
@@ -609,6 +634,12 @@ async fn execute(
             crate::websocket::accept(req, move |ws| socket::serve(ws, session))
         }
         TerminalOp::Sessions => json(StatusCode::OK, &json!({ "sessions": terminals.sessions(container, init_pid) })),
+        TerminalOp::Daemon => json(StatusCode::OK, &execute::daemon_settings()),
+        TerminalOp::AutomationMetrics => json(StatusCode::OK, &terminals.automation.metrics(container, init_pid)),
+        TerminalOp::AutomationState { id } => {
+            find(id)?;
+            json(StatusCode::OK, &terminals.automation.state(container, init_pid, id))
+        }
         TerminalOp::Keys => json(StatusCode::OK, &input::supported_keys()),
         TerminalOp::System(op) => {
             let (reply, body) = crate::inside::run(init_pid, "system", &op, bytes::Bytes::new(), SYSTEM_TIMEOUT)

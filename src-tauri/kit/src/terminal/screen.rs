@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 /// History lines the emulator keeps beyond the screen.
-const HISTORY_LINES: usize = 10_000;
+pub(super) const HISTORY_LINES: usize = 10_000;
 
 /// The screen and the lines above it.
 pub(super) struct Screen {

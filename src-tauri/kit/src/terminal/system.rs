@@ -1,8 +1,8 @@
 //! The terminal's `/api/v1/system/*` routes: the container's processes, one process, a signal
 //! to one, its listening ports, its X displays and what it uses (memory, CPU time, disk,
 //! uptime) — read inside the container (its /proc, its root, its network namespace), through
-//! [`crate::inside`]. Rebooting or shutting the container down is
-//! the control plane's (`POST /containers/{id}/restart|stop`): those routes say so (501).
+//! [`crate::inside`]. `reboot` and `shutdown` restart or stop the container through the engine
+//! (as its owner's `restart` and `stop` do), after their `delay`: [`power`].
 
 use crate::error::{KitCode, KitError};
 use hyper::StatusCode;
@@ -93,12 +93,6 @@ impl SystemOp {
                 Self::Ports { protocol, port }
             }
             ("GET", "/displays") => Self::Displays,
-            ("POST", "/reboot" | "/shutdown") => {
-                return Err(KitError::new(
-                    KitCode::NotImplemented,
-                    "the container is restarted or stopped by the control plane: POST /api/v1/containers/{id}/restart or /stop",
-                ));
-            }
             ("GET", "/resources") => Self::Resources,
             (method, route) => {
                 return Err(KitError::new(
@@ -364,6 +358,57 @@ fn execute(op: SystemOp) -> Result<Value, KitError> {
             Ok(json!({ "count": displays.len(), "displays": displays }))
         }
     }
+}
+
+/// Most seconds a reboot or shutdown may wait.
+const MAX_POWER_DELAY: u64 = 3600;
+
+/// Whether the request is `POST /api/v1/system/reboot` or `/shutdown`.
+pub fn is_power(req: &hyper::Request<hyper::body::Incoming>) -> bool {
+    req.method() == hyper::Method::POST
+        && matches!(req.uri().path(), "/api/v1/system/reboot" | "/api/v1/system/shutdown")
+}
+
+/// `POST /api/v1/system/reboot|shutdown?delay=SECONDS`: the container restarted or stopped by
+/// `operate` (the engine) after `delay` (0 to an hour); answered at once, since the container's
+/// services end with it.
+pub fn power<F, Fut>(
+    req: &hyper::Request<hyper::body::Incoming>,
+    name: &str,
+    operate: F,
+) -> hyper::Response<crate::proxy::Body>
+where
+    F: FnOnce(bool) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
+{
+    let restart = req.uri().path().ends_with("/reboot");
+    let query = match crate::request::Query::parse(req.uri().query()) {
+        Ok(q) => q,
+        Err(e) => return KitError::new(KitCode::InvalidParameters, e).into_response(),
+    };
+    let delay = match query.get("delay").filter(|d| !d.is_empty()) {
+        None => 0,
+        Some(d) => match d.parse::<u64>().ok().filter(|d| *d <= MAX_POWER_DELAY) {
+            Some(d) => d,
+            None => {
+                let why = format!("delay is 0 to {MAX_POWER_DELAY} seconds, not {d:?}");
+                return KitError::new(KitCode::InvalidParameters, why).into_response();
+            }
+        },
+    };
+    let label = name.to_owned();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(delay)).await;
+        if let Err(why) = operate(restart).await {
+            tracing::warn!(container = %label, "{} asked through its terminal: {why}", if restart { "reboot" } else { "shutdown" });
+        }
+    });
+    let what = if restart { "restarts" } else { "stops" };
+    let message = format!("{name} {what} in {delay} s (its terminal sessions end with it)");
+    crate::proxy::json(
+        StatusCode::OK,
+        &json!({ "success": true, "message": message, "action": if restart { "reboot" } else { "shutdown" }, "delay": delay }),
+    )
 }
 
 #[cfg(test)]
