@@ -93,8 +93,8 @@ async fn hooks_run_before_the_service_and_answer_for_it_when_they_refuse() {
         (
             Method::POST,
             format!("{hooks}/http-8080"),
-            json!({"script": {"path": "guard"}, "applies_to": {"groups": ["g"]}}),
-            501,
+            json!({"script": {"path": "guard"}, "applies_to": {"groups": ["a b"]}}),
+            400,
         ),
         (Method::POST, format!("{hooks}/http-8080"), json!({"script": {"path": "guard"}, "timeout": 0}), 400),
         (
@@ -128,5 +128,17 @@ async fn hooks_run_before_the_service_and_answer_for_it_when_they_refuse() {
     assert_eq!(get(&[("X-Block", "yes")], "/index.html").await.0, 400, "the block hook is still there");
     assert_eq!(api(Method::DELETE, format!("{hooks}/http-8080"), None).await.0, 200);
     assert_eq!(get(&[("X-Block", "yes")], "/index.html").await, (200, "hello from hooked\n".into()));
+
+    // A hook for one auth group runs for the requests that came in through it only.
+    let gates = format!("/containers/{id}/proxy/permissions");
+    let token = "hook-token-0123456789abcdef";
+    assert_eq!(api(Method::PATCH, format!("{gates}/groups/ci/token"), Some(json!({"body": token}))).await.0, 200);
+    let allow = json!({"program": "http-8080", "access": true});
+    assert_eq!(api(Method::PATCH, format!("{gates}/permissions/ci"), Some(allow)).await.0, 200);
+    let for_ci = json!({"script": {"path": "block"}, "applies_to": {"groups": ["ci"]}});
+    assert_eq!(api(Method::POST, format!("{hooks}/http-8080"), Some(for_ci)).await.0, 201);
+    let bearer = format!("Bearer {token}");
+    assert_eq!(get(&[("Authorization", bearer.as_str())], "/index.html").await, (400, "blocked\n".into()));
+    assert_eq!(get(&[], "/index.html").await, (200, "hello from hooked\n".into()), "not through ci: not its");
     assert_eq!(d.client.raw(Method::DELETE, &format!("/containers/{id}"), None).await.unwrap().status, 200);
 }

@@ -12,34 +12,35 @@ use hyper::header::{AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
 use hyper::{Request, Response, StatusCode};
 use std::net::SocketAddr;
 
-/// None when the request may go on (its gate credential taken off it); else the refusal.
+/// The auth groups the request met when it may go on (its gate credential taken off it), for
+/// the proxy hooks that apply to some groups only; else the refusal.
 pub(crate) fn admit(
     gates: &ProxyPermissions,
     req: &mut Request<Incoming>,
     peer: SocketAddr,
     slug: &str,
     name: &str,
-) -> Option<Response<Body>> {
-    let (admission, credential_used) = {
+) -> Result<Vec<String>, Box<Response<Body>>> {
+    let (admission, credential_used, met) = {
         let asking = GateRequest {
             peer: peer.ip(),
             headers: req.headers().iter().filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?))).collect(),
             query: req.uri().query(),
         };
-        (gates.admit(slug, &asking), gates.credential_used(&asking))
+        (gates.admit(slug, &asking), gates.credential_used(&asking), gates.groups_met(slug, &asking))
     };
     match admission {
         Admission::Let => {
             if credential_used {
                 req.headers_mut().remove(AUTHORIZATION);
             }
-            None
+            Ok(met)
         }
-        Admission::ProxyOff => Some(crate::proxy::page(
+        Admission::ProxyOff => Err(Box::new(crate::proxy::page(
             StatusCode::FORBIDDEN,
             "Proxy turned off",
             &format!("the proxy is turned off for {name}: its owner can turn it on (proxy permissions, state)"),
-        )),
+        ))),
         Admission::Refused { ask_password } => {
             let mut refused = crate::proxy::page(
                 if ask_password { StatusCode::UNAUTHORIZED } else { StatusCode::FORBIDDEN },
@@ -52,7 +53,7 @@ pub(crate) fn admit(
                         .unwrap_or(HeaderValue::from_static("Basic realm=\"hoody\""));
                 refused.headers_mut().insert(WWW_AUTHENTICATE, realm);
             }
-            Some(refused)
+            Err(Box::new(refused))
         }
     }
 }

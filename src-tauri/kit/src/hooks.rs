@@ -1,5 +1,6 @@
 //! A container's proxy hooks ([`hoody_model::proxy_hooks`]), run by the proxy for a request to
-//! one of its services once the gates let it in: each matching hook's exec script runs inside
+//! one of its services once the gates let it in (a hook for some auth groups only when the request
+//! came in through one of them): each matching hook's exec script runs inside
 //! the container (CGI-style, as the exec service runs it: the request's method, path, query and
 //! headers in its environment, no body), in order. Exit 0 lets the request go on to the next
 //! hook and then the service; any other exit answers the request with the script's output and
@@ -19,13 +20,18 @@ pub(crate) async fn run(
     hooks: &ProxyHooks,
     req: &Request<Incoming>,
     slug: &str,
+    groups_met: &[String],
     init_pid: u32,
     name: &str,
 ) -> Option<Response<Body>> {
     let method = req.method().as_str();
     let path = req.uri().path();
     let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok());
-    for hook in hooks.for_service(slug).filter(|h| h.matches.accepts(method, path, header)) {
+    // A hook for some auth groups runs for the requests the gates let in through one of them.
+    let for_them = |groups: &[String]| groups.is_empty() || groups.iter().any(|g| groups_met.contains(g));
+    let applies =
+        |h: &&hoody_model::ProxyHook| h.matches.accepts(method, path, header) && for_them(&h.applies_to.groups);
+    for hook in hooks.for_service(slug).filter(applies) {
         if hook.script.path.is_empty() {
             return Some(page(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -223,11 +223,14 @@ impl Proxy {
             Lookup::Unknown => None,
         };
         let mut req = req;
-        if let Some((gates, name)) = gated
-            && let Some(refused) = crate::gates::admit(&gates, &mut req, peer, &address.service.slug(), &name)
-        {
-            return refused;
-        }
+        // The auth groups the request came in through (none when the container has no gates).
+        let groups_met = match gated {
+            Some((gates, name)) => match crate::gates::admit(&gates, &mut req, peer, &address.service.slug(), &name) {
+                Ok(met) => met,
+                Err(refused) => return *refused,
+            },
+            None => Vec::new(),
+        };
         let (identity, init_pid) = match found {
             Lookup::Unknown => {
                 return page(
@@ -247,7 +250,7 @@ impl Proxy {
         };
         if let Some(hooks) = identity.hooks.clone()
             && let Some(answered) =
-                crate::hooks::run(&hooks, &req, &address.service.slug(), init_pid, &identity.name).await
+                crate::hooks::run(&hooks, &req, &address.service.slug(), &groups_met, init_pid, &identity.name).await
         {
             return answered;
         }

@@ -363,20 +363,35 @@ impl ProxyPermissions {
         if !self.enable_proxy {
             return Admission::ProxyOff;
         }
-        let kind = slug.rsplit_once('-').map_or(slug, |(kind, _)| kind);
-        let allowed_for = |group: &str| {
-            self.permissions.get(group).is_some_and(|programs| {
-                [slug, kind, "*"].iter().any(|p| programs.get(*p) == Some(&true))
-                    && ![slug, kind].iter().any(|p| programs.get(*p) == Some(&false))
-            })
-        };
-        let met = self.groups.iter().any(|(name, group)| allowed_for(name) && group.admits(request));
+        let met = !self.groups_met(slug, request).is_empty();
         if met || self.default == "allow" {
             return Admission::Let;
         }
-        let ask_password =
-            self.groups.iter().any(|(name, group)| matches!(group, ProxyGroup::Password { .. }) && allowed_for(name));
+        let ask_password = self
+            .groups
+            .iter()
+            .any(|(name, group)| matches!(group, ProxyGroup::Password { .. }) && self.allows(name, slug));
         Admission::Refused { ask_password }
+    }
+
+    /// The auth groups allowed `slug` whose credential `request` meets (what proxy hooks'
+    /// `applies_to.groups` name).
+    pub fn groups_met(&self, slug: &str, request: &GateRequest<'_>) -> Vec<String> {
+        self.groups
+            .iter()
+            .filter(|(name, group)| self.allows(name, slug) && group.admits(request))
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// Whether `group` is allowed the service `slug` (`terminal-1`: itself, its kind or `*`,
+    /// unless the slug or kind is denied).
+    fn allows(&self, group: &str, slug: &str) -> bool {
+        let kind = slug.rsplit_once('-').map_or(slug, |(kind, _)| kind);
+        self.permissions.get(group).is_some_and(|programs| {
+            [slug, kind, "*"].iter().any(|p| programs.get(*p) == Some(&true))
+                && ![slug, kind].iter().any(|p| programs.get(*p) == Some(&false))
+        })
     }
 
     /// Whether the request's `Authorization` is the credential of a password or token group (the

@@ -49,7 +49,8 @@ pub struct HookScript {
     pub path: String,
 }
 
-/// Whom a hook is for (auth groups of the gates).
+/// Whom a hook is for: requests the gates let in through one of these auth groups (every
+/// request when empty).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[ts(export)]
@@ -204,11 +205,11 @@ impl ProxyHookWrite {
         {
             return Err(invalid(format!("timeout is 1 to {MAX_HOOK_TIMEOUT_MS} milliseconds, not {t}")));
         }
-        if self.applies_to.as_ref().is_some_and(|a| !a.groups.is_empty()) {
-            return Err(ModelError::new(
-                ErrorCode::NotImplemented,
-                "applies_to.groups is not honoured yet: the proxy does not tell which auth group let a request in",
-            ));
+        let name_ok = |g: &String| {
+            !g.is_empty() && g.len() <= 64 && g.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        };
+        if let Some(bad) = self.applies_to.as_ref().and_then(|a| a.groups.iter().find(|g| !name_ok(g))) {
+            return Err(invalid(format!("applies_to.groups names auth groups of the proxy permissions, not '{bad}'")));
         }
         Ok(())
     }
@@ -277,9 +278,12 @@ mod tests {
         assert!(ProxyHookWrite::default().check(true).is_err(), "the script is required");
         let other_exec = HookScript { exec_id: Some("exec-2".into()), ..script("x") };
         assert!(write(other_exec).check(true).is_err());
-        let groups =
-            ProxyHookWrite { applies_to: Some(HookAppliesTo { groups: vec!["g".into()] }), ..write(script("x")) };
-        assert_eq!(groups.check(true).unwrap_err().code, ErrorCode::NotImplemented);
+        let groups = |g: &str| ProxyHookWrite {
+            applies_to: Some(HookAppliesTo { groups: vec![g.into()] }),
+            ..write(script("x"))
+        };
+        assert!(groups("team").check(true).is_ok());
+        assert!(groups("a b").check(true).is_err());
         assert!(check_hook_service("terminal-1").is_ok() && check_hook_service("*").is_ok());
         assert!(check_hook_service("Terminal/1").is_err());
     }

@@ -4,11 +4,16 @@
 //! `?mode=755` sets permissions), `POST ?mkdir` makes a directory (`?copy_to=`, `?move_to=`
 //! copy and move), `DELETE` removes (a directory with its contents). The platform's operation
 //! prefixes: `stat/`, `realpath/`, `append/`, `chmod/`, `chown/`, `copy/`, `move/`, `glob/`, `grep/` and
-//! `health`; the root paths `/{path}` (GET, HEAD, PUT, `?touch`, `?q`, DELETE, OPTIONS). Its page
-//! (`/`, `/browse/{path}/`) is served with the other kit pages (`crate::assets`).
+//! `health`; the root paths `/{path}` (GET, HEAD, PUT, PATCH at `X-Update-Range`, `?touch`,
+//! `?q`, DELETE, OPTIONS). Beside them: storage backends and mounts ([`backends`]: rclone
+//! remotes of the container), the journal of changes, extractions and downloads ([`activity`],
+//! `?download=` fetched by rclone inside), and another server's files on the fly
+//! (`?type=webdav|ftp|s3|ssh`, [`remote`]). Its page (`/`, `/browse/{path}/`) is served with the
+//! other kit pages (`crate::assets`).
 //!
 //! A documented parameter or prefix this service does not honour yet (`?thumbnail`,
-//! `?backend`…) is a 501 naming it, never ignored: an answer is what was asked or a refusal.
+//! `?backend`, `type=git`…) is a 501 naming it, never ignored: an answer is what was asked or a
+//! refusal.
 //!
 //! A request is parsed here into a [`FileOp`] and done inside the container
 //! ([`crate::inside`]), as its root with exactly its rights: what is uploaded belongs to the
