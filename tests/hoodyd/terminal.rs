@@ -514,6 +514,32 @@ async fn automation_figures_and_the_containers_power_through_the_terminal() {
     );
     assert_eq!(get("/api/v1/terminal/9/automation").await.0, 404, "no session 9");
 
+    // Session 2's screen as a picture: its red word in red, the rest light on dark.
+    let red = json!({"command": "printf '\\033[31mRED ALERT\\033[0m plain text\\n'", "wait": true});
+    assert_eq!(post("/api/v1/terminal/execute?terminal_id=2", red).await.1["success"], true);
+    let shot = http.get(format!("{url}/api/v1/terminal/screenshot?terminal_id=2&fontsize=14")).send().await.unwrap();
+    assert_eq!(shot.headers()["content-type"], "image/png");
+    let png = shot.bytes().await.unwrap();
+    std::fs::write(std::path::Path::new(&hoody_e2e::screenshots()).join("terminal-screenshot.png"), &png).unwrap();
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png)).read_info().unwrap();
+    let mut rgb = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut rgb).unwrap();
+    let pixels: Vec<&[u8]> = rgb[..frame.buffer_size()].chunks_exact(3).collect();
+    let reds = pixels.iter().filter(|p| p[0] > 150 && p[1] < 80 && p[2] < 80).count();
+    let light = pixels.iter().filter(|p| p.iter().all(|c| *c > 150)).count();
+    assert!(
+        frame.width > 400 && reds > 30 && light > 100,
+        "{}x{}: {reds} red, {light} light",
+        frame.width,
+        frame.height
+    );
+    for (query, want) in
+        [("terminal_id=2&format=jpeg", 501), ("terminal_id=9", 404), ("terminal_id=2&fontsize=2", 400), ("", 400)]
+    {
+        let r = http.get(format!("{url}/api/v1/terminal/screenshot?{query}")).send().await.unwrap();
+        assert_eq!(r.status(), want, "{query}");
+    }
+
     // Reboot: the container runs again, another init; a bad delay is refused; shutdown stops it.
     assert_eq!(post("/api/v1/system/shutdown?delay=soon", json!({})).await.0, 400);
     let init = c["runtime_info"]["processes"][0]["host_pid"].as_u64().unwrap();

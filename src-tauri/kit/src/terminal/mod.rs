@@ -16,6 +16,7 @@
 mod automation;
 mod execute;
 mod input;
+mod picture;
 mod screen;
 mod session;
 mod socket;
@@ -315,6 +316,11 @@ enum TerminalOp {
         size: (u16, u16),
     },
     Sessions,
+    /// Session `id`'s screen as a PNG.
+    Screenshot {
+        id: u16,
+        style: picture::Style,
+    },
     /// The terminal service's own settings (`/api/v1/system/daemon`).
     Daemon,
     /// What `execute` did here, and what session `id` runs now.
@@ -444,6 +450,32 @@ async fn parse(req: Request<Incoming>, service_n: u16) -> Result<(TerminalOp, Op
         }
         (Method::GET, "/sessions") => TerminalOp::Sessions,
         (Method::GET, "/automation/metrics") => TerminalOp::AutomationMetrics,
+        (Method::GET, "/screenshot") => {
+            if let Some(format) = query.get("format").filter(|f| !["", "png"].contains(f)) {
+                return Err(KitError::new(
+                    KitCode::NotImplemented,
+                    format!("format={format}: screenshots are PNG here"),
+                ));
+            }
+            if query.flag("save") {
+                return Err(KitError::new(KitCode::NotImplemented, "save is not honoured: the PNG is the answer"));
+            }
+            let mut style = picture::Style::default();
+            if let Some(fg) = query.get("foreground") {
+                style.foreground = picture::colour("foreground", fg)?;
+            }
+            if let Some(bg) = query.get("background") {
+                style.background = picture::colour("background", bg)?;
+            }
+            if let Some(size) = query.get("fontsize") {
+                style.font_size = size.parse::<f32>().ok().filter(|s| picture::SIZES.contains(s)).ok_or_else(|| {
+                    KitError::new(KitCode::InvalidParameters, format!("fontsize is 8 to 48 pixels, not {size:?}"))
+                })?;
+            }
+            let id = terminal_id(&query, &Params::default())?
+                .ok_or_else(|| KitError::new(KitCode::InvalidParameters, "terminal_id is required"))?;
+            TerminalOp::Screenshot { id, style }
+        }
         (Method::GET, state) if state.ends_with("/automation") && state.matches('/').count() == 2 => {
             let raw = &state[1..state.len() - "/automation".len()];
             let id = raw.parse::<u16>().ok().filter(|n| *n > 0).ok_or_else(|| {
@@ -634,6 +666,15 @@ async fn execute(
             crate::websocket::accept(req, move |ws| socket::serve(ws, session))
         }
         TerminalOp::Sessions => json(StatusCode::OK, &json!({ "sessions": terminals.sessions(container, init_pid) })),
+        TerminalOp::Screenshot { id, style } => {
+            let session = find(id)?;
+            let mut parser = screen::emulator(session.size());
+            parser.process(&session.scrollback());
+            let png = tokio::task::spawn_blocking(move || picture::render(&parser, style))
+                .await
+                .map_err(|e| KitError::new(KitCode::Internal, e.to_string()))??;
+            crate::proxy::with_type(StatusCode::OK, png.into(), "image/png")
+        }
         TerminalOp::Daemon => json(StatusCode::OK, &execute::daemon_settings()),
         TerminalOp::AutomationMetrics => json(StatusCode::OK, &terminals.automation.metrics(container, init_pid)),
         TerminalOp::AutomationState { id } => {

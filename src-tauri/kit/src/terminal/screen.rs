@@ -65,7 +65,7 @@ impl Screen {
 }
 
 /// A VT100 emulator of a terminal `cols` × `rows`, keeping [`HISTORY_LINES`] above the screen.
-fn emulator((cols, rows): (u16, u16)) -> vt100::Parser {
+pub(super) fn emulator((cols, rows): (u16, u16)) -> vt100::Parser {
     let nonzero = |n: u16| std::num::NonZeroU16::new(n.max(1)).expect("at least 1");
     vt100::Parser::new(nonzero(rows), nonzero(cols), HISTORY_LINES)
 }
