@@ -163,7 +163,10 @@ impl Engine {
             }
         }
         if body.hooks.as_ref().is_some_and(|h| !h.is_null() && h.as_object().is_none_or(|m| !m.is_empty())) {
-            return Err(EngineError::NotImplemented("proxy hooks are not honoured yet".into()));
+            return Err(EngineError::NotImplemented(
+                "hooks are not taken in the permissions document: they are set at /containers/{id}/proxy/hooks/{service}"
+                    .into(),
+            ));
         }
         let mut next = ProxyPermissions::default();
         for (name, group) in &body.groups {

@@ -527,7 +527,7 @@ pub struct ProxyPermissionsReplace {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub enable_proxy: Option<bool>,
-    /// Proxy hooks are not honoured yet: a non-empty map is refused.
+    /// Hooks are set at their own routes (`/proxy/hooks/{service}`): a non-empty map is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional, type = "Record<string, unknown>")]
     #[schema(value_type = Option<Object>)]

@@ -20,6 +20,6 @@ groups: Record<string, unknown>,
  */
 permissions: Record<string, Record<string, unknown>>, default?: string, enable_proxy?: boolean, 
 /**
- * Proxy hooks are not honoured yet: a non-empty map is refused.
+ * Hooks are set at their own routes (`/proxy/hooks/{service}`): a non-empty map is refused.
  */
 hooks?: Record<string, unknown>, };
