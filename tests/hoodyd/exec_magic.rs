@@ -3,8 +3,7 @@
 //! first, a bad value refused with nothing written), changed in bulk, checked; a `@schedule`
 //! script listed, triggered, and run by the scheduler on its minute.
 
-use crate::exec_scripts::ExecApi;
-use crate::proxy::{browser, server_with};
+use crate::proxy::{KitApi, browser, server_with};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -16,7 +15,7 @@ async fn magic_comments_steer_runs_and_schedules_run_scripts_on_their_minutes() 
     let inside = move |p: &str| format!("/proc/{init}/root{p}");
     let base = c["urls"]["exec-1"].as_str().unwrap().to_owned();
     let http = browser(&d, &base);
-    let exec = ExecApi::new(&d, &base);
+    let exec = KitApi::exec(&d, &base);
     let write = |path: &str, content: &str| {
         exec.call(Method::POST, "/scripts/write", Some(json!({"path": path, "content": content})))
     };
@@ -128,7 +127,7 @@ async fn templates_openapi_and_housekeeping_of_the_exec_service() {
     let base = c["urls"]["exec-1"].as_str().unwrap().to_owned();
     let http = browser(&d, &base);
     let api = format!("{base}/api/v1/exec");
-    let exec = ExecApi::new(&d, &base);
+    let exec = KitApi::exec(&d, &base);
 
     // Templates: built in and custom, previewed, generated into a script that answers.
     let (_, list) = exec.call(Method::GET, "/templates/list?category=api", None).await;

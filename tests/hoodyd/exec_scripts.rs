@@ -3,33 +3,9 @@
 //! listed, moved, nested and shown as a tree, deleted; paths that would leave the scripts
 //! directory refused, and nothing written by a refusal; the shared state a script's host keeps.
 
-use crate::proxy::{browser, server_with};
+use crate::proxy::{KitApi, browser, server_with};
 use reqwest::Method;
-use serde_json::{Value, json};
-
-/// The exec service's own API on a container, called as its page would (through the proxy,
-/// same-origin): each answer's status and its JSON (or its text).
-pub(crate) struct ExecApi {
-    http: reqwest::Client,
-    api: String,
-}
-
-impl ExecApi {
-    pub(crate) fn new(d: &crate::process::Hoodyd, base: &str) -> Self {
-        Self { http: browser(d, base), api: format!("{base}/api/v1/exec") }
-    }
-
-    pub(crate) async fn call(&self, method: Method, path: impl AsRef<str>, body: Option<Value>) -> (u16, Value) {
-        let mut request = self.http.request(method, format!("{}{}", self.api, path.as_ref()));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let r = request.send().await.unwrap();
-        let status = r.status().as_u16();
-        let text = r.text().await.unwrap();
-        (status, serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text)))
-    }
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn scripts_are_written_listed_moved_and_deleted_inside_the_container() {
@@ -38,7 +14,7 @@ async fn scripts_are_written_listed_moved_and_deleted_inside_the_container() {
     let inside = |p: &str| format!("/proc/{init}/root{p}");
     let base = c["urls"]["exec-1"].as_str().expect("an exec URL").to_owned();
     let http = browser(&d, &base);
-    let exec = ExecApi::new(&d, &base);
+    let exec = KitApi::exec(&d, &base);
 
     let hello = json!({"path": "hello", "content": "#!/bin/sh\necho \"hello from $(hostname)\"\n"});
     let (status, written) = exec.call(Method::POST, "/scripts/write", Some(hello)).await;
@@ -159,7 +135,7 @@ async fn script_runs_are_logged_and_measured() {
     let (_dir, d, _, c) = server_with("watched").await;
     let base = c["urls"]["exec-1"].as_str().expect("an exec URL").to_owned();
     let http = browser(&d, &base);
-    let exec = ExecApi::new(&d, &base);
+    let exec = KitApi::exec(&d, &base);
     for (path, content) in [
         ("ok", "#!/bin/sh\necho fine\n"),
         ("broken", "#!/bin/sh\necho 'disk on fire' >&2\nexit 3\n"),

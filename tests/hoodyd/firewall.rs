@@ -3,8 +3,7 @@
 //! restart (set before the network is attached), gone with a reset; the container's root cannot
 //! change its network (no CAP_NET_ADMIN); bad rules are refused with nothing changed.
 
-use crate::exec_scripts::ExecApi;
-use crate::proxy::server_with;
+use crate::proxy::{KitApi, server_with};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -14,7 +13,7 @@ async fn the_firewall_holds_what_the_container_cannot_lift() {
     let (_dir, d, _, c) = server_with("walled").await;
     let id = c["id"].as_str().unwrap().to_owned();
     let exec_url = c["urls"]["exec-1"].as_str().unwrap().to_owned();
-    let exec = ExecApi::new(&d, &exec_url);
+    let exec = KitApi::exec(&d, &exec_url);
     let host = hoody_e2e::host_address();
     let (a, b) = (hoody_e2e::http_server("from a"), hoody_e2e::http_server("from b"));
     let fetch = "#!/bin/sh\nwget -q -O- \"http://$1$QUERY_STRING/\" 2>&1 || { echo failed; exit 69; }\n";

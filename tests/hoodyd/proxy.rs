@@ -19,6 +19,36 @@ pub(crate) async fn fetch(d: &Hoodyd, url: &str) -> (u16, String) {
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
+/// A kit service's API on a container, called as its page would (through the proxy,
+/// same-origin): each answer's status and its JSON (or its text).
+pub(crate) struct KitApi {
+    http: reqwest::Client,
+    api: String,
+}
+
+impl KitApi {
+    /// Paths under `prefix` of the service at `base`.
+    pub(crate) fn new(d: &Hoodyd, base: &str, prefix: &str) -> Self {
+        Self { http: browser(d, base), api: format!("{base}{prefix}") }
+    }
+
+    /// The exec service's (`/api/v1/exec`).
+    pub(crate) fn exec(d: &Hoodyd, base: &str) -> Self {
+        Self::new(d, base, "/api/v1/exec")
+    }
+
+    pub(crate) async fn call(&self, method: Method, path: impl AsRef<str>, body: Option<Value>) -> (u16, Value) {
+        let mut request = self.http.request(method, format!("{}{}", self.api, path.as_ref()));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let r = request.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (status, serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text)))
+    }
+}
+
 /// A server with the busybox image and one running container `name` in a new project;
 /// returns the container as `GET ?runtime=true` shows it.
 pub(crate) async fn server_with(name: &str) -> (tempfile::TempDir, Hoodyd, String, Value) {

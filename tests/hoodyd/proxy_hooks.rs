@@ -3,8 +3,7 @@
 //! they match; added, read, moved, changed and removed through the API with `If-Match`; bad
 //! input refused with nothing changed; a hook that cannot run lets nothing through.
 
-use crate::exec_scripts::ExecApi;
-use crate::proxy::{browser, server_with};
+use crate::proxy::{KitApi, browser, server_with};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -13,7 +12,7 @@ async fn hooks_run_before_the_service_and_answer_for_it_when_they_refuse() {
     let (_dir, d, _, c) = server_with("hooked").await;
     let id = c["id"].as_str().unwrap().to_owned();
     let site = c["urls"]["http-8080"].as_str().unwrap().to_owned();
-    let exec = ExecApi::new(&d, c["urls"]["exec-1"].as_str().unwrap());
+    let exec = KitApi::exec(&d, c["urls"]["exec-1"].as_str().unwrap());
     let scripts = [
         (
             "guard",

@@ -23,6 +23,11 @@ impl Direction {
         }
     }
 
+    /// No rule of this direction is the one a request names.
+    fn none_matched(self) -> EngineError {
+        EngineError::not_found("firewall rule", format!("{} rule matching the request", self.name()))
+    }
+
     fn name(self) -> &'static str {
         match self {
             Direction::Egress => "egress",
@@ -95,10 +100,7 @@ impl Engine {
             let before = rules.len();
             rules.retain(|r| !which.selects(r));
             if rules.len() == before {
-                return Err(EngineError::not_found(
-                    "firewall rule",
-                    format!("{} rule matching the request", direction.name()),
-                ));
+                return Err(direction.none_matched());
             }
             Ok(())
         })
@@ -130,10 +132,7 @@ impl Engine {
                 changed += 1;
             }
             if changed == 0 {
-                return Err(EngineError::not_found(
-                    "firewall rule",
-                    format!("{} rule matching the request", direction.name()),
-                ));
+                return Err(direction.none_matched());
             }
             Ok(())
         })

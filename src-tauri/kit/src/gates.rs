@@ -27,7 +27,8 @@ pub(crate) fn admit(
             headers: req.headers().iter().filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?))).collect(),
             query: req.uri().query(),
         };
-        (gates.admit(slug, &asking), gates.credential_used(&asking), gates.groups_met(slug, &asking))
+        let (admission, met) = gates.admit_through(slug, &asking);
+        (admission, gates.credential_used(&asking), met)
     };
     match admission {
         Admission::Let => {

@@ -50,20 +50,9 @@ pub(crate) async fn run(
                 &format!("hook {} of {slug} runs {script}, which is not an executable file in {name}", hook.id),
             ));
         }
-        let mut env = vec![
-            ("PATH".to_owned(), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_owned()),
-            ("REQUEST_METHOD".to_owned(), method.to_owned()),
-            ("QUERY_STRING".to_owned(), req.uri().query().unwrap_or("").to_owned()),
-            ("PATH_INFO".to_owned(), path.to_owned()),
-            ("SCRIPT_NAME".to_owned(), script.clone()),
-            ("HOODY_HOOK_ID".to_owned(), hook.id.clone()),
-            ("HOODY_HOOK_SERVICE".to_owned(), slug.to_owned()),
-        ];
-        for (n, v) in req.headers() {
-            if let Ok(v) = v.to_str() {
-                env.push((format!("HTTP_{}", n.as_str().to_ascii_uppercase().replace('-', "_")), v.to_owned()));
-            }
-        }
+        let mut env = crate::exec::cgi_env(method, req.uri().query().unwrap_or(""), path, &script);
+        env.extend([("HOODY_HOOK_ID".to_owned(), hook.id.clone()), ("HOODY_HOOK_SERVICE".to_owned(), slug.to_owned())]);
+        env.extend(crate::exec::header_vars(req.headers()));
         let timeout = Duration::from_millis(hook.timeout);
         let (answer, _, _) = crate::exec::run(init_pid, &script, env, Bytes::new(), timeout).await;
         match answer {

@@ -360,18 +360,23 @@ impl ProxyPermissions {
 
     /// Whether `request`, for the service `slug` (`terminal-1`), goes through.
     pub fn admit(&self, slug: &str, request: &GateRequest<'_>) -> Admission {
+        self.admit_through(slug, request).0
+    }
+
+    /// [`Self::admit`], with the auth groups the request met (each credential checked once).
+    pub fn admit_through(&self, slug: &str, request: &GateRequest<'_>) -> (Admission, Vec<String>) {
         if !self.enable_proxy {
-            return Admission::ProxyOff;
+            return (Admission::ProxyOff, Vec::new());
         }
-        let met = !self.groups_met(slug, request).is_empty();
-        if met || self.default == "allow" {
-            return Admission::Let;
+        let met = self.groups_met(slug, request);
+        if !met.is_empty() || self.default == "allow" {
+            return (Admission::Let, met);
         }
         let ask_password = self
             .groups
             .iter()
             .any(|(name, group)| matches!(group, ProxyGroup::Password { .. }) && self.allows(name, slug));
-        Admission::Refused { ask_password }
+        (Admission::Refused { ask_password }, met)
     }
 
     /// The auth groups allowed `slug` whose credential `request` meets (what proxy hooks'

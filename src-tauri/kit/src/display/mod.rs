@@ -241,7 +241,8 @@ async fn start(init_pid: u32, n: u16, size: (u16, u16)) -> Result<Display, KitEr
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let log = inside(init_pid, &["tail", "-n", "5", &format!("{LOG_DIR}/display-{n}.log")]).await.unwrap_or_default();
+    let log_file = format!("{LOG_DIR}/display-{n}.log");
+    let log = x_tool(init_pid, n, "tail", &["-n", "5", &log_file]).await.unwrap_or_default();
     Err(unavailable(format!(
         "the X server for :{n} did not come up within {}s: {}",
         START_TIMEOUT.as_secs(),
@@ -564,14 +565,6 @@ async fn x_tool(init_pid: u32, n: u16, tool: &str, args: &[&str]) -> Result<Vec<
         true => Ok(out.stdout),
         false => Err(tool_failed(tool, n, &out)),
     }
-}
-
-/// What `args` prints inside the container (as a kit process), or None when it failed.
-async fn inside(init_pid: u32, args: &[&str]) -> Option<Vec<u8>> {
-    let mut command = crate::enter::contained(init_pid).ok()?;
-    let out = command.arg("--").args(args).stdin(std::process::Stdio::null()).kill_on_drop(true).output();
-    let out = tokio::time::timeout(TOOL_TIMEOUT, out).await.ok()?.ok()?;
-    out.status.success().then_some(out.stdout)
 }
 
 /// The page's WebSocket, carried to the VNC server and back.

@@ -147,21 +147,8 @@ async fn parse(req: Request<Incoming>) -> Result<ExecOp, KitError> {
         _ => {}
     }
     let (script, path_info) = route_of(&path)?;
-    let mut env: Vec<(String, String)> = vec![
-        ("PATH".into(), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()),
-        ("REQUEST_METHOD".into(), req.method().to_string()),
-        ("QUERY_STRING".into(), req.uri().query().unwrap_or("").into()),
-        ("PATH_INFO".into(), path_info),
-        ("SCRIPT_NAME".into(), script.clone()),
-    ];
-    for (name, value) in req.headers() {
-        let Ok(value) = value.to_str() else { continue };
-        let key = name.as_str().to_ascii_uppercase().replace('-', "_");
-        match key.as_str() {
-            "CONTENT_TYPE" | "CONTENT_LENGTH" => env.push((key, value.into())),
-            _ => env.push((format!("HTTP_{key}"), value.into())),
-        }
-    }
+    let mut env = cgi_env(req.method().as_str(), req.uri().query().unwrap_or(""), &path_info, &script);
+    env.extend(header_vars(req.headers()));
     let input = Limited::new(req.into_body(), MAX_INPUT).collect().await.map(|body| body.to_bytes()).map_err(|_| {
         KitError::new(KitCode::PayloadTooLarge, format!("request bodies are limited to {} MiB", MAX_INPUT >> 20))
     })?;
@@ -267,6 +254,33 @@ pub(crate) async fn run_logged(
         resp.headers_mut().insert(CONTENT_TYPE, kind);
     }
     answer
+}
+
+/// The CGI environment of a run of `script` (its request's method, query and the path after
+/// the script's name), with a PATH; the request's headers are added by [`header_vars`].
+pub(crate) fn cgi_env(method: &str, query: &str, path_info: &str, script: &str) -> Vec<(String, String)> {
+    vec![
+        ("PATH".into(), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()),
+        ("REQUEST_METHOD".into(), method.into()),
+        ("QUERY_STRING".into(), query.into()),
+        ("PATH_INFO".into(), path_info.into()),
+        ("SCRIPT_NAME".into(), script.into()),
+    ]
+}
+
+/// A request's headers as CGI variables: `CONTENT_TYPE`, `CONTENT_LENGTH`, `HTTP_*`.
+pub(crate) fn header_vars(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter_map(|(name, value)| {
+            let value = value.to_str().ok()?.to_owned();
+            let key = name.as_str().to_ascii_uppercase().replace('-', "_");
+            Some(match key.as_str() {
+                "CONTENT_TYPE" | "CONTENT_LENGTH" => (key, value),
+                _ => (format!("HTTP_{key}"), value),
+            })
+        })
+        .collect()
 }
 
 /// The script a request path names (`/NAME/more` → its file, and `/more` as its PATH_INFO).

@@ -46,14 +46,8 @@ async fn table(init_pid: u32) -> Result<Value, KitError> {
 /// Runs `rel` now as its schedule would (GET, no body) and records it.
 async fn run_now(init_pid: u32, rel: &str, by: &'static str) -> (u16, String) {
     let script = format!("{SCRIPTS_DIR}/{rel}");
-    let env = vec![
-        ("PATH".to_owned(), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_owned()),
-        ("REQUEST_METHOD".to_owned(), "GET".to_owned()),
-        ("QUERY_STRING".to_owned(), String::new()),
-        ("PATH_INFO".to_owned(), String::new()),
-        ("SCRIPT_NAME".to_owned(), script.clone()),
-        ("HOODY_TRIGGER".to_owned(), by.to_owned()),
-    ];
+    let mut env = super::cgi_env("GET", "", "", &script);
+    env.push(("HOODY_TRIGGER".to_owned(), by.to_owned()));
     let at = Utc::now();
     let started = std::time::Instant::now();
     let settings = match hoody_runtime::procfs::root(init_pid).and_then(|r| r.stat(&script)) {

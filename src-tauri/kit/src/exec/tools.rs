@@ -81,14 +81,8 @@ pub(crate) async fn answer(call: &Call) -> Result<Response<Body>, KitError> {
             };
             let (script, path_info) = super::route_of(path.split('?').next().unwrap_or(&path))?;
             let query = path.split_once('?').map_or("", |(_, q)| q).to_owned();
-            let env = vec![
-                ("PATH".to_owned(), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_owned()),
-                ("REQUEST_METHOD".to_owned(), method.clone()),
-                ("QUERY_STRING".to_owned(), query),
-                ("PATH_INFO".to_owned(), path_info),
-                ("SCRIPT_NAME".to_owned(), script.clone()),
-                ("CONTENT_LENGTH".to_owned(), input.len().to_string()),
-            ];
+            let mut env = super::cgi_env(&method, &query, &path_info, &script);
+            env.push(("CONTENT_LENGTH".to_owned(), input.len().to_string()));
             let started = std::time::Instant::now();
             let (answer, _, stderr) = super::run(init_pid, &script, env, input, super::TIMEOUT).await;
             let (status, output) = match answer {
