@@ -57,26 +57,31 @@ try {
   await page.waitForFunction(() => window.hoodyDisplayConnected === true, null, { timeout: 30000 });
   console.log(`display says: ${await page.locator("#status").textContent()}`);
   console.log(await identity("display page"));
-  // The container's xlogo window (white) shows up on the canvas noVNC draws.
-  const white = await page.waitForFunction(
-    () => {
+  // The container's xlogo window (white) shows up on the canvas noVNC draws, and the display takes
+  // the size of the page's screen (noVNC asks for it once the server says it can; under load the
+  // answer can come after the first frames, so wait for both rather than read the size too early).
+  await page.evaluate(() => {
+    window.displaySeen = () => {
       const canvas = document.querySelector("#screen canvas");
-      if (!canvas || canvas.width === 0) return 0;
+      const screen = document.getElementById("screen");
+      if (!canvas || canvas.width === 0) return { white: 0, size: "no canvas", fits: false };
       const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-      let count = 0;
-      for (let i = 0; i < data.length; i += 4) if (data[i] > 200 && data[i + 1] > 200 && data[i + 2] > 200) count++;
-      return count > 50000 ? count : 0;
-    },
-    null,
-    { timeout: 30000, polling: 200 },
-  );
-  const size = await page.evaluate(() => {
-    const c = document.querySelector("#screen canvas");
-    const screen = document.getElementById("screen");
-    return `${c.width}x${c.height} in a ${screen.clientWidth}x${screen.clientHeight} screen`;
+      let white = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i] > 200 && data[i + 1] > 200 && data[i + 2] > 200) white++;
+      const size = `${canvas.width}x${canvas.height} in a ${screen.clientWidth}x${screen.clientHeight} screen`;
+      return { white, size, fits: canvas.width === screen.clientWidth && canvas.height === screen.clientHeight };
+    };
   });
+  const drawn = await page
+    .waitForFunction(() => {
+      const seen = window.displaySeen();
+      return seen.white > 50000 && seen.fits ? seen : null;
+    }, null, { timeout: 30000, polling: 200 })
+    .then((handle) => handle.jsonValue())
+    // What was seen last goes to the output, which the test's assertions then name.
+    .catch(() => page.evaluate(() => window.displaySeen()));
   await shoot(page, shots, "display");
-  console.log(`display: canvas ${size}, ${await white.jsonValue()} white pixels`);
+  console.log(`display: canvas ${drawn.size}, ${drawn.white} white pixels`);
 
   // Exec: the scripts in /hoody/exec, each run from its row.
   await page.goto(execUrl);
