@@ -18,6 +18,7 @@ mod firewall;
 mod images;
 mod kill;
 mod process;
+mod project_permissions;
 mod proxy;
 mod proxy_gates;
 mod proxy_hooks;

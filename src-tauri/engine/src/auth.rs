@@ -1,14 +1,15 @@
 //! Tokens and what a caller may see. A token is a random secret shown once; the store keeps
 //! only its SHA-256. A realm-scoped token sees and touches only its realms' projects and
-//! containers, and cannot change which realms anything belongs to.
+//! containers (and the projects granted to it, as far as each grant's level reaches), and
+//! cannot change which realms anything belongs to.
 
 use crate::Engine;
 use crate::error::{EngineError, Result};
 use hoody_model::ids::random_hex;
-use hoody_model::{CreatedToken, ErrorCode, RealmId, Token, TokenId};
-use hoody_store::TokenRecord;
+use hoody_model::{CreatedToken, ErrorCode, PermissionLevel, ProjectId, RealmId, Token, TokenId};
+use hoody_store::{TokenRecord, Visible};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub const TOKEN_PREFIX: &str = "hoody_";
 
@@ -44,12 +45,28 @@ pub struct Principal {
     pub scope: Scope,
     /// The permission flags turned off for its token (a flag not named is allowed).
     pub denied: BTreeSet<String>,
+    /// Projects granted to its token (`/projects/{id}/permissions`), each at its level.
+    pub grants: BTreeMap<ProjectId, PermissionLevel>,
+    /// The level the request at hand needs of a grant: a grant below it reaches nothing.
+    /// Admin unless the API says what the operation needs ([`Principal::acting_at`]).
+    pub level: PermissionLevel,
 }
 
 impl Principal {
     /// A caller that may do everything (this machine's own app, the engine's tests).
     pub fn unrestricted(token_id: TokenId) -> Self {
-        Self { token_id, scope: Scope::All, denied: BTreeSet::new() }
+        Self {
+            token_id,
+            scope: Scope::All,
+            denied: BTreeSet::new(),
+            grants: BTreeMap::new(),
+            level: PermissionLevel::Admin,
+        }
+    }
+
+    /// The same caller for a request that needs `level` of a grant.
+    pub fn acting_at(self, level: PermissionLevel) -> Self {
+        Self { level, ..self }
     }
 
     pub fn allows(&self, flag: &str) -> bool {
@@ -65,6 +82,32 @@ impl Principal {
                 format!("this token may not do this: its permissions.{flag} is off"),
             )),
         }
+    }
+
+    /// Whether the caller reaches a resource of `project` in `realms` for this request: through
+    /// its realms, or through a grant of the project at the level the request needs.
+    pub fn sees(&self, realms: &[RealmId], project: &ProjectId) -> bool {
+        self.scope.sees(realms) || self.grants.get(project).is_some_and(|level| *level >= self.level)
+    }
+
+    /// [`Principal::sees`], or why not: a grant too low for the request is a refusal that says
+    /// so; a resource the caller cannot see at all is not found.
+    pub(crate) fn reach(&self, realms: &[RealmId], project: &ProjectId, not_found: EngineError) -> Result<()> {
+        match (self.sees(realms, project), self.grants.get(project)) {
+            (true, _) => Ok(()),
+            (false, Some(granted)) => Err(EngineError::rule(
+                ErrorCode::PermissionDenied,
+                format!("this token's permission on project {project} is {granted}; this needs {}", self.level),
+            )),
+            (false, None) => Err(not_found),
+        }
+    }
+
+    /// What the store may show the caller: None for everything.
+    pub fn visible(&self) -> Option<Visible> {
+        let realms = self.scope.realms()?;
+        let projects = self.grants.iter().filter(|(_, level)| **level >= self.level).map(|(p, _)| p.clone()).collect();
+        Some(Visible { realms: realms.to_vec(), projects })
     }
 
     /// Refuses realms outside a realm-restricted caller's own.
@@ -116,7 +159,8 @@ impl Engine {
         }
         let scope = if token.realm_ids.is_empty() { Scope::All } else { Scope::Realms(token.realm_ids.clone()) };
         let denied = token.permissions.iter().filter(|(_, on)| !**on).map(|(flag, _)| flag.clone()).collect();
-        Ok(Principal { token_id: token.id, scope, denied })
+        let grants = self.inner.store.grants_of(&token.id).await?.into_iter().collect();
+        Ok(Principal { token_id: token.id, scope, denied, grants, level: PermissionLevel::Admin })
     }
 
     /// Makes sure a token that already exists as a secret (the admin token file) is known.

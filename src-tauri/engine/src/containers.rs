@@ -8,7 +8,7 @@ use hoody_model::services::{Service, ServiceAddress};
 use hoody_model::validate::{self, DEFAULT_IMAGE};
 use hoody_model::{
     Container, ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate, ErrorCode,
-    EventKind, Pagination, ProjectId, RealmId, ServerId, StatusLogEntry, Trigger,
+    EventKind, Pagination, Project, ProjectId, RealmId, ServerId, StatusLogEntry, Trigger,
 };
 use hoody_store::{ContainerFilter, NewContainer, StatusChange};
 
@@ -63,8 +63,7 @@ impl Engine {
         let ssh = req.ssh_public_key.as_deref().map(validate::ssh_public_key).transpose()?;
         let color = req.color.as_deref().map(validate::color).transpose()?;
         let comment = req.comment.as_deref().map(validate::comment).transpose()?;
-        let realm_ids =
-            self.container_realms(caller, &project.realm_ids, req.realm_ids.as_deref().unwrap_or_default()).await?;
+        let realm_ids = self.container_realms(caller, &project, req.realm_ids.as_deref().unwrap_or_default()).await?;
         // Refused before anything is recorded: a container that could never run is not made,
         // nor one the disk has no room for.
         self.inner.space.check(&format!("creating {name}"), 0)?;
@@ -186,19 +185,25 @@ impl Engine {
     }
 
     /// The realms a new container joins: those asked for (which must exist), and for a
-    /// realm-restricted caller its own realms, which the project must include.
+    /// realm-restricted caller its own realms, which the project must include, unless the
+    /// project is granted to it (then the container joins none of the caller's realms).
     pub(crate) async fn container_realms(
         &self,
         caller: &Principal,
-        project_realms: &[RealmId],
+        project: &Project,
         asked: &[String],
     ) -> Result<Vec<RealmId>> {
         let mut realms = self.existing_realms(asked).await?;
         if let Scope::Realms(mine) = &caller.scope {
             caller.check_within_scope(&realms)?;
-            let scoped: Vec<_> = mine.iter().filter(|r| project_realms.contains(r)).cloned().collect();
+            let scoped: Vec<_> = mine.iter().filter(|r| project.realm_ids.contains(r)).cloned().collect();
             if scoped.is_empty() {
-                return Err(EngineError::Forbidden("the project is not in this token's realm".into()));
+                // Through a grant of the project, or not at all.
+                caller.reach(
+                    &[],
+                    &project.id,
+                    EngineError::Forbidden("the project is not in this token's realm".into()),
+                )?;
             }
             for r in scoped {
                 if !realms.contains(&r) {
@@ -211,12 +216,9 @@ impl Engine {
 
     /// The container, if it exists and the caller may see it.
     pub async fn container(&self, caller: &Principal, id: &ContainerId) -> Result<Container> {
-        self.inner
-            .store
-            .container(id)
-            .await?
-            .filter(|c| caller.scope.sees(&c.realm_ids))
-            .ok_or_else(|| EngineError::not_found("container", id))
+        let c = self.inner.store.container(id).await?.ok_or_else(|| EngineError::not_found("container", id))?;
+        caller.reach(&c.realm_ids, &c.project_id, EngineError::not_found("container", id))?;
+        Ok(c)
     }
 
     /// The container with `runtime_info` and service `urls` filled in when it is running or
@@ -291,7 +293,7 @@ impl Engine {
         caller: &Principal,
         q: &ContainerListQuery,
     ) -> Result<(Vec<Container>, Pagination)> {
-        let filter = ContainerFilter { visible_realms: caller.scope.realms().map(<[RealmId]>::to_vec) };
+        let filter = ContainerFilter { visible: caller.visible() };
         let (mut containers, total) = self.inner.store.list_containers(q, &filter).await?;
         if q.with_runtime {
             for c in &mut containers {

@@ -55,7 +55,7 @@ impl Engine {
         let source_realms: Vec<String> = source.realm_ids.iter().map(|r| r.as_str().to_owned()).collect();
         let realm_ids = match project.id == source.project_id {
             true => source.realm_ids.clone(),
-            false => self.container_realms(caller, &project.realm_ids, &source_realms).await?,
+            false => self.container_realms(caller, &project, &source_realms).await?,
         };
         self.inner.space.check(&format!("a copy of {}", source.name), snapshot.as_ref().map_or(0, |s| s.size_bytes))?;
         let now = crate::now();
@@ -120,7 +120,7 @@ impl Engine {
                 ));
             }
         };
-        if !caller.scope.sees(&source.realm_ids) {
+        if !caller.sees(&source.realm_ids, &source.project_id) {
             return Err(EngineError::Forbidden(format!(
                 "{} was copied from a container outside this token's realms",
                 copy.name

@@ -178,7 +178,7 @@ impl Engine {
         query: &EventListQuery,
     ) -> Result<(Vec<LoggedEvent>, Pagination)> {
         self.inner.event_log.flush().await;
-        let (events, total) = self.inner.store.events(query, caller.scope.realms()).await?;
+        let (events, total) = self.inner.store.events(query, caller.visible().as_ref()).await?;
         let page = PageRequest {
             page: u32::try_from(query.offset / u64::from(query.limit) + 1).unwrap_or(u32::MAX),
             limit: query.limit,
@@ -188,12 +188,12 @@ impl Engine {
 
     pub async fn event(&self, caller: &Principal, id: &Id) -> Result<LoggedEvent> {
         self.inner.event_log.flush().await;
-        self.inner.store.event(id, caller.scope.realms()).await?.ok_or_else(|| EngineError::not_found("event", id))
+        self.inner.store.event(id, caller.visible().as_ref()).await?.ok_or_else(|| EngineError::not_found("event", id))
     }
 
     pub async fn delete_event(&self, caller: &Principal, id: &Id) -> Result<LoggedEvent> {
         let event = self.event(caller, id).await?;
-        match self.inner.store.delete_event(id, caller.scope.realms()).await? {
+        match self.inner.store.delete_event(id, caller.visible().as_ref()).await? {
             true => Ok(event),
             false => Err(EngineError::not_found("event", id)),
         }
@@ -202,7 +202,7 @@ impl Engine {
     /// Removes every entry that matches `filter`.
     pub async fn delete_events(&self, caller: &Principal, filter: &EventFilter) -> Result<EventsRemoved> {
         self.inner.event_log.flush().await;
-        let deleted = self.inner.store.delete_events(filter, caller.scope.realms()).await?;
+        let deleted = self.inner.store.delete_events(filter, caller.visible().as_ref()).await?;
         Ok(EventsRemoved { deleted })
     }
 
@@ -214,6 +214,6 @@ impl Engine {
 
     pub async fn event_stats(&self, caller: &Principal, filter: &EventFilter) -> Result<EventStats> {
         self.inner.event_log.flush().await;
-        Ok(self.inner.store.event_stats(filter, caller.scope.realms()).await?)
+        Ok(self.inner.store.event_stats(filter, caller.visible().as_ref()).await?)
     }
 }

@@ -12,7 +12,7 @@ impl Engine {
 
     /// Whether `principal` may see this event.
     pub fn event_visible(&self, principal: &Principal, event: &ContainerEvent) -> bool {
-        principal.scope.sees(&event.realm_ids)
+        principal.sees(&event.realm_ids, &event.project_id)
     }
 
     pub(crate) fn emit(

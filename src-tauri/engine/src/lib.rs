@@ -22,6 +22,7 @@ mod images;
 mod lifecycle;
 mod locks;
 mod network;
+mod project_permissions;
 mod projects;
 pub mod proxy_gates;
 mod proxy_hooks;

@@ -37,15 +37,12 @@ impl Engine {
         Ok(project)
     }
 
-    /// The project, if it exists and the caller may see it (else NotFound: a scoped caller
-    /// learns nothing of other realms).
+    /// The project, if it exists and the caller reaches it (else NotFound: a scoped caller
+    /// learns nothing of other realms; a grant too low for the request is refused as such).
     pub async fn project(&self, caller: &Principal, id: &ProjectId) -> Result<Project> {
-        self.inner
-            .store
-            .project(id)
-            .await?
-            .filter(|p| caller.scope.sees(&p.realm_ids))
-            .ok_or_else(|| EngineError::not_found("project", id))
+        let project = self.inner.store.project(id).await?.ok_or_else(|| EngineError::not_found("project", id))?;
+        caller.reach(&project.realm_ids, &project.id, EngineError::not_found("project", id))?;
+        Ok(project)
     }
 
     /// The project's containers by status, and what those that run use now (a container of
@@ -64,7 +61,7 @@ impl Engine {
         };
         for container_id in self.inner.store.project_container_ids(&project.id).await? {
             let Some(c) = self.inner.store.container(&container_id).await? else { continue };
-            if c.status == ContainerStatus::Deleted || !caller.scope.sees(&c.realm_ids) {
+            if c.status == ContainerStatus::Deleted || !caller.sees(&c.realm_ids, &c.project_id) {
                 continue;
             }
             stats.container_count += 1;
@@ -84,7 +81,7 @@ impl Engine {
 
     pub async fn list_projects(&self, caller: &Principal, page: PageRequest) -> Result<(Vec<Project>, Pagination)> {
         let (projects, total) =
-            self.inner.store.list_projects(caller.scope.realms(), page.offset(), page.limit).await?;
+            self.inner.store.list_projects(caller.visible().as_ref(), page.offset(), page.limit).await?;
         Ok((projects, Pagination::new(total, page)))
     }
 

@@ -12,10 +12,13 @@ impl Engine {
     /// The container's snapshots that have not expired, oldest first. They outlive the
     /// container, so a deleted container's id still lists them.
     pub async fn snapshots(&self, caller: &Principal, id: &ContainerId) -> Result<Vec<Snapshot>> {
-        let realms = self.inner.store.container_realms_any_status(id).await?;
-        if !realms.is_some_and(|r| caller.scope.sees(&r)) {
-            return Err(EngineError::not_found("container", id));
-        }
+        let (realms, project) = self
+            .inner
+            .store
+            .container_place_any_status(id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("container", id))?;
+        caller.reach(&realms, &project, EngineError::not_found("container", id))?;
         let now = crate::now();
         let mut snapshots = self.inner.store.snapshots(id).await?;
         snapshots.retain(|s| s.expires_at.is_none_or(|at| at > now));

@@ -23,6 +23,8 @@ pub enum ErrorCode {
     ProjectQuotaExceeded,
     DuplicateName,
     DuplicateSshKey,
+    /// The token already has a grant of the project: change that one instead.
+    AlreadyGranted,
     WrongState,
     /// An image containers (or their snapshots) are made from cannot be deleted.
     ImageInUse,
@@ -67,7 +69,7 @@ impl ErrorCode {
             | ImmutableField
             | ContainerMustBeStopped
             | ProjectQuotaExceeded => 400,
-            DuplicateName | DuplicateSshKey | WrongState | ImageInUse | NoImageServer => 409,
+            DuplicateName | DuplicateSshKey | AlreadyGranted | WrongState | ImageInUse | NoImageServer => 409,
             NotFound | NotOffered => 404,
             Unauthorized => 401,
             ForbiddenRealm => 403,
@@ -97,6 +99,7 @@ impl ErrorCode {
             Self::ProjectQuotaExceeded => "project_quota_exceeded",
             Self::DuplicateName => "duplicate_name",
             Self::DuplicateSshKey => "duplicate_ssh_key",
+            Self::AlreadyGranted => "already_granted",
             Self::WrongState => "wrong_state",
             Self::ImageInUse => "image_in_use",
             Self::NoImageServer => "no_image_server",

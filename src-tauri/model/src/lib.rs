@@ -42,7 +42,10 @@ pub use image::{Image, ImageBuild, ImageImport, ImageStatus, ImageWork};
 pub use logs::ContainerLogs;
 pub use network::{NetworkConfig, NetworkConfigUpdate};
 pub use page::{ContainerListQuery, PageRequest, Pagination, SortField, SortOrder};
-pub use project::{Project, ProjectCreate, ProjectStats, ProjectUpdate};
+pub use project::{
+    PermissionLevel, Project, ProjectCreate, ProjectPermission, ProjectPermissionCreate, ProjectPermissionUpdate,
+    ProjectStats, ProjectUpdate,
+};
 pub use proxy_gates::{
     Admission, GateRequest, NamedProxyGroup, ProxyAccess, ProxyDefault, ProxyGroup, ProxyIpGroup, ProxyJwtGroup,
     ProxyPasswordGroup, ProxyPermissions, ProxyPermissionsReplace, ProxyService, ProxySettings, ProxySettingsUpdate,

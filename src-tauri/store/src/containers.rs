@@ -1,10 +1,9 @@
-use crate::Store;
 use crate::error::{Result, StoreError, container_conflict};
 use crate::rows::{count, id, json, ms, time, to_json};
+use crate::{Store, Visible};
 use chrono::{DateTime, Utc};
 use hoody_model::{
-    Container, ContainerId, ContainerListQuery, ContainerStatus, Id, ProjectId, RealmId, SortOrder, StatusLogEntry,
-    Trigger,
+    Container, ContainerId, ContainerListQuery, ContainerStatus, Id, ProjectId, SortOrder, StatusLogEntry, Trigger,
 };
 
 /// A container row as selected with its server's name and snapshot count.
@@ -99,16 +98,11 @@ pub struct StatusChange {
     pub at: DateTime<Utc>,
 }
 
-/// Who is asking: None sees everything; Some(realms) sees only containers in one of them.
+/// Who is asking: None sees everything; Some reaches only containers in one of its realms or
+/// in one of its projects.
 #[derive(Debug, Clone, Default)]
 pub struct ContainerFilter {
-    pub visible_realms: Option<Vec<RealmId>>,
-}
-
-impl ContainerFilter {
-    fn realms_json(&self) -> Option<String> {
-        self.visible_realms.as_ref().map(to_json)
-    }
+    pub visible: Option<Visible>,
 }
 
 impl Store {
@@ -201,7 +195,8 @@ impl Store {
         let project = q.project_id.as_ref().map(|p| p.as_str());
         let status = q.status.map(|s| s.as_str());
         let realm = q.realm_id.as_ref().map(|r| r.as_str());
-        let visible = filter.realms_json();
+        let visible = filter.visible.as_ref().map(Visible::realms_json);
+        let granted = filter.visible.as_ref().map(Visible::projects_json);
         let sort = q.sort_by.as_str();
         let order = match q.sort_order {
             SortOrder::Asc => "asc",
@@ -216,8 +211,9 @@ impl Store {
                AND (?2 IS NULL OR c.status = ?2)
                AND (?3 IS NULL OR instr(lower(c.name), lower(?3)) > 0)
                AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.realm_ids) r WHERE r.value = ?4))
-               AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.realm_ids) r JOIN json_each(?5) v ON r.value = v.value))"#,
-            project, status, q.name, realm, visible
+               AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.realm_ids) r JOIN json_each(?5) v ON r.value = v.value)
+                    OR c.project_id IN (SELECT value FROM json_each(?6)))"#,
+            project, status, q.name, realm, visible, granted
         )
         .fetch_one(&self.reader)
         .await?;
@@ -236,15 +232,16 @@ impl Store {
                AND (?2 IS NULL OR c.status = ?2)
                AND (?3 IS NULL OR instr(lower(c.name), lower(?3)) > 0)
                AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.realm_ids) r WHERE r.value = ?4))
-               AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.realm_ids) r JOIN json_each(?5) v ON r.value = v.value))
+               AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.realm_ids) r JOIN json_each(?5) v ON r.value = v.value)
+                    OR c.project_id IN (SELECT value FROM json_each(?6)))
              ORDER BY
-               CASE WHEN ?7 = 'asc' THEN CASE ?6 WHEN 'name' THEN c.name WHEN 'status' THEN c.status
+               CASE WHEN ?8 = 'asc' THEN CASE ?7 WHEN 'name' THEN c.name WHEN 'status' THEN c.status
                     WHEN 'updated_at' THEN c.updated_at ELSE c.created_at END END ASC,
-               CASE WHEN ?7 = 'desc' THEN CASE ?6 WHEN 'name' THEN c.name WHEN 'status' THEN c.status
+               CASE WHEN ?8 = 'desc' THEN CASE ?7 WHEN 'name' THEN c.name WHEN 'status' THEN c.status
                     WHEN 'updated_at' THEN c.updated_at ELSE c.created_at END END DESC,
                c.id ASC
-             LIMIT ?8 OFFSET ?9"#,
-            project, status, q.name, realm, visible, sort, order, limit, offset
+             LIMIT ?9 OFFSET ?10"#,
+            project, status, q.name, realm, visible, granted, sort, order, limit, offset
         )
         .fetch_all(&self.reader)
         .await?;
@@ -436,12 +433,15 @@ impl Store {
 }
 
 impl Store {
-    /// The realms of a container, deleted or not (its snapshots outlive it).
-    pub async fn container_realms_any_status(&self, id: &ContainerId) -> Result<Option<Vec<hoody_model::RealmId>>> {
+    /// The realms and project of a container, deleted or not (its snapshots outlive it).
+    pub async fn container_place_any_status(
+        &self,
+        id: &ContainerId,
+    ) -> Result<Option<(Vec<hoody_model::RealmId>, ProjectId)>> {
         let id = id.as_str();
-        let row = sqlx::query_scalar!("SELECT realm_ids FROM containers WHERE id = ?", id)
+        let row = sqlx::query!("SELECT realm_ids, project_id FROM containers WHERE id = ?", id)
             .fetch_optional(&self.reader)
             .await?;
-        row.map(|text| json("realm ids", &text)).transpose()
+        row.map(|r| Ok((json("realm ids", &r.realm_ids)?, crate::rows::id("project id", &r.project_id)?))).transpose()
     }
 }

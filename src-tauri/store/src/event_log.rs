@@ -1,14 +1,14 @@
 //! The event log's rows. Every read and removal takes the same filter, so its queries share one
 //! `WHERE` clause (built at run time: the clause is the same text for each of them).
 
-use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::rows::{id, json, ms, time, to_json};
-use hoody_model::{EventFilter, EventListQuery, EventStats, Id, LoggedEvent, RealmId, SortOrder};
+use crate::{Store, Visible};
+use hoody_model::{EventFilter, EventListQuery, EventStats, Id, LoggedEvent, SortOrder};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Arguments, Row};
 
-/// The filter's conditions, `?1`…`?9` in the order [`bind_filter`] binds them.
+/// The filter's conditions, `?1`…`?10` in the order [`bind_filter`] binds them.
 const WHERE: &str = "WHERE (?1 IS NULL OR event_type = ?1)
    AND (?2 IS NULL OR resource_type = ?2)
    AND (?3 IS NULL OR resource_id = ?3)
@@ -17,13 +17,14 @@ const WHERE: &str = "WHERE (?1 IS NULL OR event_type = ?1)
    AND (?6 IS NULL OR EXISTS (SELECT 1 FROM json_each(realm_ids) r WHERE r.value = ?6))
    AND (?7 IS NULL OR created_at >= ?7)
    AND (?8 IS NULL OR created_at < ?8)
-   AND (?9 IS NULL OR EXISTS (SELECT 1 FROM json_each(realm_ids) r JOIN json_each(?9) v ON r.value = v.value))";
+   AND (?9 IS NULL OR EXISTS (SELECT 1 FROM json_each(realm_ids) r JOIN json_each(?9) v ON r.value = v.value)
+        OR project_id IN (SELECT value FROM json_each(?10)))";
 
 const COLUMNS: &str =
     "id, event_type, message, resource_type, resource_id, project_id, container_id, realm_ids, created_at";
 
-/// The filter's values; `visible` (None: every realm) limits what a realm-scoped caller reaches.
-fn bind_filter(filter: &EventFilter, visible: Option<&[RealmId]>) -> Result<SqliteArguments> {
+/// The filter's values; `visible` (None: everything) limits what a restricted caller reaches.
+fn bind_filter(filter: &EventFilter, visible: Option<&Visible>) -> Result<SqliteArguments> {
     let mut args = SqliteArguments::default();
     let text = |v: Option<&str>| v.map(str::to_owned);
     args.add(text(filter.event_type.as_deref())).map_err(encode)?;
@@ -34,7 +35,8 @@ fn bind_filter(filter: &EventFilter, visible: Option<&[RealmId]>) -> Result<Sqli
     args.add(filter.realm_id.as_ref().map(|r| r.as_str().to_owned())).map_err(encode)?;
     args.add(filter.since.map(ms)).map_err(encode)?;
     args.add(filter.before.map(ms)).map_err(encode)?;
-    args.add(visible.map(to_json)).map_err(encode)?;
+    args.add(visible.map(Visible::realms_json)).map_err(encode)?;
+    args.add(visible.map(Visible::projects_json)).map_err(encode)?;
     Ok(args)
 }
 
@@ -89,7 +91,7 @@ impl Store {
     }
 
     /// A window of the entries `query` asks for, and how many match in all.
-    pub async fn events(&self, query: &EventListQuery, visible: Option<&[RealmId]>) -> Result<(Vec<LoggedEvent>, u64)> {
+    pub async fn events(&self, query: &EventListQuery, visible: Option<&Visible>) -> Result<(Vec<LoggedEvent>, u64)> {
         let total: i64 = sqlx::query_scalar_with(
             sql(format!("SELECT COUNT(*) FROM event_log {WHERE}")),
             bind_filter(&query.filter, visible)?,
@@ -115,17 +117,17 @@ impl Store {
     }
 
     /// One entry, if it is there and visible.
-    pub async fn event(&self, event: &Id, visible: Option<&[RealmId]>) -> Result<Option<LoggedEvent>> {
+    pub async fn event(&self, event: &Id, visible: Option<&Visible>) -> Result<Option<LoggedEvent>> {
         let mut args = bind_filter(&EventFilter::default(), visible)?;
         args.add(event.as_str().to_owned()).map_err(encode)?;
-        let row = sqlx::query_with(sql(format!("SELECT {COLUMNS} FROM event_log {WHERE} AND id = ?10")), args)
+        let row = sqlx::query_with(sql(format!("SELECT {COLUMNS} FROM event_log {WHERE} AND id = ?11")), args)
             .fetch_optional(&self.reader)
             .await?;
         row.as_ref().map(event_of).transpose()
     }
 
     /// Removes the entries that match (and are visible); answers how many went.
-    pub async fn delete_events(&self, filter: &EventFilter, visible: Option<&[RealmId]>) -> Result<u64> {
+    pub async fn delete_events(&self, filter: &EventFilter, visible: Option<&Visible>) -> Result<u64> {
         let done = sqlx::query_with(sql(format!("DELETE FROM event_log {WHERE}")), bind_filter(filter, visible)?)
             .execute(&self.writer)
             .await?;
@@ -133,17 +135,17 @@ impl Store {
     }
 
     /// Removes one entry; false when it was not there (or not visible).
-    pub async fn delete_event(&self, event: &Id, visible: Option<&[RealmId]>) -> Result<bool> {
+    pub async fn delete_event(&self, event: &Id, visible: Option<&Visible>) -> Result<bool> {
         let mut args = bind_filter(&EventFilter::default(), visible)?;
         args.add(event.as_str().to_owned()).map_err(encode)?;
-        let done = sqlx::query_with(sql(format!("DELETE FROM event_log {WHERE} AND id = ?10")), args)
+        let done = sqlx::query_with(sql(format!("DELETE FROM event_log {WHERE} AND id = ?11")), args)
             .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() > 0)
     }
 
     /// Counts of the entries that match, by type and by resource, and the span they cover.
-    pub async fn event_stats(&self, filter: &EventFilter, visible: Option<&[RealmId]>) -> Result<EventStats> {
+    pub async fn event_stats(&self, filter: &EventFilter, visible: Option<&Visible>) -> Result<EventStats> {
         let rows = sqlx::query_with(
             sql(format!(
                 "SELECT event_type, resource_type, COUNT(*) AS n, MIN(created_at) AS first, MAX(created_at) AS last

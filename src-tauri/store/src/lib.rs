@@ -10,6 +10,7 @@ mod digest;
 mod error;
 mod event_log;
 mod meta;
+mod project_permissions;
 mod projects;
 mod proxy_gates;
 mod realms;
@@ -20,6 +21,7 @@ mod tokens;
 pub use containers::{ContainerFilter, NewContainer, StatusChange};
 pub use error::{Result, StoreError};
 pub use meta::ServerRecord;
+pub use project_permissions::Visible;
 pub use tokens::TokenRecord;
 
 use sqlx::SqlitePool;

@@ -1,8 +1,8 @@
-use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::rows::{count, id, json, ms, time, to_json};
+use crate::{Store, Visible};
 use chrono::{DateTime, Utc};
-use hoody_model::{ContainerId, ContainerStatus, Project, ProjectId, RealmId, Trigger};
+use hoody_model::{ContainerId, ContainerStatus, Project, ProjectId, Trigger};
 
 #[derive(Debug)]
 struct ProjectRow {
@@ -60,19 +60,22 @@ impl Store {
         row.map(ProjectRow::into_model).transpose()
     }
 
-    /// Projects visible to a caller: all of them (`None`), or those in one of the given realms.
+    /// Projects visible to a caller: all of them (`None`), or those in one of its realms or
+    /// granted to it.
     pub async fn list_projects(
         &self,
-        visible_realms: Option<&[RealmId]>,
+        visible: Option<&Visible>,
         offset: u64,
         limit: u32,
     ) -> Result<(Vec<Project>, u64)> {
-        let visible = visible_realms.map(to_json);
+        let (visible, granted) = (visible.map(Visible::realms_json), visible.map(Visible::projects_json));
         let (offset, limit) = (i64::try_from(offset).unwrap_or(i64::MAX), i64::from(limit));
         let total = sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!: i64" FROM projects p
-             WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM json_each(p.realm_ids) r JOIN json_each(?1) v ON r.value = v.value))"#,
-            visible
+             WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM json_each(p.realm_ids) r JOIN json_each(?1) v ON r.value = v.value)
+                    OR p.id IN (SELECT value FROM json_each(?2)))"#,
+            visible,
+            granted
         )
         .fetch_one(&self.reader)
         .await?;
@@ -82,10 +85,11 @@ impl Store {
                 (SELECT COUNT(*) FROM containers c WHERE c.project_id = p.id AND c.status <> 'deleted') AS "container_count!: i64",
                 p.created_at, p.updated_at
              FROM projects p
-             WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM json_each(p.realm_ids) r JOIN json_each(?1) v ON r.value = v.value))
+             WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM json_each(p.realm_ids) r JOIN json_each(?1) v ON r.value = v.value)
+                    OR p.id IN (SELECT value FROM json_each(?2)))
              ORDER BY p.created_at DESC, p.id
-             LIMIT ?2 OFFSET ?3"#,
-            visible, limit, offset
+             LIMIT ?3 OFFSET ?4"#,
+            visible, granted, limit, offset
         )
         .fetch_all(&self.reader)
         .await?;

@@ -183,7 +183,7 @@ async fn lists_page_sort_and_filter_by_project_status_name_and_realm() {
     assert_eq!(list(ContainerListQuery { name: Some("WEB".into()), ..Default::default() }).await.1, 5);
     assert_eq!(list(ContainerListQuery { realm_id: Some(realm.clone()), ..Default::default() }).await.1, 1);
     // A realm-scoped caller sees its realm's containers only.
-    let scoped = ContainerFilter { visible_realms: Some(vec![realm]) };
+    let scoped = ContainerFilter { visible: Some(hoody_store::Visible { realms: vec![realm], projects: Vec::new() }) };
     let (seen, total) = store.list_containers(&ContainerListQuery::default(), &scoped).await.unwrap();
     assert_eq!((seen.len(), total, seen[0].name.as_str()), (1, 1, "web-4"));
 }

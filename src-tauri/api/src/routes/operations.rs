@@ -81,6 +81,9 @@ async fn serve(state: AppState, spec: &'static OperationSpec, request: Request) 
     let message = spec.message_for(&params);
     let request = (spec.parse)(HttpInput { params, query, body })?;
     hoody_engine::server::permissions::check(&caller, &request)?;
+    // A grant of a project reaches it only as far as its level allows this operation.
+    let reads = spec.methods == [Method::GET];
+    let caller = caller.acting_at(hoody_engine::server::permissions::level(&request, reads));
     let data = request.send_to(&LocalServer::new(state.engine.clone(), caller)).await?;
     Ok(reply(StatusCode::from_u16(spec.status).unwrap_or(StatusCode::OK), &message, data))
 }

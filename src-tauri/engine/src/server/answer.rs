@@ -3,9 +3,9 @@
 
 use hoody_model::{
     CommandRun, Container, ContainerLogs, CreatedToken, EventStats, EventsRemoved, FirewallRules, Image, LoggedEvent,
-    NamedProxyGroup, NetworkConfig, Pagination, Project, ProjectStats, ProxyHook, ProxyHooks, ProxyPermissions,
-    ProxyService, ProxySettings, PublicProfile, Realm, Rental, RuntimeInfo, ServerCommand, Snapshot, StatusLogEntry,
-    Token,
+    NamedProxyGroup, NetworkConfig, Pagination, Project, ProjectPermission, ProjectStats, ProxyHook, ProxyHooks,
+    ProxyPermissions, ProxyService, ProxySettings, PublicProfile, Realm, Rental, RuntimeInfo, ServerCommand, Snapshot,
+    StatusLogEntry, Token,
 };
 use serde::de::DeserializeOwned;
 use serde::ser::SerializeMap;
@@ -92,6 +92,11 @@ impl Listed for ProxyHook {
 impl Listed for ServerCommand {
     const KEY: &'static str = "commands";
     const SCHEMA: &'static str = "ServerCommand";
+}
+
+impl Listed for ProjectPermission {
+    const KEY: &'static str = "permissions";
+    const SCHEMA: &'static str = "ProjectPermission";
 }
 
 impl Listed for Snapshot {
@@ -181,6 +186,7 @@ answers!(
     NamedProxyGroup,
     NetworkConfig,
     Project,
+    ProjectPermission,
     ProjectStats,
     ProxyHook,
     ProxyHooks,

@@ -9,8 +9,9 @@ use hoody_model::{
     ContainerLogs, ContainerUpdate, CreatedToken, EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats,
     EventsCleanup, EventsRemoved, FirewallRuleCreate, FirewallRuleMatch, FirewallRules, HookPosition, Id, Image,
     ImageBuild, ImageImport, KvmSettings, LoggedEvent, NamedProxyGroup, NetworkConfig, NetworkConfigUpdate, Operation,
-    PageRequest, Project, ProjectCreate, ProjectId, ProjectStats, ProjectUpdate, ProxyAccess, ProxyDefault, ProxyGroup,
-    ProxyHook, ProxyHookWrite, ProxyHooks, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions,
+    PageRequest, Project, ProjectCreate, ProjectId, ProjectPermission, ProjectPermissionCreate,
+    ProjectPermissionUpdate, ProjectStats, ProjectUpdate, ProxyAccess, ProxyDefault, ProxyGroup, ProxyHook,
+    ProxyHookWrite, ProxyHooks, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions,
     ProxyPermissionsReplace, ProxyService, ProxySettings, ProxySettingsUpdate, ProxyState, ProxyTokenGroup,
     PublicProfile, Realm, RealmCreate, Rental, RuntimeInfo, ServerCommand, ServerId, Snapshot, SnapshotAlias,
     SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate, TokenId, TokenPublicProfile, TokenRealm,
@@ -48,6 +49,33 @@ impl Server for LocalServer {
 
     async fn list_projects(&self, page: PageRequest, _: ()) -> Result<Page<Project>> {
         self.engine.list_projects(&self.caller, page).await.map(Page::new)
+    }
+
+    async fn project_permissions(&self, id: ProjectId, page: PageRequest, _: ()) -> Result<Page<ProjectPermission>> {
+        self.engine.project_permissions(&self.caller, &id, page).await.map(Page::new)
+    }
+
+    async fn add_project_permission(
+        &self,
+        id: ProjectId,
+        _: (),
+        body: ProjectPermissionCreate,
+    ) -> Result<ProjectPermission> {
+        self.engine.add_project_permission(&self.caller, &id, body).await
+    }
+
+    async fn update_project_permission(
+        &self,
+        id: ProjectId,
+        grant: Id,
+        _: (),
+        body: ProjectPermissionUpdate,
+    ) -> Result<ProjectPermission> {
+        self.engine.update_project_permission(&self.caller, &id, &grant, body).await
+    }
+
+    async fn remove_project_permission(&self, id: ProjectId, grant: Id, _: (), _: ()) -> Result<ProjectPermission> {
+        self.engine.remove_project_permission(&self.caller, &id, &grant).await
     }
 
     async fn get_project(&self, id: ProjectId, _: (), _: ()) -> Result<Project> {

@@ -32,12 +32,12 @@ use hoody_model::{
     ContainerLogs, ContainerUpdate, CreatedToken, EnvVarValue, EnvVarsText, EventFilter, EventListQuery, EventStats,
     EventsCleanup, EventsRemoved, FirewallRuleCreate, FirewallRuleMatch, FirewallRules, HookPosition, Id, Image,
     ImageBuild, ImageImport, KvmSettings, LoggedEvent, NamedProxyGroup, NetworkConfig, NetworkConfigUpdate, Operation,
-    PageRequest, Project, ProjectCreate, ProjectId, ProjectStats, ProjectUpdate, ProxyAccess, ProxyDefault, ProxyHook,
-    ProxyHookWrite, ProxyHooks, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions,
-    ProxyPermissionsReplace, ProxyService, ProxySettings, ProxySettingsUpdate, ProxyState, ProxyTokenGroup,
-    PublicProfile, Realm, RealmCreate, Rental, RuntimeInfo, ServerCommand, ServerId, Snapshot, SnapshotAlias,
-    SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate, TokenId, TokenPublicProfile, TokenRealm,
-    TokenUpdate,
+    PageRequest, Project, ProjectCreate, ProjectId, ProjectPermission, ProjectPermissionCreate,
+    ProjectPermissionUpdate, ProjectStats, ProjectUpdate, ProxyAccess, ProxyDefault, ProxyHook, ProxyHookWrite,
+    ProxyHooks, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissions, ProxyPermissionsReplace,
+    ProxyService, ProxySettings, ProxySettingsUpdate, ProxyState, ProxyTokenGroup, PublicProfile, Realm, RealmCreate,
+    Rental, RuntimeInfo, ServerCommand, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token,
+    TokenCopy, TokenCreate, TokenId, TokenPublicProfile, TokenRealm, TokenUpdate,
 };
 
 /// One operation as the API serves and documents it.
@@ -111,6 +111,26 @@ operations! {
         query: (), body: (),
         answers 200 "Project stats retrieved successfully" ProjectStats,
         errors [400, 401, 404];
+    "The project's grants: the tokens it is granted to beyond their realms, each at its level"
+    project_permissions => ProjectPermissionsOf: GET "/projects/{id}/permissions" { id: ProjectId }
+        query: PageRequest, body: (),
+        answers 200 "Project permissions retrieved successfully" Page<ProjectPermission>,
+        errors [400, 401, 403, 404];
+    "Grant the project to a token (read, write or admin)"
+    add_project_permission => AddProjectPermission: POST "/projects/{id}/permissions" { id: ProjectId }
+        query: (), body: ProjectPermissionCreate,
+        answers 201 "Project permission added successfully" ProjectPermission,
+        errors [400, 401, 403, 404, 409];
+    "Change the level of a grant"
+    update_project_permission => UpdateProjectPermission: PATCH "/projects/{id}/permissions/{permission}" { id: ProjectId, permission: Id }
+        query: (), body: ProjectPermissionUpdate,
+        answers 200 "Project permission updated successfully" ProjectPermission,
+        errors [400, 401, 403, 404];
+    "Take a grant away"
+    remove_project_permission => RemoveProjectPermission: DELETE "/projects/{id}/permissions/{permission}" { id: ProjectId, permission: Id }
+        query: (), body: (),
+        answers 200 "Project permission removed successfully" ProjectPermission,
+        errors [400, 401, 403, 404];
     "List a project's containers"
     list_project_containers => ListProjectContainers: GET "/projects/{id}/containers" { id: ProjectId }
         query: ContainerListQuery, body: (),

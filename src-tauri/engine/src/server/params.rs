@@ -8,10 +8,11 @@ use hoody_model::{
     CommandRequest, ContainerCopy, ContainerCreate, ContainerId, ContainerListQuery, ContainerStatus, ContainerUpdate,
     EnvVarValue, EnvVarsText, ErrorCode, EventFilter, EventListQuery, EventsCleanup, FirewallRuleCreate,
     FirewallRuleMatch, HookPosition, Id, ImageBuild, ImageImport, KvmSettings, NetworkConfigUpdate, Operation,
-    PageRequest, ProjectCreate, ProjectId, ProjectUpdate, ProxyAccess, ProxyDefault, ProxyHookWrite, ProxyIpGroup,
-    ProxyJwtGroup, ProxyPasswordGroup, ProxyPermissionsReplace, ProxySettingsUpdate, ProxyState, ProxyTokenGroup,
-    RealmCreate, RealmId, ServerId, SnapshotAlias, SnapshotCreate, SortField, SortOrder, TokenCopy, TokenCreate,
-    TokenId, TokenPublicProfile, TokenRealm, TokenUpdate,
+    PageRequest, ProjectCreate, ProjectId, ProjectPermissionCreate, ProjectPermissionUpdate, ProjectUpdate,
+    ProxyAccess, ProxyDefault, ProxyHookWrite, ProxyIpGroup, ProxyJwtGroup, ProxyPasswordGroup,
+    ProxyPermissionsReplace, ProxySettingsUpdate, ProxyState, ProxyTokenGroup, RealmCreate, RealmId, ServerId,
+    SnapshotAlias, SnapshotCreate, SortField, SortOrder, TokenCopy, TokenCreate, TokenId, TokenPublicProfile,
+    TokenRealm, TokenUpdate,
 };
 
 /// A value taken from one `{name}` segment of a path (and put back into one).
@@ -471,6 +472,6 @@ bodies!(
     EnvVarsText, EnvVarValue, SnapshotAlias, EventsCleanup, TokenRealm, ProxyPermissionsReplace, ProxyDefault,
     ProxyState, ProxyPasswordGroup, ProxyTokenGroup, ProxyIpGroup, ProxyJwtGroup, ProxyAccess, KvmSettings,
     NetworkConfigUpdate, TokenPublicProfile, CommandRequest, ProxyHookWrite, HookPosition, FirewallRuleCreate,
-    FirewallRuleMatch;
+    FirewallRuleMatch, ProjectPermissionCreate, ProjectPermissionUpdate;
     ImageBuild, TokenUpdate, TokenCopy, ProxySettingsUpdate, ContainerCopy
 );

@@ -5,7 +5,7 @@
 
 use super::Request;
 use crate::{Principal, Result};
-use hoody_model::Operation;
+use hoody_model::{Operation, PermissionLevel};
 
 /// The flags `request` needs.
 pub fn needed(request: &Request) -> Vec<&'static str> {
@@ -15,6 +15,10 @@ pub fn needed(request: &Request) -> Vec<&'static str> {
         CreateProject { .. } => vec!["projects.create"],
         ListProjects { .. } | GetProject { .. } => vec!["projects.read"],
         ProjectStatsOf { .. } => vec!["projects.read", "containers.read"],
+        ProjectPermissionsOf { .. } => vec!["projects.read"],
+        AddProjectPermission { .. } => vec!["projects.members.invite"],
+        UpdateProjectPermission { .. } => vec!["projects.members.change_roles"],
+        RemoveProjectPermission { .. } => vec!["projects.members.remove"],
         UpdateProject { .. } => vec!["projects.update"],
         DeleteProject { .. } => vec!["projects.delete"],
         ListProjectContainers { .. } | ListContainers { .. } | GetContainer { .. } | ContainerEnv { .. } => {
@@ -139,6 +143,20 @@ pub fn needed(request: &Request) -> Vec<&'static str> {
             vec![]
         }
         PullImage { .. } | BuildImage { .. } | ImportImage { .. } | DeleteImage { .. } => vec![],
+    }
+}
+
+/// The level a grant of a project must have to reach it for `request` (a `GET` when `reads`):
+/// reading needs `read`; changing the project, deleting it or managing its grants needs
+/// `admin`; anything else (containers changed, operated, made, deleted) needs `write`.
+pub fn level(request: &Request, reads: bool) -> PermissionLevel {
+    let admin = needed(request)
+        .iter()
+        .any(|flag| matches!(*flag, "projects.update" | "projects.delete") || flag.starts_with("projects.members."));
+    match (admin, reads) {
+        (true, _) => PermissionLevel::Admin,
+        (false, true) => PermissionLevel::Read,
+        (false, false) => PermissionLevel::Write,
     }
 }
 

@@ -29,6 +29,9 @@ import type { Operation } from "./Operation";
 import type { Pagination } from "./Pagination";
 import type { Project } from "./Project";
 import type { ProjectCreate } from "./ProjectCreate";
+import type { ProjectPermission } from "./ProjectPermission";
+import type { ProjectPermissionCreate } from "./ProjectPermissionCreate";
+import type { ProjectPermissionUpdate } from "./ProjectPermissionUpdate";
 import type { ProjectStats } from "./ProjectStats";
 import type { ProjectUpdate } from "./ProjectUpdate";
 import type { ProxyAccess } from "./ProxyAccess";
@@ -72,6 +75,10 @@ export const OPERATIONS = {
   update_project: { methods: ["PUT", "PATCH"], path: "/projects/{id}" },
   delete_project: { methods: ["DELETE"], path: "/projects/{id}" },
   project_stats: { methods: ["GET"], path: "/projects/{id}/stats" },
+  project_permissions: { methods: ["GET"], path: "/projects/{id}/permissions" },
+  add_project_permission: { methods: ["POST"], path: "/projects/{id}/permissions" },
+  update_project_permission: { methods: ["PATCH"], path: "/projects/{id}/permissions/{permission}" },
+  remove_project_permission: { methods: ["DELETE"], path: "/projects/{id}/permissions/{permission}" },
   list_project_containers: { methods: ["GET"], path: "/projects/{id}/containers" },
   create_container: { methods: ["POST"], path: "/projects/{id}/containers" },
   list_containers: { methods: ["GET"], path: "/containers/" },
@@ -196,6 +203,10 @@ export interface OperationTypes {
   update_project: { params: { id: string }; query: Record<string, never>; body: ProjectUpdate; answer: Project };
   delete_project: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Project };
   project_stats: { params: { id: string }; query: Record<string, never>; body: undefined; answer: ProjectStats };
+  project_permissions: { params: { id: string }; query: { page?: string; limit?: string }; body: undefined; answer: { permissions: ProjectPermission[]; pagination: Pagination } };
+  add_project_permission: { params: { id: string }; query: Record<string, never>; body: ProjectPermissionCreate; answer: ProjectPermission };
+  update_project_permission: { params: { id: string; permission: string }; query: Record<string, never>; body: ProjectPermissionUpdate; answer: ProjectPermission };
+  remove_project_permission: { params: { id: string; permission: string }; query: Record<string, never>; body: undefined; answer: ProjectPermission };
   list_project_containers: { params: { id: string }; query: { page?: string; limit?: string; sort_by?: string; sort_order?: string; status?: string; name?: string; project_id?: string; realm_id?: string; runtime?: string }; body: undefined; answer: { containers: Container[]; pagination: Pagination } };
   create_container: { params: { id: string }; query: Record<string, never>; body: ContainerCreate; answer: Container };
   list_containers: { params: Record<string, never>; query: { page?: string; limit?: string; sort_by?: string; sort_order?: string; status?: string; name?: string; project_id?: string; realm_id?: string; runtime?: string }; body: undefined; answer: { containers: Container[]; pagination: Pagination } };
