@@ -49,6 +49,8 @@ pub(crate) async fn stream(
     Caller(who): Caller,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let engine = s.engine.clone();
+    // Watching is reading: a project granted at any level shows its containers' changes.
+    let who = who.acting_at(hoody_model::PermissionLevel::Read);
     let events = BroadcastStream::new(s.engine.subscribe()).filter_map(move |item| match item {
         Ok(event) if engine.event_visible(&who, &event) => {
             Some(Ok(Event::default().event("container").json_data(&event).expect("events serialise")))
