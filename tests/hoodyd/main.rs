@@ -27,6 +27,7 @@ mod rootless;
 mod seed_snippets;
 mod snapshot_alias;
 mod sqlite;
+mod storage_shares;
 mod terminal;
 mod tokens;
 mod ui;

@@ -172,11 +172,16 @@ impl Engine {
         if container.status != ContainerStatus::Creating {
             return;
         }
-        let (to, error) = match self.inner.runtime.create(&container).await {
+        // The shares its project receives are mounted from its first start.
+        let created = match self.mount_project_shares(&container).await {
+            Ok(()) => self.inner.runtime.create(&container).await.map_err(EngineError::from),
+            Err(e) => Err(e),
+        };
+        let (to, error) = match created {
             Ok(()) => (ContainerStatus::Running, None),
             Err(e) => {
                 tracing::warn!(container = %id, "creation failed: {e}");
-                (ContainerStatus::Failed, Some(format!("creation failed: {}", EngineError::from(e))))
+                (ContainerStatus::Failed, Some(format!("creation failed: {e}")))
             }
         };
         if let Err(e) = self.record_status(&container, to, error, Trigger::System).await {
@@ -430,6 +435,7 @@ impl Engine {
         }
         let deleted = self.record_status(&c, ContainerStatus::Deleted, None, Trigger::User).await?;
         self.inner.store.unlink_copies(id).await?;
+        self.drop_shares_of(id).await?;
         self.inner.space.replenish();
         Ok(deleted)
     }

@@ -35,6 +35,7 @@ mod servers;
 
 mod snapshots;
 mod space;
+mod storage_shares;
 mod tokens;
 
 pub use auth::{Principal, Scope, issue_token};

@@ -1,5 +1,6 @@
 //! `hoody-enter userns --uid-map I:O:C… --gid-map I:O:C… [--own DIR]… [--overlay-lower L
-//! --overlay-upper U --overlay-work W --overlay-target T] [--bundle B --bundle-mountpoint M]
+//! --overlay-upper U --overlay-work W --overlay-target T [--bind-ro|--bind-rw DIR
+//! --bind-ro-at|--bind-rw-at PATH]…] [--bundle B --bundle-mountpoint M]
 //! [--cwd DIR] [--die-with-parent PID] -- PROGRAM ARGS…`
 //!
 //! Unshares a user and a mount namespace, has them mapped (see [`crate::mapper`]), becomes
@@ -7,6 +8,12 @@
 //! it), and executes PROGRAM in its place. With `--die-with-parent PID` (the engine's pid)
 //! PROGRAM is killed when the engine that ran it dies, and not run if it is gone already (its file work — tar, cp, rm — must not go on writing into the
 //! data directory after a `kill -9` and the next engine's tidying).
+//!
+//! `--bind-ro DIR --bind-ro-at PATH` binds DIR at PATH inside the overlay's root, read-only
+//! (`--bind-rw`: writable). runc makes the container's mount namespace from this one, in the
+//! container's own user namespace, so the read-only flag of a bind made here arrives locked
+//! there: the container's root cannot remount it writable (a bind runc made from the config
+//! would be the container's own to change).
 //!
 //! `--bundle` shows directory B at `M/bundle` (a tmpfs over M, in this namespace only) and
 //! starts PROGRAM there. runc resolves a container's root through its bundle's path *inside*
@@ -81,6 +88,16 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
     }
     if let Some(target) = args.one("overlay-target") {
         mount_overlay(&args, target)?;
+        for (read_only, flag) in [(true, "bind-ro"), (false, "bind-rw")] {
+            let ats: Vec<_> = args.all(&format!("{flag}-at")).collect();
+            let sources: Vec<_> = args.all(flag).collect();
+            if ats.len() != sources.len() {
+                return Err(format!("each --{flag} needs its --{flag}-at"));
+            }
+            for (source, at) in sources.into_iter().zip(ats) {
+                bind_into(std::path::Path::new(target), source, &at.to_string_lossy(), read_only)?;
+            }
+        }
     }
     if let Some(bundle) = args.one("bundle") {
         expose(bundle, &args.required("bundle-mountpoint")?)?;
@@ -141,4 +158,48 @@ fn mount_overlay(args: &Args, target: &std::ffi::OsString) -> Result<(), String>
     let data = std::ffi::CString::new(data).map_err(|_| "an overlay path holds a NUL byte")?;
     rustix::mount::mount("overlay", std::path::Path::new(target), "overlay", MountFlags::empty(), data.as_c_str())
         .map_err(|e| format!("cannot mount the container's overlay at {}: {e}", target.to_string_lossy()))
+}
+
+/// Binds `source` at `at` inside `root` (a container's root before anything of it runs). Each
+/// part of `at` must be a real directory — made where missing, owned as the root is — never a
+/// symbolic link, which the container could point anywhere: so the literal path is the one
+/// checked, and the bind lands inside the root.
+fn bind_into(root: &std::path::Path, source: &std::ffi::OsStr, at: &str, read_only: bool) -> Result<(), String> {
+    use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags};
+    let why = |e: rustix::io::Errno| format!("cannot mount a share at {at}: {e}");
+    let dir_flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let mut dir = rustix::fs::open(root, dir_flags, Mode::empty()).map_err(why)?;
+    let owner = rustix::fs::fstat(&dir).map_err(why)?;
+    let parts: Vec<&str> = at.trim_start_matches('/').split('/').collect();
+    if parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..") {
+        return Err(format!("cannot mount a share at {at}: not a plain absolute path"));
+    }
+    for part in &parts {
+        match rustix::fs::mkdirat(&dir, *part, Mode::from_raw_mode(0o755)) {
+            Ok(()) => rustix::fs::chownat(
+                &dir,
+                *part,
+                Some(rustix::fs::Uid::from_raw(owner.st_uid)),
+                Some(rustix::fs::Gid::from_raw(owner.st_gid)),
+                AtFlags::SYMLINK_NOFOLLOW,
+            )
+            .map_err(why)?,
+            Err(rustix::io::Errno::EXIST) => {}
+            Err(e) => return Err(why(e)),
+        }
+        let resolve = ResolveFlags::NO_SYMLINKS | ResolveFlags::BENEATH;
+        dir = rustix::fs::openat2(&dir, *part, dir_flags, Mode::empty(), resolve).map_err(|e| match e {
+            rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR => {
+                format!("cannot mount a share at {at}: {part} is a symbolic link or not a directory in the container")
+            }
+            e => why(e),
+        })?;
+    }
+    let literal = root.join(parts.join("/"));
+    rustix::mount::mount_bind(source, &literal).map_err(why)?;
+    if read_only {
+        let flags = MountFlags::BIND | MountFlags::RDONLY | MountFlags::NOSUID | MountFlags::NODEV;
+        rustix::mount::mount_remount(&literal, flags, "").map_err(why)?;
+    }
+    Ok(())
 }

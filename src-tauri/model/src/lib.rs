@@ -25,6 +25,7 @@ pub mod services;
 pub mod snapshot;
 pub mod status;
 pub mod status_log;
+pub mod storage_share;
 pub mod token;
 pub mod validate;
 
@@ -57,6 +58,9 @@ pub use server::{Rental, Server, ServerStatus};
 pub use snapshot::{Snapshot, SnapshotAlias, SnapshotCreate};
 pub use status::{ContainerStatus, Operation, Trigger};
 pub use status_log::StatusLogEntry;
+pub use storage_share::{
+    IncomingMount, IncomingShare, StorageShare, StorageShareCreate, StorageShareFilter, StorageShareUpdate,
+};
 pub use token::{
     CreatedToken, PublicProfile, Token, TokenCopy, TokenCreate, TokenPublicProfile, TokenRealm, TokenUpdate,
 };

@@ -2,8 +2,9 @@
 //! [`UnavailableRuntime`] says why nothing can run instead of pretending.
 
 use crate::error::{Result, RuntimeError};
+use crate::shares::ShareMount;
 use async_trait::async_trait;
-use hoody_model::{Container, ContainerId, ContainerLogs, Image, RuntimeInfo, SnapshotId, WorkProgress};
+use hoody_model::{Container, ContainerId, ContainerLogs, Id, Image, RuntimeInfo, SnapshotId, WorkProgress};
 
 /// What the runtime sees of a container, for reconciling the store after a restart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +94,28 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     /// when it runs, and at each of its starts before its network is attached.
     async fn set_firewall(&self, container: &Container, _ruleset: Option<&str>) -> Result<()> {
         Err(RuntimeError::Unavailable(format!("{} cannot set {}'s firewall", self.name(), container.name)))
+    }
+    /// Makes the share `share` of the stopped container's directory `path`: a directory of the
+    /// runtime's takes a copy of it, which the container mounts back at `path` from its next
+    /// start once [`Self::set_mounts`] says so. `Invalid` when `path` is not a plain directory.
+    async fn make_share(&self, container: &Container, _share: &Id, _path: &str) -> Result<()> {
+        Err(RuntimeError::Unavailable(format!("{} cannot share {}'s files", self.name(), container.name)))
+    }
+    /// Removes a share's files.
+    async fn remove_share(&self, _share: &Id) -> Result<()> {
+        Err(RuntimeError::Unavailable(format!("{} has no storage shares", self.name())))
+    }
+    /// Bytes of a share's files.
+    async fn share_size(&self, _share: &Id) -> Result<u64> {
+        Err(RuntimeError::Unavailable(format!("{} has no storage shares", self.name())))
+    }
+    /// The shares the container mounts at its starts from now on.
+    async fn set_mounts(&self, container: &Container, _mounts: &[ShareMount]) -> Result<()> {
+        Err(RuntimeError::Unavailable(format!("{} cannot mount shares in {}", self.name(), container.name)))
+    }
+    /// Every mount point of the running container now (none when it does not run).
+    async fn mounted(&self, _container: &Container) -> Result<Vec<String>> {
+        Ok(Vec::new())
     }
     /// Turns a running container's network on or off now (a stopped one's follows its setting
     /// at its next start): off ends its way out, on gives it back.

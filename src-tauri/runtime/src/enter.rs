@@ -55,11 +55,23 @@ pub struct Setup<'a> {
     /// Directories the namespace's root takes first.
     pub own: Vec<&'a Path>,
     pub overlay: Option<Overlay<'a>>,
+    /// Binds into the overlay's root, once it is mounted.
+    pub binds: Vec<Bind>,
     /// Shows the bundle at `MOUNTPOINT/bundle` and runs the program there (see hoody-enter).
     pub bundle: Option<(&'a Path, &'a Path)>,
     /// The program is killed when the engine's thread that runs it dies (file work a blocked
     /// thread waits for: never a process that must outlive the call).
     pub die_with_parent: bool,
+}
+
+/// A directory of the host bound into the overlay's root (at `at`, a path inside it) after the
+/// overlay is mounted. Bound here, in runc's namespace, before the container's own namespace
+/// exists, a read-only bind reaches the container locked: its root cannot remount it writable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bind {
+    pub source: PathBuf,
+    pub at: String,
+    pub read_only: bool,
 }
 
 /// An overlay the namespace mounts for the program (its mount is gone with the namespace).
@@ -124,6 +136,10 @@ impl Enter {
         if let Some(o) = &setup.overlay {
             command.arg("--overlay-lower").arg(o.lower).arg("--overlay-upper").arg(o.upper);
             command.arg("--overlay-work").arg(o.work).arg("--overlay-target").arg(o.target);
+        }
+        for bind in &setup.binds {
+            let flag = if bind.read_only { "--bind-ro" } else { "--bind-rw" };
+            command.arg(flag).arg(&bind.source).arg(format!("{flag}-at")).arg(&bind.at);
         }
         if setup.die_with_parent {
             command.arg("--die-with-parent").arg(std::process::id().to_string());

@@ -53,6 +53,11 @@ impl Layout {
         self.containers().join(slot)
     }
 
+    /// The storage shares' directories (each the files of one share).
+    pub fn share(&self, id: &hoody_model::Id) -> PathBuf {
+        self.data.join("shares").join(id.as_str())
+    }
+
     pub fn snapshots(&self) -> PathBuf {
         self.data.join("snapshots")
     }
@@ -115,5 +120,9 @@ impl Bundle {
     /// The container's firewall (an nftables script), set at each start.
     pub fn firewall(&self) -> PathBuf {
         self.dir.join("firewall.nft")
+    }
+    /// The shares the container mounts at each start (JSON).
+    pub fn shares(&self) -> PathBuf {
+        self.dir.join("shares.json")
     }
 }

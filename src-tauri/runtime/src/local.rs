@@ -10,10 +10,11 @@ use crate::layout::{Bundle, Layout};
 use crate::prepare::InitKind;
 use crate::rootdir::RootDir;
 use crate::runc::Runc;
+use crate::shares::ShareMount;
 use crate::spec::{self, Limits, SpecInput};
 use crate::{info, layers, mounts, network};
 use async_trait::async_trait;
-use hoody_model::{Container, ContainerId, ContainerLogs, Image, RuntimeInfo, SnapshotId, WorkProgress};
+use hoody_model::{Container, ContainerId, ContainerLogs, Id, Image, RuntimeInfo, SnapshotId, WorkProgress};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -352,7 +353,9 @@ impl LocalRuntime {
             ramdisk,
         })?;
         spec.save(bundle.config()).map_err(|e| RuntimeError::io("cannot write config.json", e))?;
-        let init_pid = self.runc.create(slot, &bundle.dir, &overlay, &bundle.console_log(), &bundle.runc_log()).await?;
+        let binds = self.binds(&bundle.shares());
+        let init_pid =
+            self.runc.create(slot, &bundle.dir, &overlay, &binds, &bundle.console_log(), &bundle.runc_log()).await?;
         // Its firewall holds before it has a way out (and before its init runs anything).
         if let Some(ruleset) = firewall::kept(&bundle.firewall()) {
             firewall::apply(self.files.enter()?, init_pid, &ruleset).await?;
@@ -865,6 +868,29 @@ impl ContainerRuntime for LocalRuntime {
         }
         std::fs::create_dir_all(&bundle.dir).map_err(|e| RuntimeError::io("cannot make the container's bundle", e))?;
         firewall::keep(&bundle.firewall(), ruleset)
+    }
+
+    async fn make_share(&self, c: &Container, share: &Id, path: &str) -> Result<()> {
+        self.ensure_available()?;
+        self.make_share_of(c, share, path).await
+    }
+
+    async fn remove_share(&self, share: &Id) -> Result<()> {
+        self.ensure_available()?;
+        self.remove_share_dir(share).await
+    }
+
+    async fn share_size(&self, share: &Id) -> Result<u64> {
+        self.ensure_available()?;
+        self.share_bytes(share).await
+    }
+
+    async fn set_mounts(&self, c: &Container, mounts: &[ShareMount]) -> Result<()> {
+        self.keep_mounts(c, mounts)
+    }
+
+    async fn mounted(&self, c: &Container) -> Result<Vec<String>> {
+        self.mounted_paths(c).await
     }
 
     async fn set_network(&self, c: &Container, on: bool) -> Result<()> {

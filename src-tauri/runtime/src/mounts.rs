@@ -23,7 +23,7 @@ pub fn mount_points_under(prefix: &Path) -> Vec<String> {
 }
 
 /// mountinfo writes space, tab, newline and backslash as octal escapes.
-fn unescape(field: &str) -> String {
+pub(crate) fn unescape(field: &str) -> String {
     let mut out = Vec::with_capacity(field.len());
     let bytes = field.as_bytes();
     let mut i = 0;

@@ -3,7 +3,7 @@
 //! runc can give each container a user namespace of its own over the containers' host range,
 //! whether the engine runs as root or not.
 
-use crate::enter::{Enter, Overlay, Setup, View};
+use crate::enter::{Bind, Enter, Overlay, Setup, View};
 use crate::error::{Result, RuntimeError};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -83,6 +83,7 @@ impl Runc {
         id: &str,
         bundle: &Path,
         overlay: &Overlay<'_>,
+        binds: &[Bind],
         console: &Path,
         log: &Path,
     ) -> Result<u32> {
@@ -97,6 +98,7 @@ impl Runc {
         let mountpoint = bundle_mountpoint(&[bundle, &self.root, log]);
         let mut cmd = self.command_with(&Setup {
             overlay: Some(overlay.clone()),
+            binds: binds.to_vec(),
             bundle: Some((bundle, &mountpoint)),
             ..Setup::default()
         });

@@ -114,7 +114,8 @@ fn build_inner(input: &SpecInput<'_>) -> std::result::Result<Spec, oci_spec::Oci
 }
 
 /// runc's default mounts, with a writable cgroup2 tree (systemd manages its own units there)
-/// and tmpfs where an init expects one; plus /ramdisk when the container has it.
+/// and tmpfs where an init expects one; plus /ramdisk when the container has it. (Its shares are
+/// bound by runc's namespace before the container's exists: see [`crate::enter::Bind`].)
 fn mounts(input: &SpecInput<'_>) -> std::result::Result<Vec<Mount>, oci_spec::OciSpecError> {
     let mut mounts: Vec<Mount> = oci_spec::runtime::get_default_mounts()
         .into_iter()

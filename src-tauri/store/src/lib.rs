@@ -16,12 +16,14 @@ mod proxy_gates;
 mod realms;
 mod rows;
 mod snapshots;
+mod storage_shares;
 mod tokens;
 
 pub use containers::{ContainerFilter, NewContainer, StatusChange};
 pub use error::{Result, StoreError};
 pub use meta::ServerRecord;
 pub use project_permissions::Visible;
+pub use storage_shares::ShareRecord;
 pub use tokens::TokenRecord;
 
 use sqlx::SqlitePool;

@@ -7,6 +7,7 @@ use hoody_model::{
     ProxyPermissions, ProxyService, ProxySettings, PublicProfile, Realm, Rental, RuntimeInfo, ServerCommand, Snapshot,
     StatusLogEntry, Token,
 };
+use hoody_model::{IncomingShare, StorageShare};
 use serde::de::DeserializeOwned;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
@@ -200,6 +201,8 @@ answers!(
     ServerCommand,
     Snapshot,
     StatusLogEntry,
+    StorageShare,
+    IncomingShare,
     Token
 );
 

@@ -17,6 +17,9 @@ use hoody_model::{
     SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate, TokenId, TokenPublicProfile, TokenRealm,
     TokenUpdate,
 };
+use hoody_model::{
+    IncomingMount, IncomingShare, StorageShare, StorageShareCreate, StorageShareFilter, StorageShareUpdate,
+};
 
 /// The engine, acting for `caller` (whose token decides what it sees and may do).
 #[derive(Clone)]
@@ -701,6 +704,47 @@ impl Server for LocalServer {
 
     async fn proxy_services(&self, id: ContainerId, _: (), _: ()) -> Result<Page<ProxyService>> {
         self.engine.proxy_services(&self.caller, &id).await.map(Page::whole)
+    }
+
+    async fn list_storage_shares(
+        &self,
+        id: ContainerId,
+        filter: StorageShareFilter,
+        _: (),
+    ) -> Result<Vec<StorageShare>> {
+        self.engine.shares(&self.caller, &id, filter).await
+    }
+
+    async fn create_storage_share(&self, id: ContainerId, _: (), body: StorageShareCreate) -> Result<StorageShare> {
+        self.engine.create_share(&self.caller, &id, body).await
+    }
+
+    async fn get_storage_share(&self, id: ContainerId, share: Id, _: (), _: ()) -> Result<StorageShare> {
+        self.engine.share(&self.caller, &id, &share).await
+    }
+
+    async fn update_storage_share(
+        &self,
+        id: ContainerId,
+        share: Id,
+        _: (),
+        body: StorageShareUpdate,
+    ) -> Result<StorageShare> {
+        self.engine.update_share(&self.caller, &id, &share, body).await
+    }
+
+    async fn incoming_storage_shares(&self, id: ContainerId, _: (), _: ()) -> Result<Vec<IncomingShare>> {
+        self.engine.incoming_shares(&self.caller, &id).await
+    }
+
+    async fn set_incoming_share_mount(
+        &self,
+        id: ContainerId,
+        share: Id,
+        _: (),
+        body: IncomingMount,
+    ) -> Result<IncomingShare> {
+        self.engine.set_incoming_mount(&self.caller, &id, &share, body).await
     }
 
     async fn firewall_rules(&self, id: ContainerId, _: (), _: ()) -> Result<FirewallRules> {

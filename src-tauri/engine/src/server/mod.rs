@@ -39,6 +39,9 @@ use hoody_model::{
     Rental, RuntimeInfo, ServerCommand, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token,
     TokenCopy, TokenCreate, TokenId, TokenPublicProfile, TokenRealm, TokenUpdate,
 };
+use hoody_model::{
+    IncomingMount, IncomingShare, StorageShare, StorageShareCreate, StorageShareFilter, StorageShareUpdate,
+};
 
 /// One operation as the API serves and documents it.
 #[derive(Debug, Clone, Copy)]
@@ -525,6 +528,36 @@ operations! {
     proxy_service => ProxyServiceOf: GET "/containers/{id}/proxy/services/{service}" { id: ContainerId, service: String }
         query: (), body: (),
         answers 200 "Proxy service retrieved successfully" ProxyService,
+        errors [400, 401, 403, 404];
+    "The directories the container shares, with their size"
+    list_storage_shares => StorageSharesOf: GET "/containers/{id}/storage/shares" { id: ContainerId }
+        query: StorageShareFilter, body: (),
+        answers 200 "Storage shares retrieved successfully" Vec<StorageShare>,
+        errors [400, 401, 403, 404];
+    "Share one of the (stopped) container's directories with a container or a project's containers"
+    create_storage_share => CreateStorageShare: POST "/containers/{id}/storage/shares" { id: ContainerId }
+        query: (), body: StorageShareCreate,
+        answers 201 "Storage share created successfully" StorageShare,
+        errors [400, 401, 403, 404, 409, 503];
+    "One of the container's shares, with its size"
+    get_storage_share => GetStorageShare: GET "/containers/{id}/storage/shares/{share}" { id: ContainerId, share: Id }
+        query: (), body: (),
+        answers 200 "Storage share retrieved successfully" StorageShare,
+        errors [400, 401, 403, 404];
+    "Change a share (its targets see it at their next start)"
+    update_storage_share => UpdateStorageShare: PATCH "/containers/{id}/storage/shares/{share}" { id: ContainerId, share: Id }
+        query: (), body: StorageShareUpdate,
+        answers 200 "Storage share updated successfully" StorageShare,
+        errors [400, 401, 403, 404, 409];
+    "The shares the container receives, whether it mounts each and whether each is mounted now"
+    incoming_storage_shares => IncomingStorageShares: GET "/containers/{id}/storage/incoming" { id: ContainerId }
+        query: (), body: (),
+        answers 200 "Incoming shares retrieved successfully" Vec<IncomingShare>,
+        errors [400, 401, 403, 404];
+    "Whether the container mounts a share it receives (from its next start)"
+    set_incoming_share_mount => SetIncomingShareMount: PATCH "/containers/{id}/storage/incoming/{share}/mount" { id: ContainerId, share: Id }
+        query: (), body: IncomingMount,
+        answers 200 "Incoming share updated successfully" IncomingShare,
         errors [400, 401, 403, 404];
     "The container's firewall rules (egress, ingress), in the order they are matched"
     firewall_rules => FirewallRulesOf: GET "/containers/{id}/firewall/rules" { id: ContainerId }

@@ -14,6 +14,7 @@ use hoody_model::{
     SnapshotAlias, SnapshotCreate, SortField, SortOrder, TokenCopy, TokenCreate, TokenId, TokenPublicProfile,
     TokenRealm, TokenUpdate,
 };
+use hoody_model::{IncomingMount, StorageShareCreate, StorageShareFilter, StorageShareUpdate};
 
 /// A value taken from one `{name}` segment of a path (and put back into one).
 pub trait PathParam: Sized {
@@ -274,6 +275,43 @@ impl QueryParams for Precondition {
 }
 
 /// Which firewall rules a removal is for (`DELETE /containers/{id}/firewall/{egress|ingress}`).
+impl QueryParams for StorageShareFilter {
+    const PARAMS: &'static [(&'static str, &'static str)] = &[
+        ("target_type", "container or project"),
+        ("label", "Shares with this label"),
+        ("status", "active, disabled or expired"),
+        ("enabled", "true or false"),
+        ("include_expired", "true: expired shares too"),
+        ("realm_id", "Shares whose target is in this realm"),
+    ];
+    fn from_query(pairs: &[(String, String)]) -> Result<Self> {
+        let text = |name: &str| value(pairs, name).map(str::to_owned);
+        let on = |name: &str| value(pairs, name).map(|v| flag(name, Some(v))).transpose();
+        Ok(StorageShareFilter {
+            target_type: text("target_type"),
+            label: text("label"),
+            status: text("status"),
+            enabled: on("enabled")?,
+            include_expired: on("include_expired")?,
+            realm_id: text("realm_id"),
+        })
+    }
+    fn to_query(&self) -> Vec<(String, String)> {
+        let texts = [
+            ("target_type", &self.target_type),
+            ("label", &self.label),
+            ("status", &self.status),
+            ("realm_id", &self.realm_id),
+        ];
+        let flags = [("enabled", self.enabled), ("include_expired", self.include_expired)];
+        texts
+            .into_iter()
+            .filter_map(|(name, v)| v.as_ref().map(|v| pair(name, v)))
+            .chain(flags.into_iter().filter_map(|(name, v)| v.map(|v| pair(name, v))))
+            .collect()
+    }
+}
+
 impl QueryParams for FirewallRuleMatch {
     const PARAMS: &'static [(&'static str, &'static str)] = &[
         ("all", "true: every rule of the direction"),
@@ -472,6 +510,7 @@ bodies!(
     EnvVarsText, EnvVarValue, SnapshotAlias, EventsCleanup, TokenRealm, ProxyPermissionsReplace, ProxyDefault,
     ProxyState, ProxyPasswordGroup, ProxyTokenGroup, ProxyIpGroup, ProxyJwtGroup, ProxyAccess, KvmSettings,
     NetworkConfigUpdate, TokenPublicProfile, CommandRequest, ProxyHookWrite, HookPosition, FirewallRuleCreate,
-    FirewallRuleMatch, ProjectPermissionCreate, ProjectPermissionUpdate;
+    FirewallRuleMatch, ProjectPermissionCreate, ProjectPermissionUpdate, StorageShareCreate, StorageShareUpdate,
+    IncomingMount;
     ImageBuild, TokenUpdate, TokenCopy, ProxySettingsUpdate, ContainerCopy
 );

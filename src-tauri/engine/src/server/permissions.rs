@@ -51,6 +51,12 @@ pub fn needed(request: &Request) -> Vec<&'static str> {
         CopyContainer { .. } => vec!["containers.read", "containers.create"],
         GetNetwork { .. } => vec!["containers.read"],
         FirewallRulesOf { .. } => vec!["containers.read"],
+        StorageSharesOf { .. } | GetStorageShare { .. } | IncomingStorageShares { .. } => {
+            vec!["containers.read", "resources.storage_shares"]
+        }
+        CreateStorageShare { .. } | UpdateStorageShare { .. } | SetIncomingShareMount { .. } => {
+            vec!["containers.update", "resources.storage_shares"]
+        }
         UpdateNetwork { .. }
         | ResetNetwork { .. }
         | StartNetwork { .. }

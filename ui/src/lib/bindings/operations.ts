@@ -20,6 +20,8 @@ import type { HookPosition } from "./HookPosition";
 import type { Image } from "./Image";
 import type { ImageBuild } from "./ImageBuild";
 import type { ImageImport } from "./ImageImport";
+import type { IncomingMount } from "./IncomingMount";
+import type { IncomingShare } from "./IncomingShare";
 import type { KvmSettings } from "./KvmSettings";
 import type { LoggedEvent } from "./LoggedEvent";
 import type { NamedProxyGroup } from "./NamedProxyGroup";
@@ -60,6 +62,9 @@ import type { Snapshot } from "./Snapshot";
 import type { SnapshotAlias } from "./SnapshotAlias";
 import type { SnapshotCreate } from "./SnapshotCreate";
 import type { StatusLogEntry } from "./StatusLogEntry";
+import type { StorageShare } from "./StorageShare";
+import type { StorageShareCreate } from "./StorageShareCreate";
+import type { StorageShareUpdate } from "./StorageShareUpdate";
 import type { Token } from "./Token";
 import type { TokenCopy } from "./TokenCopy";
 import type { TokenCreate } from "./TokenCreate";
@@ -158,6 +163,12 @@ export const OPERATIONS = {
   proxy_groups: { methods: ["GET"], path: "/containers/{id}/proxy/groups" },
   proxy_services: { methods: ["GET"], path: "/containers/{id}/proxy/services" },
   proxy_service: { methods: ["GET"], path: "/containers/{id}/proxy/services/{service}" },
+  list_storage_shares: { methods: ["GET"], path: "/containers/{id}/storage/shares" },
+  create_storage_share: { methods: ["POST"], path: "/containers/{id}/storage/shares" },
+  get_storage_share: { methods: ["GET"], path: "/containers/{id}/storage/shares/{share}" },
+  update_storage_share: { methods: ["PATCH"], path: "/containers/{id}/storage/shares/{share}" },
+  incoming_storage_shares: { methods: ["GET"], path: "/containers/{id}/storage/incoming" },
+  set_incoming_share_mount: { methods: ["PATCH"], path: "/containers/{id}/storage/incoming/{share}/mount" },
   firewall_rules: { methods: ["GET"], path: "/containers/{id}/firewall/rules" },
   reset_firewall: { methods: ["POST"], path: "/containers/{id}/firewall/reset" },
   add_egress_rule: { methods: ["POST"], path: "/containers/{id}/firewall/egress" },
@@ -286,6 +297,12 @@ export interface OperationTypes {
   proxy_groups: { params: { id: string }; query: Record<string, never>; body: undefined; answer: { groups: NamedProxyGroup[]; pagination: Pagination } };
   proxy_services: { params: { id: string }; query: Record<string, never>; body: undefined; answer: { services: ProxyService[]; pagination: Pagination } };
   proxy_service: { params: { id: string; service: string }; query: Record<string, never>; body: undefined; answer: ProxyService };
+  list_storage_shares: { params: { id: string }; query: { target_type?: string; label?: string; status?: string; enabled?: string; include_expired?: string; realm_id?: string }; body: undefined; answer: StorageShare[] };
+  create_storage_share: { params: { id: string }; query: Record<string, never>; body: StorageShareCreate; answer: StorageShare };
+  get_storage_share: { params: { id: string; share: string }; query: Record<string, never>; body: undefined; answer: StorageShare };
+  update_storage_share: { params: { id: string; share: string }; query: Record<string, never>; body: StorageShareUpdate; answer: StorageShare };
+  incoming_storage_shares: { params: { id: string }; query: Record<string, never>; body: undefined; answer: IncomingShare[] };
+  set_incoming_share_mount: { params: { id: string; share: string }; query: Record<string, never>; body: IncomingMount; answer: IncomingShare };
   firewall_rules: { params: { id: string }; query: Record<string, never>; body: undefined; answer: FirewallRules };
   reset_firewall: { params: { id: string }; query: Record<string, never>; body: undefined; answer: FirewallRules };
   add_egress_rule: { params: { id: string }; query: Record<string, never>; body: FirewallRuleCreate; answer: FirewallRules };
