@@ -126,6 +126,12 @@ async fn a_grant_reaches_a_project_as_far_as_its_level() {
     assert_eq!(call(&helper, Method::DELETE, &format!("/containers/{made}"), None).await.0, 200);
     let (s, _, message) = refused(&helper, Method::PATCH, &rename.0, Some(rename.1.clone())).await;
     assert_eq!(s, 403, "{message}");
+    // Nor does it remove the project's events (an admin's grant reaches them): none go.
+    let events = format!("/events?project_id={project}");
+    let total = |v: Value| v["data"]["pagination"]["total"].as_u64().unwrap();
+    let before = total(call(admin, Method::GET, &events, None).await.1);
+    assert_eq!(call(&helper, Method::DELETE, &events, None).await.0, 200);
+    assert!(total(call(admin, Method::GET, &events, None).await.1) >= before, "no event of the project went");
 
     // Admin: it renames the project and manages grants, of tokens it may see only.
     call(admin, Method::PATCH, &path, Some(json!({"permission_level": "admin"}))).await;

@@ -63,9 +63,15 @@ pub struct RawResponse {
 #[derive(Debug, Clone)]
 pub struct HoodyClient {
     http: reqwest::Client,
+    /// For the live stream: no limit on the whole answer (it never ends), only on silence —
+    /// the server sends a keep-alive every 15 s, so a stream quiet for longer is lost.
+    streams: reqwest::Client,
     base: String,
     token: Option<String>,
 }
+
+/// How long the live stream may stay silent before it counts as lost.
+pub const STREAM_SILENCE: std::time::Duration = std::time::Duration::from_secs(45);
 
 impl HoodyClient {
     /// `base` is the server's origin (`http://127.0.0.1:8700`); routes live under `/api/v1`.
@@ -74,11 +80,16 @@ impl HoodyClient {
             .timeout(std::time::Duration::from_secs(60))
             .build()
             .expect("an HTTP client without TLS always builds");
-        Self { http, base: base.into().trim_end_matches('/').to_owned(), token }
+        let streams = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .read_timeout(STREAM_SILENCE)
+            .build()
+            .expect("an HTTP client without TLS always builds");
+        Self { http, streams, base: base.into().trim_end_matches('/').to_owned(), token }
     }
 
     pub fn with_token(&self, token: Option<String>) -> Self {
-        Self { http: self.http.clone(), base: self.base.clone(), token }
+        Self { http: self.http.clone(), streams: self.streams.clone(), base: self.base.clone(), token }
     }
 
     pub fn base(&self) -> &str {
@@ -264,8 +275,12 @@ impl HoodyClient {
     /// It is asked of `/events` as a stream (`Accept: text/event-stream`), which servers with
     /// the paged event log at `/events` and those from before it both answer.
     pub async fn events(&self) -> Result<EventStream> {
-        let resp =
-            self.request(Method::GET, "/events").header(reqwest::header::ACCEPT, "text/event-stream").send().await?;
+        let request = self.streams.get(self.url("/events")).header(reqwest::header::ACCEPT, "text/event-stream");
+        let request = match &self.token {
+            Some(t) => request.bearer_auth(t),
+            None => request,
+        };
+        let resp = request.send().await?;
         let status = resp.status();
         if !status.is_success() {
             let bytes = resp.bytes().await?;

@@ -84,9 +84,25 @@ impl Hoodyd {
         Self::serve_by(Some(user), data)
     }
 
+    /// Starts one on `data` at `origin` (`http://127.0.0.1:PORT`, where one that was killed
+    /// listened): it comes back where its clients look for it.
+    pub fn serve_at(data: &Path, origin: &str) -> Self {
+        Self::serve_on(None, data, origin.trim_start_matches("http://"))
+    }
+
+    /// Kills it at once (SIGKILL), as a crash or a pulled plug would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     fn serve_by(user: Option<&TestUser>, data: &Path) -> Self {
+        Self::serve_on(user, data, "127.0.0.1:0")
+    }
+
+    fn serve_on(user: Option<&TestUser>, data: &Path, listen: &str) -> Self {
         let mut child = Self::command(user)
-            .args(["serve", "--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--data-dir"])
+            .args(["serve", "--listen", listen, "--proxy-listen", "127.0.0.1:0", "--data-dir"])
             .arg(data)
             .env("HOODY_LOG", "error")
             .stdout(Stdio::piped())

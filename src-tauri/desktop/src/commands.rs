@@ -85,7 +85,8 @@ impl Desktop {
             .map_err(|e| format!("the service proxy cannot listen: {e}"))?;
         let proxy_port = listener.local_addr().map_err(|e| format!("the service proxy has no address: {e}"))?.port();
         let principal = Principal::unrestricted(TokenId::generate());
-        let fleet = Arc::new(Fleet::new(engine.server_name(), Arc::new(LocalServer::new(engine.clone(), principal))));
+        let home = Arc::new(LocalServer::new(engine.clone(), principal));
+        let fleet = Arc::new(Fleet::new(engine.server_name(), home).with_cache(engine.store().clone()));
         fleet.follow_engine(engine.server_name(), &engine);
         let secrets = Secrets::new("hoody-desktop");
         let relays = Arc::new(Relays::new(proxy_port));
@@ -146,6 +147,7 @@ impl Desktop {
             url: self.api.get().map(|api| api.url.clone()),
             remote: false,
             problem: this.and_then(|s| s.runtime_unavailable_reason),
+            health: self.fleet.health(self.engine.server_name()),
         };
         Ok(std::iter::once(local).chain(self.remotes.entries().await).collect())
     }
@@ -170,14 +172,16 @@ impl Desktop {
         Ok(self.fleet.call(call.server.as_deref(), &call.op, input).await?)
     }
 
-    /// Every container on every server, with runtime details; a server that cannot be read
-    /// adds nothing (the servers list says why).
+    /// Every container on every server, with runtime details; a server that does not answer
+    /// (within the fleet's time limit) gives its last known containers, and the servers list
+    /// says why they are not fresh.
     pub async fn containers(&self) -> Result<Vec<Container>> {
-        let mut all = Vec::new();
-        for (_, listed) in self.fleet.all_containers().await {
-            all.extend(listed.unwrap_or_default());
-        }
-        Ok(all)
+        Ok(self.fleet.all_containers().await.into_iter().flat_map(|list| list.containers).collect())
+    }
+
+    /// Every server's last known containers, asking none (the grid's first picture at start).
+    pub async fn known_containers(&self) -> Result<Vec<Container>> {
+        Ok(self.fleet.known_containers().await.into_iter().flat_map(|list| list.containers).collect())
     }
 
     pub async fn container(&self, id: &str) -> Result<Container> {

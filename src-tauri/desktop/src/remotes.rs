@@ -26,7 +26,7 @@ pub struct RemoteEndpoint {
 }
 
 /// A server the grid shows, and whether it answered the last time it was asked.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
 #[ts(export)]
 pub struct ServerEntry {
     pub name: String,
@@ -35,6 +35,8 @@ pub struct ServerEntry {
     pub remote: bool,
     /// Why it could not be read (unreachable, token refused, no token in the keyring).
     pub problem: Option<String>,
+    /// How it answered the last time it was asked, and when it last did (null: not asked yet).
+    pub health: Option<hoody_model::ServerHealth>,
 }
 
 struct Saved {
@@ -157,6 +159,7 @@ impl Remotes {
                 url: Some(r.endpoint.url.clone()),
                 remote: true,
                 problem: r.problem.clone().or_else(|| self.fleet.problem(&r.endpoint.name)),
+                health: self.fleet.health(&r.endpoint.name),
             })
             .collect()
     }

@@ -14,18 +14,6 @@ use hoody_model::{ContainerCreate, ContainerStatus, Operation, ProjectCreate};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// `GET path` from the proxy on `port` with this Host header: the status and the body.
-async fn get(port: u16, host: &str, path: &str) -> (u16, String) {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.unwrap();
-    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    (status, body.to_owned())
-}
-
 async fn next_event_for(events: &mut tokio::sync::broadcast::Receiver<DesktopEvent>, id: &str, to: ContainerStatus) {
     let wait = async {
         loop {
@@ -112,14 +100,14 @@ async fn a_remote_hoodyd_joins_the_grid() {
     assert!(e.message.contains("is paused; resume it"), "{e:?}");
     assert_eq!(desktop.service_url(&far.id, Service::Files, true).await.unwrap(), files);
     assert_eq!(desktop.container(&id).await.unwrap().status, ContainerStatus::Running);
-    let (status, body) = get(desktop.proxy_port(), host, "/api/v1/files/etc/hostname").await;
+    let (status, body) = support::get(desktop.proxy_port(), host, "/api/v1/files/etc/hostname").await;
     assert_eq!((status, body.trim()), (200, "far-1"), "the remote container's own file");
     // WebSockets too: the remote's terminal answers the upgrade and sends its shell's output.
     let terminal = far.urls["terminal-1"].trim_start_matches("http://").to_owned();
     let first_frame = websocket_first_frame(desktop.proxy_port(), &terminal, "/api/v1/terminal/ws?terminal_id=1").await;
     assert_eq!(first_frame, 0x82, "a binary frame (the shell's output) through both proxies");
     let elsewhere = host.replace(".edge.localhost", ".nowhere.localhost");
-    let (status, body) = get(desktop.proxy_port(), &elsewhere, "/").await;
+    let (status, body) = support::get(desktop.proxy_port(), &elsewhere, "/").await;
     assert_eq!(status, 404, "a server this machine does not know: {body}");
 
     // Projects, images and new containers on a server by its name.

@@ -30,9 +30,12 @@ pub enum EngineError {
     /// The database is missing or damaged; the message gives both ways back (`hoodyd recover`).
     #[error("{0}")]
     NeedsRecovery(String),
-    /// Another server's answer: its refusal, or why it gave none.
+    /// Another server's answer: its refusal.
     #[error("{message}")]
     Remote { code: ErrorCode, message: String },
+    /// Another server gave no answer (refused, timed out, cut off): the message says which.
+    #[error("{0}")]
+    Unanswered(String),
 }
 
 impl EngineError {
@@ -49,6 +52,7 @@ impl EngineError {
             Self::NoSpace(_) => ErrorCode::InsufficientStorage,
             Self::NeedsRecovery(_) => ErrorCode::Internal,
             Self::Remote { code, .. } => *code,
+            Self::Unanswered(_) => ErrorCode::RuntimeUnavailable,
         }
     }
 

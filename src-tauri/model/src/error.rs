@@ -44,6 +44,8 @@ pub enum ErrorCode {
     /// The operation is the Hoody cloud's (its marketplace, billing, rentals): a self-hosted
     /// server has nothing of the kind, and the message says where it is done instead.
     NotOffered,
+    /// A server answered 429 (asked too often); the message says when to ask again.
+    RateLimited,
     /// The data directory's disk has no room for the work; the message names the directory
     /// and the space missing. Nothing was changed; it works again once space is freed.
     InsufficientStorage,
@@ -78,6 +80,7 @@ impl ErrorCode {
             RuntimeUnavailable => 503,
             NotImplemented => 501,
             InsufficientStorage => 507,
+            RateLimited => 429,
             RuntimeFailed | Internal => 500,
         }
     }
@@ -100,6 +103,7 @@ impl ErrorCode {
             Self::DuplicateName => "duplicate_name",
             Self::DuplicateSshKey => "duplicate_ssh_key",
             Self::AlreadyGranted => "already_granted",
+            Self::RateLimited => "rate_limited",
             Self::WrongState => "wrong_state",
             Self::ImageInUse => "image_in_use",
             Self::NoImageServer => "no_image_server",

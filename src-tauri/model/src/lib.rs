@@ -54,7 +54,7 @@ pub use proxy_gates::{
 };
 pub use proxy_hooks::{HookAppliesTo, HookMatch, HookPosition, HookScript, ProxyHook, ProxyHookWrite, ProxyHooks};
 pub use realm::{Realm, RealmCreate};
-pub use server::{Rental, Server, ServerStatus};
+pub use server::{Rental, Server, ServerHealth, ServerReach, ServerStatus};
 pub use snapshot::{Snapshot, SnapshotAlias, SnapshotCreate};
 pub use status::{ContainerStatus, Operation, Trigger};
 pub use status_log::StatusLogEntry;

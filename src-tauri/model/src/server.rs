@@ -50,3 +50,35 @@ pub struct Rental {
     #[ts(type = "string")]
     pub created_at: DateTime<Utc>,
 }
+
+/// How a server of the fleet answered the last time it was asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ServerReach {
+    /// It answered.
+    Connected,
+    /// Nothing answered (refused, timed out, its stream ended).
+    Unreachable,
+    /// It answered 401: the token is wrong, disabled or expired.
+    TokenRefused,
+    /// It answered 429 (or 503 with Retry-After): asked too often.
+    RateLimited,
+    /// It answered with a failure, or not as the Hoody API does.
+    Failing,
+}
+
+/// A server's health in the fleet: its reach, why, and when it last answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
+#[ts(export)]
+pub struct ServerHealth {
+    pub state: ServerReach,
+    /// What went wrong, when it is not connected.
+    pub reason: Option<String>,
+    /// When it last answered (never, when null).
+    #[ts(type = "string | null")]
+    pub last_contact: Option<DateTime<Utc>>,
+    /// Since when it is in this state.
+    #[ts(type = "string")]
+    pub since: DateTime<Utc>,
+}

@@ -9,6 +9,7 @@ mod containers;
 mod digest;
 mod error;
 mod event_log;
+mod fleet_cache;
 mod meta;
 mod project_permissions;
 mod projects;

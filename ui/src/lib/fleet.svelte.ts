@@ -13,6 +13,8 @@ import type { Container } from "./bindings/Container";
 import type { ContainerEvent } from "./bindings/ContainerEvent";
 import type { Project } from "./bindings/Project";
 import type { Realm } from "./bindings/Realm";
+import type { ServerEntry } from "./bindings/ServerEntry";
+import type { ServerHealth } from "./bindings/ServerHealth";
 import type { WorkProgress } from "./bindings/WorkProgress";
 
 export interface Notice {
@@ -27,6 +29,8 @@ export class Fleet {
   readonly progress = new SvelteMap<string, WorkProgress>();
   projects = $state<Project[]>([]);
   realms = $state<Realm[]>([]);
+  /** Every server and its health (when the backend manages several). */
+  servers = $state<ServerEntry[]>([]);
   connected = $state(false);
   loading = $state(true);
   notices = $state<Notice[]>([]);
@@ -61,13 +65,15 @@ export class Fleet {
     const sent = ++this.clock;
     const changedSince = (id: string) => (this.touched.get(id) ?? 0) > sent;
     try {
-      const [containers, projects, realms] = await Promise.all([
+      const [containers, projects, realms, servers] = await Promise.all([
         this.backend.containers(),
         this.backend.projects(undefined, true),
         this.backend.realms().catch(() => [] as Realm[]),
+        this.backend.servers?.().catch(() => [] as ServerEntry[]) ?? Promise.resolve([] as ServerEntry[]),
       ]);
       this.projects = projects;
       this.realms = realms;
+      this.servers = servers;
       const seen = new Set(containers.map((c) => c.id));
       for (const id of [...this.containers.keys()]) {
         if (!seen.has(id) && !changedSince(id)) this.containers.delete(id);
@@ -85,6 +91,13 @@ export class Fleet {
       }
     }
   }
+
+  /** The health of a server that did not answer the last time it was asked (its containers
+   * show as it last knew them); null while it answers. */
+  away = (server: string): ServerHealth | null => {
+    const health = this.servers.find((s) => s.name === server)?.health;
+    return health && health.state !== "connected" ? health : null;
+  };
 
   projectName = (id: string) => this.projects.find((p) => p.id === id)?.alias ?? id;
   realmName = (id: string) => this.realms.find((r) => r.id === id)?.name ?? id;

@@ -125,3 +125,22 @@ describe("news of a container", () => {
     expect(fleet.notices.map((n) => n.text)).toEqual(["b stopped on its own: its init exited"]);
   });
 });
+
+describe("servers that do not answer", () => {
+  it("marks the containers of a server whose last answer is old", async () => {
+    const backend = new ScriptedBackend() as ScriptedBackend & { servers: () => Promise<unknown[]> };
+    const south = { state: "unreachable", reason: "south does not answer", last_contact: null, since: "2026-11-30T21:05:00Z" };
+    backend.servers = async () => [
+      { name: "north", url: null, remote: true, problem: null, health: { ...south, state: "connected", reason: null } },
+      { name: "south", url: null, remote: true, problem: south.reason, health: south },
+    ];
+    const fleet = new Fleet(backend as unknown as Backend);
+    globalThis.requestAnimationFrame ??= (() => 0) as never;
+    fleet.start();
+    backend.lists.shift()!([container("a", "running")]);
+    await settle();
+    expect(fleet.away("south")?.state).toBe("unreachable");
+    expect(fleet.away("north")).toBeNull();
+    expect(fleet.away("nowhere")).toBeNull();
+  });
+});

@@ -28,6 +28,7 @@ const SENTENCES: Partial<Record<ErrorCode, string>> = {
   duplicate_name: "That name is taken in this project: choose another.",
   duplicate_ssh_key: "That SSH key already belongs to another container: generate a new key for this one.",
   already_granted: "That token already has a permission on this project: change its level instead.",
+  rate_limited: "The server is asked too often right now: it will be asked again shortly.",
   wrong_state: "The container is busy with something else or in another state now: wait a moment and try again.",
   not_found: "It is not there any more (deleted elsewhere?): the grid now shows what is.",
   unauthorized: "The server did not accept the token: add the server again with a valid token.",

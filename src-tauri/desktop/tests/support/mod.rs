@@ -1,4 +1,5 @@
-//! Shared by the desktop core's tests.
+//! Shared by the desktop core's tests (each uses a part: the rest is dead code to it).
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
@@ -21,4 +22,17 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     files
+}
+
+/// `GET path` from the proxy on `port` with this Host header: the status and the body.
+pub async fn get(port: u16, host: &str, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, body.to_owned())
 }

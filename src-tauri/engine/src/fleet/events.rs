@@ -2,8 +2,9 @@
 //! read everything again when changes may have been missed (a slow reader, a member's stream
 //! lost or regained, a member joining or leaving).
 
+use super::health::Healths;
 use crate::Engine;
-use hoody_client::HoodyClient;
+use hoody_client::{ClientError, HoodyClient};
 use hoody_model::ContainerEvent;
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -39,15 +40,38 @@ pub(super) fn follow_engine(engine: &Engine, to: broadcast::Sender<FleetEvent>) 
 
 /// Passes a remote endpoint's event stream on, connecting again whenever it is lost; each
 /// (re)connection asks for everything to be read again, since changes may have been missed.
-pub(super) fn follow_remote(client: HoodyClient, to: broadcast::Sender<FleetEvent>) -> AbortHandle {
+/// The member's health follows the stream: connected while it flows, unreachable (with why)
+/// the moment it ends or cannot be opened.
+pub(super) fn follow_remote(
+    name: &str,
+    client: HoodyClient,
+    to: broadcast::Sender<FleetEvent>,
+    health: Healths,
+) -> AbortHandle {
+    let name = name.to_owned();
     tokio::spawn(async move {
         loop {
-            if let Ok(mut stream) = client.events().await {
-                let _ = to.send(FleetEvent::Resync);
-                while let Ok(Some(event)) = stream.next().await {
-                    let _ = to.send(FleetEvent::Container(event));
+            match client.events().await {
+                Ok(mut stream) => {
+                    health.answered(&name);
+                    let _ = to.send(FleetEvent::Resync);
+                    let ended = loop {
+                        match stream.next().await {
+                            Ok(Some(event)) => {
+                                let _ = to.send(FleetEvent::Container(event));
+                            }
+                            Ok(None) => break "its event stream ended".to_owned(),
+                            // Events were missed (this reader was slow): read everything again.
+                            Err(ClientError::Decode(_)) => {
+                                let _ = to.send(FleetEvent::Resync);
+                            }
+                            Err(e) => break format!("its event stream broke off: {e}"),
+                        }
+                    };
+                    health.unreachable(&name, format!("{name} does not answer: {ended}"));
+                    let _ = to.send(FleetEvent::Resync);
                 }
-                let _ = to.send(FleetEvent::Resync);
+                Err(e) => health.failed(&name, &crate::server::remote_error(&name, e)),
             }
             tokio::time::sleep(RECONNECT).await;
         }

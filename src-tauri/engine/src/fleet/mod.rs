@@ -1,22 +1,43 @@
 //! Every server a host works with — this machine's engine and remote endpoints — under one
 //! roof: each is a [`Server`] under its name; the fleet knows which one holds each container
 //! and project it has seen, walks their lists page by page, merges their changes into one
-//! stream ([`events`]), and remembers why a server could not be read. Its callers (the
-//! desktop's commands, the tray, deep links) never ask whether a server is this machine or
-//! another.
+//! stream ([`events`]), and keeps each server's health ([`health`]) and last known containers
+//! (kept in the store too): a server that does not answer shows what it last had, marked by its
+//! health, and nothing waits on it for more than [`LIST_TIMEOUT`]. Its callers (the desktop's
+//! commands, the tray, deep links) never ask whether a server is this machine or another.
 
 mod events;
+mod health;
 
 pub use events::FleetEvent;
 
 use crate::error::{EngineError, Result};
 use crate::server::{ContainerView, HttpInput, OperationSpec, Page, Server};
-use hoody_model::{Container, ContainerListQuery, ErrorCode, PageRequest, Project};
+use health::Healths;
+use hoody_model::{Container, ContainerListQuery, ErrorCode, PageRequest, Project, ServerHealth, ServerReach};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::task::AbortHandle;
+
+/// How long a list of a member's containers may take before the member counts as unreachable
+/// (and its last known containers are shown instead).
+pub const LIST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A member's containers as it last answered, and when.
+type Known = (Vec<Container>, chrono::DateTime<chrono::Utc>);
+
+/// One member's containers: as it answered now (`fresh`), or as it last did.
+#[derive(Debug, Clone)]
+pub struct MemberList {
+    pub name: String,
+    pub containers: Vec<Container>,
+    pub fresh: bool,
+    /// When what is shown was read (None: never, nothing to show).
+    pub read_at: Option<chrono::DateTime<chrono::Utc>>,
+}
 
 /// A server and its name in the fleet.
 pub type Member = (String, Arc<dyn Server>);
@@ -27,8 +48,10 @@ pub struct Fleet {
     others: RwLock<BTreeMap<String, Arc<dyn Server>>>,
     /// Which server holds each container and project id seen (ids are unique across servers).
     placement: Mutex<HashMap<String, String>>,
-    /// Why each server could not be read the last time (absent: it answered).
-    problems: Mutex<HashMap<String, String>>,
+    health: Healths,
+    /// What each member last answered for its containers (also in `cache`, when given).
+    last_known: Mutex<HashMap<String, Known>>,
+    cache: Option<hoody_store::Store>,
     events: broadcast::Sender<FleetEvent>,
     /// What follows each member's changes, by name.
     followers: Mutex<HashMap<String, AbortHandle>>,
@@ -52,14 +75,24 @@ impl Drop for Fleet {
 impl Fleet {
     /// A fleet of one: `home` (this machine's engine, normally) under `name`.
     pub fn new(name: &str, home: Arc<dyn Server>) -> Self {
+        let events = broadcast::channel(1024).0;
         Self {
             home: (name.to_owned(), home),
             others: RwLock::default(),
             placement: Mutex::default(),
-            problems: Mutex::default(),
-            events: broadcast::channel(1024).0,
+            health: Healths::new(events.clone()),
+            last_known: Mutex::default(),
+            cache: None,
+            events,
             followers: Mutex::default(),
         }
+    }
+
+    /// The same, keeping each member's last known containers in `store` too, so that they are
+    /// there at once after a restart, also for a member that does not answer.
+    pub fn with_cache(mut self, store: hoody_store::Store) -> Self {
+        self.cache = Some(store);
+        self
     }
 
     /// Every member's container changes from now on, and requests to read everything again.
@@ -79,7 +112,7 @@ impl Fleet {
 
     /// Follows the changes of member `name` from a remote endpoint's event stream.
     pub fn follow_remote(&self, name: &str, client: hoody_client::HoodyClient) {
-        self.follow(name, events::follow_remote(client, self.events.clone()));
+        self.follow(name, events::follow_remote(name, client, self.events.clone(), self.health.clone()));
     }
 
     fn follow(&self, name: &str, follower: AbortHandle) {
@@ -106,7 +139,16 @@ impl Fleet {
             follower.abort();
         }
         self.placement.lock().expect("fleet lock").retain(|_, server| server != name);
-        self.problems.lock().expect("fleet lock").remove(name);
+        self.health.forget(name);
+        self.last_known.lock().expect("fleet lock").remove(name);
+        if let Some(store) = self.cache.clone() {
+            let name = name.to_owned();
+            tokio::spawn(async move {
+                if let Err(e) = store.forget_fleet_list(&name).await {
+                    tracing::warn!("cannot forget {name}'s cached containers: {e}");
+                }
+            });
+        }
     }
 
     /// The server called `name` (None: the home server).
@@ -137,7 +179,12 @@ impl Fleet {
 
     /// Why server `name` could not be read the last time, if it could not.
     pub fn problem(&self, name: &str) -> Option<String> {
-        self.problems.lock().expect("fleet lock").get(name).cloned()
+        self.health.of(name).filter(|h| h.state != ServerReach::Connected).and_then(|h| h.reason)
+    }
+
+    /// How server `name` answered the last time it was asked (None: not asked yet).
+    pub fn health(&self, name: &str) -> Option<ServerHealth> {
+        self.health.of(name)
     }
 
     /// Operation `op` (by its declared name) with inputs as an HTTP request would bring them,
@@ -152,7 +199,12 @@ impl Fleet {
             (None, Some(id)) if holds_id => self.holder(&id),
             (name, _) => self.named(name)?,
         };
-        let data = (spec.parse)(input)?.send_to(server.as_ref()).await?;
+        let sent = (spec.parse)(input)?.send_to(server.as_ref()).await;
+        match &sent {
+            Ok(_) => self.health.answered(&name),
+            Err(e) => self.health.failed(&name, e),
+        }
+        let data = sent?;
         // What it made (a project, a container, a copy) is on that server.
         if let Some(made) = data.get("id").and_then(|v| v.as_str()) {
             self.place(made, &name);
@@ -160,16 +212,74 @@ impl Fleet {
         Ok(data)
     }
 
-    /// Every container of every member (with runtime details), each server's list or why it
-    /// could not be read; the servers are asked at once.
-    pub async fn all_containers(&self) -> Vec<(String, Result<Vec<Container>>)> {
+    /// Every container of every member (with runtime details). The members are asked at once,
+    /// each for at most [`LIST_TIMEOUT`]; one that does not answer gives its last known
+    /// containers (its health says why they are not fresh).
+    pub async fn all_containers(&self) -> Vec<MemberList> {
         let members = self.members();
         let lists = members.iter().map(|(name, server)| async move {
             let query = |page| ContainerListQuery { page, with_runtime: true, ..Default::default() };
-            let listed = every_page(|page| server.list_containers(query(page), ())).await;
-            (name.clone(), self.note(name, listed, |c: &Container| c.id.to_string()))
+            let listing = every_page(|page| server.list_containers(query(page), ()));
+            let listed = match tokio::time::timeout(LIST_TIMEOUT, listing).await {
+                Ok(listed) => listed,
+                Err(_) => {
+                    Err(EngineError::Unanswered(format!("{name} did not answer within {} s", LIST_TIMEOUT.as_secs())))
+                }
+            };
+            match self.note(name, listed, |c: &Container| c.id.to_string()) {
+                Ok(containers) => {
+                    let read_at = crate::now();
+                    self.remember(name, &containers, read_at).await;
+                    MemberList { name: name.clone(), containers, fresh: true, read_at: Some(read_at) }
+                }
+                Err(_) => {
+                    let (containers, read_at) = self.last_known_of(name).await;
+                    MemberList { name: name.clone(), containers, fresh: false, read_at }
+                }
+            }
         });
         futures_util::future::join_all(lists).await
+    }
+
+    /// What every member last answered, without asking any (the grid's first picture).
+    pub async fn known_containers(&self) -> Vec<MemberList> {
+        let mut lists = Vec::new();
+        for (name, _) in self.members() {
+            let (containers, read_at) = self.last_known_of(&name).await;
+            lists.push(MemberList { name, containers, fresh: false, read_at });
+        }
+        lists
+    }
+
+    async fn remember(&self, name: &str, containers: &[Container], at: chrono::DateTime<chrono::Utc>) {
+        self.last_known.lock().expect("fleet lock").insert(name.to_owned(), (containers.to_vec(), at));
+        if let Some(store) = &self.cache
+            && let Err(e) = store.cache_fleet_list(name, containers, at).await
+        {
+            tracing::warn!("cannot keep {name}'s containers: {e}");
+        }
+    }
+
+    async fn last_known_of(&self, name: &str) -> (Vec<Container>, Option<chrono::DateTime<chrono::Utc>>) {
+        let held = self.last_known.lock().expect("fleet lock").get(name).cloned();
+        if let Some((containers, at)) = held {
+            return (containers, Some(at));
+        }
+        let Some(store) = &self.cache else { return (Vec::new(), None) };
+        match store.fleet_list(name).await {
+            Ok(Some((containers, at))) => {
+                for c in &containers {
+                    self.place(c.id.as_str(), name);
+                }
+                self.last_known.lock().expect("fleet lock").insert(name.to_owned(), (containers.clone(), at));
+                (containers, Some(at))
+            }
+            Ok(None) => (Vec::new(), None),
+            Err(e) => {
+                tracing::warn!("cannot read {name}'s kept containers: {e}");
+                (Vec::new(), None)
+            }
+        }
     }
 
     /// Every project of member `name` (None: home).
@@ -205,15 +315,13 @@ impl Fleet {
     fn note<T>(&self, name: &str, listed: Result<Vec<T>>, id: impl Fn(&T) -> String) -> Result<Vec<T>> {
         match &listed {
             Ok(items) => {
-                self.problems.lock().expect("fleet lock").remove(name);
+                self.health.answered(name);
                 let mut placement = self.placement.lock().expect("fleet lock");
                 for item in items {
                     placement.insert(id(item), name.to_owned());
                 }
             }
-            Err(e) => {
-                self.problems.lock().expect("fleet lock").insert(name.to_owned(), e.to_string());
-            }
+            Err(e) => self.health.failed(name, e),
         }
         listed
     }

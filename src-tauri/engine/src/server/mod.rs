@@ -24,6 +24,7 @@ pub use local::LocalServer;
 pub use params::{
     CommandFilter, ContainerView, ImageFilter, LogsQuery, PathParam, Precondition, QueryParams, RequestBody,
 };
+pub(crate) use remote::remote_error;
 pub use remote::{Endpoint, Presented, Presenter, Refusing, Remote, Transport};
 
 use crate::error::Result;

@@ -153,12 +153,15 @@ pub fn needed(request: &Request) -> Vec<&'static str> {
 }
 
 /// The level a grant of a project must have to reach it for `request` (a `GET` when `reads`):
-/// reading needs `read`; changing the project, deleting it or managing its grants needs
-/// `admin`; anything else (containers changed, operated, made, deleted) needs `write`.
+/// reading needs `read`; changing the project, deleting it, managing its grants or removing
+/// its events needs `admin`; anything else (containers changed, operated, made, deleted) needs
+/// `write`.
 pub fn level(request: &Request, reads: bool) -> PermissionLevel {
-    let admin = needed(request)
-        .iter()
-        .any(|flag| matches!(*flag, "projects.update" | "projects.delete") || flag.starts_with("projects.members."));
+    let admin = needed(request).iter().any(|flag| {
+        matches!(*flag, "projects.update" | "projects.delete")
+            || flag.starts_with("projects.members.")
+            || (*flag == "resources.events" && !reads)
+    });
     match (admin, reads) {
         (true, _) => PermissionLevel::Admin,
         (false, true) => PermissionLevel::Read,

@@ -101,13 +101,16 @@ impl Transport for Refusing {
 }
 
 /// A client's failure with its server's code, or why the server gave no answer.
-fn remote_error(server: &str, e: ClientError) -> EngineError {
+pub(crate) fn remote_error(server: &str, e: ClientError) -> EngineError {
     let (code, message) = match e {
         ClientError::Api { status: 401, message, .. } => {
             (ErrorCode::Unauthorized, format!("{server} refused the token: {message}"))
         }
+        ClientError::Api { status: 429, message, .. } => {
+            (ErrorCode::RateLimited, format!("{server} is asked too often (429): {message}"))
+        }
         ClientError::Api { code, message, .. } => (code.unwrap_or(ErrorCode::Internal), message),
-        ClientError::Transport(e) => (ErrorCode::RuntimeUnavailable, format!("{server} does not answer: {e}")),
+        ClientError::Transport(e) => return EngineError::Unanswered(format!("{server} does not answer: {e}")),
         ClientError::Decode(e) => (ErrorCode::Internal, format!("{server} answered outside the Hoody API: {e}")),
     };
     EngineError::Remote { code, message }

@@ -5,7 +5,7 @@
 use hoody_engine::fleet::Fleet;
 use hoody_engine::server::{LocalServer, Refusing, Remote};
 use hoody_engine::{Engine, EngineConfig, Principal, UnavailableRuntime};
-use hoody_model::{ErrorCode, ProjectCreate, TokenId};
+use hoody_model::{ErrorCode, ProjectCreate, ServerReach, TokenId};
 use std::sync::Arc;
 
 #[tokio::test]
@@ -29,8 +29,11 @@ async fn the_fleet_finds_each_server_by_name_and_by_what_it_holds() {
     assert_eq!(fleet.names(), ["local", "edge"]);
     let listed = fleet.all_containers().await;
     assert_eq!(listed.len(), 2);
-    assert!(listed[0].1.as_ref().unwrap().is_empty());
-    assert_eq!(listed[1].1.as_ref().unwrap_err().code(), ErrorCode::Unauthorized);
+    assert!(listed[0].fresh && listed[0].containers.is_empty());
+    // Never read: nothing known to show, and its health says why.
+    assert!(!listed[1].fresh && listed[1].containers.is_empty() && listed[1].read_at.is_none());
+    assert_eq!(fleet.health("edge").unwrap().state, ServerReach::TokenRefused);
+    assert_eq!(fleet.health("local").unwrap().state, ServerReach::Connected);
     assert_eq!(fleet.problem("edge").as_deref(), Some("edge has no token"));
     assert_eq!(fleet.problem("local"), None);
     // Projects: each server's own; every server's skips the one that cannot be read.

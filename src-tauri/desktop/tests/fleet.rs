@@ -1,0 +1,134 @@
+//! `fleet_*`: three real `hoodyd` on loopback in one desktop's grid, with real containers on
+//! each. One is killed: it is marked unreachable with the reason at once (its event stream
+//! ends), its containers stay in the grid as last known, and the other two stay fully usable;
+//! a restarted desktop shows the dead server's last known containers from its store; the server
+//! comes back where it was and the grid catches up with what changed on it.
+
+mod support;
+
+use hoody_client::testkit::{Hoodyd, eventually};
+use hoody_desktop_core::Desktop;
+use hoody_desktop_core::remotes::{RemoteEndpoint, ServerEntry};
+use hoody_model::services::Service;
+use hoody_model::{Container, ContainerCreate, ContainerStatus, Operation, ProjectCreate, ServerReach};
+use std::path::Path;
+use std::time::Duration;
+
+const SERVERS: [&str; 3] = ["north", "south", "west"];
+
+async fn entry(desktop: &Desktop, name: &str) -> ServerEntry {
+    desktop.servers().await.unwrap().into_iter().find(|s| s.name == name).expect("the server is listed")
+}
+
+fn named<'a>(listed: &'a [Container], name: &str) -> Option<&'a Container> {
+    listed.iter().find(|c| c.name == name)
+}
+
+/// A busybox container called `name` on server `server`, running (through the desktop).
+async fn running(desktop: &Desktop, server: &str, project: &str, name: &str) -> Container {
+    let req =
+        ContainerCreate { name: Some(name.into()), container_image: Some("busybox/1".into()), ..Default::default() };
+    let c = desktop.create_container(Some(server), project, req).await.unwrap();
+    let id = c.id.as_str().to_owned();
+    let up = || async {
+        let c = desktop.container(&id).await.ok()?;
+        (c.status == ContainerStatus::Running && c.urls.contains_key("files-1")).then_some(c)
+    };
+    eventually(&format!("{name} running on {server}"), Duration::from_secs(60), up).await
+}
+
+/// Its own /etc/hostname, read through the desktop's proxy and the server's.
+async fn hostname_through_proxy(desktop: &Desktop, c: &Container) -> String {
+    let url = desktop.service_url(&c.id, Service::Files, false).await.unwrap();
+    let host = url.trim_start_matches("http://");
+    let (status, body) = support::get(desktop.proxy_port(), host, "/api/v1/files/etc/hostname").await;
+    assert_eq!(status, 200, "{body}");
+    body.trim().to_owned()
+}
+
+fn start_server(data: &Path) -> Hoodyd {
+    std::fs::create_dir_all(data).unwrap();
+    Hoodyd::start(data, hoody_runtime::testkit::shared_busybox_tarball())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fleet_a_server_that_dies_is_marked_and_the_others_carry_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let desktop_data = dir.path().join("desktop");
+    let mut servers: Vec<Hoodyd> = SERVERS.iter().map(|name| start_server(&dir.path().join(name))).collect();
+    let mut desktop = Desktop::start(&desktop_data, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let mut projects = Vec::new();
+    for (name, server) in SERVERS.iter().zip(&servers) {
+        let endpoint = RemoteEndpoint { name: (*name).into(), url: server.origin.clone() };
+        desktop.add_remote(endpoint, &server.token).await.unwrap();
+        let alias = format!("{name}-work");
+        let project = desktop.create_project(Some(name), ProjectCreate { alias, ..Default::default() }).await.unwrap();
+        running(&desktop, name, project.id.as_str(), &format!("{name}-1")).await;
+        projects.push(project.id.as_str().to_owned());
+    }
+    // The grid lists every server's container under its server.
+    let listed = desktop.containers().await.unwrap();
+    for name in SERVERS {
+        let c = named(&listed, &format!("{name}-1")).unwrap_or_else(|| panic!("{name}-1 is listed"));
+        assert_eq!(c.server_name, name);
+        assert_eq!(entry(&desktop, name).await.health.map(|h| h.state), Some(ServerReach::Connected));
+    }
+    let south_1 = named(&listed, "south-1").unwrap().id.as_str().to_owned();
+
+    // South dies. Its stream ends: it is marked unreachable within 5 s, with the reason and the
+    // time it last answered.
+    let south_origin = servers[1].origin.clone();
+    servers[1].kill();
+    let marked = || async {
+        let health = entry(&desktop, "south").await.health?;
+        (health.state == ServerReach::Unreachable).then_some(health)
+    };
+    let health = eventually("south marked unreachable", Duration::from_secs(5), marked).await;
+    assert!(health.reason.as_deref().unwrap_or_default().starts_with("south does not answer"), "{health:?}");
+    assert!(health.last_contact.is_some(), "{health:?}");
+    // Its container stays in the grid as last known; the others' are fresh.
+    let listed = desktop.containers().await.unwrap();
+    assert_eq!(named(&listed, "south-1").map(|c| c.status), Some(ContainerStatus::Running), "last known");
+    assert!(named(&listed, "north-1").is_some() && named(&listed, "west-1").is_some());
+    // Asking it anything says so at once.
+    let e = desktop.operate(&south_1, Operation::Stop).await.unwrap_err();
+    assert!(e.message.starts_with("south does not answer"), "{e:?}");
+
+    // The other two stay fully usable: create, stop, start, service URLs, delete.
+    for (name, project) in [("north", &projects[0]), ("west", &projects[2])] {
+        let c = running(&desktop, name, project, &format!("{name}-2")).await;
+        assert_eq!(hostname_through_proxy(&desktop, &c).await, format!("{name}-2"));
+        let id = c.id.as_str();
+        assert_eq!(desktop.operate(id, Operation::Stop).await.unwrap().status, ContainerStatus::Stopped);
+        assert_eq!(desktop.operate(id, Operation::Start).await.unwrap().status, ContainerStatus::Running);
+        assert_eq!(desktop.delete_container(id).await.unwrap().status, ContainerStatus::Deleted);
+        assert_eq!(entry(&desktop, name).await.health.map(|h| h.state), Some(ServerReach::Connected));
+    }
+
+    // A desktop started while south is away opens with its last known containers (its store).
+    drop(desktop);
+    desktop = Desktop::start(&desktop_data, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let known = desktop.known_containers().await.unwrap();
+    for name in SERVERS {
+        assert!(named(&known, &format!("{name}-1")).is_some(), "{name}-1 known at once: {known:?}");
+    }
+    let listed = desktop.containers().await.unwrap();
+    assert!(named(&listed, "south-1").is_some(), "still shown, as last known");
+    assert_eq!(entry(&desktop, "south").await.health.map(|h| h.state), Some(ServerReach::Unreachable));
+
+    // South comes back where it was; what changes on it shows in the grid again.
+    servers[1] = Hoodyd::serve_at(&dir.path().join("south"), &south_origin);
+    let project = servers[1].client().list_projects("").await.unwrap().items[0].id.clone();
+    let req = ContainerCreate {
+        name: Some("south-2".into()),
+        container_image: Some("busybox/1".into()),
+        ..Default::default()
+    };
+    servers[1].client().create_container(project.as_str(), &req).await.unwrap();
+    let caught_up = || async {
+        let listed = desktop.containers().await.ok()?;
+        let connected = entry(&desktop, "south").await.health?.state == ServerReach::Connected;
+        (connected && named(&listed, "south-2").is_some()).then_some(())
+    };
+    eventually("the grid caught up with south", Duration::from_secs(30), caught_up).await;
+}

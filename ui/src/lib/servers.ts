@@ -1,0 +1,23 @@
+// How the grid says a server's health in words.
+import type { ServerHealth } from "./bindings/ServerHealth";
+import type { ServerReach } from "./bindings/ServerReach";
+
+const REACH: Record<ServerReach, string> = {
+  connected: "connected",
+  unreachable: "unreachable",
+  token_refused: "refused the token",
+  rate_limited: "is rate-limited",
+  failing: "answers with errors",
+};
+
+/** "south unreachable · last known state, it last answered at 21:04" */
+export function awayText(server: string, health: ServerHealth, now: Date = new Date()): string {
+  const last = health.last_contact ? new Date(health.last_contact) : null;
+  const two = (n: number) => String(n).padStart(2, "0");
+  const when = last
+    ? last.toDateString() === now.toDateString()
+      ? `at ${two(last.getHours())}:${two(last.getMinutes())}`
+      : `on ${last.getFullYear()}-${two(last.getMonth() + 1)}-${two(last.getDate())}`
+    : null;
+  return `${server} ${REACH[health.state]} · last known state${when ? `, it last answered ${when}` : ""}`;
+}
