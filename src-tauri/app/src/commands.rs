@@ -25,6 +25,12 @@ pub async fn containers(desktop: State<'_, Desktop>) -> Answer<Vec<Container>> {
     desktop.containers().await
 }
 
+/// Every server's last known containers, asking none: what the grid draws first.
+#[tauri::command]
+pub async fn known_containers(desktop: State<'_, Desktop>) -> Answer<Vec<Container>> {
+    desktop.known_containers().await
+}
+
 #[tauri::command]
 pub async fn projects(desktop: State<'_, Desktop>, server: Option<String>, all: Option<bool>) -> Answer<Vec<Project>> {
     desktop.projects(server.as_deref(), all.unwrap_or(false)).await

@@ -91,6 +91,7 @@ fn main() {
         .invoke_handler(tauri::generate_handler![
             commands::rpc,
             commands::containers,
+            commands::known_containers,
             commands::projects,
             commands::generate_ssh_key,
             commands::servers,

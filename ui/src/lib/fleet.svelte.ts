@@ -45,6 +45,8 @@ export class Fleet {
   private touched = new Map<string, number>();
   /** Deleted containers (ids are never reused). */
   private gone = new Set<string>();
+  /** A full read has answered (what is known from before no longer applies). */
+  private listed = false;
 
   constructor(readonly backend: Backend) {}
 
@@ -54,7 +56,25 @@ export class Fleet {
       resync: () => void this.reload(),
       connected: (connected) => (this.connected = connected),
     });
+    void this.showKnown();
     void this.reload();
+  }
+
+  /** Draws every server's last known containers at once, while the servers are asked. */
+  private async showKnown() {
+    const known = await this.backend.knownContainers?.().catch(() => [] as Container[]);
+    // Only if no full read answered first (that one is fresher).
+    if (!known?.length || this.listed) return;
+    for (const c of known) if (!this.gone.has(c.id)) this.containers.set(c.id, c);
+    this.drawn();
+  }
+
+  /** The grid has its first picture: stop saying "Loading…", and tell the backend once drawn. */
+  private drawn() {
+    if (!this.loading) return;
+    this.loading = false;
+    // After the grid is drawn: the next frame.
+    requestAnimationFrame(() => void this.backend.ready?.().catch(() => {}));
   }
 
   close() {
@@ -81,14 +101,11 @@ export class Fleet {
       for (const c of containers) {
         if (!this.gone.has(c.id) && !changedSince(c.id)) this.containers.set(c.id, c);
       }
+      this.listed = true;
     } catch (e) {
       this.notify("error", describe(e));
     } finally {
-      if (this.loading) {
-        this.loading = false;
-        // After the grid is drawn: the next frame.
-        requestAnimationFrame(() => void this.backend.ready?.().catch(() => {}));
-      }
+      this.drawn();
     }
   }
 

@@ -144,3 +144,34 @@ describe("servers that do not answer", () => {
     expect(fleet.away("nowhere")).toBeNull();
   });
 });
+
+describe("the first picture", () => {
+  it("draws the last known containers at once, and the servers' answer over them", async () => {
+    const backend = new ScriptedBackend() as ScriptedBackend & { knownContainers: () => Promise<Container[]> };
+    backend.knownContainers = async () => [container("a", "running"), container("b", "running")];
+    const fleet = new Fleet(backend as unknown as Backend);
+    globalThis.requestAnimationFrame ??= (() => 0) as never;
+    fleet.start();
+    await settle();
+    expect([...fleet.containers.keys()].sort()).toEqual(["a", "b"]);
+    expect(fleet.loading).toBe(false);
+    backend.lists.shift()!([container("a", "stopped")]);
+    await settle();
+    expect([...fleet.containers.keys()]).toEqual(["a"]);
+    expect(fleet.containers.get("a")?.status).toBe("stopped");
+  });
+
+  it("does not draw what is known over a fresher answer", async () => {
+    let release: (cs: Container[]) => void = () => {};
+    const backend = new ScriptedBackend() as ScriptedBackend & { knownContainers: () => Promise<Container[]> };
+    backend.knownContainers = () => new Promise((resolve) => (release = resolve));
+    const fleet = new Fleet(backend as unknown as Backend);
+    fleet.start();
+    backend.lists.shift()!([container("a", "stopped")]);
+    await settle();
+    release([container("a", "running"), container("old", "running")]);
+    await settle();
+    expect([...fleet.containers.keys()]).toEqual(["a"]);
+    expect(fleet.containers.get("a")?.status).toBe("stopped");
+  });
+});

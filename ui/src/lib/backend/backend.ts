@@ -58,6 +58,8 @@ export interface Backend {
   generateSshKey?(name: string): Promise<GeneratedSshKey>;
   /** Desktop only: this machine and the remote endpoints, with what went wrong reading each. */
   servers?(): Promise<ServerEntry[]>;
+  /** Desktop only: every server's last known containers (kept locally), asking none. */
+  knownContainers?(): Promise<Container[]>;
   /** Desktop only: adds a remote endpoint once it accepts the token (kept in the OS keyring). */
   addRemote?(name: string, url: string, token: string): Promise<SecretStore>;
   removeRemote?(name: string): Promise<void>;

@@ -32,6 +32,7 @@ export class TauriBackend extends OperationsBackend implements Backend {
 
   // Across every server the desktop knows (its fleet), not one.
   containers = () => call<Container[]>("containers");
+  knownContainers = () => call<Container[]>("known_containers");
   projects = (server?: string, all?: boolean) => call<Project[]>("projects", { server, all });
   openUrl = async (url: string) => void (await call<void>("open_url", { url }));
   openService = (id: string, service: string, start: boolean) => call<string>("open_service", { id, service, start });
