@@ -3,6 +3,7 @@
 //! and message.
 
 mod events;
+mod retry;
 pub mod testkit;
 
 pub use events::EventStream;
@@ -21,7 +22,13 @@ use serde_json::Value;
 pub enum ClientError {
     /// The server answered with an error in the platform's shape.
     #[error("{status}: {message}")]
-    Api { status: u16, code: Option<ErrorCode>, message: String },
+    Api {
+        status: u16,
+        code: Option<ErrorCode>,
+        message: String,
+        /// When to ask again, as a 429 or 503 said (`Retry-After`, in seconds).
+        retry_after: Option<std::time::Duration>,
+    },
     #[error("cannot reach the server: {0}")]
     Transport(#[from] reqwest::Error),
     #[error("the server's answer does not fit the Hoody API: {0}")]
@@ -130,22 +137,52 @@ impl HoodyClient {
         self.call(method, path, body).await
     }
 
+    /// Sends the request, again when it may be: see [`retry::after`].
     async fn call<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&impl Serialize>) -> Result<T> {
+        let mut attempt = 0;
+        let bytes = loop {
+            match self.send_once(method.clone(), path, body).await {
+                Ok(bytes) => break bytes,
+                Err(e) => match retry::after(&method, &e, attempt) {
+                    Some(wait) => {
+                        tokio::time::sleep(wait).await;
+                        attempt += 1;
+                    }
+                    None => return Err(e),
+                },
+            }
+        };
+        #[derive(Deserialize)]
+        struct Envelope<T> {
+            data: T,
+        }
+        serde_json::from_slice::<Envelope<T>>(&bytes).map(|e| e.data).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+
+    /// One request: the body of a successful answer, or the refusal (with its Retry-After).
+    async fn send_once(&self, method: Method, path: &str, body: Option<&impl Serialize>) -> Result<bytes::Bytes> {
         let mut req = self.request(method, path);
         if let Some(b) = body {
             req = req.json(b);
         }
         let resp = req.send().await?;
         let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(std::time::Duration::from_secs);
         let bytes = resp.bytes().await?;
         if !status.is_success() {
-            return Err(api_error(status, &bytes));
+            return Err(match api_error(status, &bytes) {
+                ClientError::Api { status, code, message, .. } => {
+                    ClientError::Api { status, code, message, retry_after }
+                }
+                other => other,
+            });
         }
-        #[derive(Deserialize)]
-        struct Envelope<T> {
-            data: T,
-        }
-        serde_json::from_slice::<Envelope<T>>(&bytes).map(|e| e.data).map_err(|e| ClientError::Decode(e.to_string()))
+        Ok(bytes)
     }
 
     async fn page<T: DeserializeOwned>(&self, path: &str, key: &str) -> Result<Page<T>> {
@@ -317,5 +354,6 @@ fn api_error(status: StatusCode, body: &[u8]) -> ClientError {
         message: parsed
             .and_then(|b| b.message)
             .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(500).collect()),
+        retry_after: None,
     }
 }

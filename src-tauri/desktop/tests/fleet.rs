@@ -132,3 +132,52 @@ async fn fleet_a_server_that_dies_is_marked_and_the_others_carry_on() {
     };
     eventually("the grid caught up with south", Duration::from_secs(30), caught_up).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fleet_a_create_whose_answer_is_lost_is_made_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(&dir.path().join("far"));
+    let (client, lossy) = (server.client(), ProjectCreate { alias: "lossy".into(), ..Default::default() });
+    let project = client.create_project(&lossy).await.unwrap().id.as_str().to_owned();
+    let desktop = Desktop::start(&dir.path().join("desktop"), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    // The server acts on the create, and its answer never arrives.
+    let proxy = support::cutting_proxy(&server.origin, "POST /api/v1/projects/").await;
+    desktop.add_remote(RemoteEndpoint { name: "far".into(), url: proxy }, &server.token).await.unwrap();
+    let req =
+        ContainerCreate { name: Some("once".into()), container_image: Some("busybox/1".into()), ..Default::default() };
+    let made = desktop.create_container(Some("far"), &project, req).await.unwrap();
+    assert_eq!((made.name.as_str(), made.server_name.as_str()), ("once", "far"));
+    // Exactly one, the one the answer names.
+    let there = server.client().project_containers(&project, "").await.unwrap().items;
+    let once: Vec<_> = there.iter().filter(|c| c.name == "once").collect();
+    assert_eq!(once.len(), 1, "{there:?}");
+    assert_eq!(once[0].id, made.id);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fleet_bad_endpoints_are_refused_and_never_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let desktop = Desktop::start(&dir.path().join("desktop"), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let response = |status: &str, headers: &str, body: &str| {
+        format!("HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+    };
+    let (busy, asked) = support::answering(response(
+        "429 Too Many Requests",
+        "Retry-After: 1\r\nContent-Type: application/json\r\n",
+        r#"{"statusCode":429,"message":"slow down"}"#,
+    ))
+    .await;
+    let (page, _) = support::answering(response("200 OK", "Content-Type: text/html\r\n", "<html>a blog</html>")).await;
+    let add = |name: &str, url: &str| desktop.add_remote(RemoteEndpoint { name: name.into(), url: url.into() }, "t");
+    let e = add("typo", "not a url").await.unwrap_err();
+    assert_eq!(e.status, 400, "{e:?}");
+    let e = add("busy", &busy).await.unwrap_err();
+    assert_eq!((e.status, e.code.as_str()), (429, "rate_limited"), "{e:?}");
+    assert!(e.message.contains("asked too often"), "{e:?}");
+    assert!(asked.load(std::sync::atomic::Ordering::SeqCst) >= 2, "asked again after its Retry-After");
+    let e = add("blog", &page).await.unwrap_err();
+    assert!(e.message.contains("outside the Hoody API"), "{e:?}");
+    let servers = desktop.servers().await.unwrap();
+    assert_eq!(servers.len(), 1, "none saved: {servers:?}");
+    assert!(!std::fs::read_to_string(dir.path().join("desktop/remotes.json")).unwrap_or_default().contains("busy"));
+}

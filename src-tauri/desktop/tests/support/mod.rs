@@ -36,3 +36,103 @@ pub async fn get(port: u16, host: &str, path: &str) -> (u16, String) {
     let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     (status, body.to_owned())
 }
+
+/// A proxy on loopback in front of a server that passes every request on and, for the first
+/// request whose start line begins with `cut` (`POST /api/v1/projects/`), lets the server act
+/// and answer but drops the connection instead of passing the answer back: a reply lost on
+/// the way. Every answer it passes says `Connection: close` (a fresh connection per request:
+/// what was cut is cut cleanly). Answers its origin.
+pub async fn cutting_proxy(upstream: &str, cut: &'static str) -> String {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = upstream.trim_start_matches("http://").to_owned();
+    let armed = Arc::new(AtomicBool::new(true));
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let (upstream, armed) = (upstream.clone(), armed.clone());
+            tokio::spawn(async move {
+                let _ =
+                    relay_one(client, &upstream, |line| line.starts_with(cut) && armed.swap(false, Ordering::SeqCst))
+                        .await;
+            });
+        }
+    });
+    origin
+}
+
+/// One request from `client` to `upstream` (with `Connection: close`), and its answer back
+/// unless `cut(start line)` says to drop it.
+async fn relay_one(
+    mut client: tokio::net::TcpStream,
+    upstream: &str,
+    cut: impl FnOnce(&str) -> bool,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let head = read_head(&mut client).await?;
+    let text = String::from_utf8_lossy(&head).into_owned();
+    let length = header_value(&text, "content-length").and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
+    let mut body = vec![0u8; length];
+    client.read_exact(&mut body).await?;
+    let drop_answer = cut(text.lines().next().unwrap_or_default());
+    let mut server = tokio::net::TcpStream::connect(upstream).await?;
+    server.write_all(with_connection_close(&text).as_bytes()).await?;
+    server.write_all(&body).await?;
+    let answer_head = read_head(&mut server).await?;
+    if drop_answer {
+        // Let the server finish its answer (it has acted), then hang up on the client.
+        let mut rest = Vec::new();
+        server.read_to_end(&mut rest).await?;
+        return Ok(());
+    }
+    client.write_all(with_connection_close(&String::from_utf8_lossy(&answer_head)).as_bytes()).await?;
+    tokio::io::copy(&mut server, &mut client).await?;
+    client.shutdown().await
+}
+
+async fn read_head(stream: &mut tokio::net::TcpStream) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(stream.read_u8().await?);
+    }
+    Ok(head)
+}
+
+fn header_value(head: &str, name: &str) -> Option<String> {
+    head.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.trim().eq_ignore_ascii_case(name).then(|| value.trim().to_owned())
+    })
+}
+
+/// The head with its `Connection` header replaced by `Connection: close`.
+fn with_connection_close(head: &str) -> String {
+    let mut lines: Vec<&str> =
+        head.trim_end().split("\r\n").filter(|l| !l.to_ascii_lowercase().starts_with("connection:")).collect();
+    lines.push("Connection: close");
+    format!("{}\r\n\r\n", lines.join("\r\n"))
+}
+
+/// A server on loopback that answers every request with `answer` (a whole HTTP response, which
+/// should say `Connection: close`). Answers its origin and how many requests it got.
+pub async fn answering(answer: String) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = asked.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let _ = read_head(&mut stream).await;
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    (origin, asked)
+}

@@ -77,7 +77,59 @@ async fn send(client: &HoodyClient, server: &str, call: HttpCall) -> Result<serd
         Method::PATCH => reqwest::Method::PATCH,
         Method::DELETE => reqwest::Method::DELETE,
     };
-    client.data(method, &call.path_and_query(), call.body.as_ref()).await.map_err(|e| remote_error(server, e))
+    let sent_at = chrono::Utc::now();
+    match client.data(method, &call.path_and_query(), call.body.as_ref()).await {
+        Ok(data) => Ok(data),
+        Err(ClientError::Transport(e)) if call.spec.name == "create_container" => {
+            find_or_create_again(client, server, &call, sent_at, e).await
+        }
+        Err(e) => Err(remote_error(server, e)),
+    }
+}
+
+/// How much earlier than the lost create a container it finds may say it was made (the two
+/// machines' clocks may differ).
+const CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(5);
+
+/// A create whose answer was lost may have been acted on. The container is looked for by its
+/// name in its project (names are unique there) before the create is sent again, so that it
+/// is made once. One made long before the create was sent is not taken for it (the create
+/// would have been refused as a duplicate): the create is sent again and says so.
+async fn find_or_create_again(
+    client: &HoodyClient,
+    server: &str,
+    call: &HttpCall,
+    sent_at: chrono::DateTime<chrono::Utc>,
+    lost: reqwest::Error,
+) -> Result<serde_json::Value> {
+    let name = call.body.as_ref().and_then(|b| b.get("name")).and_then(|n| n.as_str());
+    let project = call.params.iter().find(|(k, _)| *k == "id").map(|(_, v)| v.as_str());
+    let (Some(name), Some(project)) = (name, project) else {
+        return Err(EngineError::Unanswered(format!(
+            "{server} did not answer the create ({lost}); it may have made the container under a name of its              own: look for it before creating another"
+        )));
+    };
+    let look = HttpCall {
+        spec: super::OperationSpec::named("list_project_containers").expect("declared"),
+        params: vec![("id", project.to_owned())],
+        query: vec![("name".into(), name.to_owned()), ("limit".into(), "200".into())],
+        body: None,
+    };
+    let listed =
+        client.data(reqwest::Method::GET, &look.path_and_query(), None).await.map_err(|e| remote_error(server, e))?;
+    let made_by_it = listed["containers"].as_array().and_then(|all| {
+        all.iter().find(|c| {
+            let made_at = c["created_at"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+            c["name"] == name && made_at.is_some_and(|at| at >= sent_at - CLOCK_SKEW)
+        })
+    });
+    match made_by_it {
+        Some(found) => Ok(found.clone()),
+        None => client
+            .data(reqwest::Method::POST, &call.path_and_query(), call.body.as_ref())
+            .await
+            .map_err(|e| remote_error(server, e)),
+    }
 }
 
 fn undecodable(server: &str, operation: &str, e: serde_json::Error) -> EngineError {
