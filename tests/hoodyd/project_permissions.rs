@@ -156,4 +156,5 @@ async fn a_grant_reaches_a_project_as_far_as_its_level() {
     assert_eq!(call(admin, Method::POST, &grants, Some(body)).await.0, 201);
     assert_eq!(call(admin, Method::DELETE, &format!("/auth/tokens/{helper_id}"), None).await.0, 200);
     assert_eq!(call(admin, Method::GET, &grants, None).await.1["data"]["pagination"]["total"], 0);
+    assert_eq!(call(admin, Method::DELETE, &format!("/containers/{container}"), None).await.0, 200);
 }

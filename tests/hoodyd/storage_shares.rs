@@ -184,4 +184,5 @@ async fn a_shared_directory_is_the_sources_and_the_targets() {
         json!([])
     );
     assert!(!kept.join(&id).exists(), "the share's files went with it");
+    assert_eq!(call(&d, Method::DELETE, &format!("/containers/{taker}"), None).await.0, 200);
 }

@@ -131,6 +131,21 @@ async fn fleet_a_server_that_dies_is_marked_and_the_others_carry_on() {
         (connected && named(&listed, "south-2").is_some()).then_some(())
     };
     eventually("the grid caught up with south", Duration::from_secs(30), caught_up).await;
+    remove_all(&servers).await;
+}
+
+/// Deletes every container of each server (a killed server's containers outlive it).
+async fn remove_all(servers: &[Hoodyd]) {
+    for server in servers {
+        let client = server.client();
+        let settled = || async {
+            let all = client.list_containers("limit=200").await.ok()?.items;
+            all.iter().all(|c| !c.status.is_transitional()).then_some(all)
+        };
+        for c in eventually("every container settled", Duration::from_secs(60), settled).await {
+            client.delete_container(c.id.as_str()).await.unwrap();
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -152,6 +167,7 @@ async fn fleet_a_create_whose_answer_is_lost_is_made_once() {
     let once: Vec<_> = there.iter().filter(|c| c.name == "once").collect();
     assert_eq!(once.len(), 1, "{there:?}");
     assert_eq!(once[0].id, made.id);
+    remove_all(std::slice::from_ref(&server)).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
