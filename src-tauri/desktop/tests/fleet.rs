@@ -13,6 +13,7 @@ use hoody_model::services::Service;
 use hoody_model::{Container, ContainerCreate, ContainerStatus, Operation, ProjectCreate, ServerReach};
 use std::path::Path;
 use std::time::Duration;
+use support::Trouble;
 
 const SERVERS: [&str; 3] = ["north", "south", "west"];
 
@@ -156,7 +157,7 @@ async fn fleet_a_create_whose_answer_is_lost_is_made_once() {
     let project = client.create_project(&lossy).await.unwrap().id.as_str().to_owned();
     let desktop = Desktop::start(&dir.path().join("desktop"), "127.0.0.1:0".parse().unwrap()).await.unwrap();
     // The server acts on the create, and its answer never arrives.
-    let proxy = support::cutting_proxy(&server.origin, "POST /api/v1/projects/").await;
+    let (proxy, cut) = support::proxy(&server.origin, Trouble::CutFirstAnswer("POST /api/v1/projects/")).await;
     desktop.add_remote(RemoteEndpoint { name: "far".into(), url: proxy }, &server.token).await.unwrap();
     let req =
         ContainerCreate { name: Some("once".into()), container_image: Some("busybox/1".into()), ..Default::default() };
@@ -167,6 +168,7 @@ async fn fleet_a_create_whose_answer_is_lost_is_made_once() {
     let once: Vec<_> = there.iter().filter(|c| c.name == "once").collect();
     assert_eq!(once.len(), 1, "{there:?}");
     assert_eq!(once[0].id, made.id);
+    assert_eq!(cut.load(std::sync::atomic::Ordering::SeqCst), 1, "the answer was cut");
     remove_all(std::slice::from_ref(&server)).await;
 }
 
@@ -196,4 +198,35 @@ async fn fleet_bad_endpoints_are_refused_and_never_saved() {
     let servers = desktop.servers().await.unwrap();
     assert_eq!(servers.len(), 1, "none saved: {servers:?}");
     assert!(!std::fs::read_to_string(dir.path().join("desktop/remotes.json")).unwrap_or_default().contains("busy"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fleet_a_server_without_a_live_stream_is_polled() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(&dir.path().join("cloudy"));
+    let desktop = Desktop::start(&dir.path().join("desktop"), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    // As the Hoody cloud: no live stream at /events.
+    let (proxy, refused) = support::proxy(&server.origin, Trouble::Missing("GET /api/v1/events ")).await;
+    desktop.add_remote(RemoteEndpoint { name: "cloudy".into(), url: proxy }, &server.token).await.unwrap();
+    let connected =
+        || async { (entry(&desktop, "cloudy").await.health?.state == ServerReach::Connected).then_some(()) };
+    eventually("cloudy polled", Duration::from_secs(10), connected).await;
+    assert!(refused.load(std::sync::atomic::Ordering::SeqCst) >= 1, "the stream was asked for and refused");
+    // A change made there (not through this desktop) reaches the grid: it is asked to read again.
+    let mut events = desktop.subscribe();
+    let client = server.client();
+    let project = client.create_project(&ProjectCreate { alias: "polled".into(), ..Default::default() }).await.unwrap();
+    let req =
+        ContainerCreate { name: Some("seen".into()), container_image: Some("busybox/1".into()), ..Default::default() };
+    client.create_container(project.id.as_str(), &req).await.unwrap();
+    let resync = async {
+        loop {
+            if let Ok(hoody_desktop_core::DesktopEvent::Resync) = events.recv().await {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(15), resync).await.expect("a poll saw the change");
+    assert!(named(&desktop.containers().await.unwrap(), "seen").is_some());
+    remove_all(std::slice::from_ref(&server)).await;
 }

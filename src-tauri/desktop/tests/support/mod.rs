@@ -37,37 +37,55 @@ pub async fn get(port: u16, host: &str, path: &str) -> (u16, String) {
     (status, body.to_owned())
 }
 
-/// A proxy on loopback in front of a server that passes every request on and, for the first
-/// request whose start line begins with `cut` (`POST /api/v1/projects/`), lets the server act
-/// and answer but drops the connection instead of passing the answer back: a reply lost on
-/// the way. Every answer it passes says `Connection: close` (a fresh connection per request:
-/// what was cut is cut cleanly). Answers its origin.
-pub async fn cutting_proxy(upstream: &str, cut: &'static str) -> String {
+/// What a [`proxy`] does besides passing requests on.
+#[derive(Debug, Clone, Copy)]
+pub enum Trouble {
+    /// For the first request whose start line begins with this, the server acts and answers,
+    /// but the answer is dropped on the way: the connection is hung up instead.
+    CutFirstAnswer(&'static str),
+    /// Requests whose start line begins with this are answered 404 without reaching the server
+    /// (what a server without that route would say).
+    Missing(&'static str),
+}
+
+/// A proxy on loopback in front of `upstream` that passes every request on, making `trouble`.
+/// Every answer it passes says `Connection: close` (a fresh connection per request: what is cut
+/// is cut cleanly). Answers its origin and how many requests `trouble` met.
+pub async fn proxy(upstream: &str, trouble: Trouble) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
     let upstream = upstream.trim_start_matches("http://").to_owned();
-    let armed = Arc::new(AtomicBool::new(true));
+    let met = Arc::new(AtomicUsize::new(0));
+    let counter = met.clone();
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
-            let (upstream, armed) = (upstream.clone(), armed.clone());
+            let (upstream, met) = (upstream.clone(), counter.clone());
             tokio::spawn(async move {
-                let _ =
-                    relay_one(client, &upstream, |line| line.starts_with(cut) && armed.swap(false, Ordering::SeqCst))
-                        .await;
+                let _ = relay_one(client, &upstream, |line| {
+                    let hit = match trouble {
+                        Trouble::CutFirstAnswer(start) => line.starts_with(start) && met.load(Ordering::SeqCst) == 0,
+                        Trouble::Missing(start) => line.starts_with(start),
+                    };
+                    if hit {
+                        met.fetch_add(1, Ordering::SeqCst);
+                    }
+                    (hit, trouble)
+                })
+                .await;
             });
         }
     });
-    origin
+    (origin, met)
 }
 
-/// One request from `client` to `upstream` (with `Connection: close`), and its answer back
-/// unless `cut(start line)` says to drop it.
+/// One request from `client` to `upstream` (with `Connection: close`), and its answer back,
+/// unless `trouble(start line)` says to make some.
 async fn relay_one(
     mut client: tokio::net::TcpStream,
     upstream: &str,
-    cut: impl FnOnce(&str) -> bool,
+    trouble: impl FnOnce(&str) -> (bool, Trouble),
 ) -> std::io::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let head = read_head(&mut client).await?;
@@ -75,12 +93,21 @@ async fn relay_one(
     let length = header_value(&text, "content-length").and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
     let mut body = vec![0u8; length];
     client.read_exact(&mut body).await?;
-    let drop_answer = cut(text.lines().next().unwrap_or_default());
+    let (hit, kind) = trouble(text.lines().next().unwrap_or_default());
+    if hit && matches!(kind, Trouble::Missing(_)) {
+        let body = r#"{"statusCode":404,"message":"no such route"}"#;
+        let answer = format!(
+            "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        client.write_all(answer.as_bytes()).await?;
+        return client.shutdown().await;
+    }
     let mut server = tokio::net::TcpStream::connect(upstream).await?;
     server.write_all(with_connection_close(&text).as_bytes()).await?;
     server.write_all(&body).await?;
     let answer_head = read_head(&mut server).await?;
-    if drop_answer {
+    if hit {
         // Let the server finish its answer (it has acted), then hang up on the client.
         let mut rest = Vec::new();
         server.read_to_end(&mut rest).await?;

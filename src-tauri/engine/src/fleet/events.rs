@@ -12,6 +12,10 @@ use tokio::task::AbortHandle;
 
 /// How long a lost stream of a remote member waits before it connects again.
 const RECONNECT: Duration = Duration::from_secs(3);
+/// How often a member without a live stream is polled: this often after a change, twice as
+/// long after each poll that finds none (or fails), up to [`POLL_MAX`].
+const POLL_FIRST: Duration = Duration::from_secs(2);
+const POLL_MAX: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone)]
 pub enum FleetEvent {
@@ -71,10 +75,56 @@ pub(super) fn follow_remote(
                     health.unreachable(&name, format!("{name} does not answer: {ended}"));
                     let _ = to.send(FleetEvent::Resync);
                 }
+                // No live stream there (the Hoody cloud has none): its containers are polled.
+                Err(ClientError::Api { status: 404..=406, .. }) => poll(&name, &client, &to, &health).await,
                 Err(e) => health.failed(&name, &crate::server::remote_error(&name, e)),
             }
             tokio::time::sleep(RECONNECT).await;
         }
     })
     .abort_handle()
+}
+
+/// Polls a member that offers no live stream, for as long as the fleet follows it: a change of
+/// its containers (one made, gone, or in another status) asks for everything to be read again.
+async fn poll(name: &str, client: &HoodyClient, to: &broadcast::Sender<FleetEvent>, health: &Healths) {
+    let mut wait = POLL_FIRST;
+    let mut seen: Option<Vec<(String, String, String)>> = None;
+    loop {
+        match digest(client).await {
+            Ok(now) => {
+                health.answered(name);
+                wait = match seen.as_ref() {
+                    Some(before) if *before == now => (wait * 2).min(POLL_MAX),
+                    Some(_) => {
+                        let _ = to.send(FleetEvent::Resync);
+                        POLL_FIRST
+                    }
+                    None => POLL_FIRST,
+                };
+                seen = Some(now);
+            }
+            Err(e) => {
+                health.failed(name, &crate::server::remote_error(name, e));
+                wait = (wait * 2).min(POLL_MAX);
+            }
+        }
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Every container's id, status and last change, in order: what a poll compares.
+async fn digest(client: &HoodyClient) -> Result<Vec<(String, String, String)>, ClientError> {
+    let mut all = Vec::new();
+    for page in 1.. {
+        let listed = client.list_containers(&format!("page={page}&limit={}", hoody_model::page::MAX_LIMIT)).await?;
+        all.extend(
+            listed.items.into_iter().map(|c| (c.id.to_string(), c.status.to_string(), c.updated_at.to_rfc3339())),
+        );
+        if page >= listed.pagination.total_pages {
+            break;
+        }
+    }
+    all.sort();
+    Ok(all)
 }
