@@ -107,9 +107,15 @@ fn the_window_creates_runs_and_deletes_a_container() {
         .arg(&shots)
         .arg(&remote.origin)
         .arg(&remote.token)
+        .arg(remote.pid().to_string())
+        .arg(Hoodyd::binary())
+        .arg(&remote_data)
         .output()
         .expect("node runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
+    // The remote the script started again goes with the test, however it ends.
+    let restarted = stdout.lines().find_map(|l| l.strip_prefix("step: remote restarted: pid "));
+    let _restarted = restarted.and_then(|pid| pid.trim().parse().ok()).map(session::Killed);
     let log: String = std::fs::read_dir(data.join("logs"))
         .map(|entries| entries.flatten().map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect())
         .unwrap_or_default();
@@ -125,6 +131,13 @@ fn the_window_creates_runs_and_deletes_a_container() {
     // stopped there from its card.
     assert!(stdout.contains("step: remote added: edge added; its token is in the Secret Service"), "{stdout}");
     assert!(stdout.contains("step: remote card: far · busybox/1 · edge"), "{stdout}");
+    // Killed, it was shown unreachable (target/screenshots/app-server-unreachable.png); back where
+    // it was (the script started it again), its card was live again.
+    assert!(
+        stdout.contains("step: remote away: edge unreachable · last known state, it last answered at "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("step: remote back: far · busybox/1 · edge"), "{stdout}");
     let tokio = tokio::runtime::Runtime::new().unwrap();
     let far = tokio.block_on(remote.client().container(&far_id, false)).unwrap();
     assert_eq!(far.status, ContainerStatus::Stopped);

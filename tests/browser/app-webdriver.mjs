@@ -3,12 +3,18 @@
 // starts; its Terminal chip opens the URL (the caller checks what xdg-open received); it is
 // deleted with a snapshot first. Screenshots go to SCREENSHOT_DIR.
 // Settings make it start at login. Then a remote hoodyd is added in the Servers dialog and its container, shown under the
-// remote's name, has its Terminal opened and is stopped from its card.
+// remote's name, has its Terminal opened and is stopped from its card. Then the remote is
+// killed: its card stays, faded, saying the server is unreachable (screenshot); the remote is
+// started again where it was (HOODYD, REMOTE_DATA) and its card is live again.
 // Usage: node tests/browser/app-webdriver.mjs DRIVER_URL APP IMAGE SCREENSHOT_DIR REMOTE_URL REMOTE_TOKEN
+//        REMOTE_PID HOODYD REMOTE_DATA
+import { spawn } from "node:child_process";
 import { screenshot } from "./xshot.mjs";
 
-const [driver, application, image, shots, remoteUrl, remoteToken] = process.argv.slice(2);
-if (!remoteToken) throw new Error("usage: app-webdriver.mjs DRIVER_URL APP IMAGE SCREENSHOT_DIR REMOTE_URL REMOTE_TOKEN");
+const [driver, application, image, shots, remoteUrl, remoteToken, remotePid, hoodyd, remoteData] = process.argv.slice(2);
+if (!remoteData) {
+  throw new Error("usage: app-webdriver.mjs DRIVER_URL APP IMAGE SCREENSHOT_DIR REMOTE_URL REMOTE_TOKEN REMOTE_PID HOODYD REMOTE_DATA");
+}
 const ELEMENT = "element-6066-11e4-a52f-4a5c6b3f3d3e";
 const step = (text) => console.log(`step: ${text}`);
 
@@ -182,6 +188,20 @@ try {
   await click(`${far} .action-stop`);
   await find(`${far}[data-status="stopped"]`);
   step("the remote container stopped from its card");
+
+  // The remote dies: its card stays as last known, faded, and says why.
+  process.kill(Number(remotePid), "SIGKILL");
+  await find(`${far}.stale`);
+  step(`remote away: ${(await textOf(`${far} .away`)).trim()}`);
+  await shot("app-server-unreachable");
+  // It comes back where it was: the card is live again.
+  const listen = remoteUrl.replace("http://", "");
+  const args = ["serve", "--listen", listen, "--proxy-listen", "127.0.0.1:0", "--data-dir", remoteData];
+  const back = spawn(hoodyd, args, { detached: true, stdio: "ignore", env: { ...process.env, HOODY_LOG: "error" } });
+  back.unref();
+  step(`remote restarted: pid ${back.pid}`);
+  await until("the card live again", async () => !(await run(`return !!document.querySelector(arguments[0])`, `${far}.stale`)));
+  step(`remote back: ${(await textOf(`${far} .meta`)).trim()}`);
 } catch (e) {
   // What the window showed when it went wrong.
   console.error(`window text: ${await run("return document.body.innerText").catch(() => "?")}`);

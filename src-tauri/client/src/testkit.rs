@@ -90,6 +90,11 @@ impl Hoodyd {
         Self::serve_on(None, data, origin.trim_start_matches("http://"))
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kills it at once (SIGKILL), as a crash or a pulled plug would.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

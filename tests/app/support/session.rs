@@ -19,6 +19,15 @@ impl Drop for Guard {
     }
 }
 
+/// A process this test did not start itself (by its pid), killed when the guard goes.
+pub struct Killed(pub u32);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill").args(["-9", &self.0.to_string()]).status();
+    }
+}
+
 pub struct Session {
     /// `:N`, for `DISPLAY`.
     pub display: String,
