@@ -1,7 +1,7 @@
 //! When a request is sent again. A server that says when to ask again (429, or 503 with
 //! `Retry-After`) did not act: any request is sent again then (waiting at most [`MAX_WAIT`]).
-//! A request that got no answer is sent again only when sending it twice does what sending it
-//! once does (GET, PUT, DELETE): a POST or PATCH whose answer was lost may have been acted on,
+//! A request that got no answer (refused, cut off; not one that timed out) is sent again only
+//! when sending it twice does what sending it once does (GET, PUT, DELETE): a POST or PATCH whose answer was lost may have been acted on,
 //! and its caller decides (a create looks for what it made first). Backoff doubles from
 //! [`FIRST_WAIT`]; [`ATTEMPTS`] in all.
 
@@ -24,7 +24,8 @@ pub fn after(method: &Method, e: &ClientError, attempt: u32) -> Option<Duration>
     match e {
         ClientError::Api { status: 429 | 503, retry_after: Some(wait), .. } => (*wait <= MAX_WAIT).then_some(*wait),
         ClientError::Api { status: 429, retry_after: None, .. } => Some(backoff),
-        ClientError::Transport(_) if idempotent(method) => Some(backoff),
+        // Not one that timed out: a server that hangs is not asked to hang again.
+        ClientError::Transport(e) if idempotent(method) && !e.is_timeout() => Some(backoff),
         _ => None,
     }
 }
