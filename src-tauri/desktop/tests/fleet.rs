@@ -75,6 +75,8 @@ async fn fleet_a_server_that_dies_is_marked_and_the_others_carry_on() {
         assert_eq!(entry(&desktop, name).await.health.map(|h| h.state), Some(ServerReach::Connected));
     }
     let south_1 = named(&listed, "south-1").unwrap().id.as_str().to_owned();
+    // The grid reads every server's projects, for its cards' project names.
+    assert_eq!(desktop.projects(None, true).await.unwrap().len(), 3);
 
     // South dies. Its stream ends: it is marked unreachable within 5 s, with the reason and the
     // time it last answered.
@@ -115,6 +117,9 @@ async fn fleet_a_server_that_dies_is_marked_and_the_others_carry_on() {
     }
     let listed = desktop.containers().await.unwrap();
     assert!(named(&listed, "south-1").is_some(), "still shown, as last known");
+    // Its projects too, for the cards' project names.
+    let projects = desktop.projects(None, true).await.unwrap();
+    assert!(projects.iter().any(|p| p.alias == "south-work"), "{projects:?}");
     assert_eq!(entry(&desktop, "south").await.health.map(|h| h.state), Some(ServerReach::Unreachable));
 
     // South comes back where it was; what changes on it shows in the grid again.

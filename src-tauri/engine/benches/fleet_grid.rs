@@ -59,7 +59,7 @@ async fn run() {
         let names: Vec<String> = (0..servers).map(|i| format!("server-{i}")).collect();
         for name in &names {
             let listed: Vec<Container> = (0..each).map(|n| container(name, n)).collect();
-            engine.store().cache_fleet_list(name, &listed, Utc::now()).await.unwrap();
+            engine.store().cache_fleet_list(name, "containers", &listed, Utc::now()).await.unwrap();
         }
         let fleet = || {
             let home = Arc::new(LocalServer::new(engine.clone(), Principal::unrestricted(TokenId::generate())));

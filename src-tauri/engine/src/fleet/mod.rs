@@ -8,6 +8,7 @@
 
 mod events;
 mod health;
+mod known;
 
 pub use events::FleetEvent;
 
@@ -15,6 +16,7 @@ use crate::error::{EngineError, Result};
 use crate::server::{ContainerView, HttpInput, OperationSpec, Page, Server};
 use health::Healths;
 use hoody_model::{Container, ContainerListQuery, ErrorCode, PageRequest, Project, ServerHealth, ServerReach};
+use known::Known;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex, RwLock};
@@ -25,9 +27,6 @@ use tokio::task::AbortHandle;
 /// How long a list of a member's containers may take before the member counts as unreachable
 /// (and its last known containers are shown instead).
 pub const LIST_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// A member's containers as it last answered, and when.
-type Known = (Vec<Container>, chrono::DateTime<chrono::Utc>);
 
 /// One member's containers: as it answered now (`fresh`), or as it last did.
 #[derive(Debug, Clone)]
@@ -49,8 +48,9 @@ pub struct Fleet {
     /// Which server holds each container and project id seen (ids are unique across servers).
     placement: Mutex<HashMap<String, String>>,
     health: Healths,
-    /// What each member last answered for its containers (also in `cache`, when given).
-    last_known: Mutex<HashMap<String, Known>>,
+    /// What each member last answered for its containers and projects (also in `cache`).
+    known_containers: Known<Container>,
+    known_projects: Known<Project>,
     cache: Option<hoody_store::Store>,
     events: broadcast::Sender<FleetEvent>,
     /// What follows each member's changes, by name.
@@ -81,7 +81,8 @@ impl Fleet {
             others: RwLock::default(),
             placement: Mutex::default(),
             health: Healths::new(events.clone()),
-            last_known: Mutex::default(),
+            known_containers: Known::new("containers"),
+            known_projects: Known::new("projects"),
             cache: None,
             events,
             followers: Mutex::default(),
@@ -140,11 +141,12 @@ impl Fleet {
         }
         self.placement.lock().expect("fleet lock").retain(|_, server| server != name);
         self.health.forget(name);
-        self.last_known.lock().expect("fleet lock").remove(name);
+        self.known_containers.forget(name);
+        self.known_projects.forget(name);
         if let Some(store) = self.cache.clone() {
             let name = name.to_owned();
             tokio::spawn(async move {
-                if let Err(e) = store.forget_fleet_list(&name).await {
+                if let Err(e) = store.forget_fleet_lists(&name).await {
                     tracing::warn!("cannot forget {name}'s cached containers: {e}");
                 }
             });
@@ -229,7 +231,7 @@ impl Fleet {
             match self.note(name, listed, |c: &Container| c.id.to_string()) {
                 Ok(containers) => {
                     let read_at = crate::now();
-                    self.remember(name, &containers, read_at).await;
+                    self.known_containers.remember(self.cache.as_ref(), name, &containers, read_at).await;
                     MemberList { name: name.clone(), containers, fresh: true, read_at: Some(read_at) }
                 }
                 Err(_) => {
@@ -251,34 +253,16 @@ impl Fleet {
         lists
     }
 
-    async fn remember(&self, name: &str, containers: &[Container], at: chrono::DateTime<chrono::Utc>) {
-        self.last_known.lock().expect("fleet lock").insert(name.to_owned(), (containers.to_vec(), at));
-        if let Some(store) = &self.cache
-            && let Err(e) = store.cache_fleet_list(name, containers, at).await
-        {
-            tracing::warn!("cannot keep {name}'s containers: {e}");
-        }
-    }
-
+    /// What member `name` last answered for its containers (its ids placed on it).
     async fn last_known_of(&self, name: &str) -> (Vec<Container>, Option<chrono::DateTime<chrono::Utc>>) {
-        let held = self.last_known.lock().expect("fleet lock").get(name).cloned();
-        if let Some((containers, at)) = held {
-            return (containers, Some(at));
-        }
-        let Some(store) = &self.cache else { return (Vec::new(), None) };
-        match store.fleet_list(name).await {
-            Ok(Some((containers, at))) => {
+        match self.known_containers.of(self.cache.as_ref(), name).await {
+            Some((containers, at)) => {
                 for c in &containers {
                     self.place(c.id.as_str(), name);
                 }
-                self.last_known.lock().expect("fleet lock").insert(name.to_owned(), (containers.clone(), at));
                 (containers, Some(at))
             }
-            Ok(None) => (Vec::new(), None),
-            Err(e) => {
-                tracing::warn!("cannot read {name}'s kept containers: {e}");
-                (Vec::new(), None)
-            }
+            None => (Vec::new(), None),
         }
     }
 
@@ -286,16 +270,28 @@ impl Fleet {
     pub async fn projects_of(&self, name: Option<&str>) -> Result<Vec<Project>> {
         let (name, server) = self.named(name)?;
         let listed = every_page(|page| server.list_projects(page, ())).await;
-        self.note(&name, listed, |p: &Project| p.id.to_string())
+        let listed = self.note(&name, listed, |p: &Project| p.id.to_string());
+        if let Ok(projects) = &listed {
+            self.known_projects.remember(self.cache.as_ref(), &name, projects, crate::now()).await;
+        }
+        listed
     }
 
-    /// Every project of every member that answers.
+    /// Every project of every member, asked at once, each for at most [`LIST_TIMEOUT`]; one
+    /// that does not answer gives its last known projects.
     pub async fn all_projects(&self) -> Vec<Project> {
-        let mut all = Vec::new();
-        for name in self.names() {
-            all.extend(self.projects_of(Some(&name)).await.unwrap_or_default());
-        }
-        all
+        let names = self.names();
+        let lists = names.iter().map(|name| async move {
+            match tokio::time::timeout(LIST_TIMEOUT, self.projects_of(Some(name))).await {
+                Ok(Ok(projects)) => return projects,
+                Ok(Err(_)) => {}
+                Err(_) => {
+                    self.health.unreachable(name, format!("{name} did not answer within {} s", LIST_TIMEOUT.as_secs()))
+                }
+            }
+            self.known_projects.of(self.cache.as_ref(), name).await.map(|(p, _)| p).unwrap_or_default()
+        });
+        futures_util::future::join_all(lists).await.into_iter().flatten().collect()
     }
 
     /// Container `id` as its server has it, with runtime details when `with_runtime`.
