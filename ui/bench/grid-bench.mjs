@@ -24,21 +24,26 @@ await new Promise((r) => server.once("listening", r));
 const { port } = server.address();
 
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
+
+/** The ms from mounting the App to the frame after its first cards are in the page. */
+const firstScreen = (page) =>
+  page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const check = () =>
+          document.querySelectorAll(".card").length > 0
+            ? requestAnimationFrame(() => resolve(performance.now() - window.hoodyBenchStart))
+            : requestAnimationFrame(check);
+        check();
+      }),
+  );
+
 const rows = [];
 try {
   for (let run = 0; run < 5; run++) {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(`http://127.0.0.1:${port}/grid.html?count=2000`);
-    const drawn = await page.evaluate(
-      () =>
-        new Promise((resolve) => {
-          const check = () =>
-            document.querySelectorAll(".card").length > 0
-              ? requestAnimationFrame(() => resolve(performance.now() - window.hoodyBenchStart))
-              : requestAnimationFrame(check);
-          check();
-        }),
-    );
+    const drawn = await firstScreen(page);
     const frames = await page.evaluate(
       () =>
         new Promise((resolve) => {
@@ -63,9 +68,10 @@ try {
     rows.push({ drawn, inPage, p50: frames[Math.floor(frames.length / 2)], p95: frames[Math.floor(frames.length * 0.95)], n: frames.length });
     await page.close();
   }
-} finally {
+} catch (e) {
   await browser.close();
   server.close();
+  throw e;
 }
 rows.sort((a, b) => a.drawn - b.drawn);
 const median = rows[Math.floor(rows.length / 2)];
@@ -78,25 +84,13 @@ console.log(`| scroll top → bottom, frame time p95 | ${median.p95.toFixed(1)} 
 
 // The fleet from its local cache: the first full grid, and a burst of one server's events.
 const fleetRows = [];
-const again = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
-const cacheServer = createServer(server.listeners("request")[0]).listen(0, "127.0.0.1");
-await new Promise((r) => cacheServer.once("listening", r));
 try {
   for (const [servers, each] of [[3, 1000], [10, 500]]) {
     const runs = [];
     for (let run = 0; run < 5; run++) {
-      const page = await again.newPage({ viewport: { width: 1400, height: 900 } });
-      await page.goto(`http://127.0.0.1:${cacheServer.address().port}/grid.html?count=${servers * each}&servers=${servers}&cache=1`);
-      const drawn = await page.evaluate(
-        () =>
-          new Promise((resolve) => {
-            const check = () =>
-              document.querySelectorAll(".card").length > 0
-                ? requestAnimationFrame(() => resolve(performance.now() - window.hoodyBenchStart))
-                : requestAnimationFrame(check);
-            check();
-          }),
-      );
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await page.goto(`http://127.0.0.1:${port}/grid.html?count=${servers * each}&servers=${servers}&cache=1`);
+      const drawn = await firstScreen(page);
       const burst = await page.evaluate(() => window.hoodyBenchBurst(1000));
       runs.push({ drawn, burst });
       await page.close();
@@ -107,8 +101,8 @@ try {
     fleetRows.push({ servers, each, drawn: median.drawn, worst: runs[runs.length - 1].drawn, burst: bursts[Math.floor(bursts.length / 2)], events: median.burst.count });
   }
 } finally {
-  await again.close();
-  cacheServer.close();
+  await browser.close();
+  server.close();
 }
 console.log("\nThe fleet from its local cache, in chromium (5 runs each; target: first full grid ≤ 300 ms)\n");
 console.log("| servers × containers | first full grid (median / worst ms) | merge of one server's event burst (events, median ms) |\n|---|---:|---:|");

@@ -175,12 +175,7 @@ impl HoodyClient {
             .map(std::time::Duration::from_secs);
         let bytes = resp.bytes().await?;
         if !status.is_success() {
-            return Err(match api_error(status, &bytes) {
-                ClientError::Api { status, code, message, .. } => {
-                    ClientError::Api { status, code, message, retry_after }
-                }
-                other => other,
-            });
+            return Err(api_error(status, &bytes, retry_after));
         }
         Ok(bytes)
     }
@@ -321,7 +316,7 @@ impl HoodyClient {
         let status = resp.status();
         if !status.is_success() {
             let bytes = resp.bytes().await?;
-            return Err(api_error(status, &bytes));
+            return Err(api_error(status, &bytes, None));
         }
         EventStream::start(resp).await
     }
@@ -341,7 +336,7 @@ fn q(query: &str) -> String {
     if query.is_empty() { String::new() } else { format!("?{query}") }
 }
 
-fn api_error(status: StatusCode, body: &[u8]) -> ClientError {
+fn api_error(status: StatusCode, body: &[u8], retry_after: Option<std::time::Duration>) -> ClientError {
     #[derive(Deserialize)]
     struct ErrorBody {
         message: Option<String>,
@@ -354,6 +349,6 @@ fn api_error(status: StatusCode, body: &[u8]) -> ClientError {
         message: parsed
             .and_then(|b| b.message)
             .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(500).collect()),
-        retry_after: None,
+        retry_after,
     }
 }

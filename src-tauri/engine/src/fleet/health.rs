@@ -43,7 +43,7 @@ impl Healths {
         }
     }
 
-    /// It is unreachable for `reason` (its stream ended, a read timed out).
+    /// It is unreachable for `reason` (its event stream ended).
     pub fn unreachable(&self, name: &str, reason: String) {
         self.set(name, ServerReach::Unreachable, Some(reason));
     }

@@ -221,13 +221,7 @@ impl Fleet {
         let members = self.members();
         let lists = members.iter().map(|(name, server)| async move {
             let query = |page| ContainerListQuery { page, with_runtime: true, ..Default::default() };
-            let listing = every_page(|page| server.list_containers(query(page), ()));
-            let listed = match tokio::time::timeout(LIST_TIMEOUT, listing).await {
-                Ok(listed) => listed,
-                Err(_) => {
-                    Err(EngineError::Unanswered(format!("{name} did not answer within {} s", LIST_TIMEOUT.as_secs())))
-                }
-            };
+            let listed = list_within(name, |page| server.list_containers(query(page), ())).await;
             match self.note(name, listed, |c: &Container| c.id.to_string()) {
                 Ok(containers) => {
                     let read_at = crate::now();
@@ -266,10 +260,10 @@ impl Fleet {
         }
     }
 
-    /// Every project of member `name` (None: home).
+    /// Every project of member `name` (None: home), within [`LIST_TIMEOUT`].
     pub async fn projects_of(&self, name: Option<&str>) -> Result<Vec<Project>> {
         let (name, server) = self.named(name)?;
-        let listed = every_page(|page| server.list_projects(page, ())).await;
+        let listed = list_within(&name, |page| server.list_projects(page, ())).await;
         let listed = self.note(&name, listed, |p: &Project| p.id.to_string());
         if let Ok(projects) = &listed {
             self.known_projects.remember(self.cache.as_ref(), &name, projects, crate::now()).await;
@@ -277,19 +271,15 @@ impl Fleet {
         listed
     }
 
-    /// Every project of every member, asked at once, each for at most [`LIST_TIMEOUT`]; one
-    /// that does not answer gives its last known projects.
+    /// Every project of every member, asked at once; one that does not answer (within
+    /// [`LIST_TIMEOUT`]) gives its last known projects.
     pub async fn all_projects(&self) -> Vec<Project> {
         let names = self.names();
         let lists = names.iter().map(|name| async move {
-            match tokio::time::timeout(LIST_TIMEOUT, self.projects_of(Some(name))).await {
-                Ok(Ok(projects)) => return projects,
-                Ok(Err(_)) => {}
-                Err(_) => {
-                    self.health.unreachable(name, format!("{name} did not answer within {} s", LIST_TIMEOUT.as_secs()))
-                }
+            match self.projects_of(Some(name)).await {
+                Ok(projects) => projects,
+                Err(_) => self.known_projects.of(self.cache.as_ref(), name).await.map(|(p, _)| p).unwrap_or_default(),
             }
-            self.known_projects.of(self.cache.as_ref(), name).await.map(|(p, _)| p).unwrap_or_default()
         });
         futures_util::future::join_all(lists).await.into_iter().flatten().collect()
     }
@@ -320,6 +310,19 @@ impl Fleet {
             Err(e) => self.health.failed(name, e),
         }
         listed
+    }
+}
+
+/// Every page of member `name`'s list, or why not: one that takes longer than [`LIST_TIMEOUT`]
+/// did not answer.
+async fn list_within<T, F, Fut>(name: &str, list: F) -> Result<Vec<T>>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: Future<Output = Result<Page<T>>>,
+{
+    match tokio::time::timeout(LIST_TIMEOUT, every_page(list)).await {
+        Ok(listed) => listed,
+        Err(_) => Err(EngineError::Unanswered(format!("{name} did not answer within {} s", LIST_TIMEOUT.as_secs()))),
     }
 }
 
