@@ -77,6 +77,10 @@ use utoipa::OpenApi;
     StorageShareUpdate,
     StorageShareFilter,
     IncomingShare,
+    ContainerExport,
+    ContainerImport,
+    ExportCreate,
+    ImportCreate,
     IncomingMount,
     ProjectPermission,
     ProjectPermissionCreate,
@@ -182,6 +186,50 @@ pub fn document() -> Value {
             entry[Method::as_str(*method)] = operation(r);
         }
     }
+    layer_paths(&mut paths);
     doc["paths"] = Value::Object(paths);
     doc
+}
+
+/// The two routes whose bodies are a container's layer (a tar), not JSON.
+fn layer_paths(paths: &mut Map<String, Value>) {
+    let id = |name: &str| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } });
+    let tar = json!({ "application/x-tar": { "schema": { "type": "string", "format": "binary" } } });
+    paths.insert(
+        "/exports/{export}/layer".into(),
+        json!({ "get": {
+            "operationId": "export_layer",
+            "summary": "An export's layer (a tar), from the byte a `Range: bytes=N-` header names (206) or whole",
+            "parameters": [id("export"), { "name": "Range", "in": "header", "schema": { "type": "string" } }],
+            "responses": {
+                "200": { "description": "The whole layer", "content": tar },
+                "206": { "description": "The layer from the byte asked for", "content": tar },
+                "400": { "description": "Bad Request" }, "401": { "description": "Unauthorized" },
+                "404": { "description": "Not Found" },
+            },
+        }}),
+    );
+    let answer = json!({ "application/json": { "schema": {
+        "type": "object",
+        "required": ["statusCode", "message", "data"],
+        "properties": {
+            "statusCode": { "type": "integer", "const": 200 },
+            "message": { "type": "string" },
+            "data": schema_ref("ContainerImport"),
+        },
+    } } });
+    paths.insert(
+        "/imports/{import}/layer".into(),
+        json!({ "put": {
+            "operationId": "import_layer",
+            "summary": "Add bytes of the layer to an import, from byte `offset` (where it has got to)",
+            "parameters": [id("import"), { "name": "offset", "in": "query", "schema": { "type": "integer" } }],
+            "requestBody": { "required": true, "content": tar },
+            "responses": {
+                "200": { "description": "How far the import has got", "content": answer },
+                "400": { "description": "Bad Request" }, "401": { "description": "Unauthorized" },
+                "404": { "description": "Not Found" }, "409": { "description": "Conflict: send from the byte it has got to" },
+            },
+        }}),
+    );
 }

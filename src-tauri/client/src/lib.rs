@@ -108,11 +108,7 @@ impl HoodyClient {
     }
 
     fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        let req = self.http.request(method, self.url(path));
-        match &self.token {
-            Some(t) => req.bearer_auth(t),
-            None => req,
-        }
+        self.authorised(self.http.request(method, self.url(path)))
     }
 
     /// Sends a request and returns status and JSON body as they came.
@@ -303,15 +299,59 @@ impl HoodyClient {
         self.call(Method::POST, "/auth/tokens", Some(req)).await
     }
 
+    /// The bytes at `path` from byte `offset` on (`Range: bytes=N-`), as they arrive: for
+    /// transfers that take as long as they take (no total timeout, as the live stream).
+    pub async fn download(
+        &self,
+        path: &str,
+        offset: u64,
+    ) -> Result<impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + use<>> {
+        let request = self
+            .authorised(self.streams.get(self.url(path)))
+            .header(reqwest::header::RANGE, format!("bytes={offset}-"));
+        let resp = request.send().await?;
+        let status = resp.status();
+        if !status.is_success() {
+            let bytes = resp.bytes().await?;
+            return Err(api_error(status, &bytes, None));
+        }
+        if offset > 0 && status != reqwest::StatusCode::PARTIAL_CONTENT {
+            return Err(ClientError::Decode(format!("{path} did not answer from byte {offset} (status {status})")));
+        }
+        Ok(resp.bytes_stream())
+    }
+
+    /// Sends `body` to `path` with PUT (no total timeout) and answers the `data` of its envelope.
+    pub async fn upload(&self, path: &str, body: reqwest::Body) -> Result<Value> {
+        let request = self
+            .authorised(self.streams.put(self.url(path)))
+            .header(reqwest::header::CONTENT_TYPE, "application/x-tar");
+        let resp = request.body(body).send().await?;
+        let status = resp.status();
+        let bytes = resp.bytes().await?;
+        if !status.is_success() {
+            return Err(api_error(status, &bytes, None));
+        }
+        #[derive(Deserialize)]
+        struct Envelope {
+            data: Value,
+        }
+        serde_json::from_slice::<Envelope>(&bytes).map(|e| e.data).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+
+    fn authorised(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.token {
+            Some(t) => request.bearer_auth(t),
+            None => request,
+        }
+    }
+
     /// Subscribes to the live stream; the first item arrives once the subscription is live.
     /// It is asked of `/events` as a stream (`Accept: text/event-stream`), which servers with
     /// the paged event log at `/events` and those from before it both answer.
     pub async fn events(&self) -> Result<EventStream> {
-        let request = self.streams.get(self.url("/events")).header(reqwest::header::ACCEPT, "text/event-stream");
-        let request = match &self.token {
-            Some(t) => request.bearer_auth(t),
-            None => request,
-        };
+        let request =
+            self.authorised(self.streams.get(self.url("/events")).header(reqwest::header::ACCEPT, "text/event-stream"));
         let resp = request.send().await?;
         let status = resp.status();
         if !status.is_success() {

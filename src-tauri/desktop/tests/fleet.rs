@@ -8,9 +8,11 @@ mod support;
 
 use hoody_client::testkit::{Hoodyd, eventually};
 use hoody_desktop_core::Desktop;
+use hoody_desktop_core::commands::RpcCall;
 use hoody_desktop_core::remotes::{RemoteEndpoint, ServerEntry};
 use hoody_model::services::Service;
 use hoody_model::{Container, ContainerCreate, ContainerStatus, Operation, ProjectCreate, ServerReach};
+use serde_json::json;
 use std::path::Path;
 use std::time::Duration;
 use support::Trouble;
@@ -234,4 +236,147 @@ async fn fleet_a_server_without_a_live_stream_is_polled() {
     tokio::time::timeout(Duration::from_secs(15), resync).await.expect("a poll saw the change");
     assert!(named(&desktop.containers().await.unwrap(), "seen").is_some());
     remove_all(std::slice::from_ref(&server)).await;
+}
+
+/// The desktop's copy of container `id` to server `target` (by the id it gives itself), into
+/// its project `project`, named `name`: as the UI asks it.
+async fn copy_to(desktop: &Desktop, target: &Hoodyd, id: &str, project: &str, name: &str) -> Result<Container, String> {
+    let server_id = target.client().servers().await.unwrap()[0].id.as_str().to_owned();
+    let call = RpcCall {
+        server: None,
+        op: "copy_container".into(),
+        params: [("id".to_owned(), id.to_owned())].into(),
+        query: Default::default(),
+        body: Some(json!({"target_server_id": server_id, "target_project_id": project, "name": name})),
+    };
+    match desktop.rpc(call).await {
+        Ok(data) => Ok(serde_json::from_value(data).unwrap()),
+        Err(e) => Err(e.message),
+    }
+}
+
+/// What a server's data directory holds of transfers under way.
+fn transfers_in(data: &Path) -> Vec<String> {
+    let dir = std::fs::read_dir(data.join("transfers"));
+    dir.into_iter().flatten().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fleet_a_copy_to_another_server_runs_there_with_the_sources_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (east_data, west_data) = (dir.path().join("east"), dir.path().join("west"));
+    let servers = [start_server(&east_data), start_server(&west_data)];
+    let desktop = Desktop::start(&dir.path().join("desktop"), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    // East's layer reaches the desktop through a line that is cut once, partway through it,
+    // the first time it is read.
+    let cut_once = Trouble::CutBodies { start: "GET /api/v1/exports/", after: 4096, times: 1 };
+    let (east_line, cuts) = support::proxy(&servers[0].origin, cut_once).await;
+    desktop.add_remote(RemoteEndpoint { name: "east".into(), url: east_line }, &servers[0].token).await.unwrap();
+    desktop
+        .add_remote(RemoteEndpoint { name: "west".into(), url: servers[1].origin.clone() }, &servers[1].token)
+        .await
+        .unwrap();
+    let mut projects = Vec::new();
+    for name in ["east", "west"] {
+        let alias = format!("{name}-work");
+        let project = desktop.create_project(Some(name), ProjectCreate { alias, ..Default::default() }).await.unwrap();
+        projects.push(project.id.as_str().to_owned());
+    }
+    // The source: a file written, a file of its image deleted (a whiteout in its layer), and
+    // enough bytes that its layer is read in several pieces.
+    let source = running(&desktop, "east", &projects[0], "traveller").await;
+    let host = desktop.service_url(&source.id, Service::Files, false).await.unwrap();
+    let host = host.trim_start_matches("http://").to_owned();
+    let big = "0123456789abcdef".repeat(64 * 1024);
+    for (method, path, body) in [
+        ("PUT", "/api/v1/files/root/note.txt", "from east"),
+        ("PUT", "/api/v1/files/root/big.txt", big.as_str()),
+        ("DELETE", "/api/v1/files/etc/group", ""),
+    ] {
+        let (status, answer) = support::send(desktop.proxy_port(), &host, method, path, body).await;
+        assert!(status < 300, "{method} {path}: {status} {answer}");
+    }
+
+    // Copied to west: it runs there (its source runs), with the source's files and without the
+    // one deleted; the line was cut and the copy went on from where it stopped.
+    let copy = copy_to(&desktop, &servers[1], source.id.as_str(), &projects[1], "arrived").await.unwrap();
+    assert_eq!((copy.server_name.as_str(), copy.status), ("west", ContainerStatus::Running), "{copy:?}");
+    assert_eq!(cuts.load(std::sync::atomic::Ordering::SeqCst), 1, "the layer's first read was cut");
+    let up = || async {
+        let c = desktop.container(copy.id.as_str()).await.ok()?;
+        c.urls.contains_key("files-1").then_some(c)
+    };
+    let copy = eventually("the copy serving on west", Duration::from_secs(60), up).await;
+    let there = desktop.service_url(&copy.id, Service::Files, false).await.unwrap();
+    let there = there.trim_start_matches("http://").to_owned();
+    let read = |path: &'static str| support::get(desktop.proxy_port(), &there, path);
+    assert_eq!(read("/api/v1/files/root/note.txt").await, (200, "from east".to_owned()));
+    let (status, copied_big) = read("/api/v1/files/root/big.txt").await;
+    assert!(status == 200 && copied_big == big, "big.txt: {status}, {} bytes", copied_big.len());
+    assert_eq!(read("/api/v1/files/etc/group").await.0, 404, "the deleted file stays deleted");
+    assert_eq!(hostname_through_proxy(&desktop, &copy).await, "arrived");
+    // The grid has it under west; the source is still on east, untouched.
+    let listed = desktop.containers().await.unwrap();
+    assert_eq!(named(&listed, "arrived").map(|c| c.server_name.as_str()), Some("west"));
+    assert_eq!(named(&listed, "traveller").map(|c| c.status), Some(ContainerStatus::Running));
+    // Nothing of the transfer is left on either side.
+    assert!(transfers_in(&east_data).is_empty() && transfers_in(&west_data).is_empty());
+    remove_all(&servers).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fleet_a_copy_cut_off_midway_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let (east_data, west_data) = (dir.path().join("east"), dir.path().join("west"));
+    let servers = [start_server(&east_data), start_server(&west_data)];
+    let desktop = Desktop::start(&dir.path().join("desktop"), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    // Every read of east's layer is cut: the first partway, the others before any byte.
+    let cut_always = Trouble::CutBodies { start: "GET /api/v1/exports/", after: 4096, times: usize::MAX };
+    let (east_line, cuts) = support::proxy(&servers[0].origin, cut_always).await;
+    desktop.add_remote(RemoteEndpoint { name: "east".into(), url: east_line }, &servers[0].token).await.unwrap();
+    desktop
+        .add_remote(RemoteEndpoint { name: "west".into(), url: servers[1].origin.clone() }, &servers[1].token)
+        .await
+        .unwrap();
+    let east_project = desktop
+        .create_project(Some("east"), ProjectCreate { alias: "from".into(), ..Default::default() })
+        .await
+        .unwrap();
+    let west_project =
+        desktop.create_project(Some("west"), ProjectCreate { alias: "to".into(), ..Default::default() }).await.unwrap();
+    let source = running(&desktop, "east", east_project.id.as_str(), "stuck").await;
+    let e = copy_to(&desktop, &servers[1], source.id.as_str(), west_project.id.as_str(), "never").await.unwrap_err();
+    assert!(e.contains("failed, nothing is left of it there") && e.contains("did not go further"), "{e}");
+    assert!(cuts.load(std::sync::atomic::Ordering::SeqCst) >= 2, "read again after the cut");
+    // West has no container, no import, no files of one; east no export.
+    let west = servers[1].client().list_containers("limit=200").await.unwrap().items;
+    assert!(west.is_empty(), "{west:?}");
+    assert!(transfers_in(&west_data).is_empty(), "{:?}", transfers_in(&west_data));
+    assert!(transfers_in(&east_data).is_empty(), "{:?}", transfers_in(&east_data));
+    let bundles = std::fs::read_dir(west_data.join("containers")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(bundles, 0, "no container files on west");
+    // Bad input: a server that is not in the fleet, a copy to another server without a project
+    // there; nothing made either way.
+    let unknown = RpcCall {
+        server: None,
+        op: "copy_container".into(),
+        params: [("id".to_owned(), source.id.as_str().to_owned())].into(),
+        query: Default::default(),
+        body: Some(json!({"target_server_id": "f".repeat(24), "target_project_id": west_project.id})),
+    };
+    let e = desktop.rpc(unknown).await.unwrap_err();
+    assert_eq!(e.status, 404, "{e:?}");
+    assert!(e.message.contains("target_server_id"), "{e:?}");
+    let west_id = servers[1].client().servers().await.unwrap()[0].id.as_str().to_owned();
+    let no_project = RpcCall {
+        server: None,
+        op: "copy_container".into(),
+        params: [("id".to_owned(), source.id.as_str().to_owned())].into(),
+        query: Default::default(),
+        body: Some(json!({"target_server_id": west_id})),
+    };
+    let e = desktop.rpc(no_project).await.unwrap_err();
+    assert!(e.status == 400 && e.message.contains("target_project_id"), "{e:?}");
+    assert!(servers[1].client().list_containers("limit=200").await.unwrap().items.is_empty());
+    remove_all(&servers).await;
 }

@@ -67,11 +67,7 @@ impl Engine {
         // Refused before anything is recorded: a container that could never run is not made,
         // nor one the disk has no room for.
         self.inner.space.check(&format!("creating {name}"), 0)?;
-        if let Some(reason) = self.inner.runtime.unavailable_reason() {
-            return Err(EngineError::RuntimeUnavailable(format!(
-                "creating a container needs the container runtime: {reason}"
-            )));
-        }
+        self.need_runtime("creating a container")?;
         let generated = matches!(req.name.as_deref(), None | Some(RANDOM_NAME));
         let now = crate::now();
         let mut container = Container {

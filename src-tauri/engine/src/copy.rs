@@ -41,11 +41,7 @@ impl Engine {
             Some(name) => Some(self.snapshot_named(caller, id, name).await?),
             None => None,
         };
-        if let Some(reason) = self.inner.runtime.unavailable_reason() {
-            return Err(EngineError::RuntimeUnavailable(format!(
-                "copying a container needs the container runtime: {reason}"
-            )));
-        }
+        self.need_runtime("copying a container")?;
         if !source.status.can_copy() {
             return Err(EngineError::rule(
                 ErrorCode::WrongState,

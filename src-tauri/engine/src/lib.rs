@@ -37,10 +37,12 @@ mod snapshots;
 mod space;
 mod storage_shares;
 mod tokens;
+mod transfers;
 
 pub use auth::{Principal, Scope, issue_token};
 pub use error::{EngineError, Result};
 pub use hoody_runtime::{ContainerRuntime, RuntimeError, RuntimeState, UnavailableRuntime};
+pub use transfers::ByteStream;
 
 use chrono::{DateTime, Utc};
 use hoody_model::{ContainerEvent, ContainerId};
@@ -93,6 +95,8 @@ struct Inner {
     records: records::Records,
     /// The writer of the event log (event_log.rs).
     event_log: event_log::EventLog,
+    /// Containers on their way to or from other servers (transfers.rs).
+    transfers: transfers::Transfers,
     /// Held while the engine lives: one engine per data directory.
     _lock: data_lock::DataDirLock,
 }
@@ -143,6 +147,7 @@ impl Engine {
         records.server(&server);
         let (events, _) = broadcast::channel(1024);
         let event_log = event_log::EventLog::start(store.clone());
+        let transfers = transfers::Transfers::new(config.data_dir.join("transfers"));
         let engine = Self {
             inner: Arc::new(Inner {
                 store,
@@ -160,6 +165,7 @@ impl Engine {
                 space,
                 records,
                 event_log,
+                transfers,
                 _lock: lock,
             }),
         };
@@ -186,6 +192,16 @@ impl Engine {
     pub fn publish_services_at(&self, proxy_port: u16, kit: Arc<dyn KitReport>) {
         let _ = self.inner.proxy_port.set(proxy_port);
         let _ = self.inner.kit.set(kit);
+    }
+
+    /// Refuses `work` ("copying a container") when there is no container runtime, saying why.
+    pub(crate) fn need_runtime(&self, work: &str) -> Result<()> {
+        match self.inner.runtime.unavailable_reason() {
+            Some(reason) => {
+                Err(EngineError::RuntimeUnavailable(format!("{work} needs the container runtime: {reason}")))
+            }
+            None => Ok(()),
+        }
     }
 
     pub fn data_dir(&self) -> &Path {

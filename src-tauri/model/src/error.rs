@@ -46,6 +46,9 @@ pub enum ErrorCode {
     NotOffered,
     /// A server answered 429 (asked too often); the message says when to ask again.
     RateLimited,
+    /// The bytes a transfer received are not the ones it was announced with (their SHA-256 or
+    /// their count differs); nothing was made from them.
+    ChecksumMismatch,
     /// The data directory's disk has no room for the work; the message names the directory
     /// and the space missing. Nothing was changed; it works again once space is freed.
     InsufficientStorage,
@@ -70,7 +73,8 @@ impl ErrorCode {
             | UnknownRealm
             | ImmutableField
             | ContainerMustBeStopped
-            | ProjectQuotaExceeded => 400,
+            | ProjectQuotaExceeded
+            | ChecksumMismatch => 400,
             DuplicateName | DuplicateSshKey | AlreadyGranted | WrongState | ImageInUse | NoImageServer => 409,
             NotFound | NotOffered => 404,
             Unauthorized => 401,
@@ -104,6 +108,7 @@ impl ErrorCode {
             Self::DuplicateSshKey => "duplicate_ssh_key",
             Self::AlreadyGranted => "already_granted",
             Self::RateLimited => "rate_limited",
+            Self::ChecksumMismatch => "checksum_mismatch",
             Self::WrongState => "wrong_state",
             Self::ImageInUse => "image_in_use",
             Self::NoImageServer => "no_image_server",

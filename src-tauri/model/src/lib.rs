@@ -27,6 +27,7 @@ pub mod status;
 pub mod status_log;
 pub mod storage_share;
 pub mod token;
+pub mod transfer;
 pub mod validate;
 
 pub use command::{CommandRequest, CommandRun, ServerCommand};
@@ -64,6 +65,7 @@ pub use storage_share::{
 pub use token::{
     CreatedToken, PublicProfile, Token, TokenCopy, TokenCreate, TokenPublicProfile, TokenRealm, TokenUpdate,
 };
+pub use transfer::{ContainerExport, ContainerImport, ExportCreate, ImportCreate};
 
 /// Timestamps cross the API as RFC 3339 strings in UTC.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

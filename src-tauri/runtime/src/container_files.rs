@@ -55,6 +55,21 @@ impl ContainerFiles {
         })
     }
 
+    /// Writes the tree under `dir` into `to` as one tar: owners by number, modes, xattrs
+    /// (overlayfs' own among them) and whiteouts (0:0 character devices) as they are.
+    pub fn archive(&self, dir: &Path, to: std::fs::File) -> Result<()> {
+        let mut tar = self.command("tar")?;
+        tar.args(LAYER_TAR).args(["-c", "-f", "-", "-C"]).arg(dir).arg(".").stdout(to);
+        run(&mut tar)
+    }
+
+    /// Unpacks a tar [`archive`](Self::archive) wrote into `into` (an empty directory), exactly.
+    pub fn unpack(&self, from: std::fs::File, into: &Path) -> Result<()> {
+        let mut tar = self.command("tar")?;
+        tar.args(LAYER_TAR).args(["--same-permissions", "-x", "-f", "-", "-C"]).arg(into).stdin(from);
+        run(&mut tar)
+    }
+
     /// `cp -a`: keeps owners, modes, xattrs and overlayfs whiteouts.
     pub fn copy_tree(&self, from: &Path, to: &Path) -> Result<()> {
         run(self.command("cp")?.args(["-a", "--reflink=auto"]).arg(from).arg(to))
@@ -104,6 +119,9 @@ impl ContainerFiles {
         String::from_utf8_lossy(&out.stdout).split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0)
     }
 }
+
+/// How a container's layer is written and read as a tar: nothing of it changed on the way.
+const LAYER_TAR: &[&str] = &["--numeric-owner", "--xattrs", "--xattrs-include=*", "--sparse"];
 
 /// tar's flag for the compression a file starting with `magic` has (tar cannot tell on stdin).
 fn compression(magic: &[u8]) -> Option<&'static str> {

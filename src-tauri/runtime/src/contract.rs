@@ -186,6 +186,17 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     async fn delete_snapshot(&self, snapshot: &SnapshotId) -> Result<()>;
     /// Gives `target` a copy of `source`'s filesystem; `target` is left stopped.
     async fn copy(&self, source: &Container, target: &Container) -> Result<()>;
+    /// Writes the container's files (its changes to its image; those of its snapshot
+    /// `snapshot` when given) into `to` as one tar, consistent: a running container is frozen
+    /// while they are read.
+    async fn export_layer(&self, c: &Container, _snapshot: Option<&SnapshotId>, _to: &std::path::Path) -> Result<()> {
+        Err(RuntimeError::Unavailable(format!("{} cannot export {}: it keeps no container files", self.name(), c.name)))
+    }
+    /// Gives `c` (a container with no files yet) the files of a tar `export_layer` wrote, on
+    /// its image: all of them in place, or none.
+    async fn import_layer(&self, c: &Container, _from: &std::path::Path) -> Result<()> {
+        Err(RuntimeError::Unavailable(format!("{} cannot import {}: it keeps no container files", self.name(), c.name)))
+    }
 }
 
 /// The runtime of an engine that has none: every operation that needs a real container fails

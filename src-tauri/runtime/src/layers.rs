@@ -3,6 +3,7 @@
 
 use crate::error::{Result, RuntimeError};
 use crate::local::{Instance, LocalRuntime, blocking};
+use crate::prepare::InitKind;
 use hoody_model::{ContainerId, SnapshotId, WorkProgress};
 use std::path::{Path, PathBuf};
 
@@ -113,6 +114,49 @@ pub async fn copy(rt: &LocalRuntime, source: &str, target: &ContainerId) -> Resu
         sink(target, WorkProgress { stage: "copying files".into(), done: total, total });
     }
     copied
+}
+
+/// Writes the layer of the container in `slot` (or of its snapshot) into `to` as one tar.
+pub async fn export(rt: &LocalRuntime, slot: &str, snapshot: Option<&SnapshotId>, to: &Path) -> Result<()> {
+    let dir = match snapshot {
+        Some(snapshot) => rt.layout.snapshot(snapshot).join("upper"),
+        None => rt.bundle(slot).upper(),
+    };
+    if !dir.is_dir() {
+        return Err(RuntimeError::Invalid(format!("there are no files at {} to export", dir.display())));
+    }
+    let file = std::fs::File::create(to).map_err(|e| RuntimeError::io(format!("cannot create {}", to.display()), e))?;
+    let files = rt.files.clone();
+    let work = move || files.archive(&dir, file);
+    match snapshot {
+        // A snapshot's files do not change: no need to freeze anything.
+        Some(_) => blocking(work).await,
+        None => frozen(rt, slot, work).await,
+    }
+}
+
+/// Gives container `target` a bundle on `image` and the files of the tar at `from`: unpacked
+/// beside its (empty) layer and moved into place, so it has all of them or none.
+pub async fn import(rt: &LocalRuntime, target: &ContainerId, image: &str, init: InitKind, from: &Path) -> Result<()> {
+    let bundle = rt.make_bundle(target.as_str(), image, init)?;
+    let tar = std::fs::File::open(from).map_err(|e| RuntimeError::io(format!("cannot read {}", from.display()), e))?;
+    let files = rt.files.clone();
+    blocking(move || {
+        let upper = bundle.upper();
+        let incoming = sibling(&upper, "upper.importing");
+        let unpacked = files
+            .remove_tree(&incoming)
+            .and_then(|()| files.make_dirs(&[&incoming]))
+            .and_then(|()| files.unpack(tar, &incoming))
+            .and_then(|()| files.remove_tree(&upper))
+            .and_then(|()| files.rename(&incoming, &upper));
+        if unpacked.is_err() {
+            // Nothing half-made stays: the bundle goes with what was unpacked.
+            let _ = files.remove_tree(&bundle.dir);
+        }
+        unpacked
+    })
+    .await
 }
 
 /// How often a copy reports how far it has got.

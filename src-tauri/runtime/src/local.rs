@@ -920,4 +920,15 @@ impl ContainerRuntime for LocalRuntime {
         self.ensure_available()?;
         layers::copy(self, &self.slot(&source.id), &target.id).await
     }
+
+    async fn export_layer(&self, c: &Container, snapshot: Option<&SnapshotId>, to: &std::path::Path) -> Result<()> {
+        self.ensure_available()?;
+        layers::export(self, &self.slot(&c.id), snapshot, to).await
+    }
+
+    async fn import_layer(&self, c: &Container, from: &std::path::Path) -> Result<()> {
+        self.ensure_available()?;
+        let (image, init) = self.image_or_pull(&c.container_image, &c.id).await?;
+        layers::import(self, &c.id, &image, init, from).await
+    }
 }

@@ -1,4 +1,5 @@
 mod events;
+mod layers;
 mod operations;
 
 use crate::AppState;
@@ -18,6 +19,8 @@ pub(crate) fn router(state: AppState) -> Router {
     }
     let api = api
         .route(events::STREAM, get(events::stream))
+        .route(layers::EXPORT, get(layers::export))
+        .route(layers::IMPORT, axum::routing::put(layers::import))
         .route("/openapi.json", get(openapi))
         .layer(axum::middleware::from_fn_with_state(state.clone(), events::stream_when_asked));
     Router::new()

@@ -26,9 +26,18 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 /// `GET path` from the proxy on `port` with this Host header: the status and the body.
 pub async fn get(port: u16, host: &str, path: &str) -> (u16, String) {
+    send(port, host, "GET", path, "").await
+}
+
+/// `method path` with `body` to the proxy on `port` with this Host header: the status and the
+/// body of the answer.
+pub async fn send(port: u16, host: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).await.unwrap();
@@ -46,6 +55,9 @@ pub enum Trouble {
     /// Requests whose start line begins with this are answered 404 without reaching the server
     /// (what a server without that route would say).
     Missing(&'static str),
+    /// The first `times` answers to requests whose start line begins with `start` are hung up
+    /// on partway: the first after `after` bytes of its body, the others before any.
+    CutBodies { start: &'static str, after: u64, times: usize },
 }
 
 /// A proxy on loopback in front of `upstream` that passes every request on, making `trouble`.
@@ -64,14 +76,20 @@ pub async fn proxy(upstream: &str, trouble: Trouble) -> (String, std::sync::Arc<
             let (upstream, met) = (upstream.clone(), counter.clone());
             tokio::spawn(async move {
                 let _ = relay_one(client, &upstream, |line| {
+                    let before = met.load(Ordering::SeqCst);
                     let hit = match trouble {
-                        Trouble::CutFirstAnswer(start) => line.starts_with(start) && met.load(Ordering::SeqCst) == 0,
+                        Trouble::CutFirstAnswer(start) => line.starts_with(start) && before == 0,
                         Trouble::Missing(start) => line.starts_with(start),
+                        Trouble::CutBodies { start, times, .. } => line.starts_with(start) && before < times,
                     };
                     if hit {
                         met.fetch_add(1, Ordering::SeqCst);
                     }
-                    (hit, trouble)
+                    let cut_after = match trouble {
+                        Trouble::CutBodies { after, .. } if before == 0 => after,
+                        _ => 0,
+                    };
+                    (hit, trouble, cut_after)
                 })
                 .await;
             });
@@ -85,7 +103,7 @@ pub async fn proxy(upstream: &str, trouble: Trouble) -> (String, std::sync::Arc<
 async fn relay_one(
     mut client: tokio::net::TcpStream,
     upstream: &str,
-    trouble: impl FnOnce(&str) -> (bool, Trouble),
+    trouble: impl FnOnce(&str) -> (bool, Trouble, u64),
 ) -> std::io::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let head = read_head(&mut client).await?;
@@ -93,7 +111,7 @@ async fn relay_one(
     let length = header_value(&text, "content-length").and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
     let mut body = vec![0u8; length];
     client.read_exact(&mut body).await?;
-    let (hit, kind) = trouble(text.lines().next().unwrap_or_default());
+    let (hit, kind, cut_after) = trouble(text.lines().next().unwrap_or_default());
     if hit && matches!(kind, Trouble::Missing(_)) {
         let body = r#"{"statusCode":404,"message":"no such route"}"#;
         let answer = format!(
@@ -107,13 +125,19 @@ async fn relay_one(
     server.write_all(with_connection_close(&text).as_bytes()).await?;
     server.write_all(&body).await?;
     let answer_head = read_head(&mut server).await?;
-    if hit {
+    if hit && matches!(kind, Trouble::CutFirstAnswer(_)) {
         // Let the server finish its answer (it has acted), then hang up on the client.
         let mut rest = Vec::new();
         server.read_to_end(&mut rest).await?;
         return Ok(());
     }
     client.write_all(with_connection_close(&String::from_utf8_lossy(&answer_head)).as_bytes()).await?;
+    if hit {
+        // Part of the body, then the line goes dead (a hang-up, not an end).
+        tokio::io::copy(&mut (&mut server).take(cut_after), &mut client).await?;
+        client.flush().await?;
+        return Ok(());
+    }
     tokio::io::copy(&mut server, &mut client).await?;
     client.shutdown().await
 }

@@ -6,6 +6,7 @@
 //! health, and nothing waits on it for more than [`LIST_TIMEOUT`]. Its callers (the desktop's
 //! commands, the tray, deep links) never ask whether a server is this machine or another.
 
+mod carry;
 mod events;
 mod health;
 mod known;
@@ -13,7 +14,7 @@ mod known;
 pub use events::FleetEvent;
 
 use crate::error::{EngineError, Result};
-use crate::server::{ContainerView, HttpInput, OperationSpec, Page, Server};
+use crate::server::{ContainerView, HttpInput, OperationSpec, Page, Request, Server};
 use health::Healths;
 use hoody_model::{Container, ContainerListQuery, ErrorCode, PageRequest, Project, ServerHealth, ServerReach};
 use known::Known;
@@ -201,7 +202,18 @@ impl Fleet {
             (None, Some(id)) if holds_id => self.holder(&id),
             (name, _) => self.named(name)?,
         };
-        let sent = (spec.parse)(input)?.send_to(server.as_ref()).await;
+        let request = (spec.parse)(input)?;
+        let request = match request {
+            Request::CopyContainer { id, query: (), body } if body.target_server_id.is_some() => {
+                match self.copy_elsewhere(&(name.clone(), server.clone()), id, body).await? {
+                    Ok(copy) => return Ok(serde_json::to_value(copy).expect("containers serialise")),
+                    // The target is the source's own server: it makes the copy.
+                    Err((id, body)) => Request::CopyContainer { id, query: (), body },
+                }
+            }
+            request => request,
+        };
+        let sent = request.send_to(server.as_ref()).await;
         match &sent {
             Ok(_) => self.health.answered(&name),
             Err(e) => self.health.failed(&name, e),
@@ -212,6 +224,27 @@ impl Fleet {
             self.place(made, &name);
         }
         Ok(data)
+    }
+
+    /// A copy to the member `target_server_id` names when it is not `source`; the request
+    /// back when it is (the source's server makes it).
+    async fn copy_elsewhere(
+        &self,
+        source: &Member,
+        id: hoody_model::ContainerId,
+        req: hoody_model::ContainerCopy,
+    ) -> Result<std::result::Result<Container, (hoody_model::ContainerId, hoody_model::ContainerCopy)>> {
+        let server_id = req.target_server_id.clone().unwrap_or_default();
+        let target = self.member_for_server(&server_id).await?;
+        if target.0 == source.0 {
+            return Ok(Err((id, req)));
+        }
+        let copied = self.carry(source, &target, id, req).await;
+        match &copied {
+            Ok(_) => self.health.answered(&target.0),
+            Err(e) => self.health.failed(&target.0, e),
+        }
+        copied.map(Ok)
     }
 
     /// Every container of every member (with runtime details). The members are asked at once,

@@ -7,7 +7,7 @@ use hoody_model::{
     ProxyPermissions, ProxyService, ProxySettings, PublicProfile, Realm, Rental, RuntimeInfo, ServerCommand, Snapshot,
     StatusLogEntry, Token,
 };
-use hoody_model::{IncomingShare, StorageShare};
+use hoody_model::{ContainerExport, ContainerImport, IncomingShare, StorageShare};
 use serde::de::DeserializeOwned;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
@@ -203,7 +203,9 @@ answers!(
     StatusLogEntry,
     StorageShare,
     IncomingShare,
-    Token
+    Token,
+    ContainerExport,
+    ContainerImport
 );
 
 impl Answer for hoody_model::Server {

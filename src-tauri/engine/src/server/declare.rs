@@ -34,6 +34,19 @@ macro_rules! operations {
             fn explain(&self, error: $crate::EngineError) -> $crate::EngineError {
                 error
             }
+
+            /// The bytes of export `export` from byte `offset` on (`GET
+            /// /exports/{export}/layer`: not a declared operation, its answer is not JSON).
+            async fn export_bytes(&self, export: hoody_model::Id, offset: u64) -> $crate::Result<$crate::ByteStream>;
+
+            /// Adds `bytes` to import `import` at byte `offset` (`PUT
+            /// /imports/{import}/layer?offset=N`); answers how far it has got.
+            async fn import_bytes(
+                &self,
+                import: hoody_model::Id,
+                offset: u64,
+                bytes: $crate::ByteStream,
+            ) -> $crate::Result<hoody_model::ContainerImport>;
         }
 
         impl Request {
@@ -76,6 +89,20 @@ macro_rules! operations {
                     serde_json::from_value(data).map_err(|e| self.0.undecodable(stringify!($name), e))
                 }
             )*
+
+            async fn export_bytes(&self, export: hoody_model::Id, offset: u64) -> $crate::Result<$crate::ByteStream> {
+                self.0.download(&format!("/exports/{export}/layer"), offset).await
+            }
+
+            async fn import_bytes(
+                &self,
+                import: hoody_model::Id,
+                offset: u64,
+                bytes: $crate::ByteStream,
+            ) -> $crate::Result<hoody_model::ContainerImport> {
+                let data = self.0.upload(&format!("/imports/{import}/layer?offset={offset}"), bytes).await?;
+                serde_json::from_value(data).map_err(|e| self.0.undecodable("import_bytes", e))
+            }
         }
 
         /// A server whose answers are shown differently here: each container in them passes
@@ -89,6 +116,19 @@ macro_rules! operations {
                     Ok(answer)
                 }
             )*
+
+            async fn export_bytes(&self, export: hoody_model::Id, offset: u64) -> $crate::Result<$crate::ByteStream> {
+                self.server.export_bytes(export, offset).await
+            }
+
+            async fn import_bytes(
+                &self,
+                import: hoody_model::Id,
+                offset: u64,
+                bytes: $crate::ByteStream,
+            ) -> $crate::Result<hoody_model::ContainerImport> {
+                self.server.import_bytes(import, offset, bytes).await
+            }
         }
 
         /// Every operation, in the order of the API's documentation.

@@ -17,6 +17,7 @@ use hoody_model::{
     SnapshotCreate, StatusLogEntry, Token, TokenCopy, TokenCreate, TokenId, TokenPublicProfile, TokenRealm,
     TokenUpdate,
 };
+use hoody_model::{ContainerExport, ContainerImport, ExportCreate, ImportCreate};
 use hoody_model::{
     IncomingMount, IncomingShare, StorageShare, StorageShareCreate, StorageShareFilter, StorageShareUpdate,
 };
@@ -161,6 +162,42 @@ impl Server for LocalServer {
 
     async fn sync_container(&self, id: ContainerId, _: (), _: ()) -> Result<Container> {
         self.engine.sync_container(&self.caller, &id).await
+    }
+
+    async fn export_bytes(&self, export: Id, offset: u64) -> Result<crate::ByteStream> {
+        self.engine.export_bytes(&self.caller, &export, offset).await
+    }
+
+    async fn import_bytes(&self, import: Id, offset: u64, bytes: crate::ByteStream) -> Result<ContainerImport> {
+        self.engine.write_import(&self.caller, &import, offset, bytes).await
+    }
+
+    async fn create_export(&self, id: ContainerId, _: (), body: ExportCreate) -> Result<ContainerExport> {
+        self.engine.create_export(&self.caller, &id, body).await
+    }
+
+    async fn get_export(&self, export: Id, _: (), _: ()) -> Result<ContainerExport> {
+        self.engine.export(&self.caller, &export).await
+    }
+
+    async fn delete_export(&self, export: Id, _: (), _: ()) -> Result<ContainerExport> {
+        self.engine.delete_export(&self.caller, &export).await
+    }
+
+    async fn create_import(&self, id: ProjectId, _: (), body: ImportCreate) -> Result<ContainerImport> {
+        self.engine.create_import(&self.caller, &id, body).await
+    }
+
+    async fn get_import(&self, import: Id, _: (), _: ()) -> Result<ContainerImport> {
+        self.engine.import(&self.caller, &import).await
+    }
+
+    async fn finish_import(&self, import: Id, _: (), _: ()) -> Result<Container> {
+        self.engine.finish_import(&self.caller, &import).await
+    }
+
+    async fn delete_import(&self, import: Id, _: (), _: ()) -> Result<ContainerImport> {
+        self.engine.delete_import(&self.caller, &import).await
     }
 
     async fn set_container_kvm(&self, id: ContainerId, _: (), body: KvmSettings) -> Result<Container> {

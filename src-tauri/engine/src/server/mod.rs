@@ -40,6 +40,7 @@ use hoody_model::{
     Rental, RuntimeInfo, ServerCommand, ServerId, Snapshot, SnapshotAlias, SnapshotCreate, StatusLogEntry, Token,
     TokenCopy, TokenCreate, TokenId, TokenPublicProfile, TokenRealm, TokenUpdate,
 };
+use hoody_model::{ContainerExport, ContainerImport, ExportCreate, ImportCreate};
 use hoody_model::{
     IncomingMount, IncomingShare, StorageShare, StorageShareCreate, StorageShareFilter, StorageShareUpdate,
 };
@@ -225,6 +226,41 @@ operations! {
         query: (), body: (),
         answers 200 "Container synced successfully" Container,
         errors [400, 401, 403, 404, 409, 503, 507];
+    "Export the container's files (one tar, its SHA-256) and settings, to be read from GET /exports/{export}/layer (a Hoody Desktop addition: a copy to another server)"
+    create_export => CreateExport: POST "/containers/{id}/exports" { id: ContainerId }
+        query: (), body: ExportCreate,
+        answers 201 "Export created successfully" ContainerExport,
+        errors [400, 401, 403, 404, 409, 503, 507];
+    "An export of a container's files"
+    get_export => GetExport: GET "/exports/{export}" { export: Id }
+        query: (), body: (),
+        answers 200 "Export retrieved successfully" ContainerExport,
+        errors [400, 401, 404];
+    "Delete an export and its file"
+    delete_export => DeleteExport: DELETE "/exports/{export}" { export: Id }
+        query: (), body: (),
+        answers 200 "Export deleted successfully" ContainerExport,
+        errors [400, 401, 404];
+    "Announce a container coming from another server: its settings, the size and SHA-256 of its files (sent with PUT /imports/{import}/layer?offset=N)"
+    create_import => CreateImport: POST "/projects/{id}/imports" { id: ProjectId }
+        query: (), body: ImportCreate,
+        answers 201 "Import created successfully" ContainerImport,
+        errors [400, 401, 403, 404, 503, 507];
+    "An import: how many of its bytes have arrived"
+    get_import => GetImport: GET "/imports/{import}" { import: Id }
+        query: (), body: (),
+        answers 200 "Import retrieved successfully" ContainerImport,
+        errors [400, 401, 404];
+    "Make the container from a complete import (its SHA-256 checked); started if its source ran"
+    finish_import => FinishImport: POST "/imports/{import}/container" { import: Id }
+        query: (), body: (),
+        answers 201 "Container imported successfully" Container,
+        errors [400, 401, 403, 404, 409, 503, 507];
+    "Give up an import: its bytes go, nothing is made"
+    delete_import => DeleteImport: DELETE "/imports/{import}" { import: Id }
+        query: (), body: (),
+        answers 200 "Import deleted successfully" ContainerImport,
+        errors [400, 401, 404];
     "Hardware virtualisation (/dev/kvm) inside the container: refused, saying why, where this server cannot give it"
     set_container_kvm => SetContainerKvm: PUT | PATCH "/containers/{id}/kvm" { id: ContainerId }
         query: (), body: KvmSettings,

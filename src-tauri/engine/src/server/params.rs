@@ -14,6 +14,7 @@ use hoody_model::{
     SnapshotAlias, SnapshotCreate, SortField, SortOrder, TokenCopy, TokenCreate, TokenId, TokenPublicProfile,
     TokenRealm, TokenUpdate,
 };
+use hoody_model::{ExportCreate, ImportCreate};
 use hoody_model::{IncomingMount, StorageShareCreate, StorageShareFilter, StorageShareUpdate};
 
 /// A value taken from one `{name}` segment of a path (and put back into one).
@@ -511,6 +512,6 @@ bodies!(
     ProxyState, ProxyPasswordGroup, ProxyTokenGroup, ProxyIpGroup, ProxyJwtGroup, ProxyAccess, KvmSettings,
     NetworkConfigUpdate, TokenPublicProfile, CommandRequest, ProxyHookWrite, HookPosition, FirewallRuleCreate,
     FirewallRuleMatch, ProjectPermissionCreate, ProjectPermissionUpdate, StorageShareCreate, StorageShareUpdate,
-    IncomingMount;
-    ImageBuild, TokenUpdate, TokenCopy, ProxySettingsUpdate, ContainerCopy
+    IncomingMount, ImportCreate;
+    ImageBuild, ExportCreate, TokenUpdate, TokenCopy, ProxySettingsUpdate, ContainerCopy
 );

@@ -71,6 +71,11 @@ pub fn needed(request: &Request) -> Vec<&'static str> {
             vec!["containers.update", "containers.features.networking"]
         }
         SyncContainer { .. } => vec!["containers.read", "containers.update"],
+        // Carrying a container to another server reads it here and makes one there.
+        CreateExport { .. } | GetExport { .. } | DeleteExport { .. } => vec!["containers.read"],
+        CreateImport { .. } | GetImport { .. } | FinishImport { .. } | DeleteImport { .. } => {
+            vec!["containers.create"]
+        }
         SetContainerKvm { body, .. } => {
             let mut flags = vec!["containers.update"];
             flags.extend(body.kvm.then_some("containers.features.kvm"));

@@ -5,7 +5,9 @@
 //! [`Presented`] shows a server's containers as this host does.
 
 use super::{HttpCall, Method};
+use crate::ByteStream;
 use crate::error::{EngineError, Result};
+use futures_util::StreamExt;
 use hoody_client::{ClientError, HoodyClient};
 use hoody_model::{Container, ErrorCode};
 
@@ -18,6 +20,16 @@ pub trait Transport: Send + Sync {
     /// The error for an answer that does not fit the operation.
     fn undecodable(&self, operation: &str, e: serde_json::Error) -> EngineError {
         EngineError::rule(ErrorCode::Internal, format!("the answer to {operation} does not fit the Hoody API: {e}"))
+    }
+
+    /// The bytes at `path` (under `/api/v1`) from byte `offset` on.
+    async fn download(&self, path: &str, _offset: u64) -> Result<ByteStream> {
+        Err(EngineError::rule(ErrorCode::NotImplemented, format!("{path}: this server cannot be asked for bytes")))
+    }
+
+    /// Sends `bytes` to `path` (under `/api/v1`) with PUT; answers `data`.
+    async fn upload(&self, path: &str, _bytes: ByteStream) -> Result<serde_json::Value> {
+        Err(EngineError::rule(ErrorCode::NotImplemented, format!("{path}: this server cannot be sent bytes")))
     }
 }
 
@@ -56,6 +68,15 @@ impl Transport for Endpoint {
     fn undecodable(&self, operation: &str, e: serde_json::Error) -> EngineError {
         undecodable(&self.name, operation, e)
     }
+
+    async fn download(&self, path: &str, offset: u64) -> Result<ByteStream> {
+        let bytes = self.client.download(path, offset).await.map_err(|e| remote_error(&self.name, e))?;
+        Ok(Box::pin(bytes.map(|chunk| chunk.map_err(std::io::Error::other))))
+    }
+
+    async fn upload(&self, path: &str, bytes: ByteStream) -> Result<serde_json::Value> {
+        self.client.upload(path, reqwest::Body::wrap_stream(bytes)).await.map_err(|e| remote_error(&self.name, e))
+    }
 }
 
 #[async_trait::async_trait]
@@ -66,6 +87,15 @@ impl Transport for HoodyClient {
 
     fn undecodable(&self, operation: &str, e: serde_json::Error) -> EngineError {
         undecodable(self.base(), operation, e)
+    }
+
+    async fn download(&self, path: &str, offset: u64) -> Result<ByteStream> {
+        let bytes = self.download(path, offset).await.map_err(|e| remote_error(self.base(), e))?;
+        Ok(Box::pin(bytes.map(|chunk| chunk.map_err(std::io::Error::other))))
+    }
+
+    async fn upload(&self, path: &str, bytes: ByteStream) -> Result<serde_json::Value> {
+        self.upload(path, reqwest::Body::wrap_stream(bytes)).await.map_err(|e| remote_error(self.base(), e))
     }
 }
 

@@ -5,6 +5,8 @@ import type { CommandRun } from "./CommandRun";
 import type { Container } from "./Container";
 import type { ContainerCopy } from "./ContainerCopy";
 import type { ContainerCreate } from "./ContainerCreate";
+import type { ContainerExport } from "./ContainerExport";
+import type { ContainerImport } from "./ContainerImport";
 import type { ContainerLogs } from "./ContainerLogs";
 import type { ContainerUpdate } from "./ContainerUpdate";
 import type { CreatedToken } from "./CreatedToken";
@@ -13,6 +15,7 @@ import type { EnvVarsText } from "./EnvVarsText";
 import type { EventStats } from "./EventStats";
 import type { EventsCleanup } from "./EventsCleanup";
 import type { EventsRemoved } from "./EventsRemoved";
+import type { ExportCreate } from "./ExportCreate";
 import type { FirewallRuleCreate } from "./FirewallRuleCreate";
 import type { FirewallRuleMatch } from "./FirewallRuleMatch";
 import type { FirewallRules } from "./FirewallRules";
@@ -20,6 +23,7 @@ import type { HookPosition } from "./HookPosition";
 import type { Image } from "./Image";
 import type { ImageBuild } from "./ImageBuild";
 import type { ImageImport } from "./ImageImport";
+import type { ImportCreate } from "./ImportCreate";
 import type { IncomingMount } from "./IncomingMount";
 import type { IncomingShare } from "./IncomingShare";
 import type { KvmSettings } from "./KvmSettings";
@@ -102,6 +106,13 @@ export const OPERATIONS = {
   start_network: { methods: ["POST"], path: "/containers/{id}/network/start" },
   stop_network: { methods: ["POST"], path: "/containers/{id}/network/stop" },
   sync_container: { methods: ["POST"], path: "/containers/{id}/sync" },
+  create_export: { methods: ["POST"], path: "/containers/{id}/exports" },
+  get_export: { methods: ["GET"], path: "/exports/{export}" },
+  delete_export: { methods: ["DELETE"], path: "/exports/{export}" },
+  create_import: { methods: ["POST"], path: "/projects/{id}/imports" },
+  get_import: { methods: ["GET"], path: "/imports/{import}" },
+  finish_import: { methods: ["POST"], path: "/imports/{import}/container" },
+  delete_import: { methods: ["DELETE"], path: "/imports/{import}" },
   set_container_kvm: { methods: ["PUT", "PATCH"], path: "/containers/{id}/kvm" },
   list_snapshots: { methods: ["GET"], path: "/containers/{id}/snapshots" },
   create_snapshot: { methods: ["POST"], path: "/containers/{id}/snapshots" },
@@ -236,6 +247,13 @@ export interface OperationTypes {
   start_network: { params: { id: string }; query: Record<string, never>; body: undefined; answer: NetworkConfig };
   stop_network: { params: { id: string }; query: Record<string, never>; body: undefined; answer: NetworkConfig };
   sync_container: { params: { id: string }; query: Record<string, never>; body: undefined; answer: Container };
+  create_export: { params: { id: string }; query: Record<string, never>; body: ExportCreate; answer: ContainerExport };
+  get_export: { params: { export: string }; query: Record<string, never>; body: undefined; answer: ContainerExport };
+  delete_export: { params: { export: string }; query: Record<string, never>; body: undefined; answer: ContainerExport };
+  create_import: { params: { id: string }; query: Record<string, never>; body: ImportCreate; answer: ContainerImport };
+  get_import: { params: { import: string }; query: Record<string, never>; body: undefined; answer: ContainerImport };
+  finish_import: { params: { import: string }; query: Record<string, never>; body: undefined; answer: Container };
+  delete_import: { params: { import: string }; query: Record<string, never>; body: undefined; answer: ContainerImport };
   set_container_kvm: { params: { id: string }; query: Record<string, never>; body: KvmSettings; answer: Container };
   list_snapshots: { params: { id: string }; query: Record<string, never>; body: undefined; answer: { snapshots: Snapshot[]; pagination: Pagination } };
   create_snapshot: { params: { id: string }; query: Record<string, never>; body: SnapshotCreate; answer: Snapshot };
