@@ -30,5 +30,6 @@ mod sqlite;
 mod storage_shares;
 mod terminal;
 mod tokens;
+mod transfers;
 mod ui;
 mod workflow;
