@@ -138,6 +138,11 @@ fn the_window_creates_runs_and_deletes_a_container() {
         "{stdout}"
     );
     assert!(stdout.contains("step: remote back: far · busybox/1 · edge"), "{stdout}");
+    // Copied from its card's menu to this machine (target/screenshots/app-copy-to-server.png):
+    // it arrived here, stopped as it is there.
+    let copied =
+        stdout.lines().find_map(|l| l.strip_prefix("step: copied here: ")).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(copied.ends_with("· busybox/1 · local"), "{copied}");
     let tokio = tokio::runtime::Runtime::new().unwrap();
     let far = tokio.block_on(remote.client().container(&far_id, false)).unwrap();
     assert_eq!(far.status, ContainerStatus::Stopped);

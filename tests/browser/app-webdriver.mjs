@@ -5,7 +5,8 @@
 // Settings make it start at login. Then a remote hoodyd is added in the Servers dialog and its container, shown under the
 // remote's name, has its Terminal opened and is stopped from its card. Then the remote is
 // killed: its card stays, faded, saying the server is unreachable (screenshot); the remote is
-// started again where it was (HOODYD, REMOTE_DATA) and its card is live again.
+// started again where it was (HOODYD, REMOTE_DATA) and its card is live again; from its card's
+// menu it is copied to this machine, where it arrives (screenshot of the dialog).
 // Usage: node tests/browser/app-webdriver.mjs DRIVER_URL APP IMAGE SCREENSHOT_DIR REMOTE_URL REMOTE_TOKEN
 //        REMOTE_PID HOODYD REMOTE_DATA
 import { spawn } from "node:child_process";
@@ -202,6 +203,18 @@ try {
   step(`remote restarted: pid ${back.pid}`);
   await until("the card live again", async () => !(await run(`return !!document.querySelector(arguments[0])`, `${far}.stale`)));
   step(`remote back: ${(await textOf(`${far} .meta`)).trim()}`);
+
+  // Copied from the remote to this machine from its card's menu: its files travel through the
+  // app, and it arrives stopped, as it is there.
+  await click(`${far} .more`);
+  await click('[role="menu"] .copy-to');
+  await find("dialog select[name=project] option");
+  await type("dialog input[name=name]", "far-here");
+  await shot("app-copy-to-server");
+  await click("dialog button[type=submit]");
+  const here = '[data-container="far-here"]';
+  await find(`${here}[data-status="stopped"]`);
+  step(`copied here: ${(await textOf(`${here} .meta`)).trim()}`);
 } catch (e) {
   // What the window showed when it went wrong.
   console.error(`window text: ${await run("return document.body.innerText").catch(() => "?")}`);

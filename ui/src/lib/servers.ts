@@ -1,6 +1,7 @@
 // How the grid says a server's health in words.
 import type { ServerHealth } from "./bindings/ServerHealth";
 import type { ServerReach } from "./bindings/ServerReach";
+import type { ServerEntry } from "./bindings/ServerEntry";
 
 const REACH: Record<ServerReach, string> = {
   connected: "connected",
@@ -20,4 +21,10 @@ export function awayText(server: string, health: ServerHealth, now: Date = new D
       : `on ${last.getFullYear()}-${two(last.getMonth() + 1)}-${two(last.getDate())}`
     : null;
   return `${server} ${REACH[health.state]} · last known state${when ? `, it last answered ${when}` : ""}`;
+}
+
+/** The servers a container on `from` can be copied to: every other one that answers (a copy
+ * travels from one to the other while both do). */
+export function copyTargets(servers: readonly ServerEntry[], from: string): string[] {
+  return servers.filter((s) => s.name !== from && (s.health === null || s.health.state === "connected") && !s.problem).map((s) => s.name);
 }

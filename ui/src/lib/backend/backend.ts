@@ -38,6 +38,8 @@ export interface Backend {
   deleteContainer(id: string): Promise<void>;
   snapshot(id: string, req: SnapshotCreate): Promise<Snapshot>;
   copy(id: string): Promise<Container>;
+  /** A copy into project `projectId` of server `server` (another one: its files travel there). */
+  copyTo(id: string, server: string, projectId: string, name?: string): Promise<Container>;
   /** A stopped copy gets its source's current files again. */
   sync(id: string): Promise<Container>;
   /** Changes the updatable fields; some need the container stopped (rules.fields_needing_stop). */

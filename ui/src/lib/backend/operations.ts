@@ -89,6 +89,15 @@ export abstract class OperationsBackend {
     return this.operation("copy_container", { params: { id } });
   }
 
+  /** A copy into project `projectId` of `server`, by the id that server gives itself: on another
+   * server the desktop carries the container's files there. */
+  async copyTo(id: string, server: string, projectId: string, name?: string) {
+    const serverId = (await this.operation("servers", {}, server))[0]?.id;
+    if (!serverId) throw new Error(`${server} names no server to copy to`);
+    const body = { target_server_id: serverId, target_project_id: projectId, ...(name ? { name } : {}) };
+    return this.operation("copy_container", { params: { id }, body });
+  }
+
   sync(id: string) {
     return this.operation("sync_container", { params: { id } });
   }
