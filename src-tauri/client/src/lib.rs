@@ -133,11 +133,33 @@ impl HoodyClient {
         self.call(method, path, body).await
     }
 
+    /// The same, for work that may take longer than the client's usual minute (a container's
+    /// files written or unpacked): the answer is waited for up to `within`.
+    pub async fn data_within(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        within: std::time::Duration,
+    ) -> Result<Value> {
+        self.call_within(method, path, body, Some(within)).await
+    }
+
     /// Sends the request, again when it may be: see [`retry::after`].
     async fn call<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&impl Serialize>) -> Result<T> {
+        self.call_within(method, path, body, None).await
+    }
+
+    async fn call_within<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+        within: Option<std::time::Duration>,
+    ) -> Result<T> {
         let mut attempt = 0;
         let bytes = loop {
-            match self.send_once(method.clone(), path, body).await {
+            match self.send_once(method.clone(), path, body, within).await {
                 Ok(bytes) => break bytes,
                 Err(e) => match retry::after(&method, &e, attempt) {
                     Some(wait) => {
@@ -156,8 +178,17 @@ impl HoodyClient {
     }
 
     /// One request: the body of a successful answer, or the refusal (with its Retry-After).
-    async fn send_once(&self, method: Method, path: &str, body: Option<&impl Serialize>) -> Result<bytes::Bytes> {
+    async fn send_once(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+        within: Option<std::time::Duration>,
+    ) -> Result<bytes::Bytes> {
         let mut req = self.request(method, path);
+        if let Some(within) = within {
+            req = req.timeout(within);
+        }
         if let Some(b) = body {
             req = req.json(b);
         }

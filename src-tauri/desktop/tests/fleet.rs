@@ -272,10 +272,9 @@ async fn fleet_a_copy_to_another_server_runs_there_with_the_sources_files() {
     let cut_once = Trouble::CutBodies { start: "GET /api/v1/exports/", after: 4096, times: 1 };
     let (east_line, cuts) = support::proxy(&servers[0].origin, cut_once).await;
     desktop.add_remote(RemoteEndpoint { name: "east".into(), url: east_line }, &servers[0].token).await.unwrap();
-    desktop
-        .add_remote(RemoteEndpoint { name: "west".into(), url: servers[1].origin.clone() }, &servers[1].token)
-        .await
-        .unwrap();
+    // And west acts on the finished import, whose answer is lost on the way back.
+    let (west_line, lost) = support::proxy(&servers[1].origin, Trouble::CutFirstAnswer("POST /api/v1/imports/")).await;
+    desktop.add_remote(RemoteEndpoint { name: "west".into(), url: west_line }, &servers[1].token).await.unwrap();
     let mut projects = Vec::new();
     for name in ["east", "west"] {
         let alias = format!("{name}-work");
@@ -298,10 +297,12 @@ async fn fleet_a_copy_to_another_server_runs_there_with_the_sources_files() {
     }
 
     // Copied to west: it runs there (its source runs), with the source's files and without the
-    // one deleted; the line was cut and the copy went on from where it stopped.
+    // one deleted; the line was cut and the copy went on from where it stopped; the container
+    // west made was found by its id when the answer saying so was lost.
     let copy = copy_to(&desktop, &servers[1], source.id.as_str(), &projects[1], "arrived").await.unwrap();
     assert_eq!((copy.server_name.as_str(), copy.status), ("west", ContainerStatus::Running), "{copy:?}");
     assert_eq!(cuts.load(std::sync::atomic::Ordering::SeqCst), 1, "the layer's first read was cut");
+    assert_eq!(lost.load(std::sync::atomic::Ordering::SeqCst), 1, "the finish's answer was lost");
     let up = || async {
         let c = desktop.container(copy.id.as_str()).await.ok()?;
         c.urls.contains_key("files-1").then_some(c)

@@ -121,28 +121,32 @@ async fn relay_one(
         client.write_all(answer.as_bytes()).await?;
         return client.shutdown().await;
     }
-    let mut server = tokio::net::TcpStream::connect(upstream).await?;
-    server.write_all(with_connection_close(&text).as_bytes()).await?;
-    server.write_all(&body).await?;
+    let (mut client, mut to_client) = client.into_split();
+    let (mut server, mut to_server) = tokio::net::TcpStream::connect(upstream).await?.into_split();
+    to_server.write_all(with_connection_close(&text).as_bytes()).await?;
+    to_server.write_all(&body).await?;
+    // A body without a length (chunked: an upload as it is made) goes on while it comes.
+    let upload = tokio::spawn(async move { tokio::io::copy(&mut client, &mut to_server).await });
     let answer_head = read_head(&mut server).await?;
+    upload.abort();
     if hit && matches!(kind, Trouble::CutFirstAnswer(_)) {
         // Let the server finish its answer (it has acted), then hang up on the client.
         let mut rest = Vec::new();
         server.read_to_end(&mut rest).await?;
         return Ok(());
     }
-    client.write_all(with_connection_close(&String::from_utf8_lossy(&answer_head)).as_bytes()).await?;
+    to_client.write_all(with_connection_close(&String::from_utf8_lossy(&answer_head)).as_bytes()).await?;
     if hit {
         // Part of the body, then the line goes dead (a hang-up, not an end).
-        tokio::io::copy(&mut (&mut server).take(cut_after), &mut client).await?;
-        client.flush().await?;
+        tokio::io::copy(&mut (&mut server).take(cut_after), &mut to_client).await?;
+        to_client.flush().await?;
         return Ok(());
     }
-    tokio::io::copy(&mut server, &mut client).await?;
-    client.shutdown().await
+    tokio::io::copy(&mut server, &mut to_client).await?;
+    to_client.shutdown().await
 }
 
-async fn read_head(stream: &mut tokio::net::TcpStream) -> std::io::Result<Vec<u8>> {
+async fn read_head(stream: &mut (impl tokio::io::AsyncRead + Unpin)) -> std::io::Result<Vec<u8>> {
     use tokio::io::AsyncReadExt;
     let mut head = Vec::new();
     while !head.ends_with(b"\r\n\r\n") {

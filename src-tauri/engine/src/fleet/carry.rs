@@ -6,7 +6,7 @@
 
 use super::{Fleet, LIST_TIMEOUT, Member};
 use crate::error::{EngineError, Result};
-use crate::server::Server;
+use crate::server::{ContainerView, Server};
 use hoody_model::{
     Container, ContainerCopy, ContainerExport, ContainerId, ContainerImport, ErrorCode, ExportCreate, ImportCreate,
     ProjectId,
@@ -80,23 +80,40 @@ impl Fleet {
             sha256: export.sha256.clone(),
         };
         let import = target.1.create_import(project, (), announce).await?;
-        let made = match relay(source.1.as_ref(), target.1.as_ref(), export, &import).await {
-            Ok(()) => target.1.finish_import(import.id.clone(), (), ()).await,
-            Err(e) => Err(e),
+        // Whether the target may have made it all the same (its answer to the finish was lost).
+        let (made, unsure) = match relay(source.1.as_ref(), target.1.as_ref(), export, &import).await {
+            Ok(()) => finish(target.1.as_ref(), &import).await,
+            Err(e) => (Err(e), false),
         };
         if made.is_err() {
             // Gone already when the finish refused it (a checksum that did not hold).
             let _ = target.1.delete_import(import.id.clone(), (), ()).await;
         }
         made.map_err(|e| {
-            EngineError::rule(
-                e.code(),
-                format!(
-                    "the copy of {} to {} failed, nothing is left of it there: {e}",
-                    export.container.name, target.0
-                ),
-            )
+            let (name, target) = (&export.container.name, &target.0);
+            let left = if unsure { "" } else { ", nothing is left of it there" };
+            EngineError::rule(e.code(), format!("the copy of {name} to {target} failed{left}: {e}"))
         })
+    }
+}
+
+/// Has the target make the container; answers too whether it may have made it although this
+/// says it failed. A finish whose answer was lost may have been acted on: the container it
+/// makes has the id the import gave it, so it is looked for before the copy is called failed.
+async fn finish(target: &dyn Server, import: &ContainerImport) -> (Result<Container>, bool) {
+    match target.finish_import(import.id.clone(), (), ()).await {
+        Err(EngineError::Unanswered(lost)) => {
+            let view = ContainerView { with_runtime: false };
+            let found = target.get_container(import.container_id.clone(), view, ()).await.map_err(|_| {
+                EngineError::Unanswered(format!(
+                    "{lost}; it may have made {} (id {}) all the same: look for it there before copying again",
+                    import.name, import.container_id
+                ))
+            });
+            let unsure = found.is_err();
+            (found, unsure)
+        }
+        made => (made, false),
     }
 }
 

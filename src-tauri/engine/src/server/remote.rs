@@ -108,7 +108,14 @@ async fn send(client: &HoodyClient, server: &str, call: HttpCall) -> Result<serd
         Method::DELETE => reqwest::Method::DELETE,
     };
     let sent_at = chrono::Utc::now();
-    match client.data(method, &call.path_and_query(), call.body.as_ref()).await {
+    let answered = match call.spec.name {
+        // A container's files written into one tar, or unpacked: as long as they take.
+        "create_export" | "finish_import" => {
+            client.data_within(method, &call.path_and_query(), call.body.as_ref(), FILES_WORK).await
+        }
+        _ => client.data(method, &call.path_and_query(), call.body.as_ref()).await,
+    };
+    match answered {
         Ok(data) => Ok(data),
         Err(ClientError::Transport(e)) if call.spec.name == "create_container" => {
             find_or_create_again(client, server, &call, sent_at, e).await
@@ -116,6 +123,9 @@ async fn send(client: &HoodyClient, server: &str, call: HttpCall) -> Result<serd
         Err(e) => Err(remote_error(server, e)),
     }
 }
+
+/// How long an operation that writes or unpacks a container's files is waited for.
+const FILES_WORK: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 /// How much earlier than the lost create a container it finds may say it was made (the two
 /// machines' clocks may differ).
