@@ -39,6 +39,13 @@ async fn send(d: &Hoodyd, import: &str, offset: u64, bytes: &[u8]) -> Result<Val
     })
 }
 
+/// `announce` with its source's `field` set to `value`.
+fn with_source(announce: &Value, field: &str, value: Value) -> Value {
+    let mut changed = announce.clone();
+    changed["source"][field] = value;
+    changed
+}
+
 fn count(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
 }
@@ -81,6 +88,8 @@ async fn a_container_travels_through_its_export_and_an_import_and_bad_input_make
         (announce("fine", "xyz"), "sha256"),
         (announce("not a name!", export["sha256"].as_str().unwrap()), "name"),
         (json!({"size_bytes": 1, "sha256": "0".repeat(64)}), "source"),
+        (with_source(&announce("tinted", export["sha256"].as_str().unwrap()), "color", json!("not a colour")), "colo"),
+        (with_source(&announce("kitless", export["sha256"].as_str().unwrap()), "hoody_kit", json!(false)), "dev_kit"),
     ] {
         let (status, answer) = call(&d, Method::POST, &imports, Some(bad)).await;
         assert_eq!(status, 400, "{answer}");

@@ -101,7 +101,7 @@ struct Inner {
     _lock: data_lock::DataDirLock,
 }
 
-/// How often expired snapshots are looked for.
+/// How often expired snapshots (and transfers) are looked for.
 const EXPIRY_SWEEP: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl std::fmt::Debug for Engine {
@@ -231,6 +231,8 @@ impl Engine {
                 if let Err(e) = engine.expire_snapshots().await {
                     tracing::warn!("snapshot expiry: {e}");
                 }
+                // Exports and imports a copy that died midway left behind.
+                engine.inner.transfers.expire();
                 if last_backup.is_none_or(|at| at.elapsed() >= backups::EVERY) {
                     last_backup = Some(std::time::Instant::now());
                     match engine.backup().await {

@@ -61,7 +61,7 @@ impl Transfers {
     }
 
     /// Forgets the transfers that have expired, and their files.
-    fn expire(&self) {
+    pub(crate) fn expire(&self) {
         let now = crate::now();
         let mut gone: Vec<Id> = Vec::new();
         self.exports.lock().expect("transfers lock").retain(|id, e| {
@@ -215,6 +215,8 @@ impl Engine {
         if let Some(key) = &req.ssh_public_key {
             validate::ssh_public_key(key)?;
         }
+        let mut req = req;
+        check_settings(&mut req.source)?;
         if req.sha256.len() != 64 || !req.sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
             return Err(EngineError::rule(
                 ErrorCode::InvalidField,
@@ -419,6 +421,22 @@ impl Engine {
         tracing::info!(container = %created.id, source = %req.source.id, "imported");
         Ok(created)
     }
+}
+
+/// The source's settings, held to the rules a create holds its own to (its colour written as a
+/// create writes it): they come from another server, or from anyone who may create here.
+fn check_settings(source: &mut Container) -> Result<()> {
+    validate::container_image(&source.container_image)?;
+    validate::environment_vars(&source.environment_vars)?;
+    source.color = source.color.as_deref().map(validate::color).transpose()?;
+    source.comment.as_deref().map(validate::comment).transpose()?;
+    if source.dev_kit && !source.hoody_kit {
+        return Err(EngineError::rule(
+            ErrorCode::InvalidField,
+            "source.dev_kit needs source.hoody_kit: the developer services run on top of the Hoody Kit",
+        ));
+    }
+    Ok(())
 }
 
 /// The size and SHA-256 (lowercase hex) of the file at `path`.

@@ -73,9 +73,14 @@ pub fn needed(request: &Request) -> Vec<&'static str> {
         SyncContainer { .. } => vec!["containers.read", "containers.update"],
         // Carrying a container to another server reads it here and makes one there.
         CreateExport { .. } | GetExport { .. } | DeleteExport { .. } => vec!["containers.read"],
-        CreateImport { .. } | GetImport { .. } | FinishImport { .. } | DeleteImport { .. } => {
-            vec!["containers.create"]
+        // A container coming in has its source's features: the flags a create of them needs.
+        CreateImport { body, .. } => {
+            let mut flags = vec!["containers.create"];
+            flags.extend(body.source.ai.then_some("containers.features.ai"));
+            flags.extend(body.source.hoody_kit.then_some("containers.features.hoody_kit"));
+            flags
         }
+        GetImport { .. } | FinishImport { .. } | DeleteImport { .. } => vec!["containers.create"],
         SetContainerKvm { body, .. } => {
             let mut flags = vec!["containers.update"];
             flags.extend(body.kvm.then_some("containers.features.kvm"));
