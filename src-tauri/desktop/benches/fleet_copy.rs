@@ -86,9 +86,10 @@ async fn running(desktop: &Desktop, server: &str, project: &str, name: &str) -> 
     eventually(&format!("{name} running"), Duration::from_secs(60), up).await
 }
 
-/// Writes `mib` MiB into /root/bulk.bin of the container, streamed through the desktop's proxy
-/// to its files service (never whole in memory here).
+/// Writes `mib` MiB into the container (/root/bulk-N.bin, 64 MiB each: the most one upload
+/// takes), streamed through the desktop's proxy to its files service (never whole in memory).
 async fn write_file(desktop: &Desktop, c: &Container, mib: u64) {
+    const PIECE: u64 = 64;
     let url = desktop.service_url(&c.id, Service::Files, false).await.unwrap();
     let host = url.trim_start_matches("http://").split(':').next().unwrap().to_owned();
     let client = reqwest::Client::builder()
@@ -96,13 +97,18 @@ async fn write_file(desktop: &Desktop, c: &Container, mib: u64) {
         .build()
         .unwrap();
     let chunk = bytes::Bytes::from(vec![0x5a; 1 << 20]);
-    let body = futures_util::stream::iter((0..mib).map(move |_| Ok::<_, std::io::Error>(chunk.clone())));
-    let response = client
-        .put(format!("{url}/api/v1/files/root/bulk.bin"))
-        .header(reqwest::header::CONTENT_LENGTH, mib << 20)
-        .body(reqwest::Body::wrap_stream(body.boxed()))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success(), "writing {mib} MiB: {}", response.text().await.unwrap_or_default());
+    for piece in 0..mib.div_ceil(PIECE) {
+        let size = PIECE.min(mib - piece * PIECE);
+        let chunk = chunk.clone();
+        let body = futures_util::stream::iter((0..size).map(move |_| Ok::<_, std::io::Error>(chunk.clone())));
+        let response = client
+            .put(format!("{url}/api/v1/files/root/bulk-{piece}.bin"))
+            .header(reqwest::header::CONTENT_LENGTH, size << 20)
+            .body(reqwest::Body::wrap_stream(body.boxed()))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        assert!(status.is_success(), "writing {size} MiB: {}", response.text().await.unwrap_or_default());
+    }
 }
