@@ -299,7 +299,21 @@ async fn fleet_a_copy_to_another_server_runs_there_with_the_sources_files() {
     // Copied to west: it runs there (its source runs), with the source's files and without the
     // one deleted; the line was cut and the copy went on from where it stopped; the container
     // west made was found by its id when the answer saying so was lost.
+    let mut events = desktop.subscribe();
     let copy = copy_to(&desktop, &servers[1], source.id.as_str(), &projects[1], "arrived").await.unwrap();
+    // The source's card was told how far the copy got, to the last byte.
+    let mut reported = None;
+    while let Ok(event) = events.try_recv() {
+        if let hoody_desktop_core::DesktopEvent::Container(e) = event
+            && e.container_id == source.id
+            && let Some(progress) = e.progress
+        {
+            reported = Some(progress);
+        }
+    }
+    let reported = reported.expect("the copy's progress was reported");
+    assert_eq!(reported.stage, "copying to west");
+    assert!(reported.done == reported.total && reported.total > 1 << 20, "{reported:?}");
     assert_eq!((copy.server_name.as_str(), copy.status), ("west", ContainerStatus::Running), "{copy:?}");
     assert_eq!(cuts.load(std::sync::atomic::Ordering::SeqCst), 1, "the layer's first read was cut");
     assert_eq!(lost.load(std::sync::atomic::Ordering::SeqCst), 1, "the finish's answer was lost");

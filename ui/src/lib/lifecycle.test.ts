@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allowedActions, allows, isTransitional, menuActions, primaryAction } from "./lifecycle";
+import { allowedActions, allows, isTransitional, menuActions, primaryAction, showsProgress } from "./lifecycle";
 
 describe("lifecycle rules from the engine", () => {
   it("offers only what each state allows", () => {
@@ -33,5 +33,15 @@ describe("lifecycle rules from the engine", () => {
     expect(allowedActions("stopped")).not.toContain("sync");
     expect(menuActions("running", true).safe).not.toContain("sync");
     expect(menuActions("stopped", true)).toEqual({ safe: ["snapshot", "copy", "sync"], destructive: ["delete"] });
+  });
+});
+
+describe("a card's progress", () => {
+  const at = (done: number, total: number) => ({ stage: "copying to west", done, total });
+  it("shows work under way, also on a settled container, until it is done", () => {
+    expect(showsProgress("creating", at(1, 0))).toBe(true);
+    expect(showsProgress("running", at(10, 100))).toBe(true);
+    expect(showsProgress("running", at(100, 100))).toBe(false);
+    expect(showsProgress("stopped", null)).toBe(false);
   });
 });

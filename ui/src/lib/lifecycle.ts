@@ -2,6 +2,7 @@
 // from Rust as data (bindings/rules.json), so a button is offered exactly when the engine
 // would accept it.
 import rules from "./bindings/rules.json";
+import type { WorkProgress } from "./bindings/WorkProgress";
 import type { ContainerStatus } from "./bindings/ContainerStatus";
 import type { Operation } from "./bindings/Operation";
 
@@ -94,6 +95,13 @@ export function isDestructive(action: Action): boolean {
 /** The engine is moving the container between states; actions wait for it. */
 export function isTransitional(status: ContainerStatus): boolean {
   return rules.transitional.includes(status);
+}
+
+/** Whether a card shows `progress`: the work of a status under way (creating, copying…), or
+ * work on a settled container that is not done yet (its copy to another server). */
+export function showsProgress(status: ContainerStatus, progress: WorkProgress | null | undefined): boolean {
+  if (!progress) return false;
+  return isTransitional(status) || (progress.total > 0 && progress.done < progress.total);
 }
 
 export function isOperation(action: Action): action is Operation {

@@ -4,12 +4,14 @@
 //! the target has got to — and the target makes the container once its SHA-256 holds. Any
 //! failure removes the import (nothing is made) and the export, whatever happened.
 
-use super::{Fleet, LIST_TIMEOUT, Member};
+use super::{Fleet, FleetEvent, LIST_TIMEOUT, Member};
+use crate::ByteStream;
 use crate::error::{EngineError, Result};
 use crate::server::{ContainerView, Server};
+use futures_util::StreamExt;
 use hoody_model::{
-    Container, ContainerCopy, ContainerExport, ContainerId, ContainerImport, ErrorCode, ExportCreate, ImportCreate,
-    ProjectId,
+    Container, ContainerCopy, ContainerEvent, ContainerExport, ContainerId, ContainerImport, ErrorCode, EventKind,
+    ExportCreate, ImportCreate, ProjectId, WorkProgress,
 };
 use std::time::Duration;
 
@@ -81,7 +83,8 @@ impl Fleet {
         };
         let import = target.1.create_import(project, (), announce).await?;
         // Whether the target may have made it all the same (its answer to the finish was lost).
-        let (made, unsure) = match relay(source.1.as_ref(), target.1.as_ref(), export, &import).await {
+        let progress = Progress { events: self.events.clone(), export: export.clone(), target: target.0.clone() };
+        let (made, unsure) = match relay(source.1.as_ref(), target.1.as_ref(), export, &import, &progress).await {
             Ok(()) => finish(target.1.as_ref(), &import).await,
             Err(e) => (Err(e), false),
         };
@@ -124,14 +127,19 @@ async fn relay(
     target: &dyn Server,
     export: &ContainerExport,
     import: &ContainerImport,
+    progress: &Progress,
 ) -> Result<()> {
     let (mut cuts, mut at) = (0, import.received_bytes);
     loop {
         if at == export.size_bytes {
+            progress.report(at);
             return Ok(());
         }
         let sent = match source.export_bytes(export.id.clone(), at).await {
-            Ok(bytes) => target.import_bytes(import.id.clone(), at, bytes).await.map(|got| got.received_bytes),
+            Ok(bytes) => {
+                let bytes = progress.counting(bytes, at);
+                target.import_bytes(import.id.clone(), at, bytes).await.map(|got| got.received_bytes)
+            }
             Err(e) => Err(e),
         };
         let before = at;
@@ -150,6 +158,54 @@ async fn relay(
         if cuts > 0 {
             tokio::time::sleep(RESUME_AFTER * 2u32.pow(cuts - 1)).await;
         }
+    }
+}
+
+/// How far a copy's bytes have got, told as progress of its source (its card and the copy's
+/// dialog show it): at most every [`REPORT_EVERY`], and once all are in.
+#[derive(Clone)]
+struct Progress {
+    events: tokio::sync::broadcast::Sender<FleetEvent>,
+    export: ContainerExport,
+    target: String,
+}
+
+const REPORT_EVERY: Duration = Duration::from_millis(250);
+
+impl Progress {
+    fn report(&self, done: u64) {
+        let source = &self.export.container;
+        let _ = self.events.send(FleetEvent::Container(ContainerEvent {
+            kind: EventKind::Progress,
+            container_id: source.id.clone(),
+            project_id: source.project_id.clone(),
+            realm_ids: source.realm_ids.clone(),
+            from: None,
+            to: source.status,
+            reason: None,
+            trigger: None,
+            at: crate::now(),
+            progress: Some(WorkProgress {
+                stage: format!("copying to {}", self.target),
+                done,
+                total: self.export.size_bytes,
+            }),
+        }));
+    }
+
+    /// `bytes` (from byte `from` of the layer on), reported as they pass.
+    fn counting(&self, bytes: ByteStream, from: u64) -> ByteStream {
+        let progress = self.clone();
+        let (mut done, mut last) = (from, std::time::Instant::now());
+        Box::pin(bytes.inspect(move |chunk| {
+            if let Ok(chunk) = chunk {
+                done += chunk.len() as u64;
+                if last.elapsed() >= REPORT_EVERY {
+                    last = std::time::Instant::now();
+                    progress.report(done);
+                }
+            }
+        }))
     }
 }
 
