@@ -143,6 +143,7 @@ fn the_window_creates_runs_and_deletes_a_container() {
     let copied =
         stdout.lines().find_map(|l| l.strip_prefix("step: copied here: ")).unwrap_or_else(|| panic!("{stdout}"));
     assert!(copied.ends_with("· busybox/1 · local"), "{copied}");
+    assert!(stdout.contains("step: dropped: Copy far-1 to another server to local"), "{stdout}");
     let tokio = tokio::runtime::Runtime::new().unwrap();
     let far = tokio.block_on(remote.client().container(&far_id, false)).unwrap();
     assert_eq!(far.status, ContainerStatus::Stopped);

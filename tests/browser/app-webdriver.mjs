@@ -6,7 +6,8 @@
 // remote's name, has its Terminal opened and is stopped from its card. Then the remote is
 // killed: its card stays, faded, saying the server is unreachable (screenshot); the remote is
 // started again where it was (HOODYD, REMOTE_DATA) and its card is live again; from its card's
-// menu it is copied to this machine, where it arrives (screenshot of the dialog).
+// menu it is copied to this machine, where it arrives (screenshot of the dialog); dragged onto a
+// card of this machine, the copy's dialog opens with this machine chosen.
 // Usage: node tests/browser/app-webdriver.mjs DRIVER_URL APP IMAGE SCREENSHOT_DIR REMOTE_URL REMOTE_TOKEN
 //        REMOTE_PID HOODYD REMOTE_DATA
 import { spawn } from "node:child_process";
@@ -215,6 +216,20 @@ try {
   const here = '[data-container="far-here"]';
   await find(`${here}[data-status="stopped"]`);
   step(`copied here: ${(await textOf(`${here} .meta`)).trim()}`);
+  // Dragged onto a card of this machine, it is to be copied here: the dialog opens with this
+  // machine chosen (the drag made as a pointer makes it: dragstart, dragover, drop).
+  await run(
+    `const [from, to] = [document.querySelector(arguments[0]), document.querySelector(arguments[1])];
+     const data = new DataTransfer();
+     from.dispatchEvent(new DragEvent("dragstart", { bubbles: true, dataTransfer: data }));
+     to.dispatchEvent(new DragEvent("dragover", { bubbles: true, cancelable: true, dataTransfer: data }));
+     to.dispatchEvent(new DragEvent("drop", { bubbles: true, cancelable: true, dataTransfer: data }));`,
+    far,
+    here,
+  );
+  await find("dialog select[name=server]");
+  step(`dropped: ${await textOf("#copy-to-title")} to ${await run(`return document.querySelector("dialog select[name=server]").value`)}`);
+  await click("dialog button[type=button]");
 } catch (e) {
   // What the window showed when it went wrong.
   console.error(`window text: ${await run("return document.body.innerText").catch(() => "?")}`);

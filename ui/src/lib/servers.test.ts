@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { awayText, copyTargets } from "./servers";
+import { awayText, copyTargets, dropRefusal } from "./servers";
+import type { Container } from "./bindings/Container";
 import type { ServerEntry } from "./bindings/ServerEntry";
 import type { ServerReach } from "./bindings/ServerReach";
 
@@ -29,5 +30,24 @@ describe("where a container can be copied to", () => {
     expect(copyTargets(servers, "local")).toEqual(["east", "fresh"]);
     expect(copyTargets(servers, "east")).toEqual(["local", "fresh"]);
     expect(copyTargets([entry("local", "connected")], "local")).toEqual([]);
+  });
+});
+
+describe("a card dropped on another server's card", () => {
+  const at = "2026-11-30T21:05:00";
+  const servers: ServerEntry[] = [
+    { name: "local", url: null, remote: false, problem: null, health: null },
+    { name: "east", url: null, remote: true, problem: null, health: { state: "connected", reason: null, last_contact: at, since: at } },
+    { name: "west", url: null, remote: true, problem: null, health: { state: "unreachable", reason: "gone", last_contact: at, since: at } },
+  ];
+  const on = (server_name: string, status: Container["status"] = "running") => ({ name: "web", server_name, status }) as Container;
+  it("opens the copy when the other server answers and the container may be copied", () => {
+    expect(dropRefusal(on("local"), "east", servers)).toBeNull();
+    expect(dropRefusal(on("east", "stopped"), "local", servers)).toBeNull();
+  });
+  it("says why not otherwise", () => {
+    expect(dropRefusal(on("local"), "local", servers)).toMatch(/on local already/);
+    expect(dropRefusal(on("local", "creating"), "east", servers)).toMatch(/while it is creating/);
+    expect(dropRefusal(on("local"), "west", servers)).toMatch(/west does not answer/);
   });
 });

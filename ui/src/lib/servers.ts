@@ -2,6 +2,8 @@
 import type { ServerHealth } from "./bindings/ServerHealth";
 import type { ServerReach } from "./bindings/ServerReach";
 import type { ServerEntry } from "./bindings/ServerEntry";
+import type { Container } from "./bindings/Container";
+import { allows } from "./lifecycle";
 
 const REACH: Record<ServerReach, string> = {
   connected: "connected",
@@ -27,4 +29,13 @@ export function awayText(server: string, health: ServerHealth, now: Date = new D
  * travels from one to the other while both do). */
 export function copyTargets(servers: readonly ServerEntry[], from: string): string[] {
   return servers.filter((s) => s.name !== from && (s.health === null || s.health.state === "connected") && !s.problem).map((s) => s.name);
+}
+
+/** Why container `from` cannot be dropped on a card of server `to` to copy it there (null: it
+ * can; the dialog opens with that server chosen). A drop on its own server is no copy. */
+export function dropRefusal(from: Container, to: string, servers: readonly ServerEntry[]): string | null {
+  if (from.server_name === to) return `${from.name} is on ${to} already: drop it on another server's card`;
+  if (!allows(from.status, "copy")) return `${from.name} cannot be copied while it is ${from.status}`;
+  if (!copyTargets(servers, from.server_name).includes(to)) return `${to} does not answer now: ${from.name} cannot be copied there`;
+  return null;
 }
