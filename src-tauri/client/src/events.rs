@@ -12,6 +12,10 @@ pub struct EventStream {
     body: ByteStream,
     /// Bytes received but not yet parsed; a frame may arrive split across chunks.
     buffer: Vec<u8>,
+    /// The id of the last event received (to ask for what follows it after a cut).
+    last_id: Option<String>,
+    /// Whether the server sent the events missed since the id this stream was asked from.
+    resumed: bool,
 }
 
 impl std::fmt::Debug for EventStream {
@@ -21,13 +25,29 @@ impl std::fmt::Debug for EventStream {
 }
 
 impl EventStream {
-    pub(crate) async fn start(resp: reqwest::Response) -> Result<Self> {
-        let mut stream = Self { body: Box::pin(resp.bytes_stream()), buffer: Vec::new() };
-        // The server opens with a `ready` event once the subscription is in place.
+    pub(crate) async fn start(resp: reqwest::Response, after: Option<&str>) -> Result<Self> {
+        let body = Box::pin(resp.bytes_stream());
+        let mut stream = Self { body, buffer: Vec::new(), last_id: after.map(str::to_owned), resumed: false };
+        // The server opens with a `ready` event once the subscription is in place; it says
+        // whether the events missed since `after` follow (servers from before say nothing: no).
         match stream.next_frame().await? {
-            Some((event, _)) if event == "ready" => Ok(stream),
+            Some((event, data)) if event == "ready" => {
+                let ready: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
+                stream.resumed = after.is_some() && ready["resumed"] == true;
+                Ok(stream)
+            }
             other => Err(ClientError::Decode(format!("expected a ready event first, got {other:?}"))),
         }
+    }
+
+    /// Whether this stream goes on from the event it was asked from (nothing was missed).
+    pub fn resumed(&self) -> bool {
+        self.resumed
+    }
+
+    /// The id of the last event received, or the one the stream was asked from.
+    pub fn last_id(&self) -> Option<&str> {
+        self.last_id.as_deref()
     }
 
     pub async fn next(&mut self) -> Result<Option<ContainerEvent>> {
@@ -55,6 +75,8 @@ impl EventStream {
                 for line in frame.lines() {
                     if let Some(v) = line.strip_prefix("event:") {
                         event = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("id:") {
+                        self.last_id = Some(v.trim().to_owned());
                     } else if let Some(v) = line.strip_prefix("data:") {
                         data.push(v.strip_prefix(' ').unwrap_or(v).to_owned());
                     }

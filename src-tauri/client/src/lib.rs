@@ -381,15 +381,24 @@ impl HoodyClient {
     /// It is asked of `/events` as a stream (`Accept: text/event-stream`), which servers with
     /// the paged event log at `/events` and those from before it both answer.
     pub async fn events(&self) -> Result<EventStream> {
-        let request =
+        self.events_after(None).await
+    }
+
+    /// The live stream from after event `last` (an id a stream gave): the events missed since
+    /// come first when the server still has them all (see [`EventStream::resumed`]).
+    pub async fn events_after(&self, last: Option<&str>) -> Result<EventStream> {
+        let mut request =
             self.authorised(self.streams.get(self.url("/events")).header(reqwest::header::ACCEPT, "text/event-stream"));
+        if let Some(last) = last {
+            request = request.header("Last-Event-ID", last);
+        }
         let resp = request.send().await?;
         let status = resp.status();
         if !status.is_success() {
             let bytes = resp.bytes().await?;
             return Err(api_error(status, &bytes, None));
         }
-        EventStream::start(resp).await
+        EventStream::start(resp, last).await
     }
 }
 

@@ -395,3 +395,48 @@ async fn fleet_a_copy_cut_off_midway_leaves_nothing_behind() {
     assert!(servers[1].client().list_containers("limit=200").await.unwrap().items.is_empty());
     remove_all(&servers).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fleet_a_cut_live_stream_resumes_without_reading_everything_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(&dir.path().join("cut"));
+    let desktop = Desktop::start(&dir.path().join("desktop"), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    // The first live stream is hung up on partway through its second event.
+    let cut_once = Trouble::CutBodies { start: "GET /api/v1/events ", after: 1000, times: 1 };
+    let (line, cuts) = support::proxy(&server.origin, cut_once).await;
+    desktop.add_remote(RemoteEndpoint { name: "cut".into(), url: line }, &server.token).await.unwrap();
+    let project = desktop.create_project(Some("cut"), ProjectCreate { alias: "cut".into(), ..Default::default() });
+    let project = project.await.unwrap().id.as_str().to_owned();
+    let first = running(&desktop, "cut", &project, "first").await;
+    // From now on nothing asks the grid to read everything again: the stream is cut and goes on
+    // from its last event. Stopped and started until the stream has carried enough to be cut
+    // (after whole events).
+    let mut events = desktop.subscribe();
+    let id = first.id.as_str();
+    while cuts.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert_eq!(desktop.operate(id, Operation::Stop).await.unwrap().status, ContainerStatus::Stopped);
+        assert_eq!(desktop.operate(id, Operation::Start).await.unwrap().status, ContainerStatus::Running);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // A change made on the server after the cut arrives as itself.
+    let req =
+        ContainerCreate { name: Some("later".into()), container_image: Some("busybox/1".into()), ..Default::default() };
+    let later = server.client().create_container(&project, &req).await.unwrap();
+    let mut resyncs = 0;
+    let arrived = async {
+        loop {
+            match events.recv().await {
+                Ok(hoody_desktop_core::DesktopEvent::Container(e)) if e.container_id == later.id => return,
+                Ok(hoody_desktop_core::DesktopEvent::Resync) => resyncs += 1,
+                _ => {}
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(15), arrived).await.expect("the later container's event arrived");
+    assert_eq!(resyncs, 0, "resumed, not read again");
+    let health = entry(&desktop, "cut").await.health.unwrap();
+    assert_eq!(health.state, ServerReach::Connected, "never away: {health:?}");
+    assert!(named(&desktop.containers().await.unwrap(), "first").is_some_and(|c| c.id == first.id));
+    remove_all(std::slice::from_ref(&server)).await;
+}

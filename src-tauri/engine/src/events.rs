@@ -7,7 +7,13 @@ impl Engine {
     /// Every change of a container from now on. A slow subscriber that falls more than 1,024
     /// events behind is told so (`Lagged`) and should re-read the containers.
     pub fn subscribe(&self) -> broadcast::Receiver<ContainerEvent> {
-        self.inner.events.subscribe()
+        self.inner.journal.subscribe()
+    }
+
+    /// The events after the one `last` names (an id of the live stream's), then the live ones;
+    /// only the live ones when those it missed are no longer all kept (or `last` is None).
+    pub fn follow_events(&self, last: Option<&str>) -> crate::Followed {
+        self.inner.journal.follow(last)
     }
 
     /// Whether `principal` may see this event.
@@ -28,7 +34,7 @@ impl Engine {
         self.inner.records.container(c);
         self.log_entry(crate::event_log::container_entry(kind, c, from, to, reason.as_deref(), trigger));
         // No subscriber is fine: nobody is listening.
-        let _ = self.inner.events.send(ContainerEvent {
+        self.inner.journal.send(ContainerEvent {
             kind,
             container_id: c.id.clone(),
             project_id: c.project_id.clone(),
@@ -48,12 +54,12 @@ impl Engine {
         self.inner.runtime.report_progress_to(std::sync::Arc::new(move |id: &ContainerId, p: WorkProgress| {
             let _ = tx.send((id.clone(), p));
         }));
-        let events = self.inner.events.clone();
+        let journal = self.inner.journal.clone();
         let store = self.inner.store.clone();
         tokio::spawn(async move {
             while let Some((id, progress)) = rx.recv().await {
                 let Ok(Some(c)) = store.container(&id).await else { continue };
-                let _ = events.send(ContainerEvent {
+                journal.send(ContainerEvent {
                     kind: EventKind::Progress,
                     container_id: c.id,
                     project_id: c.project_id,

@@ -19,6 +19,7 @@ mod exits;
 pub mod firewall;
 pub mod fleet;
 mod images;
+mod journal;
 mod lifecycle;
 mod locks;
 mod network;
@@ -42,14 +43,14 @@ mod transfers;
 pub use auth::{Principal, Scope, issue_token};
 pub use error::{EngineError, Result};
 pub use hoody_runtime::{ContainerRuntime, RuntimeError, RuntimeState, UnavailableRuntime};
+pub use journal::{Followed, Numbered};
 pub use transfers::ByteStream;
 
 use chrono::{DateTime, Utc};
-use hoody_model::{ContainerEvent, ContainerId};
+use hoody_model::ContainerId;
 use hoody_store::{ServerRecord, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tokio::sync::broadcast;
 
 /// Settings of the local server.
 #[derive(Debug, Clone)]
@@ -76,7 +77,8 @@ pub struct Engine {
 struct Inner {
     store: Store,
     runtime: Arc<dyn ContainerRuntime>,
-    events: broadcast::Sender<ContainerEvent>,
+    /// Container events as they go out, the latest kept for clients that come back.
+    journal: Arc<journal::Journal>,
     server: ServerRecord,
     data_dir: PathBuf,
     locks: locks::ContainerLocks,
@@ -145,14 +147,13 @@ impl Engine {
             records::write_all(&store, &records).await?;
         }
         records.server(&server);
-        let (events, _) = broadcast::channel(1024);
         let event_log = event_log::EventLog::start(store.clone());
         let transfers = transfers::Transfers::new(config.data_dir.join("transfers"));
         let engine = Self {
             inner: Arc::new(Inner {
                 store,
                 runtime,
-                events,
+                journal: Arc::new(journal::Journal::new()),
                 server,
                 data_dir: config.data_dir,
                 locks: locks::ContainerLocks::default(),

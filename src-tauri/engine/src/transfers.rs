@@ -30,6 +30,9 @@ pub type ByteStream = Pin<Box<dyn futures_util::Stream<Item = std::io::Result<by
 /// How long an export or an import not finished is kept.
 const KEPT_FOR: chrono::Duration = chrono::Duration::hours(1);
 
+/// How long an import's bytes may stop coming before the write gives up (keeping what came).
+const STALLED: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// How much of an export file is read at a time.
 const CHUNK: usize = 256 * 1024;
 
@@ -294,7 +297,14 @@ impl Engine {
         file.seek(std::io::SeekFrom::Start(received)).await.map_err(io)?;
         let mut at = received;
         let outcome = loop {
-            match bytes.next().await {
+            // Bytes that stop coming without the line being closed free the import all the same.
+            let Ok(next) = tokio::time::timeout(STALLED, bytes.next()).await else {
+                break Err(EngineError::Unanswered(format!(
+                    "the bytes of import {id} stopped coming for {} s; send the rest from where they stopped",
+                    STALLED.as_secs()
+                )));
+            };
+            match next {
                 None => break Ok(()),
                 Some(Ok(chunk)) if at + chunk.len() as u64 > size => {
                     break Err(EngineError::rule(

@@ -56,7 +56,8 @@ pub enum Trouble {
     /// (what a server without that route would say).
     Missing(&'static str),
     /// The first `times` answers to requests whose start line begins with `start` are hung up
-    /// on partway: the first after `after` bytes of its body, the others before any.
+    /// on partway: the first after `after` bytes of its body, the others before any (each
+    /// counted once it is cut).
     CutBodies { start: &'static str, after: u64, times: usize },
 }
 
@@ -75,14 +76,16 @@ pub async fn proxy(upstream: &str, trouble: Trouble) -> (String, std::sync::Arc<
         while let Ok((client, _)) = listener.accept().await {
             let (upstream, met) = (upstream.clone(), counter.clone());
             tokio::spawn(async move {
-                let _ = relay_one(client, &upstream, |line| {
+                let cut = met.clone();
+                let _ = relay_one(client, &upstream, cut, |line| {
                     let before = met.load(Ordering::SeqCst);
                     let hit = match trouble {
                         Trouble::CutFirstAnswer(start) => line.starts_with(start) && before == 0,
                         Trouble::Missing(start) => line.starts_with(start),
                         Trouble::CutBodies { start, times, .. } => line.starts_with(start) && before < times,
                     };
-                    if hit {
+                    // A cut body is counted once it is cut (below), not when it starts.
+                    if hit && !matches!(trouble, Trouble::CutBodies { .. }) {
                         met.fetch_add(1, Ordering::SeqCst);
                     }
                     let cut_after = match trouble {
@@ -103,6 +106,7 @@ pub async fn proxy(upstream: &str, trouble: Trouble) -> (String, std::sync::Arc<
 async fn relay_one(
     mut client: tokio::net::TcpStream,
     upstream: &str,
+    cut: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     trouble: impl FnOnce(&str) -> (bool, Trouble, u64),
 ) -> std::io::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -125,10 +129,16 @@ async fn relay_one(
     let (mut server, mut to_server) = tokio::net::TcpStream::connect(upstream).await?.into_split();
     to_server.write_all(with_connection_close(&text).as_bytes()).await?;
     to_server.write_all(&body).await?;
-    // A body without a length (chunked: an upload as it is made) goes on while it comes.
-    let upload = tokio::spawn(async move { tokio::io::copy(&mut client, &mut to_server).await });
-    let answer_head = read_head(&mut server).await?;
-    upload.abort();
+    // A body without a length (chunked: an upload as it is made) goes on while it comes, until
+    // the answer starts (the server's side is never closed: a live stream would end).
+    let answer_head = tokio::select! {
+        head = read_head(&mut server) => head?,
+        _ = async {
+            // The client hung up (on an upload it gave up): the server sees its side end too.
+            let _ = tokio::io::copy(&mut client, &mut to_server).await;
+            let _ = to_server.shutdown().await;
+        } => read_head(&mut server).await?,
+    };
     if hit && matches!(kind, Trouble::CutFirstAnswer(_)) {
         // Let the server finish its answer (it has acted), then hang up on the client.
         let mut rest = Vec::new();
@@ -140,6 +150,7 @@ async fn relay_one(
         // Part of the body, then the line goes dead (a hang-up, not an end).
         tokio::io::copy(&mut (&mut server).take(cut_after), &mut to_client).await?;
         to_client.flush().await?;
+        cut.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         return Ok(());
     }
     tokio::io::copy(&mut server, &mut to_client).await?;

@@ -42,10 +42,11 @@ pub(super) fn follow_engine(engine: &Engine, to: broadcast::Sender<FleetEvent>) 
     .abort_handle()
 }
 
-/// Passes a remote endpoint's event stream on, connecting again whenever it is lost; each
-/// (re)connection asks for everything to be read again, since changes may have been missed.
-/// The member's health follows the stream: connected while it flows, unreachable (with why)
-/// the moment it ends or cannot be opened.
+/// Passes a remote endpoint's event stream on, connecting again whenever it is lost. A stream
+/// cut off is asked again at once from the last event received: when the server sends what was
+/// missed (it keeps its latest events), nothing else happens; otherwise everything is read
+/// again. The member's health follows the stream: connected while it flows, unreachable (with
+/// why) once it ended and cannot be opened again.
 pub(super) fn follow_remote(
     name: &str,
     client: HoodyClient,
@@ -54,12 +55,17 @@ pub(super) fn follow_remote(
 ) -> AbortHandle {
     let name = name.to_owned();
     tokio::spawn(async move {
+        // Where the last stream got to, and why it ended (until it is open again).
+        let (mut last_id, mut ended): (Option<String>, Option<String>) = (None, None);
         loop {
-            match client.events().await {
+            match client.events_after(last_id.as_deref()).await {
                 Ok(mut stream) => {
+                    let opened = std::time::Instant::now();
                     health.answered(&name);
-                    let _ = to.send(FleetEvent::Resync);
-                    let ended = loop {
+                    if !stream.resumed() {
+                        let _ = to.send(FleetEvent::Resync);
+                    }
+                    let why = loop {
                         match stream.next().await {
                             Ok(Some(event)) => {
                                 let _ = to.send(FleetEvent::Container(event));
@@ -72,12 +78,24 @@ pub(super) fn follow_remote(
                             Err(e) => break format!("its event stream broke off: {e}"),
                         }
                     };
-                    health.unreachable(&name, format!("{name} does not answer: {ended}"));
-                    let _ = to.send(FleetEvent::Resync);
+                    last_id = stream.last_id().map(str::to_owned);
+                    ended = Some(why);
+                    // Asked again at once (a cut line resumes without a pause), unless the
+                    // stream ended as soon as it opened: a server that does so is not hammered.
+                    if opened.elapsed() >= RECONNECT {
+                        continue;
+                    }
                 }
                 // No live stream there (the Hoody cloud has none): its containers are polled.
                 Err(ClientError::Api { status: 404..=406, .. }) => poll(&name, &client, &to, &health).await,
-                Err(e) => health.failed(&name, &crate::server::remote_error(&name, e)),
+                Err(e) => match ended.take() {
+                    // The stream ended and cannot be opened again: the server is away.
+                    Some(why) => {
+                        health.unreachable(&name, format!("{name} does not answer: {why}"));
+                        let _ = to.send(FleetEvent::Resync);
+                    }
+                    None => health.failed(&name, &crate::server::remote_error(&name, e)),
+                },
             }
             tokio::time::sleep(RECONNECT).await;
         }
