@@ -59,7 +59,7 @@ pub(crate) async fn stream(
     let resumed = followed.resumed;
     // Watching is reading: a project granted at any level shows its containers' changes.
     let who = who.acting_at(hoody_model::PermissionLevel::Read);
-    let (engine, seen) = (s.engine.clone(), who.clone());
+    let (engine, seen) = (s.engine.clone(), who);
     let visible = move |n: &Numbered| engine.event_visible(&seen, &n.event);
     let as_sse =
         |n: Numbered| Ok(Event::default().event("container").id(n.id).json_data(&n.event).expect("events serialise"));

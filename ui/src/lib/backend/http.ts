@@ -63,14 +63,24 @@ export class HttpBackend extends OperationsBackend implements Backend {
 
   subscribe(listener: Listener) {
     const source = new EventSource(`${this.base}/api/v1/events/stream?token=${encodeURIComponent(this.token)}`);
-    // "ready" opens every (re)connection: whatever happened while away is read again.
-    source.addEventListener("ready", () => {
+    // "ready" opens every (re)connection: whatever happened while away is read again, unless the
+    // server resumed the stream (EventSource sends the last id it got; what it missed follows).
+    source.addEventListener("ready", (message) => {
       listener.connected(true);
-      listener.resync();
+      if (!resumed(message.data)) listener.resync();
     });
     source.addEventListener("container", (message) => listener.event(JSON.parse(message.data) as ContainerEvent));
     source.addEventListener("lagged", () => listener.resync());
     source.onerror = () => listener.connected(false); // EventSource reconnects by itself
     return () => source.close();
+  }
+}
+
+/** Whether a stream's `ready` event says it goes on from the last event received. */
+export function resumed(data: string): boolean {
+  try {
+    return (JSON.parse(data) as { resumed?: unknown }).resumed === true;
+  } catch {
+    return false;
   }
 }

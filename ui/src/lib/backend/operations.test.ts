@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { OPERATIONS } from "../bindings/operations";
-import { HttpBackend } from "./http";
+import { HttpBackend, resumed } from "./http";
 import { httpRequest } from "./operations";
 
 describe("the one list of operations", () => {
@@ -46,5 +46,14 @@ describe("the one list of operations", () => {
       expect(spec.path.startsWith("/"), name).toBe(true);
       expect(spec.methods.length, name).toBeGreaterThan(0);
     }
+  });
+});
+
+describe("a live stream's ready event", () => {
+  it("says whether the stream goes on from the last event the browser got", () => {
+    expect(resumed('{"resumed":true}')).toBe(true);
+    expect(resumed('{"resumed":false}')).toBe(false);
+    expect(resumed("{}")).toBe(false);
+    expect(resumed("not json")).toBe(false);
   });
 });
