@@ -70,12 +70,11 @@ impl Transport for Endpoint {
     }
 
     async fn download(&self, path: &str, offset: u64) -> Result<ByteStream> {
-        let bytes = self.client.download(path, offset).await.map_err(|e| remote_error(&self.name, e))?;
-        Ok(Box::pin(bytes.map(|chunk| chunk.map_err(std::io::Error::other))))
+        download(&self.client, &self.name, path, offset).await
     }
 
     async fn upload(&self, path: &str, bytes: ByteStream) -> Result<serde_json::Value> {
-        self.client.upload(path, reqwest::Body::wrap_stream(bytes)).await.map_err(|e| remote_error(&self.name, e))
+        upload(&self.client, &self.name, path, bytes).await
     }
 }
 
@@ -90,12 +89,11 @@ impl Transport for HoodyClient {
     }
 
     async fn download(&self, path: &str, offset: u64) -> Result<ByteStream> {
-        let bytes = self.download(path, offset).await.map_err(|e| remote_error(self.base(), e))?;
-        Ok(Box::pin(bytes.map(|chunk| chunk.map_err(std::io::Error::other))))
+        download(self, self.base(), path, offset).await
     }
 
     async fn upload(&self, path: &str, bytes: ByteStream) -> Result<serde_json::Value> {
-        self.upload(path, reqwest::Body::wrap_stream(bytes)).await.map_err(|e| remote_error(self.base(), e))
+        upload(self, self.base(), path, bytes).await
     }
 }
 
@@ -122,6 +120,17 @@ async fn send(client: &HoodyClient, server: &str, call: HttpCall) -> Result<serd
         }
         Err(e) => Err(remote_error(server, e)),
     }
+}
+
+/// The bytes `server` has at `path`, from byte `offset` on.
+async fn download(client: &HoodyClient, server: &str, path: &str, offset: u64) -> Result<ByteStream> {
+    let bytes = client.download(path, offset).await.map_err(|e| remote_error(server, e))?;
+    Ok(Box::pin(bytes.map(|chunk| chunk.map_err(std::io::Error::other))))
+}
+
+/// Sends `bytes` to `server`'s `path`.
+async fn upload(client: &HoodyClient, server: &str, path: &str, bytes: ByteStream) -> Result<serde_json::Value> {
+    client.upload(path, reqwest::Body::wrap_stream(bytes)).await.map_err(|e| remote_error(server, e))
 }
 
 /// How long an operation that writes or unpacks a container's files is waited for.
