@@ -393,6 +393,17 @@ async fn fleet_a_copy_cut_off_midway_leaves_nothing_behind() {
     let e = desktop.rpc(no_project).await.unwrap_err();
     assert!(e.status == 400 && e.message.contains("target_project_id"), "{e:?}");
     assert!(servers[1].client().list_containers("limit=200").await.unwrap().items.is_empty());
+    // A copy to the source's own server is that server's own copy (nothing is carried).
+    let east_id = servers[0].client().servers().await.unwrap()[0].id.as_str().to_owned();
+    let own = RpcCall {
+        server: None,
+        op: "copy_container".into(),
+        params: [("id".to_owned(), source.id.as_str().to_owned())].into(),
+        query: Default::default(),
+        body: Some(json!({"target_server_id": east_id, "target_project_id": east_project.id, "name": "sibling"})),
+    };
+    let sibling: Container = serde_json::from_value(desktop.rpc(own).await.unwrap()).unwrap();
+    assert_eq!((sibling.server_name.as_str(), sibling.source_container_id.as_ref()), ("east", Some(&source.id)));
     remove_all(&servers).await;
 }
 

@@ -22,14 +22,19 @@ const RESUMES: u32 = 3;
 const RESUME_AFTER: Duration = Duration::from_millis(500);
 
 impl Fleet {
-    /// The member that is the server `server_id` (as the servers it answers for say).
-    pub(super) async fn member_for_server(&self, server_id: &str) -> Result<Member> {
-        let asks = self.members().into_iter().map(|(name, server)| async move {
+    /// The member that is the server `server_id` (as the servers it answers for say): `source`
+    /// when it is (a copy within it, asked of no other), else the one of the others that is.
+    pub(super) async fn member_for_server(&self, server_id: &str, source: &Member) -> Result<Member> {
+        let is = |(name, server): Member| async move {
             let ids = tokio::time::timeout(LIST_TIMEOUT, server.servers((), ())).await;
             let ids = ids.ok().and_then(|answer| answer.ok()).unwrap_or_default();
             ids.iter().any(|s| s.id.as_str() == server_id).then_some((name, server))
-        });
-        futures_util::future::join_all(asks).await.into_iter().flatten().next().ok_or_else(|| {
+        };
+        if let Some(source) = is(source.clone()).await {
+            return Ok(source);
+        }
+        let others = self.members().into_iter().filter(|(name, _)| *name != source.0).map(is);
+        futures_util::future::join_all(others).await.into_iter().flatten().next().ok_or_else(|| {
             EngineError::rule(
                 ErrorCode::NotFound,
                 format!("target_server_id: no server of this desktop's (that answers now) is {server_id}"),

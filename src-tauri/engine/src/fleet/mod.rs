@@ -235,7 +235,7 @@ impl Fleet {
         req: hoody_model::ContainerCopy,
     ) -> Result<std::result::Result<Container, (hoody_model::ContainerId, hoody_model::ContainerCopy)>> {
         let server_id = req.target_server_id.clone().unwrap_or_default();
-        let target = self.member_for_server(&server_id).await?;
+        let target = self.member_for_server(&server_id, source).await?;
         if target.0 == source.0 {
             return Ok(Err((id, req)));
         }
