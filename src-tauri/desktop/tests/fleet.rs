@@ -238,17 +238,17 @@ async fn fleet_a_server_without_a_live_stream_is_polled() {
     remove_all(std::slice::from_ref(&server)).await;
 }
 
+/// A copy of container `id` as the UI asks it of the desktop, with `body`.
+fn copy_call(id: &str, body: serde_json::Value) -> RpcCall {
+    let params = [("id".to_owned(), id.to_owned())].into();
+    RpcCall { server: None, op: "copy_container".into(), params, query: Default::default(), body: Some(body) }
+}
+
 /// The desktop's copy of container `id` to server `target` (by the id it gives itself), into
 /// its project `project`, named `name`: as the UI asks it.
 async fn copy_to(desktop: &Desktop, target: &Hoodyd, id: &str, project: &str, name: &str) -> Result<Container, String> {
     let server_id = target.client().servers().await.unwrap()[0].id.as_str().to_owned();
-    let call = RpcCall {
-        server: None,
-        op: "copy_container".into(),
-        params: [("id".to_owned(), id.to_owned())].into(),
-        query: Default::default(),
-        body: Some(json!({"target_server_id": server_id, "target_project_id": project, "name": name})),
-    };
+    let call = copy_call(id, json!({"target_server_id": server_id, "target_project_id": project, "name": name}));
     match desktop.rpc(call).await {
         Ok(data) => Ok(serde_json::from_value(data).unwrap()),
         Err(e) => Err(e.message),
@@ -372,36 +372,24 @@ async fn fleet_a_copy_cut_off_midway_leaves_nothing_behind() {
     assert_eq!(bundles, 0, "no container files on west");
     // Bad input: a server that is not in the fleet, a copy to another server without a project
     // there; nothing made either way.
-    let unknown = RpcCall {
-        server: None,
-        op: "copy_container".into(),
-        params: [("id".to_owned(), source.id.as_str().to_owned())].into(),
-        query: Default::default(),
-        body: Some(json!({"target_server_id": "f".repeat(24), "target_project_id": west_project.id})),
-    };
+    let unknown = copy_call(
+        source.id.as_str(),
+        json!({"target_server_id": "f".repeat(24), "target_project_id": west_project.id}),
+    );
     let e = desktop.rpc(unknown).await.unwrap_err();
     assert_eq!(e.status, 404, "{e:?}");
     assert!(e.message.contains("target_server_id"), "{e:?}");
     let west_id = servers[1].client().servers().await.unwrap()[0].id.as_str().to_owned();
-    let no_project = RpcCall {
-        server: None,
-        op: "copy_container".into(),
-        params: [("id".to_owned(), source.id.as_str().to_owned())].into(),
-        query: Default::default(),
-        body: Some(json!({"target_server_id": west_id})),
-    };
+    let no_project = copy_call(source.id.as_str(), json!({"target_server_id": west_id}));
     let e = desktop.rpc(no_project).await.unwrap_err();
     assert!(e.status == 400 && e.message.contains("target_project_id"), "{e:?}");
     assert!(servers[1].client().list_containers("limit=200").await.unwrap().items.is_empty());
     // A copy to the source's own server is that server's own copy (nothing is carried).
     let east_id = servers[0].client().servers().await.unwrap()[0].id.as_str().to_owned();
-    let own = RpcCall {
-        server: None,
-        op: "copy_container".into(),
-        params: [("id".to_owned(), source.id.as_str().to_owned())].into(),
-        query: Default::default(),
-        body: Some(json!({"target_server_id": east_id, "target_project_id": east_project.id, "name": "sibling"})),
-    };
+    let own = copy_call(
+        source.id.as_str(),
+        json!({"target_server_id": east_id, "target_project_id": east_project.id, "name": "sibling"}),
+    );
     let sibling: Container = serde_json::from_value(desktop.rpc(own).await.unwrap()).unwrap();
     assert_eq!((sibling.server_name.as_str(), sibling.source_container_id.as_ref()), ("east", Some(&source.id)));
     remove_all(&servers).await;

@@ -51,12 +51,7 @@ impl Engine {
         let container_image = validate::container_image(req.container_image.as_deref().unwrap_or(DEFAULT_IMAGE))?;
         let hoody_kit = req.hoody_kit.unwrap_or(true);
         let dev_kit = req.dev_kit.unwrap_or(hoody_kit);
-        if dev_kit && !hoody_kit {
-            return Err(EngineError::rule(
-                ErrorCode::InvalidField,
-                "dev_kit needs hoody_kit: the developer services run on top of the Hoody Kit",
-            ));
-        }
+        check_kits(hoody_kit, dev_kit)?;
         refuse_kvm(req.kvm, req.dev_kvm)?;
         let environment_vars = req.environment_vars.unwrap_or_default();
         validate::environment_vars(&environment_vars)?;
@@ -508,6 +503,17 @@ fn check_permanent(req: &ContainerUpdate, c: &Container) -> Result<()> {
             format!("{field} cannot be changed after creation: {why}"),
         )),
         None => Ok(()),
+    }
+}
+
+/// Refuses the developer kit without the Hoody Kit it runs on.
+pub(crate) fn check_kits(hoody_kit: bool, dev_kit: bool) -> Result<()> {
+    match dev_kit && !hoody_kit {
+        true => Err(EngineError::rule(
+            ErrorCode::InvalidField,
+            "dev_kit needs hoody_kit: the developer services run on top of the Hoody Kit",
+        )),
+        false => Ok(()),
     }
 }
 

@@ -59,6 +59,13 @@ impl Transfers {
         Self { dir, exports: Mutex::default(), imports: Mutex::default() }
     }
 
+    /// Before a new transfer: the expired ones go, and the directory is there.
+    fn make_room(&self) -> Result<()> {
+        self.expire();
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| EngineError::Runtime(format!("cannot create {}: {e}", self.dir.display())))
+    }
+
     fn file(&self, id: &Id) -> PathBuf {
         self.dir.join(format!("{id}.tar"))
     }
@@ -129,9 +136,7 @@ impl Engine {
             .space
             .check(&format!("an export of {}", source.name), snapshot.as_ref().map_or(0, |s| s.size_bytes))?;
         let transfers = &self.inner.transfers;
-        transfers.expire();
-        std::fs::create_dir_all(&transfers.dir)
-            .map_err(|e| EngineError::Runtime(format!("cannot create {}: {e}", transfers.dir.display())))?;
+        transfers.make_room()?;
         let export_id = Id::generate();
         let file = transfers.file(&export_id);
         let _guard = self.inner.locks.lock(id).await;
@@ -230,9 +235,7 @@ impl Engine {
         // The tar, and its files once unpacked.
         self.inner.space.check(&format!("importing {name}"), req.size_bytes.saturating_mul(2))?;
         let transfers = &self.inner.transfers;
-        transfers.expire();
-        std::fs::create_dir_all(&transfers.dir)
-            .map_err(|e| EngineError::Runtime(format!("cannot create {}: {e}", transfers.dir.display())))?;
+        transfers.make_room()?;
         let now = crate::now();
         let state = ContainerImport {
             id: Id::generate(),
@@ -440,13 +443,7 @@ fn check_settings(source: &mut Container) -> Result<()> {
     validate::environment_vars(&source.environment_vars)?;
     source.color = source.color.as_deref().map(validate::color).transpose()?;
     source.comment.as_deref().map(validate::comment).transpose()?;
-    if source.dev_kit && !source.hoody_kit {
-        return Err(EngineError::rule(
-            ErrorCode::InvalidField,
-            "source.dev_kit needs source.hoody_kit: the developer services run on top of the Hoody Kit",
-        ));
-    }
-    Ok(())
+    crate::containers::check_kits(source.hoody_kit, source.dev_kit)
 }
 
 /// The size and SHA-256 (lowercase hex) of the file at `path`.

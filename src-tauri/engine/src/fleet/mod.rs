@@ -203,16 +203,21 @@ impl Fleet {
             (name, _) => self.named(name)?,
         };
         let request = (spec.parse)(input)?;
-        let request = match request {
-            Request::CopyContainer { id, query: (), body } if body.target_server_id.is_some() => {
-                match self.copy_elsewhere(&(name.clone(), server.clone()), id, body).await? {
-                    Ok(copy) => return Ok(serde_json::to_value(copy).expect("containers serialise")),
-                    // The target is the source's own server: it makes the copy.
-                    Err((id, body)) => Request::CopyContainer { id, query: (), body },
+        if let Request::CopyContainer { id, body, .. } = &request
+            && let Some(server_id) = &body.target_server_id
+        {
+            let source = (name.clone(), server.clone());
+            let target = self.member_for_server(server_id, &source).await?;
+            // A copy within the source's server is that server's own; to another, it is carried.
+            if target.0 != source.0 {
+                let copied = self.carry(&source, &target, id.clone(), body.clone()).await;
+                match &copied {
+                    Ok(_) => self.health.answered(&target.0),
+                    Err(e) => self.health.failed(&target.0, e),
                 }
+                return Ok(serde_json::to_value(copied?).expect("containers serialise"));
             }
-            request => request,
-        };
+        }
         let sent = request.send_to(server.as_ref()).await;
         match &sent {
             Ok(_) => self.health.answered(&name),
@@ -224,27 +229,6 @@ impl Fleet {
             self.place(made, &name);
         }
         Ok(data)
-    }
-
-    /// A copy to the member `target_server_id` names when it is not `source`; the request
-    /// back when it is (the source's server makes it).
-    async fn copy_elsewhere(
-        &self,
-        source: &Member,
-        id: hoody_model::ContainerId,
-        req: hoody_model::ContainerCopy,
-    ) -> Result<std::result::Result<Container, (hoody_model::ContainerId, hoody_model::ContainerCopy)>> {
-        let server_id = req.target_server_id.clone().unwrap_or_default();
-        let target = self.member_for_server(&server_id, source).await?;
-        if target.0 == source.0 {
-            return Ok(Err((id, req)));
-        }
-        let copied = self.carry(source, &target, id, req).await;
-        match &copied {
-            Ok(_) => self.health.answered(&target.0),
-            Err(e) => self.health.failed(&target.0, e),
-        }
-        copied.map(Ok)
     }
 
     /// Every container of every member (with runtime details). The members are asked at once,
