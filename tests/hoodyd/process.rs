@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 /// A running `hoodyd serve` on 127.0.0.1 with a free port.
 pub struct Hoodyd {
+    /// What was started: hoodyd itself, or the login (su) that runs it.
     pub child: Child,
+    /// hoodyd's own pid.
+    pub pid: u32,
     pub client: HoodyClient,
     pub data_dir: PathBuf,
     /// The service proxy's port.
@@ -31,6 +34,38 @@ impl Hoodyd {
         Self::launch(Some(user), data_dir, &[])
     }
 
+    /// `hoodyd serve` as an ordinary user, with extra arguments.
+    pub fn start_as_with(user: &'static hoody_client::testkit::TestUser, data_dir: &Path, args: &[&str]) -> Self {
+        Self::launch(Some(user), data_dir, args)
+    }
+
+    /// `hoodyd serve` as an ordinary user, started from where this test runs: outside every
+    /// cgroup a login of the user's starts in (on a host without systemd).
+    pub fn start_outside_login(user: &'static hoody_client::testkit::TestUser, data_dir: &Path) -> Self {
+        let mut command = user.command_outside_session(&user.program("hoodyd"));
+        command.args(["serve", "--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--data-dir"]).arg(data_dir);
+        Self::launch_command(command, Some(user), data_dir)
+    }
+
+    /// `hoodyd serve` as an ordinary user, started as `.ci/run-app` starts the app: in a login
+    /// of the user's (`su --login`, through PAM, whose session hook host-setup installs), from
+    /// wherever this test runs, with the user's own environment.
+    pub fn start_in_login(user: &'static hoody_client::testkit::TestUser, data_dir: &Path) -> Self {
+        let serve = format!(
+            "exec '{}' serve --listen 127.0.0.1:0 --proxy-listen 127.0.0.1:0 --data-dir '{}'",
+            user.program("hoodyd").display(),
+            data_dir.display()
+        );
+        let mut su = Command::new("su");
+        su.args(["--login", "--shell", "/bin/sh", "--whitelist-environment", "HOODY_LOG", "--command", &serve]);
+        su.arg(&user.name);
+        let mut d = Self::launch_command(su, Some(user), data_dir);
+        let children = format!("/proc/{0}/task/{0}/children", d.child.id());
+        let children = std::fs::read_to_string(children).unwrap();
+        d.pid = children.split_whitespace().next().and_then(|p| p.parse().ok()).expect("su runs hoodyd");
+        d
+    }
+
     /// The `hoodyd` command, run as `user` when there is one.
     fn command(user: Option<&hoody_client::testkit::TestUser>) -> Command {
         match user {
@@ -40,10 +75,21 @@ impl Hoodyd {
     }
 
     fn launch(user: Option<&'static hoody_client::testkit::TestUser>, data_dir: &Path, args: &[&str]) -> Self {
-        let mut child = Self::command(user)
+        let mut command = Self::command(user);
+        command
             .args(["serve", "--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
-            .args(args)
+            .args(args);
+        Self::launch_command(command, user, data_dir)
+    }
+
+    /// Starts `command` (a `hoodyd serve`, or what runs one) and waits for the address it prints.
+    fn launch_command(
+        mut command: Command,
+        user: Option<&'static hoody_client::testkit::TestUser>,
+        data_dir: &Path,
+    ) -> Self {
+        let mut child = command
             .env("HOODY_LOG", std::env::var("HOODY_TEST_LOG").unwrap_or("error".into()))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -59,7 +105,8 @@ impl Hoodyd {
         let token = std::fs::read_to_string(data_dir.join("admin.token")).unwrap().trim().to_owned();
         let proxy_port = line.trim().rsplit(':').next().and_then(|p| p.parse().ok()).expect("the proxy port");
         let data_dir = data_dir.canonicalize().unwrap();
-        Self { child, client: HoodyClient::new(url, Some(token)), data_dir, proxy_port, user }
+        let pid = child.id();
+        Self { child, pid, client: HoodyClient::new(url, Some(token)), data_dir, proxy_port, user }
     }
 
     /// Runs `hoodyd ARGS --data-dir DIR` (another process on the same data directory) and
@@ -96,7 +143,7 @@ impl Hoodyd {
     }
 
     pub fn signal(&self, sig: u8) {
-        let sent = Command::new("kill").arg(format!("-{sig}")).arg(self.child.id().to_string()).status().unwrap();
+        let sent = Command::new("kill").arg(format!("-{sig}")).arg(self.pid.to_string()).status().unwrap();
         assert!(sent.success(), "kill -{sig}");
     }
 
@@ -117,6 +164,9 @@ impl Drop for Hoodyd {
     /// Kills the server and removes its runtime's directory under /run (the containers it
     /// ran are deleted by the tests; a mount still there would make the removal fail).
     fn drop(&mut self) {
+        if self.pid != self.child.id() {
+            let _ = Command::new("kill").args(["-9", &self.pid.to_string()]).status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let run = self.user.map_or_else(|| PathBuf::from("/run/hoody"), |u| u.runtime_dir().join("hoody"));

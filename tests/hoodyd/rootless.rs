@@ -147,3 +147,161 @@ async fn a_user_without_a_subordinate_range_is_told_how_to_get_one() {
     assert!(!out.status.success());
     assert!(said.contains("subordinate") && said.contains(&format!("host-setup --user {name}")), "{said}");
 }
+
+/// Polls the container until `done` holds of it (its JSON, with runtime info), for up to `secs`.
+async fn wait_for(d: &Hoodyd, id: &str, what: &str, secs: u64, done: impl Fn(&Value) -> bool) -> Value {
+    let check = || async {
+        let c = d.client.raw(reqwest::Method::GET, &format!("/containers/{id}?runtime=true"), None).await.ok()?.body;
+        done(&c["data"]).then(|| c["data"].clone())
+    };
+    hoody_client::testkit::eventually(what, std::time::Duration::from_secs(secs), check).await
+}
+
+/// The host pid of the container's init.
+fn init_pid(c: &Value) -> u32 {
+    let processes = c["runtime_info"]["processes"].as_array().expect("processes");
+    processes.iter().find(|p| p["pid"] == 1).expect("an init")["host_pid"].as_u64().unwrap() as u32
+}
+
+/// The default image as a person starts it (every debian/13 container of a user's engine
+/// died 0.3 s in when the engine ran where a login leaves it): hoodyd started in a login of
+/// the user's, as `.ci/run-app` starts the app, from wherever this test runs. debian/13 boots
+/// to systemd's `running` with its init in a cgroup of its own below the user's, its console
+/// kept; it stops, starts again and goes.
+#[tokio::test]
+async fn debian_boots_to_running_for_an_engine_started_in_a_users_login() {
+    let user = test_user();
+    let scratch = user.scratch();
+    let d = Hoodyd::start_in_login(user, &scratch.0);
+    let session = user.session_cgroup().map(|dir| dir.file_name().unwrap().to_string_lossy().into_owned());
+    if let Some(session) = &session {
+        assert_eq!(hoody_runtime::unified_cgroup(&d.pid.to_string()).as_deref(), Some(session.as_str()));
+    }
+    d.import_debian();
+    let project =
+        d.client.create_project(&ProjectCreate { alias: "login".into(), ..Default::default() }).await.unwrap();
+    let req =
+        ContainerCreate { name: Some("deb".into()), container_image: Some("debian/13".into()), ..Default::default() };
+    let id = d.client.create_container(project.id.as_str(), &req).await.unwrap().id.to_string();
+
+    for round in ["created", "started again"] {
+        let c = wait_for(&d, &id, "debian running with its terminal", 60, |c| {
+            assert_ne!(c["status"], "stopped", "{c}");
+            c["status"] == "running" && c["urls"]["terminal-1"].is_string()
+        })
+        .await;
+        let terminal = c["urls"]["terminal-1"].as_str().unwrap().to_owned();
+        let r =
+            run(&d, &terminal, "timeout 60 systemctl is-system-running --wait; systemctl --failed --no-legend").await;
+        let state = r["stdout"].as_str().unwrap_or_default().to_owned();
+        assert!(state.starts_with("running\n") || state.starts_with("degraded\n"), "{round}: {r}");
+        // Its init has a cgroup of its own in the unified tree, below the user's.
+        let cgroup = hoody_runtime::unified_cgroup(&init_pid(&c).to_string()).unwrap();
+        if let Some(session) = &session {
+            assert!(cgroup.starts_with(&format!("{session}/{id}-")), "{round}: the init is in /{cgroup}");
+        }
+        // Its console is kept: systemd's greeting is there.
+        let logs = d.client.raw(reqwest::Method::GET, &format!("/containers/{id}/logs"), None).await.unwrap().body;
+        let console = logs["data"]["console"].as_array().unwrap().iter().filter_map(Value::as_str).collect::<Vec<_>>();
+        assert!(console.iter().any(|l| l.contains("Welcome to Debian")), "{round}: {console:?}");
+        assert_eq!(d.client.operate(&id, Operation::Stop).await.unwrap().status, ContainerStatus::Stopped);
+        if round == "created" {
+            assert_eq!(d.client.operate(&id, Operation::Start).await.unwrap().status, ContainerStatus::Running);
+        }
+    }
+    d.client.delete_container(&id).await.unwrap();
+}
+
+/// An engine started outside every cgroup a login of the user's starts in cannot give its
+/// containers cgroups of their own: it says so, with the fix, before anything is made.
+#[tokio::test]
+async fn an_engine_outside_the_users_cgroup_says_so_before_making_anything() {
+    let user = test_user();
+    if user.session_cgroup().is_none() {
+        return; // systemd hands the engine a cgroup of the user's wherever it starts
+    }
+    let scratch = user.scratch();
+    let d = Hoodyd::start_outside_login(user, &scratch.0);
+    assert_ne!(
+        hoody_runtime::unified_cgroup(&d.pid.to_string()).as_deref(),
+        Some(format!("hoody-{}", user.name).as_str())
+    );
+    d.import_busybox();
+    let project =
+        d.client.create_project(&ProjectCreate { alias: "outside".into(), ..Default::default() }).await.unwrap();
+    let req =
+        ContainerCreate { name: Some("box".into()), container_image: Some("busybox/1".into()), ..Default::default() };
+    let server = d.client.servers().await.unwrap()[0].id.as_str().to_owned();
+    let body = serde_json::to_value(ContainerCreate { server_id: Some(server), ..req }).unwrap();
+    let path = format!("/projects/{}/containers", project.id);
+    let refused = d.client.raw(reqwest::Method::POST, &path, Some(&body)).await.unwrap();
+    assert_eq!(
+        (refused.status, refused.body["code"].as_str()),
+        (503, Some("runtime_unavailable")),
+        "{:?}",
+        refused.body
+    );
+    let message = refused.body["message"].as_str().unwrap();
+    for said in ["outside /hoody-", &format!("sudo hoodyd host-setup --user {}", user.name), "log in again"] {
+        assert!(message.contains(said), "{said:?} in {message}");
+    }
+    assert!(d.client.list_containers("limit=200").await.unwrap().items.is_empty(), "nothing is made");
+    assert!(std::fs::read_dir(scratch.0.join("runtime/containers")).map_or(true, |mut e| e.next().is_none()));
+}
+
+/// Takes an ordinary user's cgroup of the unified tree from them (to root) until dropped.
+struct CgroupTaken<'a>(&'a std::path::Path, &'static hoody_client::testkit::TestUser);
+
+impl Drop for CgroupTaken<'_> {
+    fn drop(&mut self) {
+        std::os::unix::fs::chown(self.0, Some(self.1.uid), Some(self.1.gid)).unwrap();
+    }
+}
+
+/// A container whose systemd gives up at boot says why in systemd's own words — in the UI's
+/// notice, its status log and its Console (Chromium, screenshots `ui-last-words-*`) and over
+/// the API: here the user's cgroup is taken from the engine between two starts, as a host
+/// that stops delegating it would (a second user, so the first one's tests go on).
+#[tokio::test]
+async fn a_container_whose_systemd_gives_up_says_why_in_its_own_words() {
+    const WORDS: &str = "Failed to create /init.scope control group: Permission denied";
+    let user = hoody_client::testkit::second_test_user();
+    let Some(session) = user.session_cgroup() else { return };
+    let scratch = user.scratch();
+    // The UI, where the user reaches it (the checkout may be out of its reach).
+    let ui_dir = scratch.0.join("ui");
+    assert!(Command::new("cp").arg("-r").arg(crate::ui::ui_dist()).arg(&ui_dir).status().unwrap().success());
+    let d = Hoodyd::start_as_with(user, &scratch.0, &["--ui-dir", ui_dir.to_str().unwrap()]);
+    d.import_debian();
+    let project =
+        d.client.create_project(&ProjectCreate { alias: "words".into(), ..Default::default() }).await.unwrap();
+    let req =
+        ContainerCreate { name: Some("deb".into()), container_image: Some("debian/13".into()), ..Default::default() };
+    let id = d.client.create_container(project.id.as_str(), &req).await.unwrap().id.to_string();
+    wait_for(&d, &id, "debian running", 60, |c| c["status"] == "running").await;
+    assert_eq!(d.client.operate(&id, Operation::Stop).await.unwrap().status, ContainerStatus::Stopped);
+
+    let procs = session.join("cgroup.procs");
+    std::os::unix::fs::chown(&procs, Some(0), Some(0)).unwrap();
+    let taken = CgroupTaken(&procs, user);
+    let token = std::fs::read_to_string(scratch.0.join("admin.token")).unwrap();
+    let ui = d.client.base().trim_end_matches("/api/v1").to_owned();
+    let args = [ui.as_str(), token.trim(), "deb", WORDS, &hoody_e2e::screenshots()];
+    let stdout = hoody_e2e::browser_spec("last-words.mjs", &args).await;
+    drop(taken);
+    let notice = stdout.lines().find_map(|l| l.strip_prefix("step: notice: ")).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(notice.starts_with("deb stopped on its own") && notice.contains(&format!("systemd: {WORDS}")), "{notice}");
+    assert!(stdout.contains(&format!("step: console shows: {WORDS}")), "{stdout}");
+
+    // The API says the same: the status log's reason, the console's lines.
+    let reason = d.client.status_logs(&id).await.unwrap().last().and_then(|e| e.reason.clone()).unwrap_or_default();
+    assert_eq!(reason, format!("stopped unexpectedly: its init exited (systemd: {WORDS})"));
+    let logs = d.client.raw(reqwest::Method::GET, &format!("/containers/{id}/logs"), None).await.unwrap().body;
+    assert!(logs["data"]["console"].to_string().contains(WORDS), "{logs}");
+
+    // Its cgroup back, it runs again.
+    assert_eq!(d.client.operate(&id, Operation::Start).await.unwrap().status, ContainerStatus::Running);
+    wait_for(&d, &id, "debian running again", 60, |c| c["status"] == "running" && c["urls"]["terminal-1"].is_string())
+        .await;
+    d.client.delete_container(&id).await.unwrap();
+}

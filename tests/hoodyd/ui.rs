@@ -5,7 +5,7 @@ use crate::process::Hoodyd;
 use reqwest::Method;
 
 /// The built UI, which hoodyd serves.
-fn ui_dist() -> String {
+pub(crate) fn ui_dist() -> String {
     let dist = hoody_e2e::root().join("ui/dist");
     assert!(dist.join("index.html").exists(), "{} is missing: run `npm run build --prefix ui`", dist.display());
     dist.display().to_string()

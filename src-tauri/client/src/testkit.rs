@@ -148,25 +148,36 @@ pub struct TestUser {
 /// The test user, made (and the host set up for it) on first use in this process.
 pub fn test_user() -> &'static TestUser {
     static USER: OnceLock<TestUser> = OnceLock::new();
-    USER.get_or_init(|| {
-        const NAME: &str = "hoody-ci";
-        let exists = Command::new("id").arg(NAME).output().expect("id runs").status.success();
+    USER.get_or_init(|| TestUser::make("hoody-ci"))
+}
+
+/// A second ordinary user, for a test that takes away something of the user's own (its
+/// cgroup, say) while the first one's tests run.
+pub fn second_test_user() -> &'static TestUser {
+    static USER: OnceLock<TestUser> = OnceLock::new();
+    USER.get_or_init(|| TestUser::make("hoody-ci-two"))
+}
+
+impl TestUser {
+    /// `name`, made with useradd when missing, set up by `hoodyd host-setup`.
+    fn make(name: &str) -> Self {
+        let exists = Command::new("id").arg(name).output().expect("id runs").status.success();
         if !exists {
-            let made = Command::new("useradd").args(["--create-home", "--shell", "/bin/sh", NAME]).status();
-            assert!(made.expect("useradd runs").success(), "useradd {NAME} (the tests run as root)");
+            let made = Command::new("useradd").args(["--create-home", "--shell", "/bin/sh", name]).status();
+            assert!(made.expect("useradd runs").success(), "useradd {name} (the tests run as root)");
         }
         let id = |flag: &str| -> u32 {
-            let out = Command::new("id").args([flag, NAME]).output().expect("id runs");
+            let out = Command::new("id").args([flag, name]).output().expect("id runs");
             String::from_utf8_lossy(&out.stdout).trim().parse().expect("a numeric id")
         };
-        let home = PathBuf::from(format!("/home/{NAME}"));
+        let home = PathBuf::from(format!("/home/{name}"));
         std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).expect("its home");
-        let setup = Command::new(Hoodyd::binary()).args(["host-setup", "--user", NAME]).output().expect("hoodyd runs");
+        let setup = Command::new(Hoodyd::binary()).args(["host-setup", "--user", name]).output().expect("hoodyd runs");
         assert!(setup.status.success(), "host-setup: {}", String::from_utf8_lossy(&setup.stderr));
         let bin = PathBuf::from("/tmp/hoody-ci-bin");
         std::fs::create_dir_all(&bin).expect("a directory for the user's programs");
         std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("its mode");
-        let user = TestUser { name: NAME.into(), uid: id("-u"), gid: id("-g"), home, bin };
+        let user = TestUser { name: name.into(), uid: id("-u"), gid: id("-g"), home, bin };
         let built = Hoodyd::binary().parent().expect("target/debug").to_owned();
         for program in ["hoodyd", "hoody-enter", "hoody-desktop"] {
             if built.join(program).exists() {
@@ -174,10 +185,8 @@ pub fn test_user() -> &'static TestUser {
             }
         }
         user
-    })
-}
+    }
 
-impl TestUser {
     /// The user's copy of a program of this workspace (or one copied in with [`Self::provide`]).
     pub fn program(&self, name: &str) -> PathBuf {
         self.bin.join(name)
@@ -197,17 +206,52 @@ impl TestUser {
         target
     }
 
-    /// `program` run as this user (setpriv executes it in place: no process in between), with
-    /// its HOME, USER and runtime directory.
+    /// `program` run as this user where the user's logins run (setpriv executes it in place:
+    /// no process in between), with its HOME, USER and runtime directory. On a host without
+    /// systemd that is the user's own cgroup of the unified tree, where host-setup's PAM hook
+    /// starts their sessions (see `.ci/run-app` and the runtime's `placement`).
     pub fn command(&self, program: &Path) -> Command {
-        let mut command = Command::new("setpriv");
+        let mut command = Command::new("sh");
+        let session = self.session_cgroup().map(|dir| dir.join("cgroup.procs")).unwrap_or_default();
+        command.args(["-c", r#"if [ -n "$0" ]; then echo $$ > "$0" || exit 125; fi; exec "$@""#]).arg(session);
+        command.args(self.setpriv(program));
+        self.with_environment(&mut command);
         command
-            .args(["--reuid", &self.uid.to_string(), "--regid", &self.gid.to_string(), "--init-groups", "--"])
-            .arg(program)
-            .env("HOME", &self.home)
-            .env("USER", &self.name)
-            .env("XDG_RUNTIME_DIR", self.runtime_dir());
+    }
+
+    /// `program` run as this user from wherever the caller is (a cgroup no login of the user's
+    /// starts in, on a host without systemd).
+    pub fn command_outside_session(&self, program: &Path) -> Command {
+        let args = self.setpriv(program);
+        let mut command = Command::new(&args[0]);
+        command.args(&args[1..]);
+        self.with_environment(&mut command);
         command
+    }
+
+    /// The user's own cgroup of the unified tree on a host without systemd (host-setup's), where
+    /// their logins start; None where systemd runs the host.
+    pub fn session_cgroup(&self) -> Option<PathBuf> {
+        if Path::new("/run/systemd/system").is_dir() {
+            return None;
+        }
+        let unified = Path::new("/sys/fs/cgroup/unified");
+        let root = if unified.is_dir() { unified } else { Path::new("/sys/fs/cgroup") };
+        Some(root.join(format!("hoody-{}", self.name)))
+    }
+
+    /// setpriv's command line that runs `program` as this user, with its environment.
+    fn setpriv(&self, program: &Path) -> Vec<std::ffi::OsString> {
+        let (uid, gid) = (self.uid.to_string(), self.gid.to_string());
+        let mut args: Vec<std::ffi::OsString> =
+            ["setpriv", "--reuid", &uid, "--regid", &gid, "--init-groups", "--"].map(Into::into).into();
+        args.push(program.into());
+        args
+    }
+
+    /// The environment a program of the user's starts with: its HOME, USER and runtime directory.
+    fn with_environment(&self, command: &mut Command) {
+        command.env("HOME", &self.home).env("USER", &self.name).env("XDG_RUNTIME_DIR", self.runtime_dir());
     }
 
     /// `/run/user/UID` (host-setup makes it where no login manager does).

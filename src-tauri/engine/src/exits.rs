@@ -67,10 +67,15 @@ impl Engine {
             }
             Ok(RuntimeState::Stopped | RuntimeState::Absent) => {}
         }
+        // In its own words, when its console said why (read before the stop clears anything).
+        let stopped = match self.inner.runtime.last_words(id).await {
+            Some(words) => format!("{STOPPED_UNEXPECTEDLY} ({words})"),
+            None => STOPPED_UNEXPECTEDLY.to_owned(),
+        };
         // Clear what the runtime still holds (mounts, runc state), as a stop does.
         let (to, reason) = match self.inner.runtime.stop(&c, true).await {
-            Ok(_) => (ContainerStatus::Stopped, STOPPED_UNEXPECTEDLY.to_owned()),
-            Err(e) => (ContainerStatus::Failed, format!("{STOPPED_UNEXPECTEDLY}, and cleaning up failed: {e}")),
+            Ok(_) => (ContainerStatus::Stopped, stopped),
+            Err(e) => (ContainerStatus::Failed, format!("{stopped}, and cleaning up failed: {e}")),
         };
         tracing::warn!(container = %id, "{reason}");
         if let Err(e) = self.record_status(&c, to, Some(reason), Trigger::System).await {

@@ -130,13 +130,14 @@ fn same_namespace(file: &std::fs::File, link: &str) -> bool {
     }
 }
 
-/// Moves this process into every cgroup of the container's init, as the engine's user (who
-/// owns them). On a hybrid host the unified hierarchy carries no controller and its part of
-/// the container may belong to the container's root: it is joined when allowed.
+/// Moves this process into the container's cgroups (see `kit_cgroup_procs_files`), as the
+/// engine's user (who owns them). On a hybrid host the unified hierarchy carries no controller
+/// and a container from before the kit's own cgroup there has only the container root's: it is
+/// joined when allowed.
 fn join_cgroups(pid: u32) -> Result<(), String> {
     let me = std::process::id().to_string();
     let hybrid = !std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
-    for file in hoody_runtime::cgroup_procs_files(pid) {
+    for file in hoody_runtime::kit_cgroup_procs_files(pid) {
         let optional = hybrid && file.starts_with("/sys/fs/cgroup/unified");
         match std::fs::write(&file, &me) {
             Ok(()) => {}

@@ -8,11 +8,13 @@
 //!   its other namespaces — and holds exactly the container's capabilities and seccomp
 //!   filter before it runs a program there (every kit process).
 //! - `identity`: writes a container's hostname, hosts, environment and resolver into its root.
+//! - `console`: holds a container's console while it runs, keeping what it says in a log.
 //!
 //! Exit status: the program's own; 125 when hoody-enter itself failed (its reason on stderr),
 //! 126 when the program could not be run, 127 when it was not found.
 
 mod args;
+mod console;
 mod host_program;
 mod identity;
 mod join;
@@ -34,9 +36,11 @@ fn main() -> ExitCode {
         "userns" => userns::main(rest),
         "join" => join::main(rest),
         "identity" => identity::main(rest),
-        _ => {
-            Err(format!("usage: hoody-enter userns|join|identity …; got {:?} (see the crate's documentation)", command))
-        }
+        "console" => console::main(rest),
+        _ => Err(format!(
+            "usage: hoody-enter userns|join|identity|console …; got {:?} (see the crate's documentation)",
+            command
+        )),
     };
     match result {
         Ok(code) => code,

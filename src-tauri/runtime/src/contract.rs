@@ -85,6 +85,11 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     /// Snapshots are kept.
     async fn destroy(&self, id: &ContainerId) -> Result<()>;
     async fn state(&self, id: &ContainerId) -> Result<RuntimeState>;
+    /// Why the container's last start ended, in its own words (the last failure its console
+    /// told), when it said anything.
+    async fn last_words(&self, _id: &ContainerId) -> Option<String> {
+        None
+    }
     /// Resolves when the container's init exits, whoever stopped it; at once when it does not
     /// run. A runtime that cannot tell never resolves.
     async fn wait_exit(&self, _id: &ContainerId) -> Result<()> {

@@ -6,10 +6,13 @@
 //! - a subordinate range of 65536 uids and gids for the user (`/etc/subuid`, `/etc/subgid`),
 //!   which its containers' ids map to;
 //! - a runtime directory (`/run/user/UID`) where no login manager makes one;
-//! - a cgroup of the user's own (`hoody-NAME`) in every hierarchy, for the containers' limits,
-//!   freezer and accounting: what systemd's user session delegates on a cgroup2 desktop, made
-//!   by hand on a host without it (such as a cgroup v1 hybrid). Cgroups live in memory: on
-//!   such a host, run it again after each boot.
+//! - on a host without systemd (such as a cgroup v1 hybrid), what systemd's user session
+//!   delegates on a desktop: a cgroup of the user's own (`hoody-NAME`) in every hierarchy, for
+//!   the containers' limits, freezer and accounting, and a PAM session hook that starts the
+//!   user's logins in it in the unified tree, where the engine must already be for its
+//!   containers' systemd to own cgroups (see [`crate::placement`]). Cgroups live in memory: on
+//!   such a host, run it again after each boot. With systemd, the user's own manager gives
+//!   the engine a delegated cgroup on request: nothing is made.
 
 use crate::error::{Result, RuntimeError};
 use crate::idmap::SIZE;
@@ -49,8 +52,13 @@ pub fn host_setup(user: &str) -> Result<Vec<String>> {
     for file in ["/etc/subuid", "/etc/subgid"] {
         subordinate_range(Path::new(file), &user, &mut changes)?;
     }
-    runtime_dir(&user, &mut changes)?;
-    delegate_cgroups(&user, &mut changes)?;
+    overlay_module(&mut changes)?;
+    if !Path::new("/run/systemd/system").is_dir() {
+        // (With systemd, logind makes it at the user's first login.)
+        runtime_dir(&user, &mut changes)?;
+        delegate_cgroups(&user, &mut changes)?;
+        session_hook(&mut changes)?;
+    }
     Ok(changes)
 }
 
@@ -121,6 +129,28 @@ fn subordinate_range(file: &Path, user: &User, changes: &mut Vec<String>) -> Res
     Ok(())
 }
 
+/// overlayfs, which every container's root is: loaded now and at every boot (a desktop's
+/// kernel has it as a module that nothing else may have loaded yet).
+fn overlay_module(changes: &mut Vec<String>) -> Result<()> {
+    const LOAD: &str = "/etc/modules-load.d/hoody.conf";
+    let loaded = |text: &str| text.lines().any(|l| l.ends_with("\toverlay"));
+    if !loaded(&std::fs::read_to_string("/proc/filesystems").unwrap_or_default()) {
+        let status = Command::new("modprobe").arg("overlay").status();
+        if !status.is_ok_and(|s| s.success()) {
+            return Err(RuntimeError::Failed(
+                "cannot load overlayfs (modprobe overlay), which containers' roots are".into(),
+            ));
+        }
+        changes.push("loaded overlayfs (modprobe overlay)".into());
+    }
+    if Path::new("/etc/modules-load.d").is_dir() && std::fs::read_to_string(LOAD).is_err() {
+        std::fs::write(LOAD, "# Hoody Desktop: containers' roots are overlayfs\noverlay\n")
+            .map_err(|e| RuntimeError::io(format!("cannot write {LOAD}"), e))?;
+        changes.push(format!("{LOAD}: overlayfs loaded at every boot"));
+    }
+    Ok(())
+}
+
 /// /run/user/UID, as a login manager makes it (the engine keeps runc's state and the
 /// ramdisks there).
 fn runtime_dir(user: &User, changes: &mut Vec<String>) -> Result<()> {
@@ -175,6 +205,63 @@ fn delegate_cgroups(user: &User, changes: &mut Vec<String>) -> Result<()> {
             changes.push(format!("gave {} to {}", dir.display(), user.name));
         }
     }
+    Ok(())
+}
+
+/// The program the PAM session hook runs (as root, for every login of every user): it starts a
+/// session of a user host-setup set up in that user's cgroup of the unified tree.
+const SESSION_HOOK: &str = "/usr/local/lib/hoody/place-session";
+const SESSION_HOOK_SCRIPT: &str = r#"#!/bin/sh
+# Installed by `hoodyd host-setup` on a host without systemd. Starts each login session of a
+# user host-setup set up in that user's own cgroup of the unified tree (hoody-USER), where the
+# user's container engine can give its containers cgroups of their own. Never fails a login.
+[ "$PAM_TYPE" = open_session ] || exit 0
+for root in /sys/fs/cgroup/unified /sys/fs/cgroup; do
+  dir="$root/hoody-$PAM_USER"
+  if [ -f "$dir/cgroup.procs" ] && [ "$(stat -c %U "$dir")" = "$PAM_USER" ]; then
+    echo "$PPID" > "$dir/cgroup.procs" 2>/dev/null
+    break
+  fi
+done
+exit 0
+"#;
+/// The hook's profile for Debian's `pam-auth-update` (sessions, interactive or not).
+const PAM_PROFILE: &str = "/usr/share/pam-configs/hoody-session";
+const PAM_PROFILE_TEXT: &str = "Name: Hoody Desktop: logins start in the user's own cgroup (hosts without systemd)
+Default: yes
+Priority: 0
+Session-Type: Additional
+Session-Interactive-Only: no
+Session:
+	optional	pam_exec.so quiet /usr/local/lib/hoody/place-session
+";
+
+/// Installs the PAM session hook (a root-owned script and its pam-auth-update profile) unless
+/// it is in place.
+fn session_hook(changes: &mut Vec<String>) -> Result<()> {
+    let current = |path: &str, text: &str| std::fs::read_to_string(path).is_ok_and(|t| t == text);
+    let enabled = std::fs::read_to_string("/etc/pam.d/common-session").is_ok_and(|t| t.contains(SESSION_HOOK));
+    if current(SESSION_HOOK, SESSION_HOOK_SCRIPT) && current(PAM_PROFILE, PAM_PROFILE_TEXT) && enabled {
+        return Ok(());
+    }
+    let io = |what: &str, e: std::io::Error| RuntimeError::io(format!("cannot write {what}"), e);
+    std::fs::create_dir_all(Path::new(SESSION_HOOK).parent().expect("a directory")).map_err(|e| io(SESSION_HOOK, e))?;
+    std::fs::write(SESSION_HOOK, SESSION_HOOK_SCRIPT).map_err(|e| io(SESSION_HOOK, e))?;
+    std::fs::set_permissions(SESSION_HOOK, std::fs::Permissions::from_mode(0o755)).map_err(|e| io(SESSION_HOOK, e))?;
+    std::fs::create_dir_all("/usr/share/pam-configs").map_err(|e| io(PAM_PROFILE, e))?;
+    std::fs::write(PAM_PROFILE, PAM_PROFILE_TEXT).map_err(|e| io(PAM_PROFILE, e))?;
+    let out = Command::new("pam-auth-update")
+        .args(["--enable", "hoody-session"])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .output()
+        .map_err(|e| RuntimeError::io("cannot run pam-auth-update", e))?;
+    if !out.status.success() {
+        return Err(RuntimeError::Failed(format!(
+            "pam-auth-update could not enable the session hook: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    changes.push(format!("installed {SESSION_HOOK}, a PAM session hook that starts logins in the user's own cgroup"));
     Ok(())
 }
 

@@ -6,9 +6,10 @@ use crate::procfs;
 use hoody_model::{ProcessInfo, RuntimeInfo};
 use std::path::PathBuf;
 
-const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+pub(crate) const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 
-fn unified() -> bool {
+/// Whether this host has the unified (cgroup2) tree only.
+pub(crate) fn unified() -> bool {
     std::path::Path::new(CGROUP_ROOT).join("cgroup.controllers").exists()
 }
 
@@ -100,6 +101,33 @@ pub fn cgroup_procs_files(init_pid: u32) -> Vec<PathBuf> {
             Some(hierarchy.join(path.trim_start_matches('/')).join("cgroup.procs"))
         })
         .filter(|file| file.exists())
+        .collect()
+}
+
+/// The leaf of a container's cgroup in the unified tree where the processes that serve it
+/// (kit processes) go: the engine makes it, its own, before the container's cgroup becomes the
+/// container root's, so that it may put them there (the container's systemd owns the rest of
+/// that tree, and cgroup2 takes no process beside the children it gives controllers to).
+pub const KIT_CGROUP: &str = "hoody-kit";
+
+/// The `cgroup.procs` files a kit process of the container whose init is `init_pid` joins:
+/// the init's own in every v1 hierarchy, and the container's [`KIT_CGROUP`] in the unified
+/// tree (found above the init's cgroup: systemd moves itself into `init.scope`), or the init's
+/// own cgroup there when the container has none.
+pub fn kit_cgroup_procs_files(init_pid: u32) -> Vec<PathBuf> {
+    let root = PathBuf::from(CGROUP_ROOT);
+    cgroup_procs_files(init_pid)
+        .into_iter()
+        .map(|file| {
+            let Some(init_cgroup) = file.parent() else { return file };
+            let in_unified = if unified() { true } else { init_cgroup.starts_with(root.join("unified")) };
+            let kit = in_unified
+                .then(|| {
+                    init_cgroup.ancestors().take_while(|dir| *dir != root).find(|dir| dir.join(KIT_CGROUP).is_dir())
+                })
+                .flatten();
+            kit.map_or(file.clone(), |dir| dir.join(KIT_CGROUP).join("cgroup.procs"))
+        })
         .collect()
 }
 

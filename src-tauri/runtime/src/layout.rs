@@ -71,6 +71,12 @@ impl Layout {
         &self.run
     }
 
+    /// Where runc hands a starting container's console to its keeper (a unix socket's path:
+    /// short, so under the run directory).
+    pub fn console_socket(&self, slot: &str) -> PathBuf {
+        self.run.join("consoles").join(format!("{slot}.sock"))
+    }
+
     pub fn runc_root(&self) -> PathBuf {
         self.run.join("runc")
     }
@@ -110,6 +116,16 @@ impl Bundle {
     pub fn console_log(&self) -> PathBuf {
         self.dir.join("console.log")
     }
+    /// The host pid of the container's init, as runc writes it at each start.
+    pub fn init_pid(&self) -> PathBuf {
+        self.dir.join("init.pid")
+    }
+
+    /// The pid of the process that keeps the console (see `crate::console`).
+    pub fn console_pid(&self) -> PathBuf {
+        self.dir.join("console.pid")
+    }
+
     pub fn runc_log(&self) -> PathBuf {
         self.dir.join("runc.log")
     }

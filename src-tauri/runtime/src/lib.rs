@@ -6,6 +6,7 @@
 //! or runc state: only its files. Snapshots and copies are copies of the upper layer.
 
 pub mod confine;
+mod console;
 mod container_files;
 mod contract;
 mod debootstrap;
@@ -23,6 +24,7 @@ mod local;
 mod logs;
 mod mounts;
 mod network;
+mod placement;
 mod pool;
 mod prepare;
 pub mod procfs;
@@ -41,11 +43,12 @@ pub use error::{Result, RuntimeError};
 pub use host_setup::host_setup;
 pub use idmap::IdMap;
 pub use images::ImageStore;
-pub use info::{cgroup_procs_files, listening_ports};
+pub use info::{KIT_CGROUP, cgroup_procs_files, kit_cgroup_procs_files, listening_ports};
 pub use layout::Layout;
 pub use local::{LocalRuntime, RuntimeConfig, default_run_dir};
 pub use mounts::mount_points_under;
 pub use network::{ADDRESS as NETWORK_ADDRESS, GATEWAY as NETWORK_GATEWAY, RESOLVER as NETWORK_RESOLVER};
+pub use placement::unified_cgroup;
 pub use prepare::{InitKind, write_identity};
 pub use procfs::is_alive;
 pub use shares::ShareMount;

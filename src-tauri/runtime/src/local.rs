@@ -1,5 +1,6 @@
 //! [`LocalRuntime`]: the container lifecycle on this machine.
 
+use crate::console::Console;
 use crate::container_files::ContainerFiles;
 use crate::contract::{ContainerRuntime, Halt, RuntimeState};
 use crate::enter::{Enter, Overlay, Setup, View};
@@ -145,6 +146,9 @@ pub struct LocalRuntime {
     catalog: tokio::sync::Mutex<Option<(std::time::Instant, Result<Vec<Image>>)>>,
     progress: ProgressSlot,
     unavailable: Option<String>,
+    /// Where a rootless engine's containers get their cgroups, settled before the first needs
+    /// one (see [`crate::placement`]), or why they cannot.
+    placement: std::sync::OnceLock<std::result::Result<String, String>>,
     rebooted: bool,
 }
 
@@ -191,6 +195,7 @@ impl LocalRuntime {
             catalog: Default::default(),
             progress: Default::default(),
             unavailable,
+            placement: Default::default(),
             rebooted,
         }
     }
@@ -211,8 +216,27 @@ impl LocalRuntime {
     pub(crate) fn ensure_available(&self) -> Result<()> {
         match &self.unavailable {
             Some(reason) => Err(RuntimeError::Unavailable(reason.clone())),
-            None => Ok(()),
+            None => self.cgroup_parent().map(drop),
         }
+    }
+
+    /// The cgroup under which each start of a container gets its own: the configured one for a
+    /// root engine; for a rootless one, where [`crate::placement::settle`] put it (once).
+    pub(crate) fn cgroup_parent(&self) -> Result<String> {
+        let ids = match self.files.enter() {
+            Ok(enter) if enter.map().rootless() => enter.map(),
+            _ => return Ok(self.config.cgroup_parent.clone()),
+        };
+        let placed = self.placement.get_or_init(|| {
+            let user = crate::idmap::user_name(ids.engine_uid).unwrap_or_else(|| ids.engine_uid.to_string());
+            crate::placement::settle(&self.config.cgroup_parent, &user)
+        });
+        placed.clone().map_err(RuntimeError::Unavailable)
+    }
+
+    /// The cgroup parent for clearing leftovers: where containers go, or the configured one.
+    fn leftovers_parent(&self) -> String {
+        self.cgroup_parent().unwrap_or_else(|_| self.config.cgroup_parent.clone())
     }
 
     /// The slot holding a container's files and runc state: its own id, or the pool member it
@@ -320,10 +344,23 @@ impl LocalRuntime {
     /// failure nothing half-started is left.
     pub(crate) async fn boot(&self, slot: &str, spec: &BootSpec) -> Result<()> {
         let result = self.boot_inner(slot, spec).await;
-        if result.is_err() {
+        if let Err(e) = result {
             let _ = self.halt(slot, true).await;
+            return Err(match self.last_words_of(slot).await {
+                Some(words) => RuntimeError::Failed(format!("{e} ({words})")),
+                None => e,
+            });
         }
-        result
+        Ok(())
+    }
+
+    /// What the slot's console said last about why it stopped (see [`crate::console::last_words`]),
+    /// once its keeper has written all of it.
+    pub(crate) async fn last_words_of(&self, slot: &str) -> Option<String> {
+        let bundle = self.bundle(slot);
+        crate::console::wait_for_keeper(&bundle.console_pid()).await;
+        let init = self.instance(slot).map(|i| i.init).unwrap_or(InitKind::Other);
+        crate::console::last_words(&crate::logs::tail(&[bundle.console_log()], 40), init)
     }
 
     async fn boot_inner(&self, slot: &str, boot: &BootSpec) -> Result<()> {
@@ -340,7 +377,7 @@ impl LocalRuntime {
         let lower = self.images.rootfs(&instance.image);
         let overlay = Overlay { lower: &lower, upper: &bundle.upper(), work: &bundle.work(), target: &bundle.rootfs() };
         self.write_identity(&overlay, instance.init, boot).await?;
-        let cgroup_path = format!("/{}/{slot}-{}", self.config.cgroup_parent, hoody_model::ids::random_hex(4));
+        let cgroup_path = format!("/{}/{slot}-{}", self.cgroup_parent()?, hoody_model::ids::random_hex(4));
         self.prepare_unified_cgroup(&cgroup_path).await?;
         instance.cgroup_path = Some(cgroup_path.clone());
         self.save_instance(slot, &instance)?;
@@ -354,8 +391,18 @@ impl LocalRuntime {
         })?;
         spec.save(bundle.config()).map_err(|e| RuntimeError::io("cannot write config.json", e))?;
         let binds = self.binds(&bundle.shares());
-        let init_pid =
-            self.runc.create(slot, &bundle.dir, &overlay, &binds, &bundle.console_log(), &bundle.runc_log()).await?;
+        let console = Console::open(self.files.enter()?.binary(), &self.layout.console_socket(slot), &bundle)?;
+        let created = self.runc.create(slot, &bundle.dir, &overlay, &binds, &console, &bundle.runc_log()).await;
+        let init_pid = match created {
+            Ok(pid) => {
+                console.keep();
+                pid
+            }
+            Err(e) => {
+                console.abandon().await;
+                return Err(e);
+            }
+        };
         // Its firewall holds before it has a way out (and before its init runs anything).
         if let Some(ruleset) = firewall::kept(&bundle.firewall()) {
             firewall::apply(self.files.enter()?, init_pid, &ruleset).await?;
@@ -411,12 +458,13 @@ impl LocalRuntime {
     }
 
     /// systemd in a container manages its own part of the unified cgroup tree: it has to
-    /// exist and belong to the container's root before the init starts.
+    /// exist and belong to the container's root before the init starts — all but the leaf
+    /// the engine keeps for the kit's processes ([`info::KIT_CGROUP`]).
     async fn prepare_unified_cgroup(&self, cgroup_path: &str) -> Result<()> {
         let dir = info::unified_dir(cgroup_path);
         let files = self.files.clone();
         blocking(move || {
-            std::fs::create_dir_all(&dir)
+            std::fs::create_dir_all(dir.join(info::KIT_CGROUP))
                 .map_err(|e| RuntimeError::io(format!("cannot create the cgroup {}", dir.display()), e))?;
             files.give_cgroup_to_root(&dir)
         })
@@ -454,7 +502,7 @@ impl LocalRuntime {
         }
         network::detach(&self.bundle(slot).network_pid());
         // What no runc state accounts for any more (a run a crash cut off) goes too.
-        let (parent, slot_name) = (self.config.cgroup_parent.clone(), slot.to_owned());
+        let (parent, slot_name) = (self.leftovers_parent(), slot.to_owned());
         blocking(move || {
             info::remove_leftover_cgroups(&parent, &slot_name);
             Ok(())
@@ -470,7 +518,7 @@ impl LocalRuntime {
         let ramdisk = self.layout.ramdisk(slot);
         mounts::unmount(&ramdisk)?;
         let bundle = self.bundle(slot);
-        let (slot, parent) = (slot.to_owned(), self.config.cgroup_parent.clone());
+        let (slot, parent) = (slot.to_owned(), self.leftovers_parent());
         let files = self.files.clone();
         blocking(move || {
             files.remove_tree(&ramdisk)?;
@@ -498,13 +546,10 @@ fn unavailable_reason(
     if std::fs::read_to_string("/proc/sys/user/max_user_namespaces").is_ok_and(|n| n.trim() == "0") {
         return Some("user namespaces are disabled (sysctl user.max_user_namespaces=0)".into());
     }
-    if enter.map().rootless() {
-        if let Some(why) = crate::idmap::id_mappers_missing() {
-            return Some(why);
-        }
-        if let Some(why) = info::delegation_missing(&config.cgroup_parent) {
-            return Some(why);
-        }
+    if enter.map().rootless()
+        && let Some(why) = crate::idmap::id_mappers_missing()
+    {
+        return Some(why);
     }
     if let Err(e) = std::fs::create_dir_all(layout.run_dir()) {
         return Some(format!(
@@ -516,9 +561,8 @@ fn unavailable_reason(
     if let Err(e) = mounts::check_overlay_path(&config.data_dir) {
         return Some(e.to_string());
     }
-    let filesystems = std::fs::read_to_string("/proc/filesystems").unwrap_or_default();
-    if !filesystems.lines().any(|l| l.ends_with("overlay")) {
-        return Some("the kernel has no overlayfs (modprobe overlay)".into());
+    if !crate::mounts::overlay_available() {
+        return Some("the kernel has no overlayfs, built in or as a module".into());
     }
     None
 }
@@ -612,7 +656,7 @@ impl ContainerRuntime for LocalRuntime {
     }
 
     fn unavailable_reason(&self) -> Option<String> {
-        self.unavailable.clone()
+        self.unavailable.clone().or_else(|| self.cgroup_parent().err().map(|e| e.to_string()))
     }
 
     fn host_rebooted(&self) -> bool {
@@ -687,6 +731,10 @@ impl ContainerRuntime for LocalRuntime {
             _ if self.bundle(&slot).instance().exists() => RuntimeState::Stopped,
             _ => RuntimeState::Absent,
         })
+    }
+
+    async fn last_words(&self, id: &ContainerId) -> Option<String> {
+        self.last_words_of(&self.slot(id)).await
     }
 
     async fn wait_exit(&self, id: &ContainerId) -> Result<()> {

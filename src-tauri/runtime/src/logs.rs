@@ -44,17 +44,26 @@ fn printable(line: &str) -> String {
     let mut chars = line.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\u{1b}' => {
+            '\u{1b}' => match chars.next() {
                 // CSI: ESC [ parameters… final byte (@ to ~).
-                if chars.peek() == Some(&'[') {
-                    chars.next();
+                Some('[') => {
                     for c in chars.by_ref() {
                         if ('@'..='~').contains(&c) {
                             break;
                         }
                     }
                 }
-            }
+                // OSC (systemd resets the palette with one): ESC ] … ended by BEL or ESC \.
+                Some(']') => {
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
+                            break;
+                        }
+                    }
+                }
+                // Any other escape is two characters (ESC c, ESC 7…).
+                _ => {}
+            },
             '\r' => {}
             c if c.is_control() && c != '\t' => {}
             c => out.push(c),
@@ -90,10 +99,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (old, new) = (dir.path().join("console.log.1"), dir.path().join("console.log"));
         std::fs::write(&old, "boot 1\nbye").unwrap();
-        std::fs::write(&new, "boot 2\r\n\u{1b}[1;32mOK\u{1b}[0m started\n").unwrap();
+        std::fs::write(
+            &new,
+            "boot 2\r\n\u{1b}[1;32mOK\u{1b}[0m started\n\u{1b}]104\u{7}\u{1b}]104\u{1b}\\systemd 257\n",
+        )
+        .unwrap();
         let files = [old, new, dir.path().join("missing")];
-        assert_eq!(tail(&files, 10), ["boot 1", "bye", "boot 2", "OK started"]);
-        assert_eq!(tail(&files, 2), ["boot 2", "OK started"]);
+        assert_eq!(tail(&files, 10), ["boot 1", "bye", "boot 2", "OK started", "systemd 257"]);
+        assert_eq!(tail(&files, 2), ["OK started", "systemd 257"]);
         assert!(tail(&[dir.path().join("missing")], 5).is_empty());
     }
 }

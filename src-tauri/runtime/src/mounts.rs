@@ -76,6 +76,18 @@ pub fn unmount(target: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Whether the kernel has overlayfs: loaded, or a module it loads at the first mount (as a
+/// desktop's kernel keeps it until something mounts one; host-setup loads it at each boot).
+pub(crate) fn overlay_available() -> bool {
+    let filesystems = std::fs::read_to_string("/proc/filesystems").unwrap_or_default();
+    if filesystems.lines().any(|l| l.ends_with("\toverlay")) {
+        return true;
+    }
+    let release = rustix::system::uname().release().to_string_lossy().into_owned();
+    let modules = std::fs::read_to_string(format!("/lib/modules/{release}/modules.dep")).unwrap_or_default();
+    modules.lines().any(|l| l.split(':').next().is_some_and(|m| m.contains("/overlayfs/overlay.ko")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

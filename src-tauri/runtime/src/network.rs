@@ -34,7 +34,11 @@ pub fn find_slirp4netns() -> Option<PathBuf> {
 pub struct Attaching {
     child: tokio::process::Child,
     pid: u32,
+    log: PathBuf,
 }
+
+/// The network helper's log, in the bundle beside its pid file.
+const LOG: &str = "network.log";
 
 /// Starts giving the container whose init is host pid `pid` its network, and records the
 /// helper's pid in `pid_file`; [`Attaching::ready`] waits until it is configured (so the init
@@ -47,6 +51,10 @@ pub fn attach(slirp4netns: Option<&Path>, pid: u32, pid_file: &Path) -> Result<A
                 .into(),
         )
     })?;
+    // What it says goes to a log beside its pid file (read when it fails; a pipe nobody
+    // read would stall it once full).
+    let log = pid_file.with_file_name(LOG);
+    let said = std::fs::File::create(&log).map_err(|e| RuntimeError::io("cannot open the network helper's log", e))?;
     let child = tokio::process::Command::new(&binary)
         .args(["--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox", "--enable-seccomp"])
         .arg(format!("--userns-path=/proc/{pid}/ns/user"))
@@ -54,35 +62,39 @@ pub fn attach(slirp4netns: Option<&Path>, pid: u32, pid_file: &Path) -> Result<A
         .arg("tap0")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
+        .stderr(said)
         .spawn()
         .map_err(|e| RuntimeError::io(format!("cannot run {}", binary.display()), e))?;
     let helper = child.id().unwrap_or(0);
     std::fs::write(pid_file, helper.to_string())
         .map_err(|e| RuntimeError::io("cannot record the network helper", e))?;
-    Ok(Attaching { child, pid })
+    Ok(Attaching { child, pid, log })
 }
 
 impl Attaching {
-    /// Waits until the network is configured (its default route is there).
+    /// Waits until the network is configured (its default route is there), or the container
+    /// has stopped by itself.
     pub async fn ready(mut self) -> Result<()> {
         let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
         while !has_default_route(self.pid) {
             if let Ok(Some(status)) = self.child.try_wait() {
-                let mut why = String::new();
-                if let Some(mut stderr) = self.child.stderr.take() {
-                    let _ = tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut why).await;
-                }
                 return Err(RuntimeError::Failed(format!(
                     "the container's network did not come up (slirp4netns {status}): {}",
-                    why.trim().lines().last().unwrap_or("no message")
+                    self.last_said()
                 )));
+            }
+            if !crate::procfs::is_alive(self.pid) {
+                // It stopped by itself, moments into its boot: nothing is left to configure,
+                // and the engine, watching its init, says why in the container's own words.
+                let _ = self.child.start_kill();
+                return Ok(());
             }
             if tokio::time::Instant::now() > deadline {
                 let _ = self.child.start_kill();
                 return Err(RuntimeError::Failed(format!(
-                    "the container's network was not configured within {}s",
-                    READY_TIMEOUT.as_secs()
+                    "the container's network was not configured within {}s (slirp4netns: {})",
+                    READY_TIMEOUT.as_secs(),
+                    self.last_said()
                 )));
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
@@ -93,6 +105,14 @@ impl Attaching {
             let _ = child.wait().await;
         });
         Ok(())
+    }
+}
+
+impl Attaching {
+    /// The helper's last line, or that it said nothing.
+    fn last_said(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("it said nothing").trim().to_owned()
     }
 }
 

@@ -3,6 +3,7 @@
 //! runc can give each container a user namespace of its own over the containers' host range,
 //! whether the engine runs as root or not.
 
+use crate::console::Console;
 use crate::enter::{Bind, Enter, Overlay, Setup, View};
 use crate::error::{Result, RuntimeError};
 use serde::Deserialize;
@@ -75,24 +76,23 @@ impl Runc {
     }
 
     /// Creates the container from `bundle`, its root the `overlay` (mounted for runc alone; the
-    /// container keeps it, and it goes with the container), its init waiting to be started.
-    /// The init writes to `console`; runc's own log goes to `log`, whose last error explains
-    /// a failure. Returns the init's host pid.
+    /// container keeps it, and it goes with the container), its init waiting to be started with
+    /// the pty that `console` keeps as its `/dev/console`. runc's own log goes to `log`, whose
+    /// last error explains a failure. Returns the init's host pid.
     pub async fn create(
         &self,
         id: &str,
         bundle: &Path,
         overlay: &Overlay<'_>,
         binds: &[Bind],
-        console: &Path,
+        console: &Console,
         log: &Path,
     ) -> Result<u32> {
-        // runc hands the file to the container's root; a fresh one each start stays ours.
-        let _ = std::fs::rename(console, console.with_extension("log.1"));
-        let console = std::fs::OpenOptions::new()
+        // What runc (or hoody-enter before it) says on its way goes to the console's log too.
+        let said = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(console)
+            .open(console_path(log))
             .map_err(|e| RuntimeError::io("cannot open the console log", e))?;
         let _ = std::fs::remove_file(log);
         let mountpoint = bundle_mountpoint(&[bundle, &self.root, log]);
@@ -109,8 +109,9 @@ impl Runc {
         // then runs out ("disk quota exceeded") when containers come and go faster than the keys'
         // garbage collection. The seccomp filter refuses the keyring calls inside anyway.
         cmd.arg("--log").arg(log).args(["--log-format", "json", "create", "--no-new-keyring", "--bundle", "."]);
+        cmd.arg("--console-socket").arg(console.socket());
         cmd.arg("--pid-file").arg(&pid_file).arg(id);
-        cmd.stdout(console.try_clone().map_err(|e| RuntimeError::io("console log", e))?).stderr(console);
+        cmd.stdout(said.try_clone().map_err(|e| RuntimeError::io("console log", e))?).stderr(said);
         let mut child =
             cmd.spawn().map_err(|e| RuntimeError::io(format!("cannot run {}", self.binary.display()), e))?;
         let status = tokio::time::timeout(self.timeout, child.wait())

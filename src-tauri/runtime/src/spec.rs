@@ -61,6 +61,9 @@ fn build_inner(input: &SpecInput<'_>) -> std::result::Result<Spec, oci_spec::Oci
     env.extend(input.env.iter().cloned());
     let process = ProcessBuilder::default()
         .args(vec!["/sbin/init".to_owned()])
+        // A pty as /dev/console, which the engine keeps (see crate::console): systemd writes
+        // why it gives up only there, and console-getty wants one.
+        .terminal(true)
         .env(env)
         .cwd("/")
         .no_new_privileges(false)

@@ -253,7 +253,9 @@ async fn start(init_pid: u32, n: u16, size: (u16, u16)) -> Result<Display, KitEr
 /// Host pid of the container's `Xvnc :n`, found among the processes of its cgroup.
 fn find_server(init_pid: u32, n: u16) -> Option<u32> {
     let display = format!(":{n}");
-    hoody_runtime::cgroup_procs_files(init_pid).into_iter().find_map(|file| {
+    let files =
+        hoody_runtime::cgroup_procs_files(init_pid).into_iter().chain(hoody_runtime::kit_cgroup_procs_files(init_pid));
+    files.into_iter().find_map(|file| {
         std::fs::read_to_string(file).ok()?.lines().filter_map(|p| p.trim().parse::<u32>().ok()).find(|pid| {
             let args = hoody_runtime::procfs::args(*pid);
             args.first().is_some_and(|program| program.ends_with("Xvnc")) && args.get(1) == Some(&display)
