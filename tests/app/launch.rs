@@ -101,9 +101,21 @@ fn deep_links_reach_the_running_app() {
     let urls = std::fs::read_to_string(&opened).unwrap();
     assert_eq!(urls.trim(), format!("http://{project}-{id}-terminal-1.local.localhost:{port}"));
 
-    // A malformed link: refused with its reason, nothing opened.
-    let mut third = app(&["hoody://containers/not-a-container/terminal"]);
+    // A malformed link, from a launch without a session bus (a shell of its own): handed over
+    // all the same, and refused with its reason; nothing opened.
+    let mut third = desktop
+        .command(&app_binary, home, bin)
+        .arg("hoody://containers/not-a-container/terminal")
+        .env("HOODY_DATA_DIR", data)
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     wait_for("the third launch exiting", Duration::from_secs(20), || third.try_wait().unwrap().is_some());
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut third.stdout.take().unwrap(), &mut said).unwrap();
+    assert!(said.contains("already running") && said.contains("see the tray"), "{said}");
     wait_for("the refusal", Duration::from_secs(20), || log_text(data).contains("is not a container id"));
     assert_eq!(std::fs::read_to_string(&opened).unwrap().lines().count(), 1, "nothing more was opened");
 

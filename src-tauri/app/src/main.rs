@@ -5,6 +5,7 @@ mod commands;
 mod links;
 mod tray;
 
+use hoody_desktop_core::instance::{self, Claim};
 use hoody_desktop_core::{Desktop, DesktopEvent};
 use std::path::PathBuf;
 use tauri::{Emitter, Manager, WindowEvent};
@@ -36,14 +37,28 @@ fn main() {
         std::process::exit(1);
     }
     let data_dir = data_dir();
+    // A second launch hands its arguments (a hoody:// link) to this one and exits.
+    let launches = match instance::claim(&data_dir, &std::env::args().skip(1).collect::<Vec<_>>()) {
+        Ok(Claim::First(listener)) => Some(listener),
+        Ok(Claim::HandedOver) => {
+            println!("Hoody Desktop is already running on {}: it took this launch (see the tray)", data_dir.display());
+            return;
+        }
+        Err(e) => {
+            eprintln!("cannot tell whether Hoody Desktop already runs ({e}); starting");
+            None
+        }
+    };
     let _log_guard = logging(&data_dir);
     tauri::Builder::default()
-        // A second launch hands its arguments (a hoody:// link) to this one and exits.
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| show(app)))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(move |app| {
+            if let Some(launches) = launches {
+                let handle = app.handle().clone();
+                launches.serve(move |args| later_launch(&handle, args));
+            }
             let proxy = listen_address("HOODY_PROXY_LISTEN", 8701);
             let desktop = match tauri::async_runtime::block_on(Desktop::start(&data_dir, proxy)) {
                 Ok(desktop) => desktop,
@@ -108,6 +123,18 @@ fn main() {
         ])
         .run(tauri::generate_context!("../../tauri.conf.json"))
         .expect("Hoody Desktop runs");
+}
+
+/// A later launch: the window comes forward, and its links open.
+fn later_launch(app: &tauri::AppHandle, args: Vec<String>) {
+    show(app);
+    if app.try_state::<Desktop>().is_none() {
+        return; // the engine did not start: the window says why
+    }
+    for link in args.into_iter().filter(|arg| arg.starts_with("hoody://")) {
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move { links::open(&app, &link).await });
+    }
 }
 
 /// `HOODY_DATA_DIR`, else `$XDG_DATA_HOME/hoody-desktop` (`~/.local/share/hoody-desktop`).

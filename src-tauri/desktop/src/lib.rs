@@ -6,6 +6,7 @@ pub mod autostart;
 pub mod commands;
 pub mod deeplink;
 pub mod error;
+pub mod instance;
 mod listen;
 pub mod local_api;
 pub mod relay;
