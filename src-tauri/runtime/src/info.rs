@@ -24,7 +24,12 @@ fn read_u64(path: PathBuf) -> Option<u64> {
 }
 
 pub fn read(init_pid: u32, started_at: chrono::DateTime<chrono::Utc>, cgroup: &str) -> RuntimeInfo {
-    let procs = std::fs::read_to_string(cgroup_dir("pids", cgroup).join("cgroup.procs")).unwrap_or_default();
+    // Every cgroup of the container's: on a cgroup2 host its systemd moves everything, itself
+    // included, into cgroups of its own below the container's.
+    let procs: String = with_descendants(&cgroup_dir("pids", cgroup))
+        .iter()
+        .filter_map(|dir| std::fs::read_to_string(dir.join("cgroup.procs")).ok())
+        .collect();
     let mut processes: Vec<ProcessInfo> = procs
         .lines()
         .filter_map(|l| l.trim().parse::<u32>().ok())
