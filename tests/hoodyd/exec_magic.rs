@@ -100,10 +100,19 @@ async fn magic_comments_steer_runs_and_schedules_run_scripts_on_their_minutes() 
     };
     hoody_client::testkit::eventually("the scheduler running tick on its minute", Duration::from_secs(75), scheduled)
         .await;
-    let (_, history) = exec.call(Method::GET, "/schedules/history?scriptPath=tick", None).await;
-    let triggers: Vec<&str> =
-        history["data"]["history"].as_array().unwrap().iter().map(|h| h["trigger"].as_str().unwrap()).collect();
-    assert!(triggers.contains(&"schedule") && triggers.contains(&"trigger"), "{history}");
+    // The run wrote its tick; its history entry follows once it has ended.
+    let recorded = || async {
+        let (_, history) = exec.call(Method::GET, "/schedules/history?scriptPath=tick", None).await;
+        let triggers: Vec<String> = history["data"]["history"]
+            .as_array()?
+            .iter()
+            .filter_map(|h| Some(h["trigger"].as_str()?.to_owned()))
+            .collect();
+        triggers.iter().any(|t| t == "schedule").then_some(triggers)
+    };
+    let triggers =
+        hoody_client::testkit::eventually("the scheduled run in the history", Duration::from_secs(10), recorded).await;
+    assert!(triggers.iter().any(|t| t == "trigger"), "{triggers:?}");
 
     // A script edited behind the service's back is seen at the next reload.
     std::fs::write(inside("/hoody/exec/greet"), "#!/bin/sh\n# @schedule @hourly\necho\n").unwrap();
