@@ -9,8 +9,13 @@ use tauri_plugin_deep_link::DeepLinkExt;
 
 pub fn install(app: &AppHandle) -> tauri::Result<()> {
     #[cfg(target_os = "linux")]
-    if let Err(e) = app.deep_link().register_all() {
-        tracing::warn!("cannot register the hoody:// scheme: {e}");
+    match app.deep_link().register_all() {
+        Ok(()) => {
+            if let Err(e) = hoody_desktop_core::scheme_handler::unquote_handlers("hoody") {
+                tracing::warn!("cannot make the hoody:// handler fit for every xdg-open: {e}");
+            }
+        }
+        Err(e) => tracing::warn!("cannot register the hoody:// scheme: {e}"),
     }
     let handle = app.clone();
     app.deep_link().on_open_url(move |event| {

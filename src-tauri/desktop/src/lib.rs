@@ -11,6 +11,7 @@ mod listen;
 pub mod local_api;
 pub mod relay;
 pub mod remotes;
+pub mod scheme_handler;
 pub mod secrets;
 pub mod sshkeys;
 #[cfg(test)]
