@@ -123,6 +123,24 @@ fn deep_links_reach_the_running_app() {
     let mimeapps = std::fs::read_to_string(home.join(".config/mimeapps.list")).unwrap_or_default();
     assert!(mimeapps.contains("x-scheme-handler/hoody"), "{mimeapps}");
 
+    // A link opened as a desktop opens one: Debian's xdg-open (no desktop environment here: its
+    // generic mode) runs the registered handler, which hands the link to the running app.
+    let link = format!("hoody://containers/{id}/files");
+    let mut xdg_open = desktop
+        .command(Path::new("/usr/bin/xdg-open"), home, bin)
+        .arg(&link)
+        .env("HOODY_DATA_DIR", data)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("xdg-open exiting", Duration::from_secs(20), || xdg_open.try_wait().unwrap().is_some());
+    assert!(xdg_open.wait().unwrap().success(), "xdg-open ran the handler");
+    wait_for("the files URL opening", Duration::from_secs(20), || {
+        std::fs::read_to_string(&opened).unwrap().lines().count() == 2
+    });
+    let urls = std::fs::read_to_string(&opened).unwrap();
+    assert!(urls.lines().nth(1).unwrap().contains(&format!("-{id}-files-1.")), "{urls}");
+
     drop(first);
     // Clean up the container with the user's hoodyd.
     let serve = Hoodyd::serve_as(user, data);
