@@ -11,7 +11,7 @@
 //! no console came within [`ARRIVAL`] (runc failed).
 //!
 //! It reads only: nothing is ever written to the container's console, and it holds no
-//! descriptor but the pty's master and its log.
+//! descriptor but the pty's master (and a peer of it), the init's pidfd and its log.
 
 use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsFd, OwnedFd};
@@ -30,9 +30,13 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
     let args = crate::args::Args::parse(raw, &[])?;
     let log = PathBuf::from(args.one("log").ok_or("--log is required")?);
     let init_pid_file = PathBuf::from(args.one("init-pid-file").ok_or("--init-pid-file is required")?);
+    close_inherited();
     let listener = std::io::stdin().as_fd().try_clone_to_owned().map_err(|e| format!("standard input: {e}"))?;
     let master = receive_console(&listener)?;
     drop(listener);
+    let null = std::fs::File::open("/dev/null").map_err(|e| format!("/dev/null: {e}"))?;
+    rustix::stdio::dup2_stdin(&null).map_err(|e| format!("closing the console's socket: {e}"))?;
+    drop(null);
     // The console stays open between the init's writes (systemd opens it for each line):
     // without a peer held here, every close would end the reading with EIO.
     let _peer = rustix::pty::ioctl_tiocgptpeer(&master, OpenptFlags::RDWR | OpenptFlags::NOCTTY)
@@ -40,6 +44,16 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
     let init = watch_init(&init_pid_file)?;
     keep(&master, init.as_ref(), &log)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Closes every descriptor but standard input, output and error: this process outlives the
+/// engine that started it, and holds nothing of the engine's.
+fn close_inherited() {
+    #[allow(unsafe_code)]
+    // SAFETY: nothing of this process's owns a descriptor above 2 yet: each was inherited.
+    unsafe {
+        libc::close_range(3, libc::c_uint::MAX, 0);
+    }
 }
 
 /// Waits for runc to name the container's init, and watches it (None: it is gone already).
