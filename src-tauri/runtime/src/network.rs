@@ -106,9 +106,7 @@ impl Attaching {
         });
         Ok(())
     }
-}
 
-impl Attaching {
     /// The helper's last line, or that it said nothing.
     fn last_said(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
