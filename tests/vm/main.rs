@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 /// The longest the whole run may take: boot, the image's import and every step, under TCG.
 const LIMIT: Duration = Duration::from_secs(20 * 60);
+/// The longest the boot may take until alice's session runs its script (about 20 s measured).
+const SESSION_LIMIT: Duration = Duration::from_secs(5 * 60);
 
 /// Runs `command`, panicking with its output when it fails; answers its stdout.
 fn run(command: &mut Command) -> String {
@@ -100,6 +102,9 @@ fn a_person_on_a_systemd_desktop_runs_debian() {
         }
         if booted.elapsed() > LIMIT {
             break format!("VM-TEST: FAIL nothing was decided within {LIMIT:?}");
+        }
+        if booted.elapsed() > SESSION_LIMIT && !log.contains("vm-step ") {
+            break format!("VM-TEST: FAIL alice's session did not start within {SESSION_LIMIT:?}");
         }
         std::thread::sleep(Duration::from_millis(500));
     };
