@@ -115,19 +115,22 @@ async fn an_ordinary_user_runs_the_whole_lifecycle_without_root() {
 #[tokio::test]
 async fn a_user_without_a_subordinate_range_is_told_how_to_get_one() {
     let name = "hoody-ci-bare";
-    if !Command::new("id").arg(name).output().unwrap().status.success() {
-        assert!(Command::new("useradd").args(["--create-home", "--no-user-group", name]).status().unwrap().success());
-    }
-    // useradd gave it a range: take it away again (this user is for this test only).
-    for file in ["/etc/subuid", "/etc/subgid"] {
-        let kept: String = std::fs::read_to_string(file)
-            .unwrap()
-            .lines()
-            .filter(|l| !l.starts_with(&format!("{name}:")))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        std::fs::write(file, kept).unwrap();
-    }
+    hoody_client::testkit::with_user_database(|| {
+        if !Command::new("id").arg(name).output().unwrap().status.success() {
+            let made = Command::new("useradd").args(["--create-home", "--no-user-group", name]).status();
+            assert!(made.unwrap().success());
+        }
+        // useradd gave it a range: take it away again (this user is for this test only).
+        for file in ["/etc/subuid", "/etc/subgid"] {
+            let kept: String = std::fs::read_to_string(file)
+                .unwrap()
+                .lines()
+                .filter(|l| !l.starts_with(&format!("{name}:")))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            std::fs::write(file, kept).unwrap();
+        }
+    });
     let user = test_user();
     let images = tempfile::tempdir().unwrap();
     std::fs::set_permissions(images.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();

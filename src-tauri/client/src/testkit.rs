@@ -158,12 +158,23 @@ pub fn second_test_user() -> &'static TestUser {
     USER.get_or_init(|| TestUser::make("hoody-ci-two"))
 }
 
+/// Runs `change` with the machine's user database (/etc/passwd, /etc/subuid…) to itself within
+/// this process: tests running at once that add users or give them ranges would otherwise meet
+/// useradd's lock ("cannot lock /etc/passwd") or lose each other's lines.
+pub fn with_user_database<T>(change: impl FnOnce() -> T) -> T {
+    static DATABASE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _held = DATABASE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    change()
+}
+
 impl TestUser {
     /// `name`, made with useradd when missing, set up by `hoodyd host-setup`.
     fn make(name: &str) -> Self {
         let exists = Command::new("id").arg(name).output().expect("id runs").status.success();
         if !exists {
-            let made = Command::new("useradd").args(["--create-home", "--shell", "/bin/sh", name]).status();
+            let made = with_user_database(|| {
+                Command::new("useradd").args(["--create-home", "--shell", "/bin/sh", name]).status()
+            });
             assert!(made.expect("useradd runs").success(), "useradd {name} (the tests run as root)");
         }
         let id = |flag: &str| -> u32 {
@@ -172,7 +183,8 @@ impl TestUser {
         };
         let home = PathBuf::from(format!("/home/{name}"));
         std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).expect("its home");
-        let setup = Command::new(Hoodyd::binary()).args(["host-setup", "--user", name]).output().expect("hoodyd runs");
+        let setup = with_user_database(|| Command::new(Hoodyd::binary()).args(["host-setup", "--user", name]).output())
+            .expect("hoodyd runs");
         assert!(setup.status.success(), "host-setup: {}", String::from_utf8_lossy(&setup.stderr));
         let bin = PathBuf::from("/tmp/hoody-ci-bin");
         std::fs::create_dir_all(&bin).expect("a directory for the user's programs");
