@@ -12,6 +12,9 @@ pub struct DataDirLock {
     _file: std::sync::Arc<std::fs::File>,
 }
 
+/// How long a lock held by another process is waited for before that is an answer.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
 type HeldLocks = std::sync::Mutex<std::collections::HashMap<PathBuf, std::sync::Weak<std::fs::File>>>;
 static HELD: std::sync::LazyLock<HeldLocks> = std::sync::LazyLock::new(Default::default);
 
@@ -28,7 +31,15 @@ impl DataDirLock {
             .write(true)
             .open(&path)
             .map_err(|e| EngineError::Runtime(format!("cannot open {}: {e}", path.display())))?;
-        match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        // An engine killed a moment ago may still have a child between fork and exec holding
+        // the lock: it is asked again for a little while before another engine is named.
+        let deadline = std::time::Instant::now() + LOCK_PATIENCE;
+        let mut locked = rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive);
+        while locked == Err(rustix::io::Errno::WOULDBLOCK) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            locked = rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive);
+        }
+        match locked {
             Ok(()) => {
                 let file = std::sync::Arc::new(file);
                 held.insert(path, std::sync::Arc::downgrade(&file));
