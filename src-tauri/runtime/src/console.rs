@@ -22,6 +22,7 @@ const DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
 #[derive(Debug)]
 pub(crate) struct Console {
     socket: PathBuf,
+    log: PathBuf,
     keeper: tokio::process::Child,
 }
 
@@ -42,7 +43,7 @@ impl Console {
             .append(true)
             .open(log)
             .map_err(|e| RuntimeError::io("cannot open the console log", e))?;
-        let keeper = tokio::process::Command::new(enter)
+        let mut keeper = tokio::process::Command::new(enter)
             .arg("console")
             .arg("--log")
             .arg(log)
@@ -55,15 +56,21 @@ impl Console {
             .process_group(0)
             .spawn()
             .map_err(|e| RuntimeError::io(format!("cannot run {} console", enter.display()), e))?;
-        let pid = keeper.id().unwrap_or(0).to_string();
-        std::fs::write(bundle.console_pid(), pid)
-            .map_err(|e| RuntimeError::io("cannot record the console's keeper", e))?;
-        Ok(Self { socket: socket.to_owned(), keeper })
+        if let Err(e) = std::fs::write(bundle.console_pid(), keeper.id().unwrap_or(0).to_string()) {
+            let _ = keeper.start_kill();
+            return Err(RuntimeError::io("cannot record the console's keeper", e));
+        }
+        Ok(Self { socket: socket.to_owned(), log: log.to_owned(), keeper })
     }
 
     /// Where runc sends the pty (`--console-socket`).
     pub fn socket(&self) -> &Path {
         &self.socket
+    }
+
+    /// This start's log, where runc's own words before the container's go too.
+    pub fn log(&self) -> &Path {
+        &self.log
     }
 
     /// runc has handed the pty over: the keeper goes on alone (it ends with the container);

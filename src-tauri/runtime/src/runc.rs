@@ -92,7 +92,7 @@ impl Runc {
         let said = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(console_path(log))
+            .open(console.log())
             .map_err(|e| RuntimeError::io("cannot open the console log", e))?;
         let _ = std::fs::remove_file(log);
         let mountpoint = bundle_mountpoint(&[bundle, &self.root, log]);
@@ -125,7 +125,7 @@ impl Runc {
         let runc_log = std::fs::read(log).unwrap_or_default();
         let message = match last_message(&runc_log) {
             // hoody-enter failed before runc ran: its reason went to the console.
-            m if runc_log.is_empty() => format!("{m}; {}", last_console_line(&console_path(log))),
+            m if runc_log.is_empty() => format!("{m}; {}", last_console_line(console.log())),
             m => m,
         };
         Err(RuntimeError::Failed(format!("runc create: {message}")))
@@ -226,10 +226,6 @@ fn bundle_mountpoint(used: &[&Path]) -> PathBuf {
         .map(PathBuf::from)
         .find(|dir| dir.is_dir() && !used.iter().any(|p| p.starts_with(dir)))
         .unwrap_or_else(|| PathBuf::from("/mnt"))
-}
-
-fn console_path(log: &Path) -> PathBuf {
-    log.with_file_name("console.log")
 }
 
 /// The last line the console got (where hoody-enter says why it could not start runc).
