@@ -30,6 +30,7 @@ fn use_shared_memory_rendering() {
 pub static STARTED: std::sync::LazyLock<std::time::Instant> = std::sync::LazyLock::new(std::time::Instant::now);
 
 fn main() {
+    hoody_desktop_core::keep_inherited_descriptors_to_self();
     use_shared_memory_rendering();
     std::sync::LazyLock::force(&STARTED);
     if let Some(why) = hoody_desktop_core::refusal_to_run() {

@@ -27,7 +27,7 @@ impl Engine {
     /// Takes a backup now and drops the oldest beyond three; the new backup's path.
     pub async fn backup(&self) -> Result<PathBuf> {
         let dir = self.inner.data_dir.join("backups");
-        std::fs::create_dir_all(&dir)
+        crate::private::create_dir(&dir)
             .map_err(|e| crate::EngineError::Runtime(format!("cannot make {}: {e}", dir.display())))?;
         let size = std::fs::metadata(self.inner.store.path()).map_or(0, |m| m.len());
         self.inner.space.check("a backup of the database", size)?;
@@ -39,6 +39,10 @@ impl Engine {
             let _ = std::fs::remove_file(&partial);
             return Err(e.into());
         }
+        // SQLite makes the copy as it makes any database: readable by everyone.
+        let private = std::os::unix::fs::PermissionsExt::from_mode(0o600);
+        std::fs::set_permissions(&partial, private)
+            .map_err(|e| crate::EngineError::Runtime(format!("cannot make {} private: {e}", partial.display())))?;
         std::fs::rename(&partial, &done)
             .map_err(|e| crate::EngineError::Runtime(format!("cannot name the backup {}: {e}", done.display())))?;
         for old in backups(&self.inner.data_dir).into_iter().skip(KEEP) {

@@ -29,6 +29,7 @@ pub mod proxy_gates;
 mod proxy_hooks;
 mod realms;
 mod reconcile;
+mod private;
 pub mod records;
 pub mod recover;
 pub mod server;
@@ -119,9 +120,10 @@ impl Engine {
     /// Opens the store in the data directory, registers this machine as the local server and
     /// reconciles the store with the runtime.
     pub async fn start(config: EngineConfig, runtime: Arc<dyn ContainerRuntime>) -> Result<Self> {
-        std::fs::create_dir_all(&config.data_dir)
+        private::create_dir(&config.data_dir)
             .map_err(|e| EngineError::Runtime(format!("cannot create {}: {e}", config.data_dir.display())))?;
         let lock = data_lock::DataDirLock::take(&config.data_dir)?;
+        private::repair(&config.data_dir);
         let space = space::Space::new(&config.data_dir);
         // On a full disk the reserve makes room for opening the database and for the records
         // of the start: the engine starts, reads and deletes work, writes answer 507.

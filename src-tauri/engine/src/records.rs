@@ -11,7 +11,6 @@ use hoody_model::{Container, ContainerId, Project, ProjectId, Realm, Snapshot};
 use hoody_store::ServerRecord;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
@@ -99,9 +98,8 @@ impl Records {
         let temp = path.with_extension("json.partial");
         let written = path
             .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::File::create(&temp))
-            .and_then(|mut file| file.write_all(&json).and_then(|()| file.sync_data()))
+            .map_or(Ok(()), crate::private::create_dir)
+            .and_then(|()| crate::private::write_private(&temp, &json))
             .and_then(|()| std::fs::rename(&temp, path));
         if let Err(e) = written {
             let _ = std::fs::remove_file(&temp);

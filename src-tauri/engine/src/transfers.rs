@@ -62,7 +62,7 @@ impl Transfers {
     /// Before a new transfer: the expired ones go, and the directory is there.
     fn make_room(&self) -> Result<()> {
         self.expire();
-        std::fs::create_dir_all(&self.dir)
+        crate::private::create_dir(&self.dir)
             .map_err(|e| EngineError::Runtime(format!("cannot create {}: {e}", self.dir.display())))
     }
 

@@ -30,7 +30,6 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
     let args = crate::args::Args::parse(raw, &[])?;
     let log = PathBuf::from(args.one("log").ok_or("--log is required")?);
     let init_pid_file = PathBuf::from(args.one("init-pid-file").ok_or("--init-pid-file is required")?);
-    close_inherited();
     let listener = std::io::stdin().as_fd().try_clone_to_owned().map_err(|e| format!("standard input: {e}"))?;
     let master = receive_console(&listener)?;
     drop(listener);
@@ -44,16 +43,6 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
     let init = watch_init(&init_pid_file)?;
     keep(&master, init.as_ref(), &log)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Closes every descriptor but standard input, output and error: this process outlives the
-/// engine that started it, and holds nothing of the engine's.
-fn close_inherited() {
-    #[allow(unsafe_code)]
-    // SAFETY: nothing of this process's owns a descriptor above 2 yet: each was inherited.
-    unsafe {
-        libc::close_range(3, libc::c_uint::MAX, 0);
-    }
 }
 
 /// Waits for runc to name the container's init, and watches it (None: it is gone already).

@@ -158,6 +158,7 @@ impl DataDir {
 }
 
 fn main() -> Result<()> {
+    hoody_runtime::keep_inherited_descriptors_to_self();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("HOODY_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)

@@ -18,7 +18,7 @@ use hoody_model::{ContainerId, KitServiceInfo, ProjectId};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderValue, ORIGIN, UPGRADE};
+use hyper::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderValue, UPGRADE};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
@@ -341,11 +341,10 @@ impl Proxy {
             let port = up.addr.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(80);
             let there = ServiceAddress { server_name: up.server_name.clone(), ..address.clone() };
             if let Ok(host) = HeaderValue::from_str(&there.host(port)) {
-                // Checked here already; the other proxy sees its own page as the origin.
-                if headers.contains_key(ORIGIN)
-                    && let Ok(origin) = HeaderValue::from_str(&format!("http://{}", there.host(port)))
-                {
-                    headers.insert(ORIGIN, origin);
+                // Checked here already: the other proxy would take this server's pages for
+                // another site's.
+                for name in crate::origin::SOURCE_HEADERS {
+                    headers.remove(name);
                 }
                 headers.insert(HOST, host);
             }

@@ -49,6 +49,7 @@ impl Store {
     pub async fn open(data_dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Io { path: data_dir.to_owned(), source: e })?;
         let path = data_dir.join(DB_FILE);
+        create_private(&path).map_err(|e| StoreError::Io { path: path.clone(), source: e })?;
         // WAL + synchronous=NORMAL: a committed transaction is in the WAL before commit returns,
         // so a killed process loses nothing it acknowledged (only a power cut could).
         let options = SqliteConnectOptions::new()
@@ -87,5 +88,15 @@ impl Store {
     pub async fn close(&self) {
         self.reader.close().await;
         self.writer.close().await;
+    }
+}
+
+/// Makes the database file, when missing, readable by its owner alone: SQLite would make it
+/// 0644, and its WAL and shared-memory files take the database's mode.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other.map(drop),
     }
 }
