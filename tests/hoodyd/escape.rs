@@ -12,7 +12,7 @@ use std::time::Duration;
 
 /// The attempts, as a shell script (Debian's perl makes the raw system calls). Each line of
 /// its output is `ESCAPED what` or `refused what`.
-const ESCAPE: &str = r#"#!/bin/sh
+pub(crate) const ESCAPE: &str = r#"#!/bin/sh
 try() { name=$1; shift; if "$@" >/dev/null 2>&1; then echo "ESCAPED $name"; else echo "refused $name"; fi; }
 # The host's core_pattern (a program the host's kernel runs as root on a crash).
 mount -o remount,bind,rw /proc/sys 2>/dev/null

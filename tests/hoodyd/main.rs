@@ -15,6 +15,7 @@ mod exec_scripts;
 mod files_backends;
 mod files_ops;
 mod firewall;
+mod hostile;
 mod images;
 mod kill;
 mod process;

@@ -66,6 +66,30 @@ impl Hoodyd {
         d
     }
 
+    /// `hoodyd serve` (as `user`, or root) started as a careless launcher starts it: holding
+    /// `held` as its descriptor `fd`, not close-on-exec.
+    pub fn start_holding(
+        user: Option<&'static hoody_client::testkit::TestUser>,
+        data_dir: &Path,
+        held: &std::fs::File,
+        fd: i32,
+    ) -> Self {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::process::CommandExt;
+        let mut command = Self::command(user);
+        command.args(["serve", "--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--data-dir"]).arg(data_dir);
+        let source = held.as_raw_fd();
+        #[allow(unsafe_code)]
+        // SAFETY: dup2 is async-signal-safe; it is all the closure does between fork and exec.
+        unsafe {
+            command.pre_exec(move || match libc::dup2(source, fd) {
+                -1 => Err(std::io::Error::last_os_error()),
+                _ => Ok(()),
+            });
+        }
+        Self::launch_command(command, user, data_dir)
+    }
+
     /// The `hoodyd` command, run as `user` when there is one.
     fn command(user: Option<&hoody_client::testkit::TestUser>) -> Command {
         match user {

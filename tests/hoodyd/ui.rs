@@ -24,6 +24,11 @@ async fn the_ui_creates_runs_and_deletes_a_container() {
     d.client.create_realm("team-a").await.unwrap();
     let token = std::fs::read_to_string(dir.path().join("admin.token")).unwrap();
     let ui = d.client.base().trim_end_matches("/api/v1").to_owned();
+    // Its pages run their own scripts only, whatever a container names itself (the spec below
+    // runs the whole UI under this policy: a part it broke would fail there).
+    let page = reqwest::get(format!("{ui}/")).await.unwrap();
+    let policy = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(policy.contains("script-src 'self';") && policy.contains("object-src 'none'"), "{policy}");
     let tarball = hoody_runtime::testkit::shared_busybox_tarball().display().to_string();
     let args = [ui.as_str(), token.trim(), "busybox/1", &hoody_e2e::screenshots(), &tarball];
     let stdout = hoody_e2e::browser_spec("ui-grid.mjs", &args).await;

@@ -38,6 +38,13 @@ pub async fn serve(
     serve_with_ui(listener, engine, None, signal).await
 }
 
+/// What the web UI's pages may load and run: their own scripts only, so that no text a container
+/// or a remote server sends (a name, a log line, a page title) can ever run as script in them
+/// (the app's window has the same policy, from tauri.conf.json). Service pages show in frames.
+pub const UI_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data: blob: http://*.localhost:*; connect-src 'self'; frame-src http://*.localhost:* https:; \
+     object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /// [`serve`], and the built web UI (`ui/dist`) from `ui_dir` at every path outside the API.
 pub async fn serve_with_ui(
     listener: TcpListener,
@@ -48,7 +55,10 @@ pub async fn serve_with_ui(
     let (tx, rx) = watch::channel(false);
     let mut app = router(engine, rx);
     if let Some(dir) = ui_dir {
-        app = app.fallback_service(tower_http::services::ServeDir::new(dir).append_index_html_on_directories(true));
+        let files = tower_http::services::ServeDir::new(dir).append_index_html_on_directories(true);
+        let csp = axum::http::HeaderValue::from_static(UI_CONTENT_SECURITY_POLICY);
+        let header = axum::http::header::CONTENT_SECURITY_POLICY;
+        app = app.fallback_service(tower_http::set_header::SetResponseHeader::overriding(files, header, csp));
     }
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {

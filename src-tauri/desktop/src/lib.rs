@@ -31,9 +31,9 @@ pub fn refusal_to_run() -> Option<String> {
     })
 }
 pub use deeplink::DeepLink;
-/// Called first in the app's `main`: no program the app starts gets what its launcher left open.
-pub use hoody_runtime::keep_inherited_descriptors_to_self;
 pub use error::CommandError;
 /// What the desktop's one stream of changes carries: the fleet's (every server's container
 /// changes, and requests to read everything again).
 pub use hoody_engine::fleet::FleetEvent as DesktopEvent;
+/// Called first in the app's `main`: no program the app starts gets what its launcher left open.
+pub use hoody_runtime::keep_inherited_descriptors_to_self;

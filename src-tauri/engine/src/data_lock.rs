@@ -25,7 +25,7 @@ impl DataDirLock {
         if let Some(file) = held.get(&path).and_then(std::sync::Weak::upgrade) {
             return Ok(Self { _file: file });
         }
-        let file = std::fs::OpenOptions::new()
+        let file = std::os::unix::fs::OpenOptionsExt::mode(&mut std::fs::OpenOptions::new(), 0o600)
             .create(true)
             .truncate(false)
             .write(true)

@@ -104,7 +104,9 @@ impl Space {
             return;
         }
         let partial = self.dir.join(format!("{RESERVE_FILE}.partial"));
-        let written = std::fs::File::create(&partial).and_then(|mut file| {
+        let mut options = std::fs::OpenOptions::new();
+        std::os::unix::fs::OpenOptionsExt::mode(options.write(true).create(true).truncate(true), 0o600);
+        let written = options.open(&partial).and_then(|mut file| {
             // Written, not merely sized: a sparse file would hold no room at all.
             let chunk = vec![0u8; 1 << 20];
             let mut left = size;

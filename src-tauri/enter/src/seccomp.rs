@@ -2,7 +2,7 @@
 //! process, compiled by libseccomp as runc compiles the init's: the same rules, the same
 //! compiler, so a kit process is refused exactly what the container's own processes are.
 
-use hoody_runtime::confine::{ArgTest, REFUSED_ERRNO, SYSCALLS};
+use hoody_runtime::confine::{ABSENT, ABSENT_ERRNO, ArgTest, REFUSED_ERRNO, SYSCALLS};
 use libseccomp::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall};
 
 pub fn load() -> Result<(), String> {
@@ -35,8 +35,17 @@ fn build() -> Result<ScmpFilterContext, libseccomp::error::SeccompError> {
                     syscall,
                     &[ScmpArgCompare::new(index, ScmpCompareOp::NotEqual, value)],
                 )?,
+                Some(ArgTest::NoBitsOf { index, mask }) => filter.add_rule_conditional(
+                    ScmpAction::Allow,
+                    syscall,
+                    &[ScmpArgCompare::new(index, ScmpCompareOp::MaskedEqual(mask), 0)],
+                )?,
             };
         }
+    }
+    for name in ABSENT {
+        let Ok(syscall) = ScmpSyscall::from_name(name) else { continue };
+        filter.add_rule(ScmpAction::Errno(ABSENT_ERRNO as i32), syscall)?;
     }
     Ok(filter)
 }

@@ -117,10 +117,11 @@ pub async fn run(
         let _ = stdin.write_all(&head).await;
         let _ = stdin.write_all(&input).await;
     });
-    let out = tokio::time::timeout(timeout, child.wait_with_output())
-        .await
-        .map_err(|_| format!("the container did not answer within {}s", timeout.as_secs()))?
-        .map_err(|e| e.to_string())?;
+    let out =
+        tokio::time::timeout(timeout, hoody_runtime::bounded::output(child, hoody_runtime::bounded::ANSWER_LIMIT))
+            .await
+            .map_err(|_| format!("the container did not answer within {}s", timeout.as_secs()))?
+            .map_err(|e| format!("the container's answer {e}: ask for less"))?;
     feed.abort();
     let newline = out.stdout.iter().position(|b| *b == b'\n');
     match newline.map(|at| (serde_json::from_slice::<Reply>(&out.stdout[..at]), at)) {

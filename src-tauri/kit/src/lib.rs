@@ -2,7 +2,6 @@
 //! `https-PORT` (any web server a container runs), terminal, display, files, exec and sqlite.
 
 mod assets;
-mod bounded;
 mod display;
 mod enter;
 pub mod error;

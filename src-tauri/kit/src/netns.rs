@@ -229,7 +229,7 @@ impl Maker {
         if matches!(child.try_wait(), Ok(Some(_)))
             && let Some(stderr) = child.stderr.as_mut()
         {
-            let _ = stderr.read_to_string(&mut why);
+            let _ = stderr.take(hoody_runtime::bounded::STDERR_KEPT as u64).read_to_string(&mut why);
         }
         match why.trim() {
             "" => e,

@@ -153,9 +153,8 @@ mod tests {
     fn a_get_from_another_page_acts_on_nothing() {
         let host = format!("{P}-{C}-files-1.local.localhost:8701");
         let address = ServiceAddress::from_host(&host).unwrap();
-        let check = |method, uri: &str, headers: &[(&str, &str)]| {
-            check(&request(method, uri, &host, headers), &address, false)
-        };
+        let check =
+            |method, uri: &str, headers: &[(&str, &str)]| check(&request(method, uri, &host, headers), &address, false);
         // An <img> of another site's: no Origin, its site named, its Referer stripped or not.
         let img = [("sec-fetch-site", "cross-site"), ("sec-fetch-mode", "no-cors")];
         assert!(check(Method::GET, "/etc?download=http://x/a&filename=b", &img).is_err());
@@ -171,7 +170,9 @@ mod tests {
         assert!(check(Method::GET, "/probe", &navigate).is_err());
         // A page of the same container's kit, by its Referer.
         let sibling = format!("http://{P}-{C}-terminal-1.local.localhost:8701/");
-        assert!(check(Method::GET, "/a.zip?extract", &[("sec-fetch-site", "same-site"), ("referer", &sibling)]).is_ok());
+        assert!(
+            check(Method::GET, "/a.zip?extract", &[("sec-fetch-site", "same-site"), ("referer", &sibling)]).is_ok()
+        );
         assert!(guarded(Service::Terminal(1)) && !guarded(Service::Http(8080)));
         assert_eq!(origin_of("http://h:1/p?q"), Some("http://h:1"));
     }

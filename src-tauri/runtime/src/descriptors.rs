@@ -49,5 +49,4 @@ mod tests {
         let seen = std::process::Command::new("ls").arg(format!("/proc/self/fd/{fd}")).output().unwrap();
         assert!(!seen.status.success(), "a child still sees descriptor {fd}");
     }
-
 }

@@ -5,6 +5,7 @@
 //! `oci-spec` crate, and a unique cgroup per start. A stopped container holds no mount, cgroup
 //! or runc state: only its files. Snapshots and copies are copies of the upper layer.
 
+pub mod bounded;
 pub mod confine;
 mod console;
 mod container_files;

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 /// The most of each file read for a tail: enough for thousands of lines.
 const TAIL_BYTES: u64 = 512 << 10;
+/// The most of the journal's lines read (a thousand lines of 16 KiB each).
+const JOURNAL_LIMIT: usize = 16 << 20;
 /// The longest the journal's reading may take.
 const JOURNAL_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -78,8 +80,16 @@ pub(crate) async fn journal(enter: &Enter, init_pid: u32, lines: usize) -> Resul
     let mut command = tokio::process::Command::from(enter.join(init_pid));
     command.args(["--", "journalctl", "--no-pager", "--quiet", "--output=short-iso", "--lines"]);
     command.arg(lines.to_string()).kill_on_drop(true);
-    let out = match tokio::time::timeout(JOURNAL_TIMEOUT, command.output()).await {
+    command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = command.spawn().map_err(|e| format!("journalctl cannot run: {e}"))?;
+    // The container's journalctl may be anything of its root's: what it prints is cut off.
+    let read = crate::bounded::output(child, JOURNAL_LIMIT);
+    let out = match tokio::time::timeout(JOURNAL_TIMEOUT, read).await {
         Err(_) => return Err(format!("journalctl did not answer within {}s", JOURNAL_TIMEOUT.as_secs())),
+        Ok(Err(e)) if crate::bounded::is_too_much(&e) => return Err(format!("journalctl {e}: it was stopped")),
         Ok(Err(e)) => return Err(format!("journalctl cannot run: {e}")),
         Ok(Ok(out)) => out,
     };

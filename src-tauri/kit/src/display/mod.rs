@@ -222,11 +222,11 @@ async fn start(init_pid: u32, n: u16, size: (u16, u16)) -> Result<Display, KitEr
         .map_err(|e| unavailable(format!("the X server did not start: {e}")))?;
     let launched = launcher.wait().await.map_err(|e| unavailable(format!("the X server did not start: {e}")))?;
     if !launched.success() {
-        let mut why = String::new();
-        if let Some(mut stderr) = launcher.stderr.take() {
-            let _ = tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut why).await;
-        }
-        return Err(unavailable(format!("the X server did not start: {}", why.trim())));
+        // What it said, as far as it said it in time (a process it left may hold the pipe).
+        let said = hoody_runtime::bounded::read_keeping(launcher.stderr.take(), hoody_runtime::bounded::STDERR_KEPT);
+        let why = tokio::time::timeout(std::time::Duration::from_secs(2), said).await.ok().and_then(Result::ok);
+        let why = String::from_utf8_lossy(&why.unwrap_or_default()).trim().to_owned();
+        return Err(unavailable(format!("the X server did not start: {why}")));
     }
     let started = tokio::time::Instant::now();
     while started.elapsed() < START_TIMEOUT {
@@ -525,7 +525,7 @@ async fn run_inside(
         if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
             pipe.write_all(&bytes).await?;
         }
-        child.wait_with_output().await
+        hoody_runtime::bounded::output(child, output_limit(tool)).await
     };
     match tokio::time::timeout(TOOL_TIMEOUT, run).await {
         Ok(Ok(out)) if out.status.code() == Some(127) => Err(KitError::of_status(
@@ -533,11 +533,24 @@ async fn run_inside(
             format!("this container has no {tool}: install it in the container (apt-get install {})", package_of(tool)),
         )),
         Ok(Ok(out)) => Ok(out),
+        Ok(Err(e)) if hoody_runtime::bounded::is_too_much(&e) => {
+            Err(KitError::of_status(StatusCode::BAD_GATEWAY, format!("{tool} of the container's {e}: it was stopped")))
+        }
         Ok(Err(e)) => Err(KitError::of_status(StatusCode::SERVICE_UNAVAILABLE, format!("{tool} did not run: {e}"))),
         Err(_) => Err(KitError::of_status(
             StatusCode::GATEWAY_TIMEOUT,
             format!("{tool} took longer than {}s", TOOL_TIMEOUT.as_secs()),
         )),
+    }
+}
+
+/// The most a tool may print: a dump of the largest screen for `xwd`, the clipboard's text for
+/// `xclip`, a few lines for the rest.
+fn output_limit(tool: &str) -> usize {
+    match tool {
+        "xwd" => xwd::MAX_DUMP,
+        "xclip" => 16 << 20,
+        _ => 1 << 20,
     }
 }
 

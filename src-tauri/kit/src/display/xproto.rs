@@ -29,6 +29,8 @@ impl From<std::io::Error> for XFailure {
 }
 
 const BAD_WINDOW: u8 = 3;
+/// The longest reply read past its first 32 bytes: the requests made here get a few words back.
+const MAX_REPLY: usize = 64 << 10;
 const ATOM_TYPE: u32 = 4;
 
 impl<S: AsyncRead + AsyncWrite + Unpin> XConnection<S> {
@@ -114,6 +116,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> XConnection<S> {
                 0 => return Err(XFailure::Io(format!("the X server refused the request (error {})", packet[1]))),
                 1 => {
                     let more = u32::from_le_bytes([packet[4], packet[5], packet[6], packet[7]]) as usize * 4;
+                    // The server is the container's: its length is checked before it is trusted.
+                    if more > MAX_REPLY {
+                        return Err(XFailure::Io(format!(
+                            "the X server's reply claims {more} bytes more (at most {MAX_REPLY} are read)"
+                        )));
+                    }
                     packet.resize(32 + more, 0);
                     self.x.read_exact(&mut packet[32..]).await?;
                     return Ok(packet);
@@ -121,5 +129,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> XConnection<S> {
                 _ => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An X server of the container's answering a request with a reply that claims 16 GiB
+    /// more: refused from its header, nothing allocated, nothing more read.
+    #[tokio::test]
+    async fn a_reply_claiming_gigabytes_is_refused() {
+        let (ours, mut theirs) = tokio::io::duplex(1 << 16);
+        let mut x = XConnection { x: ours, width: 1, height: 1 };
+        let server = tokio::spawn(async move {
+            let mut request = [0u8; 8];
+            theirs.read_exact(&mut request).await.unwrap();
+            let mut reply = [0u8; 32];
+            reply[0] = 1;
+            reply[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+            theirs.write_all(&reply).await.unwrap();
+            theirs
+        });
+        let failure = x.viewable(7).await.unwrap_err();
+        assert!(matches!(&failure, XFailure::Io(why) if why.contains("17179869180 bytes more")), "{failure:?}");
+        drop(server.await.unwrap());
     }
 }

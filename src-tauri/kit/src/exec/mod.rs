@@ -337,8 +337,17 @@ pub(crate) async fn run(
             let _ = stdin.write_all(&input).await;
         });
     }
-    let out = match tokio::time::timeout(timeout, child.wait_with_output()).await {
+    let out = match tokio::time::timeout(
+        timeout,
+        hoody_runtime::bounded::output(child, hoody_runtime::bounded::ANSWER_LIMIT),
+    )
+    .await
+    {
         Ok(Ok(out)) => out,
+        Ok(Err(e)) if hoody_runtime::bounded::is_too_much(&e) => {
+            let long = KitError::new(KitCode::BadGateway, format!("{script} {e}: it was stopped"));
+            return (Err(long), hoody_runtime::bounded::ANSWER_LIMIT, Vec::new());
+        }
         Ok(Err(e)) => return (Err(KitError::new(KitCode::Internal, format!("{script} failed: {e}"))), 0, Vec::new()),
         Err(_) => {
             let late = KitError::new(KitCode::Timeout, format!("{script} ran longer than {}s", timeout.as_secs()));

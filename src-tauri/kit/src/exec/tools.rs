@@ -144,7 +144,8 @@ pub(crate) async fn answer(call: &Call) -> Result<Response<Body>, KitError> {
                     let _ = tokio::io::AsyncWriteExt::write_all(&mut stdin, code.as_bytes()).await;
                 });
             }
-            let out = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait_with_output())
+            let checked = hoody_runtime::bounded::output_cut(child, 0);
+            let out = tokio::time::timeout(std::time::Duration::from_secs(10), checked)
                 .await
                 .map_err(|_| KitError::new(KitCode::Timeout, "the syntax check took longer than 10 s"))?
                 .map_err(|e| KitError::new(KitCode::Internal, e.to_string()))?;

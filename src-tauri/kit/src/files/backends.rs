@@ -121,12 +121,15 @@ pub(super) async fn run_rclone(
         if let (Some(bytes), Some(mut pipe)) = (input, child.stdin.take()) {
             pipe.write_all(&bytes).await?;
         }
-        child.wait_with_output().await
+        hoody_runtime::bounded::output(child, hoody_runtime::bounded::ANSWER_LIMIT).await
     };
     let out = tokio::time::timeout(timeout, run)
         .await
         .map_err(|_| KitError::new(KitCode::Timeout, format!("rclone took longer than {}s", timeout.as_secs())))?
-        .map_err(|e| KitError::new(KitCode::ContainerUnreachable, format!("rclone did not start: {e}")))?;
+        .map_err(|e| match hoody_runtime::bounded::is_too_much(&e) {
+            true => KitError::new(KitCode::BadGateway, format!("rclone {e}: it was stopped (ask for less)")),
+            false => KitError::new(KitCode::ContainerUnreachable, format!("rclone did not start: {e}")),
+        })?;
     if out.status.success() {
         return Ok(out.stdout);
     }

@@ -309,7 +309,7 @@ async fn ephemeral(init_pid: u32, id: u16, command: String, timeout: Duration) -
         Ok(child) => child,
         Err(e) => return json!({ "success": false, "error": format!("the command did not start: {e}") }),
     };
-    match tokio::time::timeout(timeout, child.wait_with_output()).await {
+    match tokio::time::timeout(timeout, hoody_runtime::bounded::output_cut(child, MAX_OUTPUT)).await {
         Ok(Ok(out)) => json!({
             "success": out.status.success(), "exit_code": out.status.code(),
             "stdout": String::from_utf8_lossy(&out.stdout[..out.stdout.len().min(MAX_OUTPUT)]),

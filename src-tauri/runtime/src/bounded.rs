@@ -3,7 +3,8 @@
 //! writing, a kit helper it has taken over — and the engine that reads it serves every other
 //! container too (in the desktop app, it is the app). So output is never read whole into
 //! memory: past its limit the program is killed and the request answered with the reason.
-//! Callers bound the time too (each wraps the wait in its own timeout).
+//! Callers bound the time too (each wraps the wait in its own timeout). The kit's services and
+//! the runtime's own readings (a container's journal) read through here.
 
 use std::io;
 use std::process::Output;
