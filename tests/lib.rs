@@ -36,42 +36,98 @@ pub async fn browser_spec(spec: &str, args: &[&str]) -> String {
     stdout
 }
 
-/// This host's address on its default route: where a container reaches a server a test runs
-/// on this host (bound to every address), since the host's loopback is out of its reach.
-pub fn host_address() -> std::net::Ipv4Addr {
-    use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
-    let routes = std::fs::read_to_string("/proc/net/route").expect("/proc/net/route");
-    let gateway = routes
-        .lines()
-        .skip(1)
-        .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .find(|f| f.get(1) == Some(&"00000000"))
-        .and_then(|f| u32::from_str_radix(f[2], 16).ok())
-        .map(|g| Ipv4Addr::from(g.to_le_bytes()))
-        .expect("the host has a default route");
-    // Connecting a UDP socket sends nothing; it picks the source address for the route.
-    let probe = UdpSocket::bind("0.0.0.0:0").expect("a UDP socket");
-    probe.connect((gateway, 9)).expect("a route to the gateway");
-    match probe.local_addr().expect("its address") {
-        SocketAddr::V4(a) => *a.ip(),
-        SocketAddr::V6(_) => panic!("no IPv4 address on the default route"),
+/// A network the test makes for what containers reach outside: a network namespace of its own
+/// (`ip netns`) with one address of its own, where [`OutsideNetwork::http_server`]
+/// listens and where the engine's network helpers run (through [`OutsideNetwork::helper`],
+/// given to `hoodyd --slirp4netns`). A container's outbound connections so end in this
+/// namespace: tests touch no address but loopback and their own namespaces. Root only.
+pub struct OutsideNetwork {
+    name: String,
+    /// The servers' address in the namespace.
+    pub address: std::net::Ipv4Addr,
+    scripts: tempfile::TempDir,
+    /// A process that stays in the namespace: the helper enters it through its /proc entry (the
+    /// bind mount `ip netns` makes under /run is not seen from every mount namespace).
+    keeper: std::process::Child,
+}
+
+impl OutsideNetwork {
+    pub fn make() -> Self {
+        let name =
+            format!("hoody-out-{}-{}", std::process::id(), NEXT_NET.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let ip = |args: &[&str]| {
+            let out = std::process::Command::new("ip").args(args).output().expect("ip runs");
+            assert!(out.status.success(), "ip {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        ip(&["netns", "add", &name]);
+        let address = std::net::Ipv4Addr::new(10, 213, 0, 1);
+        // On its loopback interface: a kernel without the dummy or veth modules has that too.
+        for line in [vec!["link", "set", "lo", "up"], vec!["addr", "add", "10.213.0.1/32", "dev", "lo"]] {
+            ip(&[&["-n", name.as_str()], line.as_slice()].concat());
+        }
+        let scripts = tempfile::tempdir().expect("a directory for the helper");
+        let slirp = ["/usr/bin/slirp4netns", "/bin/slirp4netns"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("slirp4netns is installed");
+        let keeper = std::process::Command::new("ip")
+            .args(["netns", "exec", &name, "sleep", "infinity"])
+            .spawn()
+            .expect("a process in the namespace");
+        let helper = scripts.path().join("slirp4netns");
+        let net = format!("/proc/{}/ns/net", keeper.id());
+        std::fs::write(&helper, format!("#!/bin/sh\nexec nsenter --net={net} -- {slirp} \"$@\"\n"))
+            .expect("the helper is written");
+        std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        Self { name, address, scripts, keeper }
+    }
+
+    /// The network helper that runs in this namespace (for `hoodyd serve --slirp4netns`).
+    pub fn helper(&self) -> PathBuf {
+        self.scripts.path().join("slirp4netns")
+    }
+
+    /// `program` run in the namespace.
+    pub fn command(&self, program: &str) -> std::process::Command {
+        let mut command = std::process::Command::new("nsenter");
+        command.arg(format!("--net=/proc/{}/ns/net", self.keeper.id())).arg("--").arg(program);
+        command
+    }
+
+    /// An HTTP server in the namespace, at [`Self::address`], answering `body` to any request;
+    /// its port.
+    pub fn http_server(&self, body: &'static str) -> u16 {
+        use std::io::{Read, Write};
+        let netns = std::fs::File::open(format!("/proc/{}/ns/net", self.keeper.id())).expect("the namespace");
+        let address = self.address;
+        let (tx, rx) = std::sync::mpsc::channel();
+        // The thread alone enters the namespace (setns on a thread is that thread's).
+        std::thread::spawn(move || {
+            use std::os::fd::AsRawFd;
+            #[allow(unsafe_code)]
+            // SAFETY: setns on this thread, with a descriptor that stays open for the call.
+            let entered = unsafe { libc::setns(netns.as_raw_fd(), libc::CLONE_NEWNET) };
+            assert_eq!(entered, 0, "setns: {}", std::io::Error::last_os_error());
+            let listener = std::net::TcpListener::bind((address, 0)).expect("a port in the namespace");
+            tx.send(listener.local_addr().expect("its address").port()).unwrap();
+            for mut stream in listener.incoming().flatten() {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(body.as_bytes());
+            }
+        });
+        rx.recv().expect("the server listens")
     }
 }
 
-/// An HTTP server on every address of this host answering `body` to any request (a container
-/// reaches it at [`host_address`]); its port.
-pub fn http_server(body: &'static str) -> u16 {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("0.0.0.0:0").expect("a port");
-    let port = listener.local_addr().expect("its address").port();
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let mut request = [0u8; 4096];
-            let _ = stream.read(&mut request);
-            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(body.as_bytes());
-        }
-    });
-    port
+impl Drop for OutsideNetwork {
+    fn drop(&mut self) {
+        let _ = self.keeper.kill();
+        let _ = self.keeper.wait();
+        let _ = std::process::Command::new("ip").args(["netns", "del", &self.name]).status();
+    }
 }
+
+static NEXT_NET: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);

@@ -3,7 +3,7 @@
 //! container's files, not the host's), secrets stored obscured and answered masked, bad input
 //! refused with nothing changed; mounts say why they are not offered.
 
-use crate::proxy::{KitApi, browser, server_with};
+use crate::proxy::{KitApi, browser, server_outside, server_with};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -92,7 +92,8 @@ async fn rclone_backends_are_the_containers_own() {
 /// network) listed with their history, and another server's files read on the fly.
 #[tokio::test]
 async fn files_copies_patches_journals_downloads_and_reads_other_servers() {
-    let (_dir, d, _, c) = server_with("journal").await;
+    let outside = hoody_e2e::OutsideNetwork::make();
+    let (_dir, d, _, c) = server_outside("journal", &outside).await;
     let init = c["runtime_info"]["processes"][0]["host_pid"].as_u64().unwrap();
     let inside = move |p: &str| format!("/proc/{init}/root{p}");
     let base = c["urls"]["files-1"].as_str().unwrap().to_owned();
@@ -167,13 +168,13 @@ async fn files_copies_patches_journals_downloads_and_reads_other_servers() {
     let now: Value = http.get(format!("{base}/api/v1/extractions")).send().await.unwrap().json().await.unwrap();
     assert_eq!(now["data"]["extractions"], json!([]));
 
-    // A download through the container's network, from a server on this host.
-    let host = hoody_e2e::host_address();
-    let port = hoody_e2e::http_server("fetched from the host");
+    // A download through the container's network, from a server outside it.
+    let host = outside.address;
+    let port = outside.http_server("fetched from outside");
     let url = format!("http://{host}:{port}/data.txt");
     let r = http.get(format!("{base}/work?download={url}")).send().await.unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    assert_eq!(std::fs::read_to_string(inside("/work/data.txt")).unwrap(), "fetched from the host");
+    assert_eq!(std::fs::read_to_string(inside("/work/data.txt")).unwrap(), "fetched from outside");
     let r = http
         .get(format!("{base}/work?download=http://{host}:1/nothing&filename=late.txt&timeout=10"))
         .send()
@@ -188,12 +189,13 @@ async fn files_copies_patches_journals_downloads_and_reads_other_servers() {
     assert_eq!(under_way["data"]["downloads"], json!([]));
     assert_eq!(http.get(format!("{base}/work?download=file:///etc/passwd")).send().await.unwrap().status(), 400);
 
-    // Another server's files, on the fly: a WebDAV server on this host (rclone serving a directory).
+    // Another server's files, on the fly: a WebDAV server outside (rclone serving a directory).
     let served = tempfile::tempdir().unwrap();
     std::fs::write(served.path().join("remote.txt"), "from webdav").unwrap();
-    let dav_port = std::net::TcpListener::bind("0.0.0.0:0").unwrap().local_addr().unwrap().port();
-    let mut dav = std::process::Command::new("rclone")
-        .args(["serve", "webdav", "--addr", &format!("0.0.0.0:{dav_port}"), "--config", "/dev/null"])
+    let dav_port = 8081;
+    let mut dav = outside
+        .command("rclone")
+        .args(["serve", "webdav", "--addr", &format!("{host}:{dav_port}"), "--config", "/dev/null"])
         .arg(served.path())
         .stderr(std::process::Stdio::null())
         .spawn()

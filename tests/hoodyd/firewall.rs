@@ -3,19 +3,20 @@
 //! restart (set before the network is attached), gone with a reset; the container's root cannot
 //! change its network (no CAP_NET_ADMIN); bad rules are refused with nothing changed.
 
-use crate::proxy::{KitApi, server_with};
+use crate::proxy::{KitApi, server_outside};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
 
 #[tokio::test]
 async fn the_firewall_holds_what_the_container_cannot_lift() {
-    let (_dir, d, _, c) = server_with("walled").await;
+    let outside = hoody_e2e::OutsideNetwork::make();
+    let (_dir, d, _, c) = server_outside("walled", &outside).await;
     let id = c["id"].as_str().unwrap().to_owned();
     let exec_url = c["urls"]["exec-1"].as_str().unwrap().to_owned();
     let exec = KitApi::exec(&d, &exec_url);
-    let host = hoody_e2e::host_address();
-    let (a, b) = (hoody_e2e::http_server("from a"), hoody_e2e::http_server("from b"));
+    let host = outside.address;
+    let (a, b) = (outside.http_server("from a"), outside.http_server("from b"));
     let fetch = "#!/bin/sh\nwget -q -O- \"http://$1$QUERY_STRING/\" 2>&1 || { echo failed; exit 69; }\n";
     let fetch = fetch.replace("$1", &format!("{host}:"));
     assert_eq!(

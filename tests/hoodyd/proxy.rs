@@ -54,11 +54,28 @@ impl KitApi {
 pub(crate) async fn server_with(name: &str) -> (tempfile::TempDir, Hoodyd, String, Value) {
     let dir = tempfile::tempdir().unwrap();
     let d = Hoodyd::start(dir.path());
+    let (project, c) = busybox_in(&d, name).await;
+    (dir, d, project, c)
+}
+
+/// [`server_with`], its containers' network helpers in `outside` (where what they reach is).
+pub(crate) async fn server_outside(
+    name: &str,
+    outside: &hoody_e2e::OutsideNetwork,
+) -> (tempfile::TempDir, Hoodyd, String, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Hoodyd::start_with(dir.path(), &["--slirp4netns", outside.helper().to_str().unwrap()]);
+    let (project, c) = busybox_in(&d, name).await;
+    (dir, d, project, c)
+}
+
+/// A project `name` of `d`'s with a running busybox container `name`.
+async fn busybox_in(d: &Hoodyd, name: &str) -> (String, Value) {
     d.import_busybox();
     let r = d.client.raw(Method::POST, "/projects/", Some(&json!({"alias": name}))).await.unwrap();
     let project = r.body["data"]["id"].as_str().unwrap().to_owned();
-    let c = running(&d, &project, name).await;
-    (dir, d, project, c)
+    let c = running(d, &project, name).await;
+    (project, c)
 }
 
 pub(crate) async fn running(d: &Hoodyd, project: &str, name: &str) -> Value {

@@ -105,6 +105,9 @@ struct RuntimeArgs {
     /// Size of each container's /ramdisk, in MiB.
     #[arg(long, default_value_t = 512)]
     ramdisk_mb: u64,
+    /// The network helper each container's network comes from [default: slirp4netns on PATH].
+    #[arg(long, value_name = "PATH")]
+    slirp4netns: Option<PathBuf>,
     /// Keep N warm containers of an image ready for creates to claim, e.g. debian/13=2.
     #[arg(long, value_name = "IMAGE=N", value_parser = parse_prespawn)]
     prespawn: Vec<(String, usize)>,
@@ -129,6 +132,7 @@ impl RuntimeArgs {
         config.ramdisk_bytes = self.ramdisk_mb << 20;
         config.prespawn = self.prespawn.clone();
         config.image_server = self.image_server.clone();
+        config.slirp4netns = self.slirp4netns.clone();
         config
     }
 }
