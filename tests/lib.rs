@@ -41,6 +41,7 @@ pub async fn browser_spec(spec: &str, args: &[&str]) -> String {
 /// listens and where the engine's network helpers run (through [`OutsideNetwork::helper`],
 /// given to `hoodyd --slirp4netns`). A container's outbound connections so end in this
 /// namespace: tests touch no address but loopback and their own namespaces. Root only.
+#[derive(Debug)]
 pub struct OutsideNetwork {
     name: String,
     /// The servers' address in the namespace.
@@ -74,10 +75,20 @@ impl OutsideNetwork {
             .args(["netns", "exec", &name, "sleep", "infinity"])
             .spawn()
             .expect("a process in the namespace");
+        // It is there once `ip` has entered it and become `sleep`.
+        let entered = || {
+            let comm = std::fs::read_to_string(format!("/proc/{}/comm", keeper.id())).unwrap_or_default();
+            let net = std::fs::read_link(format!("/proc/{}/ns/net", keeper.id())).ok();
+            comm.trim() == "sleep" && net != std::fs::read_link("/proc/self/ns/net").ok()
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !entered() {
+            assert!(std::time::Instant::now() < deadline, "ip netns exec did not enter {name}");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
         let helper = scripts.path().join("slirp4netns");
-        let net = format!("/proc/{}/ns/net", keeper.id());
-        std::fs::write(&helper, format!("#!/bin/sh\nexec nsenter --net={net} -- {slirp} \"$@\"\n"))
-            .expect("the helper is written");
+        let enter = format!("nsenter --net=/proc/{}/ns/net --", keeper.id());
+        std::fs::write(&helper, format!("#!/bin/sh\nexec {enter} {slirp} \"$@\"\n")).expect("the helper is written");
         std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         Self { name, address, scripts, keeper }
     }
@@ -89,26 +100,36 @@ impl OutsideNetwork {
 
     /// `program` run in the namespace.
     pub fn command(&self, program: &str) -> std::process::Command {
-        let mut command = std::process::Command::new("nsenter");
-        command.arg(format!("--net=/proc/{}/ns/net", self.keeper.id())).arg("--").arg(program);
+        let mut command = std::process::Command::new("sh");
+        command.args(["-c", &format!("exec {} \"$0\" \"$@\"", self.enter()), program]);
         command
     }
 
-    /// An HTTP server in the namespace, at [`Self::address`], answering `body` to any request;
-    /// its port.
-    pub fn http_server(&self, body: &'static str) -> u16 {
-        use std::io::{Read, Write};
+    /// `nsenter …`, the words that run a program in the namespace from a script.
+    pub fn enter(&self) -> String {
+        format!("nsenter --net=/proc/{}/ns/net --", self.keeper.id())
+    }
+
+    /// Runs `serve` on a thread of its own in the namespace (threads it starts are there too).
+    pub fn spawn_inside(&self, serve: impl FnOnce() + Send + 'static) {
+        use std::os::fd::AsRawFd;
         let netns = std::fs::File::open(format!("/proc/{}/ns/net", self.keeper.id())).expect("the namespace");
-        let address = self.address;
-        let (tx, rx) = std::sync::mpsc::channel();
-        // The thread alone enters the namespace (setns on a thread is that thread's).
         std::thread::spawn(move || {
-            use std::os::fd::AsRawFd;
             #[allow(unsafe_code)]
             // SAFETY: setns on this thread, with a descriptor that stays open for the call.
             let entered = unsafe { libc::setns(netns.as_raw_fd(), libc::CLONE_NEWNET) };
             assert_eq!(entered, 0, "setns: {}", std::io::Error::last_os_error());
-            let listener = std::net::TcpListener::bind((address, 0)).expect("a port in the namespace");
+            serve();
+        });
+    }
+
+    /// An HTTP server in the namespace, on all its addresses (its own [`Self::address`] and its
+    /// loopback), answering `body` to any request; its port.
+    pub fn http_server(&self, body: &'static str) -> u16 {
+        use std::io::{Read, Write};
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.spawn_inside(move || {
+            let listener = std::net::TcpListener::bind(("0.0.0.0", 0)).expect("a port in the namespace");
             tx.send(listener.local_addr().expect("its address").port()).unwrap();
             for mut stream in listener.incoming().flatten() {
                 let mut request = [0u8; 4096];

@@ -1,8 +1,8 @@
-//! A container's network: outbound connections reach a server the test runs on this host (at
-//! the host's own address: the host's loopback stays out of reach, the gateway does not lead
-//! there), DNS goes through the resolver its /etc/resolv.conf names to the host's resolver
-//! (here one the test runs), and a container with network off has its loopback only. The
-//! network helper ends with the container.
+//! A container's network: outbound connections reach a server outside it (in a network
+//! namespace the test makes, where the network helper runs: the helper's loopback stays out of
+//! reach, the gateway does not lead there), DNS goes through the resolver its /etc/resolv.conf
+//! names to the helper's resolver (here one the test runs there), and a container with network
+//! off has its loopback only. The network helper ends with the container.
 
 use super::{Local, admin};
 use hoody_model::{ContainerStatus, Operation};
@@ -36,14 +36,19 @@ fn dns_server(address: Ipv4Addr) {
     });
 }
 
-/// slirp4netns with the host's resolver replaced by the test's (in a mount namespace of its
-/// own, where /etc/resolv.conf names `resolver`).
-fn slirp4netns_asking(resolver: Ipv4Addr, dir: &std::path::Path) -> std::path::PathBuf {
+/// slirp4netns in `outside`, with the host's resolver replaced by the test's (in a mount
+/// namespace of its own, where /etc/resolv.conf names `resolver`).
+fn slirp4netns_asking(
+    outside: &hoody_e2e::OutsideNetwork,
+    resolver: Ipv4Addr,
+    dir: &std::path::Path,
+) -> std::path::PathBuf {
     let resolv = dir.join("resolv.conf");
     std::fs::write(&resolv, format!("nameserver {resolver}\n")).unwrap();
     let wrapper = dir.join("slirp4netns");
     let script = format!(
-        "#!/bin/sh\nexec unshare --mount --propagation private sh -c 'mount --bind {} /etc/resolv.conf && exec slirp4netns \"$@\"' slirp4netns \"$@\"\n",
+        "#!/bin/sh\nexec {} unshare --mount --propagation private sh -c 'mount --bind {} /etc/resolv.conf && exec slirp4netns \"$@\"' slirp4netns \"$@\"\n",
+        outside.enter(),
         resolv.display()
     );
     std::fs::write(&wrapper, script).unwrap();
@@ -53,11 +58,12 @@ fn slirp4netns_asking(resolver: Ipv4Addr, dir: &std::path::Path) -> std::path::P
 
 #[tokio::test]
 async fn containers_reach_out_and_resolve_names_unless_their_network_is_off() {
-    let host = hoody_e2e::host_address();
-    let port = hoody_e2e::http_server("hello from the host");
-    dns_server(host);
+    let outside = hoody_e2e::OutsideNetwork::make();
+    let host = outside.address;
+    let port = outside.http_server("hello from the host");
+    outside.spawn_inside(move || dns_server(host));
     let scratch = tempfile::tempdir().unwrap();
-    let wrapper = slirp4netns_asking(host, scratch.path());
+    let wrapper = slirp4netns_asking(&outside, host, scratch.path());
     let local = Local::with(|config| config.slirp4netns = Some(wrapper)).await;
 
     let online = local.create("online", |_| {}).await;
@@ -67,9 +73,9 @@ async fn containers_reach_out_and_resolve_names_unless_their_network_is_off() {
     let (_, routes) = inside(pid, "ip route");
     assert!(routes.contains("default via 10.0.2.2"), "{routes}");
     let (ok, page) = inside(pid, &format!("timeout 5 wget -q -O- http://{host}:{port}/"));
-    assert!(ok && page == "hello from the host", "a server on the host's address: {page}");
+    assert!(ok && page == "hello from the host", "a server outside: {page}");
     let (ok, refused) = inside(pid, &format!("timeout 5 wget -q -O- http://10.0.2.2:{port}/"));
-    assert!(!ok, "the host's loopback is not the container's: {refused}");
+    assert!(!ok, "the helper's loopback is not the container's: {refused}");
     let (_, resolv) = inside(pid, "cat /etc/resolv.conf");
     assert!(resolv.lines().any(|l| l == "nameserver 10.0.2.3"), "{resolv}");
     let (ok, answer) = inside(pid, "nslookup hoody-test.example");
