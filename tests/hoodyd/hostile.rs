@@ -125,6 +125,23 @@ mkdir -p /opt/p && cp /usr/bin/id /opt/p/suid && chmod 4755 /opt/p/suid && echo 
         let read = as_nobody(&["cat", data_dir.join(file).to_str().unwrap()]);
         table.row(&format!("host user reads {file}"), !read.status.success(), out_of(&read));
     }
+    // A JWT gate's secret, set through the API, then a backup: in no file of the database.
+    let secret = format!("gate-secret-{}", hoody_model::ids::random_hex(8));
+    let jwt = json!({"secret": secret, "algorithm": "HS256", "sources": ["header"]});
+    let url = d.client.url(&format!("/containers/{id}/proxy/permissions/groups/sso/jwt"));
+    let token = std::fs::read_to_string(data_dir.join("admin.token")).unwrap();
+    let set = reqwest::Client::new().patch(url).bearer_auth(token.trim()).json(&jwt).send().await.unwrap();
+    assert_eq!(set.status(), 200);
+    let server = crate::proxy::server_id(&d.client).await;
+    let run = format!("/servers/{server}/execute-command");
+    let backup = d.client.raw(reqwest::Method::POST, &run, Some(&json!({"command_id": "backup-database"}))).await;
+    assert!(backup.unwrap().body["data"]["output"]["backup"].is_string(), "a backup was taken");
+    let plain = files_holding(data_dir, secret.as_bytes());
+    table.row(
+        "a JWT gate's secret in plaintext in the database, its WAL or a backup",
+        plain.is_empty(),
+        plain.join(", "),
+    );
     let modes = private_modes(data_dir);
     table.row("data directory 0700, its files 0600", modes.is_empty(), modes.join(", "));
 
@@ -256,6 +273,17 @@ fn private_modes(data: &Path) -> Vec<String> {
         }
     }
     open
+}
+
+/// The files of the database (the database, its WAL, its backups) that hold `needle`.
+fn files_holding(data: &Path, needle: &[u8]) -> Vec<String> {
+    let mut files: Vec<PathBuf> = ["hoody.db", "hoody.db-wal"].iter().map(|f| data.join(f)).collect();
+    files.extend(std::fs::read_dir(data.join("backups")).into_iter().flatten().flatten().map(|e| e.path()));
+    files
+        .into_iter()
+        .filter(|file| std::fs::read(file).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle)))
+        .map(|file| file.display().to_string())
+        .collect()
 }
 
 /// Every process (but `except`) holding a descriptor of `path`, as "PID (COMMAND) fd N".

@@ -27,7 +27,7 @@ async fn run() {
     }
     let tarball = hoody_runtime::testkit::busybox_tarball(&data).unwrap();
     runtime.image_store().import_tarball("busybox/1", &tarball, "busybox").unwrap();
-    let config = EngineConfig { data_dir: data.clone(), server_name: "bench".into() };
+    let config = EngineConfig::new(data.clone(), "bench");
     let engine = Engine::start(config, runtime.clone()).await.unwrap();
     let token = hoody_engine::issue_token(engine.store(), None, vec![]).await.unwrap().token;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -72,7 +72,9 @@ impl Desktop {
     /// Starts the engine on `data_dir` (reconciling with the runtime) and the service proxy on
     /// `proxy` (127.0.0.1:8701 normally; a free port when that one is taken).
     pub async fn start(data_dir: &Path, proxy: SocketAddr) -> std::result::Result<Self, String> {
-        let config = EngineConfig { data_dir: data_dir.to_owned(), server_name: "local".into() };
+        let secrets = Secrets::new("hoody-desktop");
+        let mut config = EngineConfig::new(data_dir.to_owned(), "local");
+        config.sealing_key = crate::sealing::sealing_key(data_dir, &secrets).await;
         let runtime = LocalRuntime::new(RuntimeConfig::new(data_dir));
         if let Some(reason) = hoody_runtime::ContainerRuntime::unavailable_reason(&runtime) {
             tracing::warn!("containers cannot run here: {reason}");
@@ -88,7 +90,6 @@ impl Desktop {
         let home = Arc::new(LocalServer::new(engine.clone(), principal));
         let fleet = Arc::new(Fleet::new(engine.server_name(), home).with_cache(engine.store().clone()));
         fleet.follow_engine(engine.server_name(), &engine);
-        let secrets = Secrets::new("hoody-desktop");
         let relays = Arc::new(Relays::new(proxy_port));
         let remotes = Remotes::load(data_dir.join("remotes.json"), secrets.clone(), relays.clone(), fleet.clone())
             .await

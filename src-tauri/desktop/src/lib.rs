@@ -12,6 +12,7 @@ pub mod local_api;
 pub mod relay;
 pub mod remotes;
 pub mod scheme_handler;
+pub mod sealing;
 pub mod secrets;
 pub mod sshkeys;
 #[cfg(test)]

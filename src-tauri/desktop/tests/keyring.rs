@@ -1,7 +1,8 @@
-//! Tokens in a real Secret Service (gnome-keyring, unlocked, in a D-Bus session of the test's
+//! Tokens (and the engine's sealing key) in a real Secret Service (gnome-keyring, unlocked, in a D-Bus session of the test's
 //! own) and, in a process with no session bus, in the kernel's key store. Each case runs the
 //! ignored test `secrets_round_trip` in a child process with the environment it needs.
 
+use hoody_desktop_core::sealing::sealing_key;
 use hoody_desktop_core::secrets::{SecretStore, Secrets};
 use std::process::Command;
 
@@ -53,4 +54,21 @@ async fn secrets_round_trip() {
     secrets.delete(account).await.unwrap();
     assert_eq!(secrets.get(account).await.unwrap(), None);
     secrets.delete(account).await.unwrap();
+
+    // The engine's sealing key: kept by the Secret Service, else in a file of the data
+    // directory's (the kernel's store forgets at reboot, and the sealed secrets with it).
+    let data = tempfile::tempdir().unwrap();
+    let key = sealing_key(data.path(), &secrets).await;
+    let entry = format!("sealing-key:{}", data.path().display());
+    match expect {
+        SecretStore::SecretService => {
+            let key = key.expect("a key in the Secret Service");
+            assert_eq!(sealing_key(data.path(), &secrets).await.map(|k| k.0), Some(key.0), "the same key again");
+            secrets.delete(&entry).await.unwrap();
+        }
+        SecretStore::KernelKeyring => {
+            assert!(key.is_none(), "the key goes to a file");
+            assert_eq!(secrets.get(&entry).await.unwrap(), None, "nothing left in the kernel's store");
+        }
+    }
 }

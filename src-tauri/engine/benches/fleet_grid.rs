@@ -54,7 +54,7 @@ async fn run() {
     println!("|---|---:|---:|---:|");
     for (servers, each) in [(3, 1_000), (10, 500)] {
         let dir = tempfile::tempdir().unwrap();
-        let config = EngineConfig { data_dir: dir.path().to_owned(), server_name: "local".into() };
+        let config = EngineConfig::new(dir.path().to_owned(), "local");
         let engine = Engine::start(config, Arc::new(UnavailableRuntime::new("not needed"))).await.unwrap();
         let names: Vec<String> = (0..servers).map(|i| format!("server-{i}")).collect();
         for name in &names {

@@ -79,9 +79,7 @@ async fn run() {
     }
     let tarball = hoody_runtime::testkit::busybox_tarball(&data).unwrap();
     runtime.image_store().import_tarball("busybox/1", &tarball, "busybox").unwrap();
-    let engine = Engine::start(EngineConfig { data_dir: data.clone(), server_name: "bench".into() }, runtime.clone())
-        .await
-        .unwrap();
+    let engine = Engine::start(EngineConfig::new(data.clone(), "bench"), runtime.clone()).await.unwrap();
     let project = engine
         .create_project(&admin(), hoody_model::ProjectCreate { alias: "bench".into(), ..Default::default() })
         .await

@@ -32,6 +32,7 @@ mod realms;
 mod reconcile;
 pub mod records;
 pub mod recover;
+pub mod sealed;
 pub mod server;
 mod servers;
 
@@ -59,6 +60,16 @@ pub struct EngineConfig {
     pub data_dir: PathBuf,
     /// The server's name in service URLs: `{project}-{container}-{service}-{n}.{server_name}.localhost`.
     pub server_name: String,
+    /// The key secrets are sealed with in the database (see [`sealed`]); None: the data
+    /// directory's key file, made when missing.
+    pub sealing_key: Option<sealed::SealingKey>,
+}
+
+impl EngineConfig {
+    /// A server named `server_name` on `data_dir`, sealing with the data directory's key file.
+    pub fn new(data_dir: impl Into<PathBuf>, server_name: impl Into<String>) -> Self {
+        Self { data_dir: data_dir.into(), server_name: server_name.into(), sealing_key: None }
+    }
 }
 
 /// What the service proxy runs for a container (its terminal sessions, displays…).
@@ -100,6 +111,8 @@ struct Inner {
     event_log: event_log::EventLog,
     /// Containers on their way to or from other servers (transfers.rs).
     transfers: transfers::Transfers,
+    /// Seals the secrets the database keeps (sealed.rs).
+    sealer: sealed::Sealer,
     /// Held while the engine lives: one engine per data directory.
     _lock: data_lock::DataDirLock,
 }
@@ -124,6 +137,11 @@ impl Engine {
             .map_err(|e| EngineError::Runtime(format!("cannot create {}: {e}", config.data_dir.display())))?;
         let lock = data_lock::DataDirLock::take(&config.data_dir)?;
         private::repair(&config.data_dir);
+        let sealing_key = match config.sealing_key.clone() {
+            Some(key) => key,
+            None => sealed::SealingKey::from_key_file(&config.data_dir)
+                .map_err(|e| EngineError::Runtime(format!("cannot read the key secrets are sealed with: {e}")))?,
+        };
         let space = space::Space::new(&config.data_dir);
         // On a full disk the reserve makes room for opening the database and for the records
         // of the start: the engine starts, reads and deletes work, writes answer 507.
@@ -169,10 +187,12 @@ impl Engine {
                 records,
                 event_log,
                 transfers,
+                sealer: sealed::Sealer::new(&sealing_key),
                 _lock: lock,
             }),
         };
         engine.forward_progress();
+        engine.seal_secrets_kept_plain().await?;
         engine.reconcile().await?;
         if let Err(e) = engine.tidy().await {
             tracing::warn!("cannot tidy what interrupted work left: {e}");

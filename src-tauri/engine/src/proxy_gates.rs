@@ -32,10 +32,69 @@ impl Engine {
     /// The gates the service proxy applies to container `id`: its own, else its project's
     /// (None: open, nothing set).
     pub async fn proxy_gates(&self, id: &ContainerId, project: &ProjectId) -> Result<Option<ProxyPermissions>> {
-        match self.inner.store.proxy_permissions(id).await? {
-            Some(own) => Ok(Some(own)),
-            None => Ok(self.inner.store.project_proxy_permissions(project).await?),
+        let stored = match self.inner.store.proxy_permissions(id).await? {
+            Some(own) => Some(own),
+            None => self.inner.store.project_proxy_permissions(project).await?,
+        };
+        Ok(stored.map(|gates| self.opened(gates)))
+    }
+
+    /// `gates` with their secrets opened, for checking requests. A group whose secret cannot be
+    /// opened (sealed under another key: a desktop whose keyring lost its entry) is left out, so
+    /// it lets no one in, and the reason is logged.
+    fn opened(&self, mut gates: ProxyPermissions) -> ProxyPermissions {
+        let sealer = &self.inner.sealer;
+        gates.groups.retain(|name, group| match group {
+            ProxyGroup::Jwt { secret, .. } => match sealer.open(secret) {
+                Some(plain) => {
+                    *secret = plain;
+                    true
+                }
+                None => {
+                    tracing::error!(
+                        "the secret of the JWT group {name} cannot be opened with this engine's key: \
+                         the group lets no one in; set its secret again"
+                    );
+                    false
+                }
+            },
+            _ => true,
+        });
+        gates
+    }
+
+    /// `gates` with every secret sealed (those sealed already stay as they are).
+    fn sealed(&self, mut gates: ProxyPermissions) -> ProxyPermissions {
+        for secret in gates.jwt_secrets_mut().filter(|s| !crate::sealed::Sealer::is_sealed(s)) {
+            *secret = self.inner.sealer.seal(secret);
         }
+        gates
+    }
+
+    /// Seals the secrets a database from before sealing keeps in plaintext, and empties the WAL
+    /// so that they are nowhere in the files any more.
+    pub(crate) async fn seal_secrets_kept_plain(&self) -> Result<()> {
+        let (containers, projects) = self.inner.store.all_proxy_permissions().await?;
+        let plain =
+            |gates: &mut ProxyPermissions| gates.jwt_secrets_mut().any(|s| !crate::sealed::Sealer::is_sealed(s));
+        let mut sealed = 0;
+        for (id, mut gates) in containers {
+            if plain(&mut gates) {
+                self.inner.store.set_proxy_permissions(&id, &self.sealed(gates), crate::now()).await?;
+                sealed += 1;
+            }
+        }
+        for (id, mut gates) in projects {
+            if plain(&mut gates) {
+                self.inner.store.set_project_proxy_permissions(&id, &self.sealed(gates), crate::now()).await?;
+                sealed += 1;
+            }
+        }
+        if sealed > 0 {
+            self.inner.store.checkpoint().await?;
+            tracing::warn!("sealed the JWT secrets of {sealed} proxy permission documents kept in plaintext");
+        }
+        Ok(())
     }
 
     async fn stored_gates(&self, owner: &GateOwner) -> Result<Option<ProxyPermissions>> {
@@ -115,7 +174,7 @@ impl Engine {
         let _guard = self.lock_gates(owner).await;
         let mut next = self.current_gates(caller, owner, if_match).await?;
         change(&mut next)?;
-        let next = with_etag(next);
+        let next = with_etag(self.sealed(next));
         match owner {
             GateOwner::Container(id) => self.inner.store.set_proxy_permissions(id, &next, crate::now()).await?,
             GateOwner::Project(id) => self.inner.store.set_project_proxy_permissions(id, &next, crate::now()).await?,

@@ -228,7 +228,7 @@ struct Listen {
 }
 
 async fn serve(listen: Listen, data_dir: &Path, server_name: String, runtime: RuntimeConfig) -> Result<()> {
-    let config = EngineConfig { data_dir: data_dir.to_owned(), server_name: server_name.clone() };
+    let config = EngineConfig::new(data_dir.to_owned(), server_name.clone());
     let runtime = LocalRuntime::new(runtime);
     if let Some(reason) = hoody_runtime::ContainerRuntime::unavailable_reason(&runtime) {
         tracing::warn!("containers cannot run here: {reason}");

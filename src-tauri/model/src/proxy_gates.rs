@@ -4,8 +4,9 @@
 //! a request that meets no group allowed for its program gets the `default` (allow or deny).
 //! Open by default: no document, or `default: allow`, lets everyone through, as on the platform.
 //!
-//! Passwords and tokens are kept as salted SHA-256 digests; a JWT group's secret is kept as it
-//! is (a signature is checked with it). None of them is ever answered.
+//! Passwords and tokens are kept as salted SHA-256 digests; a JWT group's secret must be read
+//! back (a signature is checked with it), so the engine keeps it sealed in the database (its
+//! `sealed` module). None of them is ever answered.
 
 use crate::error::{ErrorCode, ModelError};
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,17 @@ pub struct ProxyPermissions {
     /// Changes with every change: a write with `If-Match` must name the current one.
     #[serde(default)]
     pub etag: String,
+}
+
+impl ProxyPermissions {
+    /// Every JWT group's secret, to change in place (the engine seals them for the database
+    /// and opens them for the gate).
+    pub fn jwt_secrets_mut(&mut self) -> impl Iterator<Item = &mut String> {
+        self.groups.values_mut().filter_map(|group| match group {
+            ProxyGroup::Jwt { secret, .. } => Some(secret),
+            _ => None,
+        })
+    }
 }
 
 impl Default for ProxyPermissions {

@@ -58,7 +58,10 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // What is deleted or overwritten is zeroed, not left in free pages for a copy of
+            // the file to show (a secret that was replaced, say).
+            .pragma("secure_delete", "on");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
@@ -71,6 +74,13 @@ impl Store {
             .connect_with(options.read_only(true))
             .await?;
         Ok(Self { writer, reader, path })
+    }
+
+    /// Moves everything the WAL holds into the database and empties it: what an overwrite
+    /// replaced is then nowhere in the files (with `secure_delete`, not in free pages either).
+    pub async fn checkpoint(&self) -> Result<()> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.writer).await?;
+        Ok(())
     }
 
     /// Writes a consistent copy of the live database to `to` (SQLite's `VACUUM INTO`: one

@@ -3,10 +3,32 @@
 
 use crate::Store;
 use crate::error::Result;
-use crate::rows::{json, ms, to_json};
+use crate::rows::{id, json, ms, to_json};
 use hoody_model::{ContainerId, FirewallRules, ProjectId, ProxyHooks, ProxyPermissions};
 
 impl Store {
+    /// Every container's and every project's proxy permissions (for the engine's work on all of
+    /// them at once: sealing secrets kept from before).
+    pub async fn all_proxy_permissions(
+        &self,
+    ) -> Result<(Vec<(ContainerId, ProxyPermissions)>, Vec<(ProjectId, ProxyPermissions)>)> {
+        let containers: Vec<(String, String)> =
+            sqlx::query_as("SELECT container_id, document FROM proxy_permissions").fetch_all(&self.reader).await?;
+        let projects: Vec<(String, String)> =
+            sqlx::query_as("SELECT project_id, document FROM project_proxy_permissions")
+                .fetch_all(&self.reader)
+                .await?;
+        let containers = containers
+            .into_iter()
+            .map(|(owner, text)| Ok((id("container id", &owner)?, json("proxy permissions", &text)?)))
+            .collect::<Result<_>>()?;
+        let projects = projects
+            .into_iter()
+            .map(|(owner, text)| Ok((id("project id", &owner)?, json("project proxy permissions", &text)?)))
+            .collect::<Result<_>>()?;
+        Ok((containers, projects))
+    }
+
     pub async fn proxy_permissions(&self, container: &ContainerId) -> Result<Option<ProxyPermissions>> {
         let id_text = container.as_str();
         let document = sqlx::query_scalar!("SELECT document FROM proxy_permissions WHERE container_id = ?", id_text)

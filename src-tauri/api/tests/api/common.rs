@@ -54,7 +54,7 @@ impl TestServer {
         engine_runtime: Arc<dyn ContainerRuntime>,
         runtime: Option<Arc<LocalRuntime>>,
     ) -> Self {
-        let config = EngineConfig { data_dir: dir.path().canonicalize().unwrap(), server_name: "local".into() };
+        let config = EngineConfig::new(dir.path().canonicalize().unwrap(), "local");
         let engine = Engine::start(config, engine_runtime).await.unwrap();
         let admin = hoody_engine::issue_token(engine.store(), Some("admin".into()), vec![]).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -11,7 +11,7 @@ use std::sync::Arc;
 #[tokio::test]
 async fn the_fleet_finds_each_server_by_name_and_by_what_it_holds() {
     let dir = tempfile::tempdir().unwrap();
-    let config = EngineConfig { data_dir: dir.path().to_owned(), server_name: "local".into() };
+    let config = EngineConfig::new(dir.path().to_owned(), "local");
     let engine = Engine::start(config, Arc::new(UnavailableRuntime::new("not needed"))).await.unwrap();
     let caller = Principal::unrestricted(TokenId::generate());
     let fleet = Fleet::new("local", Arc::new(LocalServer::new(engine, caller)));

@@ -101,7 +101,7 @@ async fn running_container(engine: &Engine) -> Container {
 
 async fn start(runtime: Arc<ScriptedRuntime>) -> (Engine, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let config = EngineConfig { data_dir: dir.path().to_owned(), server_name: "t".into() };
+    let config = EngineConfig::new(dir.path().to_owned(), "t");
     (Engine::start(config, runtime).await.unwrap(), dir)
 }
 
@@ -180,7 +180,7 @@ async fn a_failing_runtime_leaves_the_container_failed_with_the_reason() {
 async fn creation_interrupted_by_a_crash_is_reconciled_at_start() {
     let runtime = Arc::new(ScriptedRuntime::default());
     let dir = tempfile::tempdir().unwrap();
-    let config = EngineConfig { data_dir: dir.path().to_owned(), server_name: "t".into() };
+    let config = EngineConfig::new(dir.path().to_owned(), "t");
     let id = {
         let engine = Engine::start(config.clone(), runtime.clone()).await.unwrap();
         let p =
@@ -221,4 +221,46 @@ async fn rewind_to_creating(engine: &Engine, c: &Container) {
 /// A create that names this engine's server, as every create must.
 fn on_this_server(engine: &Engine) -> ContainerCreate {
     ContainerCreate { server_id: Some(engine.server_id().as_str().into()), ..Default::default() }
+}
+
+/// A database from before sealing keeps a JWT gate's secret in plaintext: the next start seals
+/// it (the gate still checks tokens with it) and no file of the database holds it any more. An
+/// engine with another key cannot open it: the group then lets no one in.
+#[tokio::test]
+async fn secrets_kept_in_plaintext_are_sealed_at_start() {
+    let runtime = Arc::new(ScriptedRuntime::default());
+    let dir = tempfile::tempdir().unwrap();
+    let config = EngineConfig::new(dir.path().to_owned(), "t");
+    let secret = "a secret from before sealing";
+    let (project, container) = {
+        let engine = Engine::start(config.clone(), runtime.clone()).await.unwrap();
+        let p =
+            engine.create_project(&admin(), ProjectCreate { alias: "p".into(), ..Default::default() }).await.unwrap();
+        let c = engine.create_container(&admin(), &p.id, on_this_server(&engine)).await.unwrap();
+        engine.settle().await;
+        let mut gates = hoody_model::ProxyPermissions::default();
+        let group = hoody_model::ProxyGroup::jwt(secret, "HS256", &["header".into()], None).unwrap();
+        gates.groups.insert("sso".into(), group);
+        engine.store().set_project_proxy_permissions(&p.id, &gates, chrono::Utc::now()).await.unwrap();
+        engine.shutdown().await;
+        (p.id, c.id)
+    };
+    let engine = Engine::start(config.clone(), runtime.clone()).await.unwrap();
+    let (_, projects) = engine.store().all_proxy_permissions().await.unwrap();
+    let mut stored = projects.into_iter().next().unwrap().1;
+    let kept = stored.jwt_secrets_mut().next().unwrap().clone();
+    assert!(kept.starts_with("sealed:1:") && !kept.contains(secret), "{kept}");
+    let mut opened = engine.proxy_gates(&container, &project).await.unwrap().unwrap();
+    assert_eq!(opened.jwt_secrets_mut().next().map(|s| s.as_str()), Some(secret), "the gate checks with it");
+    for file in ["hoody.db", "hoody.db-wal"] {
+        let bytes = std::fs::read(dir.path().join(file)).unwrap_or_default();
+        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{file} holds the secret");
+    }
+    engine.shutdown().await;
+
+    let mut other = config;
+    other.sealing_key = Some(hoody_engine::sealed::SealingKey::generate());
+    let engine = Engine::start(other, runtime).await.unwrap();
+    let gates = engine.proxy_gates(&container, &project).await.unwrap().unwrap();
+    assert!(gates.groups.is_empty(), "a secret it cannot open lets no one in: {gates:?}");
 }

@@ -109,7 +109,7 @@ impl Drop for Local {
 }
 
 pub async fn start_engine(data: &Path, runtime: Arc<LocalRuntime>) -> Engine {
-    let config = EngineConfig { data_dir: data.to_owned(), server_name: "t".into() };
+    let config = EngineConfig::new(data.to_owned(), "t");
     Engine::start(config, runtime).await.unwrap()
 }
 
