@@ -37,18 +37,17 @@ pub async fn browser_spec(spec: &str, args: &[&str]) -> String {
 }
 
 /// A network the test makes for what containers reach outside: a network namespace of its own
-/// (`ip netns`) with one address of its own, where [`OutsideNetwork::http_server`]
-/// listens and where the engine's network helpers run (through [`OutsideNetwork::helper`],
-/// given to `hoodyd --slirp4netns`). A container's outbound connections so end in this
-/// namespace: tests touch no address but loopback and their own namespaces. Root only.
+/// (`ip netns`) with one address of its own, where [`OutsideNetwork::http_server`] listens and
+/// where the engine's network helpers leave from ([`OutsideNetwork::netns`], given to `hoodyd
+/// --egress-netns`). A container's outbound connections so end in this namespace: tests touch
+/// no address but loopback and their own namespaces. Root only.
 #[derive(Debug)]
 pub struct OutsideNetwork {
     name: String,
     /// The servers' address in the namespace.
     pub address: std::net::Ipv4Addr,
-    scripts: tempfile::TempDir,
-    /// A process that stays in the namespace: the helper enters it through its /proc entry (the
-    /// bind mount `ip netns` makes under /run is not seen from every mount namespace).
+    /// A process that stays in the namespace: it is entered through its /proc entry (the bind
+    /// mount `ip netns` makes under /run is not seen from every mount namespace).
     keeper: std::process::Child,
 }
 
@@ -66,11 +65,6 @@ impl OutsideNetwork {
         for line in [vec!["link", "set", "lo", "up"], vec!["addr", "add", "10.213.0.1/32", "dev", "lo"]] {
             ip(&[&["-n", name.as_str()], line.as_slice()].concat());
         }
-        let scripts = tempfile::tempdir().expect("a directory for the helper");
-        let slirp = ["/usr/bin/slirp4netns", "/bin/slirp4netns"]
-            .into_iter()
-            .find(|p| Path::new(p).exists())
-            .expect("slirp4netns is installed");
         let keeper = std::process::Command::new("ip")
             .args(["netns", "exec", &name, "sleep", "infinity"])
             .spawn()
@@ -86,16 +80,12 @@ impl OutsideNetwork {
             assert!(std::time::Instant::now() < deadline, "ip netns exec did not enter {name}");
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
-        let helper = scripts.path().join("slirp4netns");
-        let enter = format!("nsenter --net=/proc/{}/ns/net --", keeper.id());
-        std::fs::write(&helper, format!("#!/bin/sh\nexec {enter} {slirp} \"$@\"\n")).expect("the helper is written");
-        std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-        Self { name, address, scripts, keeper }
+        Self { name, address, keeper }
     }
 
-    /// The network helper that runs in this namespace (for `hoodyd serve --slirp4netns`).
-    pub fn helper(&self) -> PathBuf {
-        self.scripts.path().join("slirp4netns")
+    /// The namespace's path, for `hoodyd serve --egress-netns`.
+    pub fn netns(&self) -> PathBuf {
+        PathBuf::from(format!("/proc/{}/ns/net", self.keeper.id()))
     }
 
     /// `program` run in the namespace.
@@ -107,13 +97,13 @@ impl OutsideNetwork {
 
     /// `nsenter …`, the words that run a program in the namespace from a script.
     pub fn enter(&self) -> String {
-        format!("nsenter --net=/proc/{}/ns/net --", self.keeper.id())
+        format!("nsenter --net={} --", self.netns().display())
     }
 
     /// Runs `serve` on a thread of its own in the namespace (threads it starts are there too).
     pub fn spawn_inside(&self, serve: impl FnOnce() + Send + 'static) {
         use std::os::fd::AsRawFd;
-        let netns = std::fs::File::open(format!("/proc/{}/ns/net", self.keeper.id())).expect("the namespace");
+        let netns = std::fs::File::open(self.netns()).expect("the namespace");
         std::thread::spawn(move || {
             #[allow(unsafe_code)]
             // SAFETY: setns on this thread, with a descriptor that stays open for the call.

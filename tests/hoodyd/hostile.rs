@@ -9,7 +9,7 @@
 //! helpers; a set-user-ID program of the container's run by a host user; the database and its
 //! WAL read by a host user; cross-site GETs that write (an extraction, a download) from another
 //! site, from an `<img>`, and from the container's own web page; io_uring; a nested user
-//! namespace; the engine fed by hostile tools (a giant xwd header, endless output, garbage, a
+//! namespace; the network helper's host user; the engine fed by hostile tools (a giant xwd header, endless output, garbage, a
 //! tool that never exits, an exec script that never stops writing), after which it still
 //! serves; and the escape suite's known ways out ([`crate::escape::ESCAPE`]).
 
@@ -17,7 +17,7 @@ use crate::process::Hoodyd;
 use crate::proxy::browser;
 use hoody_client::testkit::TestUser;
 use serde_json::{Value, json};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -206,6 +206,27 @@ mkdir -p /opt/p && cp /usr/bin/id /opt/p/suid && chmod 4755 /opt/p/suid && echo 
         got.to_string(),
     );
     println!("{engine} engine: RSS {} KiB before the hostile tools, {} KiB after", rss_before, rss(d.pid));
+
+    // The network helper is the container's root on the host: neither root nor the engine's user.
+    let helper = std::fs::read_to_string(data_dir.join("runtime/containers").join(&id).join("network.pid")).unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", helper.trim())).unwrap();
+    let uid: u32 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let container_root =
+        std::fs::metadata(data_dir.join("runtime/containers").join(&id).join("upper/opt/p")).unwrap().uid();
+    let engine_uid = user.map_or(0, |u| u.uid);
+    table.row(
+        "the network helper runs as the container's root",
+        uid == container_root && uid != engine_uid,
+        format!("uid {uid}"),
+    );
 
     // The launcher's descriptor: no process but hoodyd holds it (the container's init, its
     // terminal session, the X server, the exec script, the network helper, hoody-enter...).

@@ -58,13 +58,13 @@ pub(crate) async fn server_with(name: &str) -> (tempfile::TempDir, Hoodyd, Strin
     (dir, d, project, c)
 }
 
-/// [`server_with`], its containers' network helpers in `outside` (where what they reach is).
+/// [`server_with`], its containers' connections leaving from `outside` (where what they reach is).
 pub(crate) async fn server_outside(
     name: &str,
     outside: &hoody_e2e::OutsideNetwork,
 ) -> (tempfile::TempDir, Hoodyd, String, Value) {
     let dir = tempfile::tempdir().unwrap();
-    let d = Hoodyd::start_with(dir.path(), &["--slirp4netns", outside.helper().to_str().unwrap()]);
+    let d = Hoodyd::start_with(dir.path(), &["--egress-netns", outside.netns().to_str().unwrap()]);
     let (project, c) = busybox_in(&d, name).await;
     (dir, d, project, c)
 }

@@ -23,6 +23,16 @@
 //! `--sockets` joins the user and network namespaces only and makes sockets there for the
 //! engine (see [`crate::sockets`]).
 //!
+//! `--network-helper [--netns PATH]` joins the container's cgroups (so the helper ends with
+//! the container) and its user namespace only, as its root with every capability there, and
+//! executes PROGRAM in place (it keeps this pid): the container's network helper, slirp4netns,
+//! which makes the container's device from there, and keeps its own network namespace — the
+//! engine's, or the one at PATH (joined first, while this process may) — for the container's
+//! way out. On the host it is the container's root user, not the engine's. The container's
+//! network namespace is open as its descriptor 3 (`/proc/self/fd/3`): opened here, before the
+//! user namespace is joined — until `runc start` the init is not dumpable, and its namespaces
+//! are out of reach from inside.
+//!
 //! `--net-admin` joins the user and network namespaces only and runs PROGRAM (a program of the
 //! host, which it still sees) as the namespace's root with its every capability: the engine
 //! changes the container's network with it (its firewall), which the container's own
@@ -50,7 +60,10 @@ const NAMESPACES: [(&str, LinkNameSpaceType); 6] = [
 ];
 
 pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
-    let args = Args::parse(raw, &["setsid", "ctty", "detach", "sockets", "init-env", "net-admin"])?;
+    let args = Args::parse(raw, &["setsid", "ctty", "detach", "sockets", "init-env", "net-admin", "network-helper"])?;
+    if args.switch("network-helper") {
+        return network_helper(&args);
+    }
     let net_only = args.switch("sockets") || args.switch("net-admin");
     let pid: u32 = args.required("pid")?.parse().map_err(|_| "--pid must be a process id")?;
     let open = |ns: &str| {
@@ -108,6 +121,35 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
     run(&args, init_env, host_program)
+}
+
+/// `--network-helper`: see the module's documentation.
+fn network_helper(args: &Args) -> Result<ExitCode, String> {
+    let pid: u32 = args.required("pid")?.parse().map_err(|_| "--pid must be a process id")?;
+    // The first descriptor opened since every inherited one was closed at entry: 3. Kept open,
+    // and across exec, for the helper.
+    let net = std::fs::File::open(format!("/proc/{pid}/ns/net"))
+        .map_err(|e| format!("cannot open the network namespace of container init {pid}: {e}"))?;
+    if std::os::fd::AsRawFd::as_raw_fd(&net) != 3 {
+        return Err("descriptor 3 was taken before the network namespace was opened".into());
+    }
+    rustix::io::fcntl_setfd(&net, rustix::io::FdFlags::empty())
+        .map_err(|e| format!("cannot hand the network namespace on: {e}"))?;
+    std::mem::forget(net);
+    let user = std::fs::File::open(format!("/proc/{pid}/ns/user"))
+        .map_err(|e| format!("cannot open the user namespace of container init {pid}: {e}"))?;
+    join_cgroups(pid)?;
+    if let Some(path) = args.text("netns")? {
+        let netns = std::fs::File::open(&path).map_err(|e| format!("cannot open the network namespace {path}: {e}"))?;
+        rustix::thread::move_into_link_name_space(netns.as_fd(), Some(LinkNameSpaceType::Network))
+            .map_err(|e| format!("cannot join the network namespace {path}: {e}"))?;
+    }
+    rustix::thread::move_into_link_name_space(user.as_fd(), Some(LinkNameSpaceType::User))
+        .map_err(|e| format!("cannot join the container's user namespace: {e}"))?;
+    crate::userns::become_root()?;
+    let (program, program_args) = args.program.split_first().ok_or("no program to run after --")?;
+    let error = Command::new(program).args(program_args).exec();
+    Err(format!("cannot run {}: {error}", program.to_string_lossy()))
 }
 
 /// The environment of the container's init (the container's own variables, PATH included).

@@ -108,6 +108,10 @@ struct RuntimeArgs {
     /// The network helper each container's network comes from [default: slirp4netns on PATH].
     #[arg(long, value_name = "PATH")]
     slirp4netns: Option<PathBuf>,
+    /// The network namespace containers' connections leave from (`/run/netns/NAME`, say: a VPN's)
+    /// [default: this engine's own]. A root engine's only.
+    #[arg(long, value_name = "PATH")]
+    egress_netns: Option<PathBuf>,
     /// Keep N warm containers of an image ready for creates to claim, e.g. debian/13=2.
     #[arg(long, value_name = "IMAGE=N", value_parser = parse_prespawn)]
     prespawn: Vec<(String, usize)>,
@@ -133,6 +137,7 @@ impl RuntimeArgs {
         config.prespawn = self.prespawn.clone();
         config.image_server = self.image_server.clone();
         config.slirp4netns = self.slirp4netns.clone();
+        config.egress_netns = self.egress_netns.clone();
         config
     }
 }

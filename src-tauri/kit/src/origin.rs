@@ -44,7 +44,7 @@ pub fn check<B>(req: &Request<B>, address: &ServiceAddress, upgrade: bool) -> Re
         return Ok(());
     }
     Err(format!(
-        "a page at {page} may not drive {} of this container: only its own service pages may (open the service from the app, or type its address)",
+        "a page at {page} may not drive {} of this container (cross-site requests are refused): only its own service pages may; open the service from the app, or type its address",
         address.service.slug()
     ))
 }

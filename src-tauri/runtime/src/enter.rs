@@ -151,6 +151,18 @@ impl Enter {
         command
     }
 
+    /// The container's network helper: `program` run as the container's root, in its cgroups
+    /// and its user namespace only, from the network namespace at `egress` (else the engine's).
+    pub fn network_helper(&self, init_pid: u32, egress: Option<&std::path::Path>) -> Command {
+        let mut command = self.join(init_pid);
+        command.arg("--network-helper");
+        if let Some(netns) = egress {
+            command.arg("--netns").arg(netns);
+        }
+        command.arg("--");
+        command
+    }
+
     /// A process that joins the running container whose init is `init_pid` (its cgroups,
     /// namespaces, capabilities and seccomp filter) and runs what follows `--`.
     pub fn join(&self, init_pid: u32) -> Command {

@@ -45,6 +45,9 @@ pub struct RuntimeConfig {
     pub enter: Option<PathBuf>,
     /// `slirp4netns`, which gives containers their network; None looks it up on PATH.
     pub slirp4netns: Option<PathBuf>,
+    /// The network namespace containers' connections leave from (their helpers run there);
+    /// None: the engine's own.
+    pub egress_netns: Option<PathBuf>,
     /// The cgroup (in every hierarchy) under which each start of a container gets its own:
     /// `hoody` for a root engine, `hoody-USER` (delegated by host-setup) otherwise.
     pub cgroup_parent: String,
@@ -64,6 +67,7 @@ impl RuntimeConfig {
             image_server: None,
             enter: None,
             slirp4netns: None,
+            egress_netns: None,
             cgroup_parent: default_cgroup_parent(),
         }
     }
@@ -408,7 +412,7 @@ impl LocalRuntime {
             firewall::apply(self.files.enter()?, init_pid, &ruleset).await?;
         }
         let network = match boot.network {
-            true => Some(network::attach(self.config.slirp4netns.as_deref(), init_pid, &bundle.network_pid())?),
+            true => Some(self.attach_network(init_pid, &bundle)?),
             false => None,
         };
         self.runc.start(slot).await?;
@@ -416,6 +420,12 @@ impl LocalRuntime {
             Some(network) => network.ready().await,
             None => Ok(()),
         }
+    }
+
+    /// Starts giving the container whose init is `init_pid` its network (see [`network::attach`]).
+    fn attach_network(&self, init_pid: u32, bundle: &Bundle) -> Result<network::Attaching> {
+        let (helper, egress) = (self.config.slirp4netns.as_deref(), self.config.egress_netns.as_deref());
+        network::attach(self.files.enter()?, helper, egress, init_pid, &bundle.network_pid())
     }
 
     /// Writes the container's hostname, hosts entry and environment into its root, as its
@@ -498,6 +508,7 @@ impl LocalRuntime {
                     )));
                 }
             }
+            network::end(&self.bundle(slot).network_pid()).await;
             self.runc.delete(slot, true).await?;
         }
         network::detach(&self.bundle(slot).network_pid());
@@ -951,9 +962,7 @@ impl ContainerRuntime for LocalRuntime {
         }
         match on {
             true if network::attached(&bundle.network_pid()) => Ok(()),
-            true => {
-                network::attach(self.config.slirp4netns.as_deref(), state.pid, &bundle.network_pid())?.ready().await
-            }
+            true => self.attach_network(state.pid, &bundle)?.ready().await,
             false => network::cut(&bundle.network_pid(), state.pid).await,
         }
     }

@@ -43,7 +43,18 @@ const LOG: &str = "network.log";
 /// Starts giving the container whose init is host pid `pid` its network, and records the
 /// helper's pid in `pid_file`; [`Attaching::ready`] waits until it is configured (so the init
 /// may start meanwhile: it comes up as a machine's network does, a moment into its boot).
-pub fn attach(slirp4netns: Option<&Path>, pid: u32, pid_file: &Path) -> Result<Attaching> {
+///
+/// The helper runs as the container's root (in its user namespace and its cgroups, through
+/// `hoody-enter join --network-helper`), never as the engine's user — nor as host root for a
+/// root engine — and ends with the container. Its own network namespace, where the container's
+/// connections leave from, is `egress` when given (else the engine's).
+pub fn attach(
+    enter: &crate::enter::Enter,
+    slirp4netns: Option<&Path>,
+    egress: Option<&Path>,
+    pid: u32,
+    pid_file: &Path,
+) -> Result<Attaching> {
     let binary = slirp4netns.map(Path::to_owned).or_else(find_slirp4netns).ok_or_else(|| {
         RuntimeError::Unavailable(
             "slirp4netns is not installed (apt-get install slirp4netns), so containers cannot have a network; \
@@ -55,10 +66,11 @@ pub fn attach(slirp4netns: Option<&Path>, pid: u32, pid_file: &Path) -> Result<A
     // read would stall it once full).
     let log = pid_file.with_file_name(LOG);
     let said = std::fs::File::create(&log).map_err(|e| RuntimeError::io("cannot open the network helper's log", e))?;
-    let child = tokio::process::Command::new(&binary)
+    let child = tokio::process::Command::from(enter.network_helper(pid, egress))
+        .arg(&binary)
         .args(["--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox", "--enable-seccomp"])
-        .arg(format!("--userns-path=/proc/{pid}/ns/user"))
-        .arg(pid.to_string())
+        // The container's network namespace, which hoody-enter holds open as descriptor 3.
+        .args(["--netns-type=path", "/proc/self/fd/3"])
         .arg("tap0")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
@@ -150,6 +162,18 @@ pub fn detach(pid_file: &Path) {
         let _ = rustix::process::kill_process(helper, rustix::process::Signal::TERM);
     }
     let _ = std::fs::remove_file(pid_file);
+}
+
+/// Ends the helper recorded in `pid_file` and waits (a moment) until it is gone: it sits in the
+/// container's cgroups, which cannot be removed while it lives.
+pub async fn end(pid_file: &Path) {
+    let Some(helper) = helper(pid_file) else { return };
+    let _ = rustix::process::kill_process(helper, rustix::process::Signal::KILL);
+    let _ = std::fs::remove_file(pid_file);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    while crate::procfs::is_alive(helper.as_raw_nonzero().get() as u32) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
 
 /// Whether the network namespace of `pid` has a default route (the helper has configured it).

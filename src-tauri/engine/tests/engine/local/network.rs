@@ -36,19 +36,15 @@ fn dns_server(address: Ipv4Addr) {
     });
 }
 
-/// slirp4netns in `outside`, with the host's resolver replaced by the test's (in a mount
-/// namespace of its own, where /etc/resolv.conf names `resolver`).
-fn slirp4netns_asking(
-    outside: &hoody_e2e::OutsideNetwork,
-    resolver: Ipv4Addr,
-    dir: &std::path::Path,
-) -> std::path::PathBuf {
+/// slirp4netns with the host's resolver replaced by the test's (in a mount namespace of its
+/// own, where /etc/resolv.conf names `resolver`). It runs as the container's root: `dir` must
+/// be open to it.
+fn slirp4netns_asking(resolver: Ipv4Addr, dir: &std::path::Path) -> std::path::PathBuf {
     let resolv = dir.join("resolv.conf");
     std::fs::write(&resolv, format!("nameserver {resolver}\n")).unwrap();
     let wrapper = dir.join("slirp4netns");
     let script = format!(
-        "#!/bin/sh\nexec {} unshare --mount --propagation private sh -c 'mount --bind {} /etc/resolv.conf && exec slirp4netns \"$@\"' slirp4netns \"$@\"\n",
-        outside.enter(),
+        "#!/bin/sh\nexec unshare --mount --propagation private sh -c 'mount --bind {} /etc/resolv.conf && exec slirp4netns \"$@\"' slirp4netns \"$@\"\n",
         resolv.display()
     );
     std::fs::write(&wrapper, script).unwrap();
@@ -63,8 +59,13 @@ async fn containers_reach_out_and_resolve_names_unless_their_network_is_off() {
     let port = outside.http_server("hello from the host");
     outside.spawn_inside(move || dns_server(host));
     let scratch = tempfile::tempdir().unwrap();
-    let wrapper = slirp4netns_asking(&outside, host, scratch.path());
-    let local = Local::with(|config| config.slirp4netns = Some(wrapper)).await;
+    std::fs::set_permissions(scratch.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let wrapper = slirp4netns_asking(host, scratch.path());
+    let local = Local::with(|config| {
+        config.slirp4netns = Some(wrapper);
+        config.egress_netns = Some(outside.netns());
+    })
+    .await;
 
     let online = local.create("online", |_| {}).await;
     assert_eq!(online.status, ContainerStatus::Running, "{:?}", online.error);
