@@ -1,5 +1,6 @@
 //! The escape suite: a container is hostile, and every kind of process it has — its init's
-//! own (a systemd unit), a terminal session, an exec script — tries the known ways out; each
+//! own (a systemd unit), a terminal session, an exec script — tries the known ways out (runc's
+//! masks lifted among them); each
 //! is refused and the host is unchanged. The kit's long-lived and in-container helpers (the
 //! display's X server, the sqlite service's process) hold no more than the init: the same user
 //! namespace, no capability it lacks, the same seccomp filter.
@@ -43,8 +44,18 @@ try ptrace_host perl -e "syscall(101, 16, $HOST_PID, 0, 0) == 0 or exit 1"
 # Another container's files: not under any path this one can reach.
 try other_container sh -c 'find / -xdev -name "$OTHER_MARKER" 2>/dev/null | grep -q .'
 try other_container_proc sh -c 'grep -rls "$OTHER_MARKER" /proc/*/root/tmp 2>/dev/null | grep -q .'
-# Its own root is an ordinary host uid: the map's host base is not 0.
-awk '{ if ($2 == 0) print "ESCAPED uid_map_identity"; else print "refused uid_map_identity" }' /proc/self/uid_map
+# runc's masked and read-only paths, locked: not unmounted, and not seen past through a fresh
+# /proc or /sys of the container's own.
+try unmount_proc_sys umount /proc/sys
+try unmount_masked_file umount /proc/timer_list
+try unmount_masked_dir umount /sys/firmware
+try fresh_proc sh -c 'mkdir -p /tmp/fp && mount -t proc proc /tmp/fp && grep -q . /tmp/fp/timer_list'
+try fresh_sysfs sh -c 'mkdir -p /tmp/fs && mount -t sysfs sysfs /tmp/fs && ls /tmp/fs/firmware | grep -q .'
+try host_timer_list sh -c 'grep -q . /proc/timer_list'
+try host_memory_map sh -c 'ls /sys/firmware/memmap | grep -q .'
+# Its user namespace is not the host's (which alone maps all 4294967295 ids; the container's
+# maps 65536, to runc's, which maps them to an ordinary host range).
+awk '{ if ($3 == 4294967295) print "ESCAPED host_user_namespace"; else print "refused host_user_namespace" }' /proc/self/uid_map
 echo "done"
 "#;
 
@@ -170,6 +181,11 @@ async fn no_process_of_a_container_gets_out() {
     let (answer, helper) = tokio::join!(query, watch);
     assert_eq!(answer.unwrap().status(), 200);
     assert_holds_no_more("the sqlite service's process", helper, init);
+
+    // Seen from the host, the container's root is an ordinary uid.
+    let status = std::fs::read_to_string(format!("/proc/{init}/status")).unwrap();
+    let uid = status.lines().find_map(|l| l.strip_prefix("Uid:")).unwrap().split_whitespace().next().unwrap();
+    assert_ne!(uid, "0", "the container's init is host root");
 
     // The host is as it was.
     assert_eq!(std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap(), core_pattern);

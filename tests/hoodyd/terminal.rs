@@ -557,6 +557,10 @@ async fn automation_figures_and_the_containers_power_through_the_terminal() {
     };
     hoody_client::testkit::eventually("the container running again after the reboot", Duration::from_secs(30), again)
         .await;
+    // Its terminal answers a moment after its init runs (the proxy says 503 until then).
+    let answering = || async { (get("/api/v1/system/daemon").await.0 == 200).then_some(()) };
+    hoody_client::testkit::eventually("the terminal answering after the reboot", Duration::from_secs(30), answering)
+        .await;
     let (status, _) = post("/api/v1/system/shutdown?delay=0", json!({})).await;
     assert_eq!(status, 200);
     let stopped = || async {

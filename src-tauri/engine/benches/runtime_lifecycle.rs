@@ -43,11 +43,16 @@ impl Bench {
     }
 
     async fn create_with(&self, name: String, bypass: bool, network: bool) -> (Duration, ContainerId) {
+        self.create_of("busybox/1", name, bypass, network).await
+    }
+
+    async fn create_of(&self, image: &str, name: String, bypass: bool, network: bool) -> (Duration, ContainerId) {
         let req = ContainerCreate {
             name: Some(name),
-            container_image: Some("busybox/1".into()),
+            container_image: Some(image.into()),
             bypass_prespawn: Some(bypass),
             network: Some(network),
+            server_id: Some(self.engine.server_id().as_str().into()),
             ..Default::default()
         };
         // As the UI learns it: from the engine's events (polling the store in a loop would
@@ -130,6 +135,7 @@ async fn run() {
     rows.push(("pause".into(), pause));
     rows.push(("resume".into(), resume));
     rows.push(("delete (stopped)".into(), delete));
+    rows.extend(debian(&b).await);
 
     // 50 creates at once, each until running.
     let t = Instant::now();
@@ -180,6 +186,41 @@ async fn run() {
     println!("| together (target ≤ 2 MB) | {:.2} |", average(|m| m.0 + m.1));
 }
 
+/// The CI's debian/13 image (`.ci/build-test-images`), when it is there: create → running as
+/// the engine reports it, and create → systemd's multi-user target, as its console says.
+async fn debian(b: &Bench) -> Vec<(String, Vec<Duration>)> {
+    let tarball = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-images/debian-13.tar");
+    if !tarball.exists() {
+        println!("(no {}: the debian/13 rows are left out)", tarball.display());
+        return Vec::new();
+    }
+    b.runtime.image_store().import_tarball("debian/13", &tarball, "debian 13").unwrap();
+    let (mut running, mut booted) = (vec![], vec![]);
+    for i in 0..rounds().min(DEBIAN_ROUNDS) {
+        let t = Instant::now();
+        let (took, id) = b.create_of("debian/13", format!("debian-{i}"), true, true).await;
+        running.push(took);
+        let log = b.runtime.layout().container(&id).join("console.log");
+        loop {
+            let said = std::fs::read_to_string(&log).unwrap_or_default();
+            if said.lines().any(|l| l.contains("Reached target") && l.contains("Multi-User System")) {
+                break;
+            }
+            assert!(t.elapsed() < Duration::from_secs(60), "debian/13 did not boot: {said}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        booted.push(t.elapsed());
+        b.engine.delete_container(&admin(), &id).await.unwrap();
+    }
+    vec![
+        ("debian/13 create → running (engine, network on)".into(), running),
+        ("debian/13 create → systemd multi-user.target".into(), booted),
+    ]
+}
+
+/// Rounds of a debian/13 boot (each some hundred ms, and its delete a halt).
+const DEBIAN_ROUNDS: usize = 8;
+
 /// Waits for the event that `c` is running.
 async fn until_running(events: &mut tokio::sync::broadcast::Receiver<hoody_model::ContainerEvent>, c: &Container) {
     loop {
@@ -221,34 +262,46 @@ fn pss_mb(pid: &str) -> f64 {
 /// namespace, no id maps, no seccomp filter), over the same root.
 struct PlainRunc {
     bundle: std::path::PathBuf,
+    /// Where the container's overlay is mounted for both configs: outside the engine's data
+    /// directory (which only its owner may enter), as the engine shows runc its bundles.
+    rootfs: tempfile::TempDir,
     privileged: std::path::PathBuf,
     root: tempfile::TempDir,
 }
 
 impl PlainRunc {
     fn new(runtime: &LocalRuntime, id: &ContainerId, data: &Path) -> Self {
-        let bundle = runtime.layout().container(id);
-        let privileged = data.join("privileged-bundle");
-        std::fs::create_dir_all(&privileged).unwrap();
+        let engines = runtime.layout().container(id);
+        let (bundle, privileged) = (data.join("plain-bundle"), data.join("privileged-bundle"));
         let mut config: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(bundle.join("config.json")).unwrap()).unwrap();
+            serde_json::from_slice(&std::fs::read(engines.join("config.json")).unwrap()).unwrap();
+        let rootfs = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(rootfs.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        // runc alone: no console keeper (the init writes to runc's own, null, stdio), and the
+        // image's init itself, without the engine's first program.
+        config["process"]["terminal"] = false.into();
+        config["process"]["args"] = serde_json::json!(["/sbin/init"]);
+        config["mounts"].as_array_mut().unwrap().retain(|m| m["destination"] != "/dev/.hoody-init");
+        config["root"]["path"] = rootfs.path().to_string_lossy().into_owned().into();
+        std::fs::create_dir_all(&bundle).unwrap();
+        std::fs::write(bundle.join("config.json"), serde_json::to_vec(&config).unwrap()).unwrap();
+        std::fs::create_dir_all(&privileged).unwrap();
         let linux = config["linux"].as_object_mut().unwrap();
         for key in ["uidMappings", "gidMappings", "seccomp"] {
             linux.remove(key);
         }
         linux["namespaces"].as_array_mut().unwrap().retain(|ns| ns["type"] != "user");
-        config["root"]["path"] = bundle.join("rootfs").to_string_lossy().into_owned().into();
         std::fs::write(privileged.join("config.json"), serde_json::to_vec(&config).unwrap()).unwrap();
         let image = runtime.image_store().resolve("busybox/1").unwrap();
         let lower = runtime.layout().image(&image).join("rootfs");
         let options = format!(
             "lowerdir={},upperdir={},workdir={}",
             lower.display(),
-            bundle.join("upper").display(),
-            bundle.join("work").display()
+            engines.join("upper").display(),
+            engines.join("work").display()
         );
-        sh(Command::new("mount").args(["-t", "overlay", "overlay", "-o", &options]).arg(bundle.join("rootfs")));
-        Self { bundle, privileged, root: tempfile::tempdir_in(data).unwrap() }
+        sh(Command::new("mount").args(["-t", "overlay", "overlay", "-o", &options]).arg(rootfs.path()));
+        Self { bundle, rootfs, privileged, root: tempfile::tempdir_in(data).unwrap() }
     }
 
     fn create_and_start(&self, bundle: &Path) -> Duration {
@@ -276,7 +329,7 @@ impl PlainRunc {
     }
 
     fn unmount(&self) {
-        sh(Command::new("umount").arg(self.bundle.join("rootfs")));
+        sh(Command::new("umount").arg(self.rootfs.path()));
     }
 }
 

@@ -2,8 +2,9 @@
 //! NAME] [--sockets] [--kit SERVICE] [--init-env] -- PROGRAM ARGS…`
 //!
 //! Becomes a process of the container whose init is host pid INIT, in this order: its cgroups
-//! (so its limits, freezer and accounting hold this process from the start), its user
-//! namespace as the container's root, its mount, UTS, IPC, network, cgroup and pid
+//! (so its limits, freezer and accounting hold this process from the start), runc's user
+//! namespace as its root and the pid and network namespaces it owns, then the container's own
+//! user namespace inside it (see hoody_runtime's init_shim) and its mount, UTS, IPC and cgroup
 //! namespaces; then keeps only the container's capabilities and loads its seccomp filter
 //! (the same [`hoody_runtime::confine`] runc gave the init), and starts PROGRAM inside. The
 //! program is a child of this process (which stays outside the container's pid namespace to
@@ -20,11 +21,11 @@
 //!
 //! `--kit SERVICE` does one request of a kit service inside (see [`hoody_kit::inside`]).
 //!
-//! `--sockets` joins the user and network namespaces only and makes sockets there for the
+//! `--sockets` joins runc's user namespace and the network namespace only and makes sockets there for the
 //! engine (see [`crate::sockets`]).
 //!
 //! `--network-helper [--netns PATH]` joins the container's cgroups (so the helper ends with
-//! the container) and its user namespace only, as its root with every capability there, and
+//! the container) and runc's user namespace (the owner of its network namespace) only, as its root with every capability there, and
 //! executes PROGRAM in place (it keeps this pid): the container's network helper, slirp4netns,
 //! which makes the container's device from there, and keeps its own network namespace — the
 //! engine's, or the one at PATH (joined first, while this process may) — for the container's
@@ -33,7 +34,7 @@
 //! user namespace is joined — until `runc start` the init is not dumpable, and its namespaces
 //! are out of reach from inside.
 //!
-//! `--net-admin` joins the user and network namespaces only and runs PROGRAM (a program of the
+//! `--net-admin` joins runc's user namespace and the network namespace only and runs PROGRAM (a program of the
 //! host, which it still sees) as the namespace's root with its every capability: the engine
 //! changes the container's network with it (its firewall), which the container's own
 //! processes, without CAP_NET_ADMIN, cannot.
@@ -86,17 +87,22 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
     if !net_only {
         join_cgroups(pid)?;
     }
-    if !same_namespace(&user, "/proc/self/ns/user") {
-        rustix::thread::move_into_link_name_space(user.as_fd(), Some(LinkNameSpaceType::User))
-            .map_err(|e| format!("cannot join the container's user namespace: {e}"))?;
+    // The pid and network namespaces belong to runc's user namespace, the others to the
+    // container's own inside it (see hoody_runtime's init_shim): each is joined from the user
+    // namespace that owns it, the outer one first. A network-only join stays in the outer one,
+    // where the engine's rights over the container's network are.
+    let (outer_kinds, inner_kinds): (Vec<_>, Vec<_>) = others
+        .iter()
+        .partition(|(_, kind, _)| matches!(kind, LinkNameSpaceType::ProcessID | LinkNameSpaceType::Network));
+    let outer = owner_of(&open("net")?)?;
+    join_user_namespace(&outer)?;
+    join_each(&outer_kinds)?;
+    if !net_only {
+        join_user_namespace(&user)?;
     }
-    crate::userns::become_root()?;
     // As the container's root, the init's environment is ours to read (mode 0400, its owner).
     let init_env = if args.switch("init-env") { init_environment(pid)? } else { Vec::new() };
-    for (file, kind, name) in &others {
-        rustix::thread::move_into_link_name_space(file.as_fd(), Some(*kind))
-            .map_err(|e| format!("cannot join the container's {name} namespace: {e}"))?;
-    }
+    join_each(&inner_kinds)?;
     let cwd = args.text("cwd")?.unwrap_or_else(|| "/".into());
     std::env::set_current_dir(&cwd).map_err(|e| format!("cannot change to {cwd} in the container: {e}"))?;
 
@@ -135,9 +141,10 @@ fn network_helper(args: &Args) -> Result<ExitCode, String> {
     }
     rustix::io::fcntl_setfd(&net, rustix::io::FdFlags::empty())
         .map_err(|e| format!("cannot hand the network namespace on: {e}"))?;
+    // runc's user namespace, which owns the network namespace (the init's own, once it runs,
+    // does not: see hoody_runtime's init_shim).
+    let user = owner_of(&net)?;
     std::mem::forget(net);
-    let user = std::fs::File::open(format!("/proc/{pid}/ns/user"))
-        .map_err(|e| format!("cannot open the user namespace of container init {pid}: {e}"))?;
     join_cgroups(pid)?;
     if let Some(path) = args.text("netns")? {
         let netns = std::fs::File::open(&path).map_err(|e| format!("cannot open the network namespace {path}: {e}"))?;
@@ -161,6 +168,39 @@ fn init_environment(pid: u32) -> Result<Vec<(String, String)>, String> {
         .filter_map(|kv| std::str::from_utf8(kv).ok()?.split_once('='))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect())
+}
+
+/// Joins the user namespace `user` (unless this process is in it) as its root.
+fn join_user_namespace(user: &std::fs::File) -> Result<(), String> {
+    if !same_namespace(user, "/proc/self/ns/user") {
+        rustix::thread::move_into_link_name_space(user.as_fd(), Some(LinkNameSpaceType::User))
+            .map_err(|e| format!("cannot join the container's user namespace: {e}"))?;
+    }
+    crate::userns::become_root()
+}
+
+/// Joins each of `namespaces`, in order.
+fn join_each(namespaces: &[&(std::fs::File, LinkNameSpaceType, &str)]) -> Result<(), String> {
+    for (file, kind, name) in namespaces {
+        rustix::thread::move_into_link_name_space(file.as_fd(), Some(*kind))
+            .map_err(|e| format!("cannot join the container's {name} namespace: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The user namespace that owns the namespace `file` (the NS_GET_USERNS request).
+fn owner_of(file: &std::fs::File) -> Result<std::fs::File, String> {
+    const NS_GET_USERNS: libc::c_ulong = 0xb701; // _IO(0xb7, 0x1), linux/nsfs.h
+    #[allow(unsafe_code)]
+    // SAFETY: an ioctl without an argument on a descriptor we own; on success it returns a
+    // new descriptor, which the File takes over.
+    let fd = unsafe { libc::ioctl(std::os::fd::AsRawFd::as_raw_fd(file), NS_GET_USERNS) };
+    if fd < 0 {
+        return Err(format!("cannot find the owner of the container's namespace: {}", std::io::Error::last_os_error()));
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: `fd` was just returned to us and nothing else owns it.
+    Ok(unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd) })
 }
 
 /// Whether `file` is the namespace `link` names (joining one's own user namespace fails).

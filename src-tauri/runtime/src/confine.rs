@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 /// `degraded` without it). Held in the container's user namespace, they give nothing over the
 /// host. Not CAP_NET_ADMIN, as in Docker's set: the container's network (its interfaces,
 /// routes and the firewall the engine sets in its namespace) is the engine's to change, so a
-/// program inside cannot lift the firewall its owner set.
+/// program inside cannot lift the firewall its owner set. That namespace belongs to runc's user
+/// namespace, not to the container's own (see `crate::init_shim`), so CAP_NET_BIND_SERVICE and
+/// CAP_NET_RAW do not reach it either: [`network_sysctls`] open the low ports and ping sockets
+/// to every user of the container instead, as Docker does; raw and packet sockets stay closed.
 pub const CAPABILITIES: [(&str, u32); 15] = [
     ("CAP_CHOWN", 0),
     ("CAP_DAC_OVERRIDE", 1),
@@ -49,6 +52,11 @@ pub enum ArgTest {
 /// `CLONE_NEWUSER`: a user namespace (sched.h).
 pub const CLONE_NEWUSER: u64 = 0x1000_0000;
 
+/// The test that refuses nested user namespaces. runc's filter leaves it out: the init's first
+/// program (`crate::init_shim`) makes the container's own user namespace, and then loads a
+/// filter of its own that refuses further ones.
+pub const NESTED_USER_NAMESPACES: ArgTest = ArgTest::NoBitsOf { index: 0, mask: CLONE_NEWUSER };
+
 /// System calls allowed, unconditionally or when their argument passes a test.
 #[derive(Debug, Clone, Copy)]
 pub struct SyscallRule {
@@ -80,7 +88,7 @@ pub const ABSENT_ERRNO: u32 = 38;
 pub const SYSCALLS: &[SyscallRule] = &[
     SyscallRule { names: BASE, test: None },
     SyscallRule { names: WITH_SYS_ADMIN, test: None },
-    SyscallRule { names: &["clone", "unshare"], test: Some(ArgTest::NoBitsOf { index: 0, mask: CLONE_NEWUSER }) },
+    SyscallRule { names: &["clone", "unshare"], test: Some(NESTED_USER_NAMESPACES) },
     SyscallRule { names: &["chroot"], test: None },
     // Not AF_VSOCK: a way to the hypervisor's services.
     SyscallRule { names: &["socket"], test: Some(ArgTest::NotEqual { index: 0, value: 40 }) },
@@ -166,14 +174,25 @@ const BASE: &[&str] = &[
     "utimes", "vfork", "vmsplice", "wait4", "waitid", "waitpid", "write", "writev",
 ];
 
+/// Set in the container's network namespace: any of its users may bind ports below 1024 and
+/// open ICMP ping sockets (what CAP_NET_BIND_SERVICE and CAP_NET_RAW would give over a
+/// namespace of the container's own). The ping range is every group the container has (the
+/// kernel refuses groups its user namespace does not map).
+pub fn network_sysctls() -> [(String, String); 2] {
+    [
+        ("net.ipv4.ip_unprivileged_port_start".into(), "0".into()),
+        ("net.ipv4.ping_group_range".into(), format!("0 {}", crate::idmap::SIZE - 1)),
+    ]
+}
+
 /// The seccomp section of an OCI config for [`SYSCALLS`] (runc compiles it with libseccomp,
-/// skipping names the running kernel's table lacks).
+/// skipping names the running kernel's table lacks), without [`NESTED_USER_NAMESPACES`].
 pub fn oci_seccomp() -> Value {
     let syscalls: Vec<Value> = SYSCALLS
         .iter()
         .map(|rule| {
             let mut entry = json!({ "names": rule.names, "action": "SCMP_ACT_ALLOW" });
-            if let Some(test) = rule.test {
+            if let Some(test) = rule.test.filter(|test| *test != NESTED_USER_NAMESPACES) {
                 entry["args"] = json!([match test {
                     ArgTest::Equal { index, value } => json!({ "index": index, "value": value, "op": "SCMP_CMP_EQ" }),
                     ArgTest::NotEqual { index, value } =>
@@ -269,11 +288,9 @@ mod tests {
         assert_eq!(oci["defaultAction"], "SCMP_ACT_ERRNO");
         let socket = oci["syscalls"].as_array().unwrap().iter().find(|s| s["names"][0] == "socket").unwrap();
         assert_eq!(socket["args"][0]["op"], "SCMP_CMP_NE");
+        // runc's filter leaves the nested user namespace to the init's first program.
         let unshare = oci["syscalls"].as_array().unwrap().iter().find(|s| s["names"][1] == "unshare").unwrap();
-        assert_eq!(
-            unshare["args"][0],
-            json!({"index": 0, "value": CLONE_NEWUSER, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"})
-        );
+        assert_eq!(unshare.get("args"), None);
         let clone3 = oci["syscalls"].as_array().unwrap().iter().find(|s| s["names"][0] == "clone3").unwrap();
         assert_eq!((&clone3["action"], &clone3["errnoRet"]), (&json!("SCMP_ACT_ERRNO"), &json!(38)));
     }

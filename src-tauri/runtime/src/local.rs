@@ -180,6 +180,14 @@ impl LocalRuntime {
                 Err(e) => unavailable = Some(e.to_string()),
             }
         }
+        if unavailable.is_none() {
+            let installed =
+                std::fs::create_dir_all(layout.root()).and_then(|()| crate::init_shim::install(&layout.init_shim()));
+            if let Err(e) = installed {
+                unavailable =
+                    Some(format!("cannot write the containers' first program {}: {e}", layout.init_shim().display()));
+            }
+        }
         let runc = Runc::new(
             runc_binary.unwrap_or_else(|| "runc".into()),
             layout.runc_root(),
@@ -385,6 +393,8 @@ impl LocalRuntime {
         self.prepare_unified_cgroup(&cgroup_path).await?;
         instance.cgroup_path = Some(cgroup_path.clone());
         self.save_instance(slot, &instance)?;
+        crate::init_shim::place(&self.layout.init_shim(), &bundle.dir)
+            .map_err(|e| RuntimeError::io("cannot put the container's first program in its bundle", e))?;
         let spec = spec::build(&SpecInput {
             hostname: &boot.hostname,
             env: boot.env.iter().map(|(k, v)| format!("{k}={v}")).collect(),

@@ -11,7 +11,7 @@ use oci_spec::runtime::{
     LinuxNamespaceType, LinuxPidsBuilder, LinuxResourcesBuilder, Mount, MountBuilder, ProcessBuilder, RootBuilder,
     Spec,
 };
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -60,7 +60,8 @@ fn build_inner(input: &SpecInput<'_>) -> std::result::Result<Spec, oci_spec::Oci
     let mut env = vec![PATH.to_owned(), "container=oci".to_owned(), "TERM=xterm".to_owned()];
     env.extend(input.env.iter().cloned());
     let process = ProcessBuilder::default()
-        .args(vec!["/sbin/init".to_owned()])
+        // The image's /sbin/init, through the program that locks runc's mounts first.
+        .args(crate::init_shim::command())
         // A pty as /dev/console, which the engine keeps (see crate::console): systemd writes
         // why it gives up only there, and console-getty wants one.
         .terminal(true)
@@ -103,6 +104,7 @@ fn build_inner(input: &SpecInput<'_>) -> std::result::Result<Spec, oci_spec::Oci
         .masked_paths(strings(confine::MASKED_PATHS))
         .readonly_paths(strings(confine::READONLY_PATHS))
         .seccomp(seccomp)
+        .sysctl(confine::network_sysctls().into_iter().collect::<HashMap<_, _>>())
         .cgroups_path(PathBuf::from(&input.cgroup_path))
         .resources(resources)
         .build()?;
@@ -132,6 +134,8 @@ fn mounts(input: &SpecInput<'_>) -> std::result::Result<Vec<Mount>, oci_spec::Oc
             .options(options.iter().map(|o| (*o).to_owned()).collect::<Vec<_>>())
             .build()
     };
+    let shim = crate::init_shim::IN_CONTAINER;
+    mounts.push(mount(shim, "bind", crate::init_shim::IN_BUNDLE, &["bind", "ro", "nosuid", "nodev"])?);
     mounts.push(mount("/sys/fs/cgroup", "cgroup2", "cgroup2", &["rw", "nosuid", "noexec", "nodev"])?);
     mounts.push(mount("/run", "tmpfs", "tmpfs", &["rw", "nosuid", "nodev", "mode=755"])?);
     mounts.push(mount("/run/lock", "tmpfs", "tmpfs", &["rw", "nosuid", "nodev", "noexec"])?);
@@ -160,7 +164,11 @@ mod tests {
         .unwrap();
         let json = serde_json::to_value(&spec).unwrap();
         assert_eq!(json["hostname"], "web");
-        assert_eq!(json["process"]["args"][0], "/sbin/init");
+        let args = json["process"]["args"].as_array().unwrap();
+        assert_eq!(
+            (&args[0], args.last().unwrap()),
+            (&serde_json::json!(crate::init_shim::IN_CONTAINER), &serde_json::json!("/sbin/init"))
+        );
         let env: Vec<&str> = json["process"]["env"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
         assert!(env.contains(&"A=1") && env.contains(&"container=oci"));
         assert!(json["process"]["capabilities"]["bounding"].as_array().unwrap().contains(&"CAP_SYS_ADMIN".into()));
