@@ -243,9 +243,10 @@ async fn idle_memory(runtime: &LocalRuntime, id: &ContainerId) -> (f64, f64) {
         serde_json::from_slice(&std::fs::read(slot.join("instance.json")).unwrap()).unwrap();
     let cgroup = instance["cgroup_path"].as_str().unwrap().trim_start_matches('/').to_owned();
     let procs = std::fs::read_to_string(format!("/sys/fs/cgroup/pids/{cgroup}/cgroup.procs")).unwrap_or_default();
-    let own: f64 = procs.lines().map(|p| pss_mb(p.trim())).sum();
-    let helper = std::fs::read_to_string(slot.join("network.pid")).map(|p| pss_mb(p.trim())).unwrap_or(0.0);
-    (own, helper)
+    // The network helper lives in the container's cgroups too: counted once, as itself.
+    let helper_pid = std::fs::read_to_string(slot.join("network.pid")).unwrap_or_default().trim().to_owned();
+    let own: f64 = procs.lines().map(str::trim).filter(|p| *p != helper_pid).map(pss_mb).sum();
+    (own, pss_mb(&helper_pid))
 }
 
 fn pss_mb(pid: &str) -> f64 {

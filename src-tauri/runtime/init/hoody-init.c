@@ -38,7 +38,6 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define SELF "/dev/.hoody-init"
@@ -136,8 +135,12 @@ int main(int argc, char **argv) {
     if (umount2(SELF, MNT_DETACH) != 0) fail("cannot unmount " SELF);
     if (unlink(SELF) != 0 && errno != ENOENT) fail("cannot remove " SELF);
 
-    int go[2];
-    if (pipe2(go, O_CLOEXEC) != 0) fail("pipe");
+    /* go: the init tells the mapper its namespaces are made; done: the mapper says the maps
+     * are written. The init goes on at that word, not at the mapper's exit: the mapper holds the
+     * last reference to runc's mount namespace, whose teardown waits for an RCU grace period.
+     * The image's init reaps it, as it reaps any orphan. */
+    int go[2], done[2];
+    if (pipe2(go, O_CLOEXEC) != 0 || pipe2(done, O_CLOEXEC) != 0) fail("pipe");
     pid_t self = getpid();
     pid_t mapper = fork();
     if (mapper < 0) fail("fork");
@@ -145,19 +148,22 @@ int main(int argc, char **argv) {
         /* Stays in runc's user namespace, where it may write the new one's maps. */
         char byte;
         close(go[1]);
+        close(done[0]);
         if (read(go[0], &byte, 1) != 1) _exit(FAILED); /* the init failed and said why */
         write_identity_map(self, "uid_map");
         write_identity_map(self, "gid_map");
+        if (write(done[1], "x", 1) != 1) _exit(FAILED);
         _exit(0);
     }
     close(go[0]);
+    close(done[1]);
     if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP) != 0)
         fail("cannot make the container's own namespaces");
     if (write(go[1], "x", 1) != 1) fail("cannot tell the id mapper to go on");
     close(go[1]);
-    int status;
-    if (waitpid(mapper, &status, 0) != mapper) fail("waiting for the id mapper");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail_plain("the container's id maps could not be written");
+    char written;
+    if (read(done[0], &written, 1) != 1) fail_plain("the container's id maps could not be written");
+    close(done[0]);
     /* Root of the new namespace by its map now; the ids of the process change to match. */
     if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) fail("cannot become the container's root");
     narrow_bounding_set(caps);
