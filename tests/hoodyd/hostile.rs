@@ -278,7 +278,7 @@ async fn running_debian(d: &Hoodyd, project: &str) -> Value {
 }
 
 /// Runs `script` in a terminal session of the container; its output.
-async fn run(d: &Hoodyd, terminal: &str, script: &str) -> String {
+pub(crate) async fn run(d: &Hoodyd, terminal: &str, script: &str) -> String {
     let body = json!({"command": script, "wait": true, "timeout_ms": 120000});
     let url = format!("{terminal}/api/v1/terminal/execute?ephemeral=true");
     let r: Value = browser(d, terminal).post(url).json(&body).send().await.unwrap().json().await.unwrap();

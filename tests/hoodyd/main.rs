@@ -18,6 +18,7 @@ mod firewall;
 mod hostile;
 mod images;
 mod kill;
+mod nesting;
 mod process;
 mod project_permissions;
 mod proxy;

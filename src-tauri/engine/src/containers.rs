@@ -87,6 +87,7 @@ impl Engine {
             prespawn: req.prespawn.unwrap_or(false),
             ramdisk: req.ramdisk.unwrap_or(true),
             network: req.network.unwrap_or(true),
+            nesting: req.nesting.unwrap_or(false),
             source_container_id: None,
             snapshot_count: 0,
             created_at: now,
@@ -368,6 +369,7 @@ impl Engine {
         c.ai = req.ai.unwrap_or(c.ai);
         c.cache = req.cache.unwrap_or(c.cache);
         c.ramdisk = req.ramdisk.unwrap_or(c.ramdisk);
+        c.nesting = req.nesting.unwrap_or(c.nesting);
         if let Some(on) = req.network.filter(|on| *on != c.network) {
             // The network changes at once: a running container is cut off or let out now.
             if matches!(c.status, ContainerStatus::Running | ContainerStatus::Paused) {

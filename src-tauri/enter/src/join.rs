@@ -95,6 +95,7 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
         .iter()
         .partition(|(_, kind, _)| matches!(kind, LinkNameSpaceType::ProcessID | LinkNameSpaceType::Network));
     let outer = owner_of(&open("net")?)?;
+    let nesting = !net_only && nesting_allowed(pid, &outer, &user)?;
     join_user_namespace(&outer)?;
     join_each(&outer_kinds)?;
     if !net_only {
@@ -118,7 +119,7 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
         return run(&args, Vec::new(), None);
     }
     keep_only_the_containers_capabilities()?;
-    crate::seccomp::load()?;
+    crate::seccomp::load(nesting)?;
     if args.switch("sockets") {
         return crate::sockets::serve();
     }
@@ -170,6 +171,22 @@ fn init_environment(pid: u32) -> Result<Vec<(String, String)>, String> {
         .collect())
 }
 
+/// Whether the container whose init is `pid` allows nested user namespaces: its init runs in
+/// a user namespace of its own inside runc's `outer` one (started by hoody_runtime's
+/// init_shim) and carries runc's filter only, the init shim having added none refusing them.
+/// Read from the kernel's filter count, which a process can raise but never lower: nothing in
+/// the container can widen what its kit processes may do.
+fn nesting_allowed(pid: u32, outer: &std::fs::File, user: &std::fs::File) -> Result<bool, String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|e| format!("cannot read the status of container init {pid}: {e}"))?;
+    let filters = status.lines().find_map(|l| l.strip_prefix("Seccomp_filters:")).map(str::trim);
+    let filters: u32 = filters
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| format!("container init {pid} shows no seccomp filter count"))?;
+    let nested = !same_namespace_files(outer, user);
+    Ok(nested && filters <= hoody_runtime::confine::RUNC_FILTERS)
+}
+
 /// Joins the user namespace `user` (unless this process is in it) as its root.
 fn join_user_namespace(user: &std::fs::File) -> Result<(), String> {
     if !same_namespace(user, "/proc/self/ns/user") {
@@ -205,8 +222,13 @@ fn owner_of(file: &std::fs::File) -> Result<std::fs::File, String> {
 
 /// Whether `file` is the namespace `link` names (joining one's own user namespace fails).
 fn same_namespace(file: &std::fs::File, link: &str) -> bool {
+    std::fs::File::open(link).is_ok_and(|other| same_namespace_files(file, &other))
+}
+
+/// Whether two open namespaces are the same one.
+fn same_namespace_files(a: &std::fs::File, b: &std::fs::File) -> bool {
     use std::os::unix::fs::MetadataExt;
-    match (file.metadata(), std::fs::metadata(link)) {
+    match (a.metadata(), b.metadata()) {
         (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
         _ => false,
     }

@@ -2,14 +2,17 @@
 //! process, compiled by libseccomp as runc compiles the init's: the same rules, the same
 //! compiler, so a kit process is refused exactly what the container's own processes are.
 
-use hoody_runtime::confine::{ABSENT, ABSENT_ERRNO, ArgTest, REFUSED_ERRNO, SYSCALLS};
+use hoody_runtime::confine::{ABSENT, ABSENT_ERRNO, ArgTest, NESTED_USER_NAMESPACES, REFUSED_ERRNO, SYSCALLS};
 use libseccomp::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall};
 
-pub fn load() -> Result<(), String> {
-    build().and_then(|filter| filter.load()).map_err(|e| format!("cannot load the container's seccomp filter: {e}"))
+/// `nesting`: the container allows nested user namespaces, and so does this process.
+pub fn load(nesting: bool) -> Result<(), String> {
+    build(nesting)
+        .and_then(|filter| filter.load())
+        .map_err(|e| format!("cannot load the container's seccomp filter: {e}"))
 }
 
-fn build() -> Result<ScmpFilterContext, libseccomp::error::SeccompError> {
+fn build(nesting: bool) -> Result<ScmpFilterContext, libseccomp::error::SeccompError> {
     let mut filter = ScmpFilterContext::new(ScmpAction::Errno(REFUSED_ERRNO as i32))?;
     if ScmpArch::native() == ScmpArch::X8664 {
         // The 32-bit system call tables the kernel also serves, as runc adds them.
@@ -23,7 +26,8 @@ fn build() -> Result<ScmpFilterContext, libseccomp::error::SeccompError> {
         for name in rule.names {
             // A name this libseccomp does not know is a call this kernel cannot make either.
             let Ok(syscall) = ScmpSyscall::from_name(name) else { continue };
-            match rule.test {
+            let test = rule.test.filter(|test| !(nesting && *test == NESTED_USER_NAMESPACES));
+            match test {
                 None => filter.add_rule(ScmpAction::Allow, syscall)?,
                 Some(ArgTest::Equal { index, value }) => filter.add_rule_conditional(
                     ScmpAction::Allow,
@@ -54,10 +58,12 @@ fn build() -> Result<ScmpFilterContext, libseccomp::error::SeccompError> {
 mod tests {
     #[test]
     fn the_profile_compiles() {
-        let filter = super::build().expect("every rule compiles");
-        let out = tempfile_in_memory();
-        filter.export_bpf(&out).unwrap();
-        assert!(out.metadata().unwrap().len() > 0, "an empty program");
+        for nesting in [false, true] {
+            let filter = super::build(nesting).expect("every rule compiles");
+            let out = tempfile_in_memory();
+            filter.export_bpf(&out).unwrap();
+            assert!(out.metadata().unwrap().len() > 0, "an empty program");
+        }
     }
 
     fn tempfile_in_memory() -> std::fs::File {

@@ -35,6 +35,11 @@ pub struct Container {
     /// either way.
     #[serde(default = "on")]
     pub network: bool,
+    /// Nested user namespaces inside (a Hoody Desktop addition; off unless asked): what
+    /// Podman, Docker, `unshare -U` or a sandboxing browser need. Off, the container's processes
+    /// cannot make one (see the README's defaults). A change needs a stop.
+    #[serde(default)]
+    pub nesting: bool,
     pub source_container_id: Option<ContainerId>,
     pub snapshot_count: u32,
     #[ts(type = "string")]
@@ -158,6 +163,10 @@ pub struct ContainerCreate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub network: Option<bool>,
+    /// Nested user namespaces inside (off unless `true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub nesting: Option<bool>,
     /// Skip the warm pool and create the container from scratch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
@@ -277,6 +286,9 @@ pub struct ContainerUpdate {
     #[ts(optional)]
     pub network: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub nesting: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional, type = "unknown")]
     #[schema(value_type = Option<Object>)]
     pub container_image: Option<serde_json::Value>,
@@ -297,7 +309,8 @@ pub struct ContainerUpdate {
 impl ContainerUpdate {
     /// The fields a running container has baked in, so they can only change while it is
     /// stopped (the UI's edit dialog reads this list from `rules.json`).
-    pub const FIELDS_NEEDING_STOP: [&'static str; 5] = ["name", "environment_vars", "ssh_public_key", "ramdisk", "ai"];
+    pub const FIELDS_NEEDING_STOP: [&'static str; 6] =
+        ["name", "environment_vars", "ssh_public_key", "ramdisk", "ai", "nesting"];
 
     /// The fields set in this update that can only change while the container is stopped.
     pub fn fields_needing_stop(&self) -> Vec<&'static str> {
@@ -307,6 +320,7 @@ impl ContainerUpdate {
             self.ssh_public_key.is_some(),
             self.ramdisk.is_some(),
             self.ai.is_some(),
+            self.nesting.is_some(),
         ];
         Self::FIELDS_NEEDING_STOP.into_iter().zip(set).filter(|(_, set)| *set).map(|(field, _)| field).collect()
     }

@@ -13,14 +13,16 @@
  * firewall act there, out of the container's reach.
  *
  * A new user namespace starts with every capability, so the bounding set is narrowed again to
- * the container's (--caps MASK), and a seccomp filter of its own refuses further user
- * namespaces (clone and unshare with CLONE_NEWUSER; clone3 is already answered ENOSYS by
- * runc's filter) — runc's filter allowed them for this program alone.
+ * the container's (--caps MASK), and unless the container allows nesting (--nesting), a
+ * seccomp filter of its own refuses further user namespaces (clone and unshare with
+ * CLONE_NEWUSER; clone3 is already answered ENOSYS by runc's filter) — runc's filter allows
+ * them. `hoody-enter join` reads which it is from the init's filter count (runc's one, or one
+ * more), which no process can lower.
  *
  * Static, without a C library of the image's: it runs in any root (busybox, distroless).
  * It is bind-mounted at /dev/.hoody-init by runc and removes itself before it goes on.
  *
- * Usage: hoody-init --caps HEXMASK -- PROGRAM [ARGS...]
+ * Usage: hoody-init --caps HEXMASK [--nesting] -- PROGRAM [ARGS...]
  * On failure it says why on the console (prefixed "hoody-init:") and exits 125.
  */
 #define _GNU_SOURCE
@@ -114,20 +116,22 @@ static void narrow_bounding_set(uint64_t keep) {
 
 int main(int argc, char **argv) {
     uint64_t caps = 0;
-    int have_caps = 0, program = 0;
+    int have_caps = 0, nesting = 0, program = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--caps") == 0 && i + 1 < argc) {
             char *end;
             caps = strtoull(argv[++i], &end, 16);
             have_caps = *end == 0;
+        } else if (strcmp(argv[i], "--nesting") == 0) {
+            nesting = 1;
         } else if (strcmp(argv[i], "--") == 0 && i + 1 < argc) {
             program = i + 1;
             break;
         } else {
-            fail_plain("usage: hoody-init --caps HEXMASK -- PROGRAM [ARGS...]");
+            fail_plain("usage: hoody-init --caps HEXMASK [--nesting] -- PROGRAM [ARGS...]");
         }
     }
-    if (!have_caps || !program) fail_plain("usage: hoody-init --caps HEXMASK -- PROGRAM [ARGS...]");
+    if (!have_caps || !program) fail_plain("usage: hoody-init --caps HEXMASK [--nesting] -- PROGRAM [ARGS...]");
     /* Nothing but the console goes on to the container (runc hands over no more, but a
      * descriptor here would be the host's). */
     syscall(SYS_close_range, 3u, ~0u, 0u);
@@ -167,7 +171,7 @@ int main(int argc, char **argv) {
     /* Root of the new namespace by its map now; the ids of the process change to match. */
     if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) fail("cannot become the container's root");
     narrow_bounding_set(caps);
-    refuse_nested_user_namespaces();
+    if (!nesting) refuse_nested_user_namespaces();
     execv(argv[program], argv + program);
     dprintf(2, "hoody-init: cannot run %s: %s\n", argv[program], strerror(errno));
     _exit(errno == ENOENT ? 127 : 126);

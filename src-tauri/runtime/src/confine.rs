@@ -54,8 +54,12 @@ pub const CLONE_NEWUSER: u64 = 0x1000_0000;
 
 /// The test that refuses nested user namespaces. runc's filter leaves it out: the init's first
 /// program (`crate::init_shim`) makes the container's own user namespace, and then loads a
-/// filter of its own that refuses further ones.
+/// filter of its own that refuses further ones, unless the container allows nesting.
 pub const NESTED_USER_NAMESPACES: ArgTest = ArgTest::NoBitsOf { index: 0, mask: CLONE_NEWUSER };
+
+/// How many seccomp filters runc gives the init (one, compiled from [`oci_seccomp`]). The
+/// init's first program adds one more unless the container allows nesting.
+pub const RUNC_FILTERS: u32 = 1;
 
 /// System calls allowed, unconditionally or when their argument passes a test.
 #[derive(Debug, Clone, Copy)]

@@ -1,7 +1,7 @@
 //! The container's first program, `init/hoody-init.c` (its comment says what it does and
 //! why): runc starts it as the container's PID 1, bound read-only at [`IN_CONTAINER`] from the
 //! bundle's copy; it locks the mounts runc made, narrows the capabilities again, refuses
-//! nested user namespaces, and becomes the image's init.
+//! nested user namespaces unless the container allows them, and becomes the image's init.
 
 use std::io;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -16,10 +16,16 @@ pub const IN_CONTAINER: &str = "/dev/.hoody-init";
 /// Its name in a bundle (the bind mount's source, relative to the bundle).
 pub const IN_BUNDLE: &str = "hoody-init";
 
-/// The init's command line: this program, then the image's init.
-pub fn command() -> Vec<String> {
+/// The init's command line: this program (told whether the container allows nested user
+/// namespaces), then the image's init.
+pub fn command(nesting: bool) -> Vec<String> {
     let caps = format!("{:x}", crate::confine::capability_mask());
-    [IN_CONTAINER, "--caps", &caps, "--", "/sbin/init"].map(str::to_owned).to_vec()
+    let mut args = vec![IN_CONTAINER.to_owned(), "--caps".to_owned(), caps];
+    if nesting {
+        args.push("--nesting".to_owned());
+    }
+    args.extend(["--".to_owned(), "/sbin/init".to_owned()]);
+    args
 }
 
 /// Writes the program at `path` (mode 0755) unless it is there already, as a new file renamed
@@ -55,10 +61,12 @@ pub fn place(installed: &Path, bundle: &Path) -> io::Result<()> {
 mod tests {
     #[test]
     fn the_command_ends_with_the_images_init_and_carries_the_capabilities() {
-        let args = super::command();
+        let args = super::command(false);
         assert_eq!(args[0], super::IN_CONTAINER);
         assert_eq!(args[2], format!("{:x}", crate::confine::capability_mask()));
         assert_eq!(&args[args.len() - 2..], ["--", "/sbin/init"]);
+        assert!(!args.contains(&"--nesting".to_owned()));
+        assert!(super::command(true).contains(&"--nesting".to_owned()));
     }
 
     #[test]

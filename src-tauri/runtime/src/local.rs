@@ -117,6 +117,8 @@ pub(crate) struct BootSpec {
     pub ramdisk: bool,
     /// Outbound connectivity and DNS; off leaves the container its loopback only.
     pub network: bool,
+    /// Nested user namespaces allowed inside (see `crate::init_shim`).
+    pub nesting: bool,
 }
 
 impl BootSpec {
@@ -126,6 +128,7 @@ impl BootSpec {
             env: c.environment_vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             ramdisk: c.ramdisk,
             network: c.network,
+            nesting: c.nesting,
         }
     }
 }
@@ -402,6 +405,7 @@ impl LocalRuntime {
             cgroup_path,
             limits: self.config.limits,
             ramdisk,
+            nesting: boot.nesting,
         })?;
         spec.save(bundle.config()).map_err(|e| RuntimeError::io("cannot write config.json", e))?;
         let binds = self.binds(&bundle.shares());

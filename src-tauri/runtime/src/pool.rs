@@ -44,9 +44,10 @@ impl Pools {
 
 impl LocalRuntime {
     /// A pool member can stand in for `c` when their boot would be the same: no environment
-    /// of its own (the init's environment is fixed at boot), a ramdisk and a network.
+    /// of its own (the init's environment is fixed at boot), a ramdisk and a network, and no
+    /// nested user namespaces.
     fn fits_pool(c: &Container) -> bool {
-        c.environment_vars.is_empty() && c.ramdisk && c.network
+        c.environment_vars.is_empty() && c.ramdisk && c.network && !c.nesting
     }
 
     pub(crate) fn pool_ready_for(&self, c: &Container) -> bool {
@@ -95,7 +96,13 @@ impl LocalRuntime {
             while self.pools.count(&image) < *size {
                 let slot = format!("{POOL_PREFIX}{}", hoody_model::ids::random_hex(8));
                 self.make_bundle(&slot, &image, init)?;
-                let boot = BootSpec { hostname: POOL_HOSTNAME.into(), env: Vec::new(), ramdisk: true, network: true };
+                let boot = BootSpec {
+                    hostname: POOL_HOSTNAME.into(),
+                    env: Vec::new(),
+                    ramdisk: true,
+                    network: true,
+                    nesting: false,
+                };
                 let booted = match self.boot(&slot, &boot).await {
                     Ok(()) => self.runc.state(&slot).await,
                     Err(e) => Err(e),

@@ -39,6 +39,8 @@ pub struct SpecInput<'a> {
     pub cgroup_path: String,
     pub limits: Limits,
     pub ramdisk: Option<PathBuf>,
+    /// Nested user namespaces allowed inside (see `crate::init_shim`).
+    pub nesting: bool,
 }
 
 const PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -61,7 +63,7 @@ fn build_inner(input: &SpecInput<'_>) -> std::result::Result<Spec, oci_spec::Oci
     env.extend(input.env.iter().cloned());
     let process = ProcessBuilder::default()
         // The image's /sbin/init, through the program that locks runc's mounts first.
-        .args(crate::init_shim::command())
+        .args(crate::init_shim::command(input.nesting))
         // A pty as /dev/console, which the engine keeps (see crate::console): systemd writes
         // why it gives up only there, and console-getty wants one.
         .terminal(true)
@@ -160,6 +162,7 @@ mod tests {
             cgroup_path: "/hoody/abc-1".into(),
             limits: Limits { memory_bytes: 64 << 20, pids: 100 },
             ramdisk: Some("/run/hoody/x/ramdisk/abc".into()),
+            nesting: false,
         })
         .unwrap();
         let json = serde_json::to_value(&spec).unwrap();

@@ -30,6 +30,7 @@ struct ContainerRow {
     prespawn: bool,
     ramdisk: bool,
     network: bool,
+    nesting: bool,
     source_container_id: Option<String>,
     snapshot_count: i64,
     created_at: i64,
@@ -60,6 +61,7 @@ impl ContainerRow {
             prespawn: self.prespawn,
             ramdisk: self.ramdisk,
             network: self.network,
+            nesting: self.nesting,
             source_container_id: self
                 .source_container_id
                 .as_deref()
@@ -129,8 +131,8 @@ impl Store {
         sqlx::query!(
             "INSERT INTO containers (id, project_id, server_id, name, status, status_since, error, container_image,
                 hoody_kit, dev_kit, realm_ids, environment_vars, ssh_public_key, ssh_key_fingerprint, color, comment,
-                autostart, ai, cache, prespawn, ramdisk, network, source_container_id, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                autostart, ai, cache, prespawn, ramdisk, network, nesting, source_container_id, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             id,
             project_id,
             server_id,
@@ -153,6 +155,7 @@ impl Store {
             c.prespawn,
             c.ramdisk,
             c.network,
+            c.nesting,
             source,
             created,
             updated
@@ -173,7 +176,7 @@ impl Store {
             r#"SELECT c.id, c.project_id, c.server_id, s.name AS server_name, c.name, c.status, c.error,
                 c.container_image, c.hoody_kit AS "hoody_kit: bool", c.dev_kit AS "dev_kit: bool", c.realm_ids,
                 c.environment_vars, c.ssh_public_key, c.color, c.comment, c.autostart AS "autostart: bool",
-                c.ai AS "ai: bool", c.cache AS "cache: bool", c.prespawn AS "prespawn: bool", c.ramdisk AS "ramdisk: bool", c.network AS "network: bool",
+                c.ai AS "ai: bool", c.cache AS "cache: bool", c.prespawn AS "prespawn: bool", c.ramdisk AS "ramdisk: bool", c.network AS "network: bool", c.nesting AS "nesting: bool",
                 c.source_container_id,
                 (SELECT COUNT(*) FROM snapshots sn WHERE sn.container_id = c.id) AS "snapshot_count!: i64",
                 c.created_at, c.updated_at
@@ -222,7 +225,7 @@ impl Store {
             r#"SELECT c.id, c.project_id, c.server_id, s.name AS server_name, c.name, c.status, c.error,
                 c.container_image, c.hoody_kit AS "hoody_kit: bool", c.dev_kit AS "dev_kit: bool", c.realm_ids,
                 c.environment_vars, c.ssh_public_key, c.color, c.comment, c.autostart AS "autostart: bool",
-                c.ai AS "ai: bool", c.cache AS "cache: bool", c.prespawn AS "prespawn: bool", c.ramdisk AS "ramdisk: bool", c.network AS "network: bool",
+                c.ai AS "ai: bool", c.cache AS "cache: bool", c.prespawn AS "prespawn: bool", c.ramdisk AS "ramdisk: bool", c.network AS "network: bool", c.nesting AS "nesting: bool",
                 c.source_container_id,
                 (SELECT COUNT(*) FROM snapshots sn WHERE sn.container_id = c.id) AS "snapshot_count!: i64",
                 c.created_at, c.updated_at
@@ -295,7 +298,7 @@ impl Store {
         let done = sqlx::query!(
             "UPDATE containers SET name = ?, realm_ids = ?, environment_vars = ?, ssh_public_key = ?,
                 ssh_key_fingerprint = ?, color = ?, comment = ?, autostart = ?, ai = ?, cache = ?, ramdisk = ?,
-                network = ?, updated_at = ?
+                network = ?, nesting = ?, updated_at = ?
              WHERE id = ? AND status <> 'deleted'",
             c.name,
             realm_ids,
@@ -309,6 +312,7 @@ impl Store {
             c.cache,
             c.ramdisk,
             c.network,
+            c.nesting,
             updated,
             id_text
         )

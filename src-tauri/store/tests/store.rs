@@ -56,6 +56,7 @@ fn container(server: &ServerId, project: &Project, name: &str, created: i64) -> 
         prespawn: false,
         ramdisk: true,
         network: true,
+        nesting: false,
         source_container_id: None,
         snapshot_count: 0,
         created_at: at(created),

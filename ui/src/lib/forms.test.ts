@@ -33,12 +33,14 @@ describe("the edit dialog", () => {
     cache: false,
     ramdisk: true,
     network: true,
+    nesting: false,
   } as unknown as Container;
 
   it("sends only what changed", () => {
     const same = editFieldsOf(c);
     expect(updateFor(c, same)).toEqual({});
     expect(updateFor(c, { ...same, network: false })).toEqual({ network: false });
+    expect(updateFor(c, { ...same, nesting: true })).toEqual({ nesting: true });
     expect(updateFor(c, { ...same, env: [{ key: "B", value: "2" }, { key: "A", value: "1" }] })).toEqual({});
     expect(updateFor(c, { ...same, color: "73d216" })).toEqual({});
     expect(updateFor(c, { ...same, color: "", comment: " hi ", cache: true })).toEqual({ color: null, comment: "hi", cache: true });

@@ -65,6 +65,7 @@ export interface EditFields {
   cache: boolean;
   ramdisk: boolean;
   network: boolean;
+  nesting: boolean;
 }
 
 export function editFieldsOf(c: Container): EditFields {
@@ -80,6 +81,7 @@ export function editFieldsOf(c: Container): EditFields {
     cache: c.cache,
     ramdisk: c.ramdisk,
     network: c.network,
+    nesting: c.nesting,
   };
 }
 
@@ -98,7 +100,7 @@ export function updateFor(c: Container, f: EditFields): ContainerUpdate {
   const key = f.sshKey.trim() || null;
   if (key !== (c.ssh_public_key ?? null)) update.ssh_public_key = key;
   if ([...f.realmIds].sort().join() !== [...c.realm_ids].sort().join()) update.realm_ids = f.realmIds;
-  for (const flag of ["autostart", "ai", "cache", "ramdisk", "network"] as const) if (f[flag] !== c[flag]) update[flag] = f[flag];
+  for (const flag of ["autostart", "ai", "cache", "ramdisk", "network", "nesting"] as const) if (f[flag] !== c[flag]) update[flag] = f[flag];
   return update;
 }
 

@@ -24,6 +24,7 @@ export function sampleContainer(name: string, fields: Partial<Container> = {}): 
     prespawn: false,
     ramdisk: true,
     network: true,
+    nesting: false,
     source_container_id: null,
     snapshot_count: 0,
     created_at: "2026-11-28T10:00:00Z",

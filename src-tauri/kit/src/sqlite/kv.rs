@@ -90,7 +90,7 @@ pub(super) fn execute(db: &str, table: &str, create: bool, history: bool, op: Kv
             let tx = conn.transaction()?;
             let current = read(&tx, table, &key)?;
             check_precondition(&key, current.as_ref(), if_match.as_deref())?;
-            let created = write(&tx, table, &key, &value, ttl, current.as_ref())?;
+            let created = write(&tx, table, &key, &value, ttl.map(expiry_after), current.as_ref())?;
             record(&tx, &key, "set", Some(&value))?;
             tx.commit()?;
             let status = if created { StatusCode::CREATED } else { StatusCode::OK };
@@ -102,7 +102,7 @@ pub(super) fn execute(db: &str, table: &str, create: bool, history: bool, op: Kv
             let tx = conn.transaction()?;
             for (key, value, ttl) in &items {
                 let current = read(&tx, table, key)?;
-                write(&tx, table, key, value, *ttl, current.as_ref())?;
+                write(&tx, table, key, value, ttl.map(expiry_after), current.as_ref())?;
                 record(&tx, key, "set", Some(value))?;
             }
             tx.commit()?;
@@ -144,8 +144,8 @@ pub(super) fn execute(db: &str, table: &str, create: bool, history: bool, op: Kv
             let current = read(&tx, table, &key)?;
             let (value, answer) = apply(&key, current.as_ref().map(|r| &r.value), change)?;
             // A change keeps the key's expiry.
-            let ttl = current.as_ref().and_then(|r| r.expires_at).map(|at| (at - unix_now()).max(1) as u64);
-            write(&tx, table, &key, &value, ttl, current.as_ref())?;
+            let expires_at = current.as_ref().and_then(|r| r.expires_at);
+            write(&tx, table, &key, &value, expires_at, current.as_ref())?;
             record(&tx, &key, change_name, Some(&value))?;
             tx.commit()?;
             Ok(Answer::json(StatusCode::OK, &json!({ "success": true, "key": key, "value": value, "result": answer })))
@@ -241,17 +241,24 @@ fn check_precondition(key: &str, current: Option<&Row>, if_match: Option<&str>) 
     }
 }
 
-/// Writes a key; answers whether it was created (an expired one counts as new).
+/// The expiry (whole seconds; a key lives while `expires_at > now`) of a key written now with
+/// `ttl` seconds to live: at least `ttl` seconds, never less. From the current second alone,
+/// a key of `ttl=1` written late in a second was gone a moment later.
+fn expiry_after(ttl: u64) -> i64 {
+    unix_now().saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX)).saturating_add(1)
+}
+
+/// Writes a key, to expire at `expires_at` (none: never); answers whether it was created (an
+/// expired one counts as new).
 fn write(
     conn: &Connection,
     table: &str,
     key: &str,
     value: &Value,
-    ttl: Option<u64>,
+    expires_at: Option<i64>,
     current: Option<&Row>,
 ) -> Result<bool, KitError> {
     let now = unix_now();
-    let expires_at = ttl.map(|s| now.saturating_add(i64::try_from(s).unwrap_or(i64::MAX)));
     let created_at = current.map_or(now, |r| r.created_at);
     conn.execute(
         &format!(

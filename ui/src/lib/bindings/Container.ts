@@ -19,7 +19,13 @@ error: string | null, container_image: string, hoody_kit: boolean, dev_kit: bool
  * leaves the container its loopback only. Its services are reached through the proxy
  * either way.
  */
-network: boolean, source_container_id: ContainerId | null, snapshot_count: number, created_at: string, updated_at: string, 
+network: boolean, 
+/**
+ * Nested user namespaces inside (a Hoody Desktop addition; off unless asked): what
+ * Podman, Docker, `unshare -U` or a sandboxing browser need. Off, the container's processes
+ * cannot make one (see the README's defaults). A change needs a stop.
+ */
+nesting: boolean, source_container_id: ContainerId | null, snapshot_count: number, created_at: string, updated_at: string, 
 /**
  * Present when asked for with `?runtime=true`.
  */

@@ -23,6 +23,10 @@ container_image?: string, hoody_kit?: boolean, dev_kit?: boolean, realm_ids?: Ar
  */
 network?: boolean, 
 /**
+ * Nested user namespaces inside (off unless `true`).
+ */
+nesting?: boolean, 
+/**
  * Skip the warm pool and create the container from scratch.
  */
 bypass_prespawn?: boolean, 

@@ -5,4 +5,4 @@
  * The permanent fields are accepted only with their current value, so a client may send back
  * what it read; any other value is refused.
  */
-export type ContainerUpdate = { name?: string, color?: string | null, comment?: string | null, environment_vars?: { [key in string]: string }, ssh_public_key?: string | null, realm_ids?: Array<string>, autostart?: boolean, ai?: boolean, cache?: boolean, ramdisk?: boolean, network?: boolean, container_image?: unknown, hoody_kit?: unknown, dev_kit?: unknown, server_id?: unknown, };
+export type ContainerUpdate = { name?: string, color?: string | null, comment?: string | null, environment_vars?: { [key in string]: string }, ssh_public_key?: string | null, realm_ids?: Array<string>, autostart?: boolean, ai?: boolean, cache?: boolean, ramdisk?: boolean, network?: boolean, nesting?: boolean, container_image?: unknown, hoody_kit?: unknown, dev_kit?: unknown, server_id?: unknown, };
