@@ -137,6 +137,7 @@ fn a_person_on_a_systemd_desktop_runs_debian() {
         "the engine sat in her manager's tree: {log}"
     );
     assert!(said("created: its init is in 0::/user.slice/user-1000.slice/user@1000.service/"), "{log}");
+    assert!(said("created: its cgroup's cpu.weight is 100"), "each container weighs the same on the CPU: {log}");
 }
 
 #[test]
