@@ -21,23 +21,23 @@
 //!
 //! `--kit SERVICE` does one request of a kit service inside (see [`hoody_kit::inside`]).
 //!
-//! `--sockets` joins runc's user namespace and the network namespace only and makes sockets there for the
-//! engine (see [`crate::sockets`]).
+//! `--sockets` joins runc's user namespace and the network namespace only and makes sockets
+//! there for the engine (see [`crate::sockets`]).
 //!
 //! `--network-helper [--netns PATH]` joins the container's cgroups (so the helper ends with
-//! the container) and runc's user namespace (the owner of its network namespace) only, as its root with every capability there, and
-//! executes PROGRAM in place (it keeps this pid): the container's network helper, slirp4netns,
-//! which makes the container's device from there, and keeps its own network namespace — the
-//! engine's, or the one at PATH (joined first, while this process may) — for the container's
-//! way out. On the host it is the container's root user, not the engine's. The container's
+//! the container) and runc's user namespace (the owner of its network namespace) only, as its
+//! root with every capability there, and executes PROGRAM in place (it keeps this pid): the
+//! container's network helper, slirp4netns, which makes the container's device from there, and
+//! keeps its own network namespace — the engine's, or the one at PATH (joined first, while this
+//! process may) — for the container's way out. On the host it is the container's root user, not the engine's. The container's
 //! network namespace is open as its descriptor 3 (`/proc/self/fd/3`): opened here, before the
 //! user namespace is joined — until `runc start` the init is not dumpable, and its namespaces
 //! are out of reach from inside.
 //!
-//! `--net-admin` joins runc's user namespace and the network namespace only and runs PROGRAM (a program of the
-//! host, which it still sees) as the namespace's root with its every capability: the engine
-//! changes the container's network with it (its firewall), which the container's own
-//! processes, without CAP_NET_ADMIN, cannot.
+//! `--net-admin` joins runc's user namespace and the network namespace only and runs PROGRAM (a
+//! program of the host, which it still sees) as the namespace's root with its every
+//! capability: the engine changes the container's network with it (its firewall), which the
+//! container's own processes, without CAP_NET_ADMIN, cannot.
 //!
 //! `--sethostname NAME [--identity-init KIND [--resolver IP]]` sets the container's hostname (and with
 //! `--identity-init`, writes it into its root as [`hoody_runtime::write_identity`] does)

@@ -142,7 +142,7 @@ int main(int argc, char **argv) {
     /* go: the init tells the mapper its namespaces are made; done: the mapper says the maps
      * are written. The init goes on at that word, not at the mapper's exit: the mapper holds the
      * last reference to runc's mount namespace, whose teardown waits for an RCU grace period.
-     * The image's init reaps it, as it reaps any orphan. */
+     * The image's init reaps it, as an init reaps every child it did not start. */
     int go[2], done[2];
     if (pipe2(go, O_CLOEXEC) != 0 || pipe2(done, O_CLOEXEC) != 0) fail("pipe");
     pid_t self = getpid();
