@@ -9,6 +9,8 @@
 //!   filter before it runs a program there (every kit process).
 //! - `identity`: writes a container's hostname, hosts, environment and resolver into its root.
 //! - `console`: holds a container's console while it runs, keeping what it says in a log.
+//! - `protocol`: prints what this build agrees on with the engine
+//!   ([`hoody_runtime::enter::PROTOCOL`]), which the engine checks at start.
 //!
 //! Exit status: the program's own; 125 when hoody-enter itself failed (its reason on stderr),
 //! 126 when the program could not be run, 127 when it was not found.
@@ -51,8 +53,12 @@ fn main() -> ExitCode {
         "join" => join::main(rest),
         "identity" => identity::main(rest),
         "console" => console::main(rest),
+        "protocol" => {
+            println!("{}", hoody_runtime::enter::PROTOCOL);
+            Ok(ExitCode::SUCCESS)
+        }
         _ => Err(format!(
-            "usage: hoody-enter userns|join|identity|console …; got {:?} (see the crate's documentation)",
+            "usage: hoody-enter userns|join|identity|console|protocol …; got {:?} (see the crate's documentation)",
             command
         )),
     };

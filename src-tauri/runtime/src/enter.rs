@@ -24,6 +24,25 @@ pub fn find_helper() -> Option<PathBuf> {
     beside.into_iter().chain(above).find(|p| p.is_file()).or_else(|| on_path("hoody-enter"))
 }
 
+/// That the helper at `binary` speaks this engine's [`PROTOCOL`] (`hoody-enter protocol`).
+fn check_protocol(binary: &Path) -> Result<(), String> {
+    let out = Command::new(binary)
+        .arg("protocol")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
+    let spoken = String::from_utf8_lossy(&out.stdout).trim().parse::<u32>().ok().filter(|_| out.status.success());
+    match spoken {
+        Some(PROTOCOL) => Ok(()),
+        other => Err(format!(
+            "{} is from another build than this engine (it speaks protocol {}, the engine {PROTOCOL}): install both \
+             from one build (cargo build -p hoody-enter, or the same package)",
+            binary.display(),
+            other.map_or_else(|| "1 or older".to_owned(), |n| n.to_string()),
+        )),
+    }
+}
+
 /// `program` in a directory of PATH, or in the usual system ones.
 pub fn on_path(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -32,6 +51,12 @@ pub fn on_path(program: &str) -> Option<PathBuf> {
         .map(|dir| dir.join(program))
         .find(|p| p.is_file())
 }
+
+/// What the engine and `hoody-enter` agree on, raised with any change one side depends on (the
+/// order in which `join` enters a container's namespaces, a flag's meaning): an engine and a
+/// helper of different builds would otherwise fail inside containers in ways that name
+/// neither. 2: a container's own user namespace nests in runc's (see `crate::init_shim`).
+pub const PROTOCOL: u32 = 2;
 
 /// `hoody-enter` with the engine's id map.
 #[derive(Debug, Clone)]
@@ -94,6 +119,7 @@ impl Enter {
         let binary = configured.or_else(find_helper).ok_or_else(|| {
             "hoody-enter is not installed beside this program or on PATH (cargo build -p hoody-enter)".to_owned()
         })?;
+        check_protocol(&binary)?;
         Ok(Self::new(binary, IdMap::of_this_user()?))
     }
 
@@ -169,5 +195,31 @@ impl Enter {
         let mut command = Command::new(&self.binary);
         command.arg("join").arg("--pid").arg(init_pid.to_string());
         command
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    /// A stand-in helper: a script that answers `protocol` with `said` (pure logic; the real
+    /// helper is checked by every engine the end-to-end tests start).
+    fn helper(dir: &std::path::Path, said: &str) -> std::path::PathBuf {
+        static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let path = dir.join(format!("hoody-enter-{}", MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
+        std::fs::write(&path, format!("#!/bin/sh\n{said}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_helper_of_another_build_is_refused_with_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(super::check_protocol(&helper(dir.path(), &format!("echo {}", super::PROTOCOL))), Ok(()));
+        let older = super::check_protocol(&helper(dir.path(), "echo 'usage: hoody-enter userns|join' >&2; exit 125"));
+        let older = older.unwrap_err();
+        assert!(older.contains("another build") && older.contains("protocol 1 or older"), "{older}");
+        let newer = super::check_protocol(&helper(dir.path(), &format!("echo {}", super::PROTOCOL + 1))).unwrap_err();
+        assert!(newer.contains(&format!("protocol {}", super::PROTOCOL + 1)), "{newer}");
     }
 }
