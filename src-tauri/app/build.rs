@@ -1,7 +1,8 @@
-//! The Tauri config lives at the repository root (`tauri.conf.json`).
+//! The Tauri config (`tauri.conf.json`) lives beside this crate's Cargo.toml, where Tauri's CLI
+//! (its bundler) looks for it too.
 
 fn main() {
-    let attributes = tauri_build::Attributes::new().config_path("../../tauri.conf.json");
+    let attributes = tauri_build::Attributes::new();
     if let Err(e) = tauri_build::try_build(attributes) {
         panic!("tauri-build: {e:#}");
     }

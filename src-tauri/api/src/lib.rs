@@ -40,7 +40,7 @@ pub async fn serve(
 
 /// What the web UI's pages may load and run: their own scripts only, so that no text a container
 /// or a remote server sends (a name, a log line, a page title) can ever run as script in them
-/// (the app's window has the same policy, from tauri.conf.json). Service pages show in frames.
+/// (the app's window has the same policy, from src-tauri/app/tauri.conf.json). Service pages show in frames.
 pub const UI_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
      img-src 'self' data: blob: http://*.localhost:*; connect-src 'self'; frame-src http://*.localhost:* https:; \
      object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

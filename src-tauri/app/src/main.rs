@@ -122,7 +122,7 @@ fn main() {
             commands::start_at_login,
             commands::set_start_at_login,
         ])
-        .run(tauri::generate_context!("../../tauri.conf.json"))
+        .run(tauri::generate_context!())
         .expect("Hoody Desktop runs");
 }
 
