@@ -220,11 +220,15 @@ mkdir -p /opt/p && cp /usr/bin/id /opt/p/suid && chmod 4755 /opt/p/suid && echo 
         rss_after.push(rss(d.pid));
     }
     println!("{engine} engine: RSS {rss_before} KiB before the hostile tools, after each round {rss_after:?} KiB");
-    let (warm, last) = (rss_after[0], rss_after[HOSTILE_ROUNDS - 1]);
+    // What the tools make the engine read is 64–127 MiB a round: keeping any of it would put the
+    // last round far above the others. A few MiB up or down is the allocator settling (seen:
+    // +2 MiB over three rounds while the rest of the suite runs beside it).
+    let (earlier, last) = rss_after.split_at(HOSTILE_ROUNDS - 1);
+    let (high, last) = (earlier.iter().copied().max().unwrap_or(rss_before), last[0]);
     table.row(
-        "the engine's memory after more rounds of hostile tools (no more than 2 MiB over the first's)",
-        last <= warm + 2048,
-        format!("{warm} KiB after the first round, {last} KiB after the last"),
+        "the engine's memory after the last round of hostile tools (within 4 MiB of the earlier rounds' high)",
+        last <= high + 4096,
+        format!("{high} KiB at most after the earlier rounds, {last} KiB after the last"),
     );
 
     // The network helper is the container's root on the host: neither root nor the engine's user.
