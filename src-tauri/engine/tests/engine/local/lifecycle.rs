@@ -41,8 +41,13 @@ async fn a_busybox_container_through_its_whole_lifecycle() {
     use std::io::Write;
     let mut console = std::fs::OpenOptions::new().append(true).open(format!("/proc/{pid}/fd/1")).unwrap();
     console.write_all(b"\x1b[1mwritten to the console\x1b[0m\n").unwrap();
+    // The console's keeper writes the log as it reads the console: a moment later.
+    let logged = || async {
+        let logs = local.engine.logs(&admin(), &c.id, 20).await.unwrap();
+        logs.console.last().map(String::as_str) == Some("written to the console")
+    };
+    eventually("the console's line in its log", logged).await;
     let logs = local.engine.logs(&admin(), &c.id, 20).await.unwrap();
-    assert_eq!(logs.console.last().map(String::as_str), Some("written to the console"), "{logs:?}");
     assert!(logs.journal.is_none() && logs.journal_missing.unwrap().contains("not systemd"));
     let stats = local.engine.stats(&admin(), &c.id).await.unwrap();
     assert!(stats.memory_bytes > 0 && stats.cpu_usage_ns > 0, "{stats:?}");
