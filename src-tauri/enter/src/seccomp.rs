@@ -2,7 +2,7 @@
 //! process, compiled by libseccomp as runc compiles the init's: the same rules, the same
 //! compiler, so a kit process is refused exactly what the container's own processes are.
 
-use hoody_runtime::confine::{ABSENT, ABSENT_ERRNO, ArgTest, NESTED_USER_NAMESPACES, REFUSED_ERRNO, SYSCALLS};
+use hoody_runtime::confine::{ABSENT, ABSENT_ERRNO, ArgTest, REFUSED_ERRNO, SYSCALLS};
 use libseccomp::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall};
 
 /// `nesting`: the container allows nested user namespaces, and so does this process.
@@ -26,8 +26,7 @@ fn build(nesting: bool) -> Result<ScmpFilterContext, libseccomp::error::SeccompE
         for name in rule.names {
             // A name this libseccomp does not know is a call this kernel cannot make either.
             let Ok(syscall) = ScmpSyscall::from_name(name) else { continue };
-            let test = rule.test.filter(|test| !(nesting && *test == NESTED_USER_NAMESPACES));
-            match test {
+            match rule.test_for(nesting) {
                 None => filter.add_rule(ScmpAction::Allow, syscall)?,
                 Some(ArgTest::Equal { index, value }) => filter.add_rule_conditional(
                     ScmpAction::Allow,

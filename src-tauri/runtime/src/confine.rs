@@ -68,6 +68,14 @@ pub struct SyscallRule {
     pub test: Option<ArgTest>,
 }
 
+impl SyscallRule {
+    /// The rule's test where nested user namespaces are `nesting` (allowed): without
+    /// [`NESTED_USER_NAMESPACES`] then.
+    pub fn test_for(&self, nesting: bool) -> Option<ArgTest> {
+        self.test.filter(|test| !(nesting && *test == NESTED_USER_NAMESPACES))
+    }
+}
+
 /// What a refused system call returns: EPERM, as Docker's profile does.
 pub const REFUSED_ERRNO: u32 = 1;
 
@@ -196,7 +204,7 @@ pub fn oci_seccomp() -> Value {
         .iter()
         .map(|rule| {
             let mut entry = json!({ "names": rule.names, "action": "SCMP_ACT_ALLOW" });
-            if let Some(test) = rule.test.filter(|test| *test != NESTED_USER_NAMESPACES) {
+            if let Some(test) = rule.test_for(true) {
                 entry["args"] = json!([match test {
                     ArgTest::Equal { index, value } => json!({ "index": index, "value": value, "op": "SCMP_CMP_EQ" }),
                     ArgTest::NotEqual { index, value } =>
