@@ -6,6 +6,7 @@
 //! namespace, no capability it lacks, the same seccomp filter.
 
 use crate::display::running_debian;
+use crate::process::SYSTEMD_ANSWERS;
 use crate::proxy::browser;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -143,7 +144,7 @@ async fn no_process_of_a_container_gets_out() {
     let r =
         http.put(format!("{files}/api/v1/files/etc/systemd/system/escape.service")).body(unit).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    let r: Value = execute(json!({"command": "systemctl daemon-reload && systemctl start escape.service; cat /escape-init.out", "wait": true}))
+    let r: Value = execute(json!({"command": format!("{SYSTEMD_ANSWERS}systemctl daemon-reload && systemctl start escape.service; cat /escape-init.out"), "wait": true}))
         .await
         .unwrap()
         .json()

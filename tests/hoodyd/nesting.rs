@@ -5,7 +5,7 @@
 //! engine and an ordinary user's.
 
 use crate::hostile::run;
-use crate::process::Hoodyd;
+use crate::process::{Hoodyd, SYSTEMD_ANSWERS};
 use crate::proxy::browser;
 use hoody_client::testkit::TestUser;
 use hoody_model::Operation;
@@ -58,7 +58,10 @@ async fn nesting(user: Option<&'static TestUser>) {
     let out = run(
         &d,
         &terminal,
-        "systemctl daemon-reload && systemctl start nest.service; journalctl -u nest.service -o cat --no-pager",
+        &format!(
+            "{SYSTEMD_ANSWERS}systemctl daemon-reload && systemctl start nest.service; \
+             journalctl -u nest.service -o cat --no-pager"
+        ),
     )
     .await;
     assert!(out.contains("nested-as-0") && out.contains("still-locked"), "a unit: {out}");

@@ -5,6 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// A shell prefix that waits (up to 60 s) for a container's systemd to take requests: the
+/// container is `running` once its init runs, and a terminal opened at once can reach it before
+/// systemd has made its socket ("Failed to connect to system scope bus", seen in CI).
+pub const SYSTEMD_ANSWERS: &str = "timeout 60 sh -c 'until [ -S /run/systemd/private ]; do sleep 0.1; done'; ";
+
 /// A running `hoodyd serve` on 127.0.0.1 with a free port.
 pub struct Hoodyd {
     /// What was started: hoodyd itself, or the login (su) that runs it.

@@ -2,7 +2,7 @@
 //! the one-time `hoodyd host-setup`. The user (made here with useradd) has a home of mode 0700,
 //! as Debian's adduser makes it, with the data directory inside.
 
-use crate::process::Hoodyd;
+use crate::process::{Hoodyd, SYSTEMD_ANSWERS};
 use crate::proxy::browser;
 use hoody_client::testkit::test_user;
 use hoody_model::{ContainerCreate, ContainerStatus, Operation, ProjectCreate, SnapshotCreate};
@@ -196,8 +196,8 @@ async fn debian_boots_to_running_for_an_engine_started_in_a_users_login() {
         })
         .await;
         let terminal = c["urls"]["terminal-1"].as_str().unwrap().to_owned();
-        let r =
-            run(&d, &terminal, "timeout 60 systemctl is-system-running --wait; systemctl --failed --no-legend").await;
+        let script = format!("{SYSTEMD_ANSWERS}systemctl is-system-running --wait; systemctl --failed --no-legend");
+        let r = run(&d, &terminal, &script).await;
         let state = r["stdout"].as_str().unwrap_or_default().to_owned();
         assert!(state.starts_with("running\n") || state.starts_with("degraded\n"), "{round}: {r}");
         // Its init has a cgroup of its own in the unified tree, below the user's.
