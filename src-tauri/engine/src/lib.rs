@@ -23,7 +23,7 @@ mod journal;
 mod lifecycle;
 mod locks;
 mod network;
-mod private;
+pub mod private;
 mod project_permissions;
 mod projects;
 pub mod proxy_gates;

@@ -68,7 +68,7 @@ fn restrict(path: &Path, widest: u32, changed: &mut Vec<String>) -> std::io::Res
 }
 
 /// Makes `dir` and its missing parents, each readable by its owner alone.
-pub(crate) fn create_dir(dir: &Path) -> std::io::Result<()> {
+pub fn create_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
 }

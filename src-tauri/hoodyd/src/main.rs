@@ -33,7 +33,7 @@ enum Command {
     /// Serve the REST API until SIGTERM or SIGINT.
     Serve {
         /// Address to listen on (port 0 picks a free port; the chosen address is printed).
-        #[arg(long, default_value = "127.0.0.1:8700")]
+        #[arg(long, env = "HOODY_API_LISTEN", default_value = "127.0.0.1:8700")]
         listen: SocketAddr,
         #[command(flatten)]
         data: DataDir,
@@ -41,7 +41,7 @@ enum Command {
         #[arg(long, env = "HOODY_SERVER_NAME", default_value = "local")]
         server_name: String,
         /// Where the service proxy listens (`http://PROJECT-CONTAINER-SERVICE-N.SERVER.localhost:PORT`).
-        #[arg(long, default_value = "127.0.0.1:8701")]
+        #[arg(long, env = "HOODY_PROXY_LISTEN", default_value = "127.0.0.1:8701")]
         proxy_listen: SocketAddr,
         /// Serve the built web UI (`ui/dist`) from this directory at `/`.
         #[arg(long)]
@@ -161,7 +161,8 @@ impl DataDir {
                 .context("cannot find a data directory: set --data-dir or HOME")?
                 .join("hoody"),
         };
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        // Private from the start, as the engine keeps it (else its first start repairs and warns).
+        hoody_engine::private::create_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         dir.canonicalize().with_context(|| format!("cannot resolve {}", dir.display()))
     }
 }
