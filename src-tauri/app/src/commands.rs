@@ -116,6 +116,22 @@ pub fn set_start_at_login(on: bool) -> Answer<()> {
     hoody_desktop_core::autostart::set(&hoody_desktop_core::autostart::user_config_dir()?, on, &program)
 }
 
+/// The first window's one-time set-up of this computer (pkexec hoodyd host-setup, the system's
+/// password prompt): what it changed.
+#[tauri::command]
+pub async fn set_up_this_computer() -> Answer<Vec<String>> {
+    let changes = hoody_desktop_core::host_setup::set_up_this_computer().await?;
+    tracing::info!(?changes, "this computer was set up");
+    Ok(changes)
+}
+
+/// Starts the app again in place, for its engine to read the set-up (answers only on failure).
+#[tauri::command]
+pub fn start_again() -> Answer<()> {
+    tracing::info!("starting again, for the engine to read the set-up");
+    Err(hoody_desktop_core::host_setup::start_again())
+}
+
 /// The UI has drawn its first screen (logged, so start-up can be measured from outside).
 #[tauri::command]
 pub fn ui_ready(showing: Option<String>) {

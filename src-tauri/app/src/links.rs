@@ -9,14 +9,7 @@ use tauri_plugin_deep_link::DeepLinkExt;
 
 pub fn install(app: &AppHandle) -> tauri::Result<()> {
     #[cfg(target_os = "linux")]
-    match app.deep_link().register_all() {
-        Ok(()) => {
-            if let Err(e) = hoody_desktop_core::scheme_handler::unquote_handlers("hoody") {
-                tracing::warn!("cannot make the hoody:// handler fit for every xdg-open: {e}");
-            }
-        }
-        Err(e) => tracing::warn!("cannot register the hoody:// scheme: {e}"),
-    }
+    register(app);
     let handle = app.clone();
     app.deep_link().on_open_url(move |event| {
         for url in event.urls() {
@@ -32,6 +25,32 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Makes `hoody://` links reach this program: the package's desktop entry does it for every user
+/// (an entry of the user's, left by a build run from source, would shadow it and goes); a
+/// program run from elsewhere writes an entry of the user's.
+#[cfg(target_os = "linux")]
+fn register(app: &AppHandle) {
+    use hoody_desktop_core::scheme_handler;
+    let program = std::env::current_exe().ok();
+    if let Some(entry) = program.as_deref().and_then(|p| scheme_handler::installed_handler("hoody", p)) {
+        tracing::info!(entry = %entry.display(), "hoody:// links come through the installed desktop entry");
+        if app.deep_link().is_registered("hoody").unwrap_or(false)
+            && let Err(e) = app.deep_link().unregister("hoody")
+        {
+            tracing::warn!("cannot remove the user's own hoody:// entry, which shadows {}: {e}", entry.display());
+        }
+        return;
+    }
+    match app.deep_link().register_all() {
+        Ok(()) => {
+            if let Err(e) = scheme_handler::unquote_handlers("hoody") {
+                tracing::warn!("cannot make the hoody:// handler fit for every xdg-open: {e}");
+            }
+        }
+        Err(e) => tracing::warn!("cannot register the hoody:// scheme: {e}"),
+    }
 }
 
 pub async fn open(app: &AppHandle, link: &str) {

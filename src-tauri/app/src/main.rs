@@ -121,6 +121,8 @@ fn main() {
             commands::start_failure,
             commands::start_at_login,
             commands::set_start_at_login,
+            commands::set_up_this_computer,
+            commands::start_again,
         ])
         .run(tauri::generate_context!())
         .expect("Hoody Desktop runs");
@@ -149,8 +151,12 @@ fn data_dir() -> PathBuf {
     base.join("hoody-desktop")
 }
 
-/// Logs go to a file rolled daily in the data dir (`logs/hoody-desktop.log.DATE`).
+/// Logs go to a file rolled daily in the data dir (`logs/hoody-desktop.log.DATE`), which is
+/// made private here as the engine keeps it (the log's writer would make it open to all).
 fn logging(data_dir: &std::path::Path) -> tracing_appender::non_blocking::WorkerGuard {
+    if let Err(e) = hoody_desktop_core::create_private_dir(&data_dir.join("logs")) {
+        eprintln!("cannot make {}: {e}", data_dir.join("logs").display());
+    }
     let appender = tracing_appender::rolling::daily(data_dir.join("logs"), "hoody-desktop.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_env("HOODY_LOG").unwrap_or_else(|_| "info".into());

@@ -6,6 +6,7 @@ pub mod autostart;
 pub mod commands;
 pub mod deeplink;
 pub mod error;
+pub mod host_setup;
 pub mod instance;
 mod listen;
 pub mod local_api;
@@ -37,4 +38,5 @@ pub use error::CommandError;
 /// changes, and requests to read everything again).
 pub use hoody_engine::fleet::FleetEvent as DesktopEvent;
 /// Called first in the app's `main`: no program the app starts gets what its launcher left open.
+pub use hoody_engine::private::create_dir as create_private_dir;
 pub use hoody_runtime::keep_inherited_descriptors_to_self;

@@ -6,6 +6,10 @@
 //! first word as the program, quotes and all, finds no such program and fails ("Permission
 //! denied", exit 4): the link never reached the app. A path that needs no quoting is written
 //! without them.
+//!
+//! Installed from the package, the app needs none of that: the package's own entry
+//! (`/usr/share/applications/hoody-desktop.desktop`) takes the links for every user, and an
+//! entry of the user's would only shadow it. [`installed_handler`] finds that entry.
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +40,42 @@ pub fn unquote_handlers(scheme: &str) -> std::io::Result<Vec<PathBuf>> {
         }
     }
     Ok(changed)
+}
+
+/// The system-wide desktop entry (in `$XDG_DATA_DIRS`, by default `/usr/local/share:/usr/share`)
+/// that hands `{scheme}://` links to `program`, as a package installs it.
+pub fn installed_handler(scheme: &str, program: &Path) -> Option<PathBuf> {
+    let dirs = std::env::var("XDG_DATA_DIRS").ok().filter(|d| !d.is_empty());
+    let dirs = dirs.as_deref().unwrap_or("/usr/local/share:/usr/share");
+    let mime = format!("x-scheme-handler/{scheme}");
+    let on_path = |name: &str| hoody_runtime::enter::on_path(name);
+    std::env::split_paths(dirs).filter(|d| d.is_absolute()).find_map(|dir| {
+        let entries = std::fs::read_dir(dir.join("applications")).ok()?;
+        entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "desktop"))
+            .find(|path| std::fs::read_to_string(path).is_ok_and(|text| handles(&text, &mime, program, &on_path)))
+    })
+}
+
+/// Whether a desktop entry's text takes `mime` and runs `program` (by its path, or by a name
+/// that `on_path` finds to be it).
+fn handles(entry: &str, mime: &str, program: &Path, on_path: &dyn Fn(&str) -> Option<PathBuf>) -> bool {
+    let takes = entry.lines().any(|l| l.starts_with("MimeType=") && l.split(['=', ';']).any(|m| m == mime));
+    let runs = entry.lines().filter_map(|l| l.strip_prefix("Exec=")).any(|exec| {
+        let first = exec.split_whitespace().next().unwrap_or_default().trim_matches('"');
+        let found = if first.contains('/') { Some(PathBuf::from(first)) } else { on_path(first) };
+        found.is_some_and(|found| same_file(&found, program))
+    });
+    takes && runs
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 /// `$XDG_DATA_HOME/applications` (`~/.local/share/applications`).
@@ -69,7 +109,22 @@ fn unquoted(entry: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::unquoted;
+    use super::{handles, unquoted};
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn the_packages_entry_is_told_from_others() {
+        let program = Path::new("/usr/bin/hoody-desktop");
+        let on_path = |name: &str| (name == "hoody-desktop").then(|| PathBuf::from("/usr/bin/hoody-desktop"));
+        let entry = "[Desktop Entry]\nExec=hoody-desktop %u\nMimeType=x-scheme-handler/hoody;\n";
+        assert!(handles(entry, "x-scheme-handler/hoody", program, &on_path), "by name, found on PATH");
+        let by_path = "[Desktop Entry]\nExec=/usr/bin/hoody-desktop %u\nMimeType=text/plain;x-scheme-handler/hoody\n";
+        assert!(handles(by_path, "x-scheme-handler/hoody", program, &on_path), "by path, the MIME type second");
+        let other_program = "[Desktop Entry]\nExec=/opt/old/hoody-desktop %u\nMimeType=x-scheme-handler/hoody;\n";
+        assert!(!handles(other_program, "x-scheme-handler/hoody", program, &on_path), "another build's");
+        let other_scheme = "[Desktop Entry]\nExec=hoody-desktop %u\nMimeType=x-scheme-handler/hoodyx;\n";
+        assert!(!handles(other_scheme, "x-scheme-handler/hoody", program, &on_path), "another scheme");
+    }
 
     #[test]
     fn a_quoted_program_path_is_unquoted_unless_it_needs_the_quotes() {

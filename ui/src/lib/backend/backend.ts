@@ -77,6 +77,11 @@ export interface Backend {
   ready?(showing?: string): Promise<void>;
   /** Why the desktop's engine did not start (a damaged database…), or null when it runs. */
   startFailure?(): Promise<string | null>;
+  /** Desktop only: the one-time set-up of this computer (`pkexec hoodyd host-setup`, the
+   * system's password prompt); answers what it changed. */
+  setUpThisComputer?(): Promise<string[]>;
+  /** Desktop only: starts the app again in place, for its engine to read the set-up. */
+  startAgain?(): Promise<void>;
   /** Desktop only: what the shell asks of the window (deep links, quitting). */
   onDesktop?(handlers: DesktopHandlers): () => void;
 }

@@ -46,6 +46,8 @@ export class TauriBackend extends OperationsBackend implements Backend {
   quit = (stopRunning: boolean) => call<void>("quit", { stopRunning });
   ready = (showing?: string) => call<void>("ui_ready", { showing });
   startFailure = () => call<string | null>("start_failure");
+  setUpThisComputer = () => call<string[]>("set_up_this_computer");
+  startAgain = () => call<void>("start_again");
 
   subscribe(listener: Listener) {
     const stops = [
