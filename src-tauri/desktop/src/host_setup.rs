@@ -24,7 +24,7 @@ fn command(pkexec: &Path, hoodyd: &Path, user: &str) -> Command {
 }
 
 /// Runs the set-up for the user running the app (it asks for an administrator's password);
-/// answers the lines host-setup printed (what it changed, or that nothing needed to).
+/// answers what host-setup changed, a line each (none: everything it does was in place).
 pub async fn set_up_this_computer() -> Result<Vec<String>, CommandError> {
     // (/proc/self belongs to the process's effective user.)
     let uid = std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap_or(0);

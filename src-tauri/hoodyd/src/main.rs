@@ -189,8 +189,9 @@ fn main() -> Result<()> {
             Command::Recover { data, from_backup } => recover(&data.resolve()?, from_backup).await,
             Command::HostSetup { user } => {
                 let changes = hoody_runtime::host_setup(&user)?;
+                // Its output is what it changed, a line each (the app shows them); the rest is said on stderr.
                 if changes.is_empty() {
-                    println!("nothing to change: {user} can run containers already");
+                    eprintln!("nothing to change: what host-setup does for {user} is in place");
                 }
                 for change in changes {
                     println!("{change}");
