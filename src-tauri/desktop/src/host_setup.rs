@@ -55,10 +55,15 @@ pub async fn set_up_this_computer() -> Result<Vec<String>, CommandError> {
             ErrorCode::RuntimeUnavailable,
             format!("this session has no password prompt for administrators (no polkit agent): {manual}"),
         )),
-        Some(126 | 127) => Err(CommandError::new(
-            ErrorCode::PermissionDenied,
-            format!("the set-up needs an administrator's password, and it was not given: nothing changed ({stderr})"),
-        )),
+        Some(126 | 127) => {
+            let pkexec_said = if stderr.is_empty() { String::new() } else { format!(" (pkexec: {stderr})") };
+            Err(CommandError::new(
+                ErrorCode::PermissionDenied,
+                format!(
+                    "the set-up needs an administrator's password, and it was not given: nothing changed{pkexec_said}"
+                ),
+            ))
+        }
         _ => Err(CommandError::new(ErrorCode::RuntimeFailed, format!("the set-up did not finish: {stderr}"))),
     }
 }

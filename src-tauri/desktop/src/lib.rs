@@ -37,6 +37,8 @@ pub use error::CommandError;
 /// What the desktop's one stream of changes carries: the fleet's (every server's container
 /// changes, and requests to read everything again).
 pub use hoody_engine::fleet::FleetEvent as DesktopEvent;
-/// Called first in the app's `main`: no program the app starts gets what its launcher left open.
+/// Makes a directory (and its missing parents) readable by its owner alone, as the engine keeps
+/// its data dir.
 pub use hoody_engine::private::create_dir as create_private_dir;
+/// Called first in the app's `main`: no program the app starts gets what its launcher left open.
 pub use hoody_runtime::keep_inherited_descriptors_to_self;
