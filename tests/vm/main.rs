@@ -267,6 +267,7 @@ fn a_person_installs_the_package_and_uses_it() {
     assert!(said("xdg-mime query default x-scheme-handler/hoody: hoody-desktop.desktop"), "{log}");
     assert!(said("hoodyd.service runs as hoodyd in 0::/system.slice/hoodyd.service"), "{log}");
     assert!(said("the app is up in") && said("in 0::/user.slice/user-1000.slice/user@1000.service/"), "{log}");
+    assert!(said("the server's container started again: running "), "after hoodyd's restart: {log}");
 }
 
 #[test]
