@@ -15,6 +15,17 @@ pub fn program(name: &str) -> PathBuf {
     path
 }
 
+/// tauri-driver (WebDriver for the app's window, with Debian's WebKitWebDriver): on PATH, or
+/// where `.ci/install-deps` put it (`cargo install tauri-driver`).
+pub fn tauri_driver() -> PathBuf {
+    let home = PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo/bin/tauri-driver");
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join("tauri-driver"))
+        .chain([home])
+        .find(|p| p.exists());
+    found.expect("tauri-driver is missing: run .ci/install-deps (cargo install tauri-driver)")
+}
+
 /// Where the suites' screenshots go: `target/screenshots` (made when missing).
 pub fn screenshots() -> String {
     let dir = root().join("target/screenshots");

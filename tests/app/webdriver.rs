@@ -10,7 +10,6 @@ use hoody_client::testkit::{Hoodyd, test_user};
 use hoody_model::{ContainerCreate, ContainerStatus, ProjectCreate};
 use session::Guard;
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,15 +19,6 @@ fn app() -> std::path::PathBuf {
 
 #[path = "support/session.rs"]
 mod session;
-
-fn tauri_driver() -> PathBuf {
-    let home = PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo/bin/tauri-driver");
-    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|dir| dir.join("tauri-driver"))
-        .chain([home])
-        .find(|p| p.exists());
-    found.expect("tauri-driver is missing: run .ci/install-deps (cargo install tauri-driver)")
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -76,7 +66,7 @@ fn the_window_creates_runs_and_deletes_a_container() {
 
     // tauri-driver starts the app as it runs: as the user.
     let (port, native) = (free_port(), free_port());
-    let driver = user.provide(&tauri_driver());
+    let driver = user.provide(&hoody_e2e::tauri_driver());
     let app = user.provide(&app());
     let _driver = Guard(
         desktop

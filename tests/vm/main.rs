@@ -98,6 +98,13 @@ fn package_payload(dir: &Path, system: &Path) -> (PathBuf, String) {
             built.elapsed().as_secs_f64()
         );
         std::fs::copy(&deb, packages.join(&name)).unwrap();
+        if version.is_none() {
+            let name = "Hoody-Desktop-0.1.0-x86_64.AppImage";
+            let appimage = folder.join(name);
+            let size = std::fs::metadata(&appimage).unwrap_or_else(|e| panic!("{}: {e}", appimage.display())).len();
+            report += &format!("| {name} | {:.1} MiB | the same run |\n", size as f64 / 1048576.0);
+            std::fs::copy(&appimage, packages.join(name)).unwrap();
+        }
     }
     // What the VM has installed, read from its system disk, so that apt here fetches the rest
     // (with this machine's package lists brought up to date first, as apt-get on the VM would).
@@ -114,7 +121,7 @@ fn package_payload(dir: &Path, system: &Path) -> (PathBuf, String) {
         .arg(option("Dir::State::extended_states", &state.join("extended_states")))
         .arg(option("Dir::Cache::archives", &state.join("archives")))
         .arg(packages.join("hoody-desktop_0.1.0_amd64.deb"))
-        .args(["xvfb", "xauth"]));
+        .args(["xvfb", "xauth", "fuse3", "webkit2gtk-driver"]));
     let debs = files.join("debs");
     std::fs::create_dir_all(&debs).unwrap();
     let (mut count, mut bytes) = (0, 0);
@@ -128,10 +135,15 @@ fn package_payload(dir: &Path, system: &Path) -> (PathBuf, String) {
     let index = run(Command::new("dpkg-scanpackages").args(["--multiversion", "."]).current_dir(&debs));
     std::fs::write(debs.join("Packages"), index).unwrap();
     report += &format!(
-        "| the VM's missing dependencies (and Xvfb) | {:.0} MiB | {count} packages |\n",
+        "| the VM's missing dependencies (and the test's Xvfb and WebKitWebDriver, and fuse3 for the AppImage) | {:.0} MiB | {count} packages |\n",
         bytes as f64 / 1048576.0
     );
-    for (from, name) in [(root.join("tests/vm/as-root"), "as-root"), (debian_image(), "debian-13.tar")] {
+    let test_files = [
+        (root.join("tests/vm/as-root"), "as-root"),
+        (debian_image(), "debian-13.tar"),
+        (hoody_e2e::tauri_driver(), "tauri-driver"),
+    ];
+    for (from, name) in test_files {
         std::fs::copy(&from, files.join(name)).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
     }
     // (A unit runs it: executable whatever mode the checkout gave it.)

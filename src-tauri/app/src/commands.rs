@@ -111,8 +111,7 @@ pub fn start_at_login() -> Answer<bool> {
 /// Makes the app start at login, in the tray (`--hidden`), or not.
 #[tauri::command]
 pub fn set_start_at_login(on: bool) -> Answer<()> {
-    let program = std::env::current_exe()
-        .map_err(|e| CommandError::new(ErrorCode::Internal, format!("where this app is cannot be told: {e}")))?;
+    let program = hoody_desktop_core::autostart::this_program()?;
     hoody_desktop_core::autostart::set(&hoody_desktop_core::autostart::user_config_dir()?, on, &program)
 }
 

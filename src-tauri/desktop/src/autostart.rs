@@ -19,6 +19,25 @@ pub fn user_config_dir() -> Result<PathBuf, CommandError> {
         .ok_or_else(|| CommandError::new(ErrorCode::Internal, "HOME is not set: there is no ~/.config to start from"))
 }
 
+/// The program a desktop entry starts to run this app: the AppImage file when the app runs from
+/// one (its runtime sets `APPIMAGE`, and mounts the image at `APPDIR`, a new place each time, so
+/// the executable's own path would not outlive this run), else this executable.
+pub fn this_program() -> Result<PathBuf, CommandError> {
+    let exe = std::env::current_exe()
+        .map_err(|e| CommandError::new(ErrorCode::Internal, format!("where this app is cannot be told: {e}")))?;
+    Ok(appimage_of(&exe, std::env::var_os("APPIMAGE"), std::env::var_os("APPDIR")).unwrap_or(exe))
+}
+
+/// The AppImage `exe` runs from: `appimage`, when `exe` lies in the image mounted at `appdir`.
+fn appimage_of(
+    exe: &Path,
+    appimage: Option<std::ffi::OsString>,
+    appdir: Option<std::ffi::OsString>,
+) -> Option<PathBuf> {
+    let (appimage, appdir) = (PathBuf::from(appimage?), PathBuf::from(appdir?));
+    (appimage.is_absolute() && appdir.is_absolute() && exe.starts_with(&appdir)).then_some(appimage)
+}
+
 fn entry(config: &Path) -> PathBuf {
     config.join("autostart").join(ENTRY)
 }
@@ -68,6 +87,19 @@ mod tests {
         set(config.path(), false, Path::new("/unused")).unwrap();
         assert!(!enabled(config.path()) && !entry(config.path()).exists());
         set(config.path(), false, Path::new("/unused")).unwrap();
+    }
+
+    #[test]
+    fn from_an_appimage_the_entry_starts_the_appimage() {
+        let exe = Path::new("/tmp/.mount_hoody-x1/usr/bin/hoody-desktop");
+        let (image, dir) = (Some("/home/a/Hoody.AppImage".into()), Some("/tmp/.mount_hoody-x1".into()));
+        assert_eq!(appimage_of(exe, image.clone(), dir), Some(PathBuf::from("/home/a/Hoody.AppImage")));
+        assert_eq!(
+            appimage_of(Path::new("/usr/bin/hoody-desktop"), image.clone(), Some("/tmp/.mount_hoody-x1".into())),
+            None,
+            "not in the image"
+        );
+        assert_eq!(appimage_of(exe, image, None), None, "APPIMAGE alone");
     }
 
     #[test]

@@ -16,6 +16,32 @@ fn hoodyd() -> Option<PathBuf> {
     beside.filter(|p| p.is_file()).or_else(|| hoody_runtime::enter::on_path("hoodyd"))
 }
 
+/// `hoodyd` where root can run it. A FUSE filesystem (the AppImage's image, which its runtime
+/// mounts for this user alone) refuses every other user, root included: pkexec would find no
+/// program there. Such a `hoodyd` is copied into this user's runtime directory (0700) for the
+/// set-up, and the copy removed after it.
+struct ForRoot {
+    path: PathBuf,
+    copy: Option<tempfile::TempDir>,
+}
+
+fn for_root(hoodyd: PathBuf) -> Result<ForRoot, CommandError> {
+    if !hoody_runtime::enter::on_fuse(&hoodyd) {
+        return Ok(ForRoot { path: hoodyd, copy: None });
+    }
+    let failed = |e: std::io::Error| {
+        CommandError::new(ErrorCode::Internal, format!("cannot copy hoodyd out of the AppImage for the set-up: {e}"))
+    };
+    let base = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .filter(|d| d.is_absolute())
+        .unwrap_or_else(std::env::temp_dir);
+    let dir = tempfile::Builder::new().prefix("hoody-setup-").tempdir_in(base).map_err(failed)?;
+    let path = dir.path().join("hoodyd");
+    std::fs::copy(&hoodyd, &path).map_err(failed)?;
+    Ok(ForRoot { path, copy: Some(dir) })
+}
+
 /// The command the set-up runs for `user`.
 fn command(pkexec: &Path, hoodyd: &Path, user: &str) -> Command {
     let mut command = Command::new(pkexec);
@@ -40,10 +66,15 @@ pub async fn set_up_this_computer() -> Result<Vec<String>, CommandError> {
             format!("pkexec is not installed (apt install pkexec), or {manual}"),
         )
     })?;
-    let out = tokio::task::spawn_blocking(move || command(&pkexec, &hoodyd, &user).output())
-        .await
-        .map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))?
-        .map_err(|e| CommandError::new(ErrorCode::Internal, format!("cannot run pkexec: {e}")))?;
+    let hoodyd = for_root(hoodyd)?;
+    let out = tokio::task::spawn_blocking(move || {
+        let out = command(&pkexec, &hoodyd.path, &user).output();
+        drop(hoodyd.copy);
+        out
+    })
+    .await
+    .map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))?
+    .map_err(|e| CommandError::new(ErrorCode::Internal, format!("cannot run pkexec: {e}")))?;
     let said = |bytes: &[u8]| String::from_utf8_lossy(bytes).trim().to_owned();
     let (stdout, stderr) = (said(&out.stdout), said(&out.stderr));
     match out.status.code() {

@@ -21,7 +21,56 @@ pub fn find_helper() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let beside = exe.parent().map(|dir| dir.join("hoody-enter"));
     let above = exe.parent().and_then(Path::parent).map(|dir| dir.join("hoody-enter"));
-    beside.into_iter().chain(above).find(|p| p.is_file()).or_else(|| on_path("hoody-enter"))
+    let found = beside.into_iter().chain(above).find(|p| p.is_file()).or_else(|| on_path("hoody-enter"))?;
+    Some(off_fuse(found))
+}
+
+/// Whether `path` lies on a FUSE filesystem. One mounted by a user (as the AppImage's runtime
+/// mounts its image) lets no other user in, root and the containers' ids included.
+pub fn on_fuse(path: &Path) -> bool {
+    const FUSE_SUPER_MAGIC: u64 = 0x6573_5546;
+    rustix::fs::statfs(path).is_ok_and(|fs| fs.f_type as u64 == FUSE_SUPER_MAGIC)
+}
+
+/// The helper where the containers' ids can run it. It runs itself again inside its namespaces,
+/// as those ids, which a FUSE mount of the user's refuses ("Permission denied"): a helper there
+/// is copied to the user's runtime directory (else `~/.cache`), named by its content (engines of
+/// two builds side by side each keep their own), and run from the copy.
+fn off_fuse(helper: PathBuf) -> PathBuf {
+    if !on_fuse(&helper) {
+        return helper;
+    }
+    match copy_out_of_fuse(&helper) {
+        Ok(copy) => copy,
+        Err(e) => {
+            tracing::warn!("cannot copy {} off its FUSE mount, where containers cannot run it: {e}", helper.display());
+            helper
+        }
+    }
+}
+
+fn copy_out_of_fuse(helper: &Path) -> std::io::Result<PathBuf> {
+    use sha2::Digest;
+    use std::os::unix::fs::PermissionsExt;
+    let bytes = std::fs::read(helper)?;
+    let digest = format!("{:x}", sha2::Sha256::digest(&bytes));
+    let base = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .filter(|d| d.is_absolute() && d.is_dir())
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .ok_or_else(|| std::io::Error::other("neither XDG_RUNTIME_DIR nor HOME is set"))?;
+    let dir = base.join("hoody");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+    let copy = dir.join(format!("hoody-enter-{}", &digest[..16]));
+    if std::fs::read(&copy).is_ok_and(|there| there == bytes) {
+        return Ok(copy);
+    }
+    let staged = copy.with_extension("new");
+    std::fs::write(&staged, &bytes)?;
+    std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o755))?;
+    std::fs::rename(&staged, &copy)?;
+    Ok(copy)
 }
 
 /// That the helper at `binary` speaks this engine's [`PROTOCOL`] (`hoody-enter protocol`).
