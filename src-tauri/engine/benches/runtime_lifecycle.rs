@@ -20,6 +20,9 @@ fn rounds() -> usize {
     std::env::var("HOODY_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(ROUNDS)
 }
 const CONCURRENT: usize = 50;
+
+#[path = "support/phases.rs"]
+mod phases;
 const POOL: usize = 3;
 
 fn main() {
@@ -74,6 +77,7 @@ impl Bench {
 }
 
 async fn run() {
+    let phases = phases::Phases::install();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().canonicalize().unwrap();
     let mut config = RuntimeConfig::new(&data);
@@ -96,7 +100,7 @@ async fn run() {
     let mut rows: Vec<(String, Vec<Duration>)> = Vec::new();
     let (mut create, mut runc_plain, mut start, mut stop, mut pause, mut resume, mut delete, mut claim) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
-    let (mut runc_privileged, mut offline) = (vec![], vec![]);
+    let (mut runc_privileged, mut offline, mut create_phases) = (vec![], vec![], vec![]);
     let reference = b.create("reference".into(), true).await.1;
     b.op(&reference, Operation::Stop).await;
     let plain = PlainRunc::new(&b.runtime, &reference, &data);
@@ -107,8 +111,10 @@ async fn run() {
         let (took, id) = b.create_with(format!("offline-{i}"), true, false).await;
         offline.push(took);
         b.engine.delete_container(&admin(), &id).await.unwrap();
+        phases.take();
         let (took, id) = b.create(format!("bench-{i}"), true).await;
         create.push(took);
+        create_phases.push((took, phases.take()));
         pause.push(b.op(&id, Operation::Pause).await);
         resume.push(b.op(&id, Operation::Resume).await);
         stop.push(b.op(&id, Operation::Stop).await);
@@ -170,6 +176,13 @@ async fn run() {
     println!("|---|---:|---:|");
     for (name, samples) in &rows {
         let (median, p95) = percentiles(samples);
+        println!("| {name} | {median:.1} | {p95:.1} |");
+    }
+    println!("\nwhere a create → running (network on, no prespawn) spends its time, by the runtime's phases:\n");
+    println!("| phase | median ms | p95 ms |");
+    println!("|---|---:|---:|");
+    for (name, samples) in phases::rows(&create_phases, "the rest: the engine (request, store, status and event)") {
+        let (median, p95) = percentiles(&samples);
         println!("| {name} | {median:.1} | {p95:.1} |");
     }
     let ratio = percentiles(&create).0 / percentiles(&runc_plain).0;
@@ -313,7 +326,10 @@ impl PlainRunc {
         };
         let t = Instant::now();
         // The container's init inherits runc's stdio: no pipes, or waiting for EOF never ends.
+        let log = self.root.path().join("create.log");
         let created = runc()
+            .arg("--log")
+            .arg(&log)
             .args(["create", "--bundle"])
             .arg(bundle)
             .arg("plain")
@@ -322,7 +338,7 @@ impl PlainRunc {
             .stderr(Stdio::null())
             .status()
             .unwrap();
-        assert!(created.success(), "runc create failed");
+        assert!(created.success(), "runc create failed: {}", std::fs::read_to_string(&log).unwrap_or_default());
         sh(runc().args(["start", "plain"]));
         let took = t.elapsed();
         sh(runc().args(["delete", "--force", "plain"]));

@@ -27,6 +27,7 @@ mod local;
 mod logs;
 mod mounts;
 mod network;
+pub mod phases;
 mod placement;
 mod pool;
 mod prepare;

@@ -8,6 +8,7 @@ use crate::error::{Result, RuntimeError};
 use crate::firewall;
 use crate::images::ImageStore;
 use crate::layout::{Bundle, Layout};
+use crate::phases::phase;
 use crate::prepare::InitKind;
 use crate::rootdir::RootDir;
 use crate::runc::Runc;
@@ -381,19 +382,31 @@ impl LocalRuntime {
     async fn boot_inner(&self, slot: &str, boot: &BootSpec) -> Result<()> {
         let bundle = self.bundle(slot);
         let mut instance = self.instance(slot)?;
+        let state = phase("runc state (one left from before?)");
         if let Some(state) = self.runc.state(slot).await? {
             if matches!(state.status.as_str(), "running" | "paused") {
                 return Ok(());
             }
             self.runc.delete(slot, true).await?;
         }
+        drop(state);
         network::detach(&bundle.network_pid()); // a helper a crash left behind
-        let ramdisk = if boot.ramdisk { Some(self.prepare_ramdisk(slot).await?) } else { None };
+        let ramdisk = if boot.ramdisk {
+            let _phase = phase("ramdisk");
+            Some(self.prepare_ramdisk(slot).await?)
+        } else {
+            None
+        };
         let lower = self.images.rootfs(&instance.image);
         let overlay = Overlay { lower: &lower, upper: &bundle.upper(), work: &bundle.work(), target: &bundle.rootfs() };
+        let identity = phase("identity (overlay, hostname, env: hoody-enter as the containers' root)");
         self.write_identity(&overlay, instance.init, boot).await?;
+        drop(identity);
+        let cgroup = phase("cgroup");
         let cgroup_path = format!("/{}/{slot}-{}", self.cgroup_parent()?, hoody_model::ids::random_hex(4));
         self.prepare_unified_cgroup(&cgroup_path).await?;
+        drop(cgroup);
+        let config = phase("config.json, init, console");
         instance.cgroup_path = Some(cgroup_path.clone());
         self.save_instance(slot, &instance)?;
         crate::init_shim::place(&self.layout.init_shim(), &bundle.dir)
@@ -410,7 +423,10 @@ impl LocalRuntime {
         spec.save(bundle.config()).map_err(|e| RuntimeError::io("cannot write config.json", e))?;
         let binds = self.binds(&bundle.shares());
         let console = Console::open(self.files.enter()?.binary(), &self.layout.console_socket(slot), &bundle)?;
+        drop(config);
+        let create = phase("runc create");
         let created = self.runc.create(slot, &bundle.dir, &overlay, &binds, &console, &bundle.runc_log()).await;
+        drop(create);
         let init_pid = match created {
             Ok(pid) => {
                 console.keep();
@@ -423,13 +439,19 @@ impl LocalRuntime {
         };
         // Its firewall holds before it has a way out (and before its init runs anything).
         if let Some(ruleset) = firewall::kept(&bundle.firewall()) {
+            let _phase = phase("firewall");
             firewall::apply(self.files.enter()?, init_pid, &ruleset).await?;
         }
+        let attach = phase("network helper started");
         let network = match boot.network {
             true => Some(self.attach_network(init_pid, &bundle)?),
             false => None,
         };
+        drop(attach);
+        let start = phase("runc start");
         self.runc.start(slot).await?;
+        drop(start);
+        let _phase = phase("network ready");
         match network {
             Some(network) => network.ready().await,
             None => Ok(()),
@@ -694,8 +716,12 @@ impl ContainerRuntime for LocalRuntime {
 
     async fn create(&self, c: &Container) -> Result<()> {
         self.ensure_available()?;
-        let (image, init) = self.image_or_pull(&c.container_image, &c.id).await?;
-        self.make_bundle(c.id.as_str(), &image, init)?;
+        let image = phase("image");
+        let (image_id, init) = self.image_or_pull(&c.container_image, &c.id).await?;
+        drop(image);
+        let bundle = phase("bundle");
+        self.make_bundle(c.id.as_str(), &image_id, init)?;
+        drop(bundle);
         self.boot(c.id.as_str(), &BootSpec::of(c)).await
     }
 
