@@ -34,8 +34,8 @@ pub fn on_fuse(path: &Path) -> bool {
 
 /// The helper where the containers' ids can run it. It runs itself again inside its namespaces,
 /// as those ids, which a FUSE mount of the user's refuses ("Permission denied"): a helper there
-/// is copied to the user's runtime directory (else `~/.cache`), named by its content (engines of
-/// two builds side by side each keep their own), and run from the copy.
+/// is copied to `hoody-helpers/` in the user's runtime directory (else in `~/.cache`), named by
+/// its content (engines of two builds side by side each keep their own), and run from the copy.
 fn off_fuse(helper: PathBuf) -> PathBuf {
     if !on_fuse(&helper) {
         return helper;
@@ -59,7 +59,7 @@ fn copy_out_of_fuse(helper: &Path) -> std::io::Result<PathBuf> {
         .filter(|d| d.is_absolute() && d.is_dir())
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
         .ok_or_else(|| std::io::Error::other("neither XDG_RUNTIME_DIR nor HOME is set"))?;
-    let dir = base.join("hoody");
+    let dir = base.join("hoody-helpers"); // (beside the engine's run directory, `hoody`, not in it)
     std::fs::create_dir_all(&dir)?;
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
     let copy = dir.join(format!("hoody-enter-{}", &digest[..16]));
