@@ -449,7 +449,7 @@ impl LocalRuntime {
         };
         drop(attach);
         let start = phase("runc start");
-        self.runc.start(slot).await?;
+        self.runc.start(slot, init_pid).await?;
         drop(start);
         let _phase = phase("network ready");
         match network {
