@@ -20,10 +20,10 @@ fn rounds() -> usize {
     std::env::var("HOODY_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(ROUNDS)
 }
 const CONCURRENT: usize = 50;
+const POOL: usize = 3;
 
 #[path = "support/phases.rs"]
 mod phases;
-const POOL: usize = 3;
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();

@@ -8,7 +8,7 @@ use crate::error::{Result, RuntimeError};
 use crate::firewall;
 use crate::images::ImageStore;
 use crate::layout::{Bundle, Layout};
-use crate::phases::phase;
+use crate::phases::{phase, timed};
 use crate::prepare::InitKind;
 use crate::rootdir::RootDir;
 use crate::runc::Runc;
@@ -391,21 +391,16 @@ impl LocalRuntime {
         }
         drop(state);
         network::detach(&bundle.network_pid()); // a helper a crash left behind
-        let ramdisk = if boot.ramdisk {
-            let _phase = phase("ramdisk");
-            Some(self.prepare_ramdisk(slot).await?)
-        } else {
-            None
+        let ramdisk = match boot.ramdisk {
+            true => Some(timed("ramdisk", self.prepare_ramdisk(slot)).await?),
+            false => None,
         };
         let lower = self.images.rootfs(&instance.image);
         let overlay = Overlay { lower: &lower, upper: &bundle.upper(), work: &bundle.work(), target: &bundle.rootfs() };
-        let identity = phase("identity (overlay, hostname, env: hoody-enter as the containers' root)");
-        self.write_identity(&overlay, instance.init, boot).await?;
-        drop(identity);
-        let cgroup = phase("cgroup");
+        let identity = self.write_identity(&overlay, instance.init, boot);
+        timed("identity (overlay, hostname, env: hoody-enter as the containers' root)", identity).await?;
         let cgroup_path = format!("/{}/{slot}-{}", self.cgroup_parent()?, hoody_model::ids::random_hex(4));
-        self.prepare_unified_cgroup(&cgroup_path).await?;
-        drop(cgroup);
+        timed("cgroup", self.prepare_unified_cgroup(&cgroup_path)).await?;
         let config = phase("config.json, init, console");
         instance.cgroup_path = Some(cgroup_path.clone());
         self.save_instance(slot, &instance)?;
@@ -424,9 +419,9 @@ impl LocalRuntime {
         let binds = self.binds(&bundle.shares());
         let console = Console::open(self.files.enter()?.binary(), &self.layout.console_socket(slot), &bundle)?;
         drop(config);
-        let create = phase("runc create");
-        let created = self.runc.create(slot, &bundle.dir, &overlay, &binds, &console, &bundle.runc_log()).await;
-        drop(create);
+        let runc_log = bundle.runc_log();
+        let created =
+            timed("runc create", self.runc.create(slot, &bundle.dir, &overlay, &binds, &console, &runc_log)).await;
         let init_pid = match created {
             Ok(pid) => {
                 console.keep();
@@ -439,8 +434,7 @@ impl LocalRuntime {
         };
         // Its firewall holds before it has a way out (and before its init runs anything).
         if let Some(ruleset) = firewall::kept(&bundle.firewall()) {
-            let _phase = phase("firewall");
-            firewall::apply(self.files.enter()?, init_pid, &ruleset).await?;
+            timed("firewall", firewall::apply(self.files.enter()?, init_pid, &ruleset)).await?;
         }
         let attach = phase("network helper started");
         let network = match boot.network {
@@ -448,12 +442,9 @@ impl LocalRuntime {
             false => None,
         };
         drop(attach);
-        let start = phase("runc start");
-        self.runc.start(slot, init_pid).await?;
-        drop(start);
-        let _phase = phase("network ready");
+        timed("runc start", self.runc.start(slot, init_pid)).await?;
         match network {
-            Some(network) => network.ready().await,
+            Some(network) => timed("network ready", network.ready()).await,
             None => Ok(()),
         }
     }
@@ -716,11 +707,9 @@ impl ContainerRuntime for LocalRuntime {
 
     async fn create(&self, c: &Container) -> Result<()> {
         self.ensure_available()?;
-        let image = phase("image");
-        let (image_id, init) = self.image_or_pull(&c.container_image, &c.id).await?;
-        drop(image);
+        let (image, init) = timed("image", self.image_or_pull(&c.container_image, &c.id)).await?;
         let bundle = phase("bundle");
-        self.make_bundle(c.id.as_str(), &image_id, init)?;
+        self.make_bundle(c.id.as_str(), &image, init)?;
         drop(bundle);
         self.boot(c.id.as_str(), &BootSpec::of(c)).await
     }

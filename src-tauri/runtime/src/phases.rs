@@ -22,6 +22,12 @@ pub fn phase(name: &'static str) -> Phase {
     Phase { name, started: Instant::now() }
 }
 
+/// Runs the step `work` as the phase `name`.
+pub async fn timed<T>(name: &'static str, work: impl Future<Output = T>) -> T {
+    let _phase = phase(name);
+    work.await
+}
+
 impl Drop for Phase {
     fn drop(&mut self) {
         let micros = self.started.elapsed().as_micros() as u64;
