@@ -18,11 +18,15 @@ const browser = await chromium.launch({
   args: ["--no-sandbox"],
 });
 try {
-  const page = await browser.newPage({ viewport: { width: 1000, height: 640 } });
-  // What the page says goes to stderr, so a failure shows its cause.
-  page.on("console", (message) => console.error(`page console: ${message.text()}`));
-  page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
-  page.on("requestfailed", (request) => console.error(`request failed: ${request.url()} ${request.failure()?.errorText}`));
+  const openPage = async () => {
+    const page = await browser.newPage({ viewport: { width: 1000, height: 640 } });
+    // What the page says goes to stderr, so a failure shows its cause.
+    page.on("console", (message) => console.error(`page console: ${message.text()}`));
+    page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
+    page.on("requestfailed", (request) => console.error(`request failed: ${request.url()} ${request.failure()?.errorText}`));
+    return page;
+  };
+  let page = await openPage();
   const terminalText = () => page.evaluate(() => document.querySelector(".xterm-rows")?.textContent ?? "");
   // Whose page it is: its title, the frame's colour (computed) and the favicon.
   const identity = (what) =>
@@ -32,10 +36,20 @@ try {
       return `${what}: title "${document.title}", frame ${getComputedStyle(frame).borderLeftColor}, icon ${icon.startsWith("data:image/svg+xml") ? "svg" : "none"}`;
     }, what);
 
+  // Keys typed while the page's connection still opens wait for it: the page's first connection
+  // reaches the server only once the command is typed.
+  let typed;
+  const typing = new Promise((resolve) => (typed = resolve));
+  await page.routeWebSocket(/\/api\/v1\/terminal\/ws/, async (socket) => {
+    await typing;
+    socket.connectToServer();
+  });
   await page.goto(terminalUrl);
   await page.waitForSelector(".xterm-rows");
   await page.click("#terminal");
   await page.keyboard.type("echo from-the-browser-$((40+2)) $(hostname)\n");
+  const connection = await page.evaluate(() => ["connecting", "open", "closing", "closed"][socket?.readyState] ?? "none");
+  typed();
   await page.waitForFunction(
     () => document.querySelector(".xterm-rows")?.textContent.includes("from-the-browser-42"),
     null,
@@ -50,9 +64,13 @@ try {
     null,
     { timeout: 30000 },
   );
-  console.log(`terminal: ${(await terminalText()).match(/from-the-browser-42 browsed/)[0]}`);
+  console.log(`terminal: ${(await terminalText()).match(/from-the-browser-42 browsed/)[0]} (typed while the connection was ${connection})`);
   console.log(await identity("terminal page"));
 
+  // The other pages in a page of their own: a routed WebSocket is Playwright's stand-in for every
+  // socket of its page, which noVNC does not take.
+  await page.close();
+  page = await openPage();
   await page.goto(displayUrl);
   await page.waitForFunction(() => window.hoodyDisplayConnected === true, null, { timeout: 30000 });
   console.log(`display says: ${await page.locator("#status").textContent()}`);
