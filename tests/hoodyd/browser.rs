@@ -28,7 +28,10 @@ async fn kit_pages_work_in_chromium_and_say_whose_they_are() {
 
     let shots = hoody_e2e::screenshots();
     let stdout = hoody_e2e::browser_spec("kit-pages.mjs", &[&terminal, &display, &exec, &sqlite, &files, &shots]).await;
-    assert!(stdout.contains("terminal: from-the-browser-42 browsed (typed while the connection was connecting)"), "{stdout}");
+    assert!(
+        stdout.contains("terminal: from-the-browser-42 browsed (typed while the connection was connecting)"),
+        "{stdout}"
+    );
     // The display (started at 1280x800) took the size of the page's 1000x640 window, less the
     // frame in the container's colour (24 px above, 3 px on the other sides).
     assert!(stdout.contains("display: canvas 994x613 in a 994x613 screen"), "{stdout}");
