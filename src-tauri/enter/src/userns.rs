@@ -1,7 +1,7 @@
 //! `hoody-enter userns --uid-map I:O:C… --gid-map I:O:C… [--own DIR]… [--overlay-lower L
 //! --overlay-upper U --overlay-work W --overlay-target T [--bind-ro|--bind-rw DIR
 //! --bind-ro-at|--bind-rw-at PATH]…] [--bundle B --bundle-mountpoint M]
-//! [--cwd DIR] [--die-with-parent PID] -- PROGRAM ARGS…`
+//! [--cwd DIR] [--die-with-parent PID] [--own-after PATH] -- PROGRAM ARGS…`
 //!
 //! Unshares a user and a mount namespace, has them mapped (see [`crate::mapper`]), becomes
 //! the namespace's root, gives it the `--own` directories, optionally mounts an overlay (seen by this namespace only, gone with
@@ -14,6 +14,9 @@
 //! container's own user namespace, so the read-only flag of a bind made here arrives locked
 //! there: the container's root cannot remount it writable (a bind runc made from the config
 //! would be the container's own to change).
+//!
+//! `--own-after PATH`: PROGRAM runs as a child instead, and once it succeeded the namespace's
+//! root takes PATH (see [`run_then_own`]).
 //!
 //! `--bundle` shows directory B at `M/bundle` (a tmpfs over M, in this namespace only) and
 //! starts PROGRAM there. runc resolves a container's root through its bundle's path *inside*
@@ -114,8 +117,37 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
             return Err(format!("the engine that ran it (pid {engine}) is gone"));
         }
     }
-    let error = Command::new(program).args(program_args).exec();
-    Err(format!("cannot run {}: {error}", program.to_string_lossy()))
+    let mut command = Command::new(program);
+    command.args(program_args);
+    match args.one("own-after") {
+        Some(path) => run_then_own(command, path),
+        None => Err(format!("cannot run {}: {}", program.to_string_lossy(), command.exec())),
+    }
+}
+
+/// Runs `command` to its end and, once it succeeded, has the namespace's root take `path`:
+/// runc's start fifo after `runc create`, which runc gives the container's root (0622) and so
+/// only a namespace could open; taken by runc's root (the engine's user), the engine opens it
+/// itself to start the container instead of running `runc start` in another namespace. The
+/// container's init still opens it for writing (the others' bit).
+fn run_then_own(mut command: Command, path: &std::ffi::OsStr) -> Result<ExitCode, String> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    #[allow(unsafe_code)]
+    // SAFETY: only a system call between fork and exec (async-signal-safe).
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+            // It goes with this process (and so with the engine's kill of it).
+            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
+                .map_err(std::io::Error::from)
+        });
+    }
+    let status = command.status().map_err(|e| format!("cannot run {program}: {e}"))?;
+    if !status.success() {
+        return Ok(ExitCode::from(status.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(crate::FAILED)));
+    }
+    std::os::unix::fs::chown(path, Some(0), Some(0))
+        .map_err(|e| format!("{program} succeeded, but {} cannot be taken: {e}", path.to_string_lossy()))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Takes uid and gid 0 of the namespace this process is in (it holds every capability there),

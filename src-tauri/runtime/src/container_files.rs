@@ -88,23 +88,16 @@ impl ContainerFiles {
         run(self.command("mkdir")?.arg("-p").arg("--").args(dirs))
     }
 
-    /// Gives a cgroup to container root as a delegation does: the directory and the files
-    /// that move processes and make children (never the limits set on it).
+    /// Gives a cgroup to container root as a delegation does (see [`delegated_paths`]). A root
+    /// engine owns every id already; a rootless one has `hoody-enter identity --give-cgroup`
+    /// do it, in the namespace that writes the container's identity.
     pub fn give_cgroup_to_root(&self, dir: &Path) -> Result<()> {
-        let files = ["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"].map(|f| dir.join(f));
-        let paths = std::iter::once(dir.to_owned()).chain(files.into_iter().filter(|f| f.exists()));
         let map = self.enter()?.map();
-        if !map.rootless() {
-            // Root owns every id already: no namespace needed.
-            for path in paths {
-                std::os::unix::fs::chown(&path, Some(map.uid_base), Some(map.gid_base))
-                    .map_err(|e| RuntimeError::io(format!("cannot give {} to the container", path.display()), e))?;
-            }
-            return Ok(());
+        for path in delegated_paths(dir) {
+            std::os::unix::fs::chown(&path, Some(map.uid_base), Some(map.gid_base))
+                .map_err(|e| RuntimeError::io(format!("cannot give {} to the container", path.display()), e))?;
         }
-        let mut chown = self.command("chown")?;
-        chown.args(["0:0", "--"]).args(paths);
-        run(&mut chown)
+        Ok(())
     }
 
     /// Moves `from` to `to` (within one file system).
@@ -118,6 +111,13 @@ impl ContainerFiles {
         let Ok(out) = du.arg("-sb").arg("--").arg(dir).output() else { return 0 };
         String::from_utf8_lossy(&out.stdout).split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0)
     }
+}
+
+/// What a delegation gives of the cgroup `dir`: the directory and the files that move
+/// processes and make children (those the kernel has there), never the limits set on it.
+pub fn delegated_paths(dir: &Path) -> Vec<std::path::PathBuf> {
+    let files = ["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"].map(|f| dir.join(f));
+    std::iter::once(dir.to_owned()).chain(files.into_iter().filter(|f| f.exists())).collect()
 }
 
 /// How a container's layer is written and read as a tar: nothing of it changed on the way.

@@ -105,7 +105,9 @@ pub fn on_path(program: &str) -> Option<PathBuf> {
 /// order in which `join` enters a container's namespaces, a flag's meaning): an engine and a
 /// helper of different builds would otherwise fail inside containers in ways that name
 /// neither. 2: a container's own user namespace nests in runc's (see `crate::init_shim`).
-pub const PROTOCOL: u32 = 2;
+/// 3: `userns --own-after`, `identity --make-dir --give-cgroup` (an older helper would take
+/// the flags and ignore them).
+pub const PROTOCOL: u32 = 3;
 
 /// `hoody-enter` with the engine's id map.
 #[derive(Debug, Clone)]
@@ -136,6 +138,8 @@ pub struct Setup<'a> {
     /// The program is killed when the engine's thread that runs it dies (file work a blocked
     /// thread waits for: never a process that must outlive the call).
     pub die_with_parent: bool,
+    /// A path the namespace's root takes once the program succeeded (see hoody-enter).
+    pub own_after: Option<&'a Path>,
 }
 
 /// A directory of the host bound into the overlay's root (at `at`, a path inside it) after the
@@ -221,6 +225,9 @@ impl Enter {
         }
         if let Some((bundle, mountpoint)) = setup.bundle {
             command.arg("--bundle").arg(bundle).arg("--bundle-mountpoint").arg(mountpoint);
+        }
+        if let Some(path) = setup.own_after {
+            command.arg("--own-after").arg(path);
         }
         command.arg("--").arg(program);
         command

@@ -40,7 +40,7 @@ mod simplestreams;
 mod spec;
 pub mod testkit;
 
-pub use container_files::ContainerFiles;
+pub use container_files::{ContainerFiles, delegated_paths};
 pub use contract::{ContainerRuntime, Halt, ProgressSink, RuntimeState, UnavailableRuntime};
 pub use debootstrap::{DEFAULT_MIRROR, build_debian_tarball};
 pub use descriptors::keep_inherited_descriptors_to_self;

@@ -391,16 +391,12 @@ impl LocalRuntime {
         }
         drop(state);
         network::detach(&bundle.network_pid()); // a helper a crash left behind
-        let ramdisk = match boot.ramdisk {
-            true => Some(timed("ramdisk", self.prepare_ramdisk(slot)).await?),
-            false => None,
-        };
         let lower = self.images.rootfs(&instance.image);
         let overlay = Overlay { lower: &lower, upper: &bundle.upper(), work: &bundle.work(), target: &bundle.rootfs() };
-        let identity = self.write_identity(&overlay, instance.init, boot);
-        timed("identity (overlay, hostname, env: hoody-enter as the containers' root)", identity).await?;
+        let ramdisk = boot.ramdisk.then(|| self.layout.ramdisk(slot));
         let cgroup_path = format!("/{}/{slot}-{}", self.cgroup_parent()?, hoody_model::ids::random_hex(4));
-        timed("cgroup", self.prepare_unified_cgroup(&cgroup_path)).await?;
+        let prepared = self.prepare_as_container_root(&overlay, instance.init, boot, ramdisk.as_deref(), &cgroup_path);
+        timed("identity, ramdisk, cgroup (hoody-enter as the containers' root)", prepared).await?;
         let config = phase("config.json, init, console");
         instance.cgroup_path = Some(cgroup_path.clone());
         self.save_instance(slot, &instance)?;
@@ -455,14 +451,32 @@ impl LocalRuntime {
         network::attach(self.files.enter()?, helper, egress, init_pid, &bundle.network_pid())
     }
 
-    /// Writes the container's hostname, hosts entry and environment into its root, as its
-    /// root, through an overlay of the layers mounted for that alone (the container's root
-    /// takes its upper layer first, a fresh one being the engine's).
-    async fn write_identity(&self, overlay: &Overlay<'_>, init: InitKind, boot: &BootSpec) -> Result<()> {
-        let mut command = self.files.enter()?.userns(
+    /// What a boot needs of the containers' root: its hostname, hosts entry, environment and
+    /// resolver written into the container's root (through an overlay of the layers mounted for
+    /// that alone; the containers' root takes a fresh upper layer first), its /ramdisk, and its
+    /// part of the unified cgroup tree. A rootless engine does it all in one namespace (each
+    /// costs ~10 ms of id mapping); a root engine mounts the ramdisk and gives the cgroup itself.
+    ///
+    /// The ramdisk is a tmpfs of its own for a root engine, a directory in the user's runtime
+    /// directory (a tmpfs too, without a size of its own) otherwise; it is kept across starts
+    /// and gone after a reboot. systemd in a container manages its own part of the unified
+    /// cgroup tree: it has to exist and belong to the container's root before the init starts —
+    /// all but the leaf the engine keeps for the kit's processes ([`info::KIT_CGROUP`]).
+    async fn prepare_as_container_root(
+        &self,
+        overlay: &Overlay<'_>,
+        init: InitKind,
+        boot: &BootSpec,
+        ramdisk: Option<&Path>,
+        cgroup_path: &str,
+    ) -> Result<()> {
+        let enter = self.files.enter()?;
+        let ids = enter.map();
+        let cgroup = info::unified_dir(cgroup_path);
+        let mut command = enter.userns(
             View::ContainerRoot,
             &Setup { own: vec![overlay.upper], overlay: Some(overlay.clone()), ..Setup::default() },
-            self.files.enter()?.binary(),
+            enter.binary(),
         );
         command.arg("identity").arg("--root").arg(overlay.target).args(["--init", init.as_str()]);
         command.arg("--hostname").arg(&boot.hostname);
@@ -472,38 +486,22 @@ impl LocalRuntime {
         for (k, v) in &boot.env {
             command.arg("--env").arg(format!("{k}={v}"));
         }
-        blocking(move || crate::container_files::run(&mut command)).await
-    }
-
-    /// The container's /ramdisk: a tmpfs of its own for a root engine, a directory in the
-    /// user's runtime directory (a tmpfs too, without a size of its own) otherwise. Kept
-    /// across starts; gone after a reboot.
-    async fn prepare_ramdisk(&self, slot: &str) -> Result<PathBuf> {
-        let dir = self.layout.ramdisk(slot);
-        let files = self.files.clone();
-        let (ids, bytes) = (files.enter()?.map(), self.config.ramdisk_bytes);
+        if ids.rootless() {
+            command.args(ramdisk.map(|dir| ["--make-dir".as_ref(), dir.as_os_str()]).into_iter().flatten());
+            command.arg("--give-cgroup").arg(&cgroup);
+        }
+        let (files, bytes, ramdisk) = (self.files.clone(), self.config.ramdisk_bytes, ramdisk.map(Path::to_owned));
         blocking(move || {
-            if ids.rootless() {
-                files.make_dirs(&[&dir])?;
-            } else {
-                std::fs::create_dir_all(&dir).map_err(|e| RuntimeError::io("cannot create the ramdisk", e))?;
-                mounts::mount_tmpfs(&dir, bytes, ids.uid_base, ids.gid_base)?;
+            std::fs::create_dir_all(cgroup.join(info::KIT_CGROUP))
+                .map_err(|e| RuntimeError::io(format!("cannot create the cgroup {}", cgroup.display()), e))?;
+            if !ids.rootless() {
+                if let Some(dir) = &ramdisk {
+                    std::fs::create_dir_all(dir).map_err(|e| RuntimeError::io("cannot create the ramdisk", e))?;
+                    mounts::mount_tmpfs(dir, bytes, ids.uid_base, ids.gid_base)?;
+                }
+                files.give_cgroup_to_root(&cgroup)?;
             }
-            Ok(dir)
-        })
-        .await
-    }
-
-    /// systemd in a container manages its own part of the unified cgroup tree: it has to
-    /// exist and belong to the container's root before the init starts — all but the leaf
-    /// the engine keeps for the kit's processes ([`info::KIT_CGROUP`]).
-    async fn prepare_unified_cgroup(&self, cgroup_path: &str) -> Result<()> {
-        let dir = info::unified_dir(cgroup_path);
-        let files = self.files.clone();
-        blocking(move || {
-            std::fs::create_dir_all(dir.join(info::KIT_CGROUP))
-                .map_err(|e| RuntimeError::io(format!("cannot create the cgroup {}", dir.display()), e))?;
-            files.give_cgroup_to_root(&dir)
+            crate::container_files::run(&mut command)
         })
         .await
     }
