@@ -190,8 +190,10 @@ impl Hoodyd {
 }
 
 impl Drop for Hoodyd {
-    /// Kills the server and removes its runtime's directory under /run (the containers it
-    /// ran are deleted by the tests; a mount still there would make the removal fail).
+    /// Kills the server and removes its runtime's directory under /run (a mount still there
+    /// would make the removal fail). The containers it ran are deleted by the tests; a root
+    /// engine's that a failing test left running are ended here (they ran on, systemd and all,
+    /// long after the suite). A passing test's stay: some start the next engine on them.
     fn drop(&mut self) {
         if self.pid != self.child.id() {
             let _ = Command::new("kill").args(["-9", &self.pid.to_string()]).status();
@@ -200,6 +202,17 @@ impl Drop for Hoodyd {
         let _ = self.child.wait();
         let run = self.user.map_or_else(|| PathBuf::from("/run/hoody"), |u| u.runtime_dir().join("hoody"));
         let layout = hoody_runtime::Layout::new(&self.data_dir, &run);
+        if self.user.is_none() && std::thread::panicking() {
+            let runc = || {
+                let mut runc = Command::new("runc");
+                runc.arg("--root").arg(layout.runc_root()).stderr(std::process::Stdio::null());
+                runc
+            };
+            let listed = runc().args(["list", "--quiet"]).output().map(|o| o.stdout).unwrap_or_default();
+            for id in String::from_utf8_lossy(&listed).split_whitespace() {
+                let _ = runc().args(["delete", "--force", id]).status();
+            }
+        }
         let _ = std::fs::remove_dir_all(layout.run_dir());
     }
 }

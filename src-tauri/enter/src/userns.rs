@@ -145,7 +145,8 @@ fn run_then_own(mut command: Command, path: &std::ffi::OsStr) -> Result<ExitCode
     if !status.success() {
         return Ok(ExitCode::from(status.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(crate::FAILED)));
     }
-    std::os::unix::fs::chown(path, Some(0), Some(0))
+    // Never through a link: runc's state directory is the engine's, but the file is not.
+    std::os::unix::fs::lchown(path, Some(0), Some(0))
         .map_err(|e| format!("{program} succeeded, but {} cannot be taken: {e}", path.to_string_lossy()))?;
     Ok(ExitCode::SUCCESS)
 }
