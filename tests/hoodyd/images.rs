@@ -21,6 +21,11 @@ async fn images_come_from_a_simplestreams_server() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("busybox/1.36 {fingerprint}")));
     assert!(String::from_utf8_lossy(&out.stderr).contains("busybox/1.36: rootfs"), "progress is shown");
+    // What it made is private from the start: the engine's first start has nothing to repair.
+    let mode = |dir: &str| {
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(other.path().join(dir)).unwrap().permissions())
+    };
+    assert_eq!((mode("runtime") & 0o777, mode("runtime/images") & 0o777), (0o700, 0o755), "runtime/ and its images");
 
     // The server pulls on create.
     let dir = tempfile::tempdir().unwrap();

@@ -141,7 +141,8 @@ impl ImageStore {
     /// A fresh staging directory on the same filesystem as the store (so commit is a rename).
     pub fn stage(&self) -> Result<PathBuf> {
         let dir = self.layout.staging().join(hoody_model::ids::random_hex(8));
-        std::fs::create_dir_all(dir.join("rootfs"))
+        self.layout
+            .create_dir(&dir.join("rootfs"))
             .map_err(|e| RuntimeError::io("cannot create a staging directory", e))?;
         Ok(dir)
     }
@@ -184,7 +185,8 @@ impl ImageStore {
         };
         write_record(staged, &record)?;
         let target = self.layout.image(fingerprint);
-        std::fs::create_dir_all(self.layout.images())
+        self.layout
+            .create_dir(&self.layout.images())
             .map_err(|e| RuntimeError::io("cannot create the image store", e))?;
         match std::fs::rename(staged, &target) {
             Ok(()) => Ok(()),
@@ -196,7 +198,7 @@ impl ImageStore {
 
     /// Makes `alias` point at `fingerprint` only.
     fn point_alias(&self, alias: &str, fingerprint: &str) -> Result<()> {
-        let _lock = StoreLock::take(&self.layout.images())?;
+        let _lock = StoreLock::take(&self.layout)?;
         for mut record in self.records()? {
             let had = record.aliases.iter().any(|a| a == alias);
             let wants = record.fingerprint == fingerprint;
@@ -215,7 +217,7 @@ impl ImageStore {
     /// while anything is made from it (`users` of its fingerprint: containers, snapshots,
     /// warm prespawn slots) it is refused and nothing changes. Blocking.
     pub fn remove(&self, alias: &str, users: impl FnOnce(&str) -> Vec<String>) -> Result<()> {
-        let _lock = StoreLock::take(&self.layout.images())?;
+        let _lock = StoreLock::take(&self.layout)?;
         let mut record =
             self.records()?.into_iter().find(|r| r.aliases.iter().any(|a| a == alias)).ok_or_else(|| {
                 RuntimeError::UnknownImage(format!("image {alias} is not in this server's image store"))
@@ -236,7 +238,7 @@ impl ImageStore {
         // Out of the store by one rename (a crash midway leaves it in staging, never half an
         // image in the store), then off the disk.
         let doomed = self.layout.staging().join(format!("removed-{}", record.fingerprint));
-        std::fs::create_dir_all(self.layout.staging()).map_err(|e| RuntimeError::io("staging", e))?;
+        self.layout.create_dir(&self.layout.staging()).map_err(|e| RuntimeError::io("staging", e))?;
         std::fs::rename(&dir, &doomed).map_err(|e| RuntimeError::io(format!("cannot remove image {alias}"), e))?;
         self.discard(&doomed);
         Ok(())
@@ -273,8 +275,9 @@ struct StoreLock {
 }
 
 impl StoreLock {
-    fn take(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|e| RuntimeError::io("cannot create the image store", e))?;
+    fn take(layout: &Layout) -> Result<Self> {
+        let dir = layout.images();
+        layout.create_dir(&dir).map_err(|e| RuntimeError::io("cannot create the image store", e))?;
         let file = std::fs::File::create(dir.join(".lock")).map_err(|e| RuntimeError::io("image store lock", e))?;
         rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
             .map_err(|e| RuntimeError::io("image store lock", e))?;

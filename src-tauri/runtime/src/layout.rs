@@ -24,6 +24,16 @@ impl Layout {
         &self.data
     }
 
+    /// Makes `dir` (a directory of the runtime's) and what is missing above it, the runtime's
+    /// root open to its owner alone: below it lie the containers' set-user-ID programs (the
+    /// engine keeps it 0700; made by the CLI's image commands before the engine's first start,
+    /// it was 0755 and that start had to repair it).
+    pub fn create_dir(&self, dir: &Path) -> std::io::Result<()> {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.data)?;
+        std::fs::create_dir_all(dir)
+    }
+
     pub fn images(&self) -> PathBuf {
         self.data.join("images")
     }

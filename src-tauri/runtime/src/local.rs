@@ -186,7 +186,7 @@ impl LocalRuntime {
         }
         if unavailable.is_none() {
             let installed =
-                std::fs::create_dir_all(layout.root()).and_then(|()| crate::init_shim::install(&layout.init_shim()));
+                layout.create_dir(layout.root()).and_then(|()| crate::init_shim::install(&layout.init_shim()));
             if let Err(e) = installed {
                 unavailable =
                     Some(format!("cannot write the containers' first program {}: {e}", layout.init_shim().display()));
