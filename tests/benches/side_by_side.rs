@@ -6,8 +6,9 @@
 //!   millisecond until `running`), with a root engine and with a rootless one (the test user
 //!   `hoody-ci`, set up by `hoodyd host-setup`), the network on and off, prespawn bypassed;
 //! - plain `runc run -d` of runc's default config (no user namespace) on the same rootfs;
-//! - LXC, unprivileged (a user namespace of +100000), `lxc-start -d` + `lxc-wait RUNNING`, on the
-//!   same rootfs (Debian's `lxc`, installed here with apt-get when missing; nothing else uses it).
+//! - LXC, unprivileged (a user namespace onto root's subordinate range, which this gives root once
+//!   when it has none: see [`root_range`]), `lxc-start -d` + `lxc-wait RUNNING`, on the same rootfs
+//!   (Debian's `lxc`, installed here with apt-get when missing; nothing else uses it).
 //!
 //! Prints medians and p95 in ms. `HOODY_BENCH_ROUNDS` sets the rounds (15).
 
@@ -22,7 +23,7 @@ use std::time::{Duration, Instant};
 type Contender<'a> = (String, Box<dyn Fn(usize) -> Duration + 'a>);
 
 fn main() {
-    assert!(rustix_is_root(), "the side-by-side benchmark runs as root (it makes a user, runs runc and LXC)");
+    assert!(is_root(), "the side-by-side benchmark runs as root (it makes a user, runs runc and LXC)");
     build_programs();
     let rounds = std::env::var("HOODY_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(15);
     let (images, scratch) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -81,7 +82,7 @@ fn build_programs() {
     }
 }
 
-fn rustix_is_root() -> bool {
+fn is_root() -> bool {
     #[allow(unsafe_code)]
     // SAFETY: geteuid has no preconditions.
     unsafe {
@@ -100,21 +101,22 @@ struct Engine {
 
 impl Engine {
     fn start(user: Option<&TestUser>, data: &Path, tarball: &Path) -> Self {
-        let release = hoody_e2e::root().join("target/release");
+        let mut bin = hoody_e2e::root().join("target/release");
+        if user.is_some() {
+            // The user's own copies, where it may run them (the checkout may be out of its reach).
+            let copies = PathBuf::from("/tmp/hoody-bench-bin");
+            std::fs::create_dir_all(&copies).unwrap();
+            for program in ["hoodyd", "hoody-enter"] {
+                let staged = copies.join(format!(".{program}.new"));
+                std::fs::copy(bin.join(program), &staged).unwrap();
+                std::fs::rename(&staged, copies.join(program)).unwrap();
+            }
+            bin = copies;
+        }
         let command = |args: &[&str]| -> Command {
             let mut command = match user {
-                Some(user) => {
-                    // Its own copies, where the user may run them (the checkout may be out of reach).
-                    let bin = PathBuf::from("/tmp/hoody-bench-bin");
-                    std::fs::create_dir_all(&bin).unwrap();
-                    for program in ["hoodyd", "hoody-enter"] {
-                        let staged = bin.join(format!(".{program}.new"));
-                        std::fs::copy(release.join(program), &staged).unwrap();
-                        std::fs::rename(&staged, bin.join(program)).unwrap();
-                    }
-                    user.command(&bin.join("hoodyd"))
-                }
-                None => Command::new(release.join("hoodyd")),
+                Some(user) => user.command(&bin.join("hoodyd")),
+                None => Command::new(bin.join("hoodyd")),
             };
             command.args(args);
             command
