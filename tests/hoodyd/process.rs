@@ -208,6 +208,16 @@ impl Drop for Hoodyd {
                 runc.arg("--root").arg(layout.runc_root()).stderr(std::process::Stdio::null());
                 runc
             };
+            // Their network helpers first: outside the containers' pid namespaces, they outlive
+            // the inits, and their cgroups with them.
+            for bundle in std::fs::read_dir(layout.containers()).into_iter().flatten().flatten() {
+                let helper = std::fs::read_to_string(bundle.path().join("network.pid")).unwrap_or_default();
+                let helper = helper.trim();
+                let name = std::fs::read_to_string(format!("/proc/{helper}/comm")).unwrap_or_default();
+                if !helper.is_empty() && name.trim() == "slirp4netns" {
+                    let _ = Command::new("kill").args(["-9", helper]).status();
+                }
+            }
             let listed = runc().args(["list", "--quiet"]).output().map(|o| o.stdout).unwrap_or_default();
             for id in String::from_utf8_lossy(&listed).split_whitespace() {
                 let _ = runc().args(["delete", "--force", id]).status();
