@@ -1,8 +1,9 @@
 //! `cargo bench -p hoody-engine --bench runtime_lifecycle` (as root): the container lifecycle
 //! through the engine with the real runtime on the busybox image (unprivileged: a user
 //! namespace, seccomp, a network helper), beside plain `runc create` + `runc start` of the same
-//! bundle measured in the same run — with the engine's config (the same user namespace) and
-//! with the privileged config containers had before (no user namespace, no seccomp). Then the
+//! bundle measured in the same run — with the engine's config (the same user namespace; the
+//! seccomp filter is the init shim's, left out with it) and with the privileged config
+//! containers had before (no user namespace). Then the
 //! host memory (PSS) each idle container costs. Prints medians and p95 in ms.
 
 use hoody_engine::{Engine, EngineConfig, Principal};
@@ -100,7 +101,7 @@ async fn run() {
     let mut rows: Vec<(String, Vec<Duration>)> = Vec::new();
     let (mut create, mut runc_plain, mut start, mut stop, mut pause, mut resume, mut delete, mut claim) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
-    let (mut runc_privileged, mut offline, mut create_phases) = (vec![], vec![], vec![]);
+    let (mut runc_privileged, mut offline, mut create_phases, mut claim_phases) = (vec![], vec![], vec![], vec![]);
     let reference = b.create("reference".into(), true).await.1;
     b.op(&reference, Operation::Stop).await;
     let plain = PlainRunc::new(&b.runtime, &reference, &data);
@@ -124,15 +125,20 @@ async fn run() {
         delete.push(t.elapsed());
         // A warm pool each time (the refill is not part of the claim).
         b.engine.settle().await;
+        phases.take();
         let (took, id) = b.create(format!("claimed-{i}"), false).await;
         claim.push(took);
+        claim_phases.push((took, phases.take()));
         b.engine.delete_container(&admin(), &id).await.unwrap();
         // The claim's refill runs now, not during the next round's measurements.
         b.engine.settle().await;
     }
     plain.unmount();
     rows.push(("before: plain runc create + start, privileged config".into(), runc_privileged));
-    rows.push(("plain runc create + start, the engine's config (user namespace, seccomp)".into(), runc_plain.clone()));
+    rows.push((
+        "plain runc create + start, the engine's config (user namespace; no init shim)".into(),
+        runc_plain.clone(),
+    ));
     rows.push(("create → running (engine, network on, no prespawn)".into(), create.clone()));
     rows.push(("create → running (engine, network off)".into(), offline));
     rows.push(("prespawn claim → running".into(), claim));
@@ -178,13 +184,8 @@ async fn run() {
         let (median, p95) = percentiles(samples);
         println!("| {name} | {median:.1} | {p95:.1} |");
     }
-    println!("\nwhere a create → running (network on, no prespawn) spends its time, by the runtime's phases:\n");
-    println!("| phase | median ms | p95 ms |");
-    println!("|---|---:|---:|");
-    for (name, samples) in phases::rows(&create_phases, "the rest: the engine (request, store, status and event)") {
-        let (median, p95) = percentiles(&samples);
-        println!("| {name} | {median:.1} | {p95:.1} |");
-    }
+    print_phases("a create → running (network on, no prespawn)", &create_phases);
+    print_phases("a prespawn claim → running", &claim_phases);
     let ratio = percentiles(&create).0 / percentiles(&runc_plain).0;
     println!(
         "\ncreate → running / plain runc with the same user-namespace config (medians): {ratio:.2}× (target ≤ 1.5×)"
@@ -197,6 +198,17 @@ async fn run() {
     println!("| its processes | {:.2} |", average(|m| m.0));
     println!("| its network helper (slirp4netns) | {:.2} |", average(|m| m.1));
     println!("| together (target ≤ 2 MB) | {:.2} |", average(|m| m.0 + m.1));
+}
+
+/// Where `what` spends its time over the rounds, by the runtime's phases.
+fn print_phases(what: &str, rounds: &[(Duration, Vec<(String, Duration)>)]) {
+    println!("\nwhere {what} spends its time, by the runtime's phases:\n");
+    println!("| phase | median ms | p95 ms |");
+    println!("|---|---:|---:|");
+    for (name, samples) in phases::rows(rounds, "the rest: the engine (request, store, status and event)") {
+        let (median, p95) = percentiles(&samples);
+        println!("| {name} | {median:.1} | {p95:.1} |");
+    }
 }
 
 /// The CI's debian/13 image (`.ci/build-test-images`), when it is there: create → running as
@@ -273,7 +285,8 @@ fn pss_mb(pid: &str) -> f64 {
 
 /// `runc create` + `runc start` of a bundle the engine made, with runc's own state root; and
 /// of a bundle with that config made privileged, as containers were before (no user
-/// namespace, no id maps, no seccomp filter), over the same root.
+/// namespace, no id maps), over the same root. Both without the engine's init shim (and so
+/// without the seccomp filter it loads).
 struct PlainRunc {
     bundle: std::path::PathBuf,
     /// Where the container's overlay is mounted for both configs: outside the engine's data
@@ -295,13 +308,14 @@ impl PlainRunc {
         // image's init itself, without the engine's first program.
         config["process"]["terminal"] = false.into();
         config["process"]["args"] = serde_json::json!(["/sbin/init"]);
-        config["mounts"].as_array_mut().unwrap().retain(|m| m["destination"] != "/dev/.hoody-init");
+        let shim = [hoody_runtime::init_shim::IN_CONTAINER, hoody_runtime::init_shim::FILTER_IN_CONTAINER];
+        config["mounts"].as_array_mut().unwrap().retain(|m| !shim.iter().any(|s| m["destination"] == *s));
         config["root"]["path"] = rootfs.path().to_string_lossy().into_owned().into();
         std::fs::create_dir_all(&bundle).unwrap();
         std::fs::write(bundle.join("config.json"), serde_json::to_vec(&config).unwrap()).unwrap();
         std::fs::create_dir_all(&privileged).unwrap();
         let linux = config["linux"].as_object_mut().unwrap();
-        for key in ["uidMappings", "gidMappings", "seccomp"] {
+        for key in ["uidMappings", "gidMappings"] {
             linux.remove(key);
         }
         linux["namespaces"].as_array_mut().unwrap().retain(|ns| ns["type"] != "user");

@@ -135,14 +135,17 @@ impl Engine {
             Ok(false) => runtime.create(&c).await,
             Err(e) => Err(e),
         };
-        self.spawn_refill();
-        match outcome {
+        let recorded = match outcome {
             Ok(()) => self.record_status(&c, ContainerStatus::Running, None, Trigger::System).await,
             Err(e) => {
                 let reason = format!("creation failed: {}", EngineError::from(e));
                 self.record_status(&c, ContainerStatus::Failed, Some(reason), Trigger::System).await
             }
-        }
+        };
+        // Once the answer is recorded: a refill boots containers, which would take the cores
+        // from the claim it follows.
+        self.spawn_refill();
+        recorded
     }
 
     /// Tops the prespawn pools up in the background.

@@ -41,7 +41,7 @@
 //!
 //! `--sethostname NAME [--identity-init KIND [--resolver IP]]` sets the container's hostname (and with
 //! `--identity-init`, writes it into its root as [`hoody_runtime::write_identity`] does)
-//! instead of starting a program.
+//! instead of starting a program, and stays out of the container's cgroups.
 
 use crate::args::Args;
 use rustix::fd::AsFd;
@@ -84,7 +84,11 @@ pub fn main(raw: Vec<std::ffi::OsString>) -> Result<ExitCode, String> {
         .map(|(name, kind)| Ok((open(name)?, *kind, *name)))
         .collect::<Result<_, String>>()?;
 
-    if !net_only {
+    // Naming the container is a few writes: it need not be accounted to the container, and
+    // migrating into its cgroups (one per hierarchy on a v1 host, each waiting for an RCU grace
+    // period) would cost a prespawn claim most of its time.
+    let renaming = args.one("sethostname").is_some();
+    if !net_only && !renaming {
         join_cgroups(pid)?;
     }
     // The pid and network namespaces belong to runc's user namespace, the others to the
@@ -173,7 +177,7 @@ fn init_environment(pid: u32) -> Result<Vec<(String, String)>, String> {
 
 /// Whether the container whose init is `pid` allows nested user namespaces: its init runs in
 /// a user namespace of its own inside runc's `outer` one (started by hoody_runtime's
-/// init_shim) and carries runc's filter only, the init shim having added none refusing them.
+/// init_shim) and carries the container's filter only, the init shim having added none refusing them.
 /// Read from the kernel's filter count, which a process can raise but never lower: nothing in
 /// the container can widen what its kit processes may do.
 fn nesting_allowed(pid: u32, outer: &std::fs::File, user: &std::fs::File) -> Result<bool, String> {
@@ -184,7 +188,7 @@ fn nesting_allowed(pid: u32, outer: &std::fs::File, user: &std::fs::File) -> Res
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| format!("container init {pid} shows no seccomp filter count"))?;
     let nested = !same_namespace_files(outer, user);
-    Ok(nested && filters <= hoody_runtime::confine::RUNC_FILTERS)
+    Ok(nested && filters <= hoody_runtime::confine::INIT_FILTERS)
 }
 
 /// Joins the user namespace `user` (unless this process is in it) as its root.

@@ -9,6 +9,7 @@
 //!   filter before it runs a program there (every kit process).
 //! - `identity`: writes a container's hostname, hosts, environment and resolver into its root.
 //! - `console`: holds a container's console while it runs, keeping what it says in a log.
+//! - `seccomp`: writes the containers' seccomp filter, compiled, for their init to load.
 //! - `protocol`: prints what this build agrees on with the engine
 //!   ([`hoody_runtime::enter::PROTOCOL`]), which the engine checks at start.
 //!
@@ -53,12 +54,13 @@ fn main() -> ExitCode {
         "join" => join::main(rest),
         "identity" => identity::main(rest),
         "console" => console::main(rest),
+        "seccomp" => seccomp::main(),
         "protocol" => {
             println!("{}", hoody_runtime::enter::PROTOCOL);
             Ok(ExitCode::SUCCESS)
         }
         _ => Err(format!(
-            "usage: hoody-enter userns|join|identity|console|protocol …; got {:?} (see the crate's documentation)",
+            "usage: hoody-enter userns|join|identity|console|seccomp|protocol …; got {:?} (see the crate's documentation)",
             command
         )),
     };

@@ -1,10 +1,9 @@
 //! What every process of a container is held to, its init and every kit service alike: the
 //! capabilities it keeps (over its own user namespace only), the system calls it may make,
-//! and the parts of /proc and /sys it may not see or change. runc applies this to the init
-//! (config.json); `hoody-enter join` applies the very same to each kit process, so a service
-//! never holds more than the container it serves.
-
-use serde_json::{Value, json};
+//! and the parts of /proc and /sys it may not see or change. runc applies the capabilities and
+//! paths to the init (config.json), the init's first program its seccomp filter (compiled by
+//! `hoody-enter seccomp`); `hoody-enter join` applies the very same to each kit process, so a
+//! service never holds more than the container it serves.
 
 /// The capabilities of a container's processes, by name and number (linux/capability.h):
 /// Docker's default set plus what a full init system expects (CAP_SYS_ADMIN: systemd comes up
@@ -52,14 +51,14 @@ pub enum ArgTest {
 /// `CLONE_NEWUSER`: a user namespace (sched.h).
 pub const CLONE_NEWUSER: u64 = 0x1000_0000;
 
-/// The test that refuses nested user namespaces. runc's filter leaves it out: the init's first
+/// The test that refuses nested user namespaces. The init's filter leaves it out: its first
 /// program (`crate::init_shim`) makes the container's own user namespace, and then loads a
-/// filter of its own that refuses further ones, unless the container allows nesting.
+/// second filter that refuses further ones, unless the container allows nesting.
 pub const NESTED_USER_NAMESPACES: ArgTest = ArgTest::NoBitsOf { index: 0, mask: CLONE_NEWUSER };
 
-/// How many seccomp filters runc gives the init (one, compiled from [`oci_seccomp`]). The
-/// init's first program adds one more unless the container allows nesting.
-pub const RUNC_FILTERS: u32 = 1;
+/// How many seccomp filters the init's first program loads into a container that allows
+/// nesting (the container's); it adds one more that refuses it otherwise.
+pub const INIT_FILTERS: u32 = 1;
 
 /// System calls allowed, unconditionally or when their argument passes a test.
 #[derive(Debug, Clone, Copy)]
@@ -197,45 +196,6 @@ pub fn network_sysctls() -> [(String, String); 2] {
     ]
 }
 
-/// The seccomp section of an OCI config for [`SYSCALLS`] (runc compiles it with libseccomp,
-/// skipping names the running kernel's table lacks), without [`NESTED_USER_NAMESPACES`].
-pub fn oci_seccomp() -> Value {
-    let syscalls: Vec<Value> = SYSCALLS
-        .iter()
-        .map(|rule| {
-            let mut entry = json!({ "names": rule.names, "action": "SCMP_ACT_ALLOW" });
-            if let Some(test) = rule.test_for(true) {
-                entry["args"] = json!([match test {
-                    ArgTest::Equal { index, value } => json!({ "index": index, "value": value, "op": "SCMP_CMP_EQ" }),
-                    ArgTest::NotEqual { index, value } =>
-                        json!({ "index": index, "value": value, "op": "SCMP_CMP_NE" }),
-                    // OCI's MASKED_EQ: (argument & value) == valueTwo.
-                    ArgTest::NoBitsOf { index, mask } => {
-                        json!({ "index": index, "value": mask, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ" })
-                    }
-                }]);
-            }
-            entry
-        })
-        .chain(std::iter::once(json!({ "names": ABSENT, "action": "SCMP_ACT_ERRNO", "errnoRet": ABSENT_ERRNO })))
-        .collect();
-    json!({
-        "defaultAction": "SCMP_ACT_ERRNO",
-        "defaultErrnoRet": REFUSED_ERRNO,
-        "architectures": architectures(),
-        "syscalls": syscalls,
-    })
-}
-
-/// The native architecture and the compat ones its kernel also runs.
-fn architectures() -> Vec<&'static str> {
-    match std::env::consts::ARCH {
-        "x86_64" => vec!["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
-        "aarch64" => vec!["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"],
-        _ => vec![],
-    }
-}
-
 /// Paths a container must not read (runc's defaults, as Docker's).
 pub const MASKED_PATHS: &[&str] = &[
     "/proc/acpi",
@@ -296,14 +256,11 @@ mod tests {
         ] {
             assert!(!allowed.contains(&refused), "{refused} must stay refused");
         }
-        let oci = oci_seccomp();
-        assert_eq!(oci["defaultAction"], "SCMP_ACT_ERRNO");
-        let socket = oci["syscalls"].as_array().unwrap().iter().find(|s| s["names"][0] == "socket").unwrap();
-        assert_eq!(socket["args"][0]["op"], "SCMP_CMP_NE");
-        // runc's filter leaves the nested user namespace to the init's first program.
-        let unshare = oci["syscalls"].as_array().unwrap().iter().find(|s| s["names"][1] == "unshare").unwrap();
-        assert_eq!(unshare.get("args"), None);
-        let clone3 = oci["syscalls"].as_array().unwrap().iter().find(|s| s["names"][0] == "clone3").unwrap();
-        assert_eq!((&clone3["action"], &clone3["errnoRet"]), (&json!("SCMP_ACT_ERRNO"), &json!(38)));
+        let rule = |name: &str| SYSCALLS.iter().find(|r| r.names.contains(&name)).unwrap();
+        assert!(matches!(rule("socket").test, Some(ArgTest::NotEqual { index: 0, value: 40 })));
+        // The init's filter leaves the nested user namespace to its first program.
+        assert_eq!(rule("unshare").test_for(true), None);
+        assert_eq!(rule("unshare").test_for(false), Some(NESTED_USER_NAMESPACES));
+        assert_eq!((ABSENT, ABSENT_ERRNO), (&["clone3"][..], 38));
     }
 }

@@ -106,8 +106,9 @@ pub fn on_path(program: &str) -> Option<PathBuf> {
 /// helper of different builds would otherwise fail inside containers in ways that name
 /// neither. 2: a container's own user namespace nests in runc's (see `crate::init_shim`).
 /// 3: `userns --own-after`, `identity --make-dir --give-cgroup` (an older helper would take
-/// the flags and ignore them).
-pub const PROTOCOL: u32 = 3;
+/// the flags and ignore them). 4: `seccomp`, the containers' filter, which their init loads
+/// (runc no longer does).
+pub const PROTOCOL: u32 = 4;
 
 /// `hoody-enter` with the engine's id map.
 #[derive(Debug, Clone)]
@@ -243,6 +244,25 @@ impl Enter {
         }
         command.arg("--");
         command
+    }
+
+    /// The containers' seccomp filter, compiled (`hoody-enter seccomp`): raw BPF for their init
+    /// to load (see `crate::init_shim`).
+    pub fn container_filter(&self) -> Result<Vec<u8>, String> {
+        let out = Command::new(&self.binary)
+            .arg("seccomp")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", self.binary.display()))?;
+        if !out.status.success() || out.stdout.is_empty() {
+            let said = String::from_utf8_lossy(&out.stderr);
+            return Err(format!(
+                "{} could not compile the containers' seccomp filter: {}",
+                self.binary.display(),
+                said.trim()
+            ));
+        }
+        Ok(out.stdout)
     }
 
     /// A process that joins the running container whose init is `init_pid` (its cgroups,

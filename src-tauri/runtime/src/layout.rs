@@ -95,11 +95,6 @@ impl Layout {
         self.run.join("ramdisk").join(slot)
     }
 
-    /// The containers' first program, installed once per engine start (see `crate::init_shim`).
-    pub fn init_shim(&self) -> PathBuf {
-        self.data.join(crate::init_shim::IN_BUNDLE)
-    }
-
     /// Records the boot the runtime last ran in, to tell a host reboot from an engine restart.
     pub fn boot_marker(&self) -> PathBuf {
         self.data.join("boot_id")

@@ -20,7 +20,7 @@ mod host_setup;
 pub mod idmap;
 mod images;
 mod info;
-mod init_shim;
+pub mod init_shim;
 mod layers;
 mod layout;
 mod local;

@@ -184,13 +184,8 @@ impl LocalRuntime {
                 Err(e) => unavailable = Some(e.to_string()),
             }
         }
-        if unavailable.is_none() {
-            let installed =
-                layout.create_dir(layout.root()).and_then(|()| crate::init_shim::install(&layout.init_shim()));
-            if let Err(e) = installed {
-                unavailable =
-                    Some(format!("cannot write the containers' first program {}: {e}", layout.init_shim().display()));
-            }
+        if let (None, Ok(enter)) = (&unavailable, &enter) {
+            unavailable = install_init_shim(&layout, enter).err();
         }
         let runc = Runc::new(
             runc_binary.unwrap_or_else(|| "runc".into()),
@@ -400,7 +395,7 @@ impl LocalRuntime {
         let config = phase("config.json, init, console");
         instance.cgroup_path = Some(cgroup_path.clone());
         self.save_instance(slot, &instance)?;
-        crate::init_shim::place(&self.layout.init_shim(), &bundle.dir)
+        crate::init_shim::place(self.layout.root(), &bundle.dir)
             .map_err(|e| RuntimeError::io("cannot put the container's first program in its bundle", e))?;
         let spec = spec::build(&SpecInput {
             hostname: &boot.hostname,
@@ -564,6 +559,16 @@ impl LocalRuntime {
         })
         .await
     }
+}
+
+/// Puts the containers' first program and their seccomp filter (compiled by the helper) where
+/// every bundle links them from; or says why containers cannot start.
+fn install_init_shim(layout: &Layout, enter: &Enter) -> std::result::Result<(), String> {
+    let filter = enter.container_filter()?;
+    layout
+        .create_dir(layout.root())
+        .and_then(|()| crate::init_shim::install(layout.root(), &filter))
+        .map_err(|e| format!("cannot write the containers' first program into {}: {e}", layout.root().display()))
 }
 
 fn unavailable_reason(

@@ -6,6 +6,7 @@
 
 use crate::error::{Result, RuntimeError};
 use crate::local::{BootSpec, LocalRuntime, blocking};
+use crate::phases::{phase, timed};
 use hoody_model::Container;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -65,16 +66,18 @@ impl LocalRuntime {
             self.remove_slot(&slot).await?;
             return Ok(false);
         }
+        let record = phase("claim: the slot's record and link");
         let mut instance = self.instance(&slot)?;
         instance.claimed_by = Some(c.id.clone());
         self.save_instance(&slot, &instance)?;
         std::os::unix::fs::symlink(&slot, self.layout.container(&c.id))
             .map_err(|e| RuntimeError::io("cannot link the container to its prespawned slot", e))?;
+        drop(record);
         // Its name, written and set from inside (where its root is mounted), as its root.
         let mut rename = self.files.enter()?.join(pid);
         rename.arg("--sethostname").arg(&c.name).args(["--identity-init", instance.init.as_str()]);
         rename.args(["--resolver", crate::network::RESOLVER]);
-        blocking(move || crate::container_files::run(&mut rename)).await?;
+        timed("claim: its name (hoody-enter join)", blocking(move || crate::container_files::run(&mut rename))).await?;
         Ok(true)
     }
 

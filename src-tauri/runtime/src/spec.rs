@@ -1,7 +1,8 @@
 //! The OCI runtime config of a system container: the image's init as PID 1 in its own user,
 //! PID, mount, UTS, IPC, network and cgroup namespaces, its ids mapped onto the engine's
-//! unprivileged host range, with the capabilities, seccomp filter and masked paths of
-//! [`crate::confine`], the mounts an init system needs, and the container's limits.
+//! unprivileged host range, with the capabilities and masked paths of [`crate::confine`] (its
+//! seccomp filter is the init's first program's to load: see [`crate::init_shim`]), the mounts
+//! an init system needs, and the container's limits.
 
 use crate::confine;
 use crate::error::{Result, RuntimeError};
@@ -97,15 +98,12 @@ fn build_inner(input: &SpecInput<'_>) -> std::result::Result<Spec, oci_spec::Oci
     .collect();
     let map = |base: u32| LinuxIdMappingBuilder::default().container_id(0u32).host_id(base).size(SIZE).build();
     let strings = |paths: &[&str]| paths.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>();
-    let seccomp: oci_spec::runtime::LinuxSeccomp =
-        serde_json::from_value(confine::oci_seccomp()).map_err(|e| oci_spec::OciSpecError::Other(e.to_string()))?;
     let linux = LinuxBuilder::default()
         .namespaces(namespaces)
         .uid_mappings(vec![map(input.ids.uid_base)?])
         .gid_mappings(vec![map(input.ids.gid_base)?])
         .masked_paths(strings(confine::MASKED_PATHS))
         .readonly_paths(strings(confine::READONLY_PATHS))
-        .seccomp(seccomp)
         .sysctl(confine::network_sysctls().into_iter().collect::<HashMap<_, _>>())
         .cgroups_path(PathBuf::from(&input.cgroup_path))
         .resources(resources)
@@ -138,6 +136,13 @@ fn mounts(input: &SpecInput<'_>) -> std::result::Result<Vec<Mount>, oci_spec::Oc
     };
     let shim = crate::init_shim::IN_CONTAINER;
     mounts.push(mount(shim, "bind", crate::init_shim::IN_BUNDLE, &["bind", "ro", "nosuid", "nodev"])?);
+    let filter = crate::init_shim::FILTER_IN_CONTAINER;
+    mounts.push(mount(
+        filter,
+        "bind",
+        crate::init_shim::FILTER_IN_BUNDLE,
+        &["bind", "ro", "nosuid", "nodev", "noexec"],
+    )?);
     mounts.push(mount("/sys/fs/cgroup", "cgroup2", "cgroup2", &["rw", "nosuid", "noexec", "nodev"])?);
     mounts.push(mount("/run", "tmpfs", "tmpfs", &["rw", "nosuid", "nodev", "mode=755"])?);
     mounts.push(mount("/run/lock", "tmpfs", "tmpfs", &["rw", "nosuid", "nodev", "noexec"])?);
@@ -188,7 +193,8 @@ mod tests {
             serde_json::json!({"containerID": 0, "hostID": 100_000, "size": 65_536})
         );
         assert_eq!(json["linux"]["gidMappings"][0]["hostID"], 200_000);
-        assert_eq!(json["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ERRNO");
+        // runc compiles no filter (~20 ms of every start): the init's first program loads it.
+        assert_eq!(json["linux"].get("seccomp"), None);
         assert!(json["linux"]["readonlyPaths"].as_array().unwrap().contains(&"/proc/sys".into()));
         assert!(json["linux"]["maskedPaths"].as_array().unwrap().contains(&"/proc/kcore".into()));
         assert_eq!(json["root"]["path"], "rootfs");
@@ -196,5 +202,7 @@ mod tests {
         let cgroup = mounts.iter().find(|m| m["destination"] == "/sys/fs/cgroup").unwrap();
         assert_eq!(cgroup["type"], "cgroup2");
         assert!(mounts.iter().any(|m| m["destination"] == "/ramdisk" && m["source"] == "/run/hoody/x/ramdisk/abc"));
+        let filter = mounts.iter().find(|m| m["destination"] == crate::init_shim::FILTER_IN_CONTAINER).unwrap();
+        assert_eq!(filter["source"], crate::init_shim::FILTER_IN_BUNDLE);
     }
 }
