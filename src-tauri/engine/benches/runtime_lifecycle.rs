@@ -101,7 +101,8 @@ async fn run() {
     let mut rows: Vec<(String, Vec<Duration>)> = Vec::new();
     let (mut create, mut runc_plain, mut start, mut stop, mut pause, mut resume, mut delete, mut claim) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
-    let (mut runc_privileged, mut offline, mut create_phases, mut claim_phases) = (vec![], vec![], vec![], vec![]);
+    let (mut runc_privileged, mut offline, mut snapshot, mut restore) = (vec![], vec![], vec![], vec![]);
+    let (mut create_phases, mut claim_phases, mut delete_phases) = (vec![], vec![], vec![]);
     let reference = b.create("reference".into(), true).await.1;
     b.op(&reference, Operation::Stop).await;
     let plain = PlainRunc::new(&b.runtime, &reference, &data);
@@ -119,10 +120,18 @@ async fn run() {
         pause.push(b.op(&id, Operation::Pause).await);
         resume.push(b.op(&id, Operation::Resume).await);
         stop.push(b.op(&id, Operation::Stop).await);
+        let t = Instant::now();
+        let taken = b.engine.create_snapshot(&admin(), &id, Default::default()).await.unwrap();
+        snapshot.push(t.elapsed());
+        let t = Instant::now();
+        b.engine.restore_snapshot(&admin(), &id, &taken.name).await.unwrap();
+        restore.push(t.elapsed());
         start.push(b.op(&id, Operation::Start).await);
+        phases.take();
         let t = Instant::now();
         b.engine.delete_container(&admin(), &id).await.unwrap();
         delete.push(t.elapsed());
+        delete_phases.push((t.elapsed(), phases.take()));
         // A warm pool each time (the refill is not part of the claim).
         b.engine.settle().await;
         phases.take();
@@ -144,9 +153,11 @@ async fn run() {
     rows.push(("prespawn claim → running".into(), claim));
     rows.push(("start (stopped → running)".into(), start));
     rows.push(("stop (busybox halt signal)".into(), stop));
+    rows.push(("snapshot (stopped)".into(), snapshot));
+    rows.push(("restore a snapshot (stopped)".into(), restore));
     rows.push(("pause".into(), pause));
     rows.push(("resume".into(), resume));
-    rows.push(("delete (stopped)".into(), delete));
+    rows.push(("delete (running)".into(), delete));
     rows.extend(debian(&b).await);
 
     // 50 creates at once, each until running.
@@ -186,6 +197,7 @@ async fn run() {
     }
     print_phases("a create → running (network on, no prespawn)", &create_phases);
     print_phases("a prespawn claim → running", &claim_phases);
+    print_phases("a delete (running)", &delete_phases);
     let ratio = percentiles(&create).0 / percentiles(&runc_plain).0;
     println!(
         "\ncreate → running / plain runc with the same user-namespace config (medians): {ratio:.2}× (target ≤ 1.5×)"

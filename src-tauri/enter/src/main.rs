@@ -18,6 +18,8 @@
 
 mod args;
 mod console;
+#[cfg(test)]
+mod filter_program;
 mod host_program;
 mod identity;
 mod join;
@@ -25,6 +27,10 @@ mod mapper;
 mod seccomp;
 mod sockets;
 mod userns;
+
+/// The containers' seccomp profile, as `filter_program` (shared with `build.rs`) names it.
+#[cfg(test)]
+use hoody_runtime::confine as profile;
 
 use std::process::ExitCode;
 

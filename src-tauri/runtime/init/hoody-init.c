@@ -14,12 +14,12 @@
  *
  * A new user namespace starts with every capability, so the bounding set is narrowed again to
  * the container's (--caps MASK). Then it loads the container's seccomp filter (--seccomp FILE:
- * raw BPF, compiled once per engine by `hoody-enter seccomp`; runc's own compile of the same
- * profile took ~20 ms of every start), and unless the container allows nesting (--nesting), a
- * second filter refuses further user namespaces (clone and unshare with CLONE_NEWUSER; clone3
- * is answered ENOSYS by the first) — the first allows them. `hoody-enter join` reads which it
- * is from the init's filter count (one, or two), which no process can lower. Nothing of the
- * image runs before both are in place.
+ * raw BPF, compiled when hoody-enter is built and written out by `hoody-enter seccomp`; runc's
+ * own compile of the same profile took ~7 ms of every start), and unless the container allows
+ * nesting (--nesting), a second filter refuses further user namespaces (clone and unshare with
+ * CLONE_NEWUSER; clone3 is answered ENOSYS by the first) — the first allows them. `hoody-enter
+ * join` reads which it is from the init's filter count (one, or two), which no process can
+ * lower. Nothing of the image runs before both are in place.
  *
  * Static, without a C library of the image's: it runs in any root (busybox, distroless).
  * It is bind-mounted at /dev/.hoody-init by runc (the filter beside it) and removes both before

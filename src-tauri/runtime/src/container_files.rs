@@ -77,10 +77,16 @@ impl ContainerFiles {
 
     /// Removes `path` and everything under it; a missing path is fine.
     pub fn remove_tree(&self, path: &Path) -> Result<()> {
-        if std::fs::symlink_metadata(path).is_err() {
+        self.remove_trees(&[path])
+    }
+
+    /// Removes each of `paths` as [`Self::remove_tree`] does, in one go (one helper at most).
+    pub fn remove_trees(&self, paths: &[&Path]) -> Result<()> {
+        let there: Vec<&Path> = paths.iter().copied().filter(|p| std::fs::symlink_metadata(p).is_ok()).collect();
+        if there.is_empty() {
             return Ok(());
         }
-        run(self.command("rm")?.arg("-rf").arg("--").arg(path))
+        run(self.command("rm")?.arg("-rf").arg("--").args(there))
     }
 
     /// Makes `dirs` (and their parents) owned by container root, in one go.

@@ -246,8 +246,8 @@ impl Enter {
         command
     }
 
-    /// The containers' seccomp filter, compiled (`hoody-enter seccomp`): raw BPF for their init
-    /// to load (see `crate::init_shim`).
+    /// The containers' seccomp filter as the helper was built with it (`hoody-enter seccomp`):
+    /// raw BPF for their init to load (see `crate::init_shim`).
     pub fn container_filter(&self) -> Result<Vec<u8>, String> {
         let out = Command::new(&self.binary)
             .arg("seccomp")
@@ -257,7 +257,7 @@ impl Enter {
         if !out.status.success() || out.stdout.is_empty() {
             let said = String::from_utf8_lossy(&out.stderr);
             return Err(format!(
-                "{} could not compile the containers' seccomp filter: {}",
+                "{} did not give the containers' seccomp filter: {}",
                 self.binary.display(),
                 said.trim()
             ));

@@ -34,6 +34,8 @@ mod prepare;
 pub mod procfs;
 pub mod rootdir;
 mod runc;
+/// The containers' seccomp profile, re-exported by [`confine`] (a file of its own: see its head).
+mod seccomp_profile;
 mod shares;
 mod shift;
 mod simplestreams;

@@ -545,23 +545,26 @@ impl LocalRuntime {
 
     /// Removes everything of a slot: processes, mounts, ramdisk, files, cgroups.
     pub(crate) async fn remove_slot(&self, slot: &str) -> Result<()> {
-        self.halt(slot, true).await?;
+        timed("delete: halt", self.halt(slot, true)).await?;
         let ramdisk = self.layout.ramdisk(slot);
         mounts::unmount(&ramdisk)?;
         let bundle = self.bundle(slot);
         let (slot, parent) = (slot.to_owned(), self.leftovers_parent());
         let files = self.files.clone();
-        blocking(move || {
-            files.remove_tree(&ramdisk)?;
-            files.remove_tree(&bundle.dir)?;
+        let removed = blocking(move || {
+            // Unmounted, the ramdisk is an empty directory of the engine's run directory, which
+            // the engine removes itself; anything else goes with the bundle, as the containers'
+            // root, in one helper.
+            let ramdisk = std::fs::remove_dir(&ramdisk).is_err().then_some(ramdisk.as_path());
+            files.remove_trees(&[Some(bundle.dir.as_path()), ramdisk].into_iter().flatten().collect::<Vec<_>>())?;
             info::remove_leftover_cgroups(&parent, &slot);
             Ok(())
-        })
-        .await
+        });
+        timed("delete: files and cgroups", removed).await
     }
 }
 
-/// Puts the containers' first program and their seccomp filter (compiled by the helper) where
+/// Puts the containers' first program and their seccomp filter (the helper's) where
 /// every bundle links them from; or says why containers cannot start.
 fn install_init_shim(layout: &Layout, enter: &Enter) -> std::result::Result<(), String> {
     let filter = enter.container_filter()?;
