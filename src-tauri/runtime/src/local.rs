@@ -505,7 +505,8 @@ impl LocalRuntime {
     /// mount. The ramdisk stays: its data survives restarts.
     pub(crate) async fn halt(&self, slot: &str, force: bool) -> Result<Halt> {
         let mut halt = Halt::AlreadyDown;
-        if let Some(state) = self.runc.state(slot).await? {
+        if let Some(state) = timed("halt: runc state", self.runc.state(slot)).await? {
+            let ending = phase("halt: the init ended (signal, grace, SIGKILL)");
             if state.status == "paused" {
                 self.runc.resume(slot).await?;
             }
@@ -528,9 +529,11 @@ impl LocalRuntime {
                     )));
                 }
             }
-            network::end(&self.bundle(slot).network_pid()).await;
-            self.runc.delete(slot, true).await?;
+            drop(ending);
+            timed("halt: the network helper ended", network::end(&self.bundle(slot).network_pid())).await;
+            timed("halt: runc delete", self.runc.delete(slot, true)).await?;
         }
+        let rest = phase("halt: leftover cgroups, the root unmounted");
         network::detach(&self.bundle(slot).network_pid());
         // What no runc state accounts for any more (a run a crash cut off) goes too.
         let (parent, slot_name) = (self.leftovers_parent(), slot.to_owned());
@@ -540,12 +543,13 @@ impl LocalRuntime {
         })
         .await?;
         mounts::unmount(&self.bundle(slot).rootfs())?;
+        drop(rest);
         Ok(halt)
     }
 
     /// Removes everything of a slot: processes, mounts, ramdisk, files, cgroups.
     pub(crate) async fn remove_slot(&self, slot: &str) -> Result<()> {
-        timed("delete: halt", self.halt(slot, true)).await?;
+        self.halt(slot, true).await?;
         let ramdisk = self.layout.ramdisk(slot);
         mounts::unmount(&ramdisk)?;
         let bundle = self.bundle(slot);
@@ -560,7 +564,7 @@ impl LocalRuntime {
             info::remove_leftover_cgroups(&parent, &slot);
             Ok(())
         });
-        timed("delete: files and cgroups", removed).await
+        timed("delete: the slot's files and cgroups", removed).await
     }
 }
 
