@@ -177,7 +177,8 @@ fn init_environment(pid: u32) -> Result<Vec<(String, String)>, String> {
 
 /// Whether the container whose init is `pid` allows nested user namespaces: its init runs in
 /// a user namespace of its own inside runc's `outer` one (started by hoody_runtime's
-/// init_shim) and carries the container's filter only, the init shim having added none refusing them.
+/// init_shim) and carries the container's filter only, the init shim having added none
+/// refusing them.
 /// Read from the kernel's filter count, which a process can raise but never lower: nothing in
 /// the container can widen what its kit processes may do.
 fn nesting_allowed(pid: u32, outer: &std::fs::File, user: &std::fs::File) -> Result<bool, String> {

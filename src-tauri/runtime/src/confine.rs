@@ -1,9 +1,9 @@
 //! What every process of a container is held to, its init and every kit service alike: the
 //! capabilities it keeps (over its own user namespace only), the system calls it may make,
 //! and the parts of /proc and /sys it may not see or change. runc applies the capabilities and
-//! paths to the init (config.json), the init's first program its seccomp filter (compiled by
-//! `hoody-enter seccomp`); `hoody-enter join` applies the very same to each kit process, so a
-//! service never holds more than the container it serves.
+//! paths to the init (config.json), the init's first program its seccomp filter (compiled into
+//! hoody-enter when it is built, from `seccomp_profile.rs`); `hoody-enter join` applies the
+//! very same to each kit process, so a service never holds more than the container it serves.
 
 /// The capabilities of a container's processes, by name and number (linux/capability.h):
 /// Docker's default set plus what a full init system expects (CAP_SYS_ADMIN: systemd comes up

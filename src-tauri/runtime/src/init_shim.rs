@@ -17,8 +17,8 @@ pub const IN_CONTAINER: &str = "/dev/.hoody-init";
 /// Its name in a bundle (the bind mount's source, relative to the bundle).
 pub const IN_BUNDLE: &str = "hoody-init";
 
-/// Where it finds the container's seccomp filter (raw BPF, from `hoody-enter seccomp`), and the
-/// filter's name in a bundle; it removes it from there too.
+/// Where it finds the container's seccomp filter (raw BPF, as `hoody-enter seccomp` writes it),
+/// and the filter's name in a bundle; it removes it from there too.
 pub const FILTER_IN_CONTAINER: &str = "/dev/.hoody-seccomp";
 pub const FILTER_IN_BUNDLE: &str = "seccomp.bpf";
 

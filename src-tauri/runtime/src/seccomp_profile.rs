@@ -1,7 +1,7 @@
 // The containers' seccomp profile: what [`SYSCALLS`] allows, what refused and absent calls
-// answer. Plain Rust without a dependency or a `crate::` path (and so without an inner doc
-// comment): `hoody-enter`'s build script includes this file to compile the filter when it is
-// built (see its `build.rs`), and the runtime has it as `confine`'s.
+// answer. Plain Rust without a dependency or a `crate::` path: hoody-enter's build script has
+// this file as a module (see its build.rs) and compiles the filter when hoody-enter is built;
+// the runtime re-exports it from `confine`.
 
 /// An argument test a rule's system call must pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
