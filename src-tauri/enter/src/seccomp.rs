@@ -12,17 +12,15 @@ const NESTING: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/seccomp-nesting
 const NO_NESTING: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/seccomp.bpf"));
 
 /// The program, raw `struct sock_filter`s, where nested user namespaces are `nesting` (allowed).
-#[cfg(test)]
-pub fn program(nesting: bool) -> Vec<u8> {
-    (if nesting { NESTING } else { NO_NESTING }).to_vec()
+pub fn program(nesting: bool) -> &'static [u8] {
+    if nesting { NESTING } else { NO_NESTING }
 }
 
 /// Loads the filter into this process; `nesting`: the container allows nested user namespaces,
 /// and so does this process.
 pub fn load(nesting: bool) -> Result<(), String> {
-    let program = if nesting { NESTING } else { NO_NESTING };
     // `struct sock_filter`s, 8 bytes each, aligned as the kernel reads them.
-    let instructions: Vec<libc::sock_filter> = program
+    let instructions: Vec<libc::sock_filter> = program(nesting)
         .chunks_exact(8)
         .map(|i| libc::sock_filter {
             code: u16::from_ne_bytes([i[0], i[1]]),
@@ -43,6 +41,6 @@ pub fn load(nesting: bool) -> Result<(), String> {
 
 /// `hoody-enter seccomp`: the program for a container's init, on standard output.
 pub fn main() -> Result<std::process::ExitCode, String> {
-    std::io::stdout().write_all(NESTING).map_err(|e| format!("cannot write the filter: {e}"))?;
+    std::io::stdout().write_all(program(true)).map_err(|e| format!("cannot write the filter: {e}"))?;
     Ok(std::process::ExitCode::SUCCESS)
 }
